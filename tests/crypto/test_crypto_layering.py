@@ -1,0 +1,42 @@
+"""Layering and documentation examples of mlmarket.crypto."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+MODULES = [
+    "mlmarket.crypto.ids",
+    "mlmarket.crypto.envelope",
+    "mlmarket.crypto.commitment",
+    "mlmarket.crypto.keywrap",
+    "mlmarket.crypto.integrity",
+    "mlmarket.crypto.sealing",
+]
+
+
+def test_crypto_never_imports_web3_or_chain() -> None:
+    code = (
+        "import sys, mlmarket.crypto; "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] == 'web3' "
+        "or m.startswith('mlmarket.chain')); "
+        "print(','.join(bad))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert result.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name: str) -> None:
+    results = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert results.failed == 0
+    assert results.attempted > 0

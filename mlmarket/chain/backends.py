@@ -1,0 +1,222 @@
+"""Backends: the embedded eth-tester chain, a managed anvil, any JSON-RPC node.
+
+One small interface hides how each backend mines, moves time, snapshots and
+persists state. :class:`~mlmarket.chain.core.Chain` is the only caller.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any
+
+from eth_tester import EthereumTester, PyEVMBackend
+from web3 import Web3
+from web3.providers.eth_tester import EthereumTesterProvider
+
+from mlmarket.errors import BackendNotSupportedError, ChainError
+
+BLOCK_GAS_LIMIT = 30_000_000
+LOCAL_CHAIN_IDS = frozenset({1337, 31337, 131277322940537})
+STATE_FILE = "chain.json"
+ETH_PER_ACCOUNT = 10_000
+
+
+class Backend(ABC):
+    """What the chain needs from a node beyond standard JSON-RPC."""
+
+    kind: str = ""
+    is_local: bool = True
+
+    def __init__(self, w3: Web3) -> None:
+        self.w3 = w3
+
+    def send_raw(self, raw: bytes, timestamp: int | None) -> bytes:
+        """Send a signed transaction, in a block stamped ``timestamp`` where supported."""
+        return bytes(self.w3.eth.send_raw_transaction(raw))
+
+    def replay(self, tx: dict[str, Any], block_number: int, timestamp: int) -> None:
+        """Re-execute a failed transaction as a call so that its revert reason surfaces.
+
+        The generic way: against the parent block's state (other transactions in the
+        block may be missed; local backends do better, see their overrides).
+        """
+        self.w3.eth.call(tx, block_identifier=block_number - 1)  # type: ignore[arg-type]
+
+    def mine(self, timestamp: int) -> None:
+        """Mine an empty block at ``timestamp``."""
+        raise BackendNotSupportedError(
+            f"The {self.kind} backend cannot mine blocks or move time; "
+            "use a local chain (connect() or connect('anvil')) for time travel."
+        )
+
+    def snapshot(self) -> Any:
+        raise BackendNotSupportedError(f"The {self.kind} backend cannot take snapshots.")
+
+    def revert(self, snapshot_id: Any) -> Any:
+        """Revert to ``snapshot_id``; return an id that reverts there again."""
+        raise BackendNotSupportedError(f"The {self.kind} backend cannot revert to snapshots.")
+
+    def save(self, folder: Path) -> dict[str, Any]:
+        """Write the chain state into ``folder``; return what ``load`` needs besides it."""
+        raise BackendNotSupportedError(
+            f"The {self.kind} backend cannot save its state; only local chains can."
+        )
+
+    def close(self) -> None:
+        """Release resources (stop processes)."""
+
+
+class EthTesterBackend(Backend):
+    """The in-process eth-tester + py-evm chain (the default).
+
+    py-evm cannot serialise its state, so :meth:`save` writes a journal of every
+    raw transaction and empty block with its timestamp; loading replays the
+    journal on a fresh chain with the same genesis, which reproduces every
+    address, balance and storage slot (only ``block.prevrandao`` differs).
+    """
+
+    kind = "eth-tester"
+
+    def __init__(self, addresses: list[str], genesis_timestamp: int) -> None:
+        params = PyEVMBackend.generate_genesis_params(
+            overrides={"timestamp": genesis_timestamp, "gas_limit": BLOCK_GAS_LIMIT}
+        )
+        state = {
+            bytes.fromhex(a[2:]): {
+                "balance": ETH_PER_ACCOUNT * 10**18,
+                "nonce": 0,
+                "code": b"",
+                "storage": {},
+            }
+            for a in addresses
+        }
+        self._pyevm = PyEVMBackend(genesis_parameters=params, genesis_state=state)
+        self._tester = EthereumTester(self._pyevm)
+        super().__init__(Web3(EthereumTesterProvider(self._tester)))
+        self._genesis = {"timestamp": genesis_timestamp, "addresses": list(addresses)}
+        self._journal: list[dict[str, Any]] = []
+
+    def _stamp_next_block(self, timestamp: int) -> None:
+        # py-evm mines the pending header as it is; setting its timestamp fixes the next block's.
+        chain = self._pyevm.chain
+        chain.header = chain.header.copy(timestamp=timestamp)
+
+    def send_raw(self, raw: bytes, timestamp: int | None) -> bytes:
+        if timestamp is not None:
+            self._stamp_next_block(timestamp)
+        tx_hash = super().send_raw(raw, timestamp)
+        block = self.w3.eth.get_block("latest")
+        self._journal.append({"timestamp": int(block["timestamp"]), "raw": "0x" + raw.hex()})
+        return tx_hash
+
+    def replay(self, tx: dict[str, Any], block_number: int, timestamp: int) -> None:
+        # Each transaction is mined alone, so the state after its block differs from the
+        # state before it only by the sender's gas payment and nonce; running the call in
+        # the pending block stamped with the failed block's time also reproduces
+        # time-dependent checks (deadlines), which a call at the parent block would not.
+        self._stamp_next_block(timestamp)
+        self.w3.eth.call(tx, block_identifier="pending")  # type: ignore[arg-type]
+
+    def mine(self, timestamp: int) -> None:
+        self._stamp_next_block(timestamp)
+        self._tester.mine_blocks()
+        self._journal.append({"timestamp": timestamp, "raw": None})
+
+    def snapshot(self) -> Any:
+        return (self._tester.take_snapshot(), len(self._journal))
+
+    def revert(self, snapshot_id: Any) -> Any:
+        tester_id, journal_length = snapshot_id
+        self._tester.revert_to_snapshot(tester_id)
+        del self._journal[journal_length:]
+        return snapshot_id
+
+    def save(self, folder: Path) -> dict[str, Any]:
+        return {"genesis": self._genesis, "journal": list(self._journal)}
+
+    @classmethod
+    def load(cls, folder: Path, state: dict[str, Any]) -> EthTesterBackend:
+        genesis = state["genesis"]
+        backend = cls(genesis["addresses"], genesis["timestamp"])
+        for entry in state["journal"]:
+            if entry["raw"] is None:
+                backend.mine(entry["timestamp"])
+            else:
+                backend.send_raw(bytes.fromhex(entry["raw"][2:]), entry["timestamp"])
+        return backend
+
+
+class RpcBackend(Backend):
+    """Any Ethereum JSON-RPC node (a testnet, a shared node): no time travel."""
+
+    kind = "rpc"
+    is_local = False
+
+    def __init__(self, url: str, timeout: float = 30.0) -> None:
+        super().__init__(Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout})))
+        self.url = url
+
+    def describe(self) -> str:
+        return self.url
+
+
+class AnvilBackend(RpcBackend):
+    """An anvil node, managed by us (:mod:`mlmarket.chain.anvil`) or started by the user."""
+
+    kind = "anvil"
+    is_local = True
+
+    def __init__(self, url: str, process: Any = None) -> None:
+        super().__init__(url)
+        self.process = process
+
+    def _rpc(self, method: str, params: list[Any]) -> Any:
+        response = self.w3.provider.make_request(method, params)  # type: ignore[arg-type]
+        if "error" in response:
+            raise ChainError(f"anvil refused {method}: {response['error']}")
+        return response.get("result")
+
+    def send_raw(self, raw: bytes, timestamp: int | None) -> bytes:
+        if timestamp is not None:
+            self._rpc("evm_setNextBlockTimestamp", [timestamp])
+        return super().send_raw(raw, timestamp)
+
+    def replay(self, tx: dict[str, Any], block_number: int, timestamp: int) -> None:
+        # Local anvil mines one transaction per block: the failed block's own state and
+        # time reproduce the revert, deadlines included.
+        self.w3.eth.call(tx, block_identifier=block_number)  # type: ignore[arg-type]
+
+    def mine(self, timestamp: int) -> None:
+        self._rpc("evm_mine", [timestamp])
+
+    def snapshot(self) -> Any:
+        return self._rpc("evm_snapshot", [])
+
+    def revert(self, snapshot_id: Any) -> Any:
+        if not self._rpc("evm_revert", [snapshot_id]):
+            raise ChainError(f"anvil has no snapshot {snapshot_id}.")
+        # anvil forgets a snapshot once reverted to; take it again so it can be reused.
+        return self.snapshot()
+
+    def save(self, folder: Path) -> dict[str, Any]:
+        dump = self._rpc("anvil_dumpState", [])
+        (folder / "anvil-state.json").write_text(json.dumps({"state": dump}))
+        return {"state_file": "anvil-state.json"}
+
+    def load_state(self, folder: Path, state: dict[str, Any]) -> None:
+        dump = json.loads((folder / state["state_file"]).read_text())["state"]
+        self._rpc("anvil_loadState", [dump])
+
+    def close(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+            self.process = None
+
+
+def is_anvil(w3: Web3) -> bool:
+    try:
+        return str(w3.client_version).lower().startswith("anvil")
+    except Exception:  # noqa: BLE001 - any failure means "not anvil"; connect() reports reachability
+        return False

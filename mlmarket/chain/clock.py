@@ -1,0 +1,69 @@
+"""The session clock: block time on local chains, with time travel."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from mlmarket.errors import BackendNotSupportedError, ConfigurationError
+
+if TYPE_CHECKING:
+    from mlmarket.chain.core import Chain
+
+
+class Clock:
+    """Chain time in Unix seconds.
+
+    On local chains time runs with the wall clock plus an offset that
+    :meth:`advance` and :meth:`advance_to` move forward; every transaction's block
+    is stamped with it, on eth-tester and anvil alike. On other networks time is
+    the network's own and cannot move.
+
+    Example:
+        >>> start = chain.clock.now()
+        >>> chain.clock.advance(86_400)             # a day later
+        >>> chain.clock.now() - start >= 86_400
+        True
+    """
+
+    def __init__(self, chain: Chain, offset: int = 0) -> None:
+        self._chain = chain
+        self.offset = offset
+
+    def latest_block_time(self) -> int:
+        return int(self._chain.w3.eth.get_block("latest")["timestamp"])
+
+    def now(self) -> int:
+        """The time the next block would carry, at least the latest block's time."""
+        latest = self.latest_block_time()
+        if not self._chain.is_local:
+            return max(latest, int(time.time()))
+        return max(latest, int(time.time()) + self.offset)
+
+    def next_block_timestamp(self) -> int:
+        return max(self.latest_block_time() + 1, int(time.time()) + self.offset)
+
+    def advance(self, seconds: int) -> int:
+        """Move time forward by ``seconds`` and mine a block there; return the new time."""
+        if seconds < 0:
+            raise ConfigurationError(
+                f"Time only moves forward (got {seconds} s); use chain.revert() to go back."
+            )
+        return self.advance_to(self.now() + int(seconds))
+
+    def advance_to(self, timestamp: int) -> int:
+        """Move time forward to ``timestamp`` and mine a block there."""
+        if not self._chain.is_local:
+            raise BackendNotSupportedError(
+                f"Time cannot be moved on a {self._chain.kind} network; use a local chain."
+            )
+        timestamp = int(timestamp)
+        latest = self.latest_block_time()
+        if timestamp <= latest:
+            raise ConfigurationError(
+                f"Cannot move the clock to {timestamp}: the latest block is already at {latest}. "
+                "Time only moves forward; use chain.revert() to go back."
+            )
+        self.offset = timestamp - int(time.time())
+        self._chain.backend.mine(timestamp)
+        return timestamp

@@ -1,0 +1,295 @@
+"""The Chain: one handle on a backend, its named accounts, clock and errors.
+
+Every transaction goes through :meth:`Chain.transact` (or :meth:`Chain.deploy`):
+signed locally, sent with an explicit gas limit never above the per-transaction
+cap, stamped with the session clock on local chains, and checked: a receipt with
+status 0 is replayed as an ``eth_call`` (see ``Backend.replay``) to recover the
+reason, which is raised as a named exception.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from web3.contract import Contract
+from web3.contract.contract import ContractConstructor, ContractFunction
+from web3.exceptions import Web3Exception
+from web3.types import TxReceipt
+
+from mlmarket.chain.accounts import Accounts, NamedAccount
+from mlmarket.chain.backends import STATE_FILE, Backend
+from mlmarket.chain.clock import Clock
+from mlmarket.chain.reverts import ErrorRegistry, revert_data_of
+from mlmarket.errors import ChainError, GasLimitError, TransactionFailedError
+
+TX_GAS_CAP = 16_777_216
+"""Ethereum's per-transaction gas cap (EIP-7825); eth-tester does not enforce it, we do."""
+
+PRIORITY_FEE = 10**9  # 1 gwei tip
+GAS_ESTIMATE_MARGIN = 1.25  # public networks only: estimate × margin, capped
+
+
+@dataclass(frozen=True)
+class TxRecord:
+    """One transaction this session sent, as shown in event logs and gas tables."""
+
+    tx_hash: str
+    sender: str
+    to: str | None
+    action: str
+    block: int
+    timestamp: int
+    gas_used: int
+    gas_price: int
+    status: int
+
+
+TxCall = ContractFunction | ContractConstructor
+
+
+class Chain:
+    """A connected chain: use :func:`mlmarket.chain.connect` to make one.
+
+    Example:
+        >>> chain = connect()                       # embedded eth-tester chain
+        >>> chain.balance("alice") > 0
+        True
+        >>> chain.clock.advance(3600)               # one hour later
+    """
+
+    def __init__(self, backend: Backend, accounts: Accounts, *, time_offset: int = 0) -> None:
+        self.backend = backend
+        self.w3 = backend.w3
+        self.accounts = accounts
+        self.errors = ErrorRegistry()
+        self.clock = Clock(self, offset=time_offset)
+        self.chain_id = int(self.w3.eth.chain_id)
+        self.history: list[TxRecord] = []
+        self._listeners: list[Callable[[TxRecord], None]] = []
+        self._snapshots: dict[int, tuple[Any, int, int]] = {}
+
+    # --- descriptive -------------------------------------------------------------
+
+    @property
+    def kind(self) -> str:
+        """``"eth-tester"``, ``"anvil"`` or ``"rpc"``."""
+        return self.backend.kind
+
+    @property
+    def is_local(self) -> bool:
+        return self.backend.is_local
+
+    def __repr__(self) -> str:
+        return f"<Chain {self.kind} chain_id={self.chain_id} block={self.block_number}>"
+
+    @property
+    def block_number(self) -> int:
+        return int(self.w3.eth.block_number)
+
+    def balance(self, who: NamedAccount | str) -> int:
+        """ETH balance in wei of an account (by name, account or address)."""
+        address = who if isinstance(who, str) and who.startswith("0x") else self.address(who)
+        return int(self.w3.eth.get_balance(address))
+
+    def address(self, who: NamedAccount | str) -> str:
+        return self.accounts.resolve(who).address
+
+    def on_transaction(self, callback: Callable[[TxRecord], None]) -> Callable[[], None]:
+        """Call ``callback`` after every transaction this session sends; returns an unsubscribe."""
+        self._listeners.append(callback)
+        return lambda: self._listeners.remove(callback)
+
+    # --- contracts ------------------------------------------------------------------
+
+    def contract(self, address: str, abi: list[dict[str, Any]]) -> type[Contract] | Contract:
+        self.errors.register_abi(abi)
+        return self.w3.eth.contract(address=self.w3.to_checksum_address(address), abi=abi)
+
+    def deploy(
+        self,
+        abi: list[dict[str, Any]],
+        bytecode: str,
+        *args: Any,
+        sender: NamedAccount | str,
+        gas: int | None = None,
+    ) -> tuple[Contract, TxReceipt]:
+        """Deploy a contract; return it bound to its address, and the receipt."""
+        self.errors.register_abi(abi)
+        factory = self.w3.eth.contract(abi=abi, bytecode=bytecode)
+        receipt = self.transact(factory.constructor(*args), sender=sender, gas=gas)
+        address = receipt["contractAddress"]
+        if address is None:
+            raise ChainError("The deployment transaction created no contract.")
+        return self.w3.eth.contract(address=address, abi=abi), receipt
+
+    def call(self, fn: ContractFunction, *, sender: NamedAccount | str | None = None) -> Any:
+        """Read-only call; a revert raises its named exception."""
+        params = {"from": self.address(sender)} if sender is not None else {}
+        try:
+            return fn.call(params)
+        except Exception as exc:  # noqa: BLE001 - backends raise unrelated types for a revert
+            raise self._as_revert(exc) from None
+
+    # --- transactions -------------------------------------------------------------
+
+    def transact(
+        self,
+        fn: TxCall,
+        *,
+        sender: NamedAccount | str,
+        value: int = 0,
+        gas: int | None = None,
+    ) -> TxReceipt:
+        """Sign and send a contract call (or constructor) and wait for its receipt.
+
+        Raises the contract's named error if it reverts, :class:`GasLimitError` if
+        ``gas`` exceeds the per-transaction cap.
+        """
+        account = self.accounts.resolve(sender)
+        tx = self._build(fn, account, value, gas)
+        signed = account.signer.sign_transaction(tx)
+        timestamp = self.clock.next_block_timestamp() if self.is_local else None
+        tx_hash = self.backend.send_raw(bytes(signed.raw_transaction), timestamp)
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+        record = self._record(receipt, tx, account, fn)
+        if receipt["status"] != 1:
+            raise self._failure(tx, receipt)
+        for listener in list(self._listeners):
+            listener(record)
+        return receipt
+
+    def _build(self, fn: TxCall, account: NamedAccount, value: int, gas: int | None) -> dict:
+        base_fee = int(self.w3.eth.get_block("latest").get("baseFeePerGas", 0) or 0)
+        params: dict[str, Any] = {
+            "from": account.address,
+            "value": value,
+            "nonce": self.w3.eth.get_transaction_count(account.address, "pending"),
+            "chainId": self.chain_id,
+            "maxPriorityFeePerGas": PRIORITY_FEE,
+            "maxFeePerGas": 2 * base_fee + PRIORITY_FEE,
+            "type": 2,
+        }
+        params["gas"] = self._gas_limit(fn, params, gas)
+        return dict(fn.build_transaction(params))
+
+    def _gas_limit(self, fn: TxCall, params: dict[str, Any], gas: int | None) -> int:
+        if gas is not None:
+            if not 21_000 <= gas <= TX_GAS_CAP:
+                raise GasLimitError(
+                    f"gas={gas:,} is outside 21,000..{TX_GAS_CAP:,} (the per-transaction cap)."
+                )
+            return gas
+        if self.is_local:
+            # Unused gas is refunded, so the cap costs nothing here, while an estimate
+            # re-executes the call (~7x its cost on py-evm).
+            return TX_GAS_CAP
+        try:
+            estimate = int(fn.estimate_gas({k: v for k, v in params.items() if k != "type"}))
+        except Exception as exc:  # noqa: BLE001 - a revert during estimation names the reason
+            raise self._as_revert(exc) from None
+        if estimate > TX_GAS_CAP:
+            raise GasLimitError(
+                f"This call needs about {estimate:,} gas, above the per-transaction cap of "
+                f"{TX_GAS_CAP:,}; split the work into smaller transactions."
+            )
+        return min(TX_GAS_CAP, int(estimate * GAS_ESTIMATE_MARGIN))
+
+    def _record(self, receipt: TxReceipt, tx: dict, account: NamedAccount, fn: TxCall) -> TxRecord:
+        block = self.w3.eth.get_block(receipt["blockNumber"])
+        action = "deploy" if isinstance(fn, ContractConstructor) else fn.fn_name
+        record = TxRecord(
+            tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
+            sender=account.address,
+            to=tx.get("to"),
+            action=action,
+            block=int(receipt["blockNumber"]),
+            timestamp=int(block["timestamp"]),
+            gas_used=int(receipt["gasUsed"]),
+            gas_price=int(receipt.get("effectiveGasPrice", 0) or 0),
+            status=int(receipt["status"]),
+        )
+        self.history.append(record)
+        return record
+
+    def _failure(self, tx: dict, receipt: TxReceipt) -> Exception:
+        """Recover why a mined transaction failed by replaying it as a call."""
+        replay = {k: tx[k] for k in ("from", "to", "data", "value", "gas") if k in tx}
+        block = self.w3.eth.get_block(receipt["blockNumber"])
+        try:
+            self.backend.replay(replay, int(receipt["blockNumber"]), int(block["timestamp"]))
+        except Exception as exc:  # noqa: BLE001 - the replay's revert is what we want
+            return self._as_revert(exc)
+        if receipt["gasUsed"] >= tx["gas"]:
+            return TransactionFailedError(
+                f"The transaction ran out of gas (used all {tx['gas']:,}); "
+                "raise the gas limit or split the work."
+            )
+        return TransactionFailedError("The transaction failed, and replaying it did not revert.")
+
+    def _as_revert(self, exc: BaseException) -> Exception:
+        data = revert_data_of(exc)
+        if data is None:
+            if isinstance(exc, Web3Exception | ChainError):
+                return ChainError(f"The node rejected the request: {exc}")
+            raise exc
+        return self.errors.decode(data, self.accounts.name_of)
+
+    # --- snapshots and persistence -----------------------------------------------------
+
+    def snapshot(self) -> int:
+        """Remember the chain state (and clock); return an id for :meth:`revert`."""
+        snap_id = len(self._snapshots) + 1
+        self._snapshots[snap_id] = (self.backend.snapshot(), self.clock.offset, len(self.history))
+        return snap_id
+
+    def revert(self, snap_id: int) -> None:
+        """Go back to a snapshot; the same id can be reverted to again."""
+        if snap_id not in self._snapshots:
+            raise ChainError(f"No snapshot {snap_id}; take one with chain.snapshot().")
+        backend_id, offset, history_length = self._snapshots[snap_id]
+        new_id = self.backend.revert(backend_id)
+        self._snapshots[snap_id] = (new_id, offset, history_length)
+        self.clock.offset = offset
+        del self.history[history_length:]
+
+    @contextmanager
+    def rollback(self) -> Iterator[None]:
+        """Run a block of code, then revert whatever it did to the chain."""
+        snap_id = self.snapshot()
+        try:
+            yield
+        finally:
+            self.revert(snap_id)
+
+    def save(self, folder: str | Path) -> Path:
+        """Save a local chain's state to ``folder`` (created if needed); see :func:`load`."""
+        path = Path(folder)
+        path.mkdir(parents=True, exist_ok=True)
+        state = {
+            "format": "mlmarket.chain/1",
+            "backend": self.kind,
+            "accounts": len(self.accounts),
+            "time_offset": self.clock.offset,
+            "saved_at": int(time.time()),
+            "backend_state": self.backend.save(path),
+        }
+        tmp = path / (STATE_FILE + ".tmp")
+        tmp.write_text(json.dumps(state, indent=1))
+        tmp.replace(path / STATE_FILE)
+        return path
+
+    def close(self) -> None:
+        """Release the backend (stops a managed anvil)."""
+        self.backend.close()
+
+    def __enter__(self) -> Chain:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

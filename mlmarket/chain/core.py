@@ -130,7 +130,9 @@ class Chain:
 
     def call(self, fn: ContractFunction, *, sender: NamedAccount | str | None = None) -> Any:
         """Read-only call; a revert raises its named exception."""
-        params = {"from": self.address(sender)} if sender is not None else {}
+        # Calls need a funded sender on eth-tester (it charges gas even for calls).
+        caller = sender if sender is not None else next(iter(self.accounts.values()))
+        params = {"from": self.address(caller)}
         try:
             return fn.call(params)
         except Exception as exc:  # noqa: BLE001 - backends raise unrelated types for a revert
@@ -206,7 +208,7 @@ class Chain:
         record = TxRecord(
             tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
             sender=account.address,
-            to=tx.get("to"),
+            to=tx.get("to") or None,
             action=action,
             block=int(receipt["blockNumber"]),
             timestamp=int(block["timestamp"]),

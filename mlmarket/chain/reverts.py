@@ -191,7 +191,19 @@ _HEX_RE = re.compile(r"0x[0-9a-fA-F]*")
 
 
 def revert_data_of(exc: BaseException) -> bytes | None:
-    """Revert bytes carried by a backend's exception, or None if it carries none."""
+    """Revert bytes carried by a backend's exception (or one it wraps), or None."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        found = _revert_data_here(current)
+        if found is not None:
+            return found
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _revert_data_here(exc: BaseException) -> bytes | None:
     data = getattr(exc, "data", None)
     if isinstance(data, dict):
         data = data.get("data")
@@ -211,7 +223,7 @@ def _bytes_from_message(arg: Any) -> bytes | None:
         return arg
     if not isinstance(arg, str):
         return None
-    text = arg.strip()
+    text = arg.strip().removeprefix("execution reverted:").strip()
     if text.startswith(("b'", 'b"')):
         try:
             value = ast.literal_eval(text)

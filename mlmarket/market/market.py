@@ -1,0 +1,186 @@
+"""Market: the marketplace on one chain — its contracts, accounts, clock and tables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mlmarket.chain import Chain, connect, load
+from mlmarket.chain.accounts import NamedAccount
+from mlmarket.contracts import MarketToken, bind_errors
+from mlmarket.errors import ConfigurationError
+from mlmarket.market.addressbook import AddressBook, Deployment
+from mlmarket.market.tables import balances_table, events_table
+from mlmarket.units import Amount, to_units
+
+LOCAL_TOKENS_PER_ACCOUNT = 1_000
+PUBLIC_SUPPLY = 1_000_000
+MARKET_FILE = "market.json"
+
+
+class Market:
+    """The marketplace: contracts deployed on a chain, with named accounts.
+
+    Example:
+        >>> market = Market.local()                 # in-memory chain, contracts, funded accounts
+        >>> market.token.balance_of("alice")
+        Decimal('1000')
+        >>> market.balances().loc["alice", "tokens"]
+        Decimal('1000')
+    """
+
+    def __init__(self, chain: Chain, deployment: Deployment) -> None:
+        bind_errors(chain)
+        self.chain = chain
+        self.deployment = deployment
+        self.token = MarketToken(chain, deployment.address("MarketToken"))
+
+    def __repr__(self) -> str:
+        return (
+            f"<Market {self.deployment.name!r} on {self.chain.kind} "
+            f"chain {self.chain.chain_id}, token {self.token.address}>"
+        )
+
+    # --- construction ------------------------------------------------------------
+
+    @classmethod
+    def local(
+        cls, backend: str = "eth-tester", *, tokens_per_account: Amount = LOCAL_TOKENS_PER_ACCOUNT
+    ) -> Market:
+        """Start a local chain (``"eth-tester"`` in memory, or ``"anvil"``), deploy, fund.
+
+        Every named account receives ``tokens_per_account`` tokens.
+        """
+        if backend not in ("eth-tester", "anvil"):
+            raise ConfigurationError(
+                f"Market.local() runs 'eth-tester' or 'anvil', not {backend!r}; "
+                "for a remote node use Market.deploy(connect(url)) or Market.attach(url)."
+            )
+        chain = connect(backend)
+        try:
+            return cls.deploy(chain, tokens_per_account=tokens_per_account, record=False)
+        except BaseException:
+            chain.close()
+            raise
+
+    @classmethod
+    def deploy(
+        cls,
+        chain: Chain,
+        *,
+        name: str = "default",
+        tokens_per_account: Amount = LOCAL_TOKENS_PER_ACCOUNT,
+        supply: Amount = PUBLIC_SUPPLY,
+        deployer: NamedAccount | str | None = None,
+        record: bool = True,
+        address_book: AddressBook | str | Path | None = None,
+    ) -> Market:
+        """Deploy the contracts on ``chain``.
+
+        On a local chain every named account gets ``tokens_per_account``; elsewhere the
+        deployer receives a fixed ``supply``. With ``record`` the addresses are written
+        to the address book so :meth:`attach` finds them later.
+        """
+        bind_errors(chain)
+        sender = chain.accounts.resolve(deployer or next(iter(chain.accounts)))
+        if chain.is_local:
+            holders = {a.address: tokens_per_account for a in chain.accounts.values()}
+        else:
+            holders = {sender.address: supply}
+        to_units(supply)  # validate even when unused, so a typo fails early
+        first_block = chain.block_number + 1
+        token = MarketToken.deploy(chain, holders, sender=sender)
+        deployment = Deployment(
+            chain_id=chain.chain_id,
+            name=name,
+            contracts={"MarketToken": token.address},
+            block=first_block,
+            deployed_at=chain.clock.latest_block_time(),
+        )
+        if record:
+            _book(address_book).record(deployment)
+        return cls(chain, deployment)
+
+    @classmethod
+    def attach(
+        cls,
+        target: Chain | str,
+        deployment: str = "default",
+        *,
+        address_book: AddressBook | str | Path | None = None,
+        **connect_kwargs: Any,
+    ) -> Market:
+        """Re-attach to contracts deployed earlier, found in the address book.
+
+        ``target`` is a connected :class:`Chain` or a JSON-RPC URL (keys as for
+        :func:`~mlmarket.chain.connect`).
+        """
+        chain = target if isinstance(target, Chain) else connect(target, **connect_kwargs)
+        record = _book(address_book).get(chain.chain_id, deployment)
+        code = chain.w3.eth.get_code(record.address("MarketToken"))
+        if len(code) == 0:
+            raise ConfigurationError(
+                f"The address book says MarketToken is at {record.address('MarketToken')} on "
+                f"chain {chain.chain_id}, but no contract is there. Was the chain reset? "
+                "Deploy again with Market.deploy(...)."
+            )
+        return cls(chain, record)
+
+    # --- views ----------------------------------------------------------------------
+
+    @property
+    def accounts(self):  # type: ignore[no-untyped-def]
+        return self.chain.accounts
+
+    @property
+    def clock(self):  # type: ignore[no-untyped-def]
+        return self.chain.clock
+
+    def contracts(self) -> dict[str, Any]:
+        """The deployment's web3 contract objects by name."""
+        return {"MarketToken": self.token.contract}
+
+    def balances(self) -> pd.DataFrame:
+        """ETH and token balances of every named account (exact ``Decimal`` values)."""
+        return balances_table(self.chain, self.token)
+
+    def events(self) -> pd.DataFrame:
+        """Every event of the deployment's contracts: block, time, transaction, gas."""
+        return events_table(self.chain, self.contracts(), self.deployment.block)
+
+    # --- persistence ------------------------------------------------------------------
+
+    def save(self, folder: str | Path) -> Path:
+        """Save the whole local session (chain state and deployment) to ``folder``."""
+        path = Path(folder)
+        self.chain.save(path / "chain")
+        data = {"chain_id": self.deployment.chain_id, "name": self.deployment.name}
+        (path / MARKET_FILE).write_text(json.dumps({**data, **self.deployment.to_json()}, indent=2))
+        return path
+
+    @classmethod
+    def load(cls, folder: str | Path) -> Market:
+        """Bring back a session saved with :meth:`save`."""
+        path = Path(folder)
+        market_file = path / MARKET_FILE
+        if not market_file.is_file():
+            raise ConfigurationError(f"{path} holds no saved market ({MARKET_FILE} is missing).")
+        data = json.loads(market_file.read_text())
+        chain = load(path / "chain")
+        return cls(chain, Deployment.from_json(data["chain_id"], data["name"], data))
+
+    def close(self) -> None:
+        self.chain.close()
+
+    def __enter__(self) -> Market:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _book(address_book: AddressBook | str | Path | None) -> AddressBook:
+    return address_book if isinstance(address_book, AddressBook) else AddressBook(address_book)

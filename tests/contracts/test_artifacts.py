@@ -16,7 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, require_tool
+
+try:
+    from tests.conftest import ROOT, require_tool
+except ImportError:  # tests/ is not a package: its conftest is the top-level module
+    from conftest import ROOT, require_tool  # type: ignore[no-redef]
 
 CONTRACTS = ROOT / "contracts"
 ARTIFACTS = ROOT / "mlmarket" / "contracts" / "artifacts"

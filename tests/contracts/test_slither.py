@@ -10,7 +10,11 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import ROOT, require_tool
+
+try:
+    from tests.conftest import ROOT, require_tool
+except ImportError:  # tests/ is not a package: its conftest is the top-level module
+    from conftest import ROOT, require_tool  # type: ignore[no-redef]
 
 CONTRACTS = ROOT / "contracts"
 

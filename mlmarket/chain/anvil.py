@@ -84,7 +84,7 @@ class AnvilProcess:
         cls,
         *,
         accounts: int = len(NAMES),
-        load_state: Path | None = None,
+        chain_id: int = CHAIN_ID,
         timeout: float = 20.0,
     ) -> AnvilProcess:
         binary = find_anvil()
@@ -94,15 +94,13 @@ class AnvilProcess:
             "--host", "127.0.0.1",
             "--port", str(port),
             "--hardfork", HARDFORK,
-            "--chain-id", str(CHAIN_ID),
+            "--chain-id", str(chain_id),
             "--mnemonic", DEV_MNEMONIC,
             "--accounts", str(accounts),
             "--balance", str(ETH_PER_ACCOUNT),
             "--gas-limit", str(BLOCK_GAS_LIMIT),
             "--silent",
         ]  # fmt: skip
-        if load_state is not None:
-            args += ["--load-state", str(load_state)]
         log = Path(tempfile.mkstemp(prefix="mlmarket-anvil-", suffix=".log")[1])
         with log.open("wb") as sink:
             process = subprocess.Popen(args, stdout=sink, stderr=subprocess.STDOUT)
@@ -115,10 +113,10 @@ class AnvilProcess:
         payload = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                tail = self._log_tail()
                 self.stop()
                 raise ChainError(
-                    f"anvil exited with code {self.process.returncode} while starting: "
-                    f"{self._log_tail()}"
+                    f"anvil exited with code {self.process.returncode} while starting: {tail}"
                 )
             try:
                 httpx.post(self.url, json=payload, timeout=1.0).raise_for_status()

@@ -136,8 +136,12 @@ def load(folder: str | Path) -> Chain:
         backend = EthTesterBackend.load(path, state["backend_state"])
         return Chain(backend, accounts, time_offset=offset)
     if state["backend"] == "anvil":
-        process = AnvilProcess.start(
-            accounts=len(accounts), load_state=path / state["backend_state"]["state_file"]
-        )
-        return Chain(AnvilBackend(process.url, process), accounts, time_offset=offset)
+        process = AnvilProcess.start(accounts=len(accounts))
+        backend = AnvilBackend(process.url, process)
+        try:
+            backend.load_state(path, state["backend_state"])
+        except BaseException:
+            backend.close()
+            raise
+        return Chain(backend, accounts, time_offset=offset)
     raise ConfigurationError(f"Cannot load a saved {state['backend']!r} chain.")

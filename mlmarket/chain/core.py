@@ -221,17 +221,18 @@ class Chain:
 
     def _failure(self, tx: dict, receipt: TxReceipt) -> Exception:
         """Recover why a mined transaction failed by replaying it as a call."""
+        if receipt["gasUsed"] >= tx["gas"]:
+            # A revert returns unused gas; only exhaustion (or INVALID) burns all of it.
+            return TransactionFailedError(
+                f"The transaction ran out of gas (used all {tx['gas']:,}); "
+                "raise the gas limit or split the work."
+            )
         replay = {k: tx[k] for k in ("from", "to", "data", "value", "gas") if k in tx}
         block = self.w3.eth.get_block(receipt["blockNumber"])
         try:
             self.backend.replay(replay, int(receipt["blockNumber"]), int(block["timestamp"]))
         except Exception as exc:  # noqa: BLE001 - the replay's revert is what we want
             return self._as_revert(exc)
-        if receipt["gasUsed"] >= tx["gas"]:
-            return TransactionFailedError(
-                f"The transaction ran out of gas (used all {tx['gas']:,}); "
-                "raise the gas limit or split the work."
-            )
         return TransactionFailedError("The transaction failed, and replaying it did not revert.")
 
     def _as_revert(self, exc: BaseException) -> Exception:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from eth_abi import decode
+from eth_abi import decode, encode
 from eth_utils import keccak, to_checksum_address
 
 from mlmarket.errors import ContractRevertError, RevertedWithReason, TransactionFailedError
@@ -215,7 +215,18 @@ def _revert_data_here(exc: BaseException) -> bytes | None:
         found = _bytes_from_message(arg)
         if found is not None:
             return found
-    return None
+    return _reason_from_message(exc)
+
+
+def _reason_from_message(exc: BaseException) -> bytes | None:
+    """eth-tester decodes ``Error(string)`` itself and keeps only the text: re-encode it."""
+    if type(exc).__name__ != "TransactionFailed" or not exc.args:
+        return None
+    text = str(exc.args[0])
+    prefix = "execution reverted: "
+    if not text.startswith(prefix):
+        return None
+    return ERROR_STRING_SELECTOR + encode(["string"], [text[len(prefix) :]])
 
 
 def _bytes_from_message(arg: Any) -> bytes | None:

@@ -1,0 +1,1 @@
+from tests.chain.conftest import require_anvil  # noqa: F401 - shared fixture

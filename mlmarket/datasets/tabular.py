@@ -16,6 +16,9 @@ UTF-8 after casting each column to its metadata type, so the same frame always
 gives the same bytes (floats are written with Python's shortest round-trip
 repr). The index is not stored; call ``df.reset_index()`` first to keep it.
 Empty strings and missing values in a string column both load as missing.
+Records end with ``\n`` only: a ``\r`` is data (it may appear unquoted inside a
+field), so read the bytes with :func:`read_csv_bytes` or
+``pd.read_csv(..., lineterminator="\\n")``.
 """
 
 from __future__ import annotations
@@ -112,7 +115,8 @@ def encode_frame(df: pd.DataFrame) -> tuple[dict[str, str], bytes]:
 def read_csv_header(data: bytes) -> list[str]:
     """Return the column names in the header line of CSV ``data``."""
     try:
-        return list(pd.read_csv(io.BytesIO(data), nrows=0, dtype=str).columns)
+        frame = pd.read_csv(io.BytesIO(data), nrows=0, dtype=str, lineterminator="\n")
+        return list(frame.columns)
     except (ValueError, pd.errors.ParserError) as exc:
         raise DataValidationError(f"The data is not readable CSV: {exc}.") from None
 
@@ -131,6 +135,7 @@ def read_csv_bytes(data: bytes, columns: Sequence[tuple[str, str]]) -> pd.DataFr
             keep_default_na=False,
             na_values={name: [""] for name in names},
             skip_blank_lines=False,
+            lineterminator="\n",
             encoding="utf-8",
             **_FLOAT_OPTIONS,
         )

@@ -5,7 +5,8 @@ messages are tiny, so they are written out here against the specs:
 
 * dag-pb (https://ipld.io/specs/codecs/dag-pb/spec/)::
 
-      message PBLink { optional bytes Hash = 1; optional string Name = 2; optional uint64 Tsize = 3; }
+      message PBLink { optional bytes Hash = 1; optional string Name = 2;
+                       optional uint64 Tsize = 3; }
       message PBNode { repeated PBLink Links = 2; optional bytes Data = 1; }
 
   Canonical form writes ``Links`` *before* ``Data``. boxo always writes a

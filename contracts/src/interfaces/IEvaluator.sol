@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/**
+ * @title IEvaluator
+ * @notice Scores models on a chunk of a test set, entirely on chain.
+ * @dev One evaluator contract per model family (linear, MLP, tree, ...). Byte
+ * formats of chunks and models are versioned and documented in docs/formats.md;
+ * the Python reference evaluator in `mlmarket.ml` gives exactly the same numbers.
+ *
+ * A chunk holds `rows` samples with `features` fixed-point features each and
+ * their labels. For classification (`classes >= 2`) a model's value is the
+ * number of rows it predicts correctly (higher is better). For regression
+ * (`classes == 0`) it is the sum of squared errors in the label's fixed-point
+ * scale (lower is better). Totals over all chunks decide the ranking.
+ */
+interface IEvaluator {
+    /**
+     * @notice Score every model in `models` on `chunk`.
+     * @param chunk A test-set chunk in the evaluator's chunk format.
+     * @param models Models in the evaluator's model format.
+     * @param features Number of features the competition declared.
+     * @param classes Number of classes (>= 2), or 0 for regression.
+     * @return rows Number of samples in the chunk.
+     * @return values Per model: correct predictions, or sum of squared errors.
+     */
+    function scoreBatch(bytes calldata chunk, bytes[] calldata models, uint256 features, uint256 classes)
+        external
+        view
+        returns (uint256 rows, uint256[] memory values);
+
+    /// @notice Model family this evaluator scores, e.g. keccak256("linear").
+    function family() external pure returns (bytes32);
+}

@@ -43,6 +43,7 @@ def test_wheel_shipsArtifactsAndTypes(wheel: Path) -> None:
     assert "mlmarket/py.typed" in names
     assert "mlmarket/contracts/artifacts/MarketToken.json" in names
     assert "mlmarket/contracts/artifacts/manifest.json" in names
+    assert "mlmarket/datasets/metadata.schema.json" in names
     assert not any(name.startswith(("tests/", "contracts/")) for name in names)
 
 

@@ -39,7 +39,9 @@ def measure(backend: str, repeat: int) -> dict[str, float]:
     with market:
         token, chain = market.token, market.chain
         results = {"start + deploy (ms)": startup}
-        results["transfer (ms)"] = median_ms(lambda: token.transfer("bob", 1, sender="alice"), repeat)
+        results["transfer (ms)"] = median_ms(
+            lambda: token.transfer("bob", 1, sender="alice"), repeat
+        )
         results["balanceOf call (ms)"] = median_ms(lambda: token.balance_of("alice"), repeat)
         results["advance clock 1 h (ms)"] = median_ms(lambda: chain.clock.advance(3600), repeat)
         probe = deploy_probe(chain)
@@ -51,9 +53,7 @@ def measure(backend: str, repeat: int) -> dict[str, float]:
         snap = chain.snapshot()
         results["snapshot + revert (ms)"] = median_ms(lambda: chain.revert(snap), repeat)
         results["gas: deploy MarketToken, 10 holders"] = chain.history[0].gas_used
-        results["gas: transfer"] = next(
-            r.gas_used for r in chain.history if r.action == "transfer"
-        )
+        results["gas: transfer"] = next(r.gas_used for r in chain.history if r.action == "transfer")
     return results
 
 

@@ -32,7 +32,8 @@ def demo(backend: str) -> None:
         try:
             market.token.transfer("erin", 5_000, sender="frank")
         except MlmarketError as refused:
-            print(f"\nA payment the contract refused, as a named error:\n  {type(refused).__name__}: {refused}")
+            print("\nA payment the contract refused, as a named error:")
+            print(f"  {type(refused).__name__}: {refused}")
         with pd.option_context("display.width", 120, "display.max_colwidth", 60):
             print("\nBalances:\n", market.balances().drop(columns="address").to_string(), sep="")
             gas = pd.DataFrame(market.chain.history)[["action", "block", "gas_used", "status"]]

@@ -6,12 +6,15 @@ Conversions are exact: ``Decimal`` arithmetic, never binary floats.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from numbers import Integral
 
 from mlmarket.errors import ConfigurationError
 
 DECIMALS = 18
+# Exact for any uint256 amount (78 digits) with 18 decimals; the default context's
+# 28 digits would silently round large balances.
+_EXACT = Context(prec=120)
 Amount = int | Decimal | str | float
 """A whole-token amount: ``10``, ``Decimal("0.5")``, ``"2.25"`` or ``0.1`` (read as written)."""
 
@@ -33,14 +36,15 @@ def to_units(amount: Amount, decimals: int = DECIMALS) -> int:
         value = Decimal(int(amount))
     else:
         try:
-            value = Decimal(repr(amount)) if isinstance(amount, float) else Decimal(amount)
+            text = repr(amount) if isinstance(amount, float) else amount
+            value = _EXACT.create_decimal(text)
         except (InvalidOperation, TypeError):
             raise ConfigurationError(
                 f"{amount!r} is not a token amount; pass a number such as 10 or '2.5'."
             ) from None
     if not value.is_finite():
         raise ConfigurationError(f"{amount!r} is not a finite token amount.")
-    raw = value.scaleb(decimals)
+    raw = value.scaleb(decimals, _EXACT)
     if raw != raw.to_integral_value():
         raise ConfigurationError(
             f"{amount!r} has more than {decimals} decimal places; the token cannot represent it."
@@ -55,5 +59,7 @@ def from_units(raw: int, decimals: int = DECIMALS) -> Decimal:
         >>> from_units(1500000000000000000)
         Decimal('1.5')
     """
-    value = Decimal(int(raw)).scaleb(-decimals)
-    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+    value = Decimal(int(raw)).scaleb(-decimals, _EXACT)
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1), context=_EXACT)
+    return value.normalize(_EXACT)

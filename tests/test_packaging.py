@@ -53,7 +53,9 @@ def test_wheel_runsALifecycleInACleanVenv(wheel: Path, tmp_path: Path) -> None:
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
     subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", str(wheel)], check=True, capture_output=True
+        [str(python), "-m", "pip", "install", "--quiet", str(wheel)],
+        check=True,
+        capture_output=True,
     )
     # Run from an empty folder so the source tree cannot be imported by accident.
     result = subprocess.run(

@@ -63,7 +63,9 @@ def _pip_section(environment: str) -> list[str]:
 def test_environmentYml_installsWhatPyprojectDeclares() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     declared = [*project["dependencies"], *project["optional-dependencies"]["dev"]]
-    listed = [item for item in _pip_section((ROOT / "environment.yml").read_text()) if item != "-e ."]
+    listed = [
+        item for item in _pip_section((ROOT / "environment.yml").read_text()) if item != "-e ."
+    ]
     assert sorted(listed) == sorted(declared)
 
 

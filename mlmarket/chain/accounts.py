@@ -149,8 +149,5 @@ def named_accounts(count: int = len(NAMES), mnemonic: str = DEV_MNEMONIC) -> Acc
     if not 1 <= count <= len(NAMES):
         raise ConfigurationError(f"count must be between 1 and {len(NAMES)}, got {count}.")
     return Accounts(
-        [
-            NamedAccount(NAMES[i], Account.from_key(derive_key(i, mnemonic)))
-            for i in range(count)
-        ]
+        [NamedAccount(NAMES[i], Account.from_key(derive_key(i, mnemonic))) for i in range(count)]
     )

@@ -7,7 +7,6 @@ persists state. :class:`~mlmarket.chain.core.Chain` is the only caller.
 from __future__ import annotations
 
 import json
-from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ STATE_FILE = "chain.json"
 ETH_PER_ACCOUNT = 10_000
 
 
-class Backend(ABC):
+class Backend:
     """What the chain needs from a node beyond standard JSON-RPC."""
 
     kind: str = ""
@@ -65,7 +64,8 @@ class Backend(ABC):
         )
 
     def close(self) -> None:
-        """Release resources (stop processes)."""
+        """Release resources (stop processes); nothing to release by default."""
+        return None
 
 
 class EthTesterBackend(Backend):

@@ -57,7 +57,9 @@ def connect(
     """
     if backend == "eth-tester":
         accounts = named_accounts()
-        return Chain(EthTesterBackend([a.address for a in accounts.values()], int(time.time())), accounts)
+        return Chain(
+            EthTesterBackend([a.address for a in accounts.values()], int(time.time())), accounts
+        )
     if backend == "anvil":
         process = AnvilProcess.start()
         return Chain(AnvilBackend(process.url, process), named_accounts())
@@ -112,7 +114,9 @@ def _signing_key(private_key: str | bytes | None, keystore: str | Path | None) -
         try:
             return bytes(Account.decrypt(json.loads(path.read_text()), password))
         except ValueError:
-            raise ConfigurationError(f"Could not decrypt keystore {path}: wrong password?") from None
+            raise ConfigurationError(
+                f"Could not decrypt keystore {path}: wrong password?"
+            ) from None
     return None
 
 

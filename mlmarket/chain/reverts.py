@@ -15,13 +15,13 @@ import ast
 import re
 import string
 from collections.abc import Callable, Iterable, Mapping
-from decimal import Decimal
 from typing import Any
 
 from eth_abi import decode, encode
 from eth_utils import keccak, to_checksum_address
 
 from mlmarket.errors import ContractRevertError, RevertedWithReason, TransactionFailedError
+from mlmarket.units import from_units
 
 ERROR_STRING_SELECTOR = bytes.fromhex("08c379a0")  # Error(string)
 PANIC_SELECTOR = bytes.fromhex("4e487b71")  # Panic(uint256)
@@ -52,7 +52,7 @@ def _canonical_type(item: Mapping[str, Any]) -> str:
     kind = str(item["type"])
     if kind.startswith("tuple"):
         inner = ",".join(_canonical_type(c) for c in item.get("components", []))
-        return f"({inner}){kind[len('tuple'):]}"
+        return f"({inner}){kind[len('tuple') :]}"
     return kind
 
 
@@ -93,7 +93,7 @@ class _ValueFormatter(string.Formatter):
 
     def format_field(self, value: Any, format_spec: str) -> str:
         if format_spec == "tokens":
-            return f"{Decimal(int(value)).scaleb(-18).normalize():f} tokens"
+            return f"{from_units(int(value)):f} tokens"
         if format_spec == "account":
             return describe_address(str(value), self._names)
         return super().format_field(value, format_spec)
@@ -154,7 +154,9 @@ class ErrorRegistry:
         if selector == PANIC_SELECTOR:
             (code,) = decode(["uint256"], body)
             what = PANIC_REASONS.get(code, "an unknown panic")
-            return ContractPanicError(f"The contract panicked (code {code:#04x}): {what}.", {"code": code})
+            return ContractPanicError(
+                f"The contract panicked (code {code:#04x}): {what}.", {"code": code}
+            )
         known = self._errors.get(selector)
         if known is None:
             return TransactionFailedError(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,7 @@ def artifact_names() -> list[str]:
     return sorted(Path(name).stem for name in manifest["artifacts"])
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_artifact(name: str) -> Artifact:
     """The artifact of contract ``name``.
 

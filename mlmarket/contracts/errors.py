@@ -8,9 +8,8 @@ Example:
 
 from __future__ import annotations
 
-from mlmarket.chain.reverts import ContractPanicError, ErrorRegistry
+from mlmarket.chain.reverts import ErrorRegistry
 from mlmarket.contracts.artifacts import all_abis
-from mlmarket.errors import ContractRevertError, RevertedWithReason
 
 _registry = ErrorRegistry()
 for _abi in all_abis():

@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from mlmarket.chain import Chain, NamedAccount
 
 
-
 class MarketToken:
     """The payment token, in whole tokens (exact ``Decimal``); raw units on request.
 
@@ -72,11 +71,15 @@ class MarketToken:
 
     # --- writes --------------------------------------------------------------------
 
-    def transfer(self, to: NamedAccount | str, amount: Amount, *, sender: NamedAccount | str) -> TxReceipt:
+    def transfer(
+        self, to: NamedAccount | str, amount: Amount, *, sender: NamedAccount | str
+    ) -> TxReceipt:
         fn = self.contract.functions.transfer(_address(self.chain, to), to_units(amount))
         return self.chain.transact(fn, sender=sender)
 
-    def approve(self, spender: NamedAccount | str, amount: Amount, *, owner: NamedAccount | str) -> TxReceipt:
+    def approve(
+        self, spender: NamedAccount | str, amount: Amount, *, owner: NamedAccount | str
+    ) -> TxReceipt:
         fn = self.contract.functions.approve(_address(self.chain, spender), to_units(amount))
         return self.chain.transact(fn, sender=owner)
 
@@ -97,11 +100,14 @@ class MarketToken:
         value = to_units(amount)
         deadline = deadline if deadline is not None else self.chain.clock.now() + 3600
         signed = Account.sign_typed_data(
-            account.key, full_message=self._permit_message(account.address, spender, value, deadline)
+            account.key,
+            full_message=self._permit_message(account.address, spender, value, deadline),
         )
         return value, deadline, signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")
 
-    def _permit_message(self, owner: str, spender: NamedAccount | str, value: int, deadline: int) -> dict[str, Any]:
+    def _permit_message(
+        self, owner: str, spender: NamedAccount | str, value: int, deadline: int
+    ) -> dict[str, Any]:
         _fields, name, version, chain_id, verifying, _salt, _ext = self.chain.call(
             self.contract.functions.eip712Domain()
         )
@@ -144,5 +150,3 @@ def _address(chain: Chain, who: Any) -> str:
     if isinstance(who, str) and who.startswith("0x"):
         return chain.w3.to_checksum_address(who)
     return chain.accounts.resolve(who).address
-
-

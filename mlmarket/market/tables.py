@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -96,5 +95,3 @@ def _readable(chain: Chain, args: dict[str, Any]) -> dict[str, Any]:
             value = "0x" + value.hex()
         shown[key] = value
     return shown
-
-

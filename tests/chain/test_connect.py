@@ -30,7 +30,12 @@ def public_node(require_anvil: None) -> Iterator[AnvilProcess]:
 def fund(node: AnvilProcess, address: str) -> None:
     import httpx
 
-    payload = {"jsonrpc": "2.0", "id": 1, "method": "anvil_setBalance", "params": [address, hex(10**20)]}
+    payload = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "anvil_setBalance",
+        "params": [address, hex(10**20)],
+    }
     httpx.post(node.url, json=payload, timeout=5).raise_for_status()
 
 

@@ -79,7 +79,9 @@ def test_permit_allowsPayingInOneTransaction(fresh: mm.Market) -> None:
 def test_expiredPermit_isExplained(fresh: mm.Market) -> None:
     from mlmarket.contracts.errors import ERC2612ExpiredSignature
 
-    value, deadline, v, r, s = fresh.token.permit("alice", "bob", 1, deadline=fresh.clock.now() + 60)
+    value, deadline, v, r, s = fresh.token.permit(
+        "alice", "bob", 1, deadline=fresh.clock.now() + 60
+    )
     fresh.clock.advance(120)
     fn = fresh.token.contract.functions.permit(
         fresh.chain.address("alice"), fresh.chain.address("bob"), value, deadline, v, r, s

@@ -21,6 +21,12 @@ settings.register_profile("long", max_examples=2000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep tests away from the user's ~/.mlmarket (vault, store, address book)."""
+    os.environ["MLMARKET_HOME"] = str(tmp_path_factory.mktemp("mlmarket-home"))
+
+
 def strict() -> bool:
     """True where a missing external tool must fail the run instead of skipping.
 

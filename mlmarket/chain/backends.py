@@ -7,6 +7,7 @@ persists state. :class:`~mlmarket.chain.core.Chain` is the only caller.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -79,9 +80,19 @@ class EthTesterBackend(Backend):
 
     kind = "eth-tester"
 
-    def __init__(self, addresses: list[str], genesis_timestamp: int) -> None:
+    def __init__(
+        self, addresses: list[str], genesis_timestamp: int, genesis_nonce: str | None = None
+    ) -> None:
+        # A random extra-data field makes every run's genesis block (and so the chain's
+        # identity, which keys the vault) unique, even for two chains started in the
+        # same second; a loaded chain reuses the saved one.
+        nonce = genesis_nonce if genesis_nonce is not None else os.urandom(16).hex()
         params = PyEVMBackend.generate_genesis_params(
-            overrides={"timestamp": genesis_timestamp, "gas_limit": BLOCK_GAS_LIMIT}
+            overrides={
+                "timestamp": genesis_timestamp,
+                "gas_limit": BLOCK_GAS_LIMIT,
+                "extra_data": bytes.fromhex(nonce),
+            }
         )
         state = {
             bytes.fromhex(a[2:]): {
@@ -95,7 +106,11 @@ class EthTesterBackend(Backend):
         self._pyevm = PyEVMBackend(genesis_parameters=params, genesis_state=state)
         self._tester = EthereumTester(self._pyevm)
         super().__init__(Web3(EthereumTesterProvider(self._tester)))
-        self._genesis = {"timestamp": genesis_timestamp, "addresses": list(addresses)}
+        self._genesis = {
+            "timestamp": genesis_timestamp,
+            "addresses": list(addresses),
+            "nonce": nonce,
+        }
         self._journal: list[dict[str, Any]] = []
 
     def _stamp_next_block(self, timestamp: int) -> None:
@@ -139,7 +154,7 @@ class EthTesterBackend(Backend):
     @classmethod
     def load(cls, folder: Path, state: dict[str, Any]) -> EthTesterBackend:
         genesis = state["genesis"]
-        backend = cls(genesis["addresses"], genesis["timestamp"])
+        backend = cls(genesis["addresses"], genesis["timestamp"], genesis["nonce"])
         for entry in state["journal"]:
             if entry["raw"] is None:
                 backend.mine(entry["timestamp"])

@@ -89,6 +89,12 @@ class Chain:
         return f"<Chain {self.kind} chain_id={self.chain_id} block={self.block_number}>"
 
     @property
+    def identity(self) -> str:
+        """``<chain id>-<genesis hash prefix>``: tells apart two runs of a local chain."""
+        genesis = bytes(self.w3.eth.get_block(0)["hash"]).hex()
+        return f"{self.chain_id}-{genesis[:16]}"
+
+    @property
     def block_number(self) -> int:
         return int(self.w3.eth.block_number)
 

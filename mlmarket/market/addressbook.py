@@ -22,9 +22,13 @@ from mlmarket.errors import ConfigurationError
 HOME_ENV = "MLMARKET_HOME"
 
 
+def home_folder() -> Path:
+    """``$MLMARKET_HOME``, or ``~/.mlmarket``: address book, content store, vault."""
+    return Path(os.environ.get(HOME_ENV) or Path.home() / ".mlmarket")
+
+
 def default_path() -> Path:
-    home = Path(os.environ.get(HOME_ENV) or Path.home() / ".mlmarket")
-    return home / "deployments.json"
+    return home_folder() / "deployments.json"
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,10 @@ from mlmarket.chain import Chain, connect, load
 from mlmarket.chain.accounts import NamedAccount
 from mlmarket.contracts import MarketToken, bind_errors
 from mlmarket.errors import ConfigurationError
-from mlmarket.market.addressbook import AddressBook, Deployment
+from mlmarket.market.addressbook import AddressBook, Deployment, home_folder
 from mlmarket.market.tables import balances_table, events_table
+from mlmarket.market.vault import Vault
+from mlmarket.storage import ContentStore, LocalStore
 from mlmarket.units import Amount, to_units
 
 LOCAL_TOKENS_PER_ACCOUNT = 1_000
@@ -32,11 +34,28 @@ class Market:
         Decimal('1000')
     """
 
-    def __init__(self, chain: Chain, deployment: Deployment) -> None:
+    def __init__(
+        self,
+        chain: Chain,
+        deployment: Deployment,
+        *,
+        store: ContentStore | None = None,
+        home: str | Path | None = None,
+    ) -> None:
         bind_errors(chain)
         self.chain = chain
         self.deployment = deployment
+        self.home = Path(home) if home is not None else home_folder()
+        self.store: ContentStore = store if store is not None else LocalStore(self.home / "store")
+        self.vault = Vault(self.home / "vault", chain.identity)
         self.token = MarketToken(chain, deployment.address("MarketToken"))
+        self._content: set[str] = set()
+
+    def remember_content(self, cid: object) -> str:
+        """Record that the market refers to ``cid`` (saved with the session)."""
+        text = str(cid)
+        self._content.add(text)
+        return text
 
     def __repr__(self) -> str:
         return (
@@ -48,11 +67,16 @@ class Market:
 
     @classmethod
     def local(
-        cls, backend: str = "eth-tester", *, tokens_per_account: Amount = LOCAL_TOKENS_PER_ACCOUNT
+        cls,
+        backend: str = "eth-tester",
+        *,
+        tokens_per_account: Amount = LOCAL_TOKENS_PER_ACCOUNT,
+        **options: Any,
     ) -> Market:
         """Start a local chain (``"eth-tester"`` in memory, or ``"anvil"``), deploy, fund.
 
-        Every named account receives ``tokens_per_account`` tokens.
+        Every named account receives ``tokens_per_account`` tokens. ``options`` are
+        passed to the constructor (``store=``, ``home=``).
         """
         if backend not in ("eth-tester", "anvil"):
             raise ConfigurationError(
@@ -61,7 +85,7 @@ class Market:
             )
         chain = connect(backend)
         try:
-            return cls.deploy(chain, tokens_per_account=tokens_per_account, record=False)
+            return cls.deploy(chain, tokens_per_account=tokens_per_account, record=False, **options)
         except BaseException:
             chain.close()
             raise
@@ -77,6 +101,7 @@ class Market:
         deployer: NamedAccount | str | None = None,
         record: bool = True,
         address_book: AddressBook | str | Path | None = None,
+        **options: Any,
     ) -> Market:
         """Deploy the contracts on ``chain``.
 
@@ -102,7 +127,7 @@ class Market:
         )
         if record:
             _book(address_book).record(deployment)
-        return cls(chain, deployment)
+        return cls(chain, deployment, **options)
 
     @classmethod
     def attach(
@@ -111,6 +136,8 @@ class Market:
         deployment: str = "default",
         *,
         address_book: AddressBook | str | Path | None = None,
+        store: ContentStore | None = None,
+        home: str | Path | None = None,
         **connect_kwargs: Any,
     ) -> Market:
         """Re-attach to contracts deployed earlier, found in the address book.
@@ -127,7 +154,7 @@ class Market:
                 f"chain {chain.chain_id}, but no contract is there. Was the chain reset? "
                 "Deploy again with Market.deploy(...)."
             )
-        return cls(chain, record)
+        return cls(chain, record, store=store, home=home)
 
     # --- views ----------------------------------------------------------------------
 
@@ -154,15 +181,32 @@ class Market:
     # --- persistence ------------------------------------------------------------------
 
     def save(self, folder: str | Path) -> Path:
-        """Save the whole local session (chain state and deployment) to ``folder``."""
+        """Save the whole local session to ``folder``: chain state, deployment, the
+        content the market refers to (as CAR files) and this chain's vault secrets."""
         path = Path(folder)
         self.chain.save(path / "chain")
-        data = {"chain_id": self.deployment.chain_id, "name": self.deployment.name}
-        (path / MARKET_FILE).write_text(json.dumps({**data, **self.deployment.to_json()}, indent=2))
+        content = path / "content"
+        content.mkdir(parents=True, exist_ok=True)
+        for cid in sorted(self._content):
+            self.store.export_car(cid, content / f"{cid}.car")
+        self.vault.export_to(path / "vault")
+        data = {
+            "chain_id": self.deployment.chain_id,
+            "name": self.deployment.name,
+            "content": sorted(self._content),
+            **self.deployment.to_json(),
+        }
+        (path / MARKET_FILE).write_text(json.dumps(data, indent=2))
         return path
 
     @classmethod
-    def load(cls, folder: str | Path) -> Market:
+    def load(
+        cls,
+        folder: str | Path,
+        *,
+        store: ContentStore | None = None,
+        home: str | Path | None = None,
+    ) -> Market:
         """Bring back a session saved with :meth:`save`."""
         path = Path(folder)
         market_file = path / MARKET_FILE
@@ -170,7 +214,17 @@ class Market:
             raise ConfigurationError(f"{path} holds no saved market ({MARKET_FILE} is missing).")
         data = json.loads(market_file.read_text())
         chain = load(path / "chain")
-        return cls(chain, Deployment.from_json(data["chain_id"], data["name"], data))
+        market = cls(
+            chain,
+            Deployment.from_json(data["chain_id"], data["name"], data),
+            store=store,
+            home=home,
+        )
+        for cid in data.get("content", []):
+            market.store.import_car(path / "content" / f"{cid}.car")
+            market.remember_content(cid)
+        market.vault.import_from(path / "vault")
+        return market
 
     def close(self) -> None:
         self.chain.close()

@@ -56,3 +56,14 @@ def test_ethTesterJournal_dropsWhatARevertUndid(tmp_path: Path) -> None:
 def test_load_ofAFolderWithoutState_saysWhatIsMissing(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="chain.json is missing"):
         load(tmp_path)
+
+
+def test_identity_survivesSaveLoad_andDiffersBetweenRuns(tmp_path: Path) -> None:
+    from mlmarket.chain import connect
+
+    with connect() as first, connect() as second:
+        assert first.identity != second.identity
+        first.save(tmp_path)
+        identity = first.identity
+    with load(tmp_path) as restored:
+        assert restored.identity == identity

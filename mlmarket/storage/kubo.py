@@ -145,7 +145,7 @@ class KuboStore(ContentStore):
                 self._url(command), params=params, timeout=timeout or self.timeout, **kw
             )
         except httpx.TransportError as exc:
-            raise self._transport_error(command, exc) from exc
+            raise self._transport_error(command, exc, params.get("arg")) from exc
         self._check(command, response, params.get("arg"))
         return response
 
@@ -158,14 +158,24 @@ class KuboStore(ContentStore):
                     self._check(command, response, params.get("arg"))
                 yield from response.iter_bytes(1024 * 1024)
         except httpx.TransportError as exc:
-            raise self._transport_error(command, exc) from exc
+            raise self._transport_error(command, exc, params.get("arg")) from exc
 
-    def _transport_error(self, command: str, exc: httpx.TransportError) -> StorageError:
+    def _transport_error(
+        self, command: str, exc: httpx.TransportError, arg: object = None
+    ) -> StorageError:
         if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.NetworkError):
             reason = str(exc) or type(exc).__name__
             return NodeUnreachableError(
                 f"could not reach the IPFS node at {self.api} ({command}: {reason}). "
                 "Start the daemon (`ipfs daemon`) or pass the address its RPC API listens on"
+            )
+        if isinstance(exc, httpx.ReadTimeout) and arg is not None:
+            # A node that lacks a block asks the network for it and goes quiet
+            # (for ever, when offline): silence about a CID means "not found".
+            return ContentNotFoundError(
+                f"the IPFS node at {self.api} did not deliver {arg} within {self.timeout}s "
+                f"({command}): it does not hold it and could not fetch it. Add or import "
+                "it on that node, or raise KuboStore(timeout=...) for slow networks"
             )
         if isinstance(exc, httpx.TimeoutException):
             return StorageError(
@@ -265,12 +275,8 @@ class KuboStore(ContentStore):
         query = {"arg": format_cid(cid), "offline": "true", "timeout": f"{self.has_timeout}s"}
         try:
             self._call("block/stat", query, timeout=self.has_timeout + 5.0)
-        except ContentNotFoundError:
+        except ContentNotFoundError:  # "not found", or still looking when the time ran out
             return False
-        except StorageError as exc:
-            if not isinstance(exc.__cause__, httpx.TimeoutException):
-                raise
-            return False  # the node kept looking past our timeout: not held locally
         return True
 
     # --- pins ----------------------------------------------------------------------

@@ -10,9 +10,10 @@ import pandas as pd
 
 from mlmarket.chain import Chain, connect, load
 from mlmarket.chain.accounts import NamedAccount
-from mlmarket.contracts import MarketToken, bind_errors
+from mlmarket.contracts import MarketToken, bind_errors, load_artifact
 from mlmarket.errors import ConfigurationError
 from mlmarket.market.addressbook import AddressBook, Deployment, home_folder
+from mlmarket.market.data import DataMarketService
 from mlmarket.market.tables import balances_table, events_table
 from mlmarket.market.vault import Vault
 from mlmarket.storage import ContentStore, LocalStore
@@ -41,6 +42,7 @@ class Market:
         *,
         store: ContentStore | None = None,
         home: str | Path | None = None,
+        auto_deliver: bool = True,
     ) -> None:
         bind_errors(chain)
         self.chain = chain
@@ -50,6 +52,10 @@ class Market:
         self.vault = Vault(self.home / "vault", chain.identity)
         self.token = MarketToken(chain, deployment.address("MarketToken"))
         self._content: set[str] = set()
+        data_market = chain.contract(
+            deployment.address("DataMarket"), load_artifact("DataMarket").abi
+        )
+        self.data = DataMarketService(self, data_market, auto_deliver=auto_deliver)
 
     def remember_content(self, cid: object) -> str:
         """Record that the market refers to ``cid`` (saved with the session)."""
@@ -118,10 +124,14 @@ class Market:
         to_units(supply)  # validate even when unused, so a typo fails early
         first_block = chain.block_number + 1
         token = MarketToken.deploy(chain, holders, sender=sender)
+        data_market = load_artifact("DataMarket")
+        contract, _ = chain.deploy(
+            data_market.abi, data_market.bytecode, token.address, sender=sender
+        )
         deployment = Deployment(
             chain_id=chain.chain_id,
             name=name,
-            contracts={"MarketToken": token.address},
+            contracts={"MarketToken": token.address, "DataMarket": contract.address},
             block=first_block,
             deployed_at=chain.clock.latest_block_time(),
         )
@@ -168,7 +178,7 @@ class Market:
 
     def contracts(self) -> dict[str, Any]:
         """The deployment's web3 contract objects by name."""
-        return {"MarketToken": self.token.contract}
+        return {"MarketToken": self.token.contract, "DataMarket": self.data.contract}
 
     def balances(self) -> pd.DataFrame:
         """ETH and token balances of every named account (exact ``Decimal`` values)."""

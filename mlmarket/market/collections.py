@@ -1,0 +1,346 @@
+"""``market.data.collections``: crowd-sourced datasets with shared revenue.
+
+A curator opens a collection with a schema (columns, target) and rules (curator
+cut, review window, row cap, stake, bounty). Contributors send batches of rows,
+encrypted to the curator; the curator accepts or rejects them in the review
+window (a batch not reviewed in time counts as accepted once settled). Accepted
+rows are shares: every sale of every version of the collection pays the curator's
+cut and splits the rest pro rata, claimed with :meth:`CollectionService.claim`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from mlmarket.crypto import (
+    address_of_public_key,
+    new_dataset_id,
+    open_purchase,
+    public_key_of,
+    seal,
+    wrap_key,
+)
+from mlmarket.datasets import DatasetMetadata, describe, load_plaintext
+from mlmarket.errors import ConfigurationError, DataValidationError
+from mlmarket.market.data import DAY, Listing, load_frame
+from mlmarket.units import Amount, from_units, to_units
+
+if TYPE_CHECKING:
+    from mlmarket.chain import NamedAccount
+    from mlmarket.market.data import DataMarketService
+
+SCHEMA_FORMAT = "mlmarket.collection/1"
+BATCH_FORMAT = "mlmarket.batch/1"
+BATCH_STATUSES = ("pending", "accepted", "rejected")
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A crowd-sourced dataset's rules and state."""
+
+    id: int
+    curator: str
+    schema: dict[str, Any]
+    schema_cid: str
+    curator_cut: Decimal
+    review_window: int
+    max_rows_per_batch: int
+    stake: Decimal
+    bounty_per_row: Decimal
+    bounty_fund: Decimal
+    total_shares: int
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One contribution of rows to a collection."""
+
+    id: int
+    collection_id: int
+    contributor: str
+    rows: int
+    submitted_at: int
+    review_by: int
+    status: str
+    batch_cid: str
+
+
+class CollectionService:
+    """Collections of the data market (``market.data.collections``).
+
+    Example:
+        >>> col = market.data.collections.create(curator="alice", name="Cohort",
+        ...     columns=df.columns, target="diagnosis", curator_cut=0.1)
+        >>> batch = market.data.collections.contribute(col, df.iloc[:50], contributor="bob")
+        >>> market.data.collections.review(batch, accept=True)
+        >>> version = market.data.collections.publish_version(col, price=20)
+    """
+
+    def __init__(self, data: DataMarketService) -> None:
+        self.data = data
+        self.market = data.market
+        self.chain = data.chain
+        self.contract = data.contract
+
+    # --- creating and funding ----------------------------------------------------------
+
+    def create(
+        self,
+        *,
+        curator: NamedAccount | str,
+        name: str,
+        template: pd.DataFrame,
+        target: str | None = None,
+        description: str = "",
+        license: str = "CC-BY-4.0",
+        curator_cut: Amount = Decimal("0.1"),
+        review_window: int = 2 * DAY,
+        max_rows_per_batch: int = 10_000,
+        stake: Amount = 0,
+        bounty_per_row: Amount = 0,
+        bounty_fund: Amount = 0,
+    ) -> Collection:
+        """Open a collection whose rows look like ``template`` (its columns and dtypes)."""
+        account = self.chain.accounts.resolve(curator)
+        schema = self._schema(template, name, description, target, license, account.key)
+        cut_bps = _basis_points(curator_cut)
+        fund = to_units(bounty_fund)
+        self._approve(account, fund)
+        fn = self.contract.functions.createCollection(
+            self.data._store(json.dumps(schema, sort_keys=True).encode()),
+            cut_bps,
+            review_window,
+            max_rows_per_batch,
+            to_units(stake),
+            to_units(bounty_per_row),
+            fund,
+        )
+        receipt = self.chain.transact(fn, sender=account)
+        return self.get(int(self.data._event(receipt, "CollectionCreated")["collectionId"]))
+
+    def _schema(
+        self, template: pd.DataFrame, name: str, description: str, target: str | None,
+        license: str, curator_key: bytes,
+    ) -> dict[str, Any]:  # fmt: skip
+        metadata, _ = describe(
+            template, name=name, description=description, labelled=target is not None,
+            target=target, license=license, dataset_id=new_dataset_id(),
+        )  # fmt: skip
+        return {
+            "format": SCHEMA_FORMAT,
+            "name": name,
+            "description": description,
+            "columns": [{"name": c.name, "dtype": c.dtype} for c in metadata.columns],
+            "target": target,
+            "license": license,
+            "curator_public_key": public_key_of(curator_key).hex(),
+        }
+
+    def _approve(self, account: NamedAccount, units: int) -> None:
+        if units > 0:
+            self.market.token.approve(self.contract.address, from_units(units), owner=account)
+
+    def fund_bounty(
+        self, collection: Collection | int, amount: Amount, *, funder: Any
+    ) -> Collection:
+        """Add ``amount`` tokens to a collection's bounty fund."""
+        col = self.get(collection)
+        account = self.chain.accounts.resolve(funder)
+        self._approve(account, to_units(amount))
+        self.chain.transact(
+            self.contract.functions.fundBounty(col.id, to_units(amount)), sender=account
+        )
+        return self.get(col.id)
+
+    # --- contributing and reviewing ----------------------------------------------------
+
+    def contribute(
+        self, collection: Collection | int, data: pd.DataFrame | str | Path, *, contributor: Any
+    ) -> Batch:
+        """Encrypt rows to the curator, store them, and submit them (staking if required)."""
+        col = self.get(collection)
+        account = self.chain.accounts.resolve(contributor)
+        frame = self._conform(load_frame(data), col)
+        dataset_id = new_dataset_id()
+        target = col.schema["target"]
+        metadata, plaintext = describe(
+            frame, name=f"{col.schema['name']} batch", description="", labelled=bool(target),
+            target=target, license=col.schema["license"], dataset_id=dataset_id,
+        )  # fmt: skip
+        sealed = seal(plaintext, dataset_id)
+        curator_key = bytes.fromhex(col.schema["curator_public_key"])
+        document = {
+            "format": BATCH_FORMAT,
+            "metadata": metadata.to_dict(),
+            "envelope": self.data._store(sealed.envelope),
+            "commitment": sealed.commitment.hex(),
+            "wrapped_key": wrap_key(sealed.key, curator_key).hex(),
+        }
+        batch_cid = self.data._store(json.dumps(document, sort_keys=True).encode())
+        self._approve(account, to_units(col.stake))
+        fn = self.contract.functions.contribute(col.id, batch_cid, len(frame))
+        receipt = self.chain.transact(fn, sender=account)
+        return self.batch(int(self.data._event(receipt, "BatchContributed")["batchId"]))
+
+    def _conform(self, frame: pd.DataFrame, col: Collection) -> pd.DataFrame:
+        expected = [c["name"] for c in col.schema["columns"]]
+        if [str(c) for c in frame.columns] != expected:
+            raise DataValidationError(
+                f"The batch's columns {list(frame.columns)} differ from the collection's "
+                f"schema {expected}; select and order the columns to match."
+            )
+        if len(frame) > col.max_rows_per_batch:
+            raise DataValidationError(
+                f"The batch has {len(frame)} rows; this collection accepts at most "
+                f"{col.max_rows_per_batch} per batch. Split it into several batches."
+            )
+        return frame
+
+    def review(self, batch: Batch | int, *, accept: bool) -> Batch:
+        """The curator accepts or rejects a pending batch (within the review window)."""
+        item = self.batch(batch)
+        col = self.get(item.collection_id)
+        self.chain.transact(
+            self.contract.functions.reviewBatch(item.id, accept), sender=col.curator
+        )
+        return self.batch(item.id)
+
+    def settle(self, batch: Batch | int, *, by: Any = "deployer") -> Batch:
+        """Count a batch whose review window passed as accepted (anyone may do it)."""
+        item = self.batch(batch)
+        self.chain.transact(self.contract.functions.settleBatch(item.id), sender=by)
+        return self.batch(item.id)
+
+    def read_batch(self, batch: Batch | int) -> pd.DataFrame:
+        """The curator decrypts a batch (checked against its commitment and hash)."""
+        item = self.batch(batch)
+        col = self.get(item.collection_id)
+        curator = self.chain.accounts.resolve(col.curator)
+        document = json.loads(self.market.store.get(item.batch_cid))
+        metadata = DatasetMetadata.from_dict(document["metadata"])
+        plaintext = open_purchase(
+            self.market.store.get(document["envelope"]),
+            dataset_id=metadata.dataset_id,
+            commitment=document["commitment"],
+            sha256=metadata.sha256,
+            wrapped_key=bytes.fromhex(document["wrapped_key"]),
+            private_key=curator.key,
+        )
+        return load_plaintext(plaintext, metadata)
+
+    def publish_version(
+        self, collection: Collection | int, *, price: Amount, name: str | None = None,
+        description: str = "", delivery_window: int = 3 * DAY,
+    ) -> Listing:  # fmt: skip
+        """Merge every accepted batch (settling overdue ones) and list it as a version."""
+        col = self.get(collection)
+        now = self.chain.clock.now()
+        parts = []
+        for item in self.batch_list(col.id):
+            if item.status == "pending" and now >= item.review_by:
+                item = self.settle(item)
+            if item.status == "accepted":
+                parts.append(self.read_batch(item))
+        if not parts:
+            raise DataValidationError(
+                f"Collection {col.id} has no accepted batch yet; review the pending ones first."
+            )
+        return self.data.publish(
+            pd.concat(parts, ignore_index=True),
+            owner=col.curator,
+            price=price,
+            name=name or col.schema["name"],
+            description=description or col.schema["description"],
+            target=col.schema["target"],
+            license=col.schema["license"],
+            delivery_window=delivery_window,
+            collection=col.id,
+        )
+
+    # --- earnings ------------------------------------------------------------------
+
+    def pending(self, collection: Collection | int, who: Any) -> Decimal:
+        """Share revenue, bounties and stakes ``who`` can claim from a collection."""
+        col_id = collection.id if isinstance(collection, Collection) else int(collection)
+        fn = self.contract.functions.pendingRevenue(col_id, self.data._address(who))
+        return from_units(self.chain.call(fn))
+
+    def claim(self, collection: Collection | int, *, contributor: Any) -> Decimal:
+        """Pay out what ``contributor`` earned from a collection; returns the amount."""
+        col_id = collection.id if isinstance(collection, Collection) else int(collection)
+        amount = self.pending(col_id, contributor)
+        self.chain.transact(self.contract.functions.claim(col_id), sender=contributor)
+        return amount
+
+    # --- reading ---------------------------------------------------------------------
+
+    def get(self, collection: Collection | int) -> Collection:
+        col_id = collection.id if isinstance(collection, Collection) else int(collection)
+        raw = self.chain.call(self.contract.functions.getCollection(col_id))
+        schema = json.loads(self.market.store.get(raw[10]))
+        if address_of_public_key(bytes.fromhex(schema["curator_public_key"])) != raw[0]:
+            raise DataValidationError(
+                f"Collection {col_id}'s schema names a public key that is not its curator's."
+            )
+        return Collection(
+            id=col_id, curator=raw[0], schema=schema, schema_cid=raw[10],
+            curator_cut=Decimal(raw[1]) / 10_000, review_window=int(raw[2]),
+            max_rows_per_batch=int(raw[3]), stake=from_units(raw[4]),
+            bounty_per_row=from_units(raw[5]), bounty_fund=from_units(raw[6]),
+            total_shares=int(raw[7]),
+        )  # fmt: skip
+
+    def batch(self, batch: Batch | int) -> Batch:
+        batch_id = batch.id if isinstance(batch, Batch) else int(batch)
+        raw = self.chain.call(self.contract.functions.getBatch(batch_id))
+        return Batch(
+            id=batch_id, contributor=raw[0], submitted_at=int(raw[1]),
+            status=BATCH_STATUSES[int(raw[2])], collection_id=int(raw[3]), rows=int(raw[4]),
+            review_by=int(raw[5]), batch_cid=raw[6],
+        )  # fmt: skip
+
+    def batch_list(self, collection: Collection | int) -> list[Batch]:
+        col_id = collection.id if isinstance(collection, Collection) else int(collection)
+        count = self.chain.call(self.contract.functions.batchCount())
+        items = (self.batch(i) for i in range(1, count + 1))
+        return [b for b in items if b.collection_id == col_id]
+
+    def batches(self, collection: Collection | int) -> pd.DataFrame:
+        """The collection's batches with contributor, rows and status."""
+        rows = [
+            vars(b) | {"contributor": self.data._who(b.contributor)}
+            for b in self.batch_list(collection)
+        ]
+        return pd.DataFrame(rows, columns=list(Batch.__dataclass_fields__)).set_index("id")
+
+    def contributors(self, collection: Collection | int) -> pd.DataFrame:
+        """Shares and claimable earnings of everyone who contributed."""
+        col_id = collection.id if isinstance(collection, Collection) else int(collection)
+        people = sorted({b.contributor for b in self.batch_list(col_id)})
+        rows = [
+            {
+                "contributor": self.data._who(a),
+                "shares": int(self.chain.call(self.contract.functions.sharesOf(col_id, a))),
+                "claimable": self.pending(col_id, a),
+            }
+            for a in people
+        ]
+        return pd.DataFrame(rows, columns=["contributor", "shares", "claimable"]).set_index(
+            "contributor"
+        )
+
+
+def _basis_points(fraction: Amount) -> int:
+    value = Decimal(str(fraction)) * 10_000
+    if value != value.to_integral_value() or not 0 <= value <= 10_000:
+        raise ConfigurationError(
+            f"curator_cut must be a fraction between 0 and 1 with at most 4 decimals "
+            f"(e.g. 0.1 for 10%), got {fraction}."
+        )
+    return int(value)

@@ -1,4 +1,4 @@
-"""Command line: ``mlmarket demo`` plays a short marketplace session headless."""
+"""Command line: ``mlmarket demo`` plays a marketplace session headless."""
 
 from __future__ import annotations
 
@@ -12,39 +12,61 @@ from mlmarket import __version__
 from mlmarket.errors import MlmarketError
 
 
+def _step(text: str) -> None:
+    print(f"\n== {text}")
+
+
 def demo(backend: str) -> None:
-    """Start a local chain, deploy, move tokens and time, and show what happened."""
+    """Start a local chain, sell a dataset, fill a collection, and show what happened."""
+    from mlmarket.datasets import load_sample
     from mlmarket.market import Market
 
-    with Market.local(backend) as market:
+    with Market.local(backend) as market, pd.option_context("display.width", 120):
         print(f"Started {market!r}")
-        market.token.transfer("bob", 25, sender="alice")
-        value, deadline, v, r, s = market.token.permit("carol", "dave", 10)
-        permit = market.token.contract.functions.permit(
-            market.chain.address("carol"), market.chain.address("dave"), value, deadline, v, r, s
+        cancer = load_sample("breast_cancer")
+
+        _step("alice (a hospital) publishes a labelled dataset; bob (a researcher) buys it")
+        listing = market.data.publish(
+            cancer, owner="alice", price=25, name="Breast cancer diagnoses", target="diagnosis"
         )
-        market.chain.transact(permit, sender="dave")
-        pull = market.token.contract.functions.transferFrom(
-            market.chain.address("carol"), market.chain.address("dave"), value
-        )
-        market.chain.transact(pull, sender="dave")
-        market.clock.advance(86_400)
+        market.data.buy(listing, buyer="bob")
+        rows = market.data.download(listing, buyer="bob")
+        print(f"bob decrypted and verified {len(rows)} rows x {rows.shape[1]} columns")
+        market.data.withdraw("alice")
+
+        _step("carol curates a collection: dave and frank are accepted, erin is rejected")
+        cols = market.data.collections
+        cohort = cols.create(curator="carol", name="Cohort", template=cancer, target="diagnosis")
+        parts = {"dave": cancer[:100], "erin": cancer[100:300], "frank": cancer[300:]}
+        for name, part in parts.items():
+            batch = cols.contribute(cohort, part, contributor=name)
+            cols.review(batch, accept=name != "erin")
+        version = cols.publish_version(cohort, price=60)
+        market.data.buy(version, buyer="grace")
+        print(cols.contributors(cohort).to_string())
+        for name in ("dave", "frank"):
+            cols.claim(cohort, contributor=name)
+        market.data.withdraw("carol")
+
+        _step("a payment the contract refuses arrives as a named error")
         try:
             market.token.transfer("erin", 5_000, sender="frank")
         except MlmarketError as refused:
-            print("\nA payment the contract refused, as a named error:")
-            print(f"  {type(refused).__name__}: {refused}")
-        with pd.option_context("display.width", 120, "display.max_colwidth", 60):
-            print("\nBalances:\n", market.balances().drop(columns="address").to_string(), sep="")
-            gas = pd.DataFrame(market.chain.history)[["action", "block", "gas_used", "status"]]
-            print("\nTransactions and their gas:\n", gas.to_string(index=False), sep="")
+            print(f"{type(refused).__name__}: {refused}")
+
+        _step("balances")
+        print(market.balances().drop(columns="address").to_string())
+        _step("gas per action")
+        history = pd.DataFrame(market.chain.history)
+        gas = history.groupby("action")["gas_used"].agg(["count", "median", "max"])
+        print(gas.astype(int).to_string())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mlmarket", description=__doc__)
     parser.add_argument("--version", action="version", version=f"mlmarket {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("demo", help="play a short marketplace session headless")
+    run = commands.add_parser("demo", help="play a marketplace session headless")
     run.add_argument("--backend", default="eth-tester", choices=["eth-tester", "anvil"])
     args = parser.parse_args(argv)
     try:

@@ -505,10 +505,10 @@ contract DataMarket is IDataMarket, ReentrancyGuardTransient {
         purchase.listingId = uint64(listingId);
         purchase.deliverBy = uint64(deliverBy);
 
-        bytes32[2] storage key = _publicKeys[msg.sender];
-        if (key[0] == bytes32(0) && key[1] == bytes32(0)) {
-            key[0] = bytes32(buyerPublicKey[0:32]);
-            key[1] = bytes32(buyerPublicKey[32:64]);
+        bytes32[2] storage known = _publicKeys[msg.sender];
+        if (known[0] == bytes32(0) && known[1] == bytes32(0)) {
+            // First purchase of this account: register its key (it can never change, it hashes to the address).
+            _publicKeys[msg.sender] = [bytes32(buyerPublicKey[0:32]), bytes32(buyerPublicKey[32:64])];
         }
         emit Purchased(purchaseId, listingId, msg.sender, price, deliverBy, buyerPublicKey);
         _token.safeTransferFrom(msg.sender, address(this), price);

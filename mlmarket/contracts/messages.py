@@ -38,4 +38,237 @@ MESSAGES: dict[str, str] = {
         "{recipients} recipients but {amounts} amounts were given; pass one amount per recipient."
     ),
     "MarketTokenNoRecipients": "The token needs at least one recipient for its fixed supply.",
+    # Competition (phases: 0 Submission, 1 Reveal, 2 TestReveal, 3 Evaluation, 4 Finalized)
+    "CompetitionNotInPhase": (
+        "This step needs phase {expected} but the competition is in phase {actual} "
+        "(0 Submission, 1 Reveal, 2 TestReveal, 3 Evaluation, 4 Finalized). Check phase() "
+        "and the deadlines in params(), then act when the right phase has come."
+    ),
+    "CompetitionZeroReward": "A competition needs a reward above zero; pass a positive reward.",
+    "CompetitionInvalidDeadlines": (
+        "The deadlines must be in the future and in order: now ({currentTime}) < submissionEnd "
+        "({submissionEnd}) < revealEnd ({revealEnd}) < testRevealEnd ({testRevealEnd}) < "
+        "evaluationEnd ({evaluationEnd}), all Unix seconds. Fix the deadlines and create it again."
+    ),
+    "CompetitionInvalidTestSet": (
+        "The test set needs a non-zero Merkle root, at least one sample and at least one sample "
+        "per chunk (got root {testRoot}, {samples} samples, chunk size {chunkSize})."
+    ),
+    "CompetitionInvalidTask": (
+        "The task needs at least one feature and 0 classes (regression) or at least 2 "
+        "(got {features} features, {classes} classes)."
+    ),
+    "CompetitionInvalidMaxModelSize": (
+        "A maximum model size of {maxModelSize} bytes is not allowed; choose 1 to {limit} bytes."
+    ),
+    "CompetitionInvalidPayoutSplit": (
+        "The payout split has {places} places summing to {totalBps} basis points; use 1 to 10 "
+        "places that sum to exactly 10000 (e.g. [6000, 3000, 1000])."
+    ),
+    "CompetitionNoTrainingData": (
+        "Say where the training data is: give a training-data CID or a DataMarket listing id."
+    ),
+    "CompetitionCreatorCannotCommit": (
+        "{creator:account} created this competition and cannot take part in it."
+    ),
+    "CompetitionSubmissionCapReached": (
+        "{submitter:account} already made {cap} submissions, the most this competition allows "
+        "per account."
+    ),
+    "CompetitionUnknownSubmission": (
+        "There is no submission {id}; ids start at 1 and go up to submissionCount()."
+    ),
+    "CompetitionAlreadyRevealed": "Submission {id} is already revealed; reveal it only once.",
+    "CompetitionModelTooLarge": (
+        "The model of submission {id} is {size} bytes, above this competition's maximum of "
+        "{maxModelSize} bytes. It cannot be revealed; the entry stake stays in the prize pool."
+    ),
+    "CompetitionCommitmentMismatch": (
+        "The model bytes and salt revealed by {caller:account} do not match the commitment of "
+        "submission {id}. Reveal from the account that committed, with exactly the model bytes "
+        "and salt it committed to."
+    ),
+    "CompetitionNotCreator": (
+        "Only the creator may reveal the test set; {caller:account} is not the creator."
+    ),
+    "CompetitionChunkOutOfRange": (
+        "There is no test chunk {chunkIndex}; the test set has {chunkCount} chunks (0 to "
+        "chunkCount() - 1)."
+    ),
+    "CompetitionInvalidChunkProof": (
+        "Chunk {chunkIndex} and its Merkle proof do not match the committed test root: use the "
+        "chunk bytes exactly as published, its index and the proof for that index."
+    ),
+    "CompetitionInvalidBatch": (
+        "evaluate() got {ids} submission ids and {models} models; pass at least one id and "
+        "exactly one model per id, in the same order."
+    ),
+    "CompetitionNotRevealed": (
+        "Submission {id} was never revealed, so it cannot be evaluated; leave it out."
+    ),
+    "CompetitionModelMismatch": (
+        "The model bytes given for submission {id} are not the ones it revealed; take them "
+        "from its SubmissionRevealed event."
+    ),
+    "CompetitionChunkAlreadyEvaluated": (
+        "Submission {id} was already scored on chunk {chunkIndex} (isEvaluated() says so); "
+        "leave it out of this batch."
+    ),
+    "CompetitionChunkRowsMismatch": (
+        "The evaluator read {actual} rows from chunk {chunkIndex}, but that chunk must hold "
+        "{expected}. The test set does not match the competition's sample count and chunk size."
+    ),
+    "CompetitionEvaluatorResultMismatch": (
+        "The evaluator returned {actual} scores for {expected} models; the evaluator is faulty."
+    ),
+    "CompetitionAlreadyFinalized": (
+        "The competition is already finalized; claim() your payout instead."
+    ),
+    "CompetitionAlreadyClaimed": "{account:account} already claimed its payout.",
+    "CompetitionNothingToClaim": (
+        "{account:account} has no payout in this competition (claimable() is 0)."
+    ),
+    # Competition factory
+    "CompetitionFactoryInvalidImplementation": (
+        "The factory needs a deployed Competition implementation; {implementation} has no code."
+    ),
+    "CompetitionFactoryUnknownFamily": (
+        "No evaluator is registered for model family {family}; ask the factory owner to "
+        "register one (evaluatorOf() shows what exists)."
+    ),
+    "CompetitionFactoryFamilyMismatch": (
+        "That evaluator scores family {actual}, not {expected}; register it under its own family."
+    ),
+    "CompetitionFactoryIndexOutOfRange": (
+        "There is no competition at index {index}; the factory created {count} (indexes 0 to "
+        "competitionCount() - 1)."
+    ),
+    # OpenZeppelin Initializable and Ownable (used by the competition contracts)
+    "InvalidInitialization": (
+        "This contract is already initialized (or is the locked implementation); create "
+        "competitions through the CompetitionFactory instead."
+    ),
+    "OwnableUnauthorizedAccount": "Only the owner may do this; {account:account} is not the owner.",
+    # DataMarket (and the OpenZeppelin helpers it uses)
+    "ReentrancyGuardReentrantCall": (
+        "The contract was called again while it was still running (a reentrant call); "
+        "that is refused. Send the calls one after the other."
+    ),
+    "SafeERC20FailedOperation": (
+        "The token {token} refused a transfer (it returned false); check the balance and "
+        "the allowance."
+    ),
+    "DataMarketInvalidToken": (
+        "The DataMarket needs the address of a deployed token contract; {token} has no code."
+    ),
+    "DataMarketUnknownListing": (
+        "There is no listing {listingId}; listing ids start at 1 (see listingCount())."
+    ),
+    "DataMarketUnknownPurchase": (
+        "There is no purchase {purchaseId}; purchase ids start at 1 (see purchaseCount())."
+    ),
+    "DataMarketUnknownCollection": (
+        "There is no collection {collectionId}; collection ids start at 1 (see collectionCount()). "
+        "Use 0 for a listing that is not part of a collection."
+    ),
+    "DataMarketUnknownBatch": (
+        "There is no batch {batchId}; batch ids start at 1 (see batchCount())."
+    ),
+    "DataMarketNotListingOwner": (
+        "Only the owner of listing {listingId} can do this; {caller:account} is not the owner."
+    ),
+    "DataMarketNotBuyer": (
+        "Only the buyer of purchase {purchaseId} can do this; {caller:account} did not buy it."
+    ),
+    "DataMarketNotCurator": (
+        "Only the curator of collection {collectionId} can do this; {caller:account} is not "
+        "the curator."
+    ),
+    "DataMarketListingInactive": (
+        "Listing {listingId} is not for sale at the moment (its owner deactivated it); "
+        "no new purchases are accepted."
+    ),
+    "DataMarketInvalidLength": (
+        "The {field} is {length} bytes long; it must be between {minLength} and {maxLength} bytes."
+    ),
+    "DataMarketInvalidDeliveryWindow": (
+        "A delivery window of {window} seconds is not allowed; choose 1 to {maxWindow} seconds "
+        "(at most 30 days)."
+    ),
+    "DataMarketZeroKeyCommitment": (
+        "The key commitment is empty (all zeros); pass the commitment to the data key, "
+        "mlmarket.crypto.key_commitment(key, dataset_id)."
+    ),
+    "DataMarketAmountTooHigh": (
+        "{amount:tokens} is more than this amount can hold (at most {maxAmount:tokens}); "
+        "use a smaller amount."
+    ),
+    "DataMarketInvalidPublicKeyLength": (
+        "The public key is {length} bytes but must be exactly 64: the uncompressed secp256k1 "
+        "key without the 0x04 prefix, e.g. mlmarket.crypto.public_key_of(private_key)."
+    ),
+    "DataMarketPublicKeyMismatch": (
+        "That public key belongs to {keyAddress:account}, not to the sender {caller:account}. "
+        "Buy with your own public key: the data key will be wrapped to it."
+    ),
+    "DataMarketAlreadyDelivered": (
+        "Purchase {purchaseId} was already delivered; it cannot be delivered or refunded again."
+    ),
+    "DataMarketAlreadyRefunded": (
+        "Purchase {purchaseId} was already refunded; it cannot be delivered, refunded again "
+        "or complained about."
+    ),
+    "DataMarketNotDeliveredYet": (
+        "Purchase {purchaseId} has not been delivered yet; a complaint is possible only after "
+        "delivery (if it is never delivered, refund it once the deadline has passed)."
+    ),
+    "DataMarketDeliveryTooLate": (
+        "The delivery deadline of purchase {purchaseId} passed at {deliverBy} (Unix time); "
+        "it can no longer be delivered, and the buyer can take a refund."
+    ),
+    "DataMarketRefundTooEarly": (
+        "Purchase {purchaseId} can be refunded only from {deliverBy} (Unix time) on, if it is "
+        "still not delivered; the seller may deliver until then."
+    ),
+    "DataMarketAlreadyComplained": (
+        "The buyer already complained about purchase {purchaseId}; one complaint per purchase."
+    ),
+    "DataMarketNothingToWithdraw": (
+        "{account:account} has no revenue to withdraw; revenue comes from delivered sales "
+        "(and curator cuts)."
+    ),
+    "DataMarketNothingToClaim": (
+        "{account:account} has nothing to claim from collection {collectionId}; earnings come "
+        "from accepted batches (stake, bounty) and from later sales of the collection."
+    ),
+    "DataMarketInvalidCuratorCut": (
+        "A curator cut of {bps} basis points is more than 100 %; choose 0 to {maxBps} "
+        "(e.g. 1000 = 10 %)."
+    ),
+    "DataMarketInvalidReviewWindow": (
+        "A review window of {window} seconds is not allowed; choose 1 to {maxWindow} seconds "
+        "(at most 30 days)."
+    ),
+    "DataMarketInvalidRowCap": (
+        "A row cap of {maxRows} rows per batch is not allowed; choose 1 to {limit}."
+    ),
+    "DataMarketInvalidRowCount": (
+        "A batch of {rows} rows is not allowed in collection {collectionId}; send 1 to "
+        "{maxRows} rows per batch (split larger contributions)."
+    ),
+    "DataMarketZeroAmount": "The amount is zero; pass a positive number of tokens.",
+    "DataMarketBatchAlreadyAccepted": (
+        "Batch {batchId} was already accepted; a batch is decided only once."
+    ),
+    "DataMarketBatchAlreadyRejected": (
+        "Batch {batchId} was already rejected; a batch is decided only once."
+    ),
+    "DataMarketReviewWindowClosed": (
+        "The review window of batch {batchId} closed at {reviewBy} (Unix time), so the batch "
+        "counts as accepted: call settleBatch({batchId}) to settle it."
+    ),
+    "DataMarketReviewWindowOpen": (
+        "Batch {batchId} can be settled only from {reviewBy} (Unix time) on; until then the "
+        "curator may still review it."
+    ),
 }

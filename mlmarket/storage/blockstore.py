@@ -43,7 +43,8 @@ class BlockStore:
         >>> from mlmarket.storage.cid import make_cid, RAW
         >>> store = BlockStore(tempfile.mkdtemp())
         >>> cid = make_cid(1, RAW, hashlib.sha256(b"x").digest())
-        >>> store.put(cid, b"x"); store.get(cid)
+        >>> _ = store.put(cid, b"x")
+        >>> store.get(cid)
         b'x'
     """
 

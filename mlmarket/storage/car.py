@@ -138,7 +138,7 @@ class CarReader:
                 end = pos + digest_len
             if end > len(section):
                 raise ValueError("CID runs past the end of its section")
-            return CID.decode(section[:end]), section[end:]
+            return format_root(CID.decode(section[:end])), section[end:]
         except (StorageError, ValueError, KeyError) as exc:
             raise self._corrupt(f"a section does not start with a valid CID ({exc})") from exc
 

@@ -212,7 +212,7 @@ class LocalStore(ContentStore):
             >>> store = LocalStore(tempfile.mkdtemp())
             >>> car = store.export_car(store.add(b"hi"), os.path.join(store.root, "hi.car"))
             >>> [str(c) for c in LocalStore(tempfile.mkdtemp()).import_car(car)]
-            ['bafkreie7q3iidccmpvszul7kudcvvuavuo7u6gzlbobczuk5nqk3b4akba']
+            ['bafkreiepinbumzepnoln7co5vea4kf3lcctnqolb3u6bvsellgznymt2uq']
         """
         root = parse_cid(cid)
         target = Path(path)

@@ -16,7 +16,9 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 try:
     from mlmarket.storage import KuboStore, LocalStore
@@ -37,7 +39,7 @@ def test_data(size: int) -> bytes:
     return Cipher(algorithms.ChaCha20(key, bytes(16)), mode=None).encryptor().update(bytes(size))
 
 
-def best_of(repeat: int, run: Callable[[], object]) -> tuple[float, object]:
+def best_of(repeat: int, run: Callable[[], Any]) -> tuple[float, Any]:
     """Fastest wall time of ``repeat`` runs, and the last result."""
     best, result = float("inf"), None
     for _ in range(repeat):
@@ -60,10 +62,10 @@ def measure(data: bytes, repeat: int, with_node: bool) -> list[Row]:
             ("LocalStore.add (fsync, 1 thread)", LocalStore(Path(folder) / "b", write_threads=0)),
             ("LocalStore.add (no fsync)", LocalStore(Path(folder) / "c", fsync=False)),
         ):
-            seconds, stored = best_of(repeat, lambda s=store: _fresh_add(s, data))
+            seconds, stored = best_of(repeat, partial(_fresh_add, store, data))
             rows.append((label, seconds, str(stored)))
         reader = LocalStore(Path(folder) / "a")
-        seconds, _ = best_of(repeat, lambda: sum(len(c) for c in reader.iter_chunks(cid)))
+        seconds, _ = best_of(repeat, partial(_read_all, reader, cid))
         rows.append(("LocalStore.iter_chunks (verified read)", seconds, str(cid)))
     if with_node:
         rows.extend(measure_node(data, repeat))
@@ -74,6 +76,10 @@ def _fresh_add(store: LocalStore, data: bytes) -> object:
     for path in list(store.blocks.block_paths()):  # measure writing, not "already there"
         path.unlink()
     return store.add(data, pin=False)
+
+
+def _read_all(store: LocalStore, cid: Any) -> int:
+    return sum(len(chunk) for chunk in store.iter_chunks(cid))
 
 
 def measure_node(data: bytes, repeat: int) -> list[Row]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import struct
 from collections.abc import Iterable, Iterator
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import dag_cbor
 from multiformats import CID
@@ -97,19 +97,19 @@ class CarReader:
                 )
             yield cid, block
 
-    def _read_header(self) -> dict[str, object]:
+    def _read_header(self) -> dict[str, Any]:
         length = self._read_varint(allow_eof=False)
         if length is None or not 0 < length <= MAX_SECTION:
             raise self._corrupt("the header length is missing or out of range")
         try:
-            header = dag_cbor.decode(self._read_exact(length))
+            header: object = dag_cbor.decode(self._read_exact(length))
         except Exception as exc:  # dag_cbor raises several unrelated error types
             raise self._corrupt(f"the header is not dag-cbor ({exc})") from exc
         if not isinstance(header, dict):
             raise self._corrupt("the header is not a map")
         return header
 
-    def _check_header(self, header: dict[str, object]) -> list[CID]:
+    def _check_header(self, header: dict[str, Any]) -> list[CID]:
         roots = header.get("roots")
         if header.get("version") != 1 or not isinstance(roots, list):
             raise self._corrupt(f"expected a CARv1 header {{roots, version: 1}}, got {header!r}")

@@ -43,7 +43,7 @@ IDENTITY: Final = 0x00
 
 # Hash functions a block can be verified with, by multihash code. Only hashlib:
 # no hand-rolled cryptography.
-_HASHERS: Final[dict[int, Callable[[bytes], bytes]]] = {
+_HASHERS: Final[dict[int, Callable[[bytes | memoryview], bytes]]] = {
     0x12: lambda data: hashlib.sha256(data).digest(),
     0x13: lambda data: hashlib.sha512(data).digest(),
 }

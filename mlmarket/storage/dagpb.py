@@ -53,7 +53,7 @@ def encode_varint(value: int) -> bytes:
     return bytes(out)
 
 
-def decode_varint(buf: bytes | memoryview, pos: int = 0) -> tuple[int, int]:
+def decode_varint(buf: bytes | bytearray | memoryview, pos: int = 0) -> tuple[int, int]:
     """Decode a varint at ``pos``; return ``(value, next_pos)``."""
     value = shift = 0
     end = len(buf)

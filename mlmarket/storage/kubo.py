@@ -59,7 +59,7 @@ class _KuboWriter(ContentWriter):
         store.root.mkdir(parents=True, exist_ok=True)
         self._store = store
         self._options = options
-        self._spool = tempfile.SpooledTemporaryFile(_SPOOL_IN_MEMORY, dir=store.root)
+        self._spool = tempfile.SpooledTemporaryFile(_SPOOL_IN_MEMORY, dir=str(store.root))
 
     def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
         if self.closed:

@@ -9,6 +9,7 @@ a free loopback port, no gateway, no swarm, and runs ``jsipfs daemon --offline``
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import signal
@@ -112,6 +113,7 @@ class JsIpfsNode:
         )
         log.close()
         self.api = f"http://127.0.0.1:{port}"
+        atexit.register(self.stop)  # an interrupted run must not leave a daemon behind
         self._wait_ready(timeout)
         return self.api
 
@@ -155,6 +157,7 @@ class JsIpfsNode:
     def stop(self, grace: float = STOP_GRACE) -> None:
         """SIGTERM the daemon, SIGKILL it after ``grace`` seconds, delete its repo."""
         proc, self._proc = self._proc, None
+        atexit.unregister(self.stop)
         if proc is not None and proc.poll() is None:
             try:
                 os.killpg(proc.pid, signal.SIGTERM)

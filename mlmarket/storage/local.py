@@ -71,8 +71,8 @@ class _LocalWriter(ContentWriter):
         except OSError as exc:
             self._abort()
             raise raise_store_error("write a block", self._store.root, exc) from exc
-        if self._pin:
-            self._store.pin(cid)
+        if self._pin:  # the DAG was just written whole: no need to walk it again
+            self._store._record_pin(cid)
         return cid
 
     def _abort(self) -> None:
@@ -149,6 +149,9 @@ class LocalStore(ContentStore):
         """Pin ``cid``: its DAG must be complete here (checked, leaves by existence only)."""
         root = parse_cid(cid)
         self._check_complete(root)
+        self._record_pin(root)
+
+    def _record_pin(self, root: CID) -> None:
         try:
             self._pins_dir.mkdir(parents=True, exist_ok=True)
             (self._pins_dir / format_cid(root)).touch()

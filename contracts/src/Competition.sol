@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {BitMaps} from "@openzeppelin/contracts/utils/structs/BitMaps.sol";
+import {ICompetition} from "./interfaces/ICompetition.sol";
+import {IEvaluator} from "./interfaces/IEvaluator.sol";
+
+/**
+ * @title Competition
+ * @notice A decentralised Kaggle competition: commit, reveal, on-chain evaluation
+ * on a Merkle-committed hidden test set, and pull payments to the best models.
+ * @dev Used only through EIP-1167 clones made by {CompetitionFactory}: the
+ * implementation itself is locked by its constructor. See ICompetition for the
+ * phases and docs/competition-protocol.md for the rules and their reasons.
+ *
+ * Gas: every function is O(1) except {reveal} (linear in the model size, capped
+ * at {MAX_MODEL_SIZE_LIMIT}), {evaluate} (linear in the batch the caller chooses,
+ * plus at most {MAX_PLACES} steps per newly completed submission) and
+ * {finalize} / the first {claim} (at most {MAX_PLACES} steps).
+ */
+contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+    using BitMaps for BitMaps.BitMap;
+
+    /// @notice Largest `maxModelSize` a creator may choose (256 KiB): a reveal of that
+    /// size costs about 11 Mgas even at the EIP-7623 calldata floor price.
+    uint256 public constant MAX_MODEL_SIZE_LIMIT = 256 * 1024;
+
+    /// @notice Most paid places (length of `payoutBps`).
+    uint256 public constant MAX_PLACES = 10;
+
+    /// @notice Basis points in a whole pool.
+    uint256 public constant BPS = 10_000;
+
+    /// @dev Per-account bookkeeping.
+    struct Participant {
+        uint64 commits;
+        uint64 reveals;
+        bool claimed;
+    }
+
+    Params private _params;
+    address private _creator;
+    bool private _testRevealed;
+    /// @dev Set by {finalize} (or the first {claim}); the outcome itself is fixed by the Finalized phase.
+    bool private _finalized;
+    address private _evaluator;
+    uint64 private _chunkCount;
+    address private _factory;
+    bytes32 private _testSalt;
+    string private _testDataCid;
+    uint64 private _submissionCount;
+    uint64 private _revealedCount;
+    uint64 private _completedCount;
+    /// @dev Lowest revealed id; receives the rounding dust of a {Outcome-SplitAmongRevealed}.
+    uint64 private _firstRevealedId;
+    /// @dev Fully evaluated ids in paid places, best first; at most `payoutBps.length` long.
+    uint256[] private _ranking;
+    mapping(uint256 id => Submission) private _submissions;
+    mapping(address account => Participant) private _participants;
+    /// @dev Bit `(id << 64) | chunkIndex` is set once submission `id` was scored on that chunk.
+    BitMaps.BitMap private _evaluated;
+
+    /// @dev Locks the implementation: only clones can be initialized.
+    constructor() {
+        _disableInitializers();
+    }
+
+    // --- lifecycle ------------------------------------------------------------------
+
+    /// @inheritdoc ICompetition
+    function initialize(Params calldata p, address creator_, address evaluator_) external initializer {
+        if (p.reward == 0) revert CompetitionZeroReward();
+        if (
+            block.timestamp >= p.submissionEnd || p.submissionEnd >= p.revealEnd || p.revealEnd >= p.testRevealEnd
+                || p.testRevealEnd >= p.evaluationEnd
+        ) {
+            revert CompetitionInvalidDeadlines(
+                block.timestamp, p.submissionEnd, p.revealEnd, p.testRevealEnd, p.evaluationEnd
+            );
+        }
+        if (p.testRoot == bytes32(0) || p.samples == 0 || p.chunkSize == 0) {
+            revert CompetitionInvalidTestSet(p.testRoot, p.samples, p.chunkSize);
+        }
+        if (p.features == 0 || p.classes == 1) revert CompetitionInvalidTask(p.features, p.classes);
+        if (p.maxModelSize == 0 || p.maxModelSize > MAX_MODEL_SIZE_LIMIT) {
+            revert CompetitionInvalidMaxModelSize(p.maxModelSize, MAX_MODEL_SIZE_LIMIT);
+        }
+        uint256 places = p.payoutBps.length;
+        uint256 totalBps = 0;
+        for (uint256 i = 0; i < places; ++i) {
+            totalBps += p.payoutBps[i];
+        }
+        if (places == 0 || places > MAX_PLACES || totalBps != BPS) {
+            revert CompetitionInvalidPayoutSplit(places, totalBps);
+        }
+        if (bytes(p.trainingDataCid).length == 0 && p.trainingListingId == 0) revert CompetitionNoTrainingData();
+
+        _params = p;
+        _creator = creator_;
+        _evaluator = evaluator_;
+        _factory = msg.sender;
+        // samples < 2**64 and chunkSize < 2**32: the sum cannot overflow 256 bits, and
+        // the quotient is at most samples, so it fits in 64 bits.
+        _chunkCount = uint64((uint256(p.samples) + p.chunkSize - 1) / p.chunkSize);
+        emit CompetitionInitialized(creator_, evaluator_, p.token, p.reward);
+    }
+
+    /// @inheritdoc ICompetition
+    function commit(bytes32 commitment) external nonReentrant returns (uint256 id) {
+        _requirePhase(Phase.Submission);
+        if (msg.sender == _creator) revert CompetitionCreatorCannotCommit(msg.sender);
+        Participant storage participant = _participants[msg.sender];
+        uint256 cap = _params.maxSubmissionsPerAddress;
+        if (cap != 0 && participant.commits >= cap) revert CompetitionSubmissionCapReached(msg.sender, cap);
+
+        participant.commits += 1;
+        id = ++_submissionCount;
+        _submissions[id] = Submission({
+            submitter: msg.sender, evaluatedChunks: 0, revealed: false, hash: commitment, score: 0
+        });
+        emit SubmissionCommitted(id, msg.sender, commitment);
+
+        uint256 stake = _params.entryStake;
+        if (stake != 0) IERC20(_params.token).safeTransferFrom(msg.sender, address(this), stake);
+    }
+
+    /// @inheritdoc ICompetition
+    function reveal(uint256 id, bytes calldata modelBytes, bytes32 salt, string calldata artifactCid)
+        external
+        nonReentrant
+    {
+        _requirePhase(Phase.Reveal);
+        Submission storage sub = _submission(id);
+        if (sub.revealed) revert CompetitionAlreadyRevealed(id);
+        uint256 maxSize = _params.maxModelSize;
+        if (modelBytes.length > maxSize) revert CompetitionModelTooLarge(id, modelBytes.length, maxSize);
+        bytes32 modelHash = keccak256(modelBytes);
+        // The commitment binds the sender: a copied commitment cannot be revealed by the copier.
+        if (commitmentFor(msg.sender, modelHash, salt) != sub.hash) revert CompetitionCommitmentMismatch(id, msg.sender);
+
+        sub.revealed = true;
+        sub.hash = modelHash;
+        _participants[msg.sender].reveals += 1;
+        _revealedCount += 1;
+        if (_firstRevealedId == 0 || id < _firstRevealedId) _firstRevealedId = uint64(id);
+        emit SubmissionRevealed(id, msg.sender, modelHash, artifactCid, modelBytes);
+
+        uint256 stake = _params.entryStake;
+        if (stake != 0) IERC20(_params.token).safeTransfer(msg.sender, stake);
+    }
+
+    /// @inheritdoc ICompetition
+    function revealTestSet(bytes32 testSalt_, string calldata testDataCid_) external {
+        _requirePhase(Phase.TestReveal);
+        if (msg.sender != _creator) revert CompetitionNotCreator(msg.sender);
+        _testRevealed = true;
+        _testSalt = testSalt_;
+        _testDataCid = testDataCid_;
+        emit TestSetRevealed(testSalt_, testDataCid_);
+    }
+
+    /// @inheritdoc ICompetition
+    function evaluate(
+        uint256 chunkIndex,
+        bytes calldata chunk,
+        bytes32[] calldata proof,
+        uint256[] calldata ids,
+        bytes[] calldata models
+    ) external nonReentrant {
+        _requirePhase(Phase.Evaluation);
+        uint256 chunks = _chunkCount;
+        if (chunkIndex >= chunks) revert CompetitionChunkOutOfRange(chunkIndex, chunks);
+        bytes32 leaf = keccak256(abi.encode(_testSalt, chunkIndex, keccak256(chunk)));
+        if (!MerkleProof.verifyCalldata(proof, _params.testRoot, leaf)) revert CompetitionInvalidChunkProof(chunkIndex);
+        if (ids.length == 0 || ids.length != models.length) revert CompetitionInvalidBatch(ids.length, models.length);
+        _markEvaluated(chunkIndex, ids, models);
+
+        (uint256 rows, uint256[] memory values) =
+            IEvaluator(_evaluator).scoreBatch(chunk, models, _params.features, _params.classes);
+        uint256 expectedRows = _rowsOf(chunkIndex, chunks);
+        if (rows != expectedRows) revert CompetitionChunkRowsMismatch(chunkIndex, expectedRows, rows);
+        if (values.length != ids.length) revert CompetitionEvaluatorResultMismatch(ids.length, values.length);
+        _addScores(chunkIndex, chunks, ids, values);
+    }
+
+    /// @inheritdoc ICompetition
+    function finalize() external {
+        _requirePhase(Phase.Finalized);
+        if (_finalized) revert CompetitionAlreadyFinalized();
+        _finalize();
+    }
+
+    /// @inheritdoc ICompetition
+    function claim() external nonReentrant returns (uint256 amount) {
+        _requirePhase(Phase.Finalized);
+        if (!_finalized) _finalize();
+        Participant storage participant = _participants[msg.sender];
+        if (participant.claimed) revert CompetitionAlreadyClaimed(msg.sender);
+        amount = _payoutOf(msg.sender);
+        if (amount == 0) revert CompetitionNothingToClaim(msg.sender);
+
+        participant.claimed = true;
+        emit PayoutClaimed(msg.sender, amount);
+        IERC20(_params.token).safeTransfer(msg.sender, amount);
+    }
+
+    // --- views ----------------------------------------------------------------------
+
+    /// @inheritdoc ICompetition
+    function phase() public view returns (Phase) {
+        if (_finalized) return Phase.Finalized;
+        uint256 t = block.timestamp;
+        if (t < _params.submissionEnd) return Phase.Submission;
+        if (t < _params.revealEnd) return Phase.Reveal;
+        // Nothing revealed: the pool can only go back to the creator.
+        if (_revealedCount == 0) return Phase.Finalized;
+        if (!_testRevealed) return t < _params.testRevealEnd ? Phase.TestReveal : Phase.Finalized;
+        // Evaluation starts at the test reveal and ends early once every revealed model is scored.
+        if (t < _params.evaluationEnd && _completedCount < _revealedCount) return Phase.Evaluation;
+        return Phase.Finalized;
+    }
+
+    /// @inheritdoc ICompetition
+    function params() external view returns (Params memory) {
+        return _params;
+    }
+
+    /// @inheritdoc ICompetition
+    function creator() external view returns (address) {
+        return _creator;
+    }
+
+    /// @inheritdoc ICompetition
+    function evaluator() external view returns (address) {
+        return _evaluator;
+    }
+
+    /// @inheritdoc ICompetition
+    function factory() external view returns (address) {
+        return _factory;
+    }
+
+    /// @inheritdoc ICompetition
+    function metric() public view returns (Metric) {
+        return _params.classes == 0 ? Metric.SumOfSquaredErrors : Metric.Accuracy;
+    }
+
+    /// @inheritdoc ICompetition
+    function chunkCount() external view returns (uint256) {
+        return _chunkCount;
+    }
+
+    /// @inheritdoc ICompetition
+    function commitmentFor(address submitter, bytes32 modelHash, bytes32 salt) public view returns (bytes32) {
+        return keccak256(abi.encode(address(this), submitter, modelHash, salt));
+    }
+
+    /// @inheritdoc ICompetition
+    function submissionCount() external view returns (uint256) {
+        return _submissionCount;
+    }
+
+    /// @inheritdoc ICompetition
+    function revealedCount() external view returns (uint256) {
+        return _revealedCount;
+    }
+
+    /// @inheritdoc ICompetition
+    function completedCount() external view returns (uint256) {
+        return _completedCount;
+    }
+
+    /// @inheritdoc ICompetition
+    function submission(uint256 id) external view returns (Submission memory) {
+        return _submission(id);
+    }
+
+    /// @inheritdoc ICompetition
+    function submissionsOf(address account) external view returns (uint256 commits, uint256 reveals) {
+        Participant storage participant = _participants[account];
+        return (participant.commits, participant.reveals);
+    }
+
+    /// @inheritdoc ICompetition
+    function isEvaluated(uint256 id, uint256 chunkIndex) external view returns (bool) {
+        return id <= type(uint64).max && chunkIndex <= type(uint64).max && _evaluated.get((id << 64) | chunkIndex);
+    }
+
+    /// @inheritdoc ICompetition
+    function ranking() external view returns (uint256[] memory) {
+        return _ranking;
+    }
+
+    /// @inheritdoc ICompetition
+    function testSetRevealed() external view returns (bool) {
+        return _testRevealed;
+    }
+
+    /// @inheritdoc ICompetition
+    function testSalt() external view returns (bytes32) {
+        return _testSalt;
+    }
+
+    /// @inheritdoc ICompetition
+    function testDataCid() external view returns (string memory) {
+        return _testDataCid;
+    }
+
+    /// @inheritdoc ICompetition
+    function prizePool() public view returns (uint256) {
+        return _params.reward + _params.entryStake * (_submissionCount - _revealedCount);
+    }
+
+    /// @inheritdoc ICompetition
+    function outcome() public view returns (Outcome) {
+        if (phase() != Phase.Finalized) return Outcome.Pending;
+        if (_ranking.length != 0) return Outcome.Ranked;
+        return _revealedCount != 0 ? Outcome.SplitAmongRevealed : Outcome.ReturnedToCreator;
+    }
+
+    /// @inheritdoc ICompetition
+    function finalized() external view returns (bool) {
+        return _finalized;
+    }
+
+    /// @inheritdoc ICompetition
+    function claimable(address account) external view returns (uint256) {
+        return _participants[account].claimed ? 0 : _payoutOf(account);
+    }
+
+    /// @inheritdoc ICompetition
+    function hasClaimed(address account) external view returns (bool) {
+        return _participants[account].claimed;
+    }
+
+    /// @inheritdoc ICompetition
+    function winner() external view returns (uint256 id, address submitter, bytes32 modelHash) {
+        if (outcome() != Outcome.Ranked) return (0, address(0), bytes32(0));
+        id = _ranking[0];
+        Submission storage sub = _submissions[id];
+        return (id, sub.submitter, sub.hash);
+    }
+
+    /// @inheritdoc ICompetition
+    function licensee() external view returns (address) {
+        return outcome() == Outcome.Ranked ? _creator : address(0);
+    }
+
+    // --- internals ------------------------------------------------------------------
+
+    function _requirePhase(Phase expected) private view {
+        Phase actual = phase();
+        if (actual != expected) revert CompetitionNotInPhase(expected, actual);
+    }
+
+    function _submission(uint256 id) private view returns (Submission storage sub) {
+        if (id == 0 || id > _submissionCount) revert CompetitionUnknownSubmission(id);
+        return _submissions[id];
+    }
+
+    /**
+     * @dev Checks and effects on every id of a batch before the (static) evaluator
+     * call; marking the chunk done here also rejects an id repeated within the batch.
+     */
+    function _markEvaluated(uint256 chunkIndex, uint256[] calldata ids, bytes[] calldata models) private {
+        uint256 count = ids.length;
+        for (uint256 i = 0; i < count; ++i) {
+            uint256 id = ids[i];
+            Submission storage sub = _submission(id);
+            if (!sub.revealed) revert CompetitionNotRevealed(id);
+            if (keccak256(models[i]) != sub.hash) revert CompetitionModelMismatch(id);
+            // id <= _submissionCount < 2**64 and chunkIndex < _chunkCount < 2**64: no overlap.
+            uint256 bit = (id << 64) | chunkIndex;
+            if (_evaluated.get(bit)) revert CompetitionChunkAlreadyEvaluated(id, chunkIndex);
+            _evaluated.set(bit);
+        }
+    }
+
+    /// @dev Add the evaluator's values; rank each submission that has now been scored on every chunk.
+    function _addScores(uint256 chunkIndex, uint256 chunks, uint256[] calldata ids, uint256[] memory values)
+        private
+    {
+        uint256 count = ids.length;
+        for (uint256 i = 0; i < count; ++i) {
+            uint256 id = ids[i];
+            Submission storage sub = _submissions[id];
+            uint256 total = sub.score + values[i];
+            uint64 done = sub.evaluatedChunks + 1;
+            sub.score = total;
+            sub.evaluatedChunks = done;
+            emit SubmissionScored(id, chunkIndex, values[i], total);
+            if (done == chunks) {
+                _completedCount += 1;
+                emit SubmissionCompleted(id, total);
+                _insertRanked(id, total);
+            }
+        }
+    }
+
+    /// @dev Rows of chunk `chunkIndex` (< `chunks`): chunkSize, the last one the remainder.
+    function _rowsOf(uint256 chunkIndex, uint256 chunks) private view returns (uint256) {
+        uint256 size = _params.chunkSize;
+        // chunkIndex < chunks = ceil(samples / size), so size * chunkIndex < samples.
+        return chunkIndex + 1 < chunks ? size : _params.samples - size * chunkIndex;
+    }
+
+    /// @dev Whether (scoreA, idA) ranks before (scoreB, idB): better score, ties to the earlier commit.
+    function _before(uint256 scoreA, uint256 idA, uint256 scoreB, uint256 idB, bool lowerIsBetter)
+        private
+        pure
+        returns (bool)
+    {
+        if (scoreA == scoreB) return idA < idB;
+        return lowerIsBetter ? scoreA < scoreB : scoreA > scoreB;
+    }
+
+    /// @dev Insert a completed submission into the sorted top-k list (at most MAX_PLACES steps).
+    function _insertRanked(uint256 id, uint256 score) private {
+        bool lowerIsBetter = metric() == Metric.SumOfSquaredErrors;
+        uint256 places = _params.payoutBps.length;
+        uint256 length = _ranking.length;
+        uint256 pos;
+        if (length < places) {
+            _ranking.push(id);
+            pos = length;
+        } else {
+            uint256 last = _ranking[length - 1];
+            if (!_before(score, id, _submissions[last].score, last, lowerIsBetter)) return;
+            pos = length - 1;
+        }
+        while (pos > 0) {
+            uint256 above = _ranking[pos - 1];
+            if (!_before(score, id, _submissions[above].score, above, lowerIsBetter)) break;
+            _ranking[pos] = above;
+            --pos;
+        }
+        _ranking[pos] = id;
+    }
+
+    /// @dev Mark the competition finalized and log the outcome (at most MAX_PLACES steps).
+    function _finalize() private {
+        _finalized = true;
+        Outcome result = outcome();
+        uint256 pool = prizePool();
+        uint256 toCreator = pool;
+        uint256 share = 0;
+        if (result == Outcome.Ranked) {
+            uint256 places = _ranking.length;
+            for (uint256 i = 0; i < places; ++i) {
+                uint256 id = _ranking[i];
+                uint256 amount = _placeShare(pool, i);
+                // The place shares sum to at most pool * 10,000 / 10,000: no underflow.
+                toCreator -= amount;
+                emit PrizeAwarded(i + 1, id, _submissions[id].submitter, amount);
+            }
+        } else if (result == Outcome.SplitAmongRevealed) {
+            share = pool / _revealedCount;
+            toCreator = 0;
+        }
+        emit CompetitionFinalized(result, pool, toCreator, share);
+        if (result == Outcome.Ranked) {
+            uint256 best = _ranking[0];
+            emit WinnerLicensed(best, _submissions[best].submitter, _creator, _submissions[best].hash);
+        }
+    }
+
+    /// @dev Pool share of place `i` (0-based): rounded down, the dust stays with the creator.
+    function _placeShare(uint256 pool, uint256 i) private view returns (uint256) {
+        return pool * _params.payoutBps[i] / BPS;
+    }
+
+    /**
+     * @dev Total payout of `account` in the Finalized phase (0 before), whether or not
+     * it claimed: a pure function of the state frozen by that phase (at most MAX_PLACES steps).
+     */
+    function _payoutOf(address account) private view returns (uint256 amount) {
+        Outcome result = outcome();
+        if (result == Outcome.Pending) return 0;
+        uint256 pool = prizePool();
+        if (result == Outcome.Ranked) {
+            uint256 places = _ranking.length;
+            uint256 paid = 0;
+            for (uint256 i = 0; i < places; ++i) {
+                uint256 share = _placeShare(pool, i);
+                paid += share;
+                if (_submissions[_ranking[i]].submitter == account) amount += share;
+            }
+            // Places nobody reached and the rounding dust go to the creator.
+            if (account == _creator) amount += pool - paid;
+        } else if (result == Outcome.SplitAmongRevealed) {
+            uint256 revealed = _revealedCount;
+            uint256 share = pool / revealed;
+            amount = _participants[account].reveals * share;
+            // The rounding dust (< revealed) goes to the submitter of the lowest revealed id.
+            if (_submissions[_firstRevealedId].submitter == account) amount += pool - share * revealed;
+        } else if (account == _creator) {
+            amount = pool;
+        }
+    }
+}

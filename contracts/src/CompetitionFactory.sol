@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {ICompetition} from "./interfaces/ICompetition.sol";
+import {ICompetitionFactory} from "./interfaces/ICompetitionFactory.sol";
+import {IEvaluator} from "./interfaces/IEvaluator.sol";
+
+/**
+ * @title CompetitionFactory
+ * @notice Creates each competition as an EIP-1167 clone of one locked
+ * {Competition} implementation and escrows its reward in the clone.
+ * @dev The owner keeps the registry of evaluators by model family; a competition
+ * records its evaluator at creation, so later registry changes never affect it.
+ * Every function is O(1) apart from copying the caller's parameters (bounded by
+ * calldata, at most 10 payout places).
+ */
+contract CompetitionFactory is ICompetitionFactory, Ownable, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    address private immutable _implementation;
+    mapping(bytes32 family => address) private _evaluators;
+    address[] private _competitions;
+    mapping(address competition => bool) private _created;
+
+    /**
+     * @param implementation_ A deployed {Competition} (its constructor locks it).
+     * @param initialOwner The account that manages the evaluator registry.
+     */
+    constructor(address implementation_, address initialOwner) Ownable(initialOwner) {
+        if (implementation_.code.length == 0) revert CompetitionFactoryInvalidImplementation(implementation_);
+        _implementation = implementation_;
+    }
+
+    /// @inheritdoc ICompetitionFactory
+    function setEvaluator(bytes32 family, address evaluator) external onlyOwner {
+        if (evaluator != address(0)) {
+            bytes32 actual = IEvaluator(evaluator).family();
+            if (actual != family) revert CompetitionFactoryFamilyMismatch(family, actual);
+        }
+        _evaluators[family] = evaluator;
+        emit EvaluatorSet(family, evaluator);
+    }
+
+    /// @inheritdoc ICompetitionFactory
+    function createCompetition(ICompetition.Params calldata p) external nonReentrant returns (address competition) {
+        return _create(p);
+    }
+
+    /// @inheritdoc ICompetitionFactory
+    function createCompetitionWithPermit(
+        ICompetition.Params calldata p,
+        uint256 deadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external nonReentrant returns (address competition) {
+        // A front-run permit has already set the allowance; the transfer below is the real check.
+        try IERC20Permit(p.token).permit(msg.sender, address(this), p.reward, deadline, v, r, s) {} catch {}
+        return _create(p);
+    }
+
+    /// @inheritdoc ICompetitionFactory
+    function implementation() external view returns (address) {
+        return _implementation;
+    }
+
+    /// @inheritdoc ICompetitionFactory
+    function evaluatorOf(bytes32 family) external view returns (address) {
+        return _evaluators[family];
+    }
+
+    /// @inheritdoc ICompetitionFactory
+    function competitionCount() external view returns (uint256) {
+        return _competitions.length;
+    }
+
+    /// @inheritdoc ICompetitionFactory
+    function competitionAt(uint256 index) external view returns (address) {
+        uint256 count = _competitions.length;
+        if (index >= count) revert CompetitionFactoryIndexOutOfRange(index, count);
+        return _competitions[index];
+    }
+
+    /// @inheritdoc ICompetitionFactory
+    function isCompetition(address competition) external view returns (bool) {
+        return _created[competition];
+    }
+
+    /// @dev Clone, record, initialize (which validates `p`), then pull the reward into the clone.
+    function _create(ICompetition.Params calldata p) private returns (address competition) {
+        address evaluator = _evaluators[p.family];
+        if (evaluator == address(0)) revert CompetitionFactoryUnknownFamily(p.family);
+
+        competition = Clones.clone(_implementation);
+        uint256 index = _competitions.length;
+        _competitions.push(competition);
+        _created[competition] = true;
+        emit CompetitionCreated(index, competition, msg.sender, p.family, evaluator, p.token, p.reward);
+
+        ICompetition(competition).initialize(p, msg.sender, evaluator);
+        IERC20(p.token).safeTransferFrom(msg.sender, competition, p.reward);
+    }
+}

@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/**
+ * @title ICompetition
+ * @notice One machine-learning competition: participants commit to models,
+ * reveal them, the creator reveals the hidden test set, anyone evaluates every
+ * revealed model on chain chunk by chunk, and the best models are paid.
+ * @dev Deployed as an EIP-1167 clone by {ICompetitionFactory}; the protocol is
+ * described in docs/competition-protocol.md. Amounts are in the smallest unit
+ * of the competition's token. Submission ids are 1-based, in commit order.
+ *
+ * Phases (see {phase}), by block timestamp `t`:
+ * - Submission: `t < submissionEnd`: {commit}.
+ * - Reveal: `submissionEnd <= t < revealEnd`: {reveal}.
+ * - TestReveal: `revealEnd <= t < testRevealEnd`, test set not yet revealed: {revealTestSet}.
+ * - Evaluation: from the test reveal until `evaluationEnd`, while some revealed
+ *   submission is not fully evaluated: {evaluate}.
+ * - Finalized: the outcome can no longer change: {finalize}, {claim}.
+ */
+interface ICompetition {
+    /// @notice Stages of a competition, in order; see {phase}.
+    enum Phase {
+        Submission,
+        Reveal,
+        TestReveal,
+        Evaluation,
+        Finalized
+    }
+
+    /// @notice How the models are ranked; implied by `classes`.
+    enum Metric {
+        /// @dev `classes >= 2`: number of correct predictions, higher is better.
+        Accuracy,
+        /// @dev `classes == 0` (regression): sum of squared errors, lower is better.
+        SumOfSquaredErrors
+    }
+
+    /// @notice How the prize pool was settled; `Pending` until {finalize} (or the first {claim}).
+    enum Outcome {
+        Pending,
+        /// @dev At least one revealed submission was fully evaluated: top-k places are paid.
+        Ranked,
+        /// @dev Creator default: the test set was not revealed in time, or nothing was
+        /// fully evaluated; the pool is split equally over the revealed submissions.
+        SplitAmongRevealed,
+        /// @dev Nothing was revealed: the whole pool goes back to the creator.
+        ReturnedToCreator
+    }
+
+    /**
+     * @notice Everything a creator chooses; recorded unchanged by {initialize}
+     * and returned by {params}.
+     * @param token ERC-20 the reward and stakes are paid in (a plain ERC-20 without
+     * transfer fees, e.g. MarketToken).
+     * @param reward Amount escrowed from the creator at creation (> 0).
+     * @param family Model family, e.g. keccak256("linear"); selects the evaluator.
+     * @param trainingDataCid IPFS CID of the training data ("" if given by listing id).
+     * @param trainingListingId DataMarket listing id of the training data (0 if given by CID).
+     * @param testRoot Merkle root over the test-set chunks (leaf format: {evaluate}).
+     * @param samples Number of test samples (> 0).
+     * @param chunkSize Samples per chunk (> 0); the last chunk holds the remainder.
+     * @param features Features per sample (> 0).
+     * @param classes Number of classes (>= 2), or 0 for regression.
+     * @param maxModelSize Largest model accepted by {reveal}, in bytes (1 ..= 256 KiB).
+     * @param payoutBps Share of the pool per place, best first, in basis points;
+     * 1 to 10 places summing to 10,000.
+     * @param submissionEnd End of the Submission phase (exclusive), Unix seconds, in the future.
+     * @param revealEnd End of the Reveal phase (> submissionEnd).
+     * @param testRevealEnd Deadline for the creator's test reveal (> revealEnd).
+     * @param evaluationEnd End of the Evaluation phase (> testRevealEnd).
+     * @param entryStake Stake pulled by {commit} and returned by {reveal} (0 = none).
+     * @param maxSubmissionsPerAddress Commits allowed per address (0 = unlimited).
+     * @param metadataCid IPFS CID of the description (task, quantiser, formats).
+     */
+    struct Params {
+        address token;
+        uint256 reward;
+        bytes32 family;
+        string trainingDataCid;
+        uint256 trainingListingId;
+        bytes32 testRoot;
+        uint64 samples;
+        uint32 chunkSize;
+        uint32 features;
+        uint32 classes;
+        uint32 maxModelSize;
+        uint16[] payoutBps;
+        uint64 submissionEnd;
+        uint64 revealEnd;
+        uint64 testRevealEnd;
+        uint64 evaluationEnd;
+        uint256 entryStake;
+        uint32 maxSubmissionsPerAddress;
+        string metadataCid;
+    }
+
+    /**
+     * @notice One submission.
+     * @param submitter The account that committed (and alone can reveal).
+     * @param evaluatedChunks Test chunks this model has been scored on so far.
+     * @param revealed Whether {reveal} succeeded.
+     * @param hash The commitment until revealed, then keccak256 of the model bytes.
+     * @param score Total over the evaluated chunks: correct predictions, or sum of squared errors.
+     */
+    struct Submission {
+        address submitter;
+        uint64 evaluatedChunks;
+        bool revealed;
+        bytes32 hash;
+        uint256 score;
+    }
+
+    // --- errors ---------------------------------------------------------------------
+
+    /// @dev The call needs phase `expected`, but the competition is in phase `actual`.
+    error CompetitionNotInPhase(Phase expected, Phase actual);
+
+    /// @dev {initialize} was given a zero reward.
+    error CompetitionZeroReward();
+
+    /// @dev The deadlines are not `currentTime < submissionEnd < revealEnd < testRevealEnd < evaluationEnd`.
+    error CompetitionInvalidDeadlines(
+        uint256 currentTime, uint64 submissionEnd, uint64 revealEnd, uint64 testRevealEnd, uint64 evaluationEnd
+    );
+
+    /// @dev The test set needs a non-zero Merkle root, at least one sample and a chunk size of at least 1.
+    error CompetitionInvalidTestSet(bytes32 testRoot, uint256 samples, uint256 chunkSize);
+
+    /// @dev The task needs at least one feature and either 0 (regression) or at least 2 classes.
+    error CompetitionInvalidTask(uint256 features, uint256 classes);
+
+    /// @dev The maximum model size must be between 1 byte and `limit` bytes.
+    error CompetitionInvalidMaxModelSize(uint256 maxModelSize, uint256 limit);
+
+    /// @dev The payout split needs 1 to 10 places whose basis points sum to 10,000.
+    error CompetitionInvalidPayoutSplit(uint256 places, uint256 totalBps);
+
+    /// @dev Neither a training-data CID nor a DataMarket listing id was given.
+    error CompetitionNoTrainingData();
+
+    /// @dev The creator tried to commit to their own competition.
+    error CompetitionCreatorCannotCommit(address creator);
+
+    /// @dev `submitter` already made `cap` commits, the per-address maximum.
+    error CompetitionSubmissionCapReached(address submitter, uint256 cap);
+
+    /// @dev No submission has id `id` (ids start at 1).
+    error CompetitionUnknownSubmission(uint256 id);
+
+    /// @dev Submission `id` was already revealed.
+    error CompetitionAlreadyRevealed(uint256 id);
+
+    /// @dev The revealed model of submission `id` is `size` bytes, above the maximum `maxModelSize`.
+    error CompetitionModelTooLarge(uint256 id, uint256 size, uint256 maxModelSize);
+
+    /// @dev keccak256(abi.encode(competition, caller, keccak256(model), salt)) is not the commitment of `id`.
+    error CompetitionCommitmentMismatch(uint256 id, address caller);
+
+    /// @dev Only the creator may do this; `caller` is not the creator.
+    error CompetitionNotCreator(address caller);
+
+    /// @dev Chunk `chunkIndex` does not exist; the test set has `chunkCount` chunks.
+    error CompetitionChunkOutOfRange(uint256 chunkIndex, uint256 chunkCount);
+
+    /// @dev The chunk bytes and proof do not prove chunk `chunkIndex` against the test root.
+    error CompetitionInvalidChunkProof(uint256 chunkIndex);
+
+    /// @dev {evaluate} needs as many models as ids, and at least one.
+    error CompetitionInvalidBatch(uint256 ids, uint256 models);
+
+    /// @dev Submission `id` was never revealed, so it cannot be evaluated.
+    error CompetitionNotRevealed(uint256 id);
+
+    /// @dev The model bytes given for submission `id` are not the revealed ones.
+    error CompetitionModelMismatch(uint256 id);
+
+    /// @dev Submission `id` was already scored on chunk `chunkIndex`.
+    error CompetitionChunkAlreadyEvaluated(uint256 id, uint256 chunkIndex);
+
+    /// @dev The evaluator read `actual` rows from chunk `chunkIndex`, which must hold `expected`.
+    error CompetitionChunkRowsMismatch(uint256 chunkIndex, uint256 expected, uint256 actual);
+
+    /// @dev The evaluator returned `actual` values for `expected` models.
+    error CompetitionEvaluatorResultMismatch(uint256 expected, uint256 actual);
+
+    /// @dev {finalize} was already called (or a claim already settled the competition).
+    error CompetitionAlreadyFinalized();
+
+    /// @dev `account` already claimed its payout.
+    error CompetitionAlreadyClaimed(address account);
+
+    /// @dev `account` has no payout in this competition.
+    error CompetitionNothingToClaim(address account);
+
+    // --- events ---------------------------------------------------------------------
+
+    /// @dev Emitted once by {initialize}.
+    event CompetitionInitialized(
+        address indexed creator, address indexed evaluator, address indexed token, uint256 reward
+    );
+
+    /// @dev Emitted by {commit}.
+    event SubmissionCommitted(uint256 indexed id, address indexed submitter, bytes32 commitment);
+
+    /// @dev Emitted by {reveal}; `modelBytes` are kept only here (the contract stores their hash).
+    event SubmissionRevealed(
+        uint256 indexed id, address indexed submitter, bytes32 modelHash, string artifactCid, bytes modelBytes
+    );
+
+    /// @dev Emitted by {revealTestSet}.
+    event TestSetRevealed(bytes32 testSalt, string testDataCid);
+
+    /// @dev Emitted by {evaluate} per submission: its value on the chunk and its new total.
+    event SubmissionScored(uint256 indexed id, uint256 indexed chunkIndex, uint256 value, uint256 total);
+
+    /// @dev Emitted when submission `id` has been scored on every chunk; `score` is final.
+    event SubmissionCompleted(uint256 indexed id, uint256 score);
+
+    /**
+     * @dev Emitted once, when the outcome is recorded. `toCreator` is the creator's
+     * payout; `sharePerRevealed` the payout per revealed submission under
+     * {Outcome-SplitAmongRevealed} (else 0).
+     */
+    event CompetitionFinalized(Outcome indexed outcome, uint256 pool, uint256 toCreator, uint256 sharePerRevealed);
+
+    /// @dev Emitted at finalization for each paid place (1-based).
+    event PrizeAwarded(uint256 indexed place, uint256 indexed id, address indexed submitter, uint256 amount);
+
+    /// @dev Emitted at finalization: the creator becomes licensee of the winning model.
+    event WinnerLicensed(uint256 indexed id, address indexed submitter, address indexed licensee, bytes32 modelHash);
+
+    /// @dev Emitted by {claim}.
+    event PayoutClaimed(address indexed account, uint256 amount);
+
+    // --- lifecycle ------------------------------------------------------------------
+
+    /**
+     * @notice Record the parameters; callable once, by the factory right after cloning.
+     * @dev Validates `p`; the factory escrows `p.reward` in the same transaction.
+     */
+    function initialize(Params calldata p, address creator, address evaluator) external;
+
+    /**
+     * @notice Commit to a model during the Submission phase; pulls the entry stake if any.
+     * @param commitment keccak256(abi.encode(address(this), msg.sender, keccak256(modelBytes), salt)),
+     * see {commitmentFor}.
+     * @return id The new submission's id (1-based, in commit order).
+     */
+    function commit(bytes32 commitment) external returns (uint256 id);
+
+    /**
+     * @notice Reveal the model of submission `id` during the Reveal phase (from the
+     * committing account); returns the entry stake.
+     * @param artifactCid IPFS CID of the model's artifact (e.g. its training notebook), may be "".
+     */
+    function reveal(uint256 id, bytes calldata modelBytes, bytes32 salt, string calldata artifactCid) external;
+
+    /// @notice The creator reveals the test set's salt and data during the TestReveal phase.
+    function revealTestSet(bytes32 testSalt, string calldata testDataCid) external;
+
+    /**
+     * @notice Score revealed submissions on one test chunk (anyone, Evaluation phase).
+     * @dev The chunk is proved by the leaf keccak256(abi.encode(testSalt, chunkIndex,
+     * keccak256(chunk))) and `proof` (OpenZeppelin MerkleProof, sorted pairs).
+     * `models[i]` must be the revealed bytes of submission `ids[i]`; no submission
+     * may be scored twice on the same chunk (the call reverts instead).
+     */
+    function evaluate(
+        uint256 chunkIndex,
+        bytes calldata chunk,
+        bytes32[] calldata proof,
+        uint256[] calldata ids,
+        bytes[] calldata models
+    ) external;
+
+    /**
+     * @notice Log the outcome (events with every place and the licence); once, in the
+     * Finalized phase, O(k). Optional: the first {claim} does it too.
+     * @dev Payouts are a function of the state the Finalized phase freezes; this only records them.
+     */
+    function finalize() external;
+
+    /**
+     * @notice Withdraw the caller's payout (finalizing first if needed).
+     * @return amount What was transferred to the caller.
+     */
+    function claim() external returns (uint256 amount);
+
+    // --- views ----------------------------------------------------------------------
+
+    /// @notice The current phase.
+    function phase() external view returns (Phase);
+
+    /// @notice The parameters the competition was created with.
+    function params() external view returns (Params memory);
+
+    /// @notice The account that created (and funded) the competition.
+    function creator() external view returns (address);
+
+    /// @notice The evaluator contract scoring the models.
+    function evaluator() external view returns (address);
+
+    /// @notice The factory that initialized this competition.
+    function factory() external view returns (address);
+
+    /// @notice The ranking metric implied by `classes`.
+    function metric() external view returns (Metric);
+
+    /// @notice Number of test chunks: ceil(samples / chunkSize).
+    function chunkCount() external view returns (uint256);
+
+    /// @notice The commitment {commit} expects from `submitter` for a model hash and salt.
+    function commitmentFor(address submitter, bytes32 modelHash, bytes32 salt) external view returns (bytes32);
+
+    /// @notice Number of commits (= the highest submission id).
+    function submissionCount() external view returns (uint256);
+
+    /// @notice Number of revealed submissions.
+    function revealedCount() external view returns (uint256);
+
+    /// @notice Number of revealed submissions scored on every chunk.
+    function completedCount() external view returns (uint256);
+
+    /// @notice Submission `id`; reverts for an unknown id.
+    function submission(uint256 id) external view returns (Submission memory);
+
+    /// @notice Commits and reveals made by `account`.
+    function submissionsOf(address account) external view returns (uint256 commits, uint256 reveals);
+
+    /// @notice Whether submission `id` has been scored on chunk `chunkIndex`.
+    function isEvaluated(uint256 id, uint256 chunkIndex) external view returns (bool);
+
+    /// @notice Fully evaluated submissions in paid places, best first (at most k ids).
+    function ranking() external view returns (uint256[] memory);
+
+    /// @notice Whether the creator revealed the test set.
+    function testSetRevealed() external view returns (bool);
+
+    /// @notice The revealed test salt (zero before {revealTestSet}).
+    function testSalt() external view returns (bytes32);
+
+    /// @notice The revealed test-data CID ("" before {revealTestSet}).
+    function testDataCid() external view returns (string memory);
+
+    /// @notice The reward plus the stakes of submissions not (yet) revealed.
+    function prizePool() external view returns (uint256);
+
+    /// @notice How the pool is shared: `Pending` before the Finalized phase, then fixed.
+    function outcome() external view returns (Outcome);
+
+    /// @notice Whether {finalize} (or the first {claim}) has logged the outcome.
+    function finalized() external view returns (bool);
+
+    /// @notice What `account` can claim: 0 before the Finalized phase and after its claim.
+    function claimable(address account) external view returns (uint256);
+
+    /// @notice Whether `account` has claimed.
+    function hasClaimed(address account) external view returns (bool);
+
+    /// @notice The winning submission (all zero unless the outcome is `Ranked`).
+    function winner() external view returns (uint256 id, address submitter, bytes32 modelHash);
+
+    /// @notice The licensee of the winning model: the creator once `Ranked`, else the zero address.
+    function licensee() external view returns (address);
+}

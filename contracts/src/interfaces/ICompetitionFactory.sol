@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {ICompetition} from "./ICompetition.sol";
+
+/**
+ * @title ICompetitionFactory
+ * @notice Creates competitions as EIP-1167 clones of one locked {Competition}
+ * implementation, escrows each reward in its clone, and keeps a registry of
+ * evaluators by model family plus a list of every competition it created.
+ */
+interface ICompetitionFactory {
+    /// @dev The implementation address `implementation` holds no code.
+    error CompetitionFactoryInvalidImplementation(address implementation);
+
+    /// @dev No evaluator is registered for model family `family`.
+    error CompetitionFactoryUnknownFamily(bytes32 family);
+
+    /// @dev The evaluator reports family `actual`, not the family `expected` it is registered for.
+    error CompetitionFactoryFamilyMismatch(bytes32 expected, bytes32 actual);
+
+    /// @dev There is no competition at index `index`; the factory created `count`.
+    error CompetitionFactoryIndexOutOfRange(uint256 index, uint256 count);
+
+    /// @dev Emitted when the owner registers (or, with the zero address, removes) an evaluator.
+    event EvaluatorSet(bytes32 indexed family, address indexed evaluator);
+
+    /// @dev Emitted for every new competition; `index` is its position in {competitionAt}.
+    event CompetitionCreated(
+        uint256 indexed index,
+        address indexed competition,
+        address indexed creator,
+        bytes32 family,
+        address evaluator,
+        address token,
+        uint256 reward
+    );
+
+    /**
+     * @notice Register `evaluator` for `family` (owner only); the zero address removes it.
+     * @dev Existing competitions keep the evaluator they were created with.
+     */
+    function setEvaluator(bytes32 family, address evaluator) external;
+
+    /**
+     * @notice Create a competition: clone, initialize, and pull `p.reward` of `p.token`
+     * from the caller (approve the factory first). The caller becomes the creator.
+     * @return competition The new clone's address.
+     */
+    function createCompetition(ICompetition.Params calldata p) external returns (address competition);
+
+    /**
+     * @notice {createCompetition} with an ERC-2612 permit for `p.reward`, in one transaction.
+     * @dev A permit that fails (e.g. because someone submitted it first) is ignored;
+     * the transfer then needs the allowance to be in place.
+     */
+    function createCompetitionWithPermit(
+        ICompetition.Params calldata p,
+        uint256 deadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external returns (address competition);
+
+    /// @notice The locked implementation every competition clones.
+    function implementation() external view returns (address);
+
+    /// @notice The evaluator registered for `family` (zero if none).
+    function evaluatorOf(bytes32 family) external view returns (address);
+
+    /// @notice Number of competitions created.
+    function competitionCount() external view returns (uint256);
+
+    /// @notice The competition at `index` (0-based, creation order).
+    function competitionAt(uint256 index) external view returns (address);
+
+    /// @notice Whether `competition` was created by this factory.
+    function isCompetition(address competition) external view returns (bool);
+}

@@ -89,7 +89,8 @@ def test_streaming_add_memory_stays_bounded(store: LocalStore):
     assert cid == compute_cid(KuboRandomFile(size, "memory"))
 
 
-def test_open_reads_in_pieces(store: LocalStore):
+def test_open_reads_in_pieces(tmp_path: Path):
+    store = LocalStore(tmp_path, fsync=False)  # ~400 tiny blocks; durability is tested elsewhere
     data = kubo_random_bytes(20_000, "open")
     cid = store.add(data, params=SMALL)
     with store.open(cid) as stream:
@@ -278,7 +279,8 @@ def test_default_root_comes_from_the_environment(monkeypatch, tmp_path: Path):
 
 @given(data=st.binary(max_size=2000), chunk=st.integers(1, 300), links=st.integers(2, 5))
 def test_roundtrip_property(tmp_path_factory, data: bytes, chunk: int, links: int):
-    store = LocalStore(tmp_path_factory.mktemp("prop"), chunk_size=chunk, max_links=links)
+    folder = tmp_path_factory.mktemp("prop")
+    store = LocalStore(folder, chunk_size=chunk, max_links=links, fsync=False)
     cid = store.add(data)
     assert store.get(cid) == data
     assert store.add(data, only_hash=True) == cid

@@ -36,7 +36,9 @@ const DEFAULT_SETTINGS = {
 // same effective settings are compiled together; each group is one solc run.
 // Example: an evaluation kernel called many times per transaction:
 //   'src/EvaluationKernel.sol': { optimizer: { runs: 1000000 } },
-const SETTINGS_OVERRIDES = {};
+const SETTINGS_OVERRIDES = {
+  'src/LinearEvaluator.sol': { optimizer: { runs: 1000000 } },
+};
 
 function fail(message) {
   process.stderr.write(`build.js: ${message}\n`);

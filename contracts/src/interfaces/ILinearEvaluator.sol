@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IEvaluator} from "./IEvaluator.sol";
+
+/**
+ * @title ILinearEvaluator
+ * @notice Custom errors of {LinearEvaluator}, the evaluator of the "linear" model
+ * family (argmax of `W q + b` for classification, `(W q + b) >> shift` for regression).
+ * @dev Byte formats: docs/formats.md; arithmetic: docs/fixed-point.md. The checks run
+ * in this order, and the Python reference (`mlmarket.ml.formats`) raises a
+ * `FormatError` with the same name and arguments for the same input:
+ * arguments, chunk header, chunk length, labels, then each model in order (header
+ * fields from left to right, then its length).
+ */
+interface ILinearEvaluator is IEvaluator {
+    /// @dev `features` is not in 1..4096, or `classes` is neither 0 (regression) nor in 2..255.
+    error LinearEvaluatorInvalidArguments(uint256 features, uint256 classes);
+
+    /// @dev The chunk has only `length` bytes, fewer than its 11-byte header.
+    error LinearEvaluatorChunkTruncated(uint256 length);
+
+    /// @dev The chunk does not start with the magic "MLC"; `magic` is what it starts with.
+    error LinearEvaluatorChunkBadMagic(bytes3 magic);
+
+    /// @dev The chunk format `version` is not 1, the only version this evaluator reads.
+    error LinearEvaluatorChunkUnsupportedVersion(uint8 version);
+
+    /// @dev The chunk has `found` features per row but the competition declared `expected`.
+    error LinearEvaluatorChunkFeaturesMismatch(uint256 expected, uint256 found);
+
+    /// @dev The chunk's `labelKind` (0 class index, 1 int32) does not suit `classes`.
+    error LinearEvaluatorChunkLabelKindMismatch(uint256 classes, uint8 labelKind);
+
+    /// @dev The chunk should have `expected` bytes for its header's row count but has `actual`.
+    error LinearEvaluatorChunkLengthMismatch(uint256 expected, uint256 actual);
+
+    /// @dev Row `row` of the chunk has class `label`, but there are only `classes` classes.
+    error LinearEvaluatorLabelOutOfRange(uint256 row, uint256 label, uint256 classes);
+
+    /// @dev Model `model` has only `length` bytes, fewer than its 13-byte header.
+    error LinearEvaluatorModelTruncated(uint256 model, uint256 length);
+
+    /// @dev Model `model` does not start with the magic "MLM"; `magic` is what it starts with.
+    error LinearEvaluatorModelBadMagic(uint256 model, bytes3 magic);
+
+    /// @dev Model `model` has format `version`, not 1.
+    error LinearEvaluatorModelUnsupportedVersion(uint256 model, uint8 version);
+
+    /// @dev Model `model` is of `family`, not 1 (linear).
+    error LinearEvaluatorModelWrongFamily(uint256 model, uint8 family);
+
+    /**
+     * @dev Model `model` declares `task`, `classes` and `outputs` that do not suit the
+     * competition's `expectedClasses`: regression needs task 1, 0 classes, 1 output;
+     * classification task 0, the same classes, and K outputs (or 1 output when K = 2).
+     */
+    error LinearEvaluatorModelShapeMismatch(
+        uint256 model, uint8 task, uint8 classes, uint8 outputs, uint256 expectedClasses
+    );
+
+    /// @dev Model `model` has `found` features but the competition declared `expected`.
+    error LinearEvaluatorModelFeaturesMismatch(uint256 model, uint256 expected, uint256 found);
+
+    /// @dev Model `model` has weights of `weightBytes` (1..4 allowed) or biases of `biasBytes` (1..8).
+    error LinearEvaluatorModelBadWidth(uint256 model, uint8 weightBytes, uint8 biasBytes);
+
+    /// @dev Model `model` has `shift` above 63, or nonzero for a classifier.
+    error LinearEvaluatorModelBadShift(uint256 model, uint8 shift);
+
+    /// @dev Model `model` should have `expected` bytes for its header but has `actual`.
+    error LinearEvaluatorModelLengthMismatch(uint256 model, uint256 expected, uint256 actual);
+}

@@ -1,0 +1,94 @@
+"""On-chain evaluation of scikit-learn linear models: quantisation, export, formats, commitments.
+
+The pieces a competition needs, none of which touches the chain:
+
+* :class:`Quantizer` — fitted on the training data, published as JSON; maps float
+  features to int8 and labels to class indices or int32 fixed point.
+* :func:`export` — a fitted linear estimator (or ``Pipeline([StandardScaler, ...])``)
+  to an :class:`ExportedModel`, the bytes ``LinearEvaluator`` scores.
+* :func:`score_chunk` / :func:`score_batch` — exactly what the contract returns.
+* :func:`agreement` — how closely the exported model follows the float one.
+* :class:`TestSet`, :func:`rows_per_chunk`, :class:`MerkleTree` — chunks that fit one
+  transaction, and a salted Merkle commitment OpenZeppelin's ``MerkleProof`` verifies.
+
+Example:
+    >>> from sklearn.datasets import load_wine
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from mlmarket.ml import Quantizer, TestSet, export, score_chunk
+    >>> X, y = load_wine(return_X_y=True)
+    >>> quantizer = Quantizer.fit(X, y)
+    >>> model = export(make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y), quantizer)
+    >>> test = TestSet.from_data(X, y, quantizer, salt=bytes(32))
+    >>> rows, correct = score_chunk(test.chunks[0], model.to_bytes(), 13, 3)
+    >>> rows, correct >= 170
+    (178, True)
+"""
+
+from mlmarket.errors import DataValidationError, UnsupportedModelError
+from mlmarket.ml.export import SUPPORTED, ModelNotFittedError, export
+from mlmarket.ml.formats import (
+    Chunk,
+    ChunkFormatError,
+    FormatError,
+    LinearParams,
+    ModelFormatError,
+    decode_chunk,
+    decode_model,
+    encode_chunk,
+    encode_model,
+    model_size,
+)
+from mlmarket.ml.merkle import MerkleTree, chunk_leaf, process_proof, verify_proof
+from mlmarket.ml.model import ExportedModel
+from mlmarket.ml.quantize import Quantizer
+from mlmarket.ml.reference import Agreement, agreement, score_batch, score_chunk
+from mlmarket.ml.testset import (
+    GAS_CAP,
+    TX_MAX_BYTES,
+    EvaluationCost,
+    TestSet,
+    call_bytes,
+    evaluation_gas,
+    rows_per_chunk,
+)
+
+FAMILY = "linear"
+"""Model family of this package's evaluator: ``LinearEvaluator.family() == keccak256("linear")``."""
+
+__all__ = [
+    "FAMILY",
+    "GAS_CAP",
+    "SUPPORTED",
+    "TX_MAX_BYTES",
+    "Agreement",
+    "Chunk",
+    "ChunkFormatError",
+    "DataValidationError",
+    "EvaluationCost",
+    "ExportedModel",
+    "FormatError",
+    "LinearParams",
+    "MerkleTree",
+    "ModelFormatError",
+    "ModelNotFittedError",
+    "Quantizer",
+    "TestSet",
+    "UnsupportedModelError",
+    "agreement",
+    "call_bytes",
+    "chunk_leaf",
+    "decode_chunk",
+    "decode_model",
+    "encode_chunk",
+    "encode_model",
+    "evaluation_gas",
+    "export",
+    "model_size",
+    "process_proof",
+    "rows_per_chunk",
+    "score_batch",
+    "score_chunk",
+    "verify_proof",
+]

@@ -1,0 +1,174 @@
+"""The reference evaluator: exactly the integers ``LinearEvaluator.scoreBatch`` returns.
+
+Arithmetic follows :mod:`mlmarket.ml.fixedpoint`: ``acc = bias + sum_j W_j q_j``
+(exact: the int64 matrix product is bounded by ``2**50``, biases are added as
+Python ints); classification predicts ``argmax_k acc_k`` with the lowest index
+winning ties, or with a single output class 1 iff ``acc > 0``; regression predicts
+``(acc + 2**shift / 2) >> shift`` and scores the sum of squared errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from mlmarket.errors import DataValidationError
+from mlmarket.ml.formats import LinearParams, decode_chunk, decode_model
+
+if TYPE_CHECKING:
+    from mlmarket.ml.model import ExportedModel
+
+__all__ = [
+    "Agreement",
+    "agreement",
+    "linear_scores",
+    "predict_quantised",
+    "score_batch",
+    "score_chunk",
+]
+
+_INT64_SAFE_BIAS = 2**61  # |bias| below this keeps acc + rounding term inside int64
+
+
+def linear_scores(Xq: npt.ArrayLike, params: LinearParams) -> npt.NDArray[Any]:
+    """``acc[r, k] = biases[k] + sum_j weights[k, j] * Xq[r, j]``, exact.
+
+    Returns int64 when every bias is below ``2**61`` (then ``|acc| < 2**62``),
+    otherwise Python ints in an object array.
+    """
+    matrix = np.asarray(Xq)
+    if matrix.ndim != 2 or matrix.shape[1] != params.features:
+        raise DataValidationError(
+            f"X has {matrix.shape[-1] if matrix.ndim else 0} features, but the model is "
+            f"expecting {params.features} features as input."
+        )
+    if matrix.size and (matrix.min() < -128 or matrix.max() > 127):
+        raise DataValidationError("Quantised features must be int8 (-128..127).")
+    dot = matrix.astype(np.int64) @ params.weights.T.astype(np.int64)  # |dot| <= 2**50
+    if all(abs(b) < _INT64_SAFE_BIAS for b in params.biases):
+        return dot + np.asarray(params.biases, dtype=np.int64)
+    return dot.astype(object) + np.asarray(params.biases, dtype=object)
+
+
+def predict_quantised(Xq: npt.ArrayLike, params: LinearParams) -> npt.NDArray[Any]:
+    """Class indices (classification) or fixed-point predictions (regression).
+
+    Example:
+        >>> from mlmarket.ml.formats import LinearParams
+        >>> p = LinearParams(0, 3, np.array([[1, 0], [0, 1], [1, 1]]), (0, 0, -1), 1, 1, 0)
+        >>> predict_quantised([[2, 2], [0, 0], [-1, 3]], p).tolist()  # ties -> lowest index
+        [2, 0, 1]
+    """
+    scores = linear_scores(Xq, params)
+    if params.classes == 0:
+        half = (1 << params.shift) >> 1
+        return (scores[:, 0] + half) >> params.shift
+    if params.outputs == 1:
+        return (scores[:, 0] > 0).astype(np.int64)
+    return np.argmax(scores, axis=1).astype(np.int64)  # first maximum: lowest index wins
+
+
+def _value(predictions: npt.NDArray[Any], labels: npt.NDArray[np.int64], classes: int) -> int:
+    if classes != 0:
+        return int(np.count_nonzero(predictions == labels))
+    errors = predictions.astype(object) - labels.astype(object)
+    return int(sum(e * e for e in errors.tolist()))
+
+
+def score_batch(
+    chunk: bytes, models: Sequence[bytes], features: int, classes: int
+) -> tuple[int, list[int]]:
+    """What ``scoreBatch(chunk, models, features, classes)`` returns, or its error.
+
+    Malformed input raises :class:`~mlmarket.ml.formats.FormatError` with the
+    contract's error name: arguments and chunk first, then the models in order.
+    """
+    decoded = decode_chunk(chunk, features, classes)
+    params = [decode_model(m, features, classes, i) for i, m in enumerate(models)]
+    values = [
+        _value(predict_quantised(decoded.features, p), decoded.labels, classes) for p in params
+    ]
+    return decoded.rows, values
+
+
+def score_chunk(chunk: bytes, model: bytes, features: int, classes: int) -> tuple[int, int]:
+    """``(rows, value)`` of one model on one chunk, exactly as the contract computes it.
+
+    ``value`` is the number of correct predictions (``classes >= 2``) or the sum of
+    squared errors in the label's fixed-point scale (``classes == 0``).
+
+    Example:
+        >>> from mlmarket.ml.formats import LinearParams, encode_chunk, encode_model
+        >>> chunk = encode_chunk([[3, -1], [-2, 5]], [1, 0], regression=False)
+        >>> model = encode_model(LinearParams(0, 2, np.array([[1, 1]]), (0,), 1, 1, 0))
+        >>> score_chunk(chunk, model, features=2, classes=2)
+        (2, 1)
+    """
+    rows, values = score_batch(chunk, [model], features, classes)
+    return rows, values[0]
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """How closely an exported model reproduces its float estimator on some data.
+
+    ``identical`` is the fraction of equal predictions (classification);
+    ``max_abs_diff`` / ``mean_abs_diff`` compare regression outputs in label units.
+    ``float_score`` / ``exported_score`` are accuracy (classification) or R²
+    (regression) against true labels, when given.
+    """
+
+    task: str
+    rows: int
+    identical: float | None
+    max_abs_diff: float | None
+    mean_abs_diff: float | None
+    float_score: float | None
+    exported_score: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def agreement(estimator: Any, exported: ExportedModel, X: Any, y: Any = None) -> Agreement:
+    """Compare ``exported.predict(X)`` with ``estimator.predict(X)`` (and with ``y``).
+
+    Example:
+        >>> from sklearn.datasets import load_iris
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from mlmarket.ml import Quantizer, export
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = LogisticRegression(max_iter=1000).fit(X, y)
+        >>> report = agreement(clf, export(clf, Quantizer.fit(X, y)), X, y)
+        >>> report.identical >= 0.95
+        True
+    """
+    expected = np.asarray(estimator.predict(X))
+    got = np.asarray(exported.predict(X))
+    rows = int(expected.shape[0])
+    if exported.task == "classification":
+        same = float(np.mean(expected.astype(object) == got.astype(object)))
+        scores = _scores(y, expected, got, classification=True)
+        return Agreement("classification", rows, same, None, None, *scores)
+    diff = np.abs(expected.astype(np.float64) - got.astype(np.float64))
+    scores = _scores(y, expected, got, classification=False)
+    return Agreement("regression", rows, None, float(diff.max()), float(diff.mean()), *scores)
+
+
+def _scores(
+    y: Any, expected: npt.NDArray[Any], got: npt.NDArray[Any], *, classification: bool
+) -> tuple[float | None, float | None]:
+    if y is None:
+        return None, None
+    from sklearn.metrics import accuracy_score, r2_score
+
+    truth = np.asarray(y)
+    if classification:
+        return float(accuracy_score(truth, expected)), float(
+            np.mean(truth.astype(object) == got.astype(object))
+        )
+    return float(r2_score(truth, expected)), float(r2_score(truth, got.astype(np.float64)))

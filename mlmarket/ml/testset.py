@@ -1,0 +1,256 @@
+"""Chunking a quantised test set to fit one evaluation transaction, and committing to it.
+
+An evaluation transaction carries one chunk (and, in the worst case, the models it
+scores) and must stay under both the per-transaction gas cap (EIP-7825, 16,777,216)
+and the 128 KiB transaction-size limit of the public mempool. With ``d`` features,
+``m`` outputs per model (K, or 1 for regression), ``M`` models per call, label bytes
+``l`` (1 or 4) and ``S`` the largest model size, :func:`rows_per_chunk` returns
+``min(n_size, n_gas)`` where
+
+* ``n_size = floor((128 KiB - reserve_bytes - 107 - M (S + 96)) / (d + l))``
+* ``n_gas = floor((cap - reserve_gas - 21000 - 16 bytes_0 - E_0) / (16 (d + l) + E_row))``
+
+``bytes_0`` is the size without rows, ``E_0`` the row-independent execution gas and
+``E_row = row + M (row_model + m (row_output + d mac))`` the gas per row, from the
+measured upper bounds in :class:`EvaluationCost` (``docs/formats.md`` has the numbers).
+Every calldata byte is priced at 16 gas (all nonzero); the EIP-7623 floor of 40 gas
+per byte never binds, because ``40 * 128 KiB`` is far below the cap.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from mlmarket.errors import DataValidationError
+from mlmarket.ml.fixedpoint import MAX_ROWS
+from mlmarket.ml.formats import CHUNK_HEADER_BYTES, check_arguments, encode_chunk, model_size
+from mlmarket.ml.merkle import MerkleTree, chunk_leaf, verify_proof
+from mlmarket.ml.quantize import Quantizer
+
+__all__ = [
+    "GAS_CAP",
+    "TX_MAX_BYTES",
+    "EvaluationCost",
+    "TestSet",
+    "call_bytes",
+    "evaluation_gas",
+    "rows_per_chunk",
+]
+
+GAS_CAP = 16_777_216
+"""Per-transaction gas cap (EIP-7825); the same as ``mlmarket.chain.TX_GAS_CAP``."""
+TX_MAX_BYTES = 128 * 1024
+"""Largest transaction the public mempool relays (geth's ``txMaxSize``)."""
+TX_BASE_GAS = 21_000
+CALLDATA_GAS_PER_BYTE = 16
+DEFAULT_RESERVE_GAS = 2_000_000
+"""Gas left to the competition contract: Merkle proof, chunk hash, score storage, copies."""
+DEFAULT_RESERVE_BYTES = 2_048
+"""Bytes left for the transaction envelope, the function's other arguments and the proof."""
+ABI_BYTES_OVERHEAD = 96
+"""ABI overhead of one ``bytes`` argument: offset word, length word, up to 31 padding bytes."""
+
+
+@dataclass(frozen=True)
+class EvaluationCost:
+    """Upper bounds on ``LinearEvaluator.scoreBatch``'s execution gas, per unit of work.
+
+    Measured on the EVM (``tests/ml/test_ml_chunking.py`` checks that the bounds hold
+    and are within a factor of the measured gas); see :func:`evaluation_gas`.
+    """
+
+    call: int = 12_000  # dispatch, ABI decoding, argument and chunk-header checks
+    row: int = 40  # label range check, per row of the chunk
+    model: int = 4_000  # header checks, bias array, ABI access, per model
+    weight: int = 40  # bias correction (weight sum), per weight of each model
+    row_model: int = 120  # row loop and label comparison, per row and model
+    row_output: int = 420  # dot call, tail loop, argmax step, per row and output
+    mac: int = 52  # one multiply-accumulate in the eight-wide loop
+
+
+def evaluation_gas(
+    rows: int, features: int, outputs: int, models: int, cost: EvaluationCost = EvaluationCost()
+) -> int:
+    """Upper bound on the execution gas of one ``scoreBatch`` call (no 21k, no calldata)."""
+    per_model = cost.model + outputs * features * cost.weight
+    per_row = cost.row_model + outputs * (cost.row_output + features * cost.mac)
+    return cost.call + models * per_model + rows * (cost.row + models * per_row)
+
+
+def call_bytes(rows: int, features: int, classes: int, models: int, model_bytes: int) -> int:
+    """ABI-encoded size of ``scoreBatch(chunk, models, features, classes)``'s arguments."""
+    label_bytes = 4 if classes == 0 else 1
+    chunk = CHUNK_HEADER_BYTES + rows * (features + label_bytes)
+    head = 4 + 4 * 32 + 32  # selector, four head words, models array length
+    return head + chunk + ABI_BYTES_OVERHEAD + models * (model_bytes + ABI_BYTES_OVERHEAD)
+
+
+def rows_per_chunk(
+    features: int,
+    classes: int,
+    *,
+    models_per_call: int = 1,
+    weight_bytes: int = 4,
+    bias_bytes: int = 8,
+    gas_cap: int = GAS_CAP,
+    reserve_gas: int = DEFAULT_RESERVE_GAS,
+    tx_max_bytes: int = TX_MAX_BYTES,
+    reserve_bytes: int = DEFAULT_RESERVE_BYTES,
+    cost: EvaluationCost = EvaluationCost(),
+) -> int:
+    """Largest number of rows per chunk so that one evaluation call fits both limits.
+
+    Models are assumed as large as the format allows for this shape (``classes``
+    outputs, or 1 for regression; ``weight_bytes``/``bias_bytes`` wide) and to travel
+    in the same transaction.
+
+    Example:
+        >>> rows_per_chunk(30, 2), rows_per_chunk(30, 10, models_per_call=4)
+        (4096, 271)
+    """
+    check_arguments(features, classes)
+    if models_per_call < 1:
+        raise DataValidationError(f"models_per_call must be at least 1; got {models_per_call}.")
+    outputs = max(classes, 1)
+    model_bytes = model_size(outputs, features, weight_bytes, bias_bytes)
+    fixed_bytes = call_bytes(0, features, classes, models_per_call, model_bytes) + reserve_bytes
+    row_bytes = call_bytes(1, features, classes, 0, 0) - call_bytes(0, features, classes, 0, 0)
+    by_size = (tx_max_bytes - fixed_bytes) // row_bytes
+    fixed_gas = TX_BASE_GAS + reserve_gas + CALLDATA_GAS_PER_BYTE * fixed_bytes
+    fixed_gas += evaluation_gas(0, features, outputs, models_per_call, cost)
+    row_gas = CALLDATA_GAS_PER_BYTE * row_bytes + (
+        evaluation_gas(1, features, outputs, models_per_call, cost)
+        - evaluation_gas(0, features, outputs, models_per_call, cost)
+    )
+    by_gas = (gas_cap - fixed_gas) // row_gas
+    rows = min(by_size, by_gas, MAX_ROWS)
+    if rows < 1:
+        raise DataValidationError(
+            f"Not even one row of {features} features fits one evaluation call with "
+            f"{models_per_call} model(s) of {model_bytes} bytes; score fewer models per call."
+        )
+    return int(rows)
+
+
+_fitting_rows = rows_per_chunk  # TestSet.from_data's argument of the same name shadows it
+
+
+@dataclass(frozen=True)
+class TestSet:
+    """A quantised test set cut into chunks, with a salted Merkle commitment.
+
+    Publish :meth:`commitment` (the root) when the competition opens; keep ``salt``
+    and the chunks secret until evaluation, then reveal chunk ``i`` with ``proof(i)``.
+
+    Example:
+        >>> ts = TestSet.from_quantised([[1, 2], [3, 4], [5, 6]], [0, 1, 1], classes=2,
+        ...                             rows_per_chunk=2, salt=bytes(32))
+        >>> len(ts), ts.rows, ts.verify(1, ts.chunks[1], ts.proof(1))
+        (2, 3, True)
+    """
+
+    __test__ = False  # tells pytest this is not a test class
+
+    chunks: tuple[bytes, ...]
+    salt: bytes
+    features: int
+    classes: int
+    rows_per_chunk: int
+    row_counts: tuple[int, ...]
+    tree: MerkleTree = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if len(self.salt) != 32:
+            raise DataValidationError(f"The salt must be 32 bytes; got {len(self.salt)}.")
+        leaves = [chunk_leaf(self.salt, i, chunk) for i, chunk in enumerate(self.chunks)]
+        object.__setattr__(self, "tree", MerkleTree(leaves))
+
+    @classmethod
+    def from_quantised(
+        cls,
+        features: npt.ArrayLike,
+        labels: npt.ArrayLike,
+        *,
+        classes: int,
+        rows_per_chunk: int,
+        salt: bytes | None = None,
+    ) -> TestSet:
+        """Chunk int8 ``features`` and encoded ``labels`` (class indices or int32)."""
+        matrix = np.asarray(features)
+        values = np.asarray(labels)
+        if matrix.ndim != 2 or len(matrix) == 0 or values.shape != (len(matrix),):
+            raise DataValidationError("Need a non-empty 2-D feature array and one label per row.")
+        check_arguments(int(matrix.shape[1]), classes)
+        if rows_per_chunk < 1:
+            raise DataValidationError(f"rows_per_chunk must be positive; got {rows_per_chunk}.")
+        starts = range(0, len(matrix), rows_per_chunk)
+        chunks = tuple(
+            encode_chunk(matrix[s : s + rows_per_chunk], values[s : s + rows_per_chunk],
+                         regression=classes == 0)
+            for s in starts
+        )  # fmt: skip
+        counts = tuple(min(rows_per_chunk, len(matrix) - s) for s in starts)
+        chosen = secrets.token_bytes(32) if salt is None else bytes(salt)
+        return cls(chunks, chosen, int(matrix.shape[1]), classes, rows_per_chunk, counts)
+
+    @classmethod
+    def from_data(
+        cls,
+        X: Any,
+        y: Any,
+        quantizer: Quantizer,
+        *,
+        models_per_call: int = 1,
+        rows_per_chunk: int | None = None,
+        salt: bytes | None = None,
+    ) -> TestSet:
+        """Quantise float ``X``/``y`` with ``quantizer`` and chunk them for ``models_per_call``."""
+        rows = rows_per_chunk or _fitting_rows(
+            quantizer.features, quantizer.n_classes, models_per_call=models_per_call
+        )
+        return cls.from_quantised(
+            quantizer.transform(X),
+            quantizer.encode_labels(y),
+            classes=quantizer.n_classes,
+            rows_per_chunk=rows,
+            salt=salt,
+        )
+
+    def __len__(self) -> int:
+        return len(self.chunks)
+
+    @property
+    def rows(self) -> int:
+        """Total number of rows over all chunks."""
+        return sum(self.row_counts)
+
+    @property
+    def root(self) -> bytes:
+        return self.tree.root
+
+    def leaf(self, index: int) -> bytes:
+        return self.tree.leaves[index]
+
+    def proof(self, index: int) -> list[bytes]:
+        """Merkle proof of chunk ``index`` for ``MerkleProof.verify``."""
+        return self.tree.proof(index)
+
+    def verify(self, index: int, chunk: bytes, proof: list[bytes]) -> bool:
+        """Whether ``chunk`` is chunk ``index`` of this commitment."""
+        return verify_proof(proof, self.root, chunk_leaf(self.salt, index, chunk))
+
+    def commitment(self) -> dict[str, Any]:
+        """What a competition publishes up front (the salt stays secret)."""
+        return {
+            "root": "0x" + self.root.hex(),
+            "chunks": len(self),
+            "rows": self.rows,
+            "rows_per_chunk": self.rows_per_chunk,
+            "features": self.features,
+            "classes": self.classes,
+        }

@@ -1,0 +1,48 @@
+"""Helpers shared by the tests of mlmarket.ml: calling the evaluator and comparing errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from mlmarket.chain import Chain
+from mlmarket.errors import ContractRevertError
+from mlmarket.ml import FormatError, score_batch
+
+Outcome = tuple[str, Any]
+
+
+def on_chain(chain: Chain, evaluator: Any, chunk: bytes, models: list[bytes], d: int, k: int) -> Outcome:
+    """("ok", (rows, values)) or ("error", (name, args)) from the contract."""
+    try:
+        rows, values = chain.call(evaluator.functions.scoreBatch(chunk, models, d, k))
+    except ContractRevertError as exc:
+        return "error", (exc.error_name, dict(exc.args_dict))
+    return "ok", (rows, list(values))
+
+
+def in_python(chunk: bytes, models: list[bytes], d: int, k: int) -> Outcome:
+    """The same outcome from the reference evaluator."""
+    try:
+        rows, values = score_batch(chunk, models, d, k)
+    except FormatError as exc:
+        return "error", (exc.name, dict(exc.args_dict))
+    return "ok", (rows, values)
+
+
+def calldata_gas(data: bytes) -> int:
+    """Intrinsic calldata gas before EIP-7623's floor: 4 per zero byte, 16 per other byte."""
+    zeros = data.count(0)
+    return 4 * zeros + 16 * (len(data) - zeros)
+
+
+def execution_gas(chain: Chain, fn: Any) -> int:
+    """Gas a call spends beyond the 21,000 base and its calldata, from a mined receipt."""
+    receipt = chain.transact(fn, sender="alice")
+    data = bytes.fromhex(fn._encode_transaction_data()[2:])
+    return int(receipt["gasUsed"]) - 21_000 - calldata_gas(data)
+
+
+def random_int8(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    return rng.integers(-128, 128, shape, dtype=np.int64)

@@ -74,7 +74,10 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
     // --- lifecycle ------------------------------------------------------------------
 
     /// @inheritdoc ICompetition
-    function initialize(Params calldata p, address creator_, address evaluator_) external initializer {
+    function initialize(Params calldata p, address creatorAccount, address evaluatorContract)
+        external
+        initializer
+    {
         if (p.reward == 0) revert CompetitionZeroReward();
         if (
             block.timestamp >= p.submissionEnd || p.submissionEnd >= p.revealEnd || p.revealEnd >= p.testRevealEnd
@@ -102,13 +105,13 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
         if (bytes(p.trainingDataCid).length == 0 && p.trainingListingId == 0) revert CompetitionNoTrainingData();
 
         _params = p;
-        _creator = creator_;
-        _evaluator = evaluator_;
+        _creator = creatorAccount;
+        _evaluator = evaluatorContract;
         _factory = msg.sender;
         // samples < 2**64 and chunkSize < 2**32: the sum cannot overflow 256 bits, and
         // the quotient is at most samples, so it fits in 64 bits.
         _chunkCount = uint64((uint256(p.samples) + p.chunkSize - 1) / p.chunkSize);
-        emit CompetitionInitialized(creator_, evaluator_, p.token, p.reward);
+        emit CompetitionInitialized(creatorAccount, evaluatorContract, p.token, p.reward);
     }
 
     /// @inheritdoc ICompetition
@@ -156,13 +159,13 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc ICompetition
-    function revealTestSet(bytes32 testSalt_, string calldata testDataCid_) external {
+    function revealTestSet(bytes32 salt, string calldata cid) external {
         _requirePhase(Phase.TestReveal);
         if (msg.sender != _creator) revert CompetitionNotCreator(msg.sender);
         _testRevealed = true;
-        _testSalt = testSalt_;
-        _testDataCid = testDataCid_;
-        emit TestSetRevealed(testSalt_, testDataCid_);
+        _testSalt = salt;
+        _testDataCid = cid;
+        emit TestSetRevealed(salt, cid);
     }
 
     /// @inheritdoc ICompetition
@@ -495,9 +498,12 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
             if (account == _creator) amount += pool - paid;
         } else if (result == Outcome.SplitAmongRevealed) {
             uint256 revealed = _revealedCount;
+            // Equal shares rounded down on purpose; the rounding dust (< revealed) goes to
+            // the submitter of the lowest revealed id, so the pool is paid out exactly.
             uint256 share = pool / revealed;
+            // slither-disable-next-line divide-before-multiply
             amount = _participants[account].reveals * share;
-            // The rounding dust (< revealed) goes to the submitter of the lowest revealed id.
+            // slither-disable-next-line divide-before-multiply
             if (_submissions[_firstRevealedId].submitter == account) amount += pool - share * revealed;
         } else if (account == _creator) {
             amount = pool;

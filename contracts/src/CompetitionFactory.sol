@@ -49,7 +49,8 @@ contract CompetitionFactory is ICompetitionFactory, Ownable, ReentrancyGuardTran
 
     /// @inheritdoc ICompetitionFactory
     function createCompetition(ICompetition.Params calldata p) external nonReentrant returns (address competition) {
-        return _create(p);
+        competition = _create(p);
+        IERC20(p.token).safeTransferFrom(msg.sender, competition, p.reward);
     }
 
     /// @inheritdoc ICompetitionFactory
@@ -60,9 +61,10 @@ contract CompetitionFactory is ICompetitionFactory, Ownable, ReentrancyGuardTran
         bytes32 r,
         bytes32 s
     ) external nonReentrant returns (address competition) {
+        competition = _create(p);
         // A front-run permit has already set the allowance; the transfer below is the real check.
         try IERC20Permit(p.token).permit(msg.sender, address(this), p.reward, deadline, v, r, s) {} catch {}
-        return _create(p);
+        IERC20(p.token).safeTransferFrom(msg.sender, competition, p.reward);
     }
 
     /// @inheritdoc ICompetitionFactory
@@ -92,7 +94,7 @@ contract CompetitionFactory is ICompetitionFactory, Ownable, ReentrancyGuardTran
         return _created[competition];
     }
 
-    /// @dev Clone, record, initialize (which validates `p`), then pull the reward into the clone.
+    /// @dev Clone, record and initialize (which validates `p`); the caller then pulls the reward into the clone.
     function _create(ICompetition.Params calldata p) private returns (address competition) {
         address evaluator = _evaluators[p.family];
         if (evaluator == address(0)) revert CompetitionFactoryUnknownFamily(p.family);
@@ -104,6 +106,5 @@ contract CompetitionFactory is ICompetitionFactory, Ownable, ReentrancyGuardTran
         emit CompetitionCreated(index, competition, msg.sender, p.family, evaluator, p.token, p.reward);
 
         ICompetition(competition).initialize(p, msg.sender, evaluator);
-        IERC20(p.token).safeTransferFrom(msg.sender, competition, p.reward);
     }
 }

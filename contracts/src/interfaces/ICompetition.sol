@@ -239,7 +239,7 @@ interface ICompetition {
      * @notice Record the parameters; callable once, by the factory right after cloning.
      * @dev Validates `p`; the factory escrows `p.reward` in the same transaction.
      */
-    function initialize(Params calldata p, address creator, address evaluator) external;
+    function initialize(Params calldata p, address creatorAccount, address evaluatorContract) external;
 
     /**
      * @notice Commit to a model during the Submission phase; pulls the entry stake if any.
@@ -256,8 +256,12 @@ interface ICompetition {
      */
     function reveal(uint256 id, bytes calldata modelBytes, bytes32 salt, string calldata artifactCid) external;
 
-    /// @notice The creator reveals the test set's salt and data during the TestReveal phase.
-    function revealTestSet(bytes32 testSalt, string calldata testDataCid) external;
+    /**
+     * @notice The creator reveals the test set during the TestReveal phase; evaluation starts at once.
+     * @param salt The salt in every chunk leaf of the test root.
+     * @param cid IPFS CID of the test data (the chunks), for evaluators to fetch.
+     */
+    function revealTestSet(bytes32 salt, string calldata cid) external;
 
     /**
      * @notice Score revealed submissions on one test chunk (anyone, Evaluation phase).

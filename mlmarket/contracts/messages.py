@@ -271,4 +271,62 @@ MESSAGES: dict[str, str] = {
         "Batch {batchId} can be settled only from {reviewBy} (Unix time) on; until then the "
         "curator may still review it."
     ),
+    # LinearEvaluator
+    "LinearEvaluatorInvalidArguments": (
+        "The evaluator scores 1..4096 features and 0 (regression) or 2..255 classes; "
+        "it was called with features={features}, classes={classes}."
+    ),
+    "LinearEvaluatorChunkTruncated": (
+        "The test-set chunk has only {length} bytes, less than its 11-byte header; "
+        "build chunks with mlmarket.ml.TestSet."
+    ),
+    "LinearEvaluatorChunkBadMagic": (
+        "The test-set chunk starts with {magic}, not the magic \"MLC\"; it is not a chunk."
+    ),
+    "LinearEvaluatorChunkUnsupportedVersion": (
+        "The test-set chunk has format version {version}; this evaluator reads version 1."
+    ),
+    "LinearEvaluatorChunkFeaturesMismatch": (
+        "The test-set chunk has {found} features per row, but the competition declared {expected}."
+    ),
+    "LinearEvaluatorChunkLabelKindMismatch": (
+        "The test-set chunk's label kind {labelKind} does not suit classes={classes} "
+        "(0 = class indices for classification, 1 = int32 for regression)."
+    ),
+    "LinearEvaluatorChunkLengthMismatch": (
+        "The test-set chunk has {actual} bytes, but its header implies {expected}; it is "
+        "truncated or padded."
+    ),
+    "LinearEvaluatorLabelOutOfRange": (
+        "Row {row} of the test-set chunk has class {label}, but there are only {classes} classes."
+    ),
+    "LinearEvaluatorModelTruncated": (
+        "Model {model} has only {length} bytes, less than its 13-byte header; export it with "
+        "mlmarket.ml.export."
+    ),
+    "LinearEvaluatorModelBadMagic": "Model {model} starts with {magic}, not \"MLM\"; it is not a model.",
+    "LinearEvaluatorModelUnsupportedVersion": (
+        "Model {model} has format version {version}; this evaluator reads version 1."
+    ),
+    "LinearEvaluatorModelWrongFamily": (
+        "Model {model} is of family {family}; this evaluator scores linear models (family 1)."
+    ),
+    "LinearEvaluatorModelShapeMismatch": (
+        "Model {model} (task {task}, {classes} classes, {outputs} outputs) does not suit a "
+        "competition with {expectedClasses} classes; export it with the competition's quantizer."
+    ),
+    "LinearEvaluatorModelFeaturesMismatch": (
+        "Model {model} has {found} features, but the competition declared {expected}."
+    ),
+    "LinearEvaluatorModelBadWidth": (
+        "Model {model} has {weightBytes}-byte weights and {biasBytes}-byte biases; weights "
+        "take 1..4 bytes and biases 1..8."
+    ),
+    "LinearEvaluatorModelBadShift": (
+        "Model {model} has shift {shift}; regression models allow 0..63, classifiers only 0."
+    ),
+    "LinearEvaluatorModelLengthMismatch": (
+        "Model {model} has {actual} bytes, but its header implies {expected}; it is truncated "
+        "or padded."
+    ),
 }

@@ -64,13 +64,13 @@ class EvaluationCost:
     and are within a factor of the measured gas); see :func:`evaluation_gas`.
     """
 
-    call: int = 12_000  # dispatch, ABI decoding, argument and chunk-header checks
-    row: int = 40  # label range check, per row of the chunk
-    model: int = 4_000  # header checks, bias array, ABI access, per model
-    weight: int = 40  # bias correction (weight sum), per weight of each model
-    row_model: int = 120  # row loop and label comparison, per row and model
-    row_output: int = 420  # dot call, tail loop, argmax step, per row and output
-    mac: int = 52  # one multiply-accumulate in the eight-wide loop
+    call: int = 8_000  # dispatch, ABI decoding, argument and chunk-header checks
+    row: int = 250  # label range check and row loop, per row of the chunk
+    model: int = 8_000  # header checks, bias array, ABI access, per model
+    weight: int = 100  # bias correction (sum of the weights), per weight of each model
+    row_model: int = 150  # row loop and label comparison, per row and model
+    row_output: int = 620  # dot call, prologue, tail of < 8 features, argmax step
+    mac: int = 47  # one multiply-accumulate in the eight-wide loop
 
 
 def evaluation_gas(
@@ -111,7 +111,7 @@ def rows_per_chunk(
 
     Example:
         >>> rows_per_chunk(30, 2), rows_per_chunk(30, 10, models_per_call=4)
-        (4096, 271)
+        (2964, 175)
     """
     check_arguments(features, classes)
     if models_per_call < 1:
@@ -186,6 +186,8 @@ class TestSet:
         if matrix.ndim != 2 or len(matrix) == 0 or values.shape != (len(matrix),):
             raise DataValidationError("Need a non-empty 2-D feature array and one label per row.")
         check_arguments(int(matrix.shape[1]), classes)
+        if classes and (values.min() < 0 or values.max() >= classes):
+            raise DataValidationError(f"Class labels must be indices 0..{classes - 1}.")
         if rows_per_chunk < 1:
             raise DataValidationError(f"rows_per_chunk must be positive; got {rows_per_chunk}.")
         starts = range(0, len(matrix), rows_per_chunk)

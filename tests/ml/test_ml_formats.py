@@ -1,0 +1,159 @@
+"""Version-1 chunk and model formats: round trips, and every named error on chain and in Python."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from mlmarket.contracts import load_artifact
+from mlmarket.errors import DataValidationError
+from mlmarket.ml import (
+    ChunkFormatError,
+    LinearParams,
+    ModelFormatError,
+    decode_chunk,
+    decode_model,
+    encode_chunk,
+    encode_model,
+    model_size,
+)
+from mlmarket.ml.fixedpoint import int_range
+from mlmarket.ml.formats import pack_signed, unpack_signed
+from tests.ml.helpers import in_python, on_chain
+
+D, K = 3, 3
+CHUNK = encode_chunk([[1, 2, 3], [-1, -2, -3]], [0, 2], regression=False)
+MODEL = encode_model(LinearParams(0, K, np.arange(9).reshape(3, 3) - 4, (1, 2, 3), 2, 4, 0))
+REG_CHUNK = encode_chunk([[1, 2, 3]], [-5], regression=True)
+REG_MODEL = encode_model(LinearParams(1, 0, np.array([[1, 2, 3]]), (0,), 1, 1, 4))
+
+
+def patch(data: bytes, offset: int, value: int) -> bytes:
+    return data[:offset] + bytes([value]) + data[offset + 1 :]
+
+
+# (expected error, chunk, models, features, classes)
+MALFORMED: list[tuple[str, bytes, list[bytes], int, int]] = [
+    ("LinearEvaluatorInvalidArguments", CHUNK, [MODEL], 0, K),
+    ("LinearEvaluatorInvalidArguments", CHUNK, [MODEL], 4097, K),
+    ("LinearEvaluatorInvalidArguments", CHUNK, [MODEL], D, 1),
+    ("LinearEvaluatorInvalidArguments", CHUNK, [MODEL], D, 256),
+    ("LinearEvaluatorChunkTruncated", CHUNK[:10], [MODEL], D, K),
+    ("LinearEvaluatorChunkTruncated", b"", [MODEL], D, K),
+    ("LinearEvaluatorChunkBadMagic", b"XLC" + CHUNK[3:], [MODEL], D, K),
+    ("LinearEvaluatorChunkUnsupportedVersion", patch(CHUNK, 3, 2), [MODEL], D, K),
+    ("LinearEvaluatorChunkFeaturesMismatch", CHUNK, [MODEL], 4, K),
+    ("LinearEvaluatorChunkLabelKindMismatch", CHUNK, [REG_MODEL], D, 0),
+    ("LinearEvaluatorChunkLabelKindMismatch", REG_CHUNK, [MODEL], D, K),
+    ("LinearEvaluatorChunkLengthMismatch", CHUNK + b"\x00", [MODEL], D, K),
+    ("LinearEvaluatorChunkLengthMismatch", CHUNK[:-1], [MODEL], D, K),
+    ("LinearEvaluatorChunkLengthMismatch", patch(CHUNK, 10, 3), [MODEL], D, K),
+    ("LinearEvaluatorLabelOutOfRange", patch(CHUNK, len(CHUNK) - 1, 3), [MODEL], D, K),
+    ("LinearEvaluatorLabelOutOfRange", patch(CHUNK, len(CHUNK) - 2, 255), [MODEL], D, K),
+    ("LinearEvaluatorModelTruncated", CHUNK, [MODEL[:12]], D, K),
+    ("LinearEvaluatorModelBadMagic", CHUNK, [b"MLX" + MODEL[3:]], D, K),
+    ("LinearEvaluatorModelUnsupportedVersion", CHUNK, [patch(MODEL, 3, 0)], D, K),
+    ("LinearEvaluatorModelWrongFamily", CHUNK, [patch(MODEL, 4, 2)], D, K),
+    ("LinearEvaluatorModelShapeMismatch", CHUNK, [patch(MODEL, 5, 1)], D, K),
+    ("LinearEvaluatorModelShapeMismatch", CHUNK, [patch(MODEL, 6, 4)], D, K),
+    ("LinearEvaluatorModelShapeMismatch", CHUNK, [patch(MODEL, 7, 1)], D, K),
+    ("LinearEvaluatorModelShapeMismatch", REG_CHUNK, [patch(REG_MODEL, 7, 2)], D, 0),
+    ("LinearEvaluatorModelFeaturesMismatch", CHUNK, [patch(MODEL, 9, 4)], D, K),
+    ("LinearEvaluatorModelBadWidth", CHUNK, [patch(MODEL, 10, 0)], D, K),
+    ("LinearEvaluatorModelBadWidth", CHUNK, [patch(MODEL, 10, 5)], D, K),
+    ("LinearEvaluatorModelBadWidth", CHUNK, [patch(MODEL, 11, 9)], D, K),
+    ("LinearEvaluatorModelBadShift", CHUNK, [patch(MODEL, 12, 1)], D, K),
+    ("LinearEvaluatorModelBadShift", REG_CHUNK, [patch(REG_MODEL, 12, 64)], D, 0),
+    ("LinearEvaluatorModelLengthMismatch", CHUNK, [MODEL + b"\x00"], D, K),
+    ("LinearEvaluatorModelLengthMismatch", CHUNK, [MODEL, MODEL[:-1]], D, K),
+]
+
+
+@pytest.mark.parametrize(("name", "chunk", "models", "d", "k"), MALFORMED)
+def test_malformed_failsWithTheSameNamedError(
+    chain: Any, evaluator: Any, name: str, chunk: bytes, models: list[bytes], d: int, k: int
+) -> None:
+    expected = in_python(chunk, models, d, k)
+    assert expected[0] == "error" and expected[1][0] == name
+    assert on_chain(chain, evaluator, chunk, models, d, k) == expected
+
+
+def test_everyErrorOfTheContract_isCovered() -> None:
+    abi = load_artifact("ILinearEvaluator").abi
+    declared = {entry["name"] for entry in abi if entry["type"] == "error"}
+    assert declared == {case[0] for case in MALFORMED}
+
+
+def test_errors_carryTheModelIndex_andAreValueErrors() -> None:
+    with pytest.raises(ModelFormatError) as info:
+        decode_model(MODEL[:-1], D, K, index=4)
+    assert info.value.name == "LinearEvaluatorModelLengthMismatch"
+    assert info.value.args_dict == {"model": 4, "expected": len(MODEL), "actual": len(MODEL) - 1}
+    assert isinstance(info.value, ValueError) and isinstance(info.value, DataValidationError)
+    with pytest.raises(ChunkFormatError, match="LinearEvaluatorChunkBadMagic"):
+        decode_chunk(MODEL, D, K)
+
+
+@given(
+    rows=st.integers(0, 6),
+    d=st.integers(1, 20),
+    regression=st.booleans(),
+    data=st.data(),
+)
+def test_chunk_roundTrips(rows: int, d: int, regression: bool, data: st.DataObject) -> None:
+    features = data.draw(arrays(np.int64, (rows, d), elements=st.integers(-128, 127)))
+    label = st.integers(*int_range(4)) if regression else st.integers(0, 254)
+    labels = data.draw(st.lists(label, min_size=rows, max_size=rows))
+    chunk = encode_chunk(features, labels, regression=regression)
+    decoded = decode_chunk(chunk, d, 0 if regression else 255)
+    np.testing.assert_array_equal(decoded.features, features)
+    assert decoded.labels.tolist() == labels and decoded.rows == rows
+
+
+@given(
+    d=st.integers(1, 12),
+    classes=st.sampled_from([0, 2, 3, 9]),
+    wb=st.integers(1, 4),
+    bb=st.integers(1, 8),
+    data=st.data(),
+)
+def test_model_roundTrips(d: int, classes: int, wb: int, bb: int, data: st.DataObject) -> None:
+    outputs = 1 if classes in (0, 2) else classes
+    weights = data.draw(arrays(np.int64, (outputs, d), elements=st.integers(*int_range(wb))))
+    biases = tuple(data.draw(st.lists(st.integers(*int_range(bb)), min_size=outputs, max_size=outputs)))
+    shift = data.draw(st.integers(0, 63)) if classes == 0 else 0
+    params = LinearParams(1 if classes == 0 else 0, classes, weights, biases, wb, bb, shift)
+    raw = encode_model(params)
+    assert len(raw) == model_size(outputs, d, wb, bb)
+    again = decode_model(raw, d, classes)
+    np.testing.assert_array_equal(again.weights, weights)
+    assert (again.biases, again.shift, again.weight_bytes, again.bias_bytes) == (biases, shift, wb, bb)
+
+
+@pytest.mark.parametrize("width", range(1, 9))
+def test_packSigned_extremes(width: int) -> None:
+    low, high = int_range(width)
+    values = np.array([low, -1, 0, 1, high], dtype=np.int64)
+    packed = pack_signed(values, width)
+    assert packed == b"".join(int(v).to_bytes(width, "big", signed=True) for v in values)
+    np.testing.assert_array_equal(unpack_signed(packed, width), values)
+
+
+def test_encode_refusesValuesThatDoNotFit() -> None:
+    with pytest.raises(DataValidationError, match="int8"):
+        encode_chunk([[128]], [0], regression=False)
+    with pytest.raises(DataValidationError, match="labels"):
+        encode_chunk([[1]], [255], regression=False)
+    with pytest.raises(DataValidationError, match="labels"):
+        encode_chunk([[1]], [2**31], regression=True)
+    with pytest.raises(DataValidationError, match="one label per row"):
+        encode_chunk([[1], [2]], [0], regression=False)
+    with pytest.raises(DataValidationError, match="Weights do not fit"):
+        encode_model(LinearParams(0, 2, np.array([[128]]), (0,), 1, 1, 0))
+    with pytest.raises(DataValidationError, match="biases"):
+        encode_model(LinearParams(0, 2, np.array([[1]]), (128,), 1, 1, 0))

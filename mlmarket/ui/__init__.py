@@ -1,0 +1,1 @@
+"""The Jupyter dashboard (placeholder while panels are written)."""

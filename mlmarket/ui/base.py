@@ -1,0 +1,183 @@
+"""The panel base class: a VBox bound to a :class:`MarketState`, with a feedback line.
+
+Every action a panel offers runs through :meth:`Panel.act`: inside
+``state.batch()`` (one refresh at the end), with its buttons disabled while it
+runs, and with any :class:`~mlmarket.errors.MlmarketError` — a contract revert,
+a bad file, a form the panel refused — shown as its sentence in the panel
+instead of a traceback. Form values are never cleared by a failure.
+
+Example:
+    >>> panel = ChainPanel(market)               # any panel, on its own
+    >>> panel.feedback.value                     # doctest: +SKIP
+    ''
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import ipywidgets as widgets
+
+from mlmarket.errors import ConfigurationError, MlmarketError
+from mlmarket.ui.render import STYLE, message
+from mlmarket.ui.state import MarketState
+
+if TYPE_CHECKING:
+    from mlmarket.market import Market
+
+T = TypeVar("T")
+
+
+class InputError(ConfigurationError):
+    """A form value the panel refuses before sending anything."""
+
+
+class Panel(widgets.VBox):
+    """A dashboard panel: a view of a :class:`MarketState` plus the actions it offers.
+
+    Subclasses build their widgets in ``__init__``, list the state traits they show
+    in ``watches`` and draw them in :meth:`render` (called once, then on changes).
+    """
+
+    title = "Panel"
+    css = "mlm-panel"
+    watches: Sequence[str] = ()
+
+    def __init__(self, source: Market | MarketState, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.state = MarketState.of(source)
+        self.feedback = widgets.HTML(value="")
+        self.feedback.add_class("mlm-feedback")
+        self.add_class("mlm-panel")
+        self.add_class(self.css)
+        self._actions: list[widgets.Button] = []
+
+    def _ready(self, *children: widgets.Widget) -> None:
+        """Lay out the children under a title, and start rendering the state."""
+        heading = widgets.HTML(f"{STYLE}<b>{self.title}</b>")
+        self.children = (heading, *children, self.feedback)
+        if self.watches:
+            self.state.observe(self._on_state, names=list(self.watches))
+        self.render()
+
+    def _on_state(self, change: dict[str, Any]) -> None:
+        self.render()
+
+    def render(self) -> None:
+        """Draw the state into the widgets (in place); override."""
+
+    def enable(self) -> None:
+        """Enable exactly the actions valid now; override where some depend on state."""
+        for button in self._actions:
+            button.disabled = False
+
+    @property
+    def market(self) -> Market:
+        return self.state.market
+
+    # --- actions ---------------------------------------------------------------------
+
+    def button(
+        self, label: str, css: str, action: Callable[[], Any], *, style: str = "", tip: str = ""
+    ) -> widgets.Button:
+        """A button whose click runs ``action`` through :meth:`act`."""
+        button = widgets.Button(description=label, button_style=style, tooltip=tip or label)
+        button.add_class(css)
+        button.on_click(lambda _: self.act(action))
+        self._actions.append(button)
+        return button
+
+    def act(self, action: Callable[[], T]) -> T | None:
+        """Run ``action``: one refresh at the end, errors shown as sentences, buttons idle."""
+        for button in self._actions:
+            button.disabled = True
+        try:
+            with self.state.batch():
+                result = action()
+        except MlmarketError as error:
+            self.fail(str(error))
+            return None
+        except Exception as error:  # a bug: say so in the panel, and let the kernel log it
+            self.fail(f"Unexpected {type(error).__name__}: {error}")
+            raise
+        finally:
+            self.enable()
+        return result
+
+    def ok(self, text: str) -> None:
+        self.feedback.value = message(text)
+
+    def fail(self, text: str) -> None:
+        self.feedback.value = message(text, error=True)
+
+
+# --- form helpers -------------------------------------------------------------------
+
+
+def dropdown(label: str, css: str, options: Iterable[Any] = (), **kwargs: Any) -> widgets.Dropdown:
+    """A labelled dropdown with a stable CSS class."""
+    widget = widgets.Dropdown(description=label, options=list(options), **kwargs)
+    widget.add_class(css)
+    return widget
+
+
+def text(label: str, css: str, value: str = "", **kwargs: Any) -> widgets.Text:
+    widget = widgets.Text(description=label, value=value, **kwargs)
+    widget.add_class(css)
+    return widget
+
+
+def set_options(widget: widgets.Dropdown, options: Sequence[Any]) -> None:
+    """Replace a dropdown's options in place, keeping the selection when it still exists."""
+    options = list(options)
+    current = widget.value
+    if list(widget.options) == options:
+        return
+    values = [o[1] if isinstance(o, tuple) else o for o in options]
+    widget.options = options
+    if current in values and widget.value != current:
+        widget.value = current
+
+
+def positive_amount(value: str | float | int, what: str, *, allow_zero: bool = True) -> Decimal:
+    """A token amount from a form field: a number, not negative (nor zero unless allowed).
+
+    Example:
+        >>> positive_amount("2.5", "price")
+        Decimal('2.5')
+        >>> positive_amount("-1", "price")
+        Traceback (most recent call last):
+        ...
+        mlmarket.ui.base.InputError: The price cannot be negative (got -1).
+    """
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise InputError(f"The {what} must be a number, not {str(value)!r}.") from None
+    if not number.is_finite():
+        raise InputError(f"The {what} must be a finite number, not {value}.")
+    if number < 0:
+        raise InputError(f"The {what} cannot be negative (got {value}).")
+    if number == 0 and not allow_zero:
+        raise InputError(f"The {what} must be more than zero.")
+    return number
+
+
+def required(value: str, what: str) -> str:
+    """A non-blank text field, stripped.
+
+    Example:
+        >>> required("  Cancer data ", "name")
+        'Cancer data'
+    """
+    stripped = value.strip()
+    if not stripped:
+        raise InputError(f"Give the {what}; it cannot be empty.")
+    return stripped
+
+
+def account_names(market: Market) -> list[str]:
+    """The market's named accounts, in order."""
+    return list(market.accounts)

@@ -1,0 +1,157 @@
+"""Chain & clock panel: backend, block, time; time travel, snapshots, save and load.
+
+Example:
+    >>> panel = ChainPanel(market)
+    >>> panel.day.click()                        # a day later, on chain
+    >>> panel.state.block == market.chain.block_number
+    True
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as widgets
+
+from mlmarket.errors import ConfigurationError
+from mlmarket.market import Market
+from mlmarket.ui.base import InputError, Panel, dropdown, required, set_options, text
+from mlmarket.ui.phases import next_deadline
+from mlmarket.ui.render import duration, when
+
+if TYPE_CHECKING:
+    from mlmarket.ui.state import MarketState
+
+HOUR = 3_600
+DAY = 86_400
+
+
+class ChainPanel(Panel):
+    """Where the chain stands, and the controls that move it.
+
+    * ``hour`` / ``day``: advance the clock (mines a block there);
+    * ``competition`` + ``to_deadline``: advance just past the selected competition's
+      next phase deadline;
+    * ``snap`` / ``snapshots`` + ``revert``: take and go back to snapshots;
+    * ``folder`` + ``save`` / ``load``: the whole session to and from a folder
+      (loading replaces the dashboard's market: use ``panel.market`` afterwards).
+    """
+
+    title = "Chain & clock"
+    css = "mlm-chain-panel"
+    watches = ("backend", "block", "time", "tx_count", "competitions", "snapshots", "error",
+               "polling", "selected_competition", "market")  # fmt: skip
+
+    def __init__(self, source: Market | MarketState, **kwargs: Any) -> None:
+        super().__init__(source, **kwargs)
+        self.info = widgets.HTML()
+        self.info.add_class("mlm-chain-info")
+        self.hour = self.button("+1 hour", "mlm-advance-hour", lambda: self._advance(HOUR))
+        self.day = self.button("+1 day", "mlm-advance-day", lambda: self._advance(DAY))
+        self.competition = dropdown("Competition", "mlm-chain-competition")
+        self.competition.observe(self._select, names="value")
+        self.to_deadline = self.button(
+            "→ next deadline", "mlm-advance-deadline", self._to_deadline,
+            tip="advance just past the selected competition's next phase deadline",
+        )  # fmt: skip
+        self.snap = self.button("Snapshot", "mlm-snapshot", self._snapshot)
+        self.snapshots = dropdown("Snapshot", "mlm-snapshots")
+        self.revert = self.button("Revert", "mlm-revert", self._revert, style="warning")
+        self.folder = text("Folder", "mlm-folder", placeholder="session folder, e.g. my-session")
+        self.save = self.button("Save", "mlm-save", self._save)
+        self.load = self.button("Load", "mlm-load", self._load)
+        self._ready(
+            self.info,
+            widgets.HBox([self.hour, self.day, self.competition, self.to_deadline]),
+            widgets.HBox([self.snap, self.snapshots, self.revert]),
+            widgets.HBox([self.folder, self.save, self.load]),
+        )
+
+    # --- view --------------------------------------------------------------------------
+
+    def render(self) -> None:
+        state = self.state
+        polling = " · polling for other processes" if state.polling else ""
+        error = f'<br><span class="mlm-msg-error">{state.error}</span>' if state.error else ""
+        self.info.value = (
+            f"<b>{state.backend}</b>{polling}<br>"
+            f'block <b class="mlm-block">{state.block}</b> · '
+            f'time <b class="mlm-time">{when(state.time)}</b> · '
+            f'<span class="mlm-tx-count">{state.tx_count}</span> transactions{error}'
+        )
+        names = state.competitions.get("name") if len(state.competitions) else None
+        options = [(f"#{i} {names[i] if names is not None else ''}".strip(), int(i))
+                   for i in state.competitions.index]  # fmt: skip
+        set_options(self.competition, options)
+        if state.selected_competition in [value for _, value in options]:
+            self.competition.value = state.selected_competition
+        set_options(self.snapshots, [(label, snap_id) for snap_id, label in state.snapshots])
+        self.enable()
+
+    def enable(self) -> None:
+        local = self.market.chain.is_local
+        for button in (self.hour, self.day, self.snap, self.save):
+            button.disabled = not local
+        self.to_deadline.disabled = not local or self.competition.value is None
+        self.revert.disabled = not local or self.snapshots.value is None
+        self.load.disabled = False
+
+    def _select(self, change: dict[str, Any]) -> None:
+        if change["new"] is not None:
+            self.state.selected_competition = change["new"]
+        self.enable()
+
+    # --- actions -----------------------------------------------------------------------
+
+    def _advance(self, seconds: int) -> None:
+        self.market.clock.advance(seconds)
+        self.state.sync()
+        self.ok(f"Advanced {duration(seconds)} to {when(self.state.time)}.")
+
+    def _to_deadline(self) -> None:
+        competition = self.state.competition(self.competition.value)
+        if competition is None:
+            raise InputError("Choose a competition first.")
+        found = next_deadline(competition, self.market.clock.now())
+        if found is None:
+            raise InputError(f"Competition #{self.competition.value} has no deadline ahead.")
+        phase, deadline = found
+        self.market.clock.advance_to(deadline + 1)
+        self.state.sync()
+        self.ok(f"Advanced past the end of the {phase} phase ({when(deadline)}).")
+
+    def _snapshot(self) -> None:
+        snap_id = self.market.chain.snapshot()
+        label = f"#{snap_id} · block {self.state.block} · {when(self.state.time)}"
+        self.state.remember_snapshot(snap_id, label)
+        self.snapshots.value = snap_id
+        self.ok(f"Snapshot {label} taken.")
+
+    def _revert(self) -> None:
+        if self.snapshots.value is None:
+            raise InputError("Take a snapshot first.")
+        self.market.chain.revert(self.snapshots.value)
+        self.state.sync()
+        self.ok(f"Reverted to snapshot {self.snapshots.label}.")
+
+    def _save(self) -> None:
+        folder = Path(required(self.folder.value, "folder to save the session to"))
+        if folder.exists() and not folder.is_dir():
+            raise InputError(f"{folder} is a file; choose a folder.")
+        self.market.save(folder)
+        self.ok(f"Saved the session to {folder}.")
+
+    def _load(self) -> None:
+        folder = Path(required(self.folder.value, "folder to load the session from"))
+        if not folder.is_dir():
+            raise InputError(f"There is no folder {folder}.")
+        try:
+            loaded = Market.load(folder, home=self.market.home)
+        except (OSError, ValueError, KeyError) as error:
+            if isinstance(error, ConfigurationError):
+                raise
+            raise InputError(f"{folder} does not hold a readable session: {error}") from None
+        self.state.market = loaded
+        self.state.refresh()
+        self.ok(f"Loaded the session from {folder}: block {self.state.block}.")

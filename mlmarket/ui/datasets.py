@@ -1,0 +1,207 @@
+"""Datasets panel: publish a sample or an uploaded CSV, browse, buy, download, withdraw.
+
+Example:
+    >>> panel = DatasetsPanel(market)
+    >>> panel.source.value, panel.name.value = "iris", "Iris flowers"
+    >>> panel.publish_button.click()
+    >>> panel.buy_listing.value = 1; panel.buyer.value = "bob"
+    >>> panel.buy_button.click(); panel.download_button.click()
+    >>> panel.downloaded[1].shape
+    (150, 5)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as widgets
+import pandas as pd
+
+from mlmarket.datasets import SAMPLES
+from mlmarket.ui.base import (
+    InputError,
+    Panel,
+    account_names,
+    dropdown,
+    positive_amount,
+    required,
+    set_options,
+    text,
+)
+from mlmarket.ui.render import amount, show, table, when
+from mlmarket.ui.uploads import UPLOAD, check_frame, load_source, source_options, upload_name
+
+if TYPE_CHECKING:
+    from mlmarket.market import Market
+    from mlmarket.ui.state import MarketState
+
+NO_TARGET = "(unlabelled)"
+DAY = 86_400
+LISTING_VIEW = ["name", "owner", "price", "rows", "columns", "target", "active", "sales",
+                "complaints"]  # fmt: skip
+
+
+class DatasetsPanel(Panel):
+    """The data market in one panel.
+
+    Publish form: ``source`` (a sample or ``"upload"``), ``upload``, ``owner``,
+    ``name``, ``description``, ``target``, ``price``, ``license``, ``window``
+    (delivery window in days), ``publish_button``. Market: ``listings`` (table),
+    ``buy_listing``, ``buyer``, ``buy_button``, ``download_button``, ``preview``
+    (an Output with the downloaded data's head), ``purchases``; revenue:
+    ``earner``, ``withdraw_button``. ``downloaded`` keeps every downloaded
+    DataFrame by listing id.
+    """
+
+    title = "Datasets"
+    css = "mlm-datasets-panel"
+    watches = ("listings", "purchases", "market")
+
+    def __init__(self, source: Market | MarketState, **kwargs: Any) -> None:
+        super().__init__(source, **kwargs)
+        self.downloaded: dict[int, pd.DataFrame] = {}
+        self._auto_name = ""
+        names = account_names(self.market)
+        self.source = dropdown("Data", "mlm-publish-source", source_options())
+        self.upload = widgets.FileUpload(accept=".csv", multiple=False, description="CSV")
+        self.upload.add_class("mlm-publish-upload")
+        self.owner = dropdown("Owner", "mlm-publish-owner", names, value=_pick(names, "alice"))
+        self.name = text("Name", "mlm-publish-name", placeholder="what the data is")
+        self.description = text("Description", "mlm-publish-description")
+        self.target = dropdown("Target", "mlm-publish-target", [NO_TARGET])
+        self.price = text("Price", "mlm-publish-price", "25")
+        self.license = text("License", "mlm-publish-license", "CC-BY-4.0")
+        self.window = text("Delivery (d)", "mlm-publish-window", "3")
+        self.shape = widgets.HTML()
+        self.shape.add_class("mlm-publish-shape")
+        self.publish_button = self.button("Publish", "mlm-publish", self._publish, style="primary")
+        self.source.observe(self._source_changed, names="value")
+        self.upload.observe(self._source_changed, names="value")
+        self.listings = widgets.HTML()
+        self.listings.add_class("mlm-listings")
+        self.buy_listing = dropdown("Listing", "mlm-buy-listing")
+        self.buyer = dropdown("Buyer", "mlm-buy-buyer", names, value=_pick(names, "bob"))
+        self.buy_button = self.button("Buy", "mlm-buy", self._buy, style="success")
+        self.download_button = self.button("Download", "mlm-download", self._download)
+        self.preview = widgets.Output()
+        self.preview.add_class("mlm-download-preview")
+        self.purchases = widgets.HTML()
+        self.purchases.add_class("mlm-purchases")
+        self.earner = dropdown("Owner", "mlm-revenue-owner", names, value=_pick(names, "alice"))
+        self.withdraw_button = self.button("Withdraw revenue", "mlm-withdraw", self._withdraw)
+        self._ready(
+            widgets.HTML("<i>Publish</i>"),
+            widgets.HBox([self.source, self.upload, self.shape]),
+            widgets.HBox([self.owner, self.name, self.description]),
+            widgets.HBox([self.target, self.price, self.license, self.window]),
+            self.publish_button,
+            widgets.HTML("<i>Listings</i>"),
+            self.listings,
+            widgets.HBox([self.buy_listing, self.buyer, self.buy_button, self.download_button]),
+            self.preview,
+            widgets.HTML("<i>Purchases</i>"),
+            self.purchases,
+            widgets.HBox([self.earner, self.withdraw_button]),
+        )
+        self._source_changed()
+
+    # --- view --------------------------------------------------------------------------
+
+    def render(self) -> None:
+        listings = self.state.listings
+        shown = listings[LISTING_VIEW] if len(listings) else listings
+        self.listings.value = table(shown, css="mlm-listings-table", empty="no listings yet")
+        options = [(f"#{i} {row['name']} · {amount(row['price'])} tokens", int(i))
+                   for i, row in listings.iterrows()]  # fmt: skip
+        set_options(self.buy_listing, options)
+        self.purchases.value = table(
+            self.state.purchases,
+            css="mlm-purchases-table",
+            empty="no purchases yet",
+            formats={"paid_at": when, "deliver_by": when},
+        )
+        self.enable()
+
+    def enable(self) -> None:
+        super().enable()
+        chosen = self.buy_listing.value is not None
+        self.buy_button.disabled = not chosen
+        self.download_button.disabled = not chosen
+
+    def _source_changed(self, change: dict[str, Any] | None = None) -> None:
+        """Offer the chosen data's columns as targets; say its size; keep the user's name."""
+        source = self.source.value
+        try:
+            frame = load_source(source, self.upload.value)
+        except InputError as error:
+            self.shape.value = ""
+            if source == UPLOAD and self.upload.value:
+                self.fail(str(error))
+            return
+        self.feedback.value = ""
+        self.shape.value = f"{len(frame)} rows × {frame.shape[1]} columns"
+        current = self.target.value
+        set_options(self.target, [NO_TARGET, *map(str, frame.columns)])
+        suggested = SAMPLES[source].target if source in SAMPLES else None
+        sample_chosen = change is None or change["owner"] is self.source
+        if sample_chosen and suggested in frame.columns:
+            self.target.value = suggested
+        else:
+            self.target.value = current if current in self.target.options else NO_TARGET
+        if self.name.value.strip() in ("", self._auto_name):
+            self._auto_name = upload_name(self.upload.value) if source == UPLOAD else source
+            self.name.value = self._auto_name or ""
+
+    # --- actions -----------------------------------------------------------------------
+
+    def _publish(self) -> None:
+        name = required(self.name.value, "dataset name")
+        price = positive_amount(self.price.value, "price")
+        days = positive_amount(self.window.value, "delivery window", allow_zero=False)
+        license_ = required(self.license.value, "license")
+        target = None if self.target.value == NO_TARGET else self.target.value
+        frame = check_frame(load_source(self.source.value, self.upload.value), target=target)
+        listing = self.market.data.publish(
+            frame,
+            owner=self.owner.value,
+            price=price,
+            name=name,
+            description=self.description.value.strip(),
+            target=target,
+            license=license_,
+            delivery_window=int(days * DAY),
+        )
+        self.state.refresh()  # now, to offer the new listing
+        self.buy_listing.value = listing.id
+        self.ok(f"Published listing #{listing.id} {name!r} at {amount(price)} tokens.")
+
+    def _chosen(self) -> int:
+        if self.buy_listing.value is None:
+            raise InputError("Choose a listing first.")
+        return int(self.buy_listing.value)
+
+    def _buy(self) -> None:
+        purchase = self.market.data.buy(self._chosen(), buyer=self.buyer.value)
+        self.ok(
+            f"{self.buyer.value} bought listing #{purchase.listing_id} for "
+            f"{amount(purchase.amount)} tokens: purchase #{purchase.id} is {purchase.status}."
+        )
+
+    def _download(self) -> None:
+        listing_id = self._chosen()
+        frame = self.market.data.download(listing_id, buyer=self.buyer.value)
+        self.downloaded[listing_id] = frame
+        show(self.preview, frame.head())
+        self.ok(
+            f"{self.buyer.value} downloaded listing #{listing_id}: {len(frame)} rows, "
+            "decrypted and verified against its hash."
+        )
+
+    def _withdraw(self) -> None:
+        who = self.earner.value
+        paid = self.market.data.withdraw(who)
+        self.ok(f"Paid {amount(paid)} tokens of revenue to {who}.")
+
+
+def _pick(options: list[str], preferred: str) -> str | None:
+    return preferred if preferred in options else (options[0] if options else None)

@@ -1,0 +1,160 @@
+"""Event log panel: every transaction with its gas and what it would cost elsewhere.
+
+The log lists the session's transactions (``chain.history``) with the events
+each emitted, plus transactions other processes sent to the market's contracts
+(seen through their events). Cost is priced at a chosen gas price (gwei) and
+ETH price (USD), so a teacher can show what a lifecycle costs on mainnet.
+
+Example:
+    >>> panel = EventLogPanel(market)
+    >>> panel.gwei.value, panel.usd.value = 30, 2500
+    >>> "cost_usd" in panel.table.value
+    True
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as widgets
+import pandas as pd
+
+from mlmarket.ui.base import Panel, dropdown, set_options
+from mlmarket.ui.render import amount, table, when
+
+if TYPE_CHECKING:
+    from mlmarket.chain.core import TxRecord
+    from mlmarket.market import Market
+    from mlmarket.ui.state import MarketState
+
+EVERYONE = "(everyone)"
+SHOWN = 200
+WEI_PER_GWEI = 10**9
+WEI_PER_ETH = 10**18
+LOG_COLUMNS = ["block", "time", "sender", "action", "events", "gas", "paid_eth"]
+
+
+def counted(names: Sequence[str]) -> str:
+    """Event names in order of first appearance, repeats counted.
+
+    Example:
+        >>> counted(["Transfer", "Transfer", "Purchased"])
+        'Transfer ×2, Purchased'
+    """
+    counts = Counter(names)
+    return ", ".join(name if counts[name] == 1 else f"{name} ×{counts[name]}" for name in counts)
+
+
+def transaction_log(
+    transactions: Sequence[TxRecord], events: pd.DataFrame, name_of: Callable[[str], str | None]
+) -> pd.DataFrame:
+    """One row per transaction (newest first): block, time, sender, action, events, gas.
+
+    ``paid_eth`` is what the transaction paid on this chain. Transactions seen only
+    through events (sent by another process) have action ``"(other process)"``.
+    """
+    emitted: dict[str, list[str]] = {}
+    for tx_hash, name in zip(events.get("tx_hash", []), events.get("event", []), strict=True):
+        emitted.setdefault(str(tx_hash), []).append(str(name))
+    rows = [
+        {
+            "tx_hash": record.tx_hash,
+            "block": record.block,
+            "time": when(record.timestamp),
+            "sender": name_of(record.sender) or record.sender,
+            "action": record.action,
+            "events": counted(emitted.get(record.tx_hash, [])),
+            "gas": record.gas_used,
+            "paid_eth": record.gas_used * record.gas_price / WEI_PER_ETH,
+        }
+        for record in transactions
+    ]
+    ours = {record.tx_hash for record in transactions}
+    if len(events):
+        others = events[~events["tx_hash"].isin(ours)].drop_duplicates("tx_hash")
+        rows += [
+            {
+                "tx_hash": row.tx_hash,
+                "block": int(row.block),
+                "time": row.time.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                "sender": row.sender,
+                "action": "(other process)",
+                "events": counted(emitted.get(row.tx_hash, [])),
+                "gas": int(row.gas_used),
+                "paid_eth": float("nan"),
+            }
+            for row in others.itertuples()
+        ]
+    frame = pd.DataFrame(rows, columns=["tx_hash", *LOG_COLUMNS])
+    return frame.sort_values("block", ascending=False, kind="stable").set_index("tx_hash")
+
+
+def priced(log: pd.DataFrame, gwei: float, usd: float) -> pd.DataFrame:
+    """The log with ``cost_eth`` and ``cost_usd`` at ``gwei`` per gas and ``usd`` per ETH."""
+    frame = log.copy()
+    frame["cost_eth"] = frame["gas"] * gwei * WEI_PER_GWEI / WEI_PER_ETH
+    frame["cost_usd"] = frame["cost_eth"] * usd
+    return frame
+
+
+class EventLogPanel(Panel):
+    """``gwei`` and ``usd`` (prices), ``sender`` (filter), ``table`` (the log), ``totals``."""
+
+    title = "Event log"
+    css = "mlm-events-panel"
+    watches = ("transactions", "events")
+
+    def __init__(self, source: Market | MarketState, **kwargs: Any) -> None:
+        super().__init__(source, **kwargs)
+        self.gwei = widgets.FloatText(value=20.0, description="Gas (gwei)")
+        self.gwei.add_class("mlm-gas-price")
+        self.usd = widgets.FloatText(value=3000.0, description="ETH (USD)")
+        self.usd.add_class("mlm-eth-usd")
+        self.sender = dropdown("Sender", "mlm-log-sender", [EVERYONE])
+        self.totals = widgets.HTML()
+        self.totals.add_class("mlm-log-totals")
+        self.table = widgets.HTML()
+        self.table.add_class("mlm-tx-log")
+        for control in (self.gwei, self.usd, self.sender):
+            control.observe(lambda _: self.render(), names="value")
+        self._ready(widgets.HBox([self.gwei, self.usd, self.sender]), self.totals, self.table)
+
+    def log(self) -> pd.DataFrame:
+        """The priced log as shown (filtered by sender)."""
+        state = self.state
+        log = transaction_log(state.transactions, state.events, state.market.accounts.name_of)
+        if self.sender.value != EVERYONE:
+            log = log[log["sender"] == self.sender.value]
+        return priced(log, self.gwei.value, self.usd.value)
+
+    def render(self) -> None:
+        if self.gwei.value < 0 or self.usd.value < 0:
+            self.fail("Prices cannot be negative; the log keeps the last valid ones.")
+            return
+        self.feedback.value = ""
+        log = self.log()
+        set_options(self.sender, [EVERYONE, *sorted(set(self._senders()))])
+        self.totals.value = (
+            f"{len(log)} transactions · {log['gas'].sum():,} gas · "
+            f"<b>{log['cost_eth'].sum():.6f} ETH</b> = "
+            f"<b class='mlm-total-usd'>${amount(log['cost_usd'].sum())}</b> "
+            f"at {self.gwei.value:g} gwei and ${self.usd.value:,.0f}/ETH"
+        )
+        self.table.value = table(
+            log.head(SHOWN),
+            css="mlm-tx-log-table",
+            index=False,
+            formats={
+                "gas": lambda v: f"{int(v):,}",
+                "paid_eth": lambda v: "–" if pd.isna(v) else f"{v:.6f}",
+                "cost_eth": lambda v: f"{v:.6f}",
+                "cost_usd": lambda v: f"${v:,.2f}",
+            },
+            empty="no transactions yet",
+        )
+
+    def _senders(self) -> list[str]:
+        name_of = self.state.market.accounts.name_of
+        return [name_of(r.sender) or r.sender for r in self.state.transactions]

@@ -1,0 +1,127 @@
+"""What :class:`~mlmarket.ui.state.MarketState` reads from a market, as plain data.
+
+Kept apart from the state so a poller can read in one place and apply in
+another, and so every read the dashboard makes is listed here.
+
+Example:
+    >>> values = read_tables(market)
+    >>> sorted(values)[:3]
+    ['backend', 'balances', 'block']
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import pandas as pd
+
+from mlmarket.market.tables import EVENT_COLUMNS, events_table
+
+if TYPE_CHECKING:
+    from mlmarket.chain import Chain
+    from mlmarket.market import Market
+
+
+class Fingerprint(NamedTuple):
+    """A cheap summary of a chain that changes whenever anything on it does."""
+
+    block: int
+    latest_hash: bytes
+    history: int
+    offset: int
+
+
+EventCursor = tuple[int, bytes]
+"""The last block whose events were read, and its hash (to notice a revert)."""
+
+
+class Reading(NamedTuple):
+    """One full read: trait values, the events cursor and the chain's fingerprint."""
+
+    values: dict[str, Any]
+    cursor: EventCursor
+    seen: Fingerprint
+
+
+def fingerprint(market: Market) -> Fingerprint:
+    """Two RPC reads: enough to tell whether a full refresh is needed."""
+    chain = market.chain
+    latest = chain.w3.eth.get_block("latest")
+    return Fingerprint(
+        int(latest["number"]), bytes(latest["hash"]), len(chain.history), chain.clock.offset
+    )
+
+
+def describe_backend(chain: Chain) -> str:
+    """One line: the backend kind, chain id and whether other processes can change it.
+
+    Example:
+        >>> describe_backend(market.chain)               # doctest: +ELLIPSIS
+        'eth-tester · chain ... · in this process'
+    """
+    from mlmarket.ui.polling import chain_is_shared
+
+    if chain.kind == "eth-tester":
+        where = "in this process"
+    elif chain_is_shared(chain):
+        where = f"shared node {getattr(chain.backend, 'url', '')}".rstrip()
+    else:
+        where = "managed by this session"
+    return f"{chain.kind} · chain {chain.chain_id} · {where}"
+
+
+def read_tables(market: Market) -> dict[str, Any]:
+    """Block, time, the session's transactions and every table the panels show."""
+    chain = market.chain
+    history = tuple(chain.history)
+    competitions, leaderboards = read_competitions(market)
+    return {
+        "backend": describe_backend(chain),
+        "block": chain.block_number,
+        "time": chain.clock.now(),
+        "transactions": history,
+        "tx_count": len(history),
+        "balances": market.balances(),
+        "listings": market.data.listings(),
+        "purchases": market.data.purchases(),
+        "competitions": competitions,
+        "leaderboards": leaderboards,
+    }
+
+
+def read_competitions(market: Market) -> tuple[pd.DataFrame, dict[int, pd.DataFrame]]:
+    """Every competition and its leaderboard; empty while the market has none."""
+    service = getattr(market, "competitions", None)
+    if service is None:
+        return pd.DataFrame(), {}
+    table = service.list()
+    boards: dict[int, pd.DataFrame] = {}
+    for competition_id in table.index:
+        boards[int(competition_id)] = service.get(int(competition_id)).leaderboard()
+    return table, boards
+
+
+def read_events(
+    market: Market, known: pd.DataFrame, cursor: EventCursor | None
+) -> tuple[EventCursor, pd.DataFrame]:
+    """Contract events, read incrementally: only blocks after ``cursor`` are fetched.
+
+    If the chain no longer has the cursor's block (a revert, a loaded session),
+    everything is read again.
+    """
+    chain = market.chain
+    latest = chain.block_number
+    start = market.deployment.block
+    if cursor is not None and cursor[0] <= latest:
+        if bytes(chain.w3.eth.get_block(cursor[0])["hash"]) == cursor[1]:
+            start = cursor[0] + 1
+        else:
+            cursor = None
+    else:
+        cursor = None
+    if cursor is not None and start > latest:
+        return cursor, known
+    fresh = events_table(chain, market.contracts(), start)
+    frames = [f for f in (known if cursor is not None else None, fresh) if f is not None and len(f)]
+    events = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=EVENT_COLUMNS)
+    return (latest, bytes(chain.w3.eth.get_block(latest)["hash"])), events

@@ -1,0 +1,162 @@
+"""Rendering helpers: HTML tables, matplotlib figures as PNG, times and amounts.
+
+Widgets are updated in place (``html.value = table(...)``, ``image.value =
+png(figure)``), so nothing is rebuilt and nothing flickers.
+
+Example:
+    >>> import pandas as pd
+    >>> html = table(pd.DataFrame({"a": [1, 2]}), css="mlm-demo")
+    >>> html.startswith('<table class="mlm-table mlm-demo">')
+    True
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from html import escape
+from typing import Any
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+STYLE = """<style>
+.mlm-table { border-collapse: collapse; font-size: 12px; margin: 4px 0; }
+.mlm-table th, .mlm-table td { padding: 2px 8px; border-bottom: 1px solid #ddd; text-align: right; }
+.mlm-table th { background: #f4f4f6; }
+.mlm-table td.mlm-text, .mlm-table th.mlm-text { text-align: left; }
+.mlm-table tr.mlm-winner td { background: #fff3c4; font-weight: bold; }
+.mlm-table tr.mlm-total td { border-top: 2px solid #999; font-weight: bold; }
+.mlm-empty { color: #777; font-style: italic; }
+.mlm-msg-error { color: #a40000; }
+.mlm-msg-ok { color: #1d6b1d; }
+.mlm-phase { display: inline-block; padding: 2px 8px; margin: 1px; border-radius: 3px;
+  background: #eee; color: #555; font-size: 12px; }
+.mlm-phase.mlm-current { background: #2a6ebb; color: white; font-weight: bold; }
+.mlm-phase.mlm-done { background: #cfe3cf; color: #333; }
+</style>"""
+
+RowClass = Callable[[Any, pd.Series], str]
+
+
+def table(
+    frame: pd.DataFrame,
+    *,
+    css: str = "",
+    index: bool = True,
+    formats: Mapping[str, Callable[[Any], str]] | None = None,
+    row_class: RowClass | None = None,
+    empty: str = "nothing yet",
+    limit: int | None = None,
+) -> str:
+    """An HTML table of ``frame``: escaped, numbers right-aligned, rows optionally tagged.
+
+    ``row_class(index, row)`` returns CSS classes for a row (e.g. ``"mlm-winner"``);
+    ``formats`` maps column names to formatters; ``limit`` keeps the first rows.
+    """
+    if frame is None or len(frame) == 0:
+        return f'<div class="mlm-empty {css}">{escape(empty)}</div>'
+    formats = formats or {}
+    shown = frame if limit is None else frame.head(limit)
+    names = ([shown.index.name or ""] if index else []) + [str(c) for c in shown.columns]
+    head = "".join(f'<th class="{_align(None)}">{escape(n)}</th>' for n in names)
+    rows = []
+    for key, row in shown.iterrows():
+        cells = [(key, None)] if index else []
+        cells += [(row[c], formats.get(str(c))) for c in shown.columns]
+        tds = "".join(f'<td class="{_align(v)}">{escape(_show(v, f))}</td>' for v, f in cells)
+        tag = row_class(key, row) if row_class else ""
+        rows.append(f'<tr class="{tag}" data-key="{escape(str(key))}">{tds}</tr>')
+    body = "".join(rows)
+    return (
+        f'<table class="mlm-table {css}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table>"
+    )
+
+
+def _align(value: Any) -> str:
+    numeric = isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+    return "mlm-num" if numeric else "mlm-text"
+
+
+def _show(value: Any, formatter: Callable[[Any], str] | None) -> str:
+    if formatter is not None:
+        return formatter(value)
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "–"
+    if isinstance(value, Decimal):
+        return amount(value)
+    if isinstance(value, float):
+        return f"{value:,.4g}"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
+
+
+def amount(value: Decimal | float | int, places: int = 2) -> str:
+    """Tokens or ETH for people: thousands separators, at most ``places`` decimals.
+
+    Example:
+        >>> amount(Decimal("1234.5"))
+        '1,234.5'
+    """
+    text = f"{Decimal(str(value)):,.{places}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def when(timestamp: int | float | None) -> str:
+    """A Unix time as ``YYYY-MM-DD HH:MM:SS UTC``.
+
+    Example:
+        >>> when(0)
+        '1970-01-01 00:00:00 UTC'
+    """
+    if timestamp is None:
+        return "–"
+    return datetime.fromtimestamp(int(timestamp), tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def duration(seconds: int | float) -> str:
+    """A span of time in the largest units that fit: ``2 d 3 h``, ``5 min``.
+
+    Example:
+        >>> duration(2 * 86_400 + 3 * 3_600), duration(59)
+        ('2 d 3 h', '59 s')
+    """
+    seconds = int(seconds)
+    if seconds < 0:
+        return "-" + duration(-seconds)
+    parts = []
+    for unit, size in (("d", 86_400), ("h", 3_600), ("min", 60)):
+        if seconds >= size:
+            parts.append(f"{seconds // size} {unit}")
+            seconds %= size
+    if not parts:
+        return f"{seconds} s"
+    return " ".join(parts[:2])
+
+
+def png(figure: Figure) -> bytes:
+    """The figure as PNG bytes for an ``ipywidgets.Image`` (no pyplot, no global state)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def message(text: str, *, error: bool = False) -> str:
+    """A one-line message for a panel's feedback area (escaped)."""
+    kind = "mlm-msg-error" if error else "mlm-msg-ok"
+    return f'<span class="{kind}">{escape(text)}</span>'
+
+
+def show(output: Any, obj: Any) -> None:
+    """Replace what an ``ipywidgets.Output`` shows with ``obj``, in place.
+
+    Works with and without a kernel (``with output:`` needs one to capture).
+    """
+    from IPython.core.formatters import format_display_data
+
+    data, metadata = format_display_data(obj)
+    output.outputs = ({"output_type": "display_data", "data": data, "metadata": metadata},)

@@ -1,1 +1,49 @@
-"""The Jupyter dashboard (placeholder while panels are written)."""
+"""The Jupyter dashboard: ipywidgets panels over one live model of the market.
+
+* :class:`MarketState` — the model: block, time, balances, listings,
+  competitions, leaderboards, transactions; refreshed by every transaction the
+  market sends, after every cell, and by polling on shared chains.
+* Panels, each usable on its own (``ChainPanel(market)``) or together in
+  :class:`Dashboard`: chain & clock, accounts, datasets, competitions, train &
+  submit, leaderboard, event log.
+
+Example:
+    >>> import mlmarket as mm
+    >>> from mlmarket.ui import dashboard
+    >>> market = mm.Market.local()
+    >>> dash = dashboard(market)                 # display it: the last line of a cell
+    >>> sorted(dash.panels)[:3]
+    ['accounts', 'chain', 'datasets']
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mlmarket.ui.accounts import AccountsPanel
+from mlmarket.ui.base import InputError, Panel
+from mlmarket.ui.chain_panel import ChainPanel
+from mlmarket.ui.dashboard import Dashboard
+from mlmarket.ui.datasets import DatasetsPanel
+from mlmarket.ui.events import EventLogPanel
+from mlmarket.ui.state import MarketState
+
+if TYPE_CHECKING:
+    from mlmarket.market import Market
+
+__all__ = [
+    "AccountsPanel",
+    "ChainPanel",
+    "Dashboard",
+    "DatasetsPanel",
+    "EventLogPanel",
+    "InputError",
+    "MarketState",
+    "Panel",
+    "dashboard",
+]
+
+
+def dashboard(market: Market) -> Dashboard:
+    """The whole dashboard for ``market`` (what ``market.dashboard()`` returns)."""
+    return Dashboard(market)

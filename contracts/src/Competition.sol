@@ -28,7 +28,7 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
     using BitMaps for BitMaps.BitMap;
 
     /// @notice Largest `maxModelSize` a creator may choose (256 KiB): a reveal of that
-    /// size costs about 11 Mgas even at the EIP-7623 calldata floor price.
+    /// size costs about 10.5 Mgas even at the EIP-7623 calldata floor price.
     uint256 public constant MAX_MODEL_SIZE_LIMIT = 256 * 1024;
 
     /// @notice Most paid places (length of `payoutBps`).
@@ -124,9 +124,9 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
 
         participant.commits += 1;
         id = ++_submissionCount;
-        _submissions[id] = Submission({
-            submitter: msg.sender, evaluatedChunks: 0, revealed: false, hash: commitment, score: 0
-        });
+        Submission storage sub = _submissions[id];
+        sub.submitter = msg.sender;
+        sub.hash = commitment;
         emit SubmissionCommitted(id, msg.sender, commitment);
 
         uint256 stake = _params.entryStake;

@@ -13,10 +13,13 @@ pragma solidity ^0.8.24;
  * Phases (see {phase}), by block timestamp `t`:
  * - Submission: `t < submissionEnd`: {commit}.
  * - Reveal: `submissionEnd <= t < revealEnd`: {reveal}.
- * - TestReveal: `revealEnd <= t < testRevealEnd`, test set not yet revealed: {revealTestSet}.
+ * - TestReveal: `revealEnd <= t < testRevealEnd`, something revealed, test set
+ *   not yet revealed: {revealTestSet}.
  * - Evaluation: from the test reveal until `evaluationEnd`, while some revealed
  *   submission is not fully evaluated: {evaluate}.
- * - Finalized: the outcome can no longer change: {finalize}, {claim}.
+ * - Finalized: the outcome can no longer change (from `evaluationEnd`, or earlier:
+ *   nothing revealed, no test reveal by `testRevealEnd`, everything evaluated):
+ *   {finalize}, {claim}.
  */
 interface ICompetition {
     /// @notice Stages of a competition, in order; see {phase}.

@@ -1,15 +1,19 @@
-"""Command line: ``mlmarket demo`` plays a marketplace session headless."""
+"""Command line: ``mlmarket demo`` plays a marketplace session headless;
+``mlmarket lab`` opens JupyterLab on the notebooks."""
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import pandas as pd
 
 from mlmarket import __version__
-from mlmarket.errors import MlmarketError
+from mlmarket.errors import MlmarketError, ToolNotFoundError
 
 
 def _step(text: str) -> None:
@@ -62,16 +66,58 @@ def demo(backend: str) -> None:
         print(gas.astype(int).to_string())
 
 
+def notebooks_folder(given: str | None = None) -> Path:
+    """Where ``mlmarket lab`` opens: ``given``, else ``./notebooks``, else the source
+    checkout's ``notebooks/``, else the current folder."""
+    if given is not None:
+        folder = Path(given)
+        if not folder.is_dir():
+            raise ToolNotFoundError(f"There is no folder {folder} to open JupyterLab on.")
+        return folder
+    checkout = Path(__file__).resolve().parent.parent / "notebooks"
+    for folder in (Path("notebooks"), checkout):
+        if folder.is_dir():
+            return folder
+    return Path.cwd()
+
+
+def lab(folder: str | None, extra: Sequence[str]) -> int:
+    """Open JupyterLab on the notebooks (``extra`` goes to ``jupyter lab`` as is)."""
+    if importlib.util.find_spec("jupyterlab") is None:
+        raise ToolNotFoundError(
+            "JupyterLab is not installed in this environment; install it with "
+            "`pip install jupyterlab` (it comes with `pip install -e '.[dev]'`), "
+            "then run `mlmarket lab` again."
+        )
+    root = notebooks_folder(folder)
+    print(f"Opening JupyterLab on {root} (Ctrl-C to stop)")
+    command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={root}", *extra]
+    try:
+        return subprocess.call(command)
+    except KeyboardInterrupt:
+        return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mlmarket", description=__doc__)
     parser.add_argument("--version", action="version", version=f"mlmarket {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("demo", help="play a marketplace session headless")
     run.add_argument("--backend", default="eth-tester", choices=["eth-tester", "anvil"])
+    open_lab = commands.add_parser("lab", help="open JupyterLab on the notebooks")
+    open_lab.add_argument("folder", nargs="?", help="folder to open (default: the notebooks)")
+    open_lab.add_argument(
+        "jupyter_args", nargs=argparse.REMAINDER, help="after --: options for jupyter lab"
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "demo":
             demo(args.backend)
+        elif args.command == "lab":
+            folder, extra = args.folder, [a for a in args.jupyter_args if a != "--"]
+            if folder is not None and folder.startswith("-"):  # `mlmarket lab -- --port 9999`
+                folder, extra = None, [folder, *extra]
+            return lab(folder, extra)
     except MlmarketError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

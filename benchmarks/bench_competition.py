@@ -46,7 +46,12 @@ def merkle(leaves: list[bytes]) -> tuple[bytes, list[list[bytes]]]:
     levels = [leaves]
     while len(levels[-1]) > 1:
         level = levels[-1]
-        levels.append([hash_pair(*level[i : i + 2]) if i + 1 < len(level) else level[i] for i in range(0, len(level), 2)])
+        levels.append(
+            [
+                hash_pair(*level[i : i + 2]) if i + 1 < len(level) else level[i]
+                for i in range(0, len(level), 2)
+            ]
+        )
     proofs = []
     for index in range(len(leaves)):
         path, i = [], index
@@ -65,27 +70,36 @@ class Bench:
         self.token = MarketToken.deploy(self.chain, {w: 10**6 for w in ("carol", *PEOPLE)})
         self.mock = self.deploy("MockEvaluator")
         self.implementation, self.implementation_gas = self.deploy("Competition", gas=True)
-        self.factory = self.deploy("CompetitionFactory", self.implementation.address, self.chain.address("deployer"))
+        self.factory = self.deploy(
+            "CompetitionFactory", self.implementation.address, self.chain.address("deployer")
+        )
         self.send(self.factory.functions.setEvaluator(FAMILY, self.mock.address), "deployer")
         self.fields = [
             c["name"]
-            for c in next(e for e in self.factory.abi if e.get("name") == "createCompetition")["inputs"][0][
-                "components"
-            ]
+            for c in next(e for e in self.factory.abi if e.get("name") == "createCompetition")[
+                "inputs"
+            ][0]["components"]
         ]
 
     def deploy(self, name: str, *args: Any, gas: bool = False) -> Any:
         artifact = load_artifact(name)
-        contract, receipt = self.chain.deploy(artifact.abi, artifact.bytecode, *args, sender="deployer")
+        contract, receipt = self.chain.deploy(
+            artifact.abi, artifact.bytecode, *args, sender="deployer"
+        )
         return (contract, receipt["gasUsed"]) if gas else contract
 
     def send(self, fn: Any, sender: str) -> int:
         return int(self.chain.transact(fn, sender=sender)["gasUsed"])
 
-    def competition(self, chunks: int, places: int, stake: int = 0, max_model: int = 4096) -> tuple[Any, int, dict]:
+    def competition(
+        self, chunks: int, places: int, stake: int = 0, max_model: int = 4096
+    ) -> tuple[Any, int, dict]:
         salt = fixed_bytes(f"test salt {chunks}")
         data = [word(10) + word(i) for i in range(chunks)]
-        leaves = [keccak(encode(["bytes32", "uint256", "bytes32"], [salt, i, keccak(c)])) for i, c in enumerate(data)]
+        leaves = [
+            keccak(encode(["bytes32", "uint256", "bytes32"], [salt, i, keccak(c)]))
+            for i, c in enumerate(data)
+        ]
         root, proofs = merkle(leaves)
         now = self.chain.clock.now()
         params = {
@@ -100,7 +114,8 @@ class Bench:
             "features": 8,
             "classes": 2,
             "maxModelSize": max_model,
-            "payoutBps": [10_000 // places] * (places - 1) + [10_000 - (10_000 // places) * (places - 1)],
+            "payoutBps": [10_000 // places] * (places - 1)
+            + [10_000 - (10_000 // places) * (places - 1)],
             "submissionEnd": now + 1000,
             "revealEnd": now + 2000,
             "testRevealEnd": now + 3000,
@@ -109,10 +124,14 @@ class Bench:
             "maxSubmissionsPerAddress": 0,
             "metadataCid": "bafybeihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku",
         }
-        self.send(self.token.contract.functions.approve(self.factory.address, params["reward"]), "carol")
+        self.send(
+            self.token.contract.functions.approve(self.factory.address, params["reward"]), "carol"
+        )
         fn = self.factory.functions.createCompetition(tuple(params[f] for f in self.fields))
         receipt = self.chain.transact(fn, sender="carol")
-        address = self.factory.events.CompetitionCreated().process_receipt(receipt, errors=DISCARD)[0]["args"]["competition"]
+        address = self.factory.events.CompetitionCreated().process_receipt(receipt, errors=DISCARD)[
+            0
+        ]["args"]["competition"]
         comp = self.chain.contract(address, load_artifact("Competition").abi)
         test = {"salt": salt, "chunks": data, "proofs": proofs, "params": params}
         return comp, int(receipt["gasUsed"]), test
@@ -121,7 +140,9 @@ class Bench:
         """Gas of the mock's own execution for these arguments (no intrinsic or calldata cost)."""
         data = bytes.fromhex(self.mock.encode_abi("scoreBatch", args=[chunk, models, 8, 2])[2:])
         calldata = sum(16 if b else 4 for b in data)
-        estimate = self.chain.w3.eth.estimate_gas({"to": self.mock.address, "data": data, "from": self.chain.address("alice")})
+        estimate = self.chain.w3.eth.estimate_gas(
+            {"to": self.mock.address, "data": data, "from": self.chain.address("alice")}
+        )
         return int(estimate) - 21_000 - calldata
 
 
@@ -145,21 +166,42 @@ def run() -> list[tuple[str, int]]:
     rows.append(("commit, the first of the competition (1-token stake)", commit_gas[0]))
     rows.append(("commit, any later one (1-token stake)", commit_gas[-1]))
     b.chain.clock.advance_to(test["params"]["submissionEnd"])
-    reveal_gas = [b.send(f.reveal(n, models[n], salts[n], "bafyartifact"), who) for n, who in enumerate(PEOPLE, 1)]
+    reveal_gas = [
+        b.send(f.reveal(n, models[n], salts[n], "bafyartifact"), who)
+        for n, who in enumerate(PEOPLE, 1)
+    ]
     rows.append(("reveal, 1 KiB model (stake returned)", reveal_gas[1]))
     b.chain.clock.advance_to(test["params"]["revealEnd"])
-    rows.append(("revealTestSet (59-char CID)", b.send(f.revealTestSet(test["salt"], "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"), "carol")))
+    rows.append(
+        (
+            "revealTestSet (59-char CID)",
+            b.send(
+                f.revealTestSet(
+                    test["salt"], "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"
+                ),
+                "carol",
+            ),
+        )
+    )
 
     def evaluate(chunk: int, ids: list[int]) -> tuple[int, int]:
         batch = [models[i] for i in ids]
-        gas = b.send(f.evaluate(chunk, test["chunks"][chunk], test["proofs"][chunk], ids, batch), "frank")
+        gas = b.send(
+            f.evaluate(chunk, test["chunks"][chunk], test["proofs"][chunk], ids, batch), "frank"
+        )
         return gas, gas - b.mock_execution(test["chunks"][chunk], batch)
 
-    for chunk, label in ((0, "first chunk"), (1, "middle chunk"), (2, "last chunk: completes + ranks")):
+    for chunk, label in (
+        (0, "first chunk"),
+        (1, "middle chunk"),
+        (2, "last chunk: completes + ranks"),
+    ):
         one = evaluate(chunk, [1])
         four = evaluate(chunk, [2, 3, 4, 5])
         rows.append((f"evaluate, {label}, 1 model: total / without the evaluator", one))  # type: ignore[arg-type]
-        rows.append((f"evaluate, {label}, per extra model (without evaluator)", (four[1] - one[1]) // 3))
+        rows.append(
+            (f"evaluate, {label}, per extra model (without evaluator)", (four[1] - one[1]) // 3)
+        )
     evaluate(0, [6, 7, 8])
     evaluate(1, [6, 7, 8])
     evaluate(2, [6, 7, 8])
@@ -172,7 +214,10 @@ def run() -> list[tuple[str, int]]:
     f10 = comp10.functions
     for n, who in enumerate(PEOPLE, 1):
         model, salt = mock_model(n), fixed_bytes(f"salt {n}")
-        b.send(f10.commit(b.chain.call(f10.commitmentFor(b.chain.address(who), keccak(model), salt))), who)
+        b.send(
+            f10.commit(b.chain.call(f10.commitmentFor(b.chain.address(who), keccak(model), salt))),
+            who,
+        )
         models[n], salts[n] = model, salt
     b.chain.clock.advance_to(test10["params"]["submissionEnd"])
     for n, who in enumerate(PEOPLE, 1):
@@ -180,7 +225,10 @@ def run() -> list[tuple[str, int]]:
     b.chain.clock.advance_to(test10["params"]["revealEnd"])
     b.send(f10.revealTestSet(test10["salt"], ""), "carol")
     ids = list(range(1, len(PEOPLE) + 1))
-    b.send(f10.evaluate(0, test10["chunks"][0], test10["proofs"][0], ids, [models[i] for i in ids]), "frank")
+    b.send(
+        f10.evaluate(0, test10["chunks"][0], test10["proofs"][0], ids, [models[i] for i in ids]),
+        "frank",
+    )
     with b.chain.rollback():
         rows.append(("finalize, 10 places (8 filled)", b.send(f10.finalize(), "frank")))
     rows.append(("claim that also finalizes, 10 places", b.send(f10.claim(), PEOPLE[-1])))

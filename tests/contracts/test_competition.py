@@ -46,7 +46,7 @@ from tests.contracts.test_competition_kit import (
     events,
     mock_chunk,
     mock_model,
-    world,  # noqa: F401 - fixture
+    world_fixture,  # noqa: F401 - the `world` fixture
 )
 
 STAKE = 10 * TOKEN
@@ -111,7 +111,12 @@ def test_lifecycle_ranksPaysLicensesAndConservesTokens(world: World) -> None:
     assert comp.call("outcome") == RANKED
 
     paid = claim_all(comp, "alice", "bob", "carol", "dave", "erin")
-    assert paid == {"dave": shares[0], "alice": shares[1], "bob": shares[2], "carol": pool - sum(shares)}
+    assert paid == {
+        "dave": shares[0],
+        "alice": shares[1],
+        "bob": shares[2],
+        "carol": pool - sum(shares),
+    }
     assert pool - sum(shares) > 0
     after = world.balances(comp.address)
     assert comp.balance() == 0
@@ -412,7 +417,9 @@ def test_batchShape_isChecked(evaluating: Competition) -> None:
 def test_rowsMustMatchTheChunk(world: World) -> None:
     test_set = TestSet(samples=250, chunk_size=100)
     test_set.chunks[2] = mock_chunk(100, 2)  # the last chunk must hold the 50 remaining rows
-    test_set.tree = MerkleTree([chunk_leaf(test_set.salt, i, c) for i, c in enumerate(test_set.chunks)])
+    test_set.tree = MerkleTree(
+        [chunk_leaf(test_set.salt, i, c) for i, c in enumerate(test_set.chunks)]
+    )
     comp = world.create(test_set=test_set)
     comp.commit("alice", mock_model(1))
     comp.to_reveal()
@@ -420,7 +427,9 @@ def test_rowsMustMatchTheChunk(world: World) -> None:
     comp.to_test_reveal()
     comp.reveal_test_set()
     comp.evaluate(0, [1])
-    with pytest.raises(CompetitionChunkRowsMismatch, match="read 100 rows from chunk 2, .* must hold 50"):
+    with pytest.raises(
+        CompetitionChunkRowsMismatch, match="read 100 rows from chunk 2, .* must hold 50"
+    ):
         comp.evaluate(2, [1])
 
 
@@ -511,7 +520,9 @@ def test_creatorDefault_nothingFullyEvaluated_splits(evaluating: Competition) ->
     assert paid == {"alice": 500 * TOKEN, "bob": 500 * TOKEN}
 
 
-def test_nothingRevealed_returnsEverythingToTheCreator_rightAfterTheRevealPhase(world: World) -> None:
+def test_nothingRevealed_returnsEverythingToTheCreator_rightAfterTheRevealPhase(
+    world: World,
+) -> None:
     comp = world.create(entryStake=STAKE)
     comp.commit("alice", mock_model(1))
     comp.to_reveal()

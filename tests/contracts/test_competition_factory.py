@@ -32,7 +32,7 @@ from tests.contracts.test_competition_kit import (
     as_tuple,
     deploy,
     events,
-    world,  # noqa: F401 - fixture
+    world_fixture,  # noqa: F401 - the `world` fixture
 )
 
 ZERO = "0x" + "00" * 20
@@ -69,9 +69,12 @@ def test_create_clonesEscrowsAndRecords(world: World) -> None:
 def test_createdEvent_namesEverything(world: World) -> None:
     params = world.params()
     world.chain.transact(
-        world.token.contract.functions.approve(world.factory.address, params["reward"]), sender="dave"
+        world.token.contract.functions.approve(world.factory.address, params["reward"]),
+        sender="dave",
     )
-    receipt = world.chain.transact(world.factory.functions.createCompetition(as_tuple(params)), sender="dave")
+    receipt = world.chain.transact(
+        world.factory.functions.createCompetition(as_tuple(params)), sender="dave"
+    )
     (event,) = events(world.factory, "CompetitionCreated", receipt)
     args = event["args"]
     assert args["index"] == 0 and args["creator"] == world.chain.address("dave")
@@ -92,9 +95,13 @@ def test_createWithPermit_isOneTransaction_evenIfThePermitWasFrontRun(world: Wor
     assert world.chain.call(world.factory.functions.competitionCount()) == 1
 
     params = world.params()
-    value, deadline, v, r, s = world.token.permit("carol", world.factory.address, params["reward"] // TOKEN)
+    value, deadline, v, r, s = world.token.permit(
+        "carol", world.factory.address, params["reward"] // TOKEN
+    )
     owner = world.chain.address("carol")
-    front_run = world.token.contract.functions.permit(owner, world.factory.address, value, deadline, v, r, s)
+    front_run = world.token.contract.functions.permit(
+        owner, world.factory.address, value, deadline, v, r, s
+    )
     world.chain.transact(front_run, sender="bob")  # the signature is public once sent
     fn = world.factory.functions.createCompetitionWithPermit(as_tuple(params), deadline, v, r, s)
     world.chain.transact(fn, sender="carol")
@@ -103,7 +110,9 @@ def test_createWithPermit_isOneTransaction_evenIfThePermitWasFrontRun(world: Wor
 
 def test_createWithoutAllowance_fails(world: World) -> None:
     with pytest.raises(ERC20InsufficientAllowance, match="may spend only 0 tokens"):
-        world.chain.transact(world.factory.functions.createCompetition(as_tuple(world.params())), sender="carol")
+        world.chain.transact(
+            world.factory.functions.createCompetition(as_tuple(world.params())), sender="carol"
+        )
 
 
 def test_implementation_cannotBeInitialized(world: World) -> None:
@@ -117,13 +126,24 @@ def test_implementation_cannotBeInitialized(world: World) -> None:
 def test_clone_cannotBeInitializedTwice(world: World) -> None:
     comp = world.create()
     with pytest.raises(InvalidInitialization):
-        comp.send("initialize", as_tuple(world.params()), world.chain.address("alice"), ZERO, sender="alice")
+        comp.send(
+            "initialize",
+            as_tuple(world.params()),
+            world.chain.address("alice"),
+            ZERO,
+            sender="alice",
+        )
     assert comp.call("creator") == world.chain.address("carol")
 
 
 def test_factory_needsADeployedImplementation(world: World) -> None:
     with pytest.raises(CompetitionFactoryInvalidImplementation, match="has no code"):
-        deploy(world.chain, "CompetitionFactory", world.chain.address("alice"), world.chain.address("deployer"))
+        deploy(
+            world.chain,
+            "CompetitionFactory",
+            world.chain.address("alice"),
+            world.chain.address("deployer"),
+        )
 
 
 # --- evaluator registry -----------------------------------------------------------------
@@ -132,9 +152,13 @@ def test_factory_needsADeployedImplementation(world: World) -> None:
 def test_registry_isOwnerOnly_andChecksTheFamily(world: World) -> None:
     f = world.factory.functions
     with pytest.raises(OwnableUnauthorizedAccount, match="alice .* is not the owner"):
-        world.chain.transact(f.setEvaluator(keccak(text="other"), world.evaluator.address), sender="alice")
+        world.chain.transact(
+            f.setEvaluator(keccak(text="other"), world.evaluator.address), sender="alice"
+        )
     with pytest.raises(CompetitionFactoryFamilyMismatch) as caught:
-        world.chain.transact(f.setEvaluator(keccak(text="linear"), world.evaluator.address), sender="deployer")
+        world.chain.transact(
+            f.setEvaluator(keccak(text="linear"), world.evaluator.address), sender="deployer"
+        )
     assert caught.value.actual == MOCK_FAMILY
     assert world.chain.call(f.evaluatorOf(MOCK_FAMILY)) == world.evaluator.address
 
@@ -146,7 +170,9 @@ def test_unknownFamily_isRejected(world: World) -> None:
 
 def test_removingAnEvaluator_leavesExistingCompetitionsAlone(world: World) -> None:
     comp = world.create()
-    receipt = world.chain.transact(world.factory.functions.setEvaluator(MOCK_FAMILY, ZERO), sender="deployer")
+    receipt = world.chain.transact(
+        world.factory.functions.setEvaluator(MOCK_FAMILY, ZERO), sender="deployer"
+    )
     assert events(world.factory, "EvaluatorSet", receipt)[0]["args"]["evaluator"] == ZERO
     with pytest.raises(CompetitionFactoryUnknownFamily):
         world.create()
@@ -154,7 +180,9 @@ def test_removingAnEvaluator_leavesExistingCompetitionsAlone(world: World) -> No
 
 
 def test_competitionAt_outOfRange(world: World) -> None:
-    with pytest.raises(CompetitionFactoryIndexOutOfRange, match="no competition at index 0; .* created 0"):
+    with pytest.raises(
+        CompetitionFactoryIndexOutOfRange, match="no competition at index 0; .* created 0"
+    ):
         world.chain.call(world.factory.functions.competitionAt(0))
 
 
@@ -169,22 +197,52 @@ def deadlines(world: World, *offsets: int) -> dict[str, int]:
 
 INVALID: list[tuple[str, Any, type[Exception], str]] = [
     ("zero reward", {"reward": 0}, CompetitionZeroReward, "reward above zero"),
-    ("submission end passed", (-10, 2000, 3000, 4000), CompetitionInvalidDeadlines, "in the future and in order"),
+    (
+        "submission end passed",
+        (-10, 2000, 3000, 4000),
+        CompetitionInvalidDeadlines,
+        "in the future and in order",
+    ),
     ("reveal before submission", (2000, 1000, 3000, 4000), CompetitionInvalidDeadlines, "in order"),
     ("equal deadlines", (1000, 2000, 2000, 4000), CompetitionInvalidDeadlines, "in order"),
-    ("evaluation before test reveal", (1000, 2000, 3000, 2500), CompetitionInvalidDeadlines, "in order"),
+    (
+        "evaluation before test reveal",
+        (1000, 2000, 3000, 2500),
+        CompetitionInvalidDeadlines,
+        "in order",
+    ),
     ("zero root", {"testRoot": bytes(32)}, CompetitionInvalidTestSet, "non-zero Merkle root"),
     ("no samples", {"samples": 0}, CompetitionInvalidTestSet, "0 samples"),
     ("zero chunk size", {"chunkSize": 0}, CompetitionInvalidTestSet, "chunk size 0"),
     ("no features", {"features": 0}, CompetitionInvalidTask, "got 0 features"),
     ("one class", {"classes": 1}, CompetitionInvalidTask, "1 classes"),
-    ("zero model size", {"maxModelSize": 0}, CompetitionInvalidMaxModelSize, "0 bytes is not allowed"),
-    ("model size too big", {"maxModelSize": 256 * 1024 + 1}, CompetitionInvalidMaxModelSize, "1 to 262144"),
+    (
+        "zero model size",
+        {"maxModelSize": 0},
+        CompetitionInvalidMaxModelSize,
+        "0 bytes is not allowed",
+    ),
+    (
+        "model size too big",
+        {"maxModelSize": 256 * 1024 + 1},
+        CompetitionInvalidMaxModelSize,
+        "1 to 262144",
+    ),
     ("no places", {"payoutBps": []}, CompetitionInvalidPayoutSplit, "0 places summing to 0"),
-    ("eleven places", {"payoutBps": [1000] * 9 + [500, 500]}, CompetitionInvalidPayoutSplit, "11 places"),
+    (
+        "eleven places",
+        {"payoutBps": [1000] * 9 + [500, 500]},
+        CompetitionInvalidPayoutSplit,
+        "11 places",
+    ),
     ("sum below", {"payoutBps": [6000, 3000]}, CompetitionInvalidPayoutSplit, "summing to 9000"),
     ("sum above", {"payoutBps": [6000, 5000]}, CompetitionInvalidPayoutSplit, "summing to 11000"),
-    ("no training data", {"trainingDataCid": "", "trainingListingId": 0}, CompetitionNoTrainingData, "training"),
+    (
+        "no training data",
+        {"trainingDataCid": "", "trainingListingId": 0},
+        CompetitionNoTrainingData,
+        "training",
+    ),
 ]
 
 

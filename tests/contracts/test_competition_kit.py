@@ -33,9 +33,9 @@ PENDING, RANKED, SPLIT, RETURNED = range(4)
 HOLDERS = ("alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan")
 PARAM_FIELDS = tuple(
     c["name"]
-    for c in next(e for e in load_artifact("CompetitionFactory").abi if e.get("name") == "createCompetition")[
-        "inputs"
-    ][0]["components"]
+    for c in next(
+        e for e in load_artifact("CompetitionFactory").abi if e.get("name") == "createCompetition"
+    )["inputs"][0]["components"]
 )
 
 
@@ -61,7 +61,10 @@ def chunk_leaf(salt: bytes, index: int, chunk: bytes) -> bytes:
 
 def commitment(competition: str, submitter: str, model: bytes, salt: bytes) -> bytes:
     return keccak(
-        encode(["address", "address", "bytes32", "bytes32"], [competition, submitter, keccak(model), salt])
+        encode(
+            ["address", "address", "bytes32", "bytes32"],
+            [competition, submitter, keccak(model), salt],
+        )
     )
 
 
@@ -79,7 +82,10 @@ class MerkleTree:
         while len(self.levels[-1]) > 1:
             level = self.levels[-1]
             self.levels.append(
-                [hash_pair(level[i], level[i + 1]) if i + 1 < len(level) else level[i] for i in range(0, len(level), 2)]
+                [
+                    hash_pair(level[i], level[i + 1]) if i + 1 < len(level) else level[i]
+                    for i in range(0, len(level), 2)
+                ]
             )
 
     @property
@@ -98,7 +104,7 @@ class MerkleTree:
 
 @dataclass
 class TestSet:
-    """Chunks of a test set with ``samples`` rows in chunks of ``chunk_size`` (chunk i has slot i)."""
+    """A test set of ``samples`` rows in chunks of ``chunk_size``; chunk i has slot i."""
 
     samples: int
     chunk_size: int
@@ -111,7 +117,8 @@ class TestSet:
     def __post_init__(self) -> None:
         count = -(-self.samples // self.chunk_size)
         self.chunks = [
-            mock_chunk(min(self.chunk_size, self.samples - i * self.chunk_size), i) for i in range(count)
+            mock_chunk(min(self.chunk_size, self.samples - i * self.chunk_size), i)
+            for i in range(count)
         ]
         self.tree = MerkleTree([chunk_leaf(self.salt, i, c) for i, c in enumerate(self.chunks)])
 
@@ -203,7 +210,9 @@ def make_world(chain: Chain | None = None) -> World:
     evaluator = deploy(chain, "MockEvaluator")
     implementation = deploy(chain, "Competition")
     factory = deploy(chain, "CompetitionFactory", implementation.address, chain.address("deployer"))
-    chain.transact(factory.functions.setEvaluator(MOCK_FAMILY, evaluator.address), sender="deployer")
+    chain.transact(
+        factory.functions.setEvaluator(MOCK_FAMILY, evaluator.address), sender="deployer"
+    )
     return World(chain, token, evaluator, implementation, factory)
 
 
@@ -249,7 +258,9 @@ class Competition:
     def commit(self, who: str, model: bytes, salt: bytes | None = None) -> int:
         salt = salt or secrets.token_bytes(32)
         self.approve_stake(who)
-        receipt = self.send("commit", commitment(self.address, self.chain.address(who), model, salt), sender=who)
+        receipt = self.send(
+            "commit", commitment(self.address, self.chain.address(who), model, salt), sender=who
+        )
         (event,) = events(self.contract, "SubmissionCommitted", receipt)
         sub_id = event["args"]["id"]
         self.models[sub_id], self.salts[sub_id] = model, salt
@@ -293,8 +304,9 @@ class Competition:
         return self.world.token.raw_balance_of(self.address)
 
 
-@pytest.fixture
-def world() -> Any:
+@pytest.fixture(name="world")
+def world_fixture() -> Any:
+    """A fresh chain with the whole stack (import ``world_fixture`` to use ``world``)."""
     built = make_world()
     yield built
     built.chain.close()

@@ -42,7 +42,9 @@ class Entry:
 @st.composite
 def payout_splits(draw: st.DrawFn) -> list[int]:
     k = draw(st.integers(1, 4))
-    cuts = sorted(draw(st.lists(st.integers(1, BPS - 1), min_size=k - 1, max_size=k - 1, unique=True)))
+    cuts = sorted(
+        draw(st.lists(st.integers(1, BPS - 1), min_size=k - 1, max_size=k - 1, unique=True))
+    )
     bounds = [0, *cuts, BPS]
     return [b - a for a, b in zip(bounds, bounds[1:], strict=False)]
 
@@ -68,7 +70,9 @@ def expected_payouts(
     revealed = [(i + 1, s) for i, s in enumerate(subs) if s.revealed]
     complete = [(i, s) for i, s in revealed if test_revealed and s.chunks_evaluated == 2]
     if complete:
-        ranked = sorted(complete, key=lambda e: (sum(e[1].values) * (1 if regression else -1), e[0]))
+        ranked = sorted(
+            complete, key=lambda e: (sum(e[1].values) * (1 if regression else -1), e[0])
+        )
         ranked = ranked[: len(bps)]
         paid = 0
         for (_, sub), share_bps in zip(ranked, bps, strict=False):
@@ -138,7 +142,9 @@ def test_payouts_followTheRules(
         model, salt = mock_model(*sub.values, pad=secrets.randbelow(4)), secrets.token_bytes(32)
         models.append(model)
         salts.append(salt)
-        comp.send("commit", commitment(comp.address, chain.address(sub.who), model, salt), sender=sub.who)
+        comp.send(
+            "commit", commitment(comp.address, chain.address(sub.who), model, salt), sender=sub.who
+        )
 
     comp.to_reveal()
     for i, sub in enumerate(subs):

@@ -149,6 +149,13 @@ MESSAGES: dict[str, str] = {
         "competitions through the CompetitionFactory instead."
     ),
     "OwnableUnauthorizedAccount": "Only the owner may do this; {account:account} is not the owner.",
+    "OwnableInvalidOwner": (
+        "{owner} cannot own the factory; pass a real account address as the initial owner."
+    ),
+    "FailedDeployment": (
+        "Creating the competition's clone failed; check that the factory's implementation "
+        "address holds the Competition contract."
+    ),
     # DataMarket (and the OpenZeppelin helpers it uses)
     "ReentrancyGuardReentrantCall": (
         "The contract was called again while it was still running (a reentrant call); "

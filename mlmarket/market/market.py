@@ -13,6 +13,7 @@ from mlmarket.chain.accounts import NamedAccount
 from mlmarket.contracts import MarketToken, bind_errors, load_artifact
 from mlmarket.errors import ConfigurationError
 from mlmarket.market.addressbook import AddressBook, Deployment, home_folder
+from mlmarket.market.competitions import CompetitionService
 from mlmarket.market.data import DataMarketService
 from mlmarket.market.tables import balances_table, events_table
 from mlmarket.market.vault import Vault
@@ -56,6 +57,10 @@ class Market:
             deployment.address("DataMarket"), load_artifact("DataMarket").abi
         )
         self.data = DataMarketService(self, data_market, auto_deliver=auto_deliver)
+        factory = chain.contract(
+            deployment.address("CompetitionFactory"), load_artifact("CompetitionFactory").abi
+        )
+        self.competitions = CompetitionService(self, factory)
 
     def remember_content(self, cid: object) -> str:
         """Record that the market refers to ``cid`` (saved with the session)."""
@@ -124,14 +129,10 @@ class Market:
         to_units(supply)  # validate even when unused, so a typo fails early
         first_block = chain.block_number + 1
         token = MarketToken.deploy(chain, holders, sender=sender)
-        data_market = load_artifact("DataMarket")
-        contract, _ = chain.deploy(
-            data_market.abi, data_market.bytecode, token.address, sender=sender
-        )
         deployment = Deployment(
             chain_id=chain.chain_id,
             name=name,
-            contracts={"MarketToken": token.address, "DataMarket": contract.address},
+            contracts={"MarketToken": token.address, **_deploy_services(chain, token, sender)},
             block=first_block,
             deployed_at=chain.clock.latest_block_time(),
         )
@@ -178,7 +179,11 @@ class Market:
 
     def contracts(self) -> dict[str, Any]:
         """The deployment's web3 contract objects by name."""
-        return {"MarketToken": self.token.contract, "DataMarket": self.data.contract}
+        found = {"MarketToken": self.token.contract, "DataMarket": self.data.contract}
+        found["CompetitionFactory"] = self.competitions.factory
+        for index, comp in enumerate(self.competitions.all()):
+            found[f"Competition[{index}]"] = comp.contract
+        return found
 
     def balances(self) -> pd.DataFrame:
         """ETH and token balances of every named account (exact ``Decimal`` values)."""
@@ -244,6 +249,28 @@ class Market:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _deploy_services(chain: Chain, token: MarketToken, sender: NamedAccount) -> dict[str, str]:
+    """Deploy the data market and the competition factory with its evaluator(s)."""
+
+    def deploy(name: str, *args: Any) -> Any:
+        artifact = load_artifact(name)
+        contract, _ = chain.deploy(artifact.abi, artifact.bytecode, *args, sender=sender)
+        return contract
+
+    data_market = deploy("DataMarket", token.address)
+    implementation = deploy("Competition")
+    factory = deploy("CompetitionFactory", implementation.address, sender.address)
+    evaluator = deploy("LinearEvaluator")
+    family = chain.call(evaluator.functions.family())
+    chain.transact(factory.functions.setEvaluator(family, evaluator.address), sender=sender)
+    return {
+        "DataMarket": data_market.address,
+        "Competition": implementation.address,
+        "CompetitionFactory": factory.address,
+        "LinearEvaluator": evaluator.address,
+    }
 
 
 def _book(address_book: AddressBook | str | Path | None) -> AddressBook:

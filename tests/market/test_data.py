@@ -86,7 +86,9 @@ def test_publishFromACsvPath_andUnlabelledData(
     assert fresh.data.download(listing, buyer="dave").shape == (len(cancer), 30)
 
 
-def test_withoutAutoDelivery_purchaseWaits_thenRefunds(fresh: mm.Market, cancer: pd.DataFrame) -> None:
+def test_withoutAutoDelivery_purchaseWaits_thenRefunds(
+    fresh: mm.Market, cancer: pd.DataFrame
+) -> None:
     listing = publish(fresh, cancer, delivery_window=DAY)
     fresh.data.auto_deliver = False
     purchase = fresh.data.buy(listing, buyer="bob")

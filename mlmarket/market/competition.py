@@ -1,0 +1,300 @@
+"""One competition: the handle participants, creators and evaluators use.
+
+``Competition`` wraps one clone of the Competition contract together with what
+this session knows off chain (the quantizer and training data from its
+metadata; salts, models and the hidden test set from the vault).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from eth_abi import encode
+from eth_utils import keccak
+from web3.logs import DISCARD
+
+from mlmarket.errors import ConfigurationError
+from mlmarket.ml import ExportedModel, MerkleTree, Quantizer, chunk_leaf, export
+from mlmarket.units import from_units
+
+if TYPE_CHECKING:
+    from mlmarket.chain import NamedAccount
+    from mlmarket.market.market import Market
+
+PHASES = ("submission", "reveal", "test_reveal", "evaluation", "finalized")
+OUTCOMES = ("pending", "ranked", "split_among_revealed", "returned_to_creator")
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A committed model: its id and submitter (its salt and bytes stay in the vault)."""
+
+    id: int
+    submitter: str
+    competition: str
+
+
+class Competition:
+    """A competition on chain (get one from ``market.competitions``).
+
+    Example:
+        >>> X, y = comp.training_xy()
+        >>> sub = comp.submit(LogisticRegression(max_iter=5000).fit(X, y), by="bob")
+        >>> market.clock.advance_to(comp.deadline("submission")); comp.reveal()
+        >>> market.clock.advance_to(comp.deadline("reveal")); comp.reveal_test_set()
+        >>> market.clock.advance_to(comp.deadline("test_reveal")); comp.evaluate()
+        >>> comp.finalize(); comp.claim(by="bob"); comp.leaderboard()
+    """
+
+    def __init__(self, market: Market, address: str, contract: Any) -> None:
+        self.market = market
+        self.chain = market.chain
+        self.address: str = contract.address
+        self.contract = contract
+
+    def __repr__(self) -> str:
+        return f"<Competition {self.name!r} at {self.address} phase={self.phase}>"
+
+    # --- what it is --------------------------------------------------------------------
+
+    @cached_property
+    def params(self) -> Any:
+        return self.chain.call(self.contract.functions.params())
+
+    @cached_property
+    def metadata(self) -> dict[str, Any]:
+        return dict(json.loads(self.market.store.get(self.params[18])))
+
+    @property
+    def name(self) -> str:
+        return str(self.metadata["name"])
+
+    @cached_property
+    def quantizer(self) -> Quantizer:
+        return Quantizer.from_dict(self.metadata["quantizer"])
+
+    @property
+    def creator(self) -> str:
+        return str(self.chain.call(self.contract.functions.creator()))
+
+    @property
+    def reward(self) -> Decimal:
+        return from_units(self.params[1])
+
+    @property
+    def phase(self) -> str:
+        """``submission``, ``reveal``, ``test_reveal``, ``evaluation`` or ``finalized``."""
+        return PHASES[int(self.chain.call(self.contract.functions.phase()))]
+
+    def deadlines(self) -> dict[str, int]:
+        """End of each phase (Unix time): a phase runs ``[previous end, its end)``."""
+        p = self.params
+        return {"submission": p[12], "reveal": p[13], "test_reveal": p[14], "evaluation": p[15]}
+
+    def deadline(self, phase: str) -> int:
+        try:
+            return int(self.deadlines()[phase])
+        except KeyError:
+            raise ConfigurationError(
+                f"No deadline for phase {phase!r}; phases: {', '.join(self.deadlines())}."
+            ) from None
+
+    def next_deadline(self) -> int | None:
+        """The end of the current phase, or None once finalized."""
+        now = self.chain.clock.now()
+        upcoming = [t for t in self.deadlines().values() if t > now]
+        return min(upcoming) if upcoming else None
+
+    def training_data(self) -> pd.DataFrame:
+        """The public training data (features and target)."""
+        cid = self.metadata.get("training_data_cid")
+        if not cid:
+            raise ConfigurationError(
+                f"Competition {self.name!r} trains on listing {self.params[4]}: buy it with "
+                "market.data.buy and load it with market.data.download."
+            )
+        from io import BytesIO
+
+        return pd.read_csv(BytesIO(self.market.store.get(cid)))
+
+    def training_xy(self) -> tuple[pd.DataFrame, pd.Series]:
+        """Training features ``X`` and target ``y``, ready for ``estimator.fit(X, y)``."""
+        frame = self.training_data()
+        target = self.metadata["target"]
+        return frame.drop(columns=target), frame[target]
+
+    # --- participants ---------------------------------------------------------------
+
+    def submit(self, estimator: Any, *, by: NamedAccount | str) -> Submission:
+        """Export a fitted model and commit to it (sender-bound, salted).
+
+        The salt and the model bytes go to the vault until :meth:`reveal`.
+        """
+        account = self.chain.accounts.resolve(by)
+        model = export(estimator, self.quantizer).to_bytes()
+        salt = os.urandom(32)
+        commitment = keccak(
+            encode(["address", "address", "bytes32", "bytes32"],
+                   [self.address, account.address, keccak(model), salt])
+        )  # fmt: skip
+        stake = int(self.params[16])
+        if stake:
+            self.market.token.approve(self.address, from_units(stake), owner=account)
+        receipt = self.chain.transact(self.contract.functions.commit(commitment), sender=account)
+        sub_id = int(self._event(receipt, "SubmissionCommitted")["id"])
+        self.market.vault.put(
+            "submissions",
+            f"{self.address}-{sub_id}",
+            {"salt": salt.hex(), "model": model.hex(), "submitter": account.address,
+             "estimator": repr(estimator)},
+        )  # fmt: skip
+        return Submission(sub_id, account.address, self.address)
+
+    def reveal(self, submission: Submission | int | None = None) -> list[int]:
+        """Reveal one submission, or every unrevealed one this session committed."""
+        if submission is None:
+            ids = [
+                int(key.rsplit("-", 1)[1])
+                for key in self.market.vault.keys("submissions")
+                if key.startswith(self.address)
+            ]
+        else:
+            ids = [submission.id if isinstance(submission, Submission) else int(submission)]
+        revealed = []
+        for sub_id in sorted(ids):
+            if self.chain.call(self.contract.functions.submission(sub_id))[2]:
+                continue
+            secret = self.market.vault.get("submissions", f"{self.address}-{sub_id}")
+            model = bytes.fromhex(secret["model"])
+            artifact = {"format": "mlmarket.model/1", "competition": self.address,
+                        "estimator": secret["estimator"], "model": secret["model"]}  # fmt: skip
+            cid = self.market.remember_content(
+                self.market.store.add(json.dumps(artifact, sort_keys=True).encode())
+            )
+            fn = self.contract.functions.reveal(sub_id, model, bytes.fromhex(secret["salt"]), cid)
+            self.chain.transact(fn, sender=secret["submitter"])
+            revealed.append(sub_id)
+        return revealed
+
+    def claim(self, *, by: NamedAccount | str) -> Decimal:
+        """Pay out ``by``'s prize (or the creator's remainder); returns the amount."""
+        address = self.chain.accounts.resolve(by).address
+        amount = from_units(self.chain.call(self.contract.functions.claimable(address)))
+        self.chain.transact(self.contract.functions.claim(), sender=by)
+        return amount
+
+    # --- creator ------------------------------------------------------------------
+
+    def reveal_test_set(self) -> str:
+        """The creator publishes the hidden test set and its salt; returns its CID."""
+        secret = self.market.vault.get("testsets", self.address)
+        document = {"format": "mlmarket.testset/1", "salt": secret["salt"],
+                    "chunks": secret["chunks"], "rows": secret["rows"]}  # fmt: skip
+        cid = self.market.remember_content(
+            self.market.store.add(json.dumps(document, sort_keys=True).encode())
+        )
+        fn = self.contract.functions.revealTestSet(bytes.fromhex(secret["salt"]), cid)
+        self.chain.transact(fn, sender=self.creator)
+        return cid
+
+    def finalize(self, *, by: NamedAccount | str | None = None) -> str:
+        """Close the competition and fix the payouts; returns the outcome."""
+        self.chain.transact(self.contract.functions.finalize(), sender=by or self.creator)
+        return self.outcome
+
+    @property
+    def outcome(self) -> str:
+        return OUTCOMES[int(self.chain.call(self.contract.functions.outcome()))]
+
+    # --- evaluation ---------------------------------------------------------------
+
+    def evaluate(
+        self, *, by: NamedAccount | str | None = None, models_per_call: int | None = None,
+        progress: bool = False,
+    ) -> int:  # fmt: skip
+        """Score every revealed model on every chunk not yet scored; returns transactions sent.
+
+        Anyone can do this once the test set is revealed: chunks come from its CID,
+        model bytes from the reveal events, proofs are rebuilt from the salt.
+        """
+        chunks, salt = self._revealed_test_set()
+        tree = MerkleTree([chunk_leaf(salt, i, c) for i, c in enumerate(chunks)])
+        models = self.revealed_models()
+        per_call = models_per_call or int(self.metadata.get("models_per_call", 1))
+        work = [(i, sid) for i in range(len(chunks)) for sid in models
+                if not self.chain.call(self.contract.functions.isEvaluated(sid, i))]  # fmt: skip
+        batches = _by_chunk(work, per_call)
+        iterator = _progress(batches, progress, f"Evaluating {self.name}")
+        for batch in iterator:
+            index = batch[0][0]
+            ids = [sid for _, sid in batch]
+            fn = self.contract.functions.evaluate(
+                index, chunks[index], tree.proof(index), ids, [models[s] for s in ids]
+            )
+            self.chain.transact(fn, sender=by or self.creator)
+        return len(batches)
+
+    def _revealed_test_set(self) -> tuple[list[bytes], bytes]:
+        if not self.chain.call(self.contract.functions.testSetRevealed()):
+            raise ConfigurationError(
+                f"The test set of {self.name!r} is not revealed yet; the creator does that "
+                "with comp.reveal_test_set() in the test-reveal phase."
+            )
+        cid = self.chain.call(self.contract.functions.testDataCid())
+        document = json.loads(self.market.store.get(cid))
+        return [bytes.fromhex(c) for c in document["chunks"]], bytes.fromhex(document["salt"])
+
+    def revealed_models(self) -> dict[int, bytes]:
+        """Model bytes of every revealed submission, from the reveal events."""
+        logs = self.contract.events.SubmissionRevealed.get_logs(from_block=0)
+        return {int(log["args"]["id"]): bytes(log["args"]["modelBytes"]) for log in logs}
+
+    # --- results ---------------------------------------------------------------------
+
+    def leaderboard(self) -> pd.DataFrame:
+        """Submissions ranked by score (ties to the earlier commit), with prizes."""
+        from mlmarket.market.leaderboard import leaderboard_table
+
+        return leaderboard_table(self)
+
+    def winning_model(self) -> ExportedModel:
+        """The winner's model as a usable predictor (``.predict(X)``).
+
+        The creator is recorded on chain as the licensee of this model.
+        """
+        if self.phase != "finalized":
+            raise ConfigurationError(f"{self.name!r} is not finalized yet (phase: {self.phase}).")
+        winner_id, _submitter, _hash = self.chain.call(self.contract.functions.winner())
+        if winner_id == 0:
+            raise ConfigurationError(f"{self.name!r} has no winner (outcome: {self.outcome}).")
+        return ExportedModel.from_bytes(self.revealed_models()[int(winner_id)], self.quantizer)
+
+    def _event(self, receipt: Any, name: str) -> Any:
+        return getattr(self.contract.events, name)().process_receipt(receipt, errors=DISCARD)[0][
+            "args"
+        ]
+
+
+def _by_chunk(work: list[tuple[int, int]], per_call: int) -> list[list[tuple[int, int]]]:
+    """Group (chunk, submission) pairs into calls: one chunk per call, ``per_call`` models."""
+    groups: list[list[tuple[int, int]]] = []
+    for item in work:
+        if groups and groups[-1][0][0] == item[0] and len(groups[-1]) < per_call:
+            groups[-1].append(item)
+        else:
+            groups.append([item])
+    return groups
+
+
+def _progress(items: list[Any], show: bool, label: str) -> Any:
+    if not show:
+        return items
+    from tqdm.auto import tqdm
+
+    return tqdm(items, desc=label, unit="call")

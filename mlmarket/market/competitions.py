@@ -1,0 +1,248 @@
+"""``market.competitions``: create ML competitions that the contract evaluates.
+
+A creator escrows a token reward with training data and a separate hidden test
+set; participants submit scikit-learn models; the contract scores them on the
+test set, chunk by chunk, and pays the best. Protocol: docs/competition-protocol.md.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from eth_utils import keccak
+from sklearn.model_selection import train_test_split
+from web3.logs import DISCARD
+
+from mlmarket.errors import ConfigurationError, DataValidationError
+from mlmarket.market.competition import Competition
+from mlmarket.market.data import Listing
+from mlmarket.ml import FAMILY, Quantizer, TestSet, model_size
+from mlmarket.units import Amount, to_units
+
+if TYPE_CHECKING:
+    from mlmarket.chain import NamedAccount
+    from mlmarket.market.market import Market
+
+DAY = 86_400
+DEFAULT_PERIODS = {"submission": 2 * DAY, "reveal": DAY, "test_reveal": DAY, "evaluation": 2 * DAY}
+MODELS_PER_CALL = 4
+MAX_WEIGHT_BYTES, MAX_BIAS_BYTES = 4, 8
+
+
+class CompetitionService:
+    """Competitions of a market (``market.competitions``).
+
+    Example:
+        >>> comp = market.competitions.create(data=load_sample("breast_cancer"),
+        ...     target="diagnosis", creator="alice", reward=100, name="Diagnosis")
+        >>> comp.phase
+        'submission'
+    """
+
+    def __init__(self, market: Market, factory: Any) -> None:
+        self.market = market
+        self.chain = market.chain
+        self.factory = factory
+        from mlmarket.contracts import load_artifact
+
+        self._abi = load_artifact("Competition").abi
+
+    def get(self, which: str | int) -> Competition:
+        """A competition by address or by its index in the factory (0-based)."""
+        if isinstance(which, int):
+            which = self.chain.call(self.factory.functions.competitionAt(which))
+        return Competition(self.market, str(which), self.chain.contract(str(which), self._abi))
+
+    def all(self) -> list[Competition]:
+        count = self.chain.call(self.factory.functions.competitionCount())
+        return [self.get(i) for i in range(count)]
+
+    def list(self) -> pd.DataFrame:
+        """Every competition: name, creator, reward, phase, submissions."""
+        rows = []
+        for index, comp in enumerate(self.all()):
+            rows.append(
+                {
+                    "index": index,
+                    "name": comp.name,
+                    "creator": self.chain.accounts.name_of(comp.creator) or comp.creator,
+                    "reward": comp.reward,
+                    "phase": comp.phase,
+                    "submissions": self.chain.call(comp.contract.functions.submissionCount()),
+                    "address": comp.address,
+                }
+            )
+        columns = ["index", "name", "creator", "reward", "phase", "submissions", "address"]
+        return pd.DataFrame(rows, columns=columns).set_index("index")
+
+    # --- creating ------------------------------------------------------------------
+
+    def create(
+        self,
+        *,
+        target: str,
+        creator: NamedAccount | str,
+        reward: Amount,
+        data: pd.DataFrame | None = None,
+        listing: Listing | int | None = None,
+        test: pd.DataFrame | None = None,
+        test_size: float = 0.3,
+        name: str = "Competition",
+        description: str = "",
+        model_family: str = FAMILY,
+        task: str | None = None,
+        periods: dict[str, int] | None = None,
+        payout: list[Any] | tuple[Any, ...] = (1,),
+        entry_stake: Amount = 0,
+        max_submissions_per_address: int = 0,
+        models_per_call: int = MODELS_PER_CALL,
+        seed: int = 0,
+    ) -> Competition:
+        """Escrow ``reward`` and open a competition.
+
+        Give ``data`` (split into public training data and a hidden test set of
+        ``test_size``) or a ``listing`` the participants buy, with a separate ``test``
+        DataFrame (the hidden test set is never in a listing). ``periods`` are phase
+        durations in seconds; ``payout`` the share of each place (summing to 1).
+        """
+        if model_family != FAMILY:
+            raise ConfigurationError(
+                f"No evaluator for model family {model_family!r}; supported: {FAMILY!r}."
+            )
+        account = self.chain.accounts.resolve(creator)
+        reward_units = to_units(reward)
+        if reward_units <= 0:
+            raise ConfigurationError(f"The reward must be positive (got {reward}).")
+        payout_bps = _payout_bps(payout)
+        durations = _periods(periods)
+        train, hidden, listing_id = self._split(data, listing, test, target, test_size, seed)
+        X, y = _xy(train, target)
+        quantizer = Quantizer.fit(X, y, task=task)  # type: ignore[arg-type]
+        X_test, y_test = _xy(hidden, target)
+        testset = TestSet.from_data(X_test, y_test, quantizer, models_per_call=models_per_call)
+        training_cid = "" if listing_id else self._store(train.to_csv(index=False).encode())
+        metadata = {
+            "format": "mlmarket.competition/1", "name": name, "description": description,
+            "target": target, "features": list(X.columns), "task": quantizer.task,
+            "quantizer": quantizer.to_dict(), "training_data_cid": training_cid or None,
+            "training_listing": listing_id or None, "models_per_call": models_per_call,
+            "test_rows": testset.rows, "created": int(time.time()),
+        }  # fmt: skip
+        params = self._params(
+            reward_units, training_cid, listing_id, testset, quantizer, payout_bps, durations,
+            to_units(entry_stake), max_submissions_per_address,
+            self._store(json.dumps(metadata, sort_keys=True).encode()),
+        )  # fmt: skip
+        value, deadline, v, r, s = self.market.token.permit(account, self.factory.address, reward)
+        fn = self.factory.functions.createCompetitionWithPermit(params, deadline, v, r, s)
+        receipt = self.chain.transact(fn, sender=account)
+        created = self.factory.events.CompetitionCreated().process_receipt(receipt, errors=DISCARD)
+        address = str(created[0]["args"]["competition"])
+        self.market.vault.put(
+            "testsets", address,
+            {"salt": testset.salt.hex(), "chunks": [c.hex() for c in testset.chunks],
+             "rows": list(testset.row_counts)},
+        )  # fmt: skip
+        return self.get(address)
+
+    def _split(
+        self, data: pd.DataFrame | None, listing: Listing | int | None, test: pd.DataFrame | None,
+        target: str, test_size: float, seed: int,
+    ) -> tuple[pd.DataFrame, pd.DataFrame, int]:  # fmt: skip
+        if (data is None) == (listing is None):
+            raise ConfigurationError("Give either data= (a DataFrame) or listing=, not both.")
+        if listing is not None:
+            if test is None:
+                raise ConfigurationError(
+                    "A competition on a listing needs a separate hidden test set: pass test=."
+                )
+            item = self.market.data.listing(listing)
+            return self._listing_frame(item), test, item.id
+        assert data is not None
+        if target not in data.columns:
+            raise DataValidationError(
+                f"Target {target!r} is not a column; columns: {', '.join(map(str, data.columns))}."
+            )
+        if test is not None:
+            return data, test, 0
+        if not 0 < test_size < 1:
+            raise ConfigurationError(f"test_size must be between 0 and 1, got {test_size}.")
+        y = data[target]
+        stratify = y if y.dtype.kind in "iub" or y.dtype == object else None
+        train, hidden = train_test_split(
+            data, test_size=test_size, random_state=seed, stratify=stratify
+        )
+        return train.reset_index(drop=True), hidden.reset_index(drop=True), 0
+
+    def _listing_frame(self, item: Listing) -> pd.DataFrame:
+        """The listing's data for fitting the quantizer: the owner's key or a purchase."""
+        from mlmarket.crypto import open_purchase
+        from mlmarket.datasets import load_plaintext
+
+        secret = self.market.vault.get("datakeys", str(item.id))
+        plaintext = open_purchase(
+            self.market.store.get(item.data_cid), dataset_id=item.metadata.dataset_id,
+            commitment=item.key_commitment, sha256=item.metadata.sha256,
+            key=bytes.fromhex(secret["key"]),
+        )  # fmt: skip
+        return load_plaintext(plaintext, item.metadata)
+
+    def _params(
+        self, reward: int, training_cid: str, listing_id: int, testset: TestSet,
+        quantizer: Quantizer, payout_bps: list[int], durations: list[int], stake: int,
+        cap: int, metadata_cid: str,
+    ) -> tuple[Any, ...]:  # fmt: skip
+        now = self.chain.clock.now()
+        ends, total = [], now
+        for seconds in durations:
+            total += seconds
+            ends.append(total)
+        outputs = max(quantizer.n_classes, 1)
+        max_model = model_size(outputs, quantizer.features, MAX_WEIGHT_BYTES, MAX_BIAS_BYTES)
+        return (
+            self.market.token.address, reward, keccak(text=FAMILY), training_cid, listing_id,
+            testset.root, testset.rows, testset.rows_per_chunk, quantizer.features,
+            quantizer.n_classes, max_model, payout_bps, *ends, stake, cap, metadata_cid,
+        )  # fmt: skip
+
+    def _store(self, data: bytes) -> str:
+        cid = self.market.store.add(data)
+        self.market.store.pin(cid)
+        return self.market.remember_content(cid)
+
+
+def _xy(frame: pd.DataFrame, target: str) -> tuple[pd.DataFrame, pd.Series]:
+    if target not in frame.columns:
+        raise DataValidationError(f"Target {target!r} is not a column of the data.")
+    return frame.drop(columns=target), frame[target]
+
+
+def _payout_bps(payout: list[Any] | tuple[Any, ...]) -> list[int]:
+    shares = [Decimal(str(p)) * 10_000 for p in payout]
+    if not shares or any(s != s.to_integral_value() or s < 0 for s in shares):
+        raise ConfigurationError(
+            f"payout must list each place's share as a fraction with at most 4 decimals, got "
+            f"{list(payout)}."
+        )
+    if sum(shares) != 10_000 or len(shares) > 10:
+        raise ConfigurationError(
+            f"payout shares must sum to 1 over at most 10 places (got {list(payout)})."
+        )
+    return [int(s) for s in shares]
+
+
+def _periods(periods: dict[str, int] | None) -> list[int]:
+    merged = {**DEFAULT_PERIODS, **(periods or {})}
+    unknown = set(merged) - set(DEFAULT_PERIODS)
+    if unknown:
+        raise ConfigurationError(
+            f"Unknown phase(s) {sorted(unknown)}; periods are {', '.join(DEFAULT_PERIODS)}."
+        )
+    durations = [int(merged[name]) for name in DEFAULT_PERIODS]
+    if any(d <= 0 for d in durations):
+        raise ConfigurationError(f"Every phase must last a positive number of seconds: {merged}.")
+    return durations

@@ -246,6 +246,11 @@ contract LinearEvaluator is ILinearEvaluator {
         uint256 w = m.weights;
         uint256 wb = m.weightBytes;
         uint256 shift = m.shift;
+        unchecked {
+            // Regression rounds half up: fold 2^shift / 2 (<= 2^62, shift <= 63) into the bias;
+            // |b[0]| < 2^63 + 2^50, so the sum stays below 2^64 (B3).
+            if (classes == 0) b[0] += int256((uint256(1) << shift) >> 1);
+        }
         // Memory-safe: reads `b` (allocated above), writes nothing. Bounds (B1): rows r < rows
         // span x + r * width .. + width inside the chunk, labels + r (or + 4r) likewise;
         // output k's weights w + k * width * wb .. + width * wb lie inside the model. Loads
@@ -260,7 +265,7 @@ contract LinearEvaluator is ILinearEvaluator {
                 let size3 := add(size2, size)
                 let size4 := add(size2, size2)
                 for { let end8 := sub(end, and(sub(end, p), 7)) } lt(p, end8) {} {
-                    let u := xor(calldataload(p), 0x8080808080808080000000000000000000000000000000000000000000000000)
+                    let u := xor(calldataload(p), 0x8080808080808080808080808080808080808080808080808080808080808080)
                     let q4 := add(q, size4)
                     acc := add(
                         acc,
@@ -292,7 +297,7 @@ contract LinearEvaluator is ILinearEvaluator {
                 }
                 if lt(p, end) {
                     // 1..7 features left: at most one four-wide step, then one at a time.
-                    let u := xor(calldataload(p), 0x8080808080808080000000000000000000000000000000000000000000000000)
+                    let u := xor(calldataload(p), 0x8080808080808080808080808080808080808080808080808080808080808080)
                     if gt(sub(end, p), 3) {
                         acc := add(
                             acc,
@@ -338,7 +343,7 @@ contract LinearEvaluator is ILinearEvaluator {
             }
             switch classes
             case 0 {
-                let bias := add(mload(add(b, 0x20)), shr(1, shl(shift, 1)))
+                let bias := mload(add(b, 0x20))
                 for { let r := 0 } lt(r, rows) { r := add(r, 1) } {
                     let end := add(x, width)
                     let e := sub(sar(shift, add(bias, dot(x, end, w, wb))), sar(224, calldataload(labels)))

@@ -139,14 +139,11 @@ class Competition:
         account = self.chain.accounts.resolve(by)
         model = export(estimator, self.quantizer).to_bytes()
         salt = os.urandom(32)
-        commitment = keccak(
-            encode(["address", "address", "bytes32", "bytes32"],
-                   [self.address, account.address, keccak(model), salt])
-        )  # fmt: skip
         stake = int(self.params[16])
         if stake:
             self.market.token.approve(self.address, from_units(stake), owner=account)
-        receipt = self.chain.transact(self.contract.functions.commit(commitment), sender=account)
+        fn = self.contract.functions.commit(self._commitment(account.address, model, salt))
+        receipt = self.chain.transact(fn, sender=account)
         sub_id = int(self._event(receipt, "SubmissionCommitted")["id"])
         self.market.vault.put(
             "submissions",
@@ -156,31 +153,61 @@ class Competition:
         )  # fmt: skip
         return Submission(sub_id, account.address, self.address)
 
+    def _commitment(self, submitter: str, model: bytes, salt: bytes) -> bytes:
+        types = ["address", "address", "bytes32", "bytes32"]
+        return keccak(encode(types, [self.address, submitter, keccak(model), salt]))
+
     def reveal(self, submission: Submission | int | None = None) -> list[int]:
-        """Reveal one submission, or every unrevealed one this session committed."""
-        if submission is None:
-            ids = [
-                int(key.rsplit("-", 1)[1])
-                for key in self.market.vault.keys("submissions")
-                if key.startswith(self.address)
-            ]
-        else:
-            ids = [submission.id if isinstance(submission, Submission) else int(submission)]
+        """Reveal one submission, or every unrevealed one whose secrets this session holds."""
+        if submission is not None:
+            sub_id = submission.id if isinstance(submission, Submission) else int(submission)
+            secret = self._pending_secret(sub_id)
+            if secret is None:
+                raise ConfigurationError(
+                    f"Submission {sub_id} is already revealed, or the vault's secret for it does "
+                    "not match its commitment on chain."
+                )
+            self._reveal(sub_id, secret)
+            return [sub_id]
         revealed = []
-        for sub_id in sorted(ids):
-            if self.chain.call(self.contract.functions.submission(sub_id))[2]:
+        for key in self.market.vault.keys("submissions"):
+            if not key.startswith(self.address + "-"):
                 continue
-            secret = self.market.vault.get("submissions", f"{self.address}-{sub_id}")
-            model = bytes.fromhex(secret["model"])
-            artifact = {"format": "mlmarket.model/1", "competition": self.address,
-                        "estimator": secret["estimator"], "model": secret["model"]}  # fmt: skip
-            cid = self.market.remember_content(
-                self.market.store.add(json.dumps(artifact, sort_keys=True).encode())
-            )
-            fn = self.contract.functions.reveal(sub_id, model, bytes.fromhex(secret["salt"]), cid)
-            self.chain.transact(fn, sender=secret["submitter"])
-            revealed.append(sub_id)
-        return revealed
+            sub_id = int(key.rsplit("-", 1)[1])
+            secret = self._pending_secret(sub_id)
+            if secret is not None:
+                self._reveal(sub_id, secret)
+                revealed.append(sub_id)
+        return sorted(revealed)
+
+    def _pending_secret(self, sub_id: int) -> dict[str, Any] | None:
+        """The vault's secret of an unrevealed submission, if it matches the chain.
+
+        A reverted snapshot can leave secrets of commitments that no longer exist
+        (the same address and id may now hold another commitment): skip those.
+        """
+        key = f"{self.address}-{sub_id}"
+        count = int(self.chain.call(self.contract.functions.submissionCount()))
+        if not self.market.vault.has("submissions", key) or not 1 <= sub_id <= count:
+            return None
+        submitter, _done, revealed, commitment, _score = self.chain.call(
+            self.contract.functions.submission(sub_id)
+        )
+        secret = self.market.vault.get("submissions", key)
+        expected = self._commitment(
+            submitter, bytes.fromhex(secret["model"]), bytes.fromhex(secret["salt"])
+        )
+        return None if revealed or bytes(commitment) != expected else secret
+
+    def _reveal(self, sub_id: int, secret: dict[str, Any]) -> None:
+        artifact = {"format": "mlmarket.model/1", "competition": self.address,
+                    "estimator": secret["estimator"], "model": secret["model"]}  # fmt: skip
+        cid = self.market.remember_content(
+            self.market.store.add(json.dumps(artifact, sort_keys=True).encode())
+        )
+        model, salt = bytes.fromhex(secret["model"]), bytes.fromhex(secret["salt"])
+        fn = self.contract.functions.reveal(sub_id, model, salt, cid)
+        self.chain.transact(fn, sender=secret["submitter"])
 
     def claim(self, *, by: NamedAccount | str) -> Decimal:
         """Pay out ``by``'s prize (or the creator's remainder); returns the amount."""

@@ -56,7 +56,9 @@ def make_chunk(rng: np.random.Generator, rows: int, d: int, classes: int) -> byt
     return encode_chunk(rng.integers(-127, 128, (rows, d)), labels, regression=classes == 0)
 
 
-def make_models(rng: np.random.Generator, count: int, d: int, classes: int, outputs: int) -> list[bytes]:
+def make_models(
+    rng: np.random.Generator, count: int, d: int, classes: int, outputs: int
+) -> list[bytes]:
     """int16 weights and int32 biases, as export() writes for typical models."""
     task, shift = (1, 6) if classes == 0 else (0, 0)
     return [
@@ -77,9 +79,13 @@ def measure(backend: str, d: int) -> list[dict[str, object]]:
             rows = rows_per_chunk(d, classes, models_per_call=count)
             models = make_models(rng, count, d, classes, outputs)
             start = time.perf_counter()
-            full = execution_gas(chain, evaluator, make_chunk(rng, rows, d, classes), models, d, classes)
+            full = execution_gas(
+                chain, evaluator, make_chunk(rng, rows, d, classes), models, d, classes
+            )
             seconds = time.perf_counter() - start
-            half = execution_gas(chain, evaluator, make_chunk(rng, rows // 2, d, classes), models, d, classes)
+            half = execution_gas(
+                chain, evaluator, make_chunk(rng, rows // 2, d, classes), models, d, classes
+            )
             macs = rows * count * outputs * d
             per_row = (full - half) / (rows - rows // 2) / count
             results.append({
@@ -96,8 +102,11 @@ def main() -> None:
     parser.add_argument("--features", type=int, default=30)
     args = parser.parse_args()
     rows = measure(args.backend, args.features)
-    print(f"LinearEvaluator, d={args.features}, backend {args.backend} (wall time is backend-specific)")
-    print("| case | models/call | rows/chunk | MACs | execution gas | all-in gas/MAC | per-row gas/MAC | s |")
+    print(f"LinearEvaluator, d={args.features}, backend {args.backend} (wall time: this backend)")
+    print(
+        "| case | models/call | rows/chunk | MACs | execution gas "
+        "| all-in gas/MAC | per-row gas/MAC | s |"
+    )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
         print(

@@ -121,7 +121,11 @@ def _unwrap(estimator: Any) -> tuple[StandardScaler | None, Any]:
     if isinstance(estimator, Pipeline):
         steps = [step for _, step in estimator.steps if step not in (None, "passthrough")]
         names = ", ".join(type(s).__name__ for s in steps)
-        if not steps or len(steps) > 2 or (len(steps) == 2 and type(steps[0]) is not StandardScaler):
+        if (
+            not steps
+            or len(steps) > 2
+            or (len(steps) == 2 and type(steps[0]) is not StandardScaler)
+        ):
             raise _unsupported(f"Pipeline([{names}])")
         scaler, model = (steps[0], steps[1]) if len(steps) == 2 else (None, steps[0])
     else:
@@ -142,7 +146,9 @@ def _float_params(model: Any) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.f
     coef = np.array(coef.toarray() if hasattr(coef, "toarray") else coef, dtype=np.float64)
     if isinstance(model, REGRESSORS):
         if coef.ndim == 2 and coef.shape[0] != 1:
-            raise _unsupported(f"{type(model).__name__} with {coef.shape[0]} targets (one target only)")
+            raise _unsupported(
+                f"{type(model).__name__} with {coef.shape[0]} targets (one target only)"
+            )
         coef = coef.reshape(1, -1)
     coef = np.atleast_2d(coef)
     intercept = np.asarray(model.intercept_, dtype=np.float64).reshape(-1)
@@ -174,7 +180,9 @@ def _check_compatible(model: Any, coef: npt.NDArray[np.float64], quantizer: Quan
             )
         expected_rows = 1 if len(classes) == 2 else len(classes)
         if coef.shape[0] != expected_rows:
-            raise _unsupported(f"{name} with {coef.shape[0]} coefficient rows for {len(classes)} classes")
+            raise _unsupported(
+                f"{name} with {coef.shape[0]} coefficient rows for {len(classes)} classes"
+            )
 
 
 def _fold_scaler(
@@ -217,7 +225,9 @@ def _bias_bytes(biases: list[int]) -> int:
 
 def _params(task: int, classes: int, weights: npt.NDArray[np.int64], biases: list[int],
             weight_bytes: int, shift: int) -> LinearParams:  # fmt: skip
-    return LinearParams(task, classes, weights, tuple(biases), weight_bytes, _bias_bytes(biases), shift)
+    return LinearParams(
+        task, classes, weights, tuple(biases), weight_bytes, _bias_bytes(biases), shift
+    )
 
 
 def _integer_classifier(

@@ -170,21 +170,37 @@ def encode_chunk(features: npt.ArrayLike, labels: npt.ArrayLike, *, regression: 
     low, high = int_range(4) if regression else (0, MAX_CLASSES - 1)
     if values.size and (values.min() < low or values.max() > high):
         raise DataValidationError(f"Chunk labels must lie in {low}..{high}.")
-    header = CHUNK_MAGIC + bytes([FORMAT_VERSION, kind]) + d.to_bytes(2, "big") + rows.to_bytes(4, "big")
+    header = (
+        CHUNK_MAGIC + bytes([FORMAT_VERSION, kind]) + d.to_bytes(2, "big") + rows.to_bytes(4, "big")
+    )
     body = matrix.astype(np.int8).tobytes()
     tail = pack_signed(values, 4) if regression else values.astype(np.uint8).tobytes()
     return header + body + tail
 
 
 def decode_chunk(data: bytes, features: int, classes: int) -> Chunk:
-    """Validate ``data`` as the contract does and decode it."""
+    """Validate ``data`` as the contract does and decode it.
+
+    Example:
+        >>> chunk = decode_chunk(encode_chunk([[1, -1]], [1], regression=False), 2, 3)
+        >>> chunk.rows, chunk.features.tolist(), chunk.labels.tolist()
+        (1, [[1, -1]], [1])
+        >>> decode_chunk(b"MLC", 2, 3)
+        Traceback (most recent call last):
+        ...
+        mlmarket.ml.formats.ChunkFormatError: the chunk has only 3 bytes (LinearEvaluatorChunkTruncated)
+    """
     check_arguments(features, classes)
     if len(data) < CHUNK_HEADER_BYTES:
         raise ChunkFormatError(
-            "LinearEvaluatorChunkTruncated", f"the chunk has only {len(data)} bytes", length=len(data)
+            "LinearEvaluatorChunkTruncated",
+            f"the chunk has only {len(data)} bytes",
+            length=len(data),
         )
     if data[0:3] != CHUNK_MAGIC:
-        raise ChunkFormatError("LinearEvaluatorChunkBadMagic", "not a chunk", magic=bytes(data[0:3]))
+        raise ChunkFormatError(
+            "LinearEvaluatorChunkBadMagic", "not a chunk", magic=bytes(data[0:3])
+        )
     if data[3] != FORMAT_VERSION:
         raise ChunkFormatError(
             "LinearEvaluatorChunkUnsupportedVersion", f"chunk version {data[3]}", version=data[3]
@@ -294,15 +310,21 @@ def _model_error(name: str, message: str, index: int, **args: Any) -> ModelForma
 
 def _check_model_header(data: bytes, features: int, classes: int, index: int) -> None:
     if len(data) < MODEL_HEADER_BYTES:
-        raise _model_error("LinearEvaluatorModelTruncated", f"{len(data)} bytes", index, length=len(data))
+        raise _model_error(
+            "LinearEvaluatorModelTruncated", f"{len(data)} bytes", index, length=len(data)
+        )
     if data[0:3] != MODEL_MAGIC:
-        raise _model_error("LinearEvaluatorModelBadMagic", "not a model", index, magic=bytes(data[0:3]))
+        raise _model_error(
+            "LinearEvaluatorModelBadMagic", "not a model", index, magic=bytes(data[0:3])
+        )
     if data[3] != FORMAT_VERSION:
         raise _model_error(
             "LinearEvaluatorModelUnsupportedVersion", f"version {data[3]}", index, version=data[3]
         )
     if data[4] != FAMILY_LINEAR:
-        raise _model_error("LinearEvaluatorModelWrongFamily", f"family {data[4]}", index, family=data[4])
+        raise _model_error(
+            "LinearEvaluatorModelWrongFamily", f"family {data[4]}", index, family=data[4]
+        )
     task, k, outputs = data[5], data[6], data[7]
     if not _shape_ok(task, k, outputs, classes):
         raise _model_error(
@@ -333,7 +355,14 @@ def _shape_ok(task: int, k: int, outputs: int, classes: int) -> bool:
 
 
 def decode_model(data: bytes, features: int, classes: int, index: int = 0) -> LinearParams:
-    """Validate model ``index``'s bytes as the contract does and decode them."""
+    """Validate model ``index``'s bytes as the contract does and decode them.
+
+    Example:
+        >>> raw = encode_model(LinearParams(0, 2, np.array([[3, -4]]), (5,), 1, 1, 0))
+        >>> params = decode_model(raw, features=2, classes=2)
+        >>> params.weights.tolist(), params.biases, params.outputs
+        ([[3, -4]], (5,), 1)
+    """
     _check_model_header(data, features, classes, index)
     wb, bb, shift = data[10], data[11], data[12]
     if wb not in WEIGHT_BYTES or bb not in BIAS_BYTES:

@@ -48,7 +48,9 @@ def chunk_leaf(salt: bytes, index: int, chunk: bytes) -> bytes:
     """
     if index < 0:
         raise DataValidationError(f"A chunk index cannot be negative; got {index}.")
-    payload = encode(["bytes32", "uint256", "bytes32"], [_check_hash(salt, "salt"), index, keccak(chunk)])
+    payload = encode(
+        ["bytes32", "uint256", "bytes32"], [_check_hash(salt, "salt"), index, keccak(chunk)]
+    )
     return keccak(payload)
 
 
@@ -71,7 +73,15 @@ def verify_proof(proof: Sequence[bytes], root: bytes, leaf: bytes) -> bool:
 
 
 class MerkleTree:
-    """A Merkle tree over 32-byte leaves, in the given order (leaves are not sorted)."""
+    """A Merkle tree over 32-byte leaves, in the given order (leaves are not sorted).
+
+    Example:
+        >>> tree = MerkleTree([bytes([i]) * 32 for i in range(3)])
+        >>> tree.root == hash_pair(hash_pair(bytes(32), bytes([1]) * 32), bytes([2]) * 32)
+        True
+        >>> tree.proof(2) == [hash_pair(bytes(32), bytes([1]) * 32)]
+        True
+    """
 
     def __init__(self, leaves: Sequence[bytes]) -> None:
         if not leaves:

@@ -106,7 +106,9 @@ class Quantizer:
                 f"Classification needs 2..{MAX_CLASSES} classes; got {len(self.classes)}."
             )
         if self.task not in ("classification", "regression"):
-            raise DataValidationError(f"task must be 'classification' or 'regression', not {self.task!r}.")
+            raise DataValidationError(
+                f"task must be 'classification' or 'regression', not {self.task!r}."
+            )
         if self.feature_names is not None and len(self.feature_names) != len(self.center):
             raise DataValidationError("feature_names must name every feature once.")
 
@@ -130,7 +132,8 @@ class Quantizer:
         labels = np.asarray(y)
         if labels.shape != (matrix.shape[0],):
             raise DataValidationError(
-                f"y must have one label per row of X: {matrix.shape[0]} rows, y shape {labels.shape}."
+                f"y must have one label per row of X: {matrix.shape[0]} rows, "
+                f"y shape {labels.shape}."
             )
         if not 0.0 <= clip_quantile < 0.5:
             raise DataValidationError(f"clip_quantile must be in [0, 0.5); got {clip_quantile}.")
@@ -144,7 +147,9 @@ class Quantizer:
             center=tuple(float(c) for c in (lo + hi) / 2),
             step=tuple(float(s) for s in step),
             task=chosen,
-            classes=tuple(_python_label(c) for c in np.unique(labels)) if chosen == "classification" else (),
+            classes=tuple(_python_label(c) for c in np.unique(labels))
+            if chosen == "classification"
+            else (),
             label_shift=_label_shift(labels.astype(np.float64)) if chosen == "regression" else 0,
             feature_names=tuple(str(n) for n in names) if names is not None else None,
         )
@@ -196,7 +201,9 @@ class Quantizer:
             return np.array([index[v] for v in labels.tolist()], dtype=np.int64)
         values = as_matrix(labels.reshape(-1, 1), "y")[:, 0]
         fixed = round_half_up(values * 2.0**self.label_shift)
-        if fixed.size and (fixed.min() < REGRESSION_LABEL_MIN or fixed.max() > REGRESSION_LABEL_MAX):
+        if fixed.size and (
+            fixed.min() < REGRESSION_LABEL_MIN or fixed.max() > REGRESSION_LABEL_MAX
+        ):
             raise DataValidationError(
                 f"A label times 2**{self.label_shift} does not fit int32; refit the quantizer "
                 "on data that covers this range."
@@ -256,4 +263,3 @@ class Quantizer:
         except json.JSONDecodeError as exc:
             raise DataValidationError(f"Not a quantizer JSON document: {exc}") from None
         return cls.from_dict(data)
-

@@ -76,14 +76,24 @@ class EvaluationCost:
 def evaluation_gas(
     rows: int, features: int, outputs: int, models: int, cost: EvaluationCost = EvaluationCost()
 ) -> int:
-    """Upper bound on the execution gas of one ``scoreBatch`` call (no 21k, no calldata)."""
+    """Upper bound on the execution gas of one ``scoreBatch`` call (no 21k, no calldata).
+
+    Example:
+        >>> evaluation_gas(rows=100, features=30, outputs=10, models=1)
+        2116000
+    """
     per_model = cost.model + outputs * features * cost.weight
     per_row = cost.row_model + outputs * (cost.row_output + features * cost.mac)
     return cost.call + models * per_model + rows * (cost.row + models * per_row)
 
 
 def call_bytes(rows: int, features: int, classes: int, models: int, model_bytes: int) -> int:
-    """ABI-encoded size of ``scoreBatch(chunk, models, features, classes)``'s arguments."""
+    """Size of ``scoreBatch(chunk, models, features, classes)``'s calldata (selector included).
+
+    Example:
+        >>> call_bytes(rows=10, features=30, classes=2, models=1, model_bytes=77)
+        754
+    """
     label_bytes = 4 if classes == 0 else 1
     chunk = CHUNK_HEADER_BYTES + rows * (features + label_bytes)
     head = 4 + 4 * 32 + 32  # selector, four head words, models array length
@@ -121,14 +131,13 @@ def rows_per_chunk(
     fixed_bytes = call_bytes(0, features, classes, models_per_call, model_bytes) + reserve_bytes
     row_bytes = call_bytes(1, features, classes, 0, 0) - call_bytes(0, features, classes, 0, 0)
     by_size = (tx_max_bytes - fixed_bytes) // row_bytes
+    work = (features, outputs, models_per_call, cost)
     fixed_gas = TX_BASE_GAS + reserve_gas + CALLDATA_GAS_PER_BYTE * fixed_bytes
-    fixed_gas += evaluation_gas(0, features, outputs, models_per_call, cost)
-    row_gas = CALLDATA_GAS_PER_BYTE * row_bytes + (
-        evaluation_gas(1, features, outputs, models_per_call, cost)
-        - evaluation_gas(0, features, outputs, models_per_call, cost)
+    fixed_gas += evaluation_gas(0, *work)
+    row_gas = (
+        CALLDATA_GAS_PER_BYTE * row_bytes + evaluation_gas(1, *work) - evaluation_gas(0, *work)
     )
-    by_gas = (gas_cap - fixed_gas) // row_gas
-    rows = min(by_size, by_gas, MAX_ROWS)
+    rows = min(by_size, (gas_cap - fixed_gas) // row_gas, MAX_ROWS)
     if rows < 1:
         raise DataValidationError(
             f"Not even one row of {features} features fits one evaluation call with "

@@ -13,7 +13,9 @@ from mlmarket.ml import FormatError, score_batch
 Outcome = tuple[str, Any]
 
 
-def on_chain(chain: Chain, evaluator: Any, chunk: bytes, models: list[bytes], d: int, k: int) -> Outcome:
+def on_chain(
+    chain: Chain, evaluator: Any, chunk: bytes, models: list[bytes], d: int, k: int
+) -> Outcome:
     """("ok", (rows, values)) or ("error", (name, args)) from the contract."""
     try:
         rows, values = chain.call(evaluator.functions.scoreBatch(chunk, models, d, k))

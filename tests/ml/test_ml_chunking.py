@@ -34,7 +34,9 @@ RNG = np.random.default_rng(7)
 def fits(rows: int, d: int, classes: int, models: int) -> bool:
     """The two limits of docs/formats.md, with the worst-case model for this shape."""
     outputs = max(classes, 1)
-    size = call_bytes(rows, d, classes, models, model_size(outputs, d, 4, 8)) + DEFAULT_RESERVE_BYTES
+    size = (
+        call_bytes(rows, d, classes, models, model_size(outputs, d, 4, 8)) + DEFAULT_RESERVE_BYTES
+    )
     gas = 21_000 + 16 * size + evaluation_gas(rows, d, outputs, models) + DEFAULT_RESERVE_GAS
     return size <= TX_MAX_BYTES and gas <= GAS_CAP
 
@@ -59,7 +61,9 @@ def test_gasCap_isTheChainsCap() -> None:
 
 
 @pytest.mark.parametrize("models", [1, 2, 4, 16])
-@pytest.mark.parametrize(("d", "classes"), [(30, 2), (30, 10), (30, 0), (1, 2), (200, 3), (784, 10)])
+@pytest.mark.parametrize(
+    ("d", "classes"), [(30, 2), (30, 10), (30, 0), (1, 2), (200, 3), (784, 10)]
+)
 def test_rowsPerChunk_isTheLargestThatFits(d: int, classes: int, models: int) -> None:
     if not fits(1, d, classes, models):  # e.g. 16 models of 784 x 10 int32 weights
         with pytest.raises(DataValidationError, match="Not even one row"):
@@ -90,13 +94,17 @@ def test_costModel_boundsMeasuredGas(
     task, shift = (1, 3) if classes == 0 else (0, 0)
     model = encode_model(LinearParams(task, classes, weights, (5,) * outputs, 2, 8, shift))
     chunk = full_chunk(d, classes, rows)
-    measured = execution_gas(chain, evaluator.functions.scoreBatch(chunk, [model] * models, d, classes))
+    measured = execution_gas(
+        chain, evaluator.functions.scoreBatch(chunk, [model] * models, d, classes)
+    )
     bound = evaluation_gas(rows, d, outputs, models)
     assert 0.5 * bound <= measured <= bound
 
 
 @pytest.mark.parametrize(("d", "classes", "models"), [(30, 10, 4), (30, 2, 1)])
-def test_fullChunk_withMostModels_fitsUnderTheCap(chain: Any, evaluator: Any, d: int, classes: int, models: int) -> None:
+def test_fullChunk_withMostModels_fitsUnderTheCap(
+    chain: Any, evaluator: Any, d: int, classes: int, models: int
+) -> None:
     """Measured on the EVM: a full chunk and the largest models leave the reserve free."""
     rows = rows_per_chunk(d, classes, models_per_call=models)
     chunk, batch = full_chunk(d, classes, rows), worst_case_models(d, classes, models)
@@ -106,7 +114,9 @@ def test_fullChunk_withMostModels_fitsUnderTheCap(chain: Any, evaluator: Any, d:
     receipt = chain.transact(fn, sender="alice")
     used = int(receipt["gasUsed"])
     assert used + DEFAULT_RESERVE_GAS <= TX_GAS_CAP
-    assert used >= 0.75 * (TX_GAS_CAP - DEFAULT_RESERVE_GAS)  # and the chunk is not needlessly small
+    assert used >= 0.75 * (
+        TX_GAS_CAP - DEFAULT_RESERVE_GAS
+    )  # and the chunk is not needlessly small
 
 
 def test_testSet_fromData_chunksAndCommits() -> None:

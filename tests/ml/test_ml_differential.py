@@ -33,7 +33,9 @@ def extremes(width: int) -> st.SearchStrategy[int]:
 
 @st.composite
 def linear_models(draw: st.DrawFn, d: int, classes: int) -> bytes:
-    outputs = 1 if classes == 0 else draw(st.sampled_from([classes, 1] if classes == 2 else [classes]))
+    outputs = (
+        1 if classes == 0 else draw(st.sampled_from([classes, 1] if classes == 2 else [classes]))
+    )
     wb, bb = draw(st.integers(1, 4)), draw(st.integers(1, 8))
     weights = draw(arrays(np.int64, (outputs, d), elements=extremes(wb)))
     biases = [draw(extremes(bb)) for _ in range(outputs)]
@@ -97,7 +99,9 @@ def test_malformedBytes_failAlikeOnChainAndInPython(
     if data.draw(st.booleans()):  # sometimes the arguments are wrong instead of (or too)
         d = data.draw(st.sampled_from([d, d + 1, 0, MAX_FEATURES + 1]))
         classes = data.draw(st.sampled_from([classes, 1, 256, 2 if classes == 0 else 0]))
-    assert on_chain(chain, evaluator, chunk, models, d, classes) == in_python(chunk, models, d, classes)
+    assert on_chain(chain, evaluator, chunk, models, d, classes) == in_python(
+        chunk, models, d, classes
+    )
 
 
 def test_family_isKeccakOfLinear(chain: Any, evaluator: Any) -> None:
@@ -105,7 +109,9 @@ def test_family_isKeccakOfLinear(chain: Any, evaluator: Any) -> None:
 
 
 @pytest.mark.parametrize(("classes", "sign"), [(0, -1), (0, 1), (2, -1), (3, 1)])
-def test_extremeModel_atMaximumFeatures_matches(chain: Any, evaluator: Any, classes: int, sign: int) -> None:
+def test_extremeModel_atMaximumFeatures_matches(
+    chain: Any, evaluator: Any, classes: int, sign: int
+) -> None:
     """4096 features, int32 weights and int64 biases at their limits: the largest accumulator."""
     d, outputs = MAX_FEATURES, max(classes, 1)
     low32, high32 = int_range(4)

@@ -74,14 +74,18 @@ def fitted(make: Callable[[], Any], X: np.ndarray, y: np.ndarray, scaled: bool) 
 def snapshot(estimator: Any) -> tuple[str, dict[str, Any], list[np.ndarray]]:
     final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
     arrays = [np.array(final.coef_, copy=True), np.array(final.intercept_, copy=True)]
-    params = {k: v for k, v in estimator.get_params().items() if k != "steps" and not hasattr(v, "fit")}
+    params = {
+        k: v for k, v in estimator.get_params().items() if k != "steps" and not hasattr(v, "fit")
+    }
     return joblib.hash(estimator), copy.deepcopy(params), arrays
 
 
 @pytest.mark.parametrize("scaled", [False, True], ids=["raw", "scaled"])
 @pytest.mark.parametrize("dataset", sorted(DATASETS))
 @pytest.mark.parametrize("name", sorted(CLASSIFIERS))
-def test_classifier_agreesWithFloatModel_andIsUnchanged(name: str, dataset: str, scaled: bool) -> None:
+def test_classifier_agreesWithFloatModel_andIsUnchanged(
+    name: str, dataset: str, scaled: bool
+) -> None:
     X, y = DATASETS[dataset](return_X_y=True)
     estimator = fitted(CLASSIFIERS[name], X, y, scaled)
     before = snapshot(estimator)
@@ -181,7 +185,9 @@ def test_stringLabels_andNoIntercept_andSparseCoefficients() -> None:
 )
 def test_unsupported_raisesNamingWhatIsSupported(estimator: Any) -> None:
     quantizer = Quantizer.fit([[0.0], [1.0]], [0, 1])
-    with pytest.raises(UnsupportedModelError, match="supports LogisticRegression, LinearSVC") as info:
+    with pytest.raises(
+        UnsupportedModelError, match="supports LogisticRegression, LinearSVC"
+    ) as info:
         export(estimator, quantizer)
     assert isinstance(info.value, TypeError)
 
@@ -204,7 +210,9 @@ def test_multiTargetRegression_isUnsupported() -> None:
 def test_wrongFeatureCount_saysWhatWasExpected() -> None:
     X, y = load_breast_cancer(return_X_y=True)
     small = LogisticRegression().fit(X[:, :4], y)
-    with pytest.raises(DataValidationError, match="has 4 features, but the quantizer is expecting 30"):
+    with pytest.raises(
+        DataValidationError, match="has 4 features, but the quantizer is expecting 30"
+    ):
         export(small, Quantizer.fit(X, y))
 
 

@@ -125,14 +125,21 @@ def test_chunk_roundTrips(rows: int, d: int, regression: bool, data: st.DataObje
 def test_model_roundTrips(d: int, classes: int, wb: int, bb: int, data: st.DataObject) -> None:
     outputs = 1 if classes in (0, 2) else classes
     weights = data.draw(arrays(np.int64, (outputs, d), elements=st.integers(*int_range(wb))))
-    biases = tuple(data.draw(st.lists(st.integers(*int_range(bb)), min_size=outputs, max_size=outputs)))
+    biases = tuple(
+        data.draw(st.lists(st.integers(*int_range(bb)), min_size=outputs, max_size=outputs))
+    )
     shift = data.draw(st.integers(0, 63)) if classes == 0 else 0
     params = LinearParams(1 if classes == 0 else 0, classes, weights, biases, wb, bb, shift)
     raw = encode_model(params)
     assert len(raw) == model_size(outputs, d, wb, bb)
     again = decode_model(raw, d, classes)
     np.testing.assert_array_equal(again.weights, weights)
-    assert (again.biases, again.shift, again.weight_bytes, again.bias_bytes) == (biases, shift, wb, bb)
+    assert (again.biases, again.shift, again.weight_bytes, again.bias_bytes) == (
+        biases,
+        shift,
+        wb,
+        bb,
+    )
 
 
 @pytest.mark.parametrize("width", range(1, 9))

@@ -39,7 +39,9 @@ print(",".join(bad))
 
 def test_ml_neverImportsWeb3OrTheChain() -> None:
     code = PROBE.format(path=str(ROOT / "mlmarket"))
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
     assert result.stdout.strip() == ""
 
 

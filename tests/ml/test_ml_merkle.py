@@ -61,7 +61,9 @@ def test_forgedProofs_failInPythonAndOnChain(chain: Any, probe: Any, count: int)
         ]
         for bad_proof, salt, index, body in attempts:
             assert not verify_proof(bad_proof, root, chunk_leaf(salt, index, body))
-            assert chain.call(probe.functions.verifyChunk(bad_proof, root, salt, index, body)) is False
+            assert (
+                chain.call(probe.functions.verifyChunk(bad_proof, root, salt, index, body)) is False
+            )
         assert not test.tree.verify(i, forged) and not test.tree.verify(count, proof)
 
 

@@ -41,12 +41,21 @@ def test_outOfRangeValues_areClipped_andConstantFeaturesMapToZero() -> None:
 
 def test_roundHalfUp_onTheQuantisationGrid() -> None:
     quantizer = Quantizer(center=(0.0,), step=(1.0,), classes=(0, 1))
-    assert quantizer.transform([[0.5], [-0.5], [1.5], [-1.5], [0.49]]).ravel().tolist() == [1, 0, 2, -1, 0]
+    assert quantizer.transform([[0.5], [-0.5], [1.5], [-1.5], [0.49]]).ravel().tolist() == [
+        1,
+        0,
+        2,
+        -1,
+        0,
+    ]
 
 
 def test_clipQuantile_narrowsTheRange() -> None:
     X = np.concatenate([np.linspace(0, 1, 99), [1000.0]]).reshape(-1, 1)
-    full, robust = Quantizer.fit(X, X[:, 0] > 0.5), Quantizer.fit(X, X[:, 0] > 0.5, clip_quantile=0.02)
+    full, robust = (
+        Quantizer.fit(X, X[:, 0] > 0.5),
+        Quantizer.fit(X, X[:, 0] > 0.5, clip_quantile=0.02),
+    )
     assert robust.step[0] < full.step[0] / 100
     with pytest.raises(DataValidationError, match="clip_quantile"):
         Quantizer.fit(X, X[:, 0] > 0.5, clip_quantile=0.5)
@@ -69,7 +78,7 @@ def test_regressionLabels_areFixedPoint_withHeadroom() -> None:
     assert quantizer.task == "regression" and quantizer.n_classes == 0
     fixed = quantizer.encode_labels(y)
     assert np.abs(fixed).max() < 2**LABEL_FIT_BITS <= 2 * np.abs(fixed).max()
-    np.testing.assert_allclose(quantizer.decode_labels(fixed), y, atol=2.0 ** -quantizer.label_shift)
+    np.testing.assert_allclose(quantizer.decode_labels(fixed), y, atol=2.0**-quantizer.label_shift)
     with pytest.raises(DataValidationError, match="does not fit int32"):
         quantizer.encode_labels([y.max() * 4096])
     assert Quantizer.fit(X, y.astype(int), task="regression").task == "regression"
@@ -102,7 +111,9 @@ def test_fit_refusesBadData(X: object, y: object, message: str) -> None:
 
 def test_transform_andDocuments_areChecked() -> None:
     quantizer = Quantizer.fit([[0.0, 1.0], [1.0, 0.0]], [0, 1])
-    with pytest.raises(DataValidationError, match="X has 3 features, but the quantizer is expecting 2"):
+    with pytest.raises(
+        DataValidationError, match="X has 3 features, but the quantizer is expecting 2"
+    ):
         quantizer.transform([[0.0, 1.0, 2.0]])
     with pytest.raises(DataValidationError, match="version-1"):
         Quantizer.from_json('{"format": "other"}')

@@ -185,10 +185,11 @@ def decode_chunk(data: bytes, features: int, classes: int) -> Chunk:
         >>> chunk = decode_chunk(encode_chunk([[1, -1]], [1], regression=False), 2, 3)
         >>> chunk.rows, chunk.features.tolist(), chunk.labels.tolist()
         (1, [[1, -1]], [1])
-        >>> decode_chunk(b"MLC", 2, 3)
-        Traceback (most recent call last):
-        ...
-        mlmarket.ml.formats.ChunkFormatError: the chunk has only 3 bytes (LinearEvaluatorChunkTruncated)
+        >>> try:
+        ...     decode_chunk(b"MLC", 2, 3)
+        ... except ChunkFormatError as error:
+        ...     error.name, error.args_dict
+        ('LinearEvaluatorChunkTruncated', {'length': 3})
     """
     check_arguments(features, classes)
     if len(data) < CHUNK_HEADER_BYTES:

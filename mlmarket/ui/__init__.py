@@ -23,10 +23,13 @@ from typing import TYPE_CHECKING
 from mlmarket.ui.accounts import AccountsPanel
 from mlmarket.ui.base import InputError, Panel
 from mlmarket.ui.chain_panel import ChainPanel
+from mlmarket.ui.competitions import CompetitionsPanel
 from mlmarket.ui.dashboard import Dashboard
 from mlmarket.ui.datasets import DatasetsPanel
 from mlmarket.ui.events import EventLogPanel
+from mlmarket.ui.leaderboard import LeaderboardPanel
 from mlmarket.ui.state import MarketState
+from mlmarket.ui.training import TrainPanel
 
 if TYPE_CHECKING:
     from mlmarket.market import Market
@@ -34,12 +37,15 @@ if TYPE_CHECKING:
 __all__ = [
     "AccountsPanel",
     "ChainPanel",
+    "CompetitionsPanel",
     "Dashboard",
     "DatasetsPanel",
     "EventLogPanel",
     "InputError",
+    "LeaderboardPanel",
     "MarketState",
     "Panel",
+    "TrainPanel",
     "dashboard",
 ]
 

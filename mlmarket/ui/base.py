@@ -181,3 +181,43 @@ def required(value: str, what: str) -> str:
 def account_names(market: Market) -> list[str]:
     """The market's named accounts, in order."""
     return list(market.accounts)
+
+
+class CompetitionPicker:
+    """A dropdown of the market's competitions, bound both ways to
+    ``state.selected_competition`` (so every panel acts on the same one).
+
+    Example:
+        >>> picker = CompetitionPicker(state, "mlm-demo-competition")
+        >>> picker.widget.value == state.selected_competition
+        True
+    """
+
+    def __init__(self, state: MarketState, css: str) -> None:
+        self.state = state
+        self.widget = dropdown("Competition", css)
+        self._syncing = False
+        self.widget.observe(self._chosen, names="value")
+        state.observe(lambda _: self.sync(), names=["competitions", "selected_competition"])
+        self.sync()
+
+    @property
+    def value(self) -> int | None:
+        return self.widget.value
+
+    def _chosen(self, change: dict[str, Any]) -> None:
+        if not self._syncing and change["new"] is not None:
+            self.state.selected_competition = change["new"]
+
+    def sync(self) -> None:
+        """Offer the state's competitions, and show the selected one."""
+        table = self.state.competitions
+        options = [(f"#{i} {row['name']} ({row['phase']})", int(i)) for i, row in table.iterrows()]
+        self._syncing = True
+        try:
+            set_options(self.widget, options)
+            chosen = self.state.selected_competition
+            if chosen is not None and self.widget.value != chosen:
+                self.widget.value = chosen
+        finally:
+            self._syncing = False

@@ -16,8 +16,16 @@ import ipywidgets as widgets
 
 from mlmarket.errors import ConfigurationError
 from mlmarket.market import Market
-from mlmarket.ui.base import InputError, Panel, dropdown, required, set_options, text
-from mlmarket.ui.phases import next_deadline
+from mlmarket.ui.base import (
+    CompetitionPicker,
+    InputError,
+    Panel,
+    dropdown,
+    required,
+    set_options,
+    text,
+)
+from mlmarket.ui.phases import LABELS, next_deadline
 from mlmarket.ui.render import duration, when
 
 if TYPE_CHECKING:
@@ -31,8 +39,8 @@ class ChainPanel(Panel):
     """Where the chain stands, and the controls that move it.
 
     * ``hour`` / ``day``: advance the clock (mines a block there);
-    * ``competition`` + ``to_deadline``: advance just past the selected competition's
-      next phase deadline;
+    * ``competition`` + ``to_deadline``: advance to the end of the selected
+      competition's current phase;
     * ``snap`` / ``snapshots`` + ``revert``: take and go back to snapshots;
     * ``folder`` + ``save`` / ``load``: the whole session to and from a folder
       (loading replaces the dashboard's market: use ``panel.market`` afterwards).
@@ -40,8 +48,7 @@ class ChainPanel(Panel):
 
     title = "Chain & clock"
     css = "mlm-chain-panel"
-    watches = ("backend", "block", "time", "tx_count", "competitions", "snapshots", "error",
-               "polling", "selected_competition", "market")  # fmt: skip
+    watches = ("backend", "block", "time", "tx_count", "snapshots", "error", "polling", "market")
 
     def __init__(self, source: Market | MarketState, **kwargs: Any) -> None:
         super().__init__(source, **kwargs)
@@ -49,11 +56,12 @@ class ChainPanel(Panel):
         self.info.add_class("mlm-chain-info")
         self.hour = self.button("+1 hour", "mlm-advance-hour", lambda: self._advance(HOUR))
         self.day = self.button("+1 day", "mlm-advance-day", lambda: self._advance(DAY))
-        self.competition = dropdown("Competition", "mlm-chain-competition")
-        self.competition.observe(self._select, names="value")
+        self.picker = CompetitionPicker(self.state, "mlm-chain-competition")
+        self.competition = self.picker.widget
+        self.competition.observe(lambda _: self.enable(), names="value")
         self.to_deadline = self.button(
             "→ next deadline", "mlm-advance-deadline", self._to_deadline,
-            tip="advance just past the selected competition's next phase deadline",
+            tip="advance to the end of the selected competition's current phase",
         )  # fmt: skip
         self.snap = self.button("Snapshot", "mlm-snapshot", self._snapshot)
         self.snapshots = dropdown("Snapshot", "mlm-snapshots")
@@ -80,12 +88,6 @@ class ChainPanel(Panel):
             f'time <b class="mlm-time">{when(state.time)}</b> · '
             f'<span class="mlm-tx-count">{state.tx_count}</span> transactions{error}'
         )
-        names = state.competitions.get("name") if len(state.competitions) else None
-        options = [(f"#{i} {names[i] if names is not None else ''}".strip(), int(i))
-                   for i in state.competitions.index]  # fmt: skip
-        set_options(self.competition, options)
-        if state.selected_competition in [value for _, value in options]:
-            self.competition.value = state.selected_competition
         set_options(self.snapshots, [(label, snap_id) for snap_id, label in state.snapshots])
         self.enable()
 
@@ -96,11 +98,6 @@ class ChainPanel(Panel):
         self.to_deadline.disabled = not local or self.competition.value is None
         self.revert.disabled = not local or self.snapshots.value is None
         self.load.disabled = False
-
-    def _select(self, change: dict[str, Any]) -> None:
-        if change["new"] is not None:
-            self.state.selected_competition = change["new"]
-        self.enable()
 
     # --- actions -----------------------------------------------------------------------
 
@@ -117,9 +114,9 @@ class ChainPanel(Panel):
         if found is None:
             raise InputError(f"Competition #{self.competition.value} has no deadline ahead.")
         phase, deadline = found
-        self.market.clock.advance_to(deadline + 1)
+        self.market.clock.advance_to(deadline)
         self.state.sync()
-        self.ok(f"Advanced past the end of the {phase} phase ({when(deadline)}).")
+        self.ok(f"Advanced to {when(deadline)}: the {LABELS[phase].lower()} phase is over.")
 
     def _snapshot(self) -> None:
         snap_id = self.market.chain.snapshot()

@@ -17,9 +17,12 @@ import ipywidgets as widgets
 from mlmarket.ui.accounts import AccountsPanel
 from mlmarket.ui.base import Panel
 from mlmarket.ui.chain_panel import ChainPanel
+from mlmarket.ui.competitions import CompetitionsPanel
 from mlmarket.ui.datasets import DatasetsPanel
 from mlmarket.ui.events import EventLogPanel
+from mlmarket.ui.leaderboard import LeaderboardPanel
 from mlmarket.ui.state import MarketState
+from mlmarket.ui.training import TrainPanel
 
 if TYPE_CHECKING:
     from mlmarket.market import Market
@@ -27,6 +30,9 @@ if TYPE_CHECKING:
 TABS: tuple[tuple[str, str, type[Panel]], ...] = (
     ("accounts", "Accounts", AccountsPanel),
     ("datasets", "Datasets", DatasetsPanel),
+    ("competitions", "Competitions", CompetitionsPanel),
+    ("training", "Train & submit", TrainPanel),
+    ("leaderboard", "Leaderboard", LeaderboardPanel),
     ("events", "Event log", EventLogPanel),
 )
 """(key, tab title, panel class) in the order the tabs appear."""

@@ -26,7 +26,9 @@ LABELS = {
 
 
 def next_deadline(competition: Any, now: int) -> tuple[str, int] | None:
-    """The first phase deadline at or after ``now`` as ``(phase, timestamp)``, or None.
+    """The first phase deadline after ``now`` as ``(phase, timestamp)``, or None.
+
+    Phases run ``[previous end, end)``: at its deadline a phase is already over.
 
     Example:
         >>> class Comp:
@@ -35,7 +37,7 @@ def next_deadline(competition: Any, now: int) -> tuple[str, int] | None:
         ('reveal', 200)
     """
     ahead = sorted(
-        (int(ts), phase) for phase, ts in competition.deadlines().items() if int(ts) >= now
+        (int(ts), phase) for phase, ts in competition.deadlines().items() if int(ts) > now
     )
     if not ahead:
         return None

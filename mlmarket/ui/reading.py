@@ -31,6 +31,12 @@ class Fingerprint(NamedTuple):
     offset: int
 
 
+COMPETITION_COLUMNS = [
+    "name", "creator", "reward", "phase", "submissions", "address", "task", "outcome",
+    "submission_end", "reveal_end", "test_reveal_end", "evaluation_end",
+]  # fmt: skip
+"""Columns of ``MarketState.competitions`` (indexed by the factory's 0-based index)."""
+
 EventCursor = tuple[int, bytes]
 """The last block whose events were read, and its hash (to notice a revert)."""
 
@@ -90,15 +96,21 @@ def read_tables(market: Market) -> dict[str, Any]:
 
 
 def read_competitions(market: Market) -> tuple[pd.DataFrame, dict[int, pd.DataFrame]]:
-    """Every competition and its leaderboard; empty while the market has none."""
+    """Every competition (``market.competitions.list()`` plus task, outcome and the end
+    of each phase) and its leaderboard, by index."""
     service = getattr(market, "competitions", None)
     if service is None:
-        return pd.DataFrame(), {}
+        return pd.DataFrame(columns=COMPETITION_COLUMNS), {}
     table = service.list()
+    extra: list[dict[str, Any]] = []
     boards: dict[int, pd.DataFrame] = {}
-    for competition_id in table.index:
-        boards[int(competition_id)] = service.get(int(competition_id)).leaderboard()
-    return table, boards
+    for index in table.index:
+        handle = service.get(int(index))
+        ends = {f"{phase}_end": int(ts) for phase, ts in handle.deadlines().items()}
+        extra.append({"task": handle.metadata.get("task"), "outcome": handle.outcome, **ends})
+        boards[int(index)] = handle.leaderboard()
+    details = pd.DataFrame(extra, index=table.index)
+    return table.join(details) if len(table) else table.reindex(columns=COMPETITION_COLUMNS), boards
 
 
 def read_events(

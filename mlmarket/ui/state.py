@@ -236,7 +236,14 @@ class MarketState(HasTraits):
                 self.error = ""
             if changed:
                 self.revision += 1
+            self._keep_selection()
         return changed
+
+    def _keep_selection(self) -> None:
+        """Select the newest competition when none (or one that no longer exists) is."""
+        indexes = [int(i) for i in self.competitions.index]
+        if self.selected_competition not in indexes:
+            self.selected_competition = indexes[-1] if indexes else None
 
     # --- small helpers for panels ------------------------------------------------------
 

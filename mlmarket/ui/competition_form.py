@@ -1,0 +1,190 @@
+"""The form that opens a competition: data, target, reward, phases and payout.
+
+Everything is checked before anything is sent; a refusal leaves the form as it
+was, with a sentence saying what to change.
+
+Example:
+    >>> form = CompetitionForm(MarketState.of(market))
+    >>> form.source.value, form.reward.value = "breast_cancer", "100"
+    >>> request = form.request()                  # checked values, nothing sent yet
+    >>> request["payout"], request["target"]
+    ([Decimal('0.6'), Decimal('0.3'), Decimal('0.1')], 'diagnosis')
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as widgets
+import pandas as pd
+
+from mlmarket.datasets import SAMPLES
+from mlmarket.ui.base import (
+    InputError,
+    account_names,
+    dropdown,
+    positive_amount,
+    required,
+    set_options,
+    text,
+)
+from mlmarket.ui.render import when
+from mlmarket.ui.uploads import check_frame, load_source, source_options
+
+if TYPE_CHECKING:
+    from mlmarket.ui.state import MarketState
+
+DAY = 86_400
+LISTING = "listing:"
+"""Source values ``listing:<id>``: a listing the creator bought, downloaded and split."""
+
+
+def parse_payout(value: str) -> list[Decimal]:
+    """Percent per place, best first (``"60, 30, 10"``) as fractions summing to 1.
+
+    Example:
+        >>> parse_payout("70,30")
+        [Decimal('0.7'), Decimal('0.3')]
+    """
+    try:
+        shares = [Decimal(part.strip()) for part in value.replace(";", ",").split(",")]
+    except InvalidOperation:
+        raise InputError(
+            f"Payout must be percentages separated by commas, not {value!r}."
+        ) from None
+    if not 1 <= len(shares) <= 10 or any(s <= 0 or not s.is_finite() for s in shares):
+        raise InputError("Payout lists 1 to 10 places, each a positive percentage.")
+    if sum(shares) != 100:
+        raise InputError(f"Payout percentages must add up to 100 (they add up to {sum(shares)}).")
+    return [share / 100 for share in shares]
+
+
+class CompetitionForm(widgets.VBox):
+    """Fields: ``source``, ``upload``, ``target``, ``creator``, ``name``, ``reward``,
+    ``test_size``, ``ends`` (end of submissions, a date and time), ``reveal_days``,
+    ``test_reveal_days``, ``evaluation_days``, ``payout`` (percent per place)."""
+
+    def __init__(self, state: MarketState, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.state = state
+        names = account_names(state.market)
+        self.source = dropdown("Data", "mlm-comp-source", source_options())
+        self.upload = widgets.FileUpload(accept=".csv", multiple=False, description="CSV")
+        self.upload.add_class("mlm-comp-upload")
+        self.target = dropdown("Target", "mlm-comp-target")
+        self.creator = dropdown("Creator", "mlm-comp-creator", names, value=names[1])
+        self.name = text("Name", "mlm-comp-name", "Diagnosis challenge")
+        self.reward = text("Reward", "mlm-comp-reward", "100")
+        self.test_size = text("Test share", "mlm-comp-test-size", "0.3")
+        self.ends = widgets.DatetimePicker(description="Submit until")
+        self.ends.add_class("mlm-comp-ends")
+        self.reveal_days = text("Reveal (d)", "mlm-comp-reveal-days", "1")
+        self.test_reveal_days = text("Test reveal (d)", "mlm-comp-test-reveal-days", "1")
+        self.evaluation_days = text("Evaluation (d)", "mlm-comp-evaluation-days", "2")
+        self.payout = text("Payout (%)", "mlm-comp-payout", "60, 30, 10")
+        self._auto_end: datetime | None = None
+        self.source.observe(self._source_changed, names="value")
+        self.upload.observe(self._source_changed, names="value")
+        state.observe(lambda _: self._offer_listings(), names="listings")
+        state.observe(lambda _: self._follow_clock(), names="time")
+        self.children = [
+            widgets.HBox([self.source, self.upload, self.target]),
+            widgets.HBox([self.creator, self.name, self.reward, self.test_size]),
+            widgets.HBox([self.ends, self.reveal_days, self.test_reveal_days]),
+            widgets.HBox([self.evaluation_days, self.payout]),
+        ]
+        self._offer_listings()
+        self._source_changed()
+        self._follow_clock()
+
+    # --- keeping the form current --------------------------------------------------------
+
+    def _offer_listings(self) -> None:
+        listings = [
+            (f"listing #{i}: {row['name']}", f"{LISTING}{i}")
+            for i, row in self.state.listings.iterrows()
+            if row["labelled"]
+        ]
+        set_options(self.source, [*source_options(), *listings])
+
+    def _follow_clock(self) -> None:
+        """Default the end of submissions to two days ahead, until the user picks one."""
+        if self.ends.value is None or self.ends.value == self._auto_end:
+            start = datetime.fromtimestamp(self.state.time, tz=UTC).replace(second=0)
+            self._auto_end = start + timedelta(days=2)
+            self.ends.value = self._auto_end
+
+    def _source_changed(self, change: dict[str, Any] | None = None) -> None:
+        source = self.source.value
+        if source is None or source.startswith(LISTING):
+            listing = self._listing_row(source)
+            columns = [] if listing is None else [str(listing["target"])]
+        else:
+            try:
+                columns = [str(c) for c in load_source(source, self.upload.value).columns]
+            except InputError:
+                columns = []
+        current = self.target.value
+        set_options(self.target, columns)
+        suggested = SAMPLES[source].target if source in SAMPLES else None
+        if suggested in columns:
+            self.target.value = suggested
+        elif current in columns:
+            self.target.value = current
+
+    def _listing_row(self, source: str | None) -> pd.Series | None:
+        if source is None:
+            return None
+        listing_id = int(source.removeprefix(LISTING))
+        listings = self.state.listings
+        return listings.loc[listing_id] if listing_id in listings.index else None
+
+    # --- reading the form ---------------------------------------------------------------
+
+    def data(self, creator: str) -> pd.DataFrame:
+        """The chosen data: a sample, the upload, or a listing ``creator`` downloads."""
+        source = self.source.value
+        if source is not None and source.startswith(LISTING):
+            listing_id = int(source.removeprefix(LISTING))
+            return self.state.market.data.download(listing_id, buyer=creator)
+        return load_source(source, self.upload.value)
+
+    def request(self) -> dict[str, Any]:
+        """The checked keyword arguments for ``market.competitions.create`` (data last)."""
+        name = required(self.name.value, "competition name")
+        reward = positive_amount(self.reward.value, "reward", allow_zero=False)
+        test_size = positive_amount(self.test_size.value, "test share", allow_zero=False)
+        if test_size >= 1:
+            raise InputError(f"The test share must be below 1 (got {self.test_size.value}).")
+        if self.target.value is None:
+            raise InputError("Choose the target column the models must predict.")
+        periods = {"submission": self._submission_seconds()}
+        for phase, field in (
+            ("reveal", self.reveal_days),
+            ("test_reveal", self.test_reveal_days),
+            ("evaluation", self.evaluation_days),
+        ):
+            label = field.description.removesuffix(" (d)").lower() + " period"
+            days = positive_amount(field.value, label, allow_zero=False)
+            periods[phase] = int(days * DAY)
+        payout = parse_payout(self.payout.value)
+        frame = check_frame(self.data(self.creator.value), target=self.target.value, numeric=True)
+        return {
+            "name": name, "creator": self.creator.value, "reward": reward,
+            "test_size": float(test_size), "target": self.target.value,
+            "periods": periods, "payout": payout, "data": frame,
+        }  # fmt: skip
+
+    def _submission_seconds(self) -> int:
+        if self.ends.value is None:
+            raise InputError("Choose when submissions end.")
+        now = self.state.market.clock.now()
+        ends = int(self.ends.value.timestamp())
+        if ends <= now:
+            raise InputError(
+                f"The submission deadline {when(ends)} is in the past: chain time is "
+                f"{when(now)}. Pick a later date."
+            )
+        return ends - now

@@ -1,0 +1,180 @@
+"""Competitions panel: open one, follow its phases, and take the step each phase allows.
+
+Only the actions valid in the selected competition's current phase are
+enabled: reveal (reveal phase), reveal the test set (test-reveal, the creator),
+evaluate (evaluation, anyone), finalize and claim (finalized). Submitting
+models happens in the train & submit panel.
+
+Example:
+    >>> panel = CompetitionsPanel(market)
+    >>> panel.create_button.click()                   # the form's defaults: breast cancer
+    >>> market.competitions.list()["phase"].tolist()
+    ['submission']
+    >>> panel.reveal_button.disabled                   # nothing to reveal while submitting
+    True
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as widgets
+import pandas as pd
+
+from mlmarket.ui.base import CompetitionPicker, InputError, Panel, account_names, dropdown
+from mlmarket.ui.competition_form import CompetitionForm
+from mlmarket.ui.phases import PHASES, timeline
+from mlmarket.ui.render import amount
+
+if TYPE_CHECKING:
+    from mlmarket.chain.core import TxRecord
+    from mlmarket.market import Market
+    from mlmarket.ui.state import MarketState
+
+ACTIONS_BY_PHASE = {
+    "reveal": ("reveal_button",),
+    "test_reveal": ("reveal_test_button",),
+    "evaluation": ("evaluate_button",),
+}
+
+
+class CompetitionsPanel(Panel):
+    """``form`` + ``create_button``; ``picker`` (shared selection), ``info``, ``timeline``;
+    ``reveal_button``, ``reveal_test_button``, ``evaluate_button`` with ``progress``,
+    ``finalize_button``, ``claimant`` + ``claim_button``."""
+
+    title = "Competitions"
+    css = "mlm-competitions-panel"
+    watches = ("competitions", "selected_competition", "leaderboards", "time")
+
+    def __init__(self, source: Market | MarketState, **kwargs: Any) -> None:
+        super().__init__(source, **kwargs)
+        self.form = CompetitionForm(self.state)
+        self.create_button = self.button("Create", "mlm-comp-create", self._create, style="primary")
+        self.picker = CompetitionPicker(self.state, "mlm-comp-select")
+        self.info = widgets.HTML()
+        self.info.add_class("mlm-comp-info")
+        self.timeline = widgets.HTML()
+        self.timeline.add_class("mlm-comp-timeline")
+        self.reveal_button = self.button("Reveal submissions", "mlm-comp-reveal", self._reveal)
+        self.reveal_test_button = self.button(
+            "Reveal test set", "mlm-comp-reveal-test", self._reveal_test
+        )
+        self.evaluate_button = self.button("Evaluate", "mlm-comp-evaluate", self._evaluate)
+        self.progress = widgets.IntProgress(value=0, min=0, max=1, description="Scoring")
+        self.progress.add_class("mlm-comp-progress")
+        self.finalize_button = self.button("Finalize", "mlm-comp-finalize", self._finalize)
+        names = account_names(self.market)
+        self.claimant = dropdown("Claimant", "mlm-comp-claimant", names, value=names[2])
+        self.claim_button = self.button("Claim", "mlm-comp-claim", self._claim, style="success")
+        self._ready(
+            widgets.HTML("<i>Open a competition</i>"),
+            self.form,
+            self.create_button,
+            widgets.HTML("<i>Follow it</i>"),
+            self.picker.widget,
+            self.info,
+            self.timeline,
+            widgets.HBox([self.reveal_button, self.reveal_test_button, self.evaluate_button]),
+            self.progress,
+            widgets.HBox([self.finalize_button, self.claimant, self.claim_button]),
+        )
+
+    # --- view --------------------------------------------------------------------------
+
+    def selected(self) -> pd.Series | None:
+        """The selected competition's row of ``state.competitions``."""
+        chosen, table = self.state.selected_competition, self.state.competitions
+        return table.loc[chosen] if chosen is not None and chosen in table.index else None
+
+    def render(self) -> None:
+        row = self.selected()
+        if row is None:
+            self.info.value = '<span class="mlm-empty">no competition yet</span>'
+            self.timeline.value = ""
+        else:
+            self.info.value = (
+                f"<b>{row['name']}</b> by {row['creator']} · reward "
+                f"<b>{amount(row['reward'])}</b> tokens · {row['task']} · "
+                f"{row['submissions']} submissions · phase "
+                f'<b class="mlm-comp-phase">{row["phase"]}</b> · outcome {row["outcome"]}'
+            )
+            deadlines = {p: int(row[f"{p}_end"]) for p in PHASES[:-1]}
+            self.timeline.value = timeline(deadlines, row["phase"], now=self.state.time)
+        self.enable()
+
+    def enable(self) -> None:
+        """Enable exactly what the current phase allows."""
+        row = self.selected()
+        phase = None if row is None else row["phase"]
+        allowed = set(ACTIONS_BY_PHASE.get(phase, ()))
+        if phase == "finalized":
+            allowed.add("finalize_button" if row["outcome"] == "pending" else "claim_button")
+        self.create_button.disabled = False
+        for name in ("reveal_button", "reveal_test_button", "evaluate_button",
+                     "finalize_button", "claim_button"):  # fmt: skip
+            getattr(self, name).disabled = name not in allowed
+
+    # --- actions -----------------------------------------------------------------------
+
+    def _handle(self) -> Any:
+        competition = self.state.competition()
+        if competition is None:
+            raise InputError("Create or choose a competition first.")
+        return competition
+
+    def _create(self) -> None:
+        request = self.form.request()
+        competition = self.market.competitions.create(**request)
+        self.state.refresh()
+        index = len(self.state.competitions) - 1
+        self.state.selected_competition = index
+        self.ok(
+            f"Opened competition #{index} {competition.name!r}: {amount(request['reward'])} "
+            f"tokens escrowed, {len(request['data'])} rows split for training and a hidden test."
+        )
+
+    def _reveal(self) -> None:
+        revealed = self._handle().reveal()
+        if not revealed:
+            raise InputError("This session has no unrevealed submission in this competition.")
+        self.ok(f"Revealed submission(s) {', '.join(f'#{i}' for i in revealed)}.")
+
+    def _reveal_test(self) -> None:
+        competition = self._handle()
+        cid = competition.reveal_test_set()
+        self.ok(f"The creator revealed the test set ({cid[:16]}…): evaluation can start.")
+
+    def _evaluate(self) -> None:
+        competition = self._handle()
+        self.progress.value, self.progress.max = 0, self._expected_calls(competition)
+
+        def count(record: TxRecord) -> None:
+            if record.action == "evaluate":
+                self.progress.value = min(self.progress.value + 1, self.progress.max)
+
+        stop = self.market.chain.on_transaction(count)
+        try:
+            sent = competition.evaluate()
+        finally:
+            stop()
+        self.progress.value = self.progress.max
+        self.ok(f"Scored every revealed model on the test set in {sent} transaction(s).")
+
+    def _expected_calls(self, competition: Any) -> int:
+        board = self.state.leaderboards.get(self.state.selected_competition)
+        if board is None or len(board) == 0:
+            return 1
+        revealed = int((board["status"] != "committed").sum())
+        chunks = int(str(board["evaluated"].iloc[0]).split("/")[1])
+        per_call = int(competition.metadata.get("models_per_call", 1))
+        return max(1, chunks * math.ceil(revealed / per_call))
+
+    def _finalize(self) -> None:
+        outcome = self._handle().finalize()
+        self.ok(f"Finalized: {outcome.replace('_', ' ')}. Prizes can be claimed.")
+
+    def _claim(self) -> None:
+        paid = self._handle().claim(by=self.claimant.value)
+        self.ok(f"Paid {amount(paid)} tokens to {self.claimant.value}.")

@@ -1,0 +1,88 @@
+"""Leaderboard panel: the selected competition's submissions, ranked, winner highlighted.
+
+Live: it redraws when the state's leaderboards change (a reveal, each evaluation
+transaction batch, finalize, claims).
+
+Example:
+    >>> panel = LeaderboardPanel(market)
+    >>> 'class="mlm-winner"' in panel.table.value      # once finalized
+    True
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as widgets
+import pandas as pd
+
+from mlmarket.ui.base import CompetitionPicker, Panel
+from mlmarket.ui.render import amount, table
+
+if TYPE_CHECKING:
+    from mlmarket.market import Market
+    from mlmarket.ui.state import MarketState
+
+SHOWN = ["rank", "id", "submitter", "status", "evaluated", "score", "prize"]
+
+
+def score_text(value: Any) -> str:
+    """A score as shown: four significant digits, or a dash before scoring."""
+    return "–" if value is None or pd.isna(value) else f"{float(value):.4g}"
+
+
+class LeaderboardPanel(Panel):
+    """``picker`` (shared selection), ``summary`` (phase, outcome, winner, prizes),
+    ``table`` (ranked submissions; the winner's row has class ``mlm-winner``)."""
+
+    title = "Leaderboard"
+    css = "mlm-leaderboard-panel"
+    watches = ("leaderboards", "competitions", "selected_competition")
+
+    def __init__(self, source: Market | MarketState, **kwargs: Any) -> None:
+        super().__init__(source, **kwargs)
+        self.picker = CompetitionPicker(self.state, "mlm-board-competition")
+        self.summary = widgets.HTML()
+        self.summary.add_class("mlm-board-summary")
+        self.table = widgets.HTML()
+        self.table.add_class("mlm-leaderboard")
+        self._ready(self.picker.widget, self.summary, self.table)
+
+    def board(self) -> pd.DataFrame:
+        """The selected competition's leaderboard (empty without one)."""
+        chosen = self.state.selected_competition
+        return (
+            self.state.leaderboards.get(chosen, pd.DataFrame())
+            if chosen is not None
+            else (pd.DataFrame())
+        )
+
+    def render(self) -> None:
+        board = self.board()
+        chosen, competitions = self.state.selected_competition, self.state.competitions
+        if chosen is None or chosen not in competitions.index:
+            self.summary.value = '<span class="mlm-empty">no competition yet</span>'
+            self.table.value = ""
+            return
+        row = competitions.loc[chosen]
+        metric = board["metric"].iloc[0] if len(board) else ""
+        winners = board[board["winner"]] if len(board) else board
+        winner = (
+            f' · winner <b class="mlm-winner-name">{winners.iloc[0]["submitter"]}</b>'
+            if len(winners) else ""
+        )  # fmt: skip
+        paid = sum(board["prize"]) if len(board) else 0
+        self.summary.value = (
+            f"<b>{row['name']}</b> · phase {row['phase']} · outcome {row['outcome']}{winner} · "
+            f"reward {amount(row['reward'])} · prizes awarded "
+            f'<b class="mlm-prizes">{amount(paid)}</b> tokens · score: {metric}'
+        )
+        shown = board[SHOWN] if len(board) else board
+        self.table.value = table(
+            shown,
+            css="mlm-leaderboard-table",
+            index=False,
+            formats={"score": score_text, "rank": lambda v: "–" if pd.isna(v) else str(v)},
+            row_class=lambda key, _: "mlm-winner" if bool(board.loc[key, "winner"]) else "",
+            empty="no submissions yet",
+        )

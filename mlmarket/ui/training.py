@@ -1,0 +1,162 @@
+"""Train & submit panel: pick a participant and a linear model, validate it, commit it.
+
+Training runs on the selected competition's public training data: a held-out
+share scores the model (accuracy and a confusion matrix, or R² and a
+predicted-vs-actual plot), the model fitted on all of it is exported to the
+on-chain format (how closely the quantised model agrees is shown), and
+``Submit`` commits it for the chosen participant — only while the competition
+is in its submission phase.
+
+Example:
+    >>> panel = TrainPanel(market)                 # a competition is open
+    >>> panel.family.value = "LogisticRegression"
+    >>> panel.train_button.click(); panel.submit_button.click()
+    >>> panel.submissions[-1].submitter == market.accounts["bob"].address
+    True
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as widgets
+
+from mlmarket.ml import agreement, export
+from mlmarket.ui.base import (
+    CompetitionPicker,
+    InputError,
+    Panel,
+    account_names,
+    dropdown,
+    set_options,
+)
+from mlmarket.ui.models import FAMILIES, TrainingRun, families, train, validation_chart
+
+if TYPE_CHECKING:
+    from mlmarket.market import Market
+    from mlmarket.ui.state import MarketState
+
+
+class TrainPanel(Panel):
+    """``picker``, ``participant``, ``family``, ``strength`` (C or alpha), ``iterations``,
+    ``scale``, ``validation``; ``train_button``, ``score`` and ``chart``;
+    ``submit_button``. ``runs`` holds the last training run per competition and
+    ``submissions`` every submission made here."""
+
+    title = "Train & submit"
+    css = "mlm-train-panel"
+    watches = ("competitions", "selected_competition")
+
+    def __init__(self, source: Market | MarketState, **kwargs: Any) -> None:
+        super().__init__(source, **kwargs)
+        self.runs: dict[int, TrainingRun] = {}
+        self.submissions: list[Any] = []
+        names = account_names(self.market)
+        self.picker = CompetitionPicker(self.state, "mlm-train-competition")
+        self.participant = dropdown("Participant", "mlm-train-participant", names, value=names[2])
+        self.family = dropdown("Model", "mlm-train-family", families("classification"))
+        self.strength = widgets.FloatLogSlider(value=1.0, base=10, min=-4, max=3, step=0.25)
+        self.strength.add_class("mlm-train-strength")
+        self.iterations = widgets.IntSlider(value=1000, min=10, max=5000, step=10)
+        self.iterations.description = "Iterations"
+        self.iterations.add_class("mlm-train-iterations")
+        self.scale = widgets.Checkbox(value=True, description="Standardize features")
+        self.scale.add_class("mlm-train-scale")
+        self.validation = widgets.FloatSlider(value=0.25, min=0.1, max=0.5, step=0.05)
+        self.validation.description = "Validation"
+        self.validation.add_class("mlm-train-validation")
+        self.train_button = self.button("Train", "mlm-train", self._train, style="primary")
+        self.submit_button = self.button("Submit", "mlm-submit", self._submit, style="success")
+        self.score = widgets.HTML()
+        self.score.add_class("mlm-train-score")
+        self.chart = widgets.Image(format="png", layout=widgets.Layout(max_width="360px"))
+        self.chart.add_class("mlm-train-chart")
+        self.family.observe(lambda _: self._knobs(), names="value")
+        self._ready(
+            widgets.HBox([self.picker.widget, self.participant]),
+            widgets.HBox([self.family, self.strength]),
+            widgets.HBox([self.iterations, self.scale, self.validation]),
+            widgets.HBox([self.train_button, self.submit_button]),
+            widgets.HBox([self.score, self.chart]),
+        )
+        self._knobs()
+
+    # --- view --------------------------------------------------------------------------
+
+    def _task(self) -> str | None:
+        chosen, table = self.state.selected_competition, self.state.competitions
+        if chosen is None or chosen not in table.index:
+            return None
+        return str(table.loc[chosen, "task"])
+
+    def _phase(self) -> str | None:
+        chosen, table = self.state.selected_competition, self.state.competitions
+        return None if chosen not in table.index else str(table.loc[chosen, "phase"])
+
+    def render(self) -> None:
+        task = self._task()
+        if task is not None:
+            set_options(self.family, families(task))
+        self.enable()
+
+    def _knobs(self) -> None:
+        spec = FAMILIES.get(self.family.value)
+        if spec is None:
+            return
+        self.strength.description = spec.knob or "(none)"
+        self.strength.disabled = spec.knob is None
+        if spec.knob is not None:
+            self.strength.value = spec.default
+        self.iterations.disabled = not spec.iterations
+
+    def enable(self) -> None:
+        chosen = self.state.selected_competition
+        self.train_button.disabled = chosen is None
+        self.submit_button.disabled = chosen not in self.runs or self._phase() != "submission"
+
+    # --- actions -----------------------------------------------------------------------
+
+    def _train(self) -> None:
+        competition = self.state.competition()
+        task = self._task()
+        if competition is None or task is None:
+            raise InputError("Create or choose a competition first.")
+        X, y = competition.training_xy()
+        spec = FAMILIES[self.family.value]
+        run = train(
+            X, y, family=spec.name, task=task,
+            strength=self.strength.value if spec.knob else None,
+            max_iter=self.iterations.value, scale=self.scale.value,
+            validation=self.validation.value,
+        )  # fmt: skip
+        exported = export(run.estimator, competition.quantizer)
+        report = agreement(run.estimator, exported, X, y)
+        self.runs[self.state.selected_competition] = run
+        self.chart.value = validation_chart(run)
+        self.score.value = self._describe(run, report)
+        self.ok(f"Trained {spec.name} on {len(X)} rows; submit it while submissions are open.")
+
+    def _describe(self, run: TrainingRun, report: Any) -> str:
+        lines = [
+            f'validation {run.metric} <b class="mlm-validation-score">{run.score:.3f}</b> '
+            f"on {run.validation_rows} held-out rows"
+        ]
+        if report.identical is not None:
+            lines.append(f"on-chain model agrees on {report.identical:.1%} of training rows")
+        elif report.max_abs_diff is not None:
+            lines.append(f"on-chain model differs by at most {report.max_abs_diff:.3g}")
+        if not run.converged:
+            lines.append("⚠ did not converge: raise the iterations")
+        return "<br>".join(lines)
+
+    def _submit(self) -> None:
+        competition = self.state.competition()
+        run = self.runs.get(self.state.selected_competition)
+        if competition is None or run is None:
+            raise InputError("Train a model for this competition first.")
+        submission = competition.submit(run.estimator, by=self.participant.value)
+        self.submissions.append(submission)
+        self.ok(
+            f"{self.participant.value} committed submission #{submission.id} "
+            f"(validation {run.metric} {run.score:.3f}); reveal it in the reveal phase."
+        )

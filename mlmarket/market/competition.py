@@ -216,6 +216,15 @@ class Competition:
         self.chain.transact(self.contract.functions.claim(), sender=by)
         return amount
 
+    def claim_all(self) -> dict[str, Decimal]:
+        """Claim for every account of this session that has something to claim."""
+        paid = {}
+        for name, account in self.chain.accounts.items():
+            due = self.chain.call(self.contract.functions.claimable(account.address))
+            if due and not self.chain.call(self.contract.functions.hasClaimed(account.address)):
+                paid[name] = self.claim(by=account)
+        return paid
+
     # --- creator ------------------------------------------------------------------
 
     def reveal_test_set(self) -> str:

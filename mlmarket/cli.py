@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -51,6 +52,9 @@ def demo(backend: str) -> None:
         for name in ("dave", "frank"):
             cols.claim(cohort, contributor=name)
         market.data.withdraw("carol")
+
+        _step("alice escrows 100 tokens for the best diagnosis model; the contract judges")
+        _competition(market, cancer)
 
         _step("a payment the contract refuses arrives as a named error")
         try:
@@ -96,6 +100,34 @@ def lab(folder: str | None, extra: Sequence[str]) -> int:
         return subprocess.call(command)
     except KeyboardInterrupt:
         return 0
+
+
+def _competition(market: Any, data: pd.DataFrame) -> None:
+    from sklearn.linear_model import LogisticRegression, RidgeClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    comp = market.competitions.create(
+        data=data, target="diagnosis", creator="alice", reward=100,
+        name="Diagnosis", payout=[0.7, 0.3],
+    )  # fmt: skip
+    X, y = comp.training_xy()
+    entries = {
+        "bob": LogisticRegression(max_iter=5000),
+        "carol": RidgeClassifier(),
+        "dave": LogisticRegression(C=0.001, max_iter=5000),
+    }
+    for name, model in entries.items():
+        comp.submit(make_pipeline(StandardScaler(), model).fit(X, y), by=name)
+    for phase, action in [("submission", comp.reveal), ("reveal", comp.reveal_test_set)]:
+        market.clock.advance_to(comp.deadline(phase))
+        action()
+    comp.evaluate(by="frank")
+    comp.finalize()
+    comp.claim_all()
+    print(comp.leaderboard().drop(columns=["evaluated", "status"]).to_string(index=False))
+    winner = comp.winning_model()
+    print(f"alice licenses the winner: {(winner.predict(X) == y).mean():.1%} on the training data")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

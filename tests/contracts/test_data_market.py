@@ -908,3 +908,40 @@ def test_collectionSale_fullCut_andRefundOfACollectionPurchase(dm: DataMarketHar
     dm.tx("refund", refunded, sender="grace")
     assert dm.balance("grace") == START_BALANCE
     assert dm.collection(collection_id)["accRevenuePerShare"] == 0
+
+
+# --- limits and messages --------------------------------------------------------------
+
+
+def test_largestInputs_stayFarBelowTheTransactionGasCap(dm: DataMarketHarness) -> None:
+    cid = "b" * 256
+    receipt = dm.tx(
+        "createListing", 2**128 - 1, cid, cid, True, "l" * 256, 30 * DAY, COMMITMENT, 0,
+        sender="alice",
+    )  # fmt: skip
+    gas = [receipt["gasUsed"]]
+    listing_id = dm.create_listing("alice")
+    purchase_id = dm.buy("bob", listing_id)
+    gas.append(dm.deliver("alice", purchase_id, bytes(range(256)) * 2)["gasUsed"])
+    gas.append(dm.tx("complain", purchase_id, "r" * 1024, sender="bob")["gasUsed"])
+    approve_fund = 10 * T
+    dm.approve("carol", approve_fund)
+    receipt = dm.tx(
+        "createCollection", cid, 10_000, 30 * DAY, 2**32 - 1, 2**128 - 1, 2**128 - 1,
+        approve_fund, sender="carol",
+    )  # fmt: skip
+    gas.append(receipt["gasUsed"])
+    assert max(gas) < 1_500_000  # the cap is 16,777,216
+
+
+def test_everyDataMarketError_hasASentenceUsingItsArguments() -> None:
+    import string
+
+    from mlmarket.contracts.messages import MESSAGES
+
+    errors = [e for e in load_artifact("IDataMarket").abi if e["type"] == "error"]
+    assert len(errors) >= 30
+    for error in errors:
+        template = MESSAGES[error["name"]]
+        fields = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+        assert fields <= {i["name"] for i in error["inputs"]}, error["name"]

@@ -13,7 +13,7 @@ Example:
     >>> market = mm.Market.local()
     >>> dash = dashboard(market)                 # display it: the last line of a cell
     >>> sorted(dash.panels)[:3]
-    ['accounts', 'chain', 'datasets']
+    ['accounts', 'chain', 'competitions']
 """
 
 from __future__ import annotations

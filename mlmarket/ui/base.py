@@ -7,9 +7,12 @@ a bad file, a form the panel refused — shown as its sentence in the panel
 instead of a traceback. Form values are never cleared by a failure.
 
 Example:
+    >>> from mlmarket.ui import ChainPanel
     >>> panel = ChainPanel(market)               # any panel, on its own
-    >>> panel.feedback.value                     # doctest: +SKIP
-    ''
+    >>> panel.folder.value = ""
+    >>> panel.save.click()                       # refused in the panel, not raised
+    >>> panel.feedback.value
+    '<span class="mlm-msg-error">Give the folder to save the session to; it cannot be empty.</span>'
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ Everything is checked before anything is sent; a refusal leaves the form as it
 was, with a sentence saying what to change.
 
 Example:
+    >>> from mlmarket.ui.state import MarketState
     >>> form = CompetitionForm(MarketState.of(market))
     >>> form.source.value, form.reward.value = "breast_cancer", "100"
     >>> request = form.request()                  # checked values, nothing sent yet

@@ -2,7 +2,7 @@
 
 Example:
     >>> dash = Dashboard(market)
-    >>> dash                                   # doctest: +SKIP   (shows it in Jupyter)
+    >>> dash                                   # doctest: +SKIP
     >>> dash.panels["datasets"].publish_button.click()
     >>> dash.state.listings.shape[0]
     1

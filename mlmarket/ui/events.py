@@ -87,8 +87,8 @@ def transaction_log(
             }
             for row in others.itertuples()
         ]
-    frame = pd.DataFrame(rows, columns=["tx_hash", *LOG_COLUMNS])
-    return frame.sort_values("block", ascending=False, kind="stable").set_index("tx_hash")
+    frame = pd.DataFrame(rows, columns=[*LOG_COLUMNS, "tx_hash"])
+    return frame.sort_values("block", ascending=False, kind="stable", ignore_index=True)
 
 
 def priced(log: pd.DataFrame, gwei: float, usd: float) -> pd.DataFrame:

@@ -5,7 +5,9 @@ transaction batch, finalize, claims).
 
 Example:
     >>> panel = LeaderboardPanel(market)
-    >>> 'class="mlm-winner"' in panel.table.value      # once finalized
+    >>> panel.summary.value                           # before any competition
+    '<span class="mlm-empty">no competition yet</span>'
+    >>> 'class="mlm-winner"' in panel.table.value      # doctest: +SKIP
     True
 """
 

@@ -152,11 +152,13 @@ def message(text: str, *, error: bool = False) -> str:
 
 
 def show(output: Any, obj: Any) -> None:
-    """Replace what an ``ipywidgets.Output`` shows with ``obj``, in place.
+    """Replace what an ``ipywidgets.Output`` shows with ``obj`` (HTML if it has some), in place.
 
-    Works with and without a kernel (``with output:`` needs one to capture).
+    Works with and without a kernel (``with output:`` needs one to capture), and
+    creates no IPython shell.
     """
-    from IPython.core.formatters import format_display_data
-
-    data, metadata = format_display_data(obj)
-    output.outputs = ({"output_type": "display_data", "data": data, "metadata": metadata},)
+    data = {"text/plain": repr(obj)}
+    html = getattr(obj, "_repr_html_", None)
+    if callable(html) and (rendered := html()) is not None:
+        data["text/html"] = rendered
+    output.outputs = ({"output_type": "display_data", "data": data, "metadata": {}},)

@@ -48,7 +48,8 @@ if TYPE_CHECKING:
 REFRESH_ERRORS = (MlmarketError, OSError, Web3Exception)
 """What a refresh may meet on a node that went away; shown, never raised into a widget."""
 
-_STATES: weakref.WeakKeyDictionary[Any, MarketState] = weakref.WeakKeyDictionary()
+_STATES: weakref.WeakValueDictionary[int, MarketState] = weakref.WeakValueDictionary()
+"""The state of each market by ``id(market)`` (a state keeps its market alive)."""
 
 
 def _frame() -> Instance:
@@ -68,8 +69,8 @@ class MarketState(HasTraits):
     Example:
         >>> state = MarketState(market, poll=False)
         >>> with state.batch():                      # one refresh at the end
-        ...     market.token.transfer("bob", 1, sender="alice")
-        ...     market.token.transfer("bob", 1, sender="carol")
+        ...     _ = market.token.transfer("bob", 1, sender="alice")
+        ...     _ = market.token.transfer("bob", 1, sender="carol")
         >>> state.tx_count == len(market.chain.history)
         True
     """
@@ -108,7 +109,6 @@ class MarketState(HasTraits):
         self.min_interval = min_interval
         self.poller = polling.Poller(self)
         self.market = market
-        _STATES[market] = self
         self.refresh()
         if poll or (poll is None and polling.chain_is_shared(market.chain)):
             self.polling = self.poller.start()
@@ -118,8 +118,8 @@ class MarketState(HasTraits):
         """The shared state of ``source`` (a Market or a state), made on first use."""
         if isinstance(source, MarketState):
             return source
-        state = _STATES.get(source)
-        return state if state is not None else cls(source)
+        state = _STATES.get(id(source))
+        return state if state is not None and state.market is source else cls(source)
 
     # --- subscription ---------------------------------------------------------------
 
@@ -132,7 +132,7 @@ class MarketState(HasTraits):
         self._events_cursor = None
         self.snapshots = ()
         self.selected_competition = None
-        _STATES[change["new"]] = self
+        _STATES[id(change["new"])] = self
 
     def _on_transaction(self, record: TxRecord) -> None:
         chain = self.market.chain

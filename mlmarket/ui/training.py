@@ -8,7 +8,10 @@ on-chain format (how closely the quantised model agrees is shown), and
 is in its submission phase.
 
 Example:
-    >>> panel = TrainPanel(market)                 # a competition is open
+    >>> from mlmarket.datasets import load_sample
+    >>> comp = market.competitions.create(data=load_sample("iris"), target="species",
+    ...     creator="alice", reward=10)
+    >>> panel = TrainPanel(market)
     >>> panel.family.value = "LogisticRegression"
     >>> panel.train_button.click(); panel.submit_button.click()
     >>> panel.submissions[-1].submitter == market.accounts["bob"].address

@@ -119,9 +119,11 @@ class CompetitionForm(widgets.VBox):
 
     def _source_changed(self, change: dict[str, Any] | None = None) -> None:
         source = self.source.value
+        suggested = SAMPLES[source].target if source in SAMPLES else None
         if source is None or source.startswith(LISTING):
             listing = self._listing_row(source)
             columns = [] if listing is None else [str(listing["target"])]
+            suggested = columns[0] if columns else None
         else:
             try:
                 columns = [str(c) for c in load_source(source, self.upload.value).columns]
@@ -129,11 +131,10 @@ class CompetitionForm(widgets.VBox):
                 columns = []
         current = self.target.value
         set_options(self.target, columns)
-        suggested = SAMPLES[source].target if source in SAMPLES else None
         if suggested in columns:
             self.target.value = suggested
-        elif current in columns:
-            self.target.value = current
+        else:  # keep the user's target if the new data has it; never pick one silently
+            self.target.value = current if current in columns else None
 
     def _listing_row(self, source: str | None) -> pd.Series | None:
         if source is None:
@@ -160,7 +161,9 @@ class CompetitionForm(widgets.VBox):
         if test_size >= 1:
             raise InputError(f"The test share must be below 1 (got {self.test_size.value}).")
         if self.target.value is None:
-            raise InputError("Choose the target column the models must predict.")
+            raise InputError(
+                "Choose the target column the models must predict (a column of the data)."
+            )
         periods = {"submission": self._submission_seconds()}
         for phase, field in (
             ("reveal", self.reveal_days),

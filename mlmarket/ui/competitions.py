@@ -2,7 +2,8 @@
 
 Only the actions valid in the selected competition's current phase are
 enabled: reveal (reveal phase), reveal the test set (test-reveal, the creator),
-evaluate (evaluation, anyone), finalize and claim (finalized). Submitting
+evaluate (evaluation, anyone), finalize (finalized, until done; optional, as
+the first claim finalizes too) and claim (finalized). Submitting
 models happens in the train & submit panel.
 
 Example:
@@ -109,8 +110,10 @@ class CompetitionsPanel(Panel):
         row = self.selected()
         phase = None if row is None else row["phase"]
         allowed = set(ACTIONS_BY_PHASE.get(phase, ()))
-        if phase == "finalized":
-            allowed.add("finalize_button" if row["outcome"] == "pending" else "claim_button")
+        if phase == "finalized":  # claiming finalizes too, so finalize is only offered first
+            allowed.add("claim_button")
+            if not row["finalized"]:
+                allowed.add("finalize_button")
         self.create_button.disabled = False
         for name in ("reveal_button", "reveal_test_button", "evaluate_button",
                      "finalize_button", "claim_button"):  # fmt: skip

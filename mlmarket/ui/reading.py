@@ -33,7 +33,7 @@ class Fingerprint(NamedTuple):
 
 COMPETITION_COLUMNS = [
     "name", "creator", "reward", "phase", "submissions", "address", "task", "outcome",
-    "submission_end", "reveal_end", "test_reveal_end", "evaluation_end",
+    "finalized", "submission_end", "reveal_end", "test_reveal_end", "evaluation_end",
 ]  # fmt: skip
 """Columns of ``MarketState.competitions`` (indexed by the factory's 0-based index)."""
 
@@ -107,7 +107,11 @@ def read_competitions(market: Market) -> tuple[pd.DataFrame, dict[int, pd.DataFr
     for index in table.index:
         handle = service.get(int(index))
         ends = {f"{phase}_end": int(ts) for phase, ts in handle.deadlines().items()}
-        extra.append({"task": handle.metadata.get("task"), "outcome": handle.outcome, **ends})
+        logged = bool(handle.chain.call(handle.contract.functions.finalized()))
+        extra.append(
+            {"task": handle.metadata.get("task"), "outcome": handle.outcome, "finalized": logged,
+             **ends}
+        )  # fmt: skip
         boards[int(index)] = handle.leaderboard()
     details = pd.DataFrame(extra, index=table.index)
     return table.join(details) if len(table) else table.reindex(columns=COMPETITION_COLUMNS), boards

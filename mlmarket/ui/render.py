@@ -66,7 +66,9 @@ def table(
     for key, row in shown.iterrows():
         cells = [(key, None)] if index else []
         cells += [(row[c], formats.get(str(c))) for c in shown.columns]
-        tds = "".join(f'<td class="{_align(v)}">{escape(_show(v, f))}</td>' for v, f in cells)
+        tds = "".join(
+            f'<td class="{_align(v)}">{escape(_show(v, f), quote=False)}</td>' for v, f in cells
+        )
         tag = row_class(key, row) if row_class else ""
         rows.append(f'<tr class="{tag}" data-key="{escape(str(key))}">{tds}</tr>')
     body = "".join(rows)
@@ -148,7 +150,7 @@ def png(figure: Figure) -> bytes:
 def message(text: str, *, error: bool = False) -> str:
     """A one-line message for a panel's feedback area (escaped)."""
     kind = "mlm-msg-error" if error else "mlm-msg-ok"
-    return f'<span class="{kind}">{escape(text)}</span>'
+    return f'<span class="{kind}">{escape(text, quote=False)}</span>'
 
 
 def show(output: Any, obj: Any) -> None:

@@ -6,8 +6,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
+from mlmarket.datasets import SAMPLES, load_sample
 from mlmarket.market import Market
+from mlmarket.market.competition import Competition
 from mlmarket.ui.state import MarketState
 
 
@@ -46,3 +51,27 @@ def upload(name: str, content: bytes) -> tuple[dict[str, object], ...]:
 def sent(market: Market) -> int:
     """How many transactions the session has sent (to check a refused form sent none)."""
     return len(market.chain.history)
+
+
+def open_competition(market: Market, sample: str = "iris", **options: object) -> Competition:
+    """A competition on a sample, opened through the API (alice creates, 60/40 payout)."""
+    info = SAMPLES[sample]
+    settings: dict[str, object] = {"creator": "alice", "reward": 100, "payout": [0.6, 0.4]}
+    settings.update(options)
+    return market.competitions.create(
+        data=load_sample(sample), target=info.target, name=f"{sample} challenge", **settings
+    )
+
+
+def play_to_finalized(market: Market, comp: Competition, players: dict[str, float]) -> None:
+    """Submit a logistic regression per player (C per player), reveal, evaluate, finalize."""
+    X, y = comp.training_xy()
+    for player, strength in players.items():
+        model = make_pipeline(StandardScaler(), LogisticRegression(C=strength, max_iter=5000))
+        comp.submit(model.fit(X, y), by=player)
+    market.clock.advance_to(comp.deadline("submission"))
+    comp.reveal()
+    market.clock.advance_to(comp.deadline("reveal"))
+    comp.reveal_test_set()
+    comp.evaluate()
+    comp.finalize()

@@ -1,0 +1,157 @@
+"""Competitions panel: the create form's checks, and only the valid actions per phase."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from mlmarket.market import Market
+from mlmarket.ui import ChainPanel, CompetitionsPanel, TrainPanel
+from mlmarket.ui.competition_form import LISTING
+from mlmarket.ui.uploads import UPLOAD
+from tests.ui.conftest import open_competition, sent, upload
+
+ACTIONS = ("reveal_button", "reveal_test_button", "evaluate_button", "finalize_button",
+           "claim_button")  # fmt: skip
+
+
+def enabled(panel: CompetitionsPanel) -> set[str]:
+    return {name for name in ACTIONS if not getattr(panel, name).disabled}
+
+
+def test_create_fromTheFormDefaults_opensASelectedCompetition(market: Market) -> None:
+    panel = CompetitionsPanel(market)
+    panel.form.source.value = "iris"
+    assert panel.form.target.value == "species"
+
+    panel.create_button.click()
+
+    assert "Opened competition #0 'Diagnosis challenge': 100 tokens escrowed" in (
+        panel.feedback.value
+    )
+    assert panel.state.selected_competition == 0
+    assert 'class="mlm-comp-phase">submission<' in panel.info.value
+    assert (
+        'data-phase="submission"' in panel.timeline.value and "mlm-current" in panel.timeline.value
+    )
+    assert panel.state.balances.loc["alice", "tokens"] == Decimal(900)
+    assert enabled(panel) == set()  # submitting happens in the train panel
+
+
+def test_onlyTheActionsOfTheCurrentPhase_areEnabled(market: Market) -> None:
+    comp = open_competition(market, payout=[1])
+    panel, train, chain = CompetitionsPanel(market), TrainPanel(market), ChainPanel(market)
+    train.train_button.click()
+    train.submit_button.click()
+    assert enabled(panel) == set()
+
+    chain.to_deadline.click()
+    assert comp.phase == "reveal" and enabled(panel) == {"reveal_button"}
+    panel.reveal_button.click()
+    assert "Revealed submission(s) #1" in panel.feedback.value
+
+    chain.to_deadline.click()
+    assert enabled(panel) == {"reveal_test_button"}
+    panel.reveal_test_button.click()
+    assert enabled(panel) == {"evaluate_button"}
+
+    panel.evaluate_button.click()
+    assert "Scored every revealed model" in panel.feedback.value
+    assert panel.progress.value == panel.progress.max >= 1
+    assert enabled(panel) == {"finalize_button", "claim_button"}
+
+    panel.finalize_button.click()
+    assert "Finalized: ranked" in panel.feedback.value and enabled(panel) == {"claim_button"}
+    panel.claimant.value = "bob"
+    panel.claim_button.click()
+    assert "Paid 100 tokens to bob" in panel.feedback.value
+    assert panel.state.balances.loc["bob", "tokens"] == Decimal(1100)
+
+
+def test_anActionOutOfPhase_isTheContractsSentence(market: Market) -> None:
+    open_competition(market)
+    panel = CompetitionsPanel(market)
+    panel.reveal_test_button.click()  # disabled, but a script can click it
+
+    assert "This step needs phase 2 but the competition is in phase 0" in panel.feedback.value
+
+
+def past(market: Market) -> datetime:
+    return datetime.fromtimestamp(market.clock.now(), tz=UTC) - timedelta(hours=1)
+
+
+REFUSED = [
+    ("name", "", "Give the competition name; it cannot be empty."),
+    ("reward", "-1", "The reward cannot be negative (got -1)."),
+    ("reward", "0", "The reward must be more than zero."),
+    ("test_size", "1.5", "The test share must be below 1 (got 1.5)."),
+    ("reveal_days", "0", "The reveal period must be more than zero."),
+    ("evaluation_days", "-2", "The evaluation period cannot be negative (got -2)."),
+    ("payout", "50, 30", "Payout percentages must add up to 100 (they add up to 80)."),
+    ("payout", "60, x", "Payout must be percentages separated by commas, not '60, x'."),
+    ("payout", "100, 0", "Payout lists 1 to 10 places, each a positive percentage."),
+    ("ends", past, "is in the past: chain time is"),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "says"), REFUSED)
+def test_badInput_isRefusedInThePanel_nothingSent_formKept(
+    market: Market, field: str, value: object, says: str
+) -> None:
+    panel = CompetitionsPanel(market)
+    typed = value(market) if callable(value) else value
+    getattr(panel.form, field).value = typed
+    transactions = sent(market)
+
+    panel.create_button.click()
+
+    assert says in panel.feedback.value and "mlm-msg-error" in panel.feedback.value
+    assert sent(market) == transactions and len(panel.state.competitions) == 0
+    assert getattr(panel.form, field).value == typed
+
+
+@pytest.mark.parametrize(
+    ("csv", "target", "says"),
+    [
+        (b"x,label\n1,a\n2,b\n3,a\n", "x", "Every column must be numeric; these are not: label."),
+        (b"x,label\n1,\n2,1\n", "label", "The data has missing values in label"),
+        (b"x,y\n1,0\n2,1\n", None, "Choose the target column the models must predict"),
+    ],
+)
+def test_anUploadedCsvItCannotUse_isRefused(
+    market: Market, csv: bytes, target: str | None, says: str
+) -> None:
+    panel = CompetitionsPanel(market)
+    panel.form.source.value = UPLOAD
+    panel.form.upload.value = upload("data.csv", csv)
+    assert panel.form.target.value is None  # the sample's target is not in the upload
+    panel.form.target.value = target
+    transactions = sent(market)
+
+    panel.create_button.click()
+
+    assert says in panel.feedback.value
+    assert sent(market) == transactions
+
+
+def test_aListingTheCreatorBought_canBeTheData(market: Market) -> None:
+    from mlmarket.datasets import load_sample
+
+    listing = market.data.publish(
+        load_sample("iris"), owner="alice", price=5, name="Irises", target="species"
+    )
+    market.data.buy(listing, buyer="bob")
+    panel = CompetitionsPanel(market)
+    panel.form.source.value = f"{LISTING}{listing.id}"
+    assert panel.form.target.value == "species"
+
+    panel.form.creator.value = "carol"  # has not bought it
+    panel.create_button.click()
+    assert "carol has no delivered purchase of listing 1" in panel.feedback.value
+
+    panel.form.creator.value = "bob"
+    panel.create_button.click()
+    assert "Opened competition #0" in panel.feedback.value
+    assert panel.state.competitions.loc[0, "creator"] == "bob"

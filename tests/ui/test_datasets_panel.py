@@ -1,0 +1,128 @@
+"""Datasets panel: publish (sample or upload), browse, buy, download, withdraw — and refusals."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from mlmarket.market import Market
+from mlmarket.ui import DatasetsPanel
+from mlmarket.ui.uploads import UPLOAD
+from tests.ui.conftest import sent, upload
+
+GOOD_CSV = b"age,dose,cured\n30,1.5,1\n41,2.0,0\n52,0.5,1\n"
+
+
+def test_sampleLifecycle_publishBuyDownloadWithdraw(market: Market) -> None:
+    panel = DatasetsPanel(market)
+    assert panel.target.value == "diagnosis" and panel.name.value == "breast_cancer"
+    panel.name.value, panel.price.value = "Breast cancer diagnoses", "25"
+
+    panel.publish_button.click()
+    assert "Published listing #1 'Breast cancer diagnoses' at 25 tokens" in panel.feedback.value
+    assert "Breast cancer diagnoses" in panel.listings.value
+    assert panel.buy_listing.value == 1
+
+    panel.buyer.value = "bob"
+    panel.buy_button.click()
+    assert "purchase #1 is delivered" in panel.feedback.value
+    assert ">delivered<" in panel.purchases.value
+
+    panel.download_button.click()
+    assert "569 rows, decrypted and verified" in panel.feedback.value
+    assert panel.downloaded[1].shape == (569, 31)
+    (shown,) = panel.preview.outputs
+    assert "mean_radius" in shown["data"]["text/html"]
+
+    panel.earner.value = "alice"
+    panel.withdraw_button.click()
+    assert "Paid 25 tokens of revenue to alice" in panel.feedback.value
+    assert panel.state.balances.loc["alice", "tokens"] == Decimal(1025)
+
+
+def test_uploadedCsv_isOfferedWithItsColumns_andPublished(market: Market) -> None:
+    panel = DatasetsPanel(market)
+    panel.source.value = UPLOAD
+    panel.upload.value = upload("trial.csv", GOOD_CSV)
+
+    assert panel.target.options == ("(unlabelled)", "age", "dose", "cured")
+    assert panel.name.value == "trial.csv" and panel.shape.value == "3 rows × 3 columns"
+    panel.target.value = "cured"
+    panel.publish_button.click()
+
+    listing = market.data.listings().loc[1]
+    assert (listing["name"], listing["rows"], listing["target"]) == ("trial.csv", 3, "cured")
+
+
+def test_switchingSamples_keepsANameTheUserTyped(market: Market) -> None:
+    panel = DatasetsPanel(market)
+    panel.source.value = "wine"
+    assert (panel.name.value, panel.target.value) == ("wine", "cultivar")
+    panel.name.value = "My wines"
+    panel.source.value = "iris"
+    assert (panel.name.value, panel.target.value) == ("My wines", "species")
+
+
+REFUSED = [
+    ({"price": "-5"}, None, "The price cannot be negative (got -5)."),
+    ({"price": "ten"}, None, "The price must be a number, not 'ten'."),
+    ({"name": "   "}, None, "Give the dataset name; it cannot be empty."),
+    ({"window": "0"}, None, "The delivery window must be more than zero."),
+    ({"license": ""}, None, "Give the license; it cannot be empty."),
+    ({}, b"", "Upload a CSV file first"),
+    ({}, b"a,b,cured\n1,,0\n2,3,1\n", "The data has missing values in b; fill or drop them first."),
+    ({}, b"a,a,cured\n1,2,0\n", "bad.csv names columns more than once: a."),
+    ({}, b"a,,cured\n1,2,0\n", "bad.csv has columns without a name (position 2)."),
+    ({}, b"a,b,cured\n", "bad.csv has a header but no rows."),
+    ({}, b"\xff\xfe\x00a", "bad.csv is not a text CSV file"),
+]
+
+
+@pytest.mark.parametrize(("fields", "csv", "says"), REFUSED)
+def test_badInput_isRefusedInThePanel_nothingSent_formKept(
+    market: Market, fields: dict[str, str], csv: bytes | None, says: str
+) -> None:
+    panel = DatasetsPanel(market)
+    panel.name.value = "Trial"
+    if csv is not None:
+        panel.source.value = UPLOAD
+        if csv:
+            panel.upload.value = upload("bad.csv", csv)
+    for name, value in fields.items():
+        getattr(panel, name).value = value
+    typed = {name: getattr(panel, name).value for name in ("name", "price", "window", "license")}
+    transactions = sent(market)
+
+    panel.publish_button.click()
+
+    assert says in panel.feedback.value and "mlm-msg-error" in panel.feedback.value
+    assert sent(market) == transactions and len(panel.state.listings) == 0
+    assert {name: getattr(panel, name).value for name in typed} == typed
+    assert not panel.publish_button.disabled
+
+
+def test_aRevertedPurchase_isASentence_andTheFormIsKept(market: Market) -> None:
+    panel = DatasetsPanel(market)
+    panel.source.value, panel.price.value = "iris", "5000"
+    panel.publish_button.click()
+    panel.buyer.value = "bob"
+
+    panel.buy_button.click()
+
+    assert "bob (0x3C44" in panel.feedback.value
+    assert "has 1000 tokens but needs 5000 tokens" in panel.feedback.value
+    assert panel.buyer.value == "bob" and panel.buy_listing.value == 1
+    assert ">0<" in panel.listings.value  # no sale
+
+
+def test_downloadBeforeBuying_says_buyFirst(market: Market) -> None:
+    panel = DatasetsPanel(market)
+    panel.source.value = "iris"
+    panel.publish_button.click()
+    panel.buyer.value = "carol"
+
+    panel.download_button.click()
+
+    assert "carol has no delivered purchase of listing 1" in panel.feedback.value
+    assert panel.preview.outputs == () and panel.downloaded == {}

@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from mlmarket.ui.state import MarketState
 
 
+CHART_LAYOUT = widgets.Layout(width="600px", height="auto", object_fit="contain",
+                              align_self="flex-start")  # fmt: skip
+
+
 def short_address(address: str) -> str:
     """``0x70997970…79C8``.
 
@@ -69,7 +73,7 @@ class AccountsPanel(Panel):
         super().__init__(source, **kwargs)
         self.table = widgets.HTML()
         self.table.add_class("mlm-balances")
-        self.chart = widgets.Image(format="png", layout=widgets.Layout(max_width="640px"))
+        self.chart = widgets.Image(format="png", layout=CHART_LAYOUT)
         self.chart.add_class("mlm-balances-chart")
         self.draws = 0
         self._ready(widgets.HBox([self.table, self.chart]))

@@ -56,6 +56,8 @@ class Panel(widgets.VBox):
         self.add_class("mlm-panel")
         self.add_class(self.css)
         self._actions: list[widgets.Button] = []
+        self._acting = False
+        self._news: str | None = None
 
     def _ready(self, *children: widgets.Widget) -> None:
         """Lay out the children under a title, and start rendering the state."""
@@ -93,9 +95,14 @@ class Panel(widgets.VBox):
         return button
 
     def act(self, action: Callable[[], T]) -> T | None:
-        """Run ``action``: one refresh at the end, errors shown as sentences, buttons idle."""
+        """Run ``action``: one refresh at the end, errors shown as sentences, buttons idle.
+
+        The outcome's message appears last, once the state is refreshed and the
+        buttons valid now are enabled again (so what it says is what the panel shows).
+        """
         for button in self._actions:
             button.disabled = True
+        self._acting, self._news = True, None
         try:
             with self.state.batch():
                 result = action()
@@ -106,14 +113,25 @@ class Panel(widgets.VBox):
             self.fail(f"Unexpected {type(error).__name__}: {error}")
             raise
         finally:
+            self._acting = False
             self.enable()
+            if self._news is not None:
+                self.feedback.value = self._news
         return result
 
     def ok(self, text: str) -> None:
-        self.feedback.value = message(text)
+        """Say that an action worked (shown when the action is over)."""
+        self._say(message(text))
 
     def fail(self, text: str) -> None:
-        self.feedback.value = message(text, error=True)
+        """Say why an action was refused (shown when the action is over)."""
+        self._say(message(text, error=True))
+
+    def _say(self, html: str) -> None:
+        if self._acting:
+            self._news = html
+        else:
+            self.feedback.value = html
 
 
 # --- form helpers -------------------------------------------------------------------
@@ -198,7 +216,7 @@ class CompetitionPicker:
 
     def __init__(self, state: MarketState, css: str) -> None:
         self.state = state
-        self.widget = dropdown("Competition", css)
+        self.widget = dropdown("Competition", css, layout=widgets.Layout(width="360px"))
         self._syncing = False
         self.widget.observe(self._chosen, names="value")
         state.observe(lambda _: self.sync(), names=["competitions", "selected_competition"])

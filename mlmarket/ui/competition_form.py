@@ -90,6 +90,9 @@ class CompetitionForm(widgets.VBox):
         self.upload.observe(self._source_changed, names="value")
         state.observe(lambda _: self._offer_listings(), names="listings")
         state.observe(lambda _: self._follow_clock(), names="time")
+        for field in (self.ends, self.reveal_days, self.test_reveal_days, self.evaluation_days,
+                      self.payout, self.test_size):  # fmt: skip
+            field.style.description_width = "initial"
         self.children = [
             widgets.HBox([self.source, self.upload, self.target]),
             widgets.HBox([self.creator, self.name, self.reward, self.test_size]),

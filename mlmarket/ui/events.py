@@ -151,6 +151,7 @@ class EventLogPanel(Panel):
                 "paid_eth": lambda v: "–" if pd.isna(v) else f"{v:.6f}",
                 "cost_eth": lambda v: f"{v:.6f}",
                 "cost_usd": lambda v: f"${v:,.2f}",
+                "tx_hash": lambda v: f"{v[:10]}…",
             },
             empty="no transactions yet",
         )

@@ -24,7 +24,8 @@ from matplotlib.figure import Figure
 
 STYLE = """<style>
 .mlm-table { border-collapse: collapse; font-size: 12px; margin: 4px 0; }
-.mlm-table th, .mlm-table td { padding: 2px 8px; border-bottom: 1px solid #ddd; text-align: right; }
+.mlm-table th, .mlm-table td { padding: 2px 8px; border-bottom: 1px solid #ddd; text-align: right;
+  white-space: nowrap; }
 .mlm-table th { background: #f4f4f6; }
 .mlm-table td.mlm-text, .mlm-table th.mlm-text { text-align: left; }
 .mlm-table tr.mlm-winner td { background: #fff3c4; font-weight: bold; }

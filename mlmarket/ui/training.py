@@ -72,7 +72,10 @@ class TrainPanel(Panel):
         self.submit_button = self.button("Submit", "mlm-submit", self._submit, style="success")
         self.score = widgets.HTML()
         self.score.add_class("mlm-train-score")
-        self.chart = widgets.Image(format="png", layout=widgets.Layout(max_width="360px"))
+        self.chart = widgets.Image(
+            format="png",
+            layout=widgets.Layout(width="340px", height="auto", align_self="flex-start"),
+        )
         self.chart.add_class("mlm-train-chart")
         self.family.observe(lambda _: self._knobs(), names="value")
         self._ready(

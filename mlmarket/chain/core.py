@@ -100,11 +100,17 @@ class Chain:
 
     def balance(self, who: NamedAccount | str) -> int:
         """ETH balance in wei of an account (by name, account or address)."""
-        address = who if isinstance(who, str) and who.startswith("0x") else self.address(who)
-        return int(self.w3.eth.get_balance(address))
+        return int(self.w3.eth.get_balance(self.address(who)))
 
     def address(self, who: NamedAccount | str) -> str:
+        """The checksum address of a name, a NamedAccount, or any address."""
+        if isinstance(who, str) and who.startswith("0x"):
+            return str(self.w3.to_checksum_address(who))
         return self.accounts.resolve(who).address
+
+    def describe(self, address: str) -> str:
+        """An account's name if it is one of ours, else the address itself."""
+        return self.accounts.name_of(address) or str(address)
 
     def on_transaction(self, callback: Callable[[TxRecord], None]) -> Callable[[], None]:
         """Call ``callback`` after every transaction this session sends; returns an unsubscribe."""

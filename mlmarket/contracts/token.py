@@ -44,7 +44,7 @@ class MarketToken:
     ) -> MarketToken:
         """Deploy with a fixed supply: ``holders`` maps accounts (names or addresses) to tokens."""
         artifact = load_artifact(cls.NAME)
-        recipients = [_address(chain, who) for who in holders]
+        recipients = [chain.address(who) for who in holders]
         amounts = [to_units(amount) for amount in holders.values()]
         contract, _ = chain.deploy(
             artifact.abi, artifact.bytecode, recipients, amounts, sender=sender
@@ -54,7 +54,7 @@ class MarketToken:
     # --- reads ---------------------------------------------------------------------
 
     def raw_balance_of(self, who: NamedAccount | str) -> int:
-        return int(self.chain.call(self.contract.functions.balanceOf(_address(self.chain, who))))
+        return int(self.chain.call(self.contract.functions.balanceOf(self.chain.address(who))))
 
     def balance_of(self, who: NamedAccount | str) -> Decimal:
         """Balance in whole tokens."""
@@ -65,7 +65,7 @@ class MarketToken:
 
     def allowance(self, owner: NamedAccount | str, spender: NamedAccount | str) -> Decimal:
         fn = self.contract.functions.allowance(
-            _address(self.chain, owner), _address(self.chain, spender)
+            self.chain.address(owner), self.chain.address(spender)
         )
         return from_units(self.chain.call(fn))
 
@@ -74,13 +74,13 @@ class MarketToken:
     def transfer(
         self, to: NamedAccount | str, amount: Amount, *, sender: NamedAccount | str
     ) -> TxReceipt:
-        fn = self.contract.functions.transfer(_address(self.chain, to), to_units(amount))
+        fn = self.contract.functions.transfer(self.chain.address(to), to_units(amount))
         return self.chain.transact(fn, sender=sender)
 
     def approve(
         self, spender: NamedAccount | str, amount: Amount, *, owner: NamedAccount | str
     ) -> TxReceipt:
-        fn = self.contract.functions.approve(_address(self.chain, spender), to_units(amount))
+        fn = self.contract.functions.approve(self.chain.address(spender), to_units(amount))
         return self.chain.transact(fn, sender=owner)
 
     def permit(
@@ -137,16 +137,9 @@ class MarketToken:
             },
             "message": {
                 "owner": owner,
-                "spender": _address(self.chain, spender),
+                "spender": self.chain.address(spender),
                 "value": value,
                 "nonce": nonce,
                 "deadline": deadline,
             },
         }
-
-
-def _address(chain: Chain, who: Any) -> str:
-    """An address from a NamedAccount, a name, or an address string (any account, ours or not)."""
-    if isinstance(who, str) and who.startswith("0x"):
-        return chain.w3.to_checksum_address(who)
-    return chain.accounts.resolve(who).address

@@ -268,7 +268,7 @@ class CollectionService:
     def pending(self, collection: Collection | int, who: Any) -> Decimal:
         """Share revenue, bounties and stakes ``who`` can claim from a collection."""
         col_id = collection.id if isinstance(collection, Collection) else int(collection)
-        fn = self.contract.functions.pendingRevenue(col_id, self.data._address(who))
+        fn = self.contract.functions.pendingRevenue(col_id, self.chain.address(who))
         return from_units(self.chain.call(fn))
 
     def claim(self, collection: Collection | int, *, contributor: Any) -> Decimal:
@@ -314,7 +314,7 @@ class CollectionService:
     def batches(self, collection: Collection | int) -> pd.DataFrame:
         """The collection's batches with contributor, rows and status."""
         rows = [
-            vars(b) | {"contributor": self.data._who(b.contributor)}
+            vars(b) | {"contributor": self.chain.describe(b.contributor)}
             for b in self.batch_list(collection)
         ]
         return pd.DataFrame(rows, columns=list(Batch.__dataclass_fields__)).set_index("id")
@@ -325,7 +325,7 @@ class CollectionService:
         people = sorted({b.contributor for b in self.batch_list(col_id)})
         rows = [
             {
-                "contributor": self.data._who(a),
+                "contributor": self.chain.describe(a),
                 "shares": int(self.chain.call(self.contract.functions.sharesOf(col_id, a))),
                 "claimable": self.pending(col_id, a),
             }

@@ -69,7 +69,7 @@ class CompetitionService:
                 {
                     "index": index,
                     "name": comp.name,
-                    "creator": self.chain.accounts.name_of(comp.creator) or comp.creator,
+                    "creator": self.chain.describe(comp.creator),
                     "reward": comp.reward,
                     "phase": comp.phase,
                     "submissions": self.chain.call(comp.contract.functions.submissionCount()),

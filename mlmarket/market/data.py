@@ -220,7 +220,7 @@ class DataMarketService:
                 {
                     "id": item.id,
                     "name": item.name,
-                    "owner": self._who(item.owner),
+                    "owner": self.chain.describe(item.owner),
                     "price": item.price,
                     "rows": item.metadata.rows,
                     "columns": len(item.metadata.columns),
@@ -261,16 +261,10 @@ class DataMarketService:
     def has_access(self, listing: Listing | int, who: NamedAccount | str) -> bool:
         listing_id = listing.id if isinstance(listing, Listing) else int(listing)
         return bool(
-            self.chain.call(self.contract.functions.hasAccess(listing_id, self._address(who)))
+            self.chain.call(self.contract.functions.hasAccess(listing_id, self.chain.address(who)))
         )
 
-    def _who(self, address: str) -> str:
-        return self.chain.accounts.name_of(address) or address
 
-    def _address(self, who: Any) -> str:
-        if isinstance(who, str) and who.startswith("0x"):
-            return self.chain.w3.to_checksum_address(who)
-        return self.chain.accounts.resolve(who).address
 
     # --- buying and delivering ---------------------------------------------------------
 
@@ -319,7 +313,7 @@ class DataMarketService:
             if item.status != "pending" or self.chain.clock.now() >= item.deliver_by:
                 continue
             listing = self.listing(item.listing_id)
-            mine = owner is None or self._address(owner) == listing.owner
+            mine = owner is None or self.chain.address(owner) == listing.owner
             if mine and self._can_deliver(listing):
                 delivered.append(self.deliver(purchase_id))
         return delivered
@@ -347,8 +341,9 @@ class DataMarketService:
         )
         if not logs:
             raise ConfigurationError(
-                f"{self._who(buyer)} has no delivered purchase of listing {listing_id}: buy it "
-                "first, and wait for the owner to deliver (market.data.deliver)."
+                f"{self.chain.describe(buyer)} has no delivered purchase of listing "
+                f"{listing_id}: buy it first, and wait for the owner to deliver "
+                "(market.data.deliver)."
             )
         return int(logs[-1]["args"]["purchaseId"])
 
@@ -375,7 +370,8 @@ class DataMarketService:
 
     def revenue(self, who: NamedAccount | str) -> Decimal:
         """Tokens ``who`` can withdraw from sales."""
-        return from_units(self.chain.call(self.contract.functions.revenueOf(self._address(who))))
+        fn = self.contract.functions.revenueOf(self.chain.address(who))
+        return from_units(self.chain.call(fn))
 
     def withdraw(self, who: NamedAccount | str) -> Decimal:
         """Pay out ``who``'s revenue; returns the amount."""

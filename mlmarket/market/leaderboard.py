@@ -33,7 +33,7 @@ def leaderboard_table(comp: Competition) -> pd.DataFrame:
         rows.append(
             {
                 "id": sub_id,
-                "submitter": comp.chain.accounts.name_of(submitter) or submitter,
+                "submitter": comp.chain.describe(submitter),
                 "status": _status(revealed, int(evaluated), chunks),
                 "evaluated": f"{int(evaluated)}/{chunks}",
                 "score": _score(comp, int(raw_score), regression) if complete else None,

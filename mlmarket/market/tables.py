@@ -64,7 +64,7 @@ def events_table(chain: Chain, contracts: dict[str, Contract], from_block: int =
                     "event": event["event"],
                     "args": _readable(chain, dict(event["args"])),
                     "tx_hash": "0x" + tx_hash.hex(),
-                    "sender": _name_or_address(chain, receipt["from"]),
+                    "sender": chain.describe(receipt["from"]),
                     "gas_used": int(receipt["gasUsed"]),
                 }
             )
@@ -82,15 +82,11 @@ def _event_topics(abi: Iterable[dict[str, Any]]) -> dict[bytes, str]:
     }
 
 
-def _name_or_address(chain: Chain, address: str) -> str:
-    return chain.accounts.name_of(address) or str(address)
-
-
 def _readable(chain: Chain, args: dict[str, Any]) -> dict[str, Any]:
     shown: dict[str, Any] = {}
     for key, value in args.items():
         if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
-            value = _name_or_address(chain, value)
+            value = chain.describe(value)
         elif isinstance(value, bytes):
             value = "0x" + value.hex()
         shown[key] = value

@@ -62,6 +62,32 @@ class DatasetsPanel(Panel):
         self.downloaded: dict[int, pd.DataFrame] = {}
         self._auto_name = ""
         names = account_names(self.market)
+        publish = self._publish_form(names)
+        self.listings = widgets.HTML()
+        self.listings.add_class("mlm-listings")
+        self.buy_listing = dropdown("Listing", "mlm-buy-listing")
+        self.buyer = dropdown("Buyer", "mlm-buy-buyer", names, value=_pick(names, "bob"))
+        self.buy_button = self.button("Buy", "mlm-buy", self._buy, style="success")
+        self.download_button = self.button("Download", "mlm-download", self._download)
+        self.preview = widgets.Output()
+        self.preview.add_class("mlm-download-preview")
+        self.purchases = widgets.HTML()
+        self.purchases.add_class("mlm-purchases")
+        self.earner = dropdown("Owner", "mlm-revenue-owner", names, value=_pick(names, "alice"))
+        self.withdraw_button = self.button("Withdraw revenue", "mlm-withdraw", self._withdraw)
+        self._ready(
+            *publish,
+            widgets.HTML("<i>Listings</i>"),
+            self.listings,
+            widgets.HBox([self.buy_listing, self.buyer, self.buy_button, self.download_button]),
+            self.preview,
+            widgets.HTML("<i>Purchases</i>"),
+            self.purchases,
+            widgets.HBox([self.earner, self.withdraw_button]),
+        )
+        self._source_changed()
+
+    def _publish_form(self, names: list[str]) -> list[widgets.Widget]:
         self.source = dropdown("Data", "mlm-publish-source", source_options())
         self.upload = widgets.FileUpload(accept=".csv", multiple=False, description="CSV")
         self.upload.add_class("mlm-publish-upload")
@@ -77,33 +103,13 @@ class DatasetsPanel(Panel):
         self.publish_button = self.button("Publish", "mlm-publish", self._publish, style="primary")
         self.source.observe(self._source_changed, names="value")
         self.upload.observe(self._source_changed, names="value")
-        self.listings = widgets.HTML()
-        self.listings.add_class("mlm-listings")
-        self.buy_listing = dropdown("Listing", "mlm-buy-listing")
-        self.buyer = dropdown("Buyer", "mlm-buy-buyer", names, value=_pick(names, "bob"))
-        self.buy_button = self.button("Buy", "mlm-buy", self._buy, style="success")
-        self.download_button = self.button("Download", "mlm-download", self._download)
-        self.preview = widgets.Output()
-        self.preview.add_class("mlm-download-preview")
-        self.purchases = widgets.HTML()
-        self.purchases.add_class("mlm-purchases")
-        self.earner = dropdown("Owner", "mlm-revenue-owner", names, value=_pick(names, "alice"))
-        self.withdraw_button = self.button("Withdraw revenue", "mlm-withdraw", self._withdraw)
-        self._ready(
+        return [
             widgets.HTML("<i>Publish</i>"),
             widgets.HBox([self.source, self.upload, self.shape]),
             widgets.HBox([self.owner, self.name, self.description]),
             widgets.HBox([self.target, self.price, self.license, self.window]),
             self.publish_button,
-            widgets.HTML("<i>Listings</i>"),
-            self.listings,
-            widgets.HBox([self.buy_listing, self.buyer, self.buy_button, self.download_button]),
-            self.preview,
-            widgets.HTML("<i>Purchases</i>"),
-            self.purchases,
-            widgets.HBox([self.earner, self.withdraw_button]),
-        )
-        self._source_changed()
+        ]
 
     # --- view --------------------------------------------------------------------------
 

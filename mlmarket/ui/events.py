@@ -71,24 +71,31 @@ def transaction_log(
         }
         for record in transactions
     ]
-    ours = {record.tx_hash for record in transactions}
-    if len(events):
-        others = events[~events["tx_hash"].isin(ours)].drop_duplicates("tx_hash")
-        rows += [
-            {
-                "tx_hash": row.tx_hash,
-                "block": int(row.block),
-                "time": row.time.strftime("%Y-%m-%d %H:%M:%S UTC"),
-                "sender": row.sender,
-                "action": "(other process)",
-                "events": counted(emitted.get(row.tx_hash, [])),
-                "gas": int(row.gas_used),
-                "paid_eth": float("nan"),
-            }
-            for row in others.itertuples()
-        ]
+    rows += _other_rows(events, {record.tx_hash for record in transactions}, emitted)
     frame = pd.DataFrame(rows, columns=[*LOG_COLUMNS, "tx_hash"])
     return frame.sort_values("block", ascending=False, kind="stable", ignore_index=True)
+
+
+def _other_rows(
+    events: pd.DataFrame, ours: set[str], emitted: dict[str, list[str]]
+) -> list[dict[str, Any]]:
+    """Rows for transactions seen only through their events (another process sent them)."""
+    if len(events) == 0:
+        return []
+    others = events[~events["tx_hash"].isin(ours)].drop_duplicates("tx_hash")
+    return [
+        {
+            "tx_hash": row.tx_hash,
+            "block": int(row.block),
+            "time": row.time.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            "sender": row.sender,
+            "action": "(other process)",
+            "events": counted(emitted.get(row.tx_hash, [])),
+            "gas": int(row.gas_used),
+            "paid_eth": float("nan"),
+        }
+        for row in others.itertuples()
+    ]
 
 
 def priced(log: pd.DataFrame, gwei: float, usd: float) -> pd.DataFrame:

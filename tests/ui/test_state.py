@@ -14,6 +14,7 @@ from mlmarket.chain import connect
 from mlmarket.chain.anvil import AnvilProcess
 from mlmarket.market import Market
 from mlmarket.ui import polling
+from mlmarket.ui.events import transaction_log
 from mlmarket.ui.state import MarketState
 from tests.chain.conftest import require_anvil  # noqa: F401 - shared fixture
 
@@ -189,6 +190,9 @@ def test_poller_onASharedAnvil_seesAnotherClientsTransactions(require_anvil: Non
 
         state = asyncio.run(scenario())
         assert state.balances.loc["bob", "tokens"] == Decimal(1007)
-        assert state.events.iloc[-1]["sender"] == "carol"
+        log = transaction_log(state.transactions, state.events, ours.accounts.name_of)
+        assert log.iloc[0][["sender", "action", "events"]].tolist() == [
+            "carol", "(other process)", "Transfer",
+        ]  # fmt: skip
     finally:
         node.stop()

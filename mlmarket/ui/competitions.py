@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from mlmarket.market import Market
     from mlmarket.ui.state import MarketState
 
-ACTIONS_BY_PHASE = {
+ACTIONS_BY_PHASE: dict[str, tuple[str, ...]] = {
     "reveal": ("reveal_button",),
     "test_reveal": ("reveal_test_button",),
     "evaluation": ("evaluate_button",),
@@ -108,9 +108,9 @@ class CompetitionsPanel(Panel):
     def enable(self) -> None:
         """Enable exactly what the current phase allows."""
         row = self.selected()
-        phase = None if row is None else row["phase"]
+        phase = "" if row is None else str(row["phase"])
         allowed = set(ACTIONS_BY_PHASE.get(phase, ()))
-        if phase == "finalized":  # claiming finalizes too, so finalize is only offered first
+        if row is not None and phase == "finalized":  # a claim finalizes too: finalize is optional
             allowed.add("claim_button")
             if not row["finalized"]:
                 allowed.add("finalize_button")
@@ -166,7 +166,7 @@ class CompetitionsPanel(Panel):
         self.ok(f"Scored every revealed model on the test set in {sent} transaction(s).")
 
     def _expected_calls(self, competition: Any) -> int:
-        board = self.state.leaderboards.get(self.state.selected_competition)
+        board = self.state.board()
         if board is None or len(board) == 0:
             return 1
         revealed = int((board["status"] != "committed").sum())

@@ -155,8 +155,9 @@ class DatasetsPanel(Panel):
         else:
             self.target.value = current if current in self.target.options else NO_TARGET
         if self.name.value.strip() in ("", self._auto_name):
-            self._auto_name = upload_name(self.upload.value) if source == UPLOAD else source
-            self.name.value = self._auto_name or ""
+            named = upload_name(self.upload.value) if source == UPLOAD else source
+            self._auto_name = named or ""
+            self.name.value = self._auto_name
 
     # --- actions -----------------------------------------------------------------------
 

@@ -52,12 +52,8 @@ class LeaderboardPanel(Panel):
 
     def board(self) -> pd.DataFrame:
         """The selected competition's leaderboard (empty without one)."""
-        chosen = self.state.selected_competition
-        return (
-            self.state.leaderboards.get(chosen, pd.DataFrame())
-            if chosen is not None
-            else (pd.DataFrame())
-        )
+        board = self.state.board()
+        return pd.DataFrame() if board is None else board
 
     def render(self) -> None:
         board = self.board()

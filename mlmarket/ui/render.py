@@ -65,7 +65,7 @@ def table(
     head = "".join(f'<th class="{_align(None)}">{escape(n)}</th>' for n in names)
     rows = []
     for key, row in shown.iterrows():
-        cells = [(key, None)] if index else []
+        cells: list[tuple[Any, Callable[[Any], str] | None]] = [(key, None)] if index else []
         cells += [(row[c], formats.get(str(c))) for c in shown.columns]
         tds = "".join(
             f'<td class="{_align(v)}">{escape(_show(v, f), quote=False)}</td>' for v, f in cells

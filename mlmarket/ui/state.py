@@ -30,7 +30,7 @@ import time as wallclock
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 from traitlets import Any as AnyTrait
@@ -250,6 +250,12 @@ class MarketState(HasTraits):
     def remember_snapshot(self, snap_id: int, label: str) -> None:
         """Record a snapshot taken from the dashboard so views can offer it."""
         self.snapshots = (*self.snapshots, (snap_id, label))
+
+    def board(self, competition_id: int | None = None) -> pd.DataFrame | None:
+        """The leaderboard of ``competition_id`` (default: the selected one), if known."""
+        chosen = self.selected_competition if competition_id is None else competition_id
+        boards = cast("dict[int, pd.DataFrame]", self.leaderboards)
+        return boards.get(chosen) if chosen is not None else None
 
     def competition(self, competition_id: int | None = None) -> Any:
         """The competition handle for ``competition_id`` (default: the selected one)."""

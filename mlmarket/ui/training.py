@@ -123,9 +123,9 @@ class TrainPanel(Panel):
     # --- actions -----------------------------------------------------------------------
 
     def _train(self) -> None:
-        competition = self.state.competition()
+        competition, chosen = self.state.competition(), self.state.selected_competition
         task = self._task()
-        if competition is None or task is None:
+        if competition is None or task is None or chosen is None:
             raise InputError("Create or choose a competition first.")
         X, y = competition.training_xy()
         spec = FAMILIES[self.family.value]
@@ -137,7 +137,7 @@ class TrainPanel(Panel):
         )  # fmt: skip
         exported = export(run.estimator, competition.quantizer)
         report = agreement(run.estimator, exported, X, y)
-        self.runs[self.state.selected_competition] = run
+        self.runs[chosen] = run
         self.chart.value = validation_chart(run)
         self.score.value = self._describe(run, report)
         self.ok(f"Trained {spec.name} on {len(X)} rows; submit it while submissions are open.")
@@ -156,8 +156,8 @@ class TrainPanel(Panel):
         return "<br>".join(lines)
 
     def _submit(self) -> None:
-        competition = self.state.competition()
-        run = self.runs.get(self.state.selected_competition)
+        competition, chosen = self.state.competition(), self.state.selected_competition
+        run = self.runs.get(chosen) if chosen is not None else None
         if competition is None or run is None:
             raise InputError("Train a model for this competition first.")
         submission = competition.submit(run.estimator, by=self.participant.value)

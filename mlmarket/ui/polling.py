@@ -126,11 +126,13 @@ class Poller:
             self._task.cancel()
             self._task = None
 
-    def check_soon(self) -> None:
-        """Schedule one check on the running loop (used after each cell on shared chains)."""
+    def check_soon(self) -> bool:
+        """Schedule one check on the running loop; False if no loop runs here."""
         loop = running_loop()
-        if loop is not None:
-            loop.create_task(self.check())
+        if loop is None:
+            return False
+        loop.create_task(self.check())
+        return True
 
     async def _run(self) -> None:
         while True:

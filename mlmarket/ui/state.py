@@ -140,13 +140,14 @@ class MarketState(HasTraits):
         self.set_trait("time", max(record.timestamp, self.time))
         self.transactions = tuple(chain.history)
         self.tx_count = len(chain.history)
+        self._dirty = True
         recent = wallclock.monotonic() - self._last_refresh < self.min_interval
-        if self._hold or recent:
-            self._dirty = True
-            if not self._hold:
-                polling.later(self.min_interval, self.flush)
+        if self._hold:
             return
-        self.refresh()
+        if recent:
+            polling.later(self.min_interval, self.flush)
+            return
+        self.flush()
 
     # --- refreshing -------------------------------------------------------------------
 
@@ -162,8 +163,11 @@ class MarketState(HasTraits):
                 self.flush()
 
     def flush(self) -> None:
-        """Refresh now if a transaction was seen since the last refresh."""
-        if self._dirty and not self._hold:
+        """Refresh if a transaction was seen since the last refresh: now, or — on a shared
+        node, where reads go over the network — soon, off the kernel's thread."""
+        if not self._dirty or self._hold:
+            return
+        if not (self.polling and self.poller.check_soon()):
             self.refresh()
 
     errors = REFRESH_ERRORS
@@ -194,9 +198,7 @@ class MarketState(HasTraits):
         return changed
 
     def _after_cell(self) -> None:
-        if self.polling:
-            self.poller.check_soon()  # a remote node: read off the kernel's thread
-        else:
+        if not (self.polling and self.poller.check_soon()):  # remote: read off the thread
             self.sync()
 
     def refresh(self) -> None:

@@ -185,14 +185,20 @@ def test_poller_onASharedAnvil_seesAnotherClientsTransactions(require_anvil: Non
                 await asyncio.sleep(0.05)
                 if state.balances.loc["bob", "tokens"] == Decimal(1007):
                     break
+            ours.token.transfer("dave", 3, sender="alice")  # ours: read soon, off the loop
+            assert state.tx_count == len(ours.chain.history) and state.dirty
+            for _ in range(200):
+                await asyncio.sleep(0.01)
+                if not state.dirty:
+                    break
+            assert state.balances.loc["dave", "tokens"] == Decimal(1003)
             state.close()
             return state
 
         state = asyncio.run(scenario())
         assert state.balances.loc["bob", "tokens"] == Decimal(1007)
         log = transaction_log(state.transactions, state.events, ours.accounts.name_of)
-        assert log.iloc[0][["sender", "action", "events"]].tolist() == [
-            "carol", "(other process)", "Transfer",
-        ]  # fmt: skip
+        rows = log[["sender", "action", "events"]].head(2).values.tolist()
+        assert rows == [["alice", "transfer", "Transfer"], ["carol", "(other process)", "Transfer"]]
     finally:
         node.stop()

@@ -255,7 +255,7 @@ class DataMarketService:
         count = self.chain.call(self.contract.functions.purchaseCount())
         items = [self.purchase(i) for i in range(1, count + 1)]
         frame = pd.DataFrame([vars(p) for p in items], columns=list(Purchase.__dataclass_fields__))
-        frame["buyer"] = frame["buyer"].map(self._who)
+        frame["buyer"] = frame["buyer"].map(self.chain.describe)
         return frame.set_index("id")
 
     def has_access(self, listing: Listing | int, who: NamedAccount | str) -> bool:

@@ -56,6 +56,9 @@ def test_hospitalPublishes_researcherBuysAndLoads(fresh: mm.Market, cancer: pd.D
     purchase = fresh.data.buy(listing, buyer="bob")
     assert purchase.status == "delivered"  # the owner's side delivered at once, locally
     assert fresh.data.has_access(listing, "bob")
+    purchases = fresh.data.purchases()
+    assert purchases.loc[purchase.id, "buyer"] == "bob"
+    assert purchases.loc[purchase.id, "status"] == "delivered"
     loaded = fresh.data.download(listing, buyer="bob")
     pd.testing.assert_frame_equal(loaded, cancer, check_dtype=False)
 

@@ -34,6 +34,12 @@ def imports_of(path: Path) -> set[str]:
     return names
 
 
+# Deliberate exceptions: (file, imported module, why).
+ALLOWED = {
+    ("mlmarket/market/market.py", "mlmarket.ui"),  # Market.dashboard(), imported at call time
+}
+
+
 @pytest.mark.parametrize("layer", sorted(FORBIDDEN))
 def test_layersDependOneWay(layer: str) -> None:
     folder = PACKAGE / layer
@@ -42,6 +48,7 @@ def test_layersDependOneWay(layer: str) -> None:
         for path in sorted(folder.rglob("*.py"))
         for name in imports_of(path)
         if name.startswith(FORBIDDEN[layer])
+        and (str(path.relative_to(ROOT)), name) not in ALLOWED
     ]
     assert offences == []
 

@@ -185,6 +185,14 @@ class Market:
             found[f"Competition[{index}]"] = comp.contract
         return found
 
+    def dashboard(self) -> Any:
+        """The ipywidgets dashboard of this market (see :func:`mlmarket.ui.dashboard`)."""
+        # The UI is built on the market, not the other way round: import it only when
+        # asked for (tests/test_project.py allows exactly this call-time import).
+        from mlmarket.ui import dashboard
+
+        return dashboard(self)
+
     def balances(self) -> pd.DataFrame:
         """ETH and token balances of every named account (exact ``Decimal`` values)."""
         return balances_table(self.chain, self.token)
@@ -262,14 +270,17 @@ def _deploy_services(chain: Chain, token: MarketToken, sender: NamedAccount) -> 
     data_market = deploy("DataMarket", token.address)
     implementation = deploy("Competition")
     factory = deploy("CompetitionFactory", implementation.address, sender.address)
-    evaluator = deploy("LinearEvaluator")
-    family = chain.call(evaluator.functions.family())
-    chain.transact(factory.functions.setEvaluator(family, evaluator.address), sender=sender)
+    evaluators = {}
+    for name in ("LinearEvaluator", "MlpEvaluator", "TreeEvaluator"):
+        evaluator = deploy(name)
+        family = chain.call(evaluator.functions.family())
+        chain.transact(factory.functions.setEvaluator(family, evaluator.address), sender=sender)
+        evaluators[name] = evaluator.address
     return {
         "DataMarket": data_market.address,
         "Competition": implementation.address,
         "CompetitionFactory": factory.address,
-        "LinearEvaluator": evaluator.address,
+        **evaluators,
     }
 
 

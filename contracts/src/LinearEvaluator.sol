@@ -22,6 +22,19 @@ import {ILinearEvaluator} from "./interfaces/ILinearEvaluator.sol";
  *     `e^2 < 2^132`, and the sum over `< 2^32` rows stays below 2^164.
  *  B5 EVM `add`/`mul` are exact on two's complement words whenever the true result lies
  *     in [-2^255, 2^255), which B3-B4 guarantee with a wide margin.
+ * SWAR kernel (docs/fixed-point.md, "SWAR kernel"): a row's 32-byte blocks become words of
+ * `n = 256 / lane` lanes (lane 32 or 64 bits), lane T of word r holding feature byte
+ * `31 - (lane / 8) T - r` as `u = q + 128`; output k's weight word holds the same feature's
+ * weight in lane `n - 1 - T`. `acc = init_k + sum U * V (mod 2^256)`, then
+ * `sar(256 - lane, acc) = sum_j W[k][j] q_j` exactly, because:
+ *  S1 every lane sum `c_t` of `sum Q * V` (q = u - 128) has at most `d` nonzero terms
+ *     `|q w| <= 2^(8 wb + 6)`, and `d * 2^(8 wb + 6) < 2^(lane - 1)` by the choice of lane
+ *     (32 bits iff that holds for 32, else 64: `4096 * 2^38 = 2^50 < 2^63`);
+ *  S2 lanes >= n vanish mod 2^256; `OFF` lifts each lower lane into [1, 2^lane), so they
+ *     never borrow from or carry into the top lane, which is `c_{n-1}` (|.| < 2^(lane-1));
+ *  S3 the top lane pairs each feature with its own weight once: `c_{n-1} = sum_j W q`;
+ *     bytes read past a row meet zero weights there and are bounded bytes elsewhere (S1);
+ *  S4 `|score| <= 2^50 + 2^63 + 2^62 < 2^64` (B3, B4).
  * Ties in argmax go to the lowest class index (only a strictly greater score replaces
  * the best so far); a single-output classifier predicts class 1 iff its score is > 0.
  */
@@ -80,9 +93,19 @@ contract LinearEvaluator is ILinearEvaluator {
         Chunk memory c = _readChunk(chunk, features, classes);
         rows = c.rows;
         values = new uint256[](models.length);
+        uint256 free;
+        // Reads the free memory pointer; touches nothing else.
+        assembly ("memory-safe") {
+            free := mload(0x40)
+        }
         for (uint256 i = 0; i < models.length; ++i) {
             Model memory m = _readModel(i, models[i], features, classes);
             values[i] = _score(c, m, classes);
+            // Memory-safe: releases the scratch of model i (its header, weight words, feature
+            // words), which nothing references any more, so memory does not grow with models.
+            assembly ("memory-safe") {
+                mstore(0x40, free)
+            }
         }
     }
 
@@ -194,33 +217,73 @@ contract LinearEvaluator is ILinearEvaluator {
     // --- scoring ----------------------------------------------------------------------
 
     /**
-     * @dev Per output k, the bias minus the correction for {_score}'s unsigned features:
-     * `b[k] - 128 * sum_j W[k][j]`, because the kernel multiplies by `u = q + 128` (the
-     * feature byte xor 0x80, extracted with `byte`) instead of the signed `q`. Read once per
-     * model and kept in memory.
+     * @dev SWAR lane width for a model: 32 bits when `features * 2^(8 wb + 6) < 2^31` (S1 in
+     * docs/fixed-point.md: every lane sum of `d` products `q * w` with `|q * w| <= 2^(8 wb + 6)`
+     * is then a signed 32-bit value), else 64 bits (`4096 * 2^38 = 2^50 < 2^63` always holds).
+     * int8 weights always get 32-bit lanes, int16 weights for `features <= 511`.
      */
-    function _biases(Model memory m, uint256 width) private pure returns (int256[] memory b) {
-        b = new int256[](m.outputs);
-        uint256 w = m.weights;
-        uint256 outputs = m.outputs;
-        uint256 wb = m.weightBytes;
-        uint256 ws = m.weightShift;
-        uint256 bias = m.biases;
-        uint256 bb = m.biasBytes;
-        uint256 biasShift = m.biasShift;
-        // Memory-safe: writes only the `outputs` words of the freshly allocated `b`. Reads stay
-        // inside the model (B1): weights w + (k * width + j) * wb for j < width, which run
-        // contiguously over the weight block, and biases bias + k * bb. Exact by B5:
-        // |sum| <= 4096 * 2^31 = 2^43, |128 * sum| <= 2^50, |bias| <= 2^63.
+    function _lane(uint256 features, uint256 wb) private pure returns (uint256) {
+        return wb < 4 && (features << (8 * wb + 6)) < (1 << 31) ? 32 : 64;
+    }
+
+    /**
+     * @dev Model `m` as SWAR words (layout and proofs in docs/fixed-point.md, "SWAR kernel").
+     * A row is read in blocks of 32 feature bytes; a block becomes `R = lane / 8` words of
+     * `n = 256 / lane` lanes, lane `T` of word `r` holding the byte at position
+     * `31 - R T - r` of the block. Output k's weight word for (block, r) holds, in lane
+     * `n - 1 - T`, the weight of that same feature (0 past `features`), so the top lane of
+     * `features word * weight word` is their dot product. One record per output:
+     * its `words = blocks * R` weight words, then `init_k = OFF - 128 ONES sum(weight words)`
+     * (mod 2^256) with `ONES = sum_{t<n} 2^(lane t)` and `OFF = 2^(lane-1) sum_{t<n-1}
+     * 2^(lane t)` (it turns the unsigned feature bytes `u = q + 128` back into `q` and lifts
+     * every lower lane into [0, 2^lane)), then the bias `b[k]`.
+     */
+    function _pack(Model memory m, uint256 width, uint256 lane, uint256 words)
+        private
+        pure
+        returns (uint256[] memory records)
+    {
+        unchecked {
+            // B1: outputs <= 255, words <= 128 * 8: the product is below 2^19.
+            records = new uint256[](m.outputs * (words + 2));
+        }
+        // ONES = sum_{t<n} 2^(lane t) and OFF = 2^(lane-1) (ONES - 2^(256-lane)), n = 256 / lane
+        // (lane is 32 or 64, so every shift is below 256).
+        uint256 ones;
+        for (uint256 t = 0; t < 256; t += lane) {
+            ones |= uint256(1) << t;
+        }
+        uint256 off = (ones - (uint256(1) << (256 - lane))) << (lane - 1);
+        // Memory-safe: writes only inside the freshly allocated (zeroed) `records`: slot
+        // (j >> 5) * R + (e & (R - 1)) < blocks * R = words for j < width, then init and bias.
+        // Reads stay inside the model (B1): weight (k * width + j) * wb, bias k * bb. `shl` of a
+        // signed weight is its product by 2^shift modulo 2^256, which is all the lanes need (S2).
         assembly ("memory-safe") {
-            let rowBytes := mul(width, wb)
-            for { let k := 0 } lt(k, outputs) { k := add(k, 1) } {
-                let sum := 0
-                for { let end := add(w, rowBytes) } lt(w, end) { w := add(w, wb) } {
-                    sum := add(sum, sar(ws, calldataload(w)))
+            // Adds weight j of an output to its word (block j >> 5, r = e & (R - 1)), in lane
+            // n - 1 - T (bit offset 256 - lane - lane T), where e = 31 - (j & 31) = R T + r.
+            function place(base, j, l, weight) {
+                let e := and(not(j), 31)
+                let r8 := shr(3, l)
+                let slot := add(base, shl(5, add(mul(shr(5, j), r8), and(e, sub(r8, 1)))))
+                let at := sub(sub(256, l), mul(l, shr(add(2, gt(l, 32)), e)))
+                mstore(slot, add(mload(slot), shl(at, weight)))
+            }
+            let base := add(records, 0x20)
+            for { let k := 0 } lt(k, mload(add(m, 0x40))) { k := add(k, 1) } { // Model.outputs
+                let wb := mload(add(m, 0x60)) // Model.weightBytes
+                let row := add(mload(m), mul(mul(k, width), wb)) // Model.weights
+                for { let j := 0 } lt(j, width) { j := add(j, 1) } {
+                    place(base, j, lane, sar(mload(add(m, 0x80)), calldataload(add(row, mul(j, wb)))))
                 }
-                let value := sar(biasShift, calldataload(add(bias, mul(k, bb))))
-                mstore(add(b, shl(5, add(k, 1))), sub(value, shl(7, sum)))
+                let sum := 0
+                let end := add(base, shl(5, words))
+                for { let p := base } lt(p, end) { p := add(p, 0x20) } { sum := add(sum, mload(p)) }
+                // init_k = OFF - 128 ONES sum (mod 2^256)
+                mstore(end, sub(off, mul(shl(7, ones), sum)))
+                // bias_k: Model.biasShift, .biases, .biasBytes
+                let bias := calldataload(add(mload(add(m, 0x20)), mul(k, mload(add(m, 0xa0)))))
+                mstore(add(end, 0x20), sar(mload(add(m, 0xc0)), bias))
+                base := add(end, 0x40)
             }
         }
     }
@@ -229,135 +292,348 @@ contract LinearEvaluator is ILinearEvaluator {
      * @dev The value of model `m` on chunk `c`: correct predictions (classification) or
      * the sum of squared errors (regression, `classes == 0`).
      *
-     * Kernel: `dot` returns `sum_j u_j * W[j]` for one row and one output, where
-     * `u_j = q_j + 128` is the feature byte xor 0x80, so `b[k] + dot = bias + W . q`
-     * with the corrected biases of {_biases}. Features are read eight at a time with one
-     * `calldataload` and `byte(i, .)`; weights one at a time with `sar(ws, calldataload(.))`,
-     * which sign-extends the leading `wb` bytes (`ws = 256 - 8 wb`). Argmax keeps the first
-     * maximum (only a strictly greater score replaces it); one output means class 1 iff > 0.
-     * Regression rounds half up: `(acc + 2^shift / 2) >> shift`, arithmetic shift.
+     * SWAR kernel (docs/fixed-point.md, S1-S4): per row, each 32-byte block of features is
+     * xored with 0x80.. (`u = q + 128`, unsigned bytes) and spread by masks and shifts into
+     * `R` words of `n` lanes (no per-feature work); per output, `acc = init_k + sum_i
+     * U_i * V_k,i` over the row's `words` feature words, and `sar(256 - lane, acc)` is
+     * exactly `sum_j W[k][j] q_j`. One `mul` does 8 (32-bit lanes) or 4 (64-bit lanes)
+     * multiply-accumulates. Argmax keeps the first maximum (only a strictly greater score
+     * replaces it); one output means class 1 iff > 0. Regression rounds half up:
+     * `(acc + 2^shift / 2) >> shift`, arithmetic shift.
      */
     function _score(Chunk memory c, Model memory m, uint256 classes) private pure returns (uint256 value) {
-        int256[] memory b = _biases(m, c.width);
-        uint256 x = c.features;
-        uint256 width = c.width;
-        uint256 labels = c.labels;
-        uint256 rows = c.rows;
-        uint256 w = m.weights;
-        uint256 wb = m.weightBytes;
-        uint256 shift = m.shift;
+        uint256 lane = _lane(c.width, m.weightBytes);
+        uint256 words;
         unchecked {
-            // Regression rounds half up: fold 2^shift / 2 (<= 2^62, shift <= 63) into the bias;
-            // |b[0]| < 2^63 + 2^50, so the sum stays below 2^64 (B3).
-            if (classes == 0) b[0] += int256((uint256(1) << shift) >> 1);
+            // B1: width <= 4096, so at most 128 blocks of 8 words.
+            words = ((c.width + 31) >> 5) * (lane >> 3);
         }
-        // Memory-safe: reads `b` (allocated above), writes nothing. Bounds (B1): rows r < rows
-        // span x + r * width .. + width inside the chunk, labels + r (or + 4r) likewise;
-        // output k's weights w + k * width * wb .. + width * wb lie inside the model. Loads
-        // of 32 bytes may run past a row or a weight block, but only their leading bytes
-        // (< 8 features, 1..4 weight bytes, 4 label bytes) are used, and those are in bounds.
-        // Exact arithmetic (B5): |dot| <= 4096 * 2^8 * 2^31 = 2^51, |b[k]| < 2^63 + 2^50,
-        // so |score| < 2^64 (B3); regression errors as in B4. value <= rows or < 2^164.
+        uint256[] memory records = _pack(m, c.width, lane, words);
+        if (classes == 0) {
+            // Regression rounds half up: fold 2^shift / 2 (<= 2^62, shift <= 63) into the bias
+            // (record word words + 1); |bias| <= 2^63, so the sum stays below 2^64 (B3).
+            unchecked {
+                records[words + 1] = uint256(int256(records[words + 1]) + int256((uint256(1) << m.shift) >> 1));
+            }
+        }
+        value = _run(c, m.shift, classes, records, new uint256[](words));
+    }
+
+    /**
+     * @dev The row loop of {_score}. `u` is the scratch for one row's feature words. Rows of
+     * at most 32 features with 32-bit lanes (one block, four words: the common case) keep their
+     * four feature words on the stack; one block with 64-bit lanes uses 8 words at `u`; other
+     * shapes loop over the blocks of each row, unpacked into `u`.
+     */
+    function _run(Chunk memory c, uint256 shift, uint256 classes, uint256[] memory records, uint256[] memory u)
+        private
+        pure
+        returns (uint256 value)
+    {
+        value = classes == 0 ? _regress(c, shift, records, u) : _classify(c, records, u);
+    }
+
+    /// @dev Correct predictions of the model in `records` over chunk `c` (see {_run}).
+    function _classify(Chunk memory c, uint256[] memory records, uint256[] memory u)
+        private
+        pure
+        returns (uint256 value)
+    {
+        // Memory-safe: writes only `u` and the scratch space (0x00-0x3f), reads `c` and `records`.
+        // Bounds (B1): row r's blocks are read at x + r * width + 32 b, b < blocks; bytes past
+        // the row (the next row, the labels, or zeros past calldata) land only in lanes whose
+        // weight is 0 in the top lane's sum, and are bounded bytes in the other lanes (S3).
+        // Exact arithmetic (S2-S4, B5): sar(256 - lane, acc) = sum_j W[k][j] q_j, |.| <= 2^50;
+        // |bias| < 2^63 + 2^62, |score| < 2^64; regression errors as in B4.
+        // Masks: 0x00ff.. keeps the bytes at bit offsets 16 s, 0x000000ff.. those at 32 t and
+        // 0x00000000000000ff.. those at 64 T; 0x80.. flips each feature's sign bit (u = q + 128).
         assembly ("memory-safe") {
-            function dot(p, end, q, size) -> acc {
-                let ws := sub(256, shl(3, size))
-                let size2 := add(size, size)
-                let size3 := add(size2, size)
-                let size4 := add(size2, size2)
-                for { let end8 := sub(end, and(sub(end, p), 7)) } lt(p, end8) {} {
-                    let u := xor(calldataload(p), 0x8080808080808080808080808080808080808080808080808080808080808080)
-                    let q4 := add(q, size4)
-                    acc := add(
-                        acc,
-                        add(
-                            add(
-                                add(
-                                    mul(byte(0, u), sar(ws, calldataload(q))),
-                                    mul(byte(1, u), sar(ws, calldataload(add(q, size))))
-                                ),
-                                add(
-                                    mul(byte(2, u), sar(ws, calldataload(add(q, size2)))),
-                                    mul(byte(3, u), sar(ws, calldataload(add(q, size3))))
-                                )
-                            ),
-                            add(
-                                add(
-                                    mul(byte(4, u), sar(ws, calldataload(q4))),
-                                    mul(byte(5, u), sar(ws, calldataload(add(q4, size))))
-                                ),
-                                add(
-                                    mul(byte(6, u), sar(ws, calldataload(add(q4, size2)))),
-                                    mul(byte(7, u), sar(ws, calldataload(add(q4, size3))))
-                                )
-                            )
-                        )
+            // The four words of a one-block row with 32-bit lanes: lane t of word r holds the
+            // byte at position 31 - 4 t - r.
+            function spread(x) -> u0, u1, u2, u3 {
+                let f := xor(calldataload(x), 0x8080808080808080808080808080808080808080808080808080808080808080)
+                let a := and(f, 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff)
+                let b := and(shr(8, f), 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff)
+                u0 := and(a, 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff)
+                u1 := and(b, 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff)
+                u2 := and(shr(16, a), 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff)
+                u3 := and(shr(16, b), 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff)
+            }
+            // All words of a row into memory at q .. end: per block 4 words (32-bit lanes) or 8
+            // (64-bit lanes: word r < 4 keeps lanes t = 2 T of the 32-bit word r, word 4 + r the
+            // lanes t = 2 T + 1), so lane T of word r holds the byte at position 31 - R T - r.
+            function unpack(x, q, end, wide) {
+                for {} lt(q, end) { x := add(x, 32) } {
+                    let u0, u1, u2, u3 := spread(x)
+                    switch wide
+                    case 0 {
+                        mstore(q, u0)
+                        mstore(add(q, 0x20), u1)
+                        mstore(add(q, 0x40), u2)
+                        mstore(add(q, 0x60), u3)
+                        q := add(q, 0x80)
+                    }
+                    default {
+                        mstore(q, and(u0, 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff))
+                        mstore(add(q, 0x20), and(u1, 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff))
+                        mstore(add(q, 0x40), and(u2, 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff))
+                        mstore(add(q, 0x60), and(u3, 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff))
+                        mstore(add(q, 0x80), and(shr(32, u0), 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff))
+                        mstore(add(q, 0xa0), and(shr(32, u1), 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff))
+                        mstore(add(q, 0xc0), and(shr(32, u2), 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff))
+                        mstore(add(q, 0xe0), and(shr(32, u3), 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff))
+                        q := add(q, 0x100)
+                    }
+                }
+            }
+            // Score of the output whose record starts at pk, from the row's words at q .. end
+            // (a multiple of 4 words); returns the score and the next record.
+            function scoreN(q, end, pk, top) -> s, next {
+                let acc := 0
+                for {} lt(q, end) {
+                    q := add(q, 0x80)
+                    pk := add(pk, 0x80)
+                } {
+                    acc := add(acc, add(
+                            add(mul(mload(q), mload(pk)), mul(mload(add(q, 0x20)), mload(add(pk, 0x20)))),
+                            add(mul(mload(add(q, 0x40)), mload(add(pk, 0x40))), mul(mload(add(q, 0x60)), mload(add(pk, 0x60))))
+                        ))
+                }
+                s := add(mload(add(pk, 0x20)), sar(top, add(mload(pk), acc)))
+                next := add(pk, 0x40)
+            }
+            // Predicted class of a row unpacked at q .. end (records from rec to recEnd).
+            function predictN(us, rs, wide) -> best {
+                let q := add(us, 0x20)
+                let end := add(q, shl(5, mload(us)))
+                let rec := add(rs, 0x20)
+                let score, pk := scoreN(q, end, rec, sub(224, shl(5, wide)))
+                let at := rec
+                for {} lt(pk, add(rec, shl(5, mload(rs)))) {} {
+                    let s, next := scoreN(q, end, pk, sub(224, shl(5, wide)))
+                    if sgt(s, score) {
+                        score := s
+                        at := pk
+                    }
+                    pk := next
+                }
+                // argmax (first maximum; rs of words + 2 words), or the sign rule
+                best := div(sub(at, rec), add(sub(end, q), 0x40))
+                if eq(pk, add(add(rec, sub(end, q)), 0x40)) { best := sgt(score, 0) }
+            }
+            // Correct predictions, one-block rows with 32-bit lanes: words on the stack.
+            function classify1(x, labels, last, rec) -> total {
+                for {} lt(labels, last) { labels := add(labels, 1) } {
+                    let u0, u1, u2, u3 := spread(x)
+                    let pk := rec
+                    // Record: 4 weight words, init, bias (0xc0 bytes).
+                    let score := add(
+                        mload(add(pk, 0xa0)),
+                        sar(224, add(mload(add(pk, 0x80)), add(
+                            add(mul(u0, mload(pk)), mul(u1, mload(add(pk, 0x20)))),
+                            add(mul(u2, mload(add(pk, 0x40))), mul(u3, mload(add(pk, 0x60))))
+                        )))
                     )
-                    p := add(p, 8)
-                    q := add(q4, size4)
-                }
-                if lt(p, end) {
-                    // 1..7 features left: at most one four-wide step, then one at a time.
-                    let u := xor(calldataload(p), 0x8080808080808080808080808080808080808080808080808080808080808080)
-                    if gt(sub(end, p), 3) {
-                        acc := add(
-                            acc,
-                            add(
-                                add(
-                                    mul(byte(0, u), sar(ws, calldataload(q))),
-                                    mul(byte(1, u), sar(ws, calldataload(add(q, size))))
-                                ),
-                                add(
-                                    mul(byte(2, u), sar(ws, calldataload(add(q, size2)))),
-                                    mul(byte(3, u), sar(ws, calldataload(add(q, size3))))
-                                )
+                    let at := rec
+                    for { pk := add(pk, 0xc0) } lt(pk, mload(0x20)) { pk := add(pk, 0xc0) } {
+                            let s := add(
+                                mload(add(pk, 0xa0)),
+                                sar(224, add(mload(add(pk, 0x80)), add(
+                            add(mul(u0, mload(pk)), mul(u1, mload(add(pk, 0x20)))),
+                            add(mul(u2, mload(add(pk, 0x40))), mul(u3, mload(add(pk, 0x60))))
+                        )))
                             )
-                        )
-                        u := shl(32, u)
-                        p := add(p, 4)
-                        q := add(q, size4)
+                            if sgt(s, score) {
+                                score := s
+                                at := pk
+                            }
                     }
-                    for {} lt(p, end) {} {
-                        acc := add(acc, mul(byte(0, u), sar(ws, calldataload(q))))
-                        u := shl(8, u)
-                        p := add(p, 1)
-                        q := add(q, size)
-                    }
+                    // argmax (first maximum), or the sign rule for one output
+                    let best := div(sub(at, rec), 0xc0)
+                    if eq(mload(0x20), add(rec, 0xc0)) { best := sgt(score, 0) }
+                    total := add(total, eq(best, byte(0, calldataload(labels))))
+                    x := add(x, mload(0x00))
                 }
             }
-            function predict(p, end, biases, q, size) -> best {
-                let outputs := mload(biases)
-                let top := add(mload(add(biases, 0x20)), dot(p, end, q, size))
-                switch outputs
-                case 1 { best := sgt(top, 0) }
-                default {
-                    let stride := mul(sub(end, p), size)
-                    for { let k := 1 } lt(k, outputs) { k := add(k, 1) } {
-                        q := add(q, stride)
-                        let s := add(mload(add(biases, shl(5, add(k, 1)))), dot(p, end, q, size))
-                        if sgt(s, top) {
-                            top := s
-                            best := k
-                        }
+            // Correct predictions, one-block rows with 64-bit lanes: 8 words at q (record: 8
+            // weight words, init, bias = 0x140 bytes).
+            function classify8(x, labels, last, rec, q) -> total {
+                for {} lt(labels, last) { labels := add(labels, 1) } {
+                    unpack(x, q, add(q, 0x100), 1)
+                    let pk := rec
+                    let score := add(mload(add(pk, 0x100)), add(add(mul(mload(q), mload(pk)), mul(mload(add(q, 0x20)), mload(add(pk, 0x20)))), add(mul(mload(add(q, 0x40)), mload(add(pk, 0x40))), mul(mload(add(q, 0x60)), mload(add(pk, 0x60))))))
+                    score := add(score, add(add(mul(mload(add(q, 0x80)), mload(add(pk, 0x80))), mul(mload(add(q, 0xa0)), mload(add(pk, 0xa0)))), add(mul(mload(add(q, 0xc0)), mload(add(pk, 0xc0))), mul(mload(add(q, 0xe0)), mload(add(pk, 0xe0))))))
+                    score := add(mload(add(pk, 0x120)), sar(192, score))
+                    let at := rec
+                    for { pk := add(pk, 0x140) } lt(pk, mload(0x20)) { pk := add(pk, 0x140) } {
+                            let s := add(mload(add(pk, 0x100)), add(add(mul(mload(q), mload(pk)), mul(mload(add(q, 0x20)), mload(add(pk, 0x20)))), add(mul(mload(add(q, 0x40)), mload(add(pk, 0x40))), mul(mload(add(q, 0x60)), mload(add(pk, 0x60))))))
+                            s := add(s, add(add(mul(mload(add(q, 0x80)), mload(add(pk, 0x80))), mul(mload(add(q, 0xa0)), mload(add(pk, 0xa0)))), add(mul(mload(add(q, 0xc0)), mload(add(pk, 0xc0))), mul(mload(add(q, 0xe0)), mload(add(pk, 0xe0))))))
+                            s := add(mload(add(pk, 0x120)), sar(192, s))
+                            if sgt(s, score) {
+                                score := s
+                                at := pk
+                            }
                     }
+                    // argmax (first maximum), or the sign rule for one output
+                    let best := div(sub(at, rec), 0x140)
+                    if eq(mload(0x20), add(rec, 0x140)) { best := sgt(score, 0) }
+                    total := add(total, eq(best, byte(0, calldataload(labels))))
+                    x := add(x, mload(0x00))
                 }
             }
-            switch classes
-            case 0 {
-                let bias := mload(add(b, 0x20))
-                for { let r := 0 } lt(r, rows) { r := add(r, 1) } {
-                    let end := add(x, width)
-                    let e := sub(sar(shift, add(bias, dot(x, end, w, wb))), sar(224, calldataload(labels)))
-                    value := add(value, mul(e, e))
-                    x := end
-                    labels := add(labels, 4)
+            // Correct predictions, any shape: each row unpacked into memory at q.
+            function classifyN(x, labels, last, rs, us) -> total {
+                let wide := eq(mload(us), shl(3, shr(5, add(mload(0x00), 31))))
+                for {} lt(labels, last) { labels := add(labels, 1) } {
+                    unpack(x, add(us, 0x20), add(add(us, 0x20), shl(5, mload(us))), wide)
+                    total := add(total, eq(predictN(us, rs, wide), byte(0, calldataload(labels))))
+                    x := add(x, mload(0x00))
                 }
             }
+            // Scratch space: 0x00 = Chunk.width, 0x20 = end of the records (read by the functions).
+            mstore(0x00, mload(add(c, 0x60)))
+            mstore(0x20, add(add(records, 0x20), shl(5, mload(records))))
+            let labels := mload(add(c, 0x20)) // Chunk.labels
+            let last := add(labels, mload(add(c, 0x40))) // Chunk.rows
+            switch mload(u)
+            case 4 { value := classify1(mload(c), labels, last, add(records, 0x20)) } // one block, 32-bit lanes
             default {
-                for { let last := add(labels, rows) } lt(labels, last) { labels := add(labels, 1) } {
-                    let end := add(x, width)
-                    value := add(value, eq(predict(x, end, b, w, wb), byte(0, calldataload(labels))))
-                    x := end
+                // 64-bit lanes iff 8 words per block: one block of 64-bit lanes
+                switch eq(mload(u), shl(3, shr(5, add(mload(0x00), 31))))
+                case 1 {
+                    switch eq(mload(u), 8)
+                    case 1 { value := classify8(mload(c), labels, last, add(records, 0x20), add(u, 0x20)) }
+                    default { value := classifyN(mload(c), labels, last, records, u) }
                 }
+                default { value := classifyN(mload(c), labels, last, records, u) }
+            }
+        }
+    }
+
+    /// @dev Sum of squared errors of the model in `records` over chunk `c` (see {_run}).
+    function _regress(Chunk memory c, uint256 shift, uint256[] memory records, uint256[] memory u)
+        private
+        pure
+        returns (uint256 value)
+    {
+        // Memory-safe: writes only `u` and the scratch space (0x00-0x3f), reads `c` and `records`.
+        // Bounds (B1): row r's blocks are read at x + r * width + 32 b, b < blocks; bytes past
+        // the row (the next row, the labels, or zeros past calldata) land only in lanes whose
+        // weight is 0 in the top lane's sum, and are bounded bytes in the other lanes (S3).
+        // Exact arithmetic (S2-S4, B5): sar(256 - lane, acc) = sum_j W[k][j] q_j, |.| <= 2^50;
+        // |bias| < 2^63 + 2^62, |score| < 2^64; regression errors as in B4.
+        // Masks: 0x00ff.. keeps the bytes at bit offsets 16 s, 0x000000ff.. those at 32 t and
+        // 0x00000000000000ff.. those at 64 T; 0x80.. flips each feature's sign bit (u = q + 128).
+        assembly ("memory-safe") {
+            // The four words of a one-block row with 32-bit lanes: lane t of word r holds the
+            // byte at position 31 - 4 t - r.
+            function spread(x) -> u0, u1, u2, u3 {
+                let f := xor(calldataload(x), 0x8080808080808080808080808080808080808080808080808080808080808080)
+                let a := and(f, 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff)
+                let b := and(shr(8, f), 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff)
+                u0 := and(a, 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff)
+                u1 := and(b, 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff)
+                u2 := and(shr(16, a), 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff)
+                u3 := and(shr(16, b), 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff)
+            }
+            // All words of a row into memory at q .. end: per block 4 words (32-bit lanes) or 8
+            // (64-bit lanes: word r < 4 keeps lanes t = 2 T of the 32-bit word r, word 4 + r the
+            // lanes t = 2 T + 1), so lane T of word r holds the byte at position 31 - R T - r.
+            function unpack(x, q, end, wide) {
+                for {} lt(q, end) { x := add(x, 32) } {
+                    let u0, u1, u2, u3 := spread(x)
+                    switch wide
+                    case 0 {
+                        mstore(q, u0)
+                        mstore(add(q, 0x20), u1)
+                        mstore(add(q, 0x40), u2)
+                        mstore(add(q, 0x60), u3)
+                        q := add(q, 0x80)
+                    }
+                    default {
+                        mstore(q, and(u0, 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff))
+                        mstore(add(q, 0x20), and(u1, 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff))
+                        mstore(add(q, 0x40), and(u2, 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff))
+                        mstore(add(q, 0x60), and(u3, 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff))
+                        mstore(add(q, 0x80), and(shr(32, u0), 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff))
+                        mstore(add(q, 0xa0), and(shr(32, u1), 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff))
+                        mstore(add(q, 0xc0), and(shr(32, u2), 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff))
+                        mstore(add(q, 0xe0), and(shr(32, u3), 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff))
+                        q := add(q, 0x100)
+                    }
+                }
+            }
+            // Score of the output whose record starts at pk, from the row's words at q .. end
+            // (a multiple of 4 words); returns the score and the next record.
+            function scoreN(q, end, pk, top) -> s, next {
+                let acc := 0
+                for {} lt(q, end) {
+                    q := add(q, 0x80)
+                    pk := add(pk, 0x80)
+                } {
+                    acc := add(acc, add(
+                            add(mul(mload(q), mload(pk)), mul(mload(add(q, 0x20)), mload(add(pk, 0x20)))),
+                            add(mul(mload(add(q, 0x40)), mload(add(pk, 0x40))), mul(mload(add(q, 0x60)), mload(add(pk, 0x60))))
+                        ))
+                }
+                s := add(mload(add(pk, 0x20)), sar(top, add(mload(pk), acc)))
+                next := add(pk, 0x40)
+            }
+            // Sum of squared errors, one-block rows with 32-bit lanes: words on the stack.
+            function regress1(x, labels, last, rec, sh) -> total {
+                let init := mload(add(rec, 0x80))
+                let bias := mload(add(rec, 0xa0))
+                for {} lt(labels, last) { labels := add(labels, 4) } {
+                    let u0, u1, u2, u3 := spread(x)
+                    let score := add(bias, sar(224, add(init, add(
+                            add(mul(u0, mload(rec)), mul(u1, mload(add(rec, 0x20)))),
+                            add(mul(u2, mload(add(rec, 0x40))), mul(u3, mload(add(rec, 0x60))))
+                        ))))
+                    let e := sub(sar(sh, score), sar(224, calldataload(labels)))
+                    total := add(total, mul(e, e))
+                    x := add(x, mload(0x00))
+                }
+            }
+            // Sum of squared errors, one-block rows with 64-bit lanes: 8 words at q.
+            function regress8(x, labels, last, rec, sh, q) -> total {
+                let init := mload(add(rec, 0x100))
+                let bias := mload(add(rec, 0x120))
+                for {} lt(labels, last) { labels := add(labels, 4) } {
+                    unpack(x, q, add(q, 0x100), 1)
+                    let score := add(init, add(add(mul(mload(q), mload(rec)), mul(mload(add(q, 0x20)), mload(add(rec, 0x20)))), add(mul(mload(add(q, 0x40)), mload(add(rec, 0x40))), mul(mload(add(q, 0x60)), mload(add(rec, 0x60))))))
+                    score := add(score, add(add(mul(mload(add(q, 0x80)), mload(add(rec, 0x80))), mul(mload(add(q, 0xa0)), mload(add(rec, 0xa0)))), add(mul(mload(add(q, 0xc0)), mload(add(rec, 0xc0))), mul(mload(add(q, 0xe0)), mload(add(rec, 0xe0))))))
+                    score := add(bias, sar(192, score))
+                    let e := sub(sar(sh, score), sar(224, calldataload(labels)))
+                    total := add(total, mul(e, e))
+                    x := add(x, mload(0x00))
+                }
+            }
+            // Sum of squared errors of (score >> shift) against the int32 labels.
+            function regress(x, labels, last, rs, us, sh) -> total {
+                let wide := eq(mload(us), shl(3, shr(5, add(mload(0x00), 31))))
+                for {} lt(labels, last) { labels := add(labels, 4) } {
+                    let q := add(us, 0x20)
+                    unpack(x, q, add(q, shl(5, mload(us))), wide)
+                    let score, next := scoreN(q, add(q, shl(5, mload(us))), add(rs, 0x20), sub(224, shl(5, wide)))
+                    let e := sub(sar(sh, score), sar(224, calldataload(labels)))
+                    total := add(total, mul(e, e))
+                    x := add(x, mload(0x00))
+                }
+            }
+            // Scratch space: 0x00 = Chunk.width (read by the functions).
+            mstore(0x00, mload(add(c, 0x60)))
+            let labels := mload(add(c, 0x20)) // Chunk.labels
+            let last := add(labels, shl(2, mload(add(c, 0x40)))) // Chunk.rows
+            switch mload(u)
+            case 4 { value := regress1(mload(c), labels, last, add(records, 0x20), shift) } // one block, 32-bit lanes
+            default {
+                switch eq(mload(u), shl(3, shr(5, add(mload(0x00), 31))))
+                case 1 {
+                    switch eq(mload(u), 8)
+                    case 1 { value := regress8(mload(c), labels, last, add(records, 0x20), shift, add(u, 0x20)) }
+                    default { value := regress(mload(c), labels, last, records, u, shift) }
+                }
+                default { value := regress(mload(c), labels, last, records, u, shift) }
             }
         }
     }

@@ -62,6 +62,7 @@ __all__ = [
     "round_half_up",
     "shift_round",
     "sse_bound",
+    "swar_lane",
 ]
 
 FEATURE_MIN = -127
@@ -175,6 +176,20 @@ def lane_bits(features: int, weight_bytes: int) -> int:
     return magnitude.bit_length() + 1
 
 
+def swar_lane(features: int, weight_bytes: int) -> int:
+    """Lane width (32 or 64 bits) ``LinearEvaluator``'s SWAR kernel uses for a model.
+
+    32-bit lanes when every lane sum fits a signed 32-bit value (``lane_bits <= 32``:
+    int8 weights at any ``features``, int16 weights up to 511 features), else 64-bit
+    lanes, which always suffice (``lane_bits <= 52``). See docs/fixed-point.md (S1).
+
+    Example:
+        >>> swar_lane(30, 2), swar_lane(511, 2), swar_lane(512, 2), swar_lane(30, 4)
+        (32, 32, 64, 64)
+    """
+    return 32 if lane_bits(features, weight_bytes) <= 32 else 64
+
+
 def _check_bounds() -> None:
     """The proofs of docs/fixed-point.md, evaluated at the extreme parameters."""
     worst_acc = accumulator_bound(MAX_FEATURES, max(WEIGHT_BYTES), max(BIAS_BYTES))
@@ -184,6 +199,8 @@ def _check_bounds() -> None:
     dot = MAX_FEATURES * 2**31 * FEATURE_ABS_BOUND
     assert dot <= 2**50 < 2**63, "the int64 matmul of the Python reference could overflow"
     assert math.log2(MAX_FEATURES) == 12
+    assert lane_bits(MAX_FEATURES, max(WEIGHT_BYTES)) <= 64, "64-bit SWAR lanes could overflow"
+    assert lane_bits(MAX_FEATURES, 1) <= 32 and lane_bits(511, 2) <= 32 < lane_bits(512, 2)
 
 
 _check_bounds()

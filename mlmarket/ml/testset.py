@@ -11,8 +11,9 @@ and the 128 KiB transaction-size limit of the public mempool. With ``d`` feature
 * ``n_gas = floor((cap - reserve_gas - 21000 - 16 bytes_0 - E_0) / (16 (d + l) + E_row))``
 
 ``bytes_0`` is the size without rows, ``E_0`` the row-independent execution gas and
-``E_row = row + M (row_model + m (row_output + d mac))`` the gas per row, from the
-measured upper bounds in :class:`EvaluationCost` (``docs/formats.md`` has the numbers).
+``E_row`` the gas per row of ``LinearEvaluator``'s SWAR kernel, from the measured upper
+bounds in :class:`EvaluationCost` (see :func:`evaluation_gas`; ``docs/formats.md`` has
+the numbers).
 Every calldata byte is priced at 16 gas (all nonzero); the EIP-7623 floor of 40 gas
 per byte never binds, because ``40 * 128 KiB`` is far below the cap.
 """
@@ -27,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mlmarket.errors import DataValidationError
-from mlmarket.ml.fixedpoint import MAX_ROWS
+from mlmarket.ml.fixedpoint import MAX_ROWS, swar_lane
 from mlmarket.ml.formats import CHUNK_HEADER_BYTES, check_arguments, encode_chunk, model_size
 from mlmarket.ml.merkle import MerkleTree, chunk_leaf, verify_proof
 from mlmarket.ml.quantize import Quantizer
@@ -60,30 +61,56 @@ ABI_BYTES_OVERHEAD = 96
 class EvaluationCost:
     """Upper bounds on ``LinearEvaluator.scoreBatch``'s execution gas, per unit of work.
 
-    Measured on the EVM (``tests/ml/test_ml_chunking.py`` checks that the bounds hold
-    and are within a factor of the measured gas); see :func:`evaluation_gas`.
+    The SWAR kernel reads a row in blocks of 32 features, each spread into ``R`` words
+    (``R = 4`` with 32-bit lanes, 8 with 64-bit lanes; ``words = blocks * R`` per row), and
+    does one ``mul`` per word and output. Rows of one block with 32-bit lanes (``words =
+    4``) are the base case; every further word costs ``row_word`` per row and model plus
+    ``word`` per output, and rows of several blocks (the general loop) ``block_word`` more
+    per word and output. Measured on the EVM (``tests/ml/test_ml_chunking.py`` checks that
+    the bounds hold and are within a factor of the measured gas); see :func:`evaluation_gas`.
     """
 
     call: int = 8_000  # dispatch, ABI decoding, argument and chunk-header checks
-    row: int = 250  # label range check and row loop, per row of the chunk
-    model: int = 8_000  # header checks, bias array, ABI access, per model
-    weight: int = 100  # bias correction (sum of the weights), per weight of each model
-    row_model: int = 150  # row loop and label comparison, per row and model
-    row_output: int = 620  # dot call, prologue, tail of < 8 features, argmax step
-    mac: int = 47  # one multiply-accumulate in the eight-wide loop
+    row: int = 300  # label range check and row loop, per row of the chunk
+    model: int = 6_000  # header checks, memory set-up, per model
+    output: int = 1_800  # init word (sum of weight words), bias, per output of each model
+    weight: int = 260  # placing one weight into its lane, per weight of each model
+    row_model: int = 120  # spreading a one-block row into 4 words, label comparison
+    row_output: int = 310  # 4 mul + init + sar + bias + argmax step, per row and output
+    row_word: int = 175  # unpacking one more word into memory, per row and model
+    word: int = 40  # one more word's mul (one-block rows), per row and output
+    block_word: int = 60  # the general loop over several blocks, per word, row and output
 
 
 def evaluation_gas(
-    rows: int, features: int, outputs: int, models: int, cost: EvaluationCost = EvaluationCost()
+    rows: int,
+    features: int,
+    outputs: int,
+    models: int,
+    cost: EvaluationCost = EvaluationCost(),
+    *,
+    weight_bytes: int = 4,
 ) -> int:
     """Upper bound on the execution gas of one ``scoreBatch`` call (no 21k, no calldata).
 
+    ``weight_bytes`` sets the lane width (:func:`~mlmarket.ml.fixedpoint.swar_lane`),
+    hence the words per row; the default, int32 weights, is the worst case.
+
     Example:
         >>> evaluation_gas(rows=100, features=30, outputs=10, models=1)
-        2116000
+        692000
+        >>> evaluation_gas(rows=100, features=30, outputs=10, models=1, weight_bytes=2)
+        462000
     """
-    per_model = cost.model + outputs * features * cost.weight
-    per_row = cost.row_model + outputs * (cost.row_output + features * cost.mac)
+    blocks = -(-features // 32)
+    words = blocks * swar_lane(features, weight_bytes) // 8
+    per_model = cost.model + outputs * (cost.output + features * cost.weight)
+    per_row = (
+        cost.row_model
+        + outputs * cost.row_output
+        + (words - 4) * (cost.row_word + outputs * cost.word)
+        + (words * outputs * cost.block_word if blocks > 1 else 0)
+    )
     return cost.call + models * per_model + rows * (cost.row + models * per_row)
 
 
@@ -121,7 +148,7 @@ def rows_per_chunk(
 
     Example:
         >>> rows_per_chunk(30, 2), rows_per_chunk(30, 10, models_per_call=4)
-        (2964, 175)
+        (4141, 621)
     """
     check_arguments(features, classes)
     if models_per_call < 1:
@@ -133,9 +160,11 @@ def rows_per_chunk(
     by_size = (tx_max_bytes - fixed_bytes) // row_bytes
     work = (features, outputs, models_per_call, cost)
     fixed_gas = TX_BASE_GAS + reserve_gas + CALLDATA_GAS_PER_BYTE * fixed_bytes
-    fixed_gas += evaluation_gas(0, *work)
+    fixed_gas += evaluation_gas(0, *work, weight_bytes=weight_bytes)
     row_gas = (
-        CALLDATA_GAS_PER_BYTE * row_bytes + evaluation_gas(1, *work) - evaluation_gas(0, *work)
+        CALLDATA_GAS_PER_BYTE * row_bytes
+        + evaluation_gas(1, *work, weight_bytes=weight_bytes)
+        - evaluation_gas(0, *work, weight_bytes=weight_bytes)
     )
     rows = min(by_size, (gas_cap - fixed_gas) // row_gas, MAX_ROWS)
     if rows < 1:

@@ -38,6 +38,8 @@ const DEFAULT_SETTINGS = {
 //   'src/EvaluationKernel.sol': { optimizer: { runs: 1000000 } },
 const SETTINGS_OVERRIDES = {
   'src/LinearEvaluator.sol': { optimizer: { runs: 1000000 } },
+  'src/MlpEvaluator.sol': { optimizer: { runs: 100000 } },
+  'src/TreeEvaluator.sol': { optimizer: { runs: 100000 } },
   'src/LinearEvaluatorUnrolled.sol': { optimizer: { runs: 1000000 } },
   'src/test/NaiveLinearEvaluator.sol': { optimizer: { runs: 1000000 } },
 };

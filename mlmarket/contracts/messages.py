@@ -336,4 +336,77 @@ MESSAGES: dict[str, str] = {
         "Model {model} has {actual} bytes, but its header implies {expected}; it is truncated "
         "or padded."
     ),
+    # MlpEvaluator and TreeEvaluator (their chunk errors follow the dictionary)
+    "MlpEvaluatorModelTruncated": (
+        "Model {model} has only {length} bytes, less than its 16-byte header; export it with "
+        "mlmarket.ml.export."
+    ),
+    "MlpEvaluatorModelBadMagic": (
+        "Model {model} starts with {magic}, not \"MLM\"; it is not a model."
+    ),
+    "MlpEvaluatorModelUnsupportedVersion": (
+        "Model {model} has format version {version}; this evaluator reads version 1."
+    ),
+    "MlpEvaluatorModelWrongFamily": (
+        "Model {model} is of family {family}; this evaluator scores MLPs (family 2)."
+    ),
+    "MlpEvaluatorModelShapeMismatch": (
+        "Model {model} (task {task}, {classes} classes, {outputs} outputs) does not suit a "
+        "competition with {expectedClasses} classes; export it with the competition's quantizer."
+    ),
+    "MlpEvaluatorModelFeaturesMismatch": (
+        "Model {model} has {found} features, but the competition declared {expected}."
+    ),
+    "MlpEvaluatorModelBadLayers": (
+        "Model {model} declares {layers} hidden layers of {hidden1} and {hidden2} units; an MLP "
+        "has 1 or 2 hidden layers of 1..255 units (hidden2 = 0 with one layer)."
+    ),
+    "MlpEvaluatorModelBadShift": (
+        "Model {model} has shifts {shift1}, {shift2} and output shift {outShift}; each is 0..63, "
+        "shift2 is 0 with one hidden layer and the output shift 0 for classifiers."
+    ),
+    "MlpEvaluatorModelLengthMismatch": (
+        "Model {model} has {actual} bytes, but its header implies {expected}; it is truncated "
+        "or padded."
+    ),
+    "TreeEvaluatorModelTruncated": (
+        "Model {model} has only {length} bytes, less than its 10-byte header; export it with "
+        "mlmarket.ml.export."
+    ),
+    "TreeEvaluatorModelBadMagic": (
+        "Model {model} starts with {magic}, not \"MLM\"; it is not a model."
+    ),
+    "TreeEvaluatorModelUnsupportedVersion": (
+        "Model {model} has format version {version}; this evaluator reads version 1."
+    ),
+    "TreeEvaluatorModelWrongFamily": (
+        "Model {model} is of family {family}; this evaluator scores trees (family 3)."
+    ),
+    "TreeEvaluatorModelShapeMismatch": (
+        "Model {model} (task {task}, {classes} classes, {trees} trees) does not suit a "
+        "competition with {expectedClasses} classes (regression takes exactly one tree)."
+    ),
+    "TreeEvaluatorModelFeaturesMismatch": (
+        "Model {model} has {found} features, but the competition declared {expected}."
+    ),
+    "TreeEvaluatorModelTreeTruncated": (
+        "Model {model} ends inside tree {tree} (its node count or its nodes)."
+    ),
+    "TreeEvaluatorModelEmptyTree": "Tree {tree} of model {model} has no nodes.",
+    "TreeEvaluatorModelBadNode": (
+        "Node {node} of tree {tree} of model {model} is invalid: a feature out of range, a "
+        "right child not after its left subtree's start and inside the tree, or a leaf class "
+        "out of range."
+    ),
+    "TreeEvaluatorModelLengthMismatch": (
+        "Model {model} has {actual} bytes, but its trees end at {expected}; it is padded."
+    ),
 }
+
+_CHUNK_ERRORS = (
+    "InvalidArguments", "ChunkTruncated", "ChunkBadMagic", "ChunkUnsupportedVersion",
+    "ChunkFeaturesMismatch", "ChunkLabelKindMismatch", "ChunkLengthMismatch", "LabelOutOfRange",
+)  # fmt: skip
+for _family in ("MlpEvaluator", "TreeEvaluator"):  # every family checks chunks alike
+    for _error in _CHUNK_ERRORS:
+        MESSAGES[_family + _error] = MESSAGES["LinearEvaluator" + _error]

@@ -20,7 +20,7 @@ from eth_utils import keccak
 from web3.logs import DISCARD
 
 from mlmarket.errors import ConfigurationError
-from mlmarket.ml import ExportedModel, MerkleTree, Quantizer, chunk_leaf, export
+from mlmarket.ml import FAMILIES, ExportedModel, MerkleTree, Quantizer, chunk_leaf, export
 from mlmarket.units import from_units
 
 if TYPE_CHECKING:
@@ -131,13 +131,28 @@ class Competition:
 
     # --- participants ---------------------------------------------------------------
 
+    @property
+    def model_family(self) -> str:
+        """The model family this competition's evaluator scores ("linear", "mlp", "tree")."""
+        family = bytes(self.params[2])
+        for name in FAMILIES:
+            if keccak(text=name) == family:
+                return name
+        return "0x" + family.hex()
+
     def submit(self, estimator: Any, *, by: NamedAccount | str) -> Submission:
         """Export a fitted model and commit to it (sender-bound, salted).
 
         The salt and the model bytes go to the vault until :meth:`reveal`.
         """
         account = self.chain.accounts.resolve(by)
-        model = export(estimator, self.quantizer).to_bytes()
+        exported = export(estimator, self.quantizer)
+        if keccak(text=exported.family) != bytes(self.params[2]):
+            raise ConfigurationError(
+                f"Competition {self.name!r} scores {self.model_family!r} models; a "
+                f"{exported.source or exported.family} is a {exported.family!r} model."
+            )
+        model = exported.to_bytes()
         salt = os.urandom(32)
         stake = int(self.params[16])
         if stake:

@@ -20,7 +20,8 @@ from web3.logs import DISCARD
 from mlmarket.errors import ConfigurationError, DataValidationError
 from mlmarket.market.competition import Competition
 from mlmarket.market.data import Listing
-from mlmarket.ml import FAMILY, Quantizer, TestSet, model_size
+from mlmarket.ml import FAMILIES, FAMILY, Quantizer, TestSet, model_size
+from mlmarket.ml.costs import family_model_bytes
 from mlmarket.units import Amount, to_units
 
 if TYPE_CHECKING:
@@ -109,9 +110,10 @@ class CompetitionService:
         DataFrame (the hidden test set is never in a listing). ``periods`` are phase
         durations in seconds; ``payout`` the share of each place (summing to 1).
         """
-        if model_family != FAMILY:
+        if model_family not in FAMILIES:
             raise ConfigurationError(
-                f"No evaluator for model family {model_family!r}; supported: {FAMILY!r}."
+                f"No evaluator for model family {model_family!r}; supported: "
+                f"{', '.join(repr(f) for f in FAMILIES)}."
             )
         account = self.chain.accounts.resolve(creator)
         reward_units = to_units(reward)
@@ -123,19 +125,21 @@ class CompetitionService:
         X, y = _xy(train, target)
         quantizer = Quantizer.fit(X, y, task=task)  # type: ignore[arg-type]
         X_test, y_test = _xy(hidden, target)
-        testset = TestSet.from_data(X_test, y_test, quantizer, models_per_call=models_per_call)
+        testset = TestSet.from_data(
+            X_test, y_test, quantizer, models_per_call=models_per_call, family=model_family
+        )
         training_cid = "" if listing_id else self._store(train.to_csv(index=False).encode())
         metadata = {
             "format": "mlmarket.competition/1", "name": name, "description": description,
             "target": target, "features": list(X.columns), "task": quantizer.task,
             "quantizer": quantizer.to_dict(), "training_data_cid": training_cid or None,
             "training_listing": listing_id or None, "models_per_call": models_per_call,
-            "test_rows": testset.rows, "created": int(time.time()),
+            "test_rows": testset.rows, "created": int(time.time()), "model_family": model_family,
         }  # fmt: skip
         params = self._params(
             reward_units, training_cid, listing_id, testset, quantizer, payout_bps, durations,
             to_units(entry_stake), max_submissions_per_address,
-            self._store(json.dumps(metadata, sort_keys=True).encode()),
+            self._store(json.dumps(metadata, sort_keys=True).encode()), model_family,
         )  # fmt: skip
         value, deadline, v, r, s = self.market.token.permit(account, self.factory.address, reward)
         fn = self.factory.functions.createCompetitionWithPermit(params, deadline, v, r, s)
@@ -194,7 +198,7 @@ class CompetitionService:
     def _params(
         self, reward: int, training_cid: str, listing_id: int, testset: TestSet,
         quantizer: Quantizer, payout_bps: list[int], durations: list[int], stake: int,
-        cap: int, metadata_cid: str,
+        cap: int, metadata_cid: str, family: str = FAMILY,
     ) -> tuple[Any, ...]:  # fmt: skip
         now = self.chain.clock.now()
         ends, total = [], now
@@ -203,8 +207,10 @@ class CompetitionService:
             ends.append(total)
         outputs = max(quantizer.n_classes, 1)
         max_model = model_size(outputs, quantizer.features, MAX_WEIGHT_BYTES, MAX_BIAS_BYTES)
+        if family != FAMILY:
+            max_model = family_model_bytes(family, quantizer.features, quantizer.n_classes)
         return (
-            self.market.token.address, reward, keccak(text=FAMILY), training_cid, listing_id,
+            self.market.token.address, reward, keccak(text=family), training_cid, listing_id,
             testset.root, testset.rows, testset.rows_per_chunk, quantizer.features,
             quantizer.n_classes, max_model, payout_bps, *ends, stake, cap, metadata_cid,
         )  # fmt: skip

@@ -270,14 +270,17 @@ def _deploy_services(chain: Chain, token: MarketToken, sender: NamedAccount) -> 
     data_market = deploy("DataMarket", token.address)
     implementation = deploy("Competition")
     factory = deploy("CompetitionFactory", implementation.address, sender.address)
-    evaluator = deploy("LinearEvaluator")
-    family = chain.call(evaluator.functions.family())
-    chain.transact(factory.functions.setEvaluator(family, evaluator.address), sender=sender)
+    evaluators = {}
+    for name in ("LinearEvaluator", "MlpEvaluator", "TreeEvaluator"):
+        evaluator = deploy(name)
+        family = chain.call(evaluator.functions.family())
+        chain.transact(factory.functions.setEvaluator(family, evaluator.address), sender=sender)
+        evaluators[name] = evaluator.address
     return {
         "DataMarket": data_market.address,
         "Competition": implementation.address,
         "CompetitionFactory": factory.address,
-        "LinearEvaluator": evaluator.address,
+        **evaluators,
     }
 
 

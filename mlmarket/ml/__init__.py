@@ -1,11 +1,15 @@
-"""On-chain evaluation of scikit-learn linear models: quantisation, export, formats, commitments.
+"""On-chain evaluation of scikit-learn models: quantisation, export, formats, commitments.
+
+Three model families, each scored by its own evaluator contract over the same chunk
+format: ``linear`` (linear models), ``mlp`` (ReLU networks, :mod:`mlmarket.ml.mlp`)
+and ``tree`` (decision trees and small forests, :mod:`mlmarket.ml.tree`).
 
 The pieces a competition needs, none of which touches the chain:
 
 * :class:`Quantizer` — fitted on the training data, published as JSON; maps float
   features to int8 and labels to class indices or int32 fixed point.
-* :func:`export` — a fitted linear estimator (or ``Pipeline([StandardScaler, ...])``)
-  to an :class:`ExportedModel`, the bytes ``LinearEvaluator`` scores.
+* :func:`export` — a fitted estimator (or ``Pipeline([StandardScaler, ...])``) to an
+  :class:`ExportedModel`, the bytes its family's evaluator scores (:func:`family_of`).
 * :func:`score_chunk` / :func:`score_batch` — exactly what the contract returns.
 * :func:`agreement` — how closely the exported model follows the float one.
 * :class:`TestSet`, :func:`rows_per_chunk`, :class:`MerkleTree` — chunks that fit one
@@ -27,7 +31,8 @@ Example:
 """
 
 from mlmarket.errors import DataValidationError, UnsupportedModelError
-from mlmarket.ml.export import SUPPORTED, ModelNotFittedError, export
+from mlmarket.ml.costs import FAMILIES, MlpCost, TreeCost
+from mlmarket.ml.export import SUPPORTED, SUPPORTED_FAMILIES, ModelNotFittedError, export, family_of
 from mlmarket.ml.formats import (
     Chunk,
     ChunkFormatError,
@@ -41,6 +46,7 @@ from mlmarket.ml.formats import (
     model_size,
 )
 from mlmarket.ml.merkle import MerkleTree, chunk_leaf, process_proof, verify_proof
+from mlmarket.ml.mlp import MlpParams
 from mlmarket.ml.model import ExportedModel
 from mlmarket.ml.quantize import Quantizer
 from mlmarket.ml.reference import Agreement, agreement, score_batch, score_chunk
@@ -53,14 +59,19 @@ from mlmarket.ml.testset import (
     evaluation_gas,
     rows_per_chunk,
 )
+from mlmarket.ml.tree import TreeParams
 
 FAMILY = "linear"
-"""Model family of this package's evaluator: ``LinearEvaluator.family() == keccak256("linear")``."""
+"""The default model family: ``LinearEvaluator.family() == keccak256("linear")``; see
+``FAMILIES`` for all (``MlpEvaluator``: ``keccak256("mlp")``, ``TreeEvaluator``:
+``keccak256("tree")``)."""
 
 __all__ = [
+    "FAMILIES",
     "FAMILY",
     "GAS_CAP",
     "SUPPORTED",
+    "SUPPORTED_FAMILIES",
     "TX_MAX_BYTES",
     "Agreement",
     "Chunk",
@@ -71,10 +82,14 @@ __all__ = [
     "FormatError",
     "LinearParams",
     "MerkleTree",
+    "MlpCost",
+    "MlpParams",
     "ModelFormatError",
     "ModelNotFittedError",
     "Quantizer",
     "TestSet",
+    "TreeCost",
+    "TreeParams",
     "UnsupportedModelError",
     "agreement",
     "call_bytes",
@@ -85,6 +100,7 @@ __all__ = [
     "encode_model",
     "evaluation_gas",
     "export",
+    "family_of",
     "model_size",
     "process_proof",
     "rows_per_chunk",

@@ -44,10 +44,12 @@ from sklearn.utils.validation import check_is_fitted
 from mlmarket.errors import DataValidationError, MlmarketError, UnsupportedModelError
 from mlmarket.ml.fixedpoint import BIAS_BYTES, MAX_SHIFT, WEIGHT_BYTES, int_range, round_half_up
 from mlmarket.ml.formats import TASK_CLASSIFICATION, TASK_REGRESSION, LinearParams
+from mlmarket.ml.mlp_export import export_mlp
 from mlmarket.ml.model import ExportedModel
 from mlmarket.ml.quantize import Quantizer
+from mlmarket.ml.tree_export import export_tree
 
-__all__ = ["SUPPORTED", "ModelNotFittedError", "export"]
+__all__ = ["SUPPORTED", "SUPPORTED_FAMILIES", "ModelNotFittedError", "export", "family_of"]
 
 CLASSIFIERS = (LogisticRegression, LinearSVC, SGDClassifier, Perceptron, RidgeClassifier)
 REGRESSORS = (LinearRegression, Ridge, Lasso)
@@ -55,6 +57,13 @@ SUPPORTED = (
     ", ".join(c.__name__ for c in CLASSIFIERS + REGRESSORS)
     + ", and Pipeline([StandardScaler(), <one of those>])"
 )
+SUPPORTED_FAMILIES = {
+    "linear": SUPPORTED,
+    "mlp": "MLPClassifier, MLPRegressor (ReLU, 1 or 2 hidden layers), optionally after a "
+    "StandardScaler",
+    "tree": "DecisionTreeClassifier, DecisionTreeRegressor, RandomForestClassifier (few shallow "
+    "trees), optionally after a StandardScaler",
+}
 BIAS_LIMIT = 2**62  # folded biases are kept below this; 8-byte biases hold them
 
 
@@ -63,7 +72,11 @@ class ModelNotFittedError(MlmarketError, NotFittedError):
 
 
 def export(estimator: Any, quantizer: Quantizer, *, weight_bytes: int = 2) -> ExportedModel:
-    """Export a fitted linear estimator for on-chain evaluation under ``quantizer``.
+    """Export a fitted estimator for on-chain evaluation under ``quantizer``.
+
+    Dispatches on the estimator's type (:func:`family_of`): MLPs go to the ``mlp``
+    family (:mod:`mlmarket.ml.mlp`), trees and forests to the ``tree`` family
+    (:mod:`mlmarket.ml.tree`), everything else to the ``linear`` family below.
 
     Supports LogisticRegression, LinearSVC, SGDClassifier, Perceptron and
     RidgeClassifier (binary and multi-class), LinearRegression, Ridge and Lasso,
@@ -80,6 +93,13 @@ def export(estimator: Any, quantizer: Quantizer, *, weight_bytes: int = 2) -> Ex
         >>> model.outputs, model.features, model.classes
         (1, 30, 2)
     """
+    family = family_of(estimator)
+    if family == "mlp":
+        params: Any = export_mlp(estimator, quantizer, check_fitted=_check_fitted)
+        return ExportedModel(params, quantizer, source=_describe(estimator, _last(estimator)))
+    if family == "tree":
+        params = export_tree(estimator, quantizer, check_fitted=_check_fitted)
+        return ExportedModel(params, quantizer, source=_describe(estimator, _last(estimator)))
     if weight_bytes not in WEIGHT_BYTES:
         raise DataValidationError(f"weight_bytes must be 1..4; got {weight_bytes}.")
     scaler, model = _unwrap(estimator)
@@ -95,14 +115,43 @@ def export(estimator: Any, quantizer: Quantizer, *, weight_bytes: int = 2) -> Ex
     return ExportedModel(params, quantizer, source=_describe(estimator, model))
 
 
+def _last(estimator: Any) -> Any:
+    if isinstance(estimator, Pipeline):
+        steps = [step for _, step in estimator.steps if step not in (None, "passthrough")]
+        return steps[-1] if steps else estimator
+    return estimator
+
+
+def family_of(estimator: Any) -> str:
+    """The model family that scores ``estimator``: ``"linear"``, ``"mlp"`` or ``"tree"``.
+
+    Example:
+        >>> from sklearn.tree import DecisionTreeClassifier
+        >>> family_of(DecisionTreeClassifier()), family_of(LogisticRegression())
+        ('tree', 'linear')
+    """
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+    model = _last(estimator)
+    if isinstance(model, MLPClassifier | MLPRegressor):
+        return "mlp"
+    trees = (DecisionTreeClassifier, DecisionTreeRegressor, RandomForestClassifier)
+    return "tree" if isinstance(model, trees) else "linear"
+
+
 def _describe(estimator: Any, model: Any) -> str:
     name = type(model).__name__
     return f"Pipeline(StandardScaler, {name})" if estimator is not model else name
 
 
 def _unsupported(what: str) -> UnsupportedModelError:
+    others = "; ".join(
+        f"the {f} evaluator {v}" for f, v in SUPPORTED_FAMILIES.items() if f != "linear"
+    )
     return UnsupportedModelError(
-        f"Cannot export {what}: the linear evaluator supports {SUPPORTED}."
+        f"Cannot export {what}: the linear evaluator supports {SUPPORTED}; {others}."
     )
 
 

@@ -1,4 +1,5 @@
-"""ExportedModel: a linear model in its on-chain byte format, with its exact predictions."""
+"""ExportedModel: a model (linear, mlp or tree family) in its on-chain byte format, with its
+exact predictions."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ from mlmarket.ml.formats import (
     decode_model,
     encode_model,
 )
+from mlmarket.ml.mlp import FAMILY_MLP, MlpParams, decode_mlp, encode_mlp, predict_mlp
 from mlmarket.ml.quantize import Quantizer
 from mlmarket.ml.reference import linear_scores, predict_quantised
+from mlmarket.ml.tree import FAMILY_TREE, TreeParams, decode_tree, encode_tree, predict_tree
 
 __all__ = ["ExportedModel"]
 
@@ -44,11 +47,16 @@ class ExportedModel:
         (True, [0, 0, 0])
     """
 
-    params: LinearParams
+    params: LinearParams | MlpParams | TreeParams
     quantizer: Quantizer | None = None
     source: str = ""
 
     # --- shape -------------------------------------------------------------------------
+
+    @property
+    def family(self) -> str:
+        """``"linear"``, ``"mlp"`` or ``"tree"``: the evaluator that scores this model."""
+        return "linear" if isinstance(self.params, LinearParams) else self.params.family
 
     @property
     def task(self) -> str:
@@ -71,29 +79,41 @@ class ExportedModel:
 
     @property
     def weight_bytes(self) -> int:
-        return self.params.weight_bytes
+        return self._linear().weight_bytes
 
     @property
     def bias_bytes(self) -> int:
-        return self.params.bias_bytes
+        return self._linear().bias_bytes
 
     @property
     def shift(self) -> int:
-        return self.params.shift
+        return self._linear().shift
 
     @property
     def weights(self) -> npt.NDArray[np.int64]:
         """Integer weights, shape ``(outputs, features)`` (a copy)."""
-        return self.params.weights.copy()
+        return self._linear().weights.copy()
 
     @property
     def biases(self) -> tuple[int, ...]:
-        return self.params.biases
+        return self._linear().biases
+
+    def _linear(self) -> LinearParams:
+        if not isinstance(self.params, LinearParams):
+            raise DataValidationError(
+                f"This is a {self.family} model; weights, biases and widths describe linear "
+                "models (see .params)."
+            )
+        return self.params
 
     # --- bytes -------------------------------------------------------------------------
 
     def to_bytes(self) -> bytes:
         """The model in the version-1 format of ``docs/formats.md``."""
+        if isinstance(self.params, MlpParams):
+            return encode_mlp(self.params)
+        if isinstance(self.params, TreeParams):
+            return encode_tree(self.params)
         return encode_model(self.params)
 
     @classmethod
@@ -106,6 +126,11 @@ class ExportedModel:
         classes = raw[6]
         if quantizer is not None:
             features, classes = quantizer.features, quantizer.n_classes
+        family = raw[4] if len(raw) > 4 else 0
+        if family == FAMILY_MLP:
+            return cls(decode_mlp(raw, features, classes), quantizer)
+        if family == FAMILY_TREE:
+            return cls(decode_tree(raw, features, classes), quantizer)
         return cls(decode_model(raw, features, classes), quantizer)
 
     def __eq__(self, other: object) -> bool:
@@ -119,6 +144,18 @@ class ExportedModel:
     def __repr__(self) -> str:
         kind = f"{self.classes} classes" if self.classes else "regression"
         source = f" from {self.source}" if self.source else ""
+        size = len(self.to_bytes())
+        if isinstance(self.params, MlpParams):
+            hidden = "x".join(str(h) for h in self.params.hidden)
+            return (
+                f"<ExportedModel mlp{source}: {kind}, {self.features} features, hidden {hidden}, "
+                f"{self.outputs} outputs, {size} bytes>"
+            )
+        if isinstance(self.params, TreeParams):
+            return (
+                f"<ExportedModel tree{source}: {kind}, {self.features} features, "
+                f"{len(self.params.trees)} tree(s), {self.params.nodes} nodes, {size} bytes>"
+            )
         return (
             f"<ExportedModel linear{source}: {kind}, {self.features} features, {self.outputs} "
             f"outputs, int{8 * self.weight_bytes} weights, {len(self.to_bytes())} bytes>"
@@ -127,11 +164,15 @@ class ExportedModel:
     # --- predictions -------------------------------------------------------------------
 
     def decision_quantised(self, Xq: npt.ArrayLike) -> npt.NDArray[Any]:
-        """Integer scores ``bias + W @ q`` per row and output (exact)."""
-        return linear_scores(Xq, self.params)
+        """Integer scores ``bias + W @ q`` per row and output (exact; linear models)."""
+        return linear_scores(Xq, self._linear())
 
     def predict_quantised(self, Xq: npt.ArrayLike) -> npt.NDArray[Any]:
         """Class indices, or regression predictions in the label's fixed-point scale."""
+        if isinstance(self.params, MlpParams):
+            return predict_mlp(Xq, self.params)
+        if isinstance(self.params, TreeParams):
+            return predict_tree(Xq, self.params)
         return predict_quantised(Xq, self.params)
 
     def predict(self, X: Any) -> npt.NDArray[Any]:

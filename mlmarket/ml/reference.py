@@ -79,14 +79,36 @@ def _value(predictions: npt.NDArray[Any], labels: npt.NDArray[np.int64], classes
     return int(sum(e * e for e in errors.tolist()))
 
 
+def _family_byte(models: Sequence[bytes]) -> str:
+    if models and len(models[0]) > 4 and models[0][:3] == b"MLM":
+        return {2: "mlp", 3: "tree"}.get(models[0][4], "linear")
+    return "linear"
+
+
 def score_batch(
-    chunk: bytes, models: Sequence[bytes], features: int, classes: int
+    chunk: bytes,
+    models: Sequence[bytes],
+    features: int,
+    classes: int,
+    *,
+    family: str = "linear",
 ) -> tuple[int, list[int]]:
     """What ``scoreBatch(chunk, models, features, classes)`` returns, or its error.
 
     Malformed input raises :class:`~mlmarket.ml.formats.FormatError` with the
     contract's error name: arguments and chunk first, then the models in order.
+    ``family`` picks the evaluator (``"linear"``, ``"mlp"``, ``"tree"``): each family's
+    contract rejects the others' models, and so does this.
     """
+    chosen = family
+    if chosen == "mlp":
+        from mlmarket.ml.mlp import score_batch_mlp
+
+        return score_batch_mlp(chunk, list(models), features, classes)
+    if chosen == "tree":
+        from mlmarket.ml.tree import score_batch_tree
+
+        return score_batch_tree(chunk, list(models), features, classes)
     decoded = decode_chunk(chunk, features, classes)
     params = [decode_model(m, features, classes, i) for i, m in enumerate(models)]
     values = [
@@ -95,11 +117,14 @@ def score_batch(
     return decoded.rows, values
 
 
-def score_chunk(chunk: bytes, model: bytes, features: int, classes: int) -> tuple[int, int]:
+def score_chunk(
+    chunk: bytes, model: bytes, features: int, classes: int, *, family: str | None = None
+) -> tuple[int, int]:
     """``(rows, value)`` of one model on one chunk, exactly as the contract computes it.
 
-    ``value`` is the number of correct predictions (``classes >= 2``) or the sum of
-    squared errors in the label's fixed-point scale (``classes == 0``).
+    ``family`` defaults to the model's family byte (``"mlp"`` for 2, ``"tree"`` for 3,
+    else ``"linear"``). ``value`` is the number of correct predictions (``classes >= 2``)
+    or the sum of squared errors in the label's fixed-point scale (``classes == 0``).
 
     Example:
         >>> from mlmarket.ml.formats import LinearParams, encode_chunk, encode_model
@@ -108,7 +133,9 @@ def score_chunk(chunk: bytes, model: bytes, features: int, classes: int) -> tupl
         >>> score_chunk(chunk, model, features=2, classes=2)
         (2, 1)
     """
-    rows, values = score_batch(chunk, [model], features, classes)
+    rows, values = score_batch(
+        chunk, [model], features, classes, family=family or _family_byte([model])
+    )
     return rows, values[0]
 
 

@@ -139,8 +139,13 @@ def rows_per_chunk(
     tx_max_bytes: int = TX_MAX_BYTES,
     reserve_bytes: int = DEFAULT_RESERVE_BYTES,
     cost: EvaluationCost = EvaluationCost(),
+    family: str = "linear",
 ) -> int:
     """Largest number of rows per chunk so that one evaluation call fits both limits.
+
+    ``family`` ("linear", "mlp", "tree") selects the evaluator's cost model; the
+    non-linear ones use the worst case of :mod:`mlmarket.ml.costs` for the largest
+    model the family accepts.
 
     Models are assumed as large as the format allows for this shape (``classes``
     outputs, or 1 for regression; ``weight_bytes``/``bias_bytes`` wide) and to travel
@@ -166,6 +171,15 @@ def rows_per_chunk(
         + evaluation_gas(1, *work, weight_bytes=weight_bytes)
         - evaluation_gas(0, *work, weight_bytes=weight_bytes)
     )
+    if family != "linear":  # the family's largest model and its worst-case gas (ml.costs)
+        from mlmarket.ml.costs import family_limits
+
+        model_bytes, fixed_bytes, exec_fixed, exec_row = family_limits(
+            family, features, classes, models_per_call, reserve_bytes
+        )
+        by_size = (tx_max_bytes - fixed_bytes) // row_bytes
+        fixed_gas = TX_BASE_GAS + reserve_gas + CALLDATA_GAS_PER_BYTE * fixed_bytes + exec_fixed
+        row_gas = CALLDATA_GAS_PER_BYTE * row_bytes + exec_row
     rows = min(by_size, (gas_cap - fixed_gas) // row_gas, MAX_ROWS)
     if rows < 1:
         raise DataValidationError(
@@ -248,11 +262,14 @@ class TestSet:
         models_per_call: int = 1,
         rows_per_chunk: int | None = None,
         salt: bytes | None = None,
+        family: str = "linear",
     ) -> TestSet:
-        """Quantise float ``X``/``y`` with ``quantizer`` and chunk them for ``models_per_call``."""
+        """Quantise float ``X``/``y`` with ``quantizer`` and chunk them for ``models_per_call``
+        models of ``family`` per evaluation call."""
         rows = rows_per_chunk or _fitting_rows(
-            quantizer.features, quantizer.n_classes, models_per_call=models_per_call
-        )
+            quantizer.features, quantizer.n_classes, models_per_call=models_per_call,
+            family=family,
+        )  # fmt: skip
         return cls.from_quantised(
             quantizer.transform(X),
             quantizer.encode_labels(y),

@@ -220,7 +220,7 @@ def test_unsupportedModels_areRefusedBeforeAnythingIsSent(
         ({"reward": 0}, ConfigurationError, "must be positive"),
         ({"payout": [0.5, 0.4]}, ConfigurationError, "sum to 1"),
         ({"target": "nope"}, DataValidationError, "not a column"),
-        ({"model_family": "tree"}, ConfigurationError, "No evaluator"),
+        ({"model_family": "svm"}, ConfigurationError, "No evaluator"),
         ({"periods": {"reveal": 0}}, ConfigurationError, "positive number of seconds"),
         ({"periods": {"judging": 5}}, ConfigurationError, "Unknown phase"),
         ({"test_size": 1.5}, ConfigurationError, "between 0 and 1"),

@@ -17,6 +17,7 @@ import joblib
 import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris, load_wine
+from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import (
     ElasticNet,
@@ -32,7 +33,6 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.svm import LinearSVC
-from sklearn.tree import DecisionTreeClassifier
 
 from mlmarket.errors import DataValidationError, MlmarketError, UnsupportedModelError
 from mlmarket.ml import (
@@ -175,13 +175,13 @@ def test_stringLabels_andNoIntercept_andSparseCoefficients() -> None:
     [
         KNeighborsClassifier(),
         KNeighborsClassifier().fit([[0.0], [1.0]], [0, 1]),
-        DecisionTreeClassifier(),
+        GradientBoostingClassifier(),
         ElasticNet(),
         make_pipeline(MinMaxScaler(), LogisticRegression()),
         make_pipeline(StandardScaler(), StandardScaler(), LogisticRegression()),
         "LogisticRegression",
     ],
-    ids=["knn", "knn-fitted", "tree", "elasticnet", "minmax-pipeline", "three-steps", "string"],
+    ids=["knn", "knn-fitted", "boosting", "elasticnet", "minmax-pipeline", "three-steps", "string"],
 )
 def test_unsupported_raisesNamingWhatIsSupported(estimator: Any) -> None:
     quantizer = Quantizer.fit([[0.0], [1.0]], [0, 1])

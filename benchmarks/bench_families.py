@@ -1,0 +1,163 @@
+"""Model-family benchmark: gas per MAC (linear, MLP) and per node visit (tree), in one run.
+
+Run: ``python benchmarks/bench_families.py [--backend eth-tester|anvil] [--features 30]``.
+
+Every case scores a chunk of random int8 rows with random models in a mined
+``scoreBatch`` transaction. Execution gas is the receipt's ``gasUsed`` minus the
+21,000 base and the calldata's intrinsic gas (4 per zero byte, 16 otherwise; the
+EIP-7623 floor must not bind, the script checks). "per row" is the execution gas
+per row and model, from two chunk sizes (so call and model set-up drop out);
+"per unit of work" divides it by the MACs of one row (linear: ``outputs * d``;
+MLP: every weight) or by the node visits of one row (tree: internal nodes on the
+path, times the trees). The second table gives, per family, the largest chunk one
+transaction can score under the 16,777,216 gas cap (2,000,000 gas and 2 KiB left
+to the competition contract, as in ``rows_per_chunk``) for those models, checked
+with a real transaction, next to ``rows_per_chunk``'s worst-case sizing for the
+largest model the family accepts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from mlmarket.chain import connect
+from mlmarket.contracts import load_artifact
+from mlmarket.ml import LinearParams, MlpParams, TreeParams, encode_chunk, encode_model
+from mlmarket.ml import rows_per_chunk as worst_rows
+from mlmarket.ml.mlp import encode_mlp
+from mlmarket.ml.testset import DEFAULT_RESERVE_BYTES, DEFAULT_RESERVE_GAS, GAS_CAP, TX_MAX_BYTES
+from mlmarket.ml.tree import LEAF, encode_tree
+
+CLASSES = 10
+
+
+def calldata_gas(data: bytes) -> int:
+    zeros = data.count(0)
+    return 4 * zeros + 16 * (len(data) - zeros)
+
+
+def floor_gas(data: bytes) -> int:
+    zeros = data.count(0)
+    return 21_000 + 10 * (zeros + 4 * (len(data) - zeros))
+
+
+def transact(chain, evaluator, chunk: bytes, models: list[bytes], d: int) -> tuple[int, int, int]:  # noqa: ANN001
+    """(execution gas, receipt gas, calldata bytes) of one scoreBatch transaction."""
+    fn = evaluator.functions.scoreBatch(chunk, models, d, CLASSES)
+    data = bytes.fromhex(fn._encode_transaction_data()[2:])
+    used = int(chain.transact(fn, sender="alice", gas=GAS_CAP)["gasUsed"])
+    assert used > floor_gas(data), "the EIP-7623 floor binds; gas per unit would be wrong"
+    return used - 21_000 - calldata_gas(data), used, len(data)
+
+
+def chunk(rng: np.random.Generator, rows: int, d: int) -> bytes:
+    return encode_chunk(rng.integers(-127, 128, (rows, d)), rng.integers(0, CLASSES, rows),
+                        regression=False)  # fmt: skip
+
+
+def linear(rng: np.random.Generator, d: int) -> tuple[bytes, int]:
+    weights = rng.integers(-(2**15), 2**15, (CLASSES, d))
+    biases = tuple(int(b) for b in rng.integers(-(2**40), 2**40, CLASSES))
+    return encode_model(LinearParams(0, CLASSES, weights, biases, 2, 8, 0)), CLASSES * d
+
+
+def mlp(rng: np.random.Generator, d: int, hidden: tuple[int, ...]) -> tuple[bytes, int]:
+    sizes = (d, *hidden, CLASSES)
+    weights = tuple(
+        rng.integers(-(2**15), 2**15, (n, m)) for m, n in zip(sizes[:-1], sizes[1:], strict=True)
+    )
+    biases = tuple(tuple(int(b) for b in rng.integers(-(2**40), 2**40, n)) for n in sizes[1:])
+    params = MlpParams(0, CLASSES, weights, biases, (24,) * len(hidden), 0)
+    return encode_mlp(params), params.macs
+
+
+def tree(rng: np.random.Generator, d: int, depth: int, trees: int) -> tuple[bytes, int]:
+    """Complete trees of ``depth`` levels: every row visits ``depth`` internal nodes per tree."""
+    nodes: list[list[int]] = []
+
+    def grow(level: int) -> None:
+        if level == depth:
+            nodes.append([LEAF, int(rng.integers(0, CLASSES)), 0])
+            return
+        here = len(nodes)
+        nodes.append([int(rng.integers(0, d)), int(rng.integers(-60, 60)), 0])
+        grow(level + 1)
+        nodes[here][2] = len(nodes)
+        grow(level + 1)
+
+    forest = []
+    for _ in range(trees):
+        nodes = []
+        grow(0)
+        forest.append(tuple(tuple(n) for n in nodes))
+    return encode_tree(TreeParams(0, CLASSES, d, tuple(forest))), depth * trees
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", default="eth-tester", choices=["eth-tester", "anvil"])
+    parser.add_argument("--features", type=int, default=30)
+    args = parser.parse_args()
+    d = args.features
+    rng = np.random.default_rng(0)
+    cases = [
+        ("linear", "K=10", linear(rng, d)),
+        ("mlp", "hidden 16", mlp(rng, d, (16,))),
+        ("mlp", "hidden 64", mlp(rng, d, (64,))),
+        ("mlp", "hidden 32-16", mlp(rng, d, (32, 16))),
+        ("tree", "1 tree, depth 5", tree(rng, d, 5, 1)),
+        ("tree", "1 tree, depth 8", tree(rng, d, 8, 1)),
+        ("tree", "8 trees, depth 4", tree(rng, d, 4, 8)),
+    ]
+    started = time.perf_counter()
+    with connect(args.backend) as chain:
+        names = {"linear": "LinearEvaluator", "mlp": "MlpEvaluator", "tree": "TreeEvaluator"}
+        evaluators = {}
+        for family, name in names.items():
+            artifact = load_artifact(name)
+            evaluators[family], _ = chain.deploy(artifact.abi, artifact.bytecode, sender="deployer")
+        print(f"d = {d}, K = {CLASSES}, backend {args.backend}\n")
+        print("| family | model | bytes | work per row | gas per row | gas per unit |")
+        print("| --- | --- | ---: | ---: | ---: | ---: |")
+        per_row = {}
+        for family, label, (model, work) in cases:
+            small = transact(chain, evaluators[family], chunk(rng, 20, d), [model], d)[0]
+            large = transact(chain, evaluators[family], chunk(rng, 60, d), [model], d)[0]
+            row = (large - small) / 40
+            per_row[(family, label)] = (row, large - 60 * row)
+            unit = "MAC" if family != "tree" else "visit"
+            print(f"| {family} | {label} | {len(model):,} | {work:,} {unit}s | {row:,.0f} | "
+                  f"{row / work:.1f} |")  # fmt: skip
+        print("\nLargest chunk under the gas cap (models per call M, these models):\n")
+        print("| family | model | M | rows (measured) | gas used | calldata | "
+              "rows_per_chunk (worst case) |")  # fmt: skip
+        print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+        for family, label, (model, _work) in cases:
+            for models in (1, 4):
+                row, fixed = per_row[(family, label)]
+                budget = GAS_CAP - DEFAULT_RESERVE_GAS - 21_000 - models * fixed
+                row_bytes = d + 1
+                by_gas = int(budget // (models * row + 16 * row_bytes))
+                by_size = (TX_MAX_BYTES - DEFAULT_RESERVE_BYTES - models * (len(model) + 96)
+                           - 300) // row_bytes  # fmt: skip
+                rows = max(1, min(by_gas, by_size))
+                while True:
+                    _, used, size = transact(chain, evaluators[family], chunk(rng, rows, d),
+                                             [model] * models, d)  # fmt: skip
+                    if (
+                        used + DEFAULT_RESERVE_GAS <= GAS_CAP
+                        and size + DEFAULT_RESERVE_BYTES <= TX_MAX_BYTES
+                    ):
+                        break
+                    rows = int(rows * 0.97)
+                worst = worst_rows(d, CLASSES, models_per_call=models, family=family)
+                print(f"| {family} | {label} | {models} | {rows:,} | {used:,} | {size:,} | "
+                      f"{worst:,} |")  # fmt: skip
+    print(f"\n({time.perf_counter() - started:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""Gas and size models of the evaluator families, and the chunk size that fits one call.
+
+Every family scores the same chunk (format v1), but the work per row differs:
+
+* ``linear`` — ``m`` outputs times ``d`` multiply-accumulates
+  (:class:`~mlmarket.ml.testset.EvaluationCost`).
+* ``mlp`` — every unit of every layer: one bias, one multiply-accumulate per input,
+  a rounding shift and the clamped ReLU (:class:`MlpCost`).
+* ``tree`` — per tree one walk from the root to a leaf, one node visit per level,
+  then the vote (:class:`TreeCost`).
+
+A competition fixes the family and the largest model it accepts before any model
+is known, so the chunk size must hold for the most expensive model of that size
+(:func:`worst_row_gas`): an MLP of ``S`` bytes costs at most
+``(S - 16) * (unit + mac) / 10`` gas per row (a unit with one input is the most
+expensive per byte: 10 bytes for ``unit + mac`` gas); a tree model has at most
+``min(255, (S - 10) / 8)`` trees (8 bytes each at least) and visits at most its
+``(S - 10) / 6`` nodes. This module does not touch the chain;
+``mlmarket.market.gas`` measures the real numbers (``benchmarks/bench_families.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mlmarket.errors import DataValidationError
+
+__all__ = [
+    "FAMILIES",
+    "MAX_MODEL_BYTES",
+    "MlpCost",
+    "TreeCost",
+    "family_limits",
+    "family_model_bytes",
+    "worst_row_gas",
+]
+
+FAMILIES = ("linear", "mlp", "tree")
+"""Model families with an evaluator contract (``family() == keccak256(name)``)."""
+
+
+@dataclass(frozen=True)
+class MlpCost:
+    """Upper bounds on ``MlpEvaluator.scoreBatch``'s execution gas, per unit of work."""
+
+    call: int = 10_000  # dispatch, ABI decoding, argument and chunk-header checks
+    row: int = 300  # label check, per row of the chunk
+    model: int = 12_000  # header checks, layer table, activation buffers, per model
+    row_model: int = 1_500  # layer calls, output rule, label comparison, per row and model
+    unit: int = 400  # bias load, shift, clamp, store, loop, per unit and row
+    mac: int = 80  # one multiply-accumulate (bound over the unrolled loop and its tail)
+
+
+@dataclass(frozen=True)
+class TreeCost:
+    """Upper bounds on ``TreeEvaluator.scoreBatch``'s execution gas, per unit of work."""
+
+    call: int = 10_000
+    row: int = 300
+    model: int = 10_000  # header checks, roots, per model
+    tree_setup: int = 1_000  # node count checks and root, per tree of each model (once)
+    node: int = 200  # validation, per node of each model (once)
+    row_model: int = 1_000  # row loop, vote reset, argmax, label comparison
+    vote: int = 250  # vote reset and argmax, per class and row (forests)
+    tree: int = 400  # walk call, leaf, vote, per tree and row
+    visit: int = 150  # one internal node on a root-to-leaf walk
+
+
+MAX_MODEL_BYTES = {"mlp": 8192, "tree": 4096}
+"""Largest model a competition of the family accepts (the exporters refuse bigger ones)."""
+
+
+def family_model_bytes(family: str, features: int, classes: int) -> int:
+    """Largest model of ``family`` a competition with this shape accepts.
+
+    Example:
+        >>> family_model_bytes("mlp", 30, 2), family_model_bytes("tree", 30, 2)
+        (8192, 4096)
+    """
+    if family not in FAMILIES:
+        raise DataValidationError(f"Unknown model family {family!r}; known: {', '.join(FAMILIES)}.")
+    if family == "linear":
+        from mlmarket.ml.formats import model_size
+
+        return model_size(max(classes, 1), features, 4, 8)
+    return MAX_MODEL_BYTES[family]
+
+
+def worst_row_gas(family: str, model_bytes: int, classes: int) -> tuple[int, int]:
+    """``(per model, per row and model)`` execution gas bound of a non-linear model.
+
+    Example:
+        >>> worst_row_gas("tree", 4096, 3)
+        (401200, 205900)
+    """
+    if family == "mlp":
+        c = MlpCost()
+        return c.model, c.row_model + (model_bytes - 16) * (c.unit + c.mac) // 10
+    if family == "tree":
+        t = TreeCost()
+        trees, nodes = min(255, (model_bytes - 10) // 8), (model_bytes - 10) // 6
+        per_model = t.model + trees * t.tree_setup + nodes * t.node
+        return per_model, t.row_model + classes * t.vote + trees * t.tree + nodes * t.visit
+    raise DataValidationError(f"No worst-case cost model for family {family!r}.")
+
+
+def family_limits(
+    family: str, features: int, classes: int, models: int, reserve_bytes: int
+) -> tuple[int, int, int, int]:
+    """For :func:`~mlmarket.ml.testset.rows_per_chunk`: the largest model's bytes, the call's
+    bytes without rows (plus ``reserve_bytes``), and its execution gas without rows and
+    per row, for ``models`` models of ``family`` per call."""
+    from mlmarket.ml.testset import call_bytes
+
+    model_bytes = family_model_bytes(family, features, classes)
+    per_model, per_row_model = worst_row_gas(family, model_bytes, classes)
+    base = MlpCost() if family == "mlp" else TreeCost()
+    fixed_bytes = call_bytes(0, features, classes, models, model_bytes) + reserve_bytes
+    return (
+        model_bytes,
+        fixed_bytes,
+        base.call + models * per_model,
+        base.row + models * per_row_model,
+    )

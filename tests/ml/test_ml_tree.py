@@ -1,0 +1,275 @@
+"""TreeEvaluator on chain equals the Python reference (mlmarket.ml.tree) bit for bit.
+
+Random trees and forests (thresholds at the int8 extremes, ties between classes in
+the vote, int32 leaf values), malformed bytes that must fail alike on chain and in
+Python, and exported scikit-learn trees whose integer splits equal the float ones on
+every quantisation grid value.
+"""
+
+from __future__ import annotations
+
+import copy
+import doctest
+from typing import Any
+
+import numpy as np
+import pytest
+from eth_utils import keccak
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris, load_wine
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+import mlmarket.ml.costs
+import mlmarket.ml.mlp
+import mlmarket.ml.tree
+from mlmarket.chain import Chain
+from mlmarket.errors import UnsupportedModelError
+from mlmarket.ml import (
+    ExportedModel,
+    FormatError,
+    ModelNotFittedError,
+    Quantizer,
+    agreement,
+    encode_chunk,
+    export,
+    score_chunk,
+)
+from mlmarket.ml.tree import LEAF, TreeParams, encode_tree, score_batch_tree
+from tests.ml.conftest import deploy
+from tests.ml.helpers import on_chain
+from tests.ml.test_ml_differential import INT8, INT32, MUTATIONS, mutate
+
+SETTINGS = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+THRESHOLD = st.one_of(st.sampled_from([-128, -127, -1, 0, 126, 127]), st.integers(-128, 127))
+
+
+@pytest.fixture(scope="module")
+def tree(chain: Chain) -> Any:
+    return deploy(chain, "TreeEvaluator")
+
+
+def in_python(chunk: bytes, models: list[bytes], d: int, k: int) -> tuple[str, Any]:
+    try:
+        return "ok", score_batch_tree(chunk, models, d, k)
+    except FormatError as exc:
+        return "error", (exc.name, dict(exc.args_dict))
+
+
+@st.composite
+def one_tree(draw: st.DrawFn, d: int, classes: int, budget: int = 12) -> tuple[Any, ...]:
+    """A random valid tree in preorder (left child next, right child patched)."""
+    nodes: list[list[int]] = []
+    leaf = INT32 if classes == 0 else st.integers(0, classes - 1)
+
+    def grow(depth: int) -> None:
+        if depth >= 4 or len(nodes) >= budget or draw(st.booleans()):
+            nodes.append([LEAF, draw(leaf), 0])
+            return
+        here = len(nodes)
+        nodes.append([draw(st.integers(0, d - 1)), draw(THRESHOLD), 0])
+        grow(depth + 1)
+        nodes[here][2] = len(nodes)
+        grow(depth + 1)
+
+    grow(0)
+    return tuple(tuple(n) for n in nodes)
+
+
+@st.composite
+def forests(draw: st.DrawFn, d: int, classes: int) -> bytes:
+    count = 1 if classes == 0 else draw(st.integers(1, 6))
+    trees = tuple(draw(one_tree(d, classes)) for _ in range(count))
+    if count > 1 and draw(st.booleans()):  # ties in the vote: pairs of disagreeing stumps
+        trees = tuple(((LEAF, k % classes, 0),) for k in range(count))
+    return encode_tree(TreeParams(1 if classes == 0 else 0, classes, d, trees))
+
+
+@st.composite
+def cases(draw: st.DrawFn, max_rows: int = 8) -> tuple[bytes, list[bytes], int, int]:
+    classes, d = draw(st.sampled_from([0, 2, 2, 3, 5])), draw(st.integers(1, 12))
+    rows = draw(st.integers(0, max_rows))
+    features = draw(arrays(np.int64, (rows, d), elements=INT8))
+    label = INT32 if classes == 0 else st.integers(0, classes - 1)
+    labels = [draw(label) for _ in range(rows)]
+    chunk = encode_chunk(features.reshape(rows, d), labels, regression=classes == 0)
+    models = [draw(forests(d, classes)) for _ in range(draw(st.integers(1, 3)))]
+    return chunk, models, d, classes
+
+
+@SETTINGS
+@given(case=cases())
+def test_scoreBatch_equalsReference(chain: Chain, tree: Any, case: Any) -> None:
+    chunk, models, d, classes = case
+    expected = in_python(chunk, models, d, classes)
+    assert expected[0] == "ok"
+    assert on_chain(chain, tree, chunk, models, d, classes) == expected
+
+
+@SETTINGS
+@given(case=cases(max_rows=3), mutation=MUTATIONS, target=st.integers(0, 3), data=st.data())
+def test_malformedBytes_failAlikeOnChainAndInPython(
+    chain: Chain, tree: Any, case: Any, mutation: Any, target: int, data: st.DataObject
+) -> None:
+    chunk, models, d, classes = case
+    if target == 0:
+        chunk = mutate(chunk, mutation)
+    else:
+        i = target % len(models)
+        models = [*models[:i], mutate(models[i], mutation), *models[i + 1 :]]
+    if data.draw(st.booleans()):
+        d = data.draw(st.sampled_from([d, d + 1, 0, 4097]))
+        classes = data.draw(st.sampled_from([classes, 1, 256, 2 if classes == 0 else 0]))
+    assert on_chain(chain, tree, chunk, models, d, classes) == in_python(chunk, models, d, classes)
+
+
+def test_family_isKeccakOfTree(chain: Chain, tree: Any) -> None:
+    assert chain.call(tree.functions.family()) == keccak(text="tree")
+
+
+def test_thresholdsAtTheInt8Boundaries(chain: Chain, tree: Any) -> None:
+    # q <= -128 only for -128; q <= 127 always; q <= -1 splits the signed range.
+    stumps = [((0, t, 2), (LEAF, 0, 0), (LEAF, 1, 0)) for t in (-128, 127, -1)]
+    chunk = encode_chunk([[-128], [-127], [-1], [0], [127]], [0, 1, 0, 1, 1], regression=False)
+    models = [encode_tree(TreeParams(0, 2, 1, (s,))) for s in stumps]
+    expected = ("ok", (5, [4, 2, 4]))
+    assert in_python(chunk, models, 1, 2) == expected
+    assert on_chain(chain, tree, chunk, models, 1, 2) == expected
+
+
+def test_voteTies_goToTheLowestClass(chain: Chain, tree: Any) -> None:
+    trees = (((LEAF, 2, 0),), ((LEAF, 1, 0),), ((LEAF, 1, 0),), ((LEAF, 2, 0),))
+    model = encode_tree(TreeParams(0, 3, 1, trees))
+    chunk = encode_chunk([[0], [5]], [1, 2], regression=False)
+    assert on_chain(chain, tree, chunk, [model], 1, 3) == ("ok", (2, [1]))
+
+
+def test_regressionLeaves_atInt32Extremes(chain: Chain, tree: Any) -> None:
+    nodes = ((0, 0, 2), (LEAF, -(2**31), 0), (LEAF, 2**31 - 1, 0))
+    model = encode_tree(TreeParams(1, 0, 1, (nodes,)))
+    chunk = encode_chunk([[-5], [5]], [2**31 - 1, -(2**31)], regression=True)
+    expected = ("ok", (2, [2 * (2**32 - 1) ** 2]))
+    assert in_python(chunk, [model], 1, 0) == expected
+    assert on_chain(chain, tree, chunk, [model], 1, 0) == expected
+
+
+def test_deepChain_andManyTrees(chain: Chain, tree: Any) -> None:
+    depth = 200  # a path of 200 internal nodes: every row walks all of them
+    nodes: list[tuple[int, int, int]] = []
+    for i in range(depth):
+        nodes.append((i % 3, 127, 2 * depth - i))
+    nodes.append((LEAF, 1, 0))
+    nodes += [(LEAF, 0, 0)] * depth
+    model = encode_tree(TreeParams(0, 2, 3, (tuple(nodes),) * 3))
+    chunk = encode_chunk(np.zeros((3, 3), dtype=np.int64), [1, 0, 1], regression=False)
+    assert on_chain(chain, tree, chunk, [model], 3, 2) == in_python(chunk, [model], 3, 2)
+
+
+# --- export -----------------------------------------------------------------------------
+
+DATASETS = {"iris": load_iris, "wine": load_wine, "breast_cancer": load_breast_cancer}
+
+
+@pytest.mark.parametrize("name", sorted(DATASETS))
+def test_exportedTree_equalsFloatTree_onTheGrid(name: str) -> None:
+    X, y = DATASETS[name](return_X_y=True)
+    quantizer = Quantizer.fit(X, y)
+    for estimator in (
+        DecisionTreeClassifier(random_state=0).fit(X, y),  # full depth
+        make_pipeline(StandardScaler(), DecisionTreeClassifier(max_depth=4, random_state=0)).fit(
+            X, y
+        ),
+    ):
+        model = export(estimator, quantizer)
+        assert model.family == "tree"
+        grid = quantizer.inverse_transform(quantizer.transform(X))
+        assert agreement(estimator, model, grid).identical == 1.0  # exact on grid values
+        assert agreement(estimator, model, X, y).identical >= 0.97
+        assert ExportedModel.from_bytes(model.to_bytes(), quantizer) == model
+
+
+def test_forest_majorityVote_agreesMostly(chain: Chain, tree: Any) -> None:
+    X, y = load_wine(return_X_y=True)
+    quantizer = Quantizer.fit(X, y)
+    forest = RandomForestClassifier(8, max_depth=3, random_state=0).fit(X, y)
+    model = export(forest, quantizer)
+    assert len(model.params.trees) == 8
+    assert agreement(forest, model, X, y).identical >= 0.95
+    Xq, yq = quantizer.transform(X), quantizer.encode_labels(y)
+    chunk = encode_chunk(Xq, yq, regression=False)
+    correct = int(np.sum(model.predict_quantised(Xq) == yq))
+    assert score_chunk(chunk, model.to_bytes(), 13, 3) == (178, correct)
+    assert on_chain(chain, tree, chunk, [model.to_bytes()], 13, 3) == ("ok", (178, [correct]))
+
+
+def test_regressionTree_onChain(chain: Chain, tree: Any) -> None:
+    X, y = load_diabetes(return_X_y=True)
+    quantizer = Quantizer.fit(X, y)
+    reg = DecisionTreeRegressor(max_depth=5, random_state=0).fit(X, y)
+    model = export(reg, quantizer)
+    grid = quantizer.inverse_transform(quantizer.transform(X))
+    assert agreement(reg, model, grid).max_abs_diff <= 2.0**-quantizer.label_shift
+    chunk = encode_chunk(quantizer.transform(X[:80]), quantizer.encode_labels(y[:80]),
+                         regression=True)  # fmt: skip
+    _, sse = score_chunk(chunk, model.to_bytes(), 10, 0)
+    assert on_chain(chain, tree, chunk, [model.to_bytes()], 10, 0) == ("ok", (80, [sse]))
+
+
+def test_export_neverMutates_andRefusesWhatItCannot() -> None:
+    X, y = load_breast_cancer(return_X_y=True)
+    quantizer = Quantizer.fit(X, y)
+    clf = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, y)
+    before = copy.deepcopy(clf.tree_.threshold)
+    export(clf, quantizer)
+    assert np.array_equal(before, clf.tree_.threshold)
+    with pytest.raises(ModelNotFittedError, match="not fitted yet"):
+        export(DecisionTreeClassifier(), quantizer)
+    with pytest.raises(UnsupportedModelError, match="too many nodes"):
+        export(RandomForestClassifier(30, random_state=0).fit(X, y), quantizer)
+    with pytest.raises(UnsupportedModelError, match="at most 32 trees"):
+        export(RandomForestClassifier(40, max_depth=1, random_state=0).fit(X, y), quantizer)
+
+
+def test_constantSplits_arePruned() -> None:
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    quantizer = Quantizer.fit(X, [0, 0, 1, 1])
+    clf = DecisionTreeClassifier(random_state=0).fit(X, [0, 0, 1, 1])
+    model = export(clf, quantizer)
+    assert len(model.params.trees[0]) == 3  # one split, two leaves
+    out_of_range = Quantizer.fit(X * 0.0 + 10.0 + np.arange(4)[:, None] * 1e-9, [0, 0, 1, 1])
+    pruned = export(clf, out_of_range)  # every grid value lies right of every threshold
+    assert pruned.params.trees[0] == ((LEAF, 1, 0),)
+
+
+@pytest.mark.parametrize("module", [mlmarket.ml.tree, mlmarket.ml.mlp, mlmarket.ml.costs])
+def test_docstringExamples(module: Any) -> None:
+    assert doctest.testmod(module).failed == 0
+
+
+@pytest.mark.parametrize("shape", ["many_trees", "long_path"])
+def test_worstCaseCostModel_boundsAdversarialModels(chain: Chain, tree: Any, shape: str) -> None:
+    """The chunk-size bound of mlmarket.ml.costs holds for the most expensive tree models."""
+    from mlmarket.ml.costs import MAX_MODEL_BYTES, TreeCost, worst_row_gas
+    from tests.ml.helpers import execution_gas
+
+    d, classes = 30, 255
+    if shape == "many_trees":  # 255 one-leaf trees and 255 classes: votes dominate
+        trees: tuple[Any, ...] = tuple(((LEAF, t % classes, 0),) for t in range(255))
+    else:  # one path through every internal node that fits the size limit
+        depth = (MAX_MODEL_BYTES["tree"] - 18) // 12
+        path = [(i % d, 127, 2 * depth - i) for i in range(depth)]
+        trees = (tuple(path + [(LEAF, 1, 0)] + [(LEAF, 0, 0)] * depth),)
+    model = encode_tree(TreeParams(0, classes, d, trees))
+    assert len(model) <= MAX_MODEL_BYTES["tree"]
+    rng = np.random.default_rng(1)
+    rows = 12
+    chunk = encode_chunk(rng.integers(-128, 128, (rows, d)), rng.integers(0, classes, rows),
+                         regression=False)  # fmt: skip
+    measured = execution_gas(chain, tree.functions.scoreBatch(chunk, [model], d, classes))
+    per_model, per_row = worst_row_gas("tree", MAX_MODEL_BYTES["tree"], classes)
+    cost = TreeCost()
+    assert measured <= cost.call + per_model + rows * (cost.row + per_row)

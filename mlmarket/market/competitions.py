@@ -121,7 +121,9 @@ class CompetitionService:
             raise ConfigurationError(f"The reward must be positive (got {reward}).")
         payout_bps = _payout_bps(payout)
         durations = _periods(periods)
-        train, hidden, listing_id = self._split(data, listing, test, target, test_size, seed)
+        train, hidden, listing_id = self._split(
+            data, listing, test, target, test_size, seed, account
+        )
         X, y = _xy(train, target)
         quantizer = Quantizer.fit(X, y, task=task)  # type: ignore[arg-type]
         X_test, y_test = _xy(hidden, target)
@@ -155,7 +157,7 @@ class CompetitionService:
 
     def _split(
         self, data: pd.DataFrame | None, listing: Listing | int | None, test: pd.DataFrame | None,
-        target: str, test_size: float, seed: int,
+        target: str, test_size: float, seed: int, creator: NamedAccount,
     ) -> tuple[pd.DataFrame, pd.DataFrame, int]:  # fmt: skip
         if (data is None) == (listing is None):
             raise ConfigurationError("Give either data= (a DataFrame) or listing=, not both.")
@@ -165,7 +167,7 @@ class CompetitionService:
                     "A competition on a listing needs a separate hidden test set: pass test=."
                 )
             item = self.market.data.listing(listing)
-            return self._listing_frame(item), test, item.id
+            return self._listing_frame(item, creator), test, item.id
         assert data is not None
         if target not in data.columns:
             raise DataValidationError(
@@ -182,11 +184,13 @@ class CompetitionService:
         )
         return train.reset_index(drop=True), hidden.reset_index(drop=True), 0
 
-    def _listing_frame(self, item: Listing) -> pd.DataFrame:
+    def _listing_frame(self, item: Listing, creator: NamedAccount) -> pd.DataFrame:
         """The listing's data for fitting the quantizer: the owner's key or a purchase."""
         from mlmarket.crypto import open_purchase
         from mlmarket.datasets import load_plaintext
 
+        if creator.address != item.owner or not self.market.vault.has("datakeys", str(item.id)):
+            return self.market.data.download(item, buyer=creator)
         secret = self.market.vault.get("datakeys", str(item.id))
         plaintext = open_purchase(
             self.market.store.get(item.data_cid), dataset_id=item.metadata.dataset_id,

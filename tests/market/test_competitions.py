@@ -234,6 +234,23 @@ def test_badParameters_areExplained(
         open_competition(fresh, cancer, **overrides)
 
 
+def test_aBuyerOfAListing_canOpenACompetitionOnIt(fresh: mm.Market) -> None:
+    wine = load_sample("wine")
+    listing = fresh.data.publish(
+        wine.iloc[::2], owner="alice", price=5, name="Wine", target="cultivar"
+    )
+    with pytest.raises(ConfigurationError, match="buy it first"):
+        fresh.competitions.create(
+            listing=listing, test=wine.iloc[1::2], target="cultivar", creator="bob", reward=5
+        )
+    fresh.data.buy(listing, buyer="bob")
+    comp = fresh.competitions.create(
+        listing=listing, test=wine.iloc[1::2], target="cultivar", creator="bob", reward=5
+    )
+    assert comp.quantizer.features == wine.shape[1] - 1
+    assert int(comp.params[4]) == listing.id  # participants train on the listing
+
+
 def test_listing_withoutTestSet_isRefused(fresh: mm.Market, cancer: pd.DataFrame) -> None:
     listing = fresh.data.publish(cancer, owner="alice", price=1, name="x", target="diagnosis")
     with pytest.raises(ConfigurationError, match="separate hidden test set"):

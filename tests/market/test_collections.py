@@ -9,27 +9,9 @@ import pytest
 
 import mlmarket as mm
 from mlmarket.contracts import errors as ce
-from mlmarket.datasets import load_sample
 from mlmarket.errors import ConfigurationError, DataValidationError
 
 DAY = 86_400
-
-
-@pytest.fixture(scope="module")
-def market(tmp_path_factory: pytest.TempPathFactory):
-    with mm.Market.local(home=tmp_path_factory.mktemp("home")) as market:
-        yield market
-
-
-@pytest.fixture
-def fresh(market: mm.Market):
-    with market.chain.rollback():
-        yield market
-
-
-@pytest.fixture(scope="module")
-def cancer() -> pd.DataFrame:
-    return load_sample("breast_cancer")
 
 
 def open_collection(market: mm.Market, df: pd.DataFrame, **overrides):  # noqa: ANN201

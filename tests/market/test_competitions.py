@@ -22,23 +22,6 @@ from mlmarket.ml import ModelNotFittedError, score_chunk
 DAY = 86_400
 
 
-@pytest.fixture(scope="module")
-def market(tmp_path_factory: pytest.TempPathFactory):
-    with mm.Market.local(home=tmp_path_factory.mktemp("home")) as market:
-        yield market
-
-
-@pytest.fixture
-def fresh(market: mm.Market):
-    with market.chain.rollback():
-        yield market
-
-
-@pytest.fixture(scope="module")
-def cancer() -> pd.DataFrame:
-    return load_sample("breast_cancer")
-
-
 def logistic(C: float = 1.0):  # noqa: ANN201, N803
     return make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=5000))
 

@@ -27,18 +27,6 @@ from mlmarket.errors import ConfigurationError
 from mlmarket.ml import rows_per_chunk, score_chunk
 
 
-@pytest.fixture(scope="module")
-def market(tmp_path_factory: pytest.TempPathFactory):
-    with mm.Market.local(home=tmp_path_factory.mktemp("home")) as market:
-        yield market
-
-
-@pytest.fixture
-def fresh(market: mm.Market):
-    with market.chain.rollback():
-        yield market
-
-
 def mlp(hidden: tuple[int, ...], seed: int = 0, iterations: int = 800):  # noqa: ANN201
     return make_pipeline(
         StandardScaler(), MLPClassifier(hidden, max_iter=iterations, random_state=seed)

@@ -11,8 +11,6 @@ import pytest
 import mlmarket as mm
 from mlmarket.contracts import errors as ce
 from mlmarket.crypto import generate_data_key, public_key_of, wrap_key
-from mlmarket.datasets import load_sample
-from mlmarket.storage import parse_cid
 from mlmarket.errors import (
     ConfigurationError,
     DataValidationError,
@@ -20,26 +18,9 @@ from mlmarket.errors import (
     IntegrityError,
     KeyMismatchError,
 )
+from mlmarket.storage import parse_cid
 
 DAY = 86_400
-
-
-@pytest.fixture(scope="module")
-def market(tmp_path_factory: pytest.TempPathFactory):
-    with mm.Market.local(home=tmp_path_factory.mktemp("home")) as market:
-        yield market
-
-
-@pytest.fixture
-def fresh(market: mm.Market):
-    market.data.auto_deliver = True
-    with market.chain.rollback():
-        yield market
-
-
-@pytest.fixture(scope="module")
-def cancer() -> pd.DataFrame:
-    return load_sample("breast_cancer")
 
 
 def publish(market: mm.Market, df: pd.DataFrame, **overrides):  # noqa: ANN201

@@ -16,18 +16,6 @@ from mlmarket.errors import ConfigurationError
 from tests.chain.test_connect import fund
 
 
-@pytest.fixture(scope="module")
-def market():
-    with mm.Market.local() as market:
-        yield market
-
-
-@pytest.fixture
-def fresh(market: mm.Market):
-    with market.chain.rollback():
-        yield market
-
-
 def test_local_fundsEveryNamedAccount(fresh: mm.Market) -> None:
     table = fresh.balances()
     assert list(table.index) == list(fresh.accounts)

@@ -20,6 +20,15 @@ class ConfigurationError(MlmarketError, ValueError):
     """A setting, argument or environment variable is missing or invalid."""
 
 
+class DeploymentVersionError(ConfigurationError):
+    """A saved session or recorded deployment was made from other contract sources.
+
+    Its recorded ``sourcesHash`` differs from the package's (or is missing, as in
+    sessions and address-book entries written by earlier versions), so the
+    contracts on chain may not match the ABIs and code this package ships.
+    """
+
+
 class ToolNotFoundError(MlmarketError, FileNotFoundError):
     """An external program (anvil, node, an IPFS daemon) could not be found."""
 
@@ -125,5 +134,26 @@ class DataValidationError(MlmarketError, ValueError):
     """User data (a DataFrame, CSV or metadata document) is not acceptable."""
 
 
+class TargetValidationError(DataValidationError):
+    """A target column cannot be learned from.
+
+    It has missing (NaN) or infinite values, or text where a regression needs numbers.
+    """
+
+
 class UnsupportedModelError(MlmarketError, TypeError):
     """The estimator is of a kind the on-chain evaluator cannot score."""
+
+
+# --- market -------------------------------------------------------------------
+
+
+class CompetitionCommitmentError(MlmarketError, ValueError):
+    """A competition's on-chain commitments do not match the data they commit to.
+
+    ``wrong`` lists what differs (e.g. ``["root", "baseline"]``).
+    """
+
+    def __init__(self, message: str, *, wrong: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.wrong = list(wrong or [])

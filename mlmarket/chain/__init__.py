@@ -1,4 +1,4 @@
-"""Chains: the embedded eth-tester chain (default), a managed anvil, any JSON-RPC node.
+"""Chains: the embedded eth-tester chain (default), revm in process, anvil, any JSON-RPC node.
 
 Example:
     >>> from mlmarket.chain import connect

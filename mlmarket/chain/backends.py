@@ -1,5 +1,8 @@
 """Backends: the embedded eth-tester chain, a managed anvil, any JSON-RPC node.
 
+The fast in-process ``"revm"`` backend lives in :mod:`mlmarket.chain.revm_backend`
+(it needs the optional pyrevm).
+
 One small interface hides how each backend mines, moves time, snapshots and
 persists state. :class:`~mlmarket.chain.core.Chain` is the only caller.
 """
@@ -18,7 +21,8 @@ from web3.providers.eth_tester import EthereumTesterProvider
 from mlmarket.errors import BackendNotSupportedError, ChainError
 
 BLOCK_GAS_LIMIT = 30_000_000
-LOCAL_CHAIN_IDS = frozenset({1337, 31337, 131277322940537})
+ETH_TESTER_CHAIN_ID = 131277322940537
+LOCAL_CHAIN_IDS = frozenset({1337, 31337, ETH_TESTER_CHAIN_ID})
 STATE_FILE = "chain.json"
 ETH_PER_ACCOUNT = 10_000
 
@@ -28,6 +32,8 @@ class Backend:
 
     kind: str = ""
     is_local: bool = True
+    in_process: bool = False
+    """True when the chain runs in this process (eth-tester, revm): no thread may touch it."""
 
     def __init__(self, w3: Web3) -> None:
         self.w3 = w3
@@ -79,6 +85,7 @@ class EthTesterBackend(Backend):
     """
 
     kind = "eth-tester"
+    in_process = True
 
     def __init__(
         self, addresses: list[str], genesis_timestamp: int, genesis_nonce: str | None = None

@@ -26,7 +26,7 @@ from mlmarket.errors import ChainError, ConfigurationError, UnsafeKeyError
 KEY_ENV = "MLMARKET_PRIVATE_KEY"
 KEYSTORE_ENV = "MLMARKET_KEYSTORE"
 KEYSTORE_PASSWORD_ENV = "MLMARKET_KEYSTORE_PASSWORD"
-BACKENDS = ("eth-tester", "anvil")
+BACKENDS = ("eth-tester", "revm", "anvil")
 
 
 def connect(
@@ -40,8 +40,9 @@ def connect(
 
     Args:
         backend: ``"eth-tester"`` (default: in memory, in this process),
-            ``"anvil"`` (start a local anvil on a free loopback port), or the URL of
-            any Ethereum JSON-RPC node.
+            ``"revm"`` (in this process too, on pyrevm: ~100x faster; needs
+            ``pip install 'mlmarket[revm]'``), ``"anvil"`` (start a local anvil on a
+            free loopback port), or the URL of any Ethereum JSON-RPC node.
         private_key: for a URL, the signing key; else from ``$MLMARKET_PRIVATE_KEY``.
         keystore: for a URL, an encrypted JSON keystore instead of a raw key (password
             from ``$MLMARKET_KEYSTORE_PASSWORD`` or asked for); else ``$MLMARKET_KEYSTORE``.
@@ -60,13 +61,21 @@ def connect(
         return Chain(
             EthTesterBackend([a.address for a in accounts.values()], int(time.time())), accounts
         )
+    if backend == "revm":
+        from mlmarket.chain.revm_backend import RevmBackend  # pyrevm is optional
+
+        accounts = named_accounts()
+        return Chain(
+            RevmBackend([a.address for a in accounts.values()], int(time.time())), accounts
+        )
     if backend == "anvil":
         process = AnvilProcess.start()
         return Chain(AnvilBackend(process.url, process), named_accounts())
     if backend.startswith(("http://", "https://")):
         return _connect_url(backend, private_key, keystore, account_name)
     raise ConfigurationError(
-        f"Unknown backend {backend!r}: use 'eth-tester', 'anvil' or an http(s):// JSON-RPC URL."
+        f"Unknown backend {backend!r}: use 'eth-tester', 'anvil' or an http(s):// JSON-RPC URL "
+        "(or 'revm', the fast in-process engine)."
     )
 
 
@@ -139,6 +148,10 @@ def load(folder: str | Path) -> Chain:
     if state["backend"] == "eth-tester":
         backend = EthTesterBackend.load(path, state["backend_state"])
         return Chain(backend, accounts, time_offset=offset)
+    if state["backend"] == "revm":
+        from mlmarket.chain.revm_backend import RevmBackend  # pyrevm is optional
+
+        return Chain(RevmBackend.load(path, state["backend_state"]), accounts, time_offset=offset)
     if state["backend"] == "anvil":
         process = AnvilProcess.start(accounts=len(accounts))
         backend = AnvilBackend(process.url, process)

@@ -78,12 +78,18 @@ class Chain:
 
     @property
     def kind(self) -> str:
-        """``"eth-tester"``, ``"anvil"`` or ``"rpc"``."""
+        """``"eth-tester"``, ``"revm"``, ``"anvil"`` or ``"rpc"``."""
         return self.backend.kind
 
     @property
     def is_local(self) -> bool:
         return self.backend.is_local
+
+    @property
+    def in_process(self) -> bool:
+        """True when the chain runs inside this process (eth-tester, revm): never use it
+        from another thread."""
+        return self.backend.in_process
 
     def __repr__(self) -> str:
         return f"<Chain {self.kind} chain_id={self.chain_id} block={self.block_number}>"

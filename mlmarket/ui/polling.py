@@ -158,7 +158,7 @@ class Poller:
 
     async def _off_loop(self, read: Callable[[], T]) -> T:
         """Run a read in the executor for remote chains; inline for the in-process one."""
-        if self.state.market.chain.kind == "eth-tester":
+        if self.state.market.chain.in_process:
             return read()
         future: Awaitable[T] = asyncio.get_running_loop().run_in_executor(None, read)
         return await future

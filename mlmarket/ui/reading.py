@@ -67,7 +67,7 @@ def describe_backend(chain: Chain) -> str:
     """
     from mlmarket.ui.polling import chain_is_shared
 
-    if chain.kind == "eth-tester":
+    if chain.in_process:
         where = "in this process"
     elif chain_is_shared(chain):
         where = f"shared node {getattr(chain.backend, 'url', '')}".rstrip()

@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING
 
 from mlmarket.contracts.artifacts import Artifact, all_abis, artifact_names, load_artifact
 from mlmarket.contracts.messages import MESSAGES
+from mlmarket.contracts.sink import SINK
 from mlmarket.contracts.token import MarketToken
 
 if TYPE_CHECKING:
     from mlmarket.chain import Chain
 
-__all__ = ["Artifact", "MarketToken", "artifact_names", "bind_errors", "load_artifact"]
+__all__ = ["SINK", "Artifact", "MarketToken", "artifact_names", "bind_errors", "load_artifact"]
 
 
 def bind_errors(chain: Chain) -> None:

@@ -17,6 +17,12 @@ from mlmarket.errors import ConfigurationError
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
 
+MAX_RUNTIME_SIZE = 24_576
+"""EIP-170: the largest runtime code (bytes) a contract may have."""
+
+MAX_INITCODE_SIZE = 49_152
+"""EIP-3860: the largest creation code (bytes) a deployment may send."""
+
 
 @dataclass(frozen=True)
 class Artifact:
@@ -31,13 +37,51 @@ class Artifact:
 
     @property
     def deployable(self) -> bool:
+        """True for contracts with code (not interfaces or abstract contracts)."""
         return len(self.bytecode) > 2
+
+    @property
+    def runtime_size(self) -> int:
+        """Bytes of runtime code, the size EIP-170 limits to :data:`MAX_RUNTIME_SIZE`.
+
+        Example:
+            >>> 0 < load_artifact("MarketToken").runtime_size < MAX_RUNTIME_SIZE
+            True
+        """
+        return (len(self.deployed_bytecode) - 2) // 2
+
+    @property
+    def initcode_size(self) -> int:
+        """Bytes of creation code (without constructor arguments), limited by EIP-3860.
+
+        Example:
+            >>> load_artifact("IMarketToken").initcode_size
+            0
+        """
+        return (len(self.bytecode) - 2) // 2
 
 
 def artifact_names() -> list[str]:
     """Names of every shipped artifact."""
-    manifest = json.loads((ARTIFACTS_DIR / "manifest.json").read_text())
-    return sorted(Path(name).stem for name in manifest["artifacts"])
+    return sorted(Path(name).stem for name in _manifest()["artifacts"])
+
+
+def sources_hash() -> str:
+    """The version of the shipped contracts: sha256 over every source compiled into them.
+
+    It is the manifest's ``sourcesHash`` (see ``contracts/README.md``); deployments
+    and saved sessions record it, so code built from other sources is recognised.
+
+    Example:
+        >>> len(sources_hash())
+        64
+    """
+    return str(_manifest()["sourcesHash"])
+
+
+@cache
+def _manifest() -> dict[str, Any]:
+    return json.loads((ARTIFACTS_DIR / "manifest.json").read_text())
 
 
 @cache

@@ -3,10 +3,14 @@
 Layout::
 
     {"<chain id>": {"<deployment name>": {"contracts": {"MarketToken": "0x..."},
-                                          "block": 123, "deployed_at": 1700000000}}}
+                                          "block": 123, "deployed_at": 1700000000,
+                                          "sources_hash": "5ce06fa8..."}}}
 
-Default location: ``$MLMARKET_HOME/deployments.json`` (``MLMARKET_HOME``
-defaults to ``~/.mlmarket``). Writes are atomic.
+``sources_hash`` is the ``sourcesHash`` of the contract sources the deployment
+was made from (:func:`mlmarket.contracts.artifacts.sources_hash`); entries
+written by earlier versions have none. Default location:
+``$MLMARKET_HOME/deployments.json`` (``MLMARKET_HOME`` defaults to
+``~/.mlmarket``). Writes are atomic.
 """
 
 from __future__ import annotations
@@ -33,7 +37,16 @@ def default_path() -> Path:
 
 @dataclass(frozen=True)
 class Deployment:
-    """Addresses of one deployment of the marketplace contracts on one chain."""
+    """Addresses of one deployment of the marketplace contracts on one chain.
+
+    ``sources_hash`` is the ``sourcesHash`` of the contract sources it was
+    deployed from; ``""`` when unknown (recorded by an earlier version).
+
+    Example:
+        >>> d = Deployment(31337, "default", {"MarketToken": "0x5FbD..."}, sources_hash="5ce0...")
+        >>> Deployment.from_json(31337, "default", d.to_json()) == d
+        True
+    """
 
     chain_id: int
     name: str
@@ -41,6 +54,7 @@ class Deployment:
     block: int = 0
     deployed_at: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    sources_hash: str = ""
 
     def address(self, contract: str) -> str:
         try:
@@ -57,6 +71,7 @@ class Deployment:
             "block": self.block,
             "deployed_at": self.deployed_at,
             **({"extra": self.extra} if self.extra else {}),
+            **({"sources_hash": self.sources_hash} if self.sources_hash else {}),
         }
 
     @classmethod
@@ -68,6 +83,7 @@ class Deployment:
             block=int(data.get("block", 0)),
             deployed_at=int(data.get("deployed_at", 0)),
             extra=dict(data.get("extra", {})),
+            sources_hash=str(data.get("sources_hash", "")),
         )
 
 

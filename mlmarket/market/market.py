@@ -11,7 +11,8 @@ import pandas as pd
 from mlmarket.chain import Chain, connect, load
 from mlmarket.chain.accounts import NamedAccount
 from mlmarket.contracts import MarketToken, bind_errors, load_artifact
-from mlmarket.errors import ConfigurationError
+from mlmarket.contracts.artifacts import sources_hash
+from mlmarket.errors import ConfigurationError, DeploymentVersionError
 from mlmarket.market.addressbook import AddressBook, Deployment, home_folder
 from mlmarket.market.competitions import CompetitionService
 from mlmarket.market.data import DataMarketService
@@ -84,14 +85,14 @@ class Market:
         tokens_per_account: Amount = LOCAL_TOKENS_PER_ACCOUNT,
         **options: Any,
     ) -> Market:
-        """Start a local chain (``"eth-tester"`` in memory, or ``"anvil"``), deploy, fund.
+        """Start a local chain (``"eth-tester"``, ``"revm"`` or ``"anvil"``), deploy, fund.
 
         Every named account receives ``tokens_per_account`` tokens. ``options`` are
         passed to the constructor (``store=``, ``home=``).
         """
-        if backend not in ("eth-tester", "anvil"):
+        if backend not in ("eth-tester", "revm", "anvil"):
             raise ConfigurationError(
-                f"Market.local() runs 'eth-tester' or 'anvil', not {backend!r}; "
+                f"Market.local() runs 'eth-tester', 'revm' or 'anvil', not {backend!r}; "
                 "for a remote node use Market.deploy(connect(url)) or Market.attach(url)."
             )
         chain = connect(backend)
@@ -118,7 +119,8 @@ class Market:
 
         On a local chain every named account gets ``tokens_per_account``; elsewhere the
         deployer receives a fixed ``supply``. With ``record`` the addresses are written
-        to the address book so :meth:`attach` finds them later.
+        to the address book so :meth:`attach` finds them later, together with the
+        ``sourcesHash`` of the package's contracts.
         """
         bind_errors(chain)
         sender = chain.accounts.resolve(deployer or next(iter(chain.accounts)))
@@ -135,6 +137,7 @@ class Market:
             contracts={"MarketToken": token.address, **_deploy_services(chain, token, sender)},
             block=first_block,
             deployed_at=chain.clock.latest_block_time(),
+            sources_hash=sources_hash(),
         )
         if record:
             _book(address_book).record(deployment)
@@ -154,18 +157,35 @@ class Market:
         """Re-attach to contracts deployed earlier, found in the address book.
 
         ``target`` is a connected :class:`Chain` or a JSON-RPC URL (keys as for
-        :func:`~mlmarket.chain.connect`).
+        :func:`~mlmarket.chain.connect`). The entry must have been recorded from the
+        same contract sources as this package's, else :class:`DeploymentVersionError`.
+
+        Example:
+            >>> market = Market.attach("http://127.0.0.1:8545", "default")  # doctest: +SKIP
         """
         chain = target if isinstance(target, Chain) else connect(target, **connect_kwargs)
-        record = _book(address_book).get(chain.chain_id, deployment)
-        code = chain.w3.eth.get_code(record.address("MarketToken"))
-        if len(code) == 0:
-            raise ConfigurationError(
-                f"The address book says MarketToken is at {record.address('MarketToken')} on "
-                f"chain {chain.chain_id}, but no contract is there. Was the chain reset? "
-                "Deploy again with Market.deploy(...)."
+        try:
+            book = _book(address_book)
+            record = book.get(chain.chain_id, deployment)
+            _require_current_sources(
+                record.sources_hash,
+                f"Deployment {deployment!r} on chain {chain.chain_id} in the address book "
+                f"{book.path}",
+                "Attach with the mlmarket version that deployed it, or deploy anew with "
+                "Market.deploy(chain, name=...) (the same name replaces this entry).",
             )
-        return cls(chain, record, store=store, home=home)
+            code = chain.w3.eth.get_code(record.address("MarketToken"))
+            if len(code) == 0:
+                raise ConfigurationError(
+                    f"The address book says MarketToken is at {record.address('MarketToken')} "
+                    f"on chain {chain.chain_id}, but no contract is there. Was the chain reset? "
+                    "Deploy again with Market.deploy(...)."
+                )
+            return cls(chain, record, store=store, home=home)
+        except BaseException:
+            if chain is not target:  # connected here: do not leave it open
+                chain.close()
+            raise
 
     # --- views ----------------------------------------------------------------------
 
@@ -204,8 +224,14 @@ class Market:
     # --- persistence ------------------------------------------------------------------
 
     def save(self, folder: str | Path) -> Path:
-        """Save the whole local session to ``folder``: chain state, deployment, the
-        content the market refers to (as CAR files) and this chain's vault secrets."""
+        """Save the whole local session to ``folder``: chain state, deployment (with
+        the ``sourcesHash`` of its contracts), the content the market refers to (as
+        CAR files) and this chain's vault secrets.
+
+        Example:
+            >>> market.save("session")                      # doctest: +SKIP
+            >>> again = Market.load("session")              # doctest: +SKIP
+        """
         path = Path(folder)
         self.chain.save(path / "chain")
         content = path / "content"
@@ -230,12 +256,22 @@ class Market:
         store: ContentStore | None = None,
         home: str | Path | None = None,
     ) -> Market:
-        """Bring back a session saved with :meth:`save`."""
+        """Bring back a session saved with :meth:`save`.
+
+        A session saved from other contract sources than this package's (or by a
+        version that recorded none) raises :class:`DeploymentVersionError`.
+        """
         path = Path(folder)
         market_file = path / MARKET_FILE
         if not market_file.is_file():
             raise ConfigurationError(f"{path} holds no saved market ({MARKET_FILE} is missing).")
         data = json.loads(market_file.read_text())
+        _require_current_sources(
+            str(data.get("sources_hash", "")),
+            f"The session saved in {path}",
+            "Load it with the mlmarket version that saved it, or start a new session "
+            "with Market.local().",
+        )
         chain = load(path / "chain")
         market = cls(
             chain,
@@ -282,6 +318,24 @@ def _deploy_services(chain: Chain, token: MarketToken, sender: NamedAccount) -> 
         "CompetitionFactory": factory.address,
         **evaluators,
     }
+
+
+def _require_current_sources(recorded: str, what: str, remedy: str) -> None:
+    """Refuse a deployment or session whose recorded ``sourcesHash`` is not the package's."""
+    current = sources_hash()
+    if recorded == current:
+        return
+    if not recorded:
+        raise DeploymentVersionError(
+            f"{what} records no contract sources hash, so it was made by an earlier mlmarket "
+            f"version and cannot be matched to this package's contracts (sources "
+            f"{current[:12]}). {remedy}"
+        )
+    raise DeploymentVersionError(
+        f"{what} was made from contract sources {recorded[:12]}, but this mlmarket package's "
+        f"contracts are built from sources {current[:12]}: their code and ABIs may differ. "
+        f"{remedy}"
+    )
 
 
 def _book(address_book: AddressBook | str | Path | None) -> AddressBook:

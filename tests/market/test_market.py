@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -11,8 +15,10 @@ from eth_account import Account
 
 import mlmarket as mm
 from mlmarket.chain import AnvilProcess
+from mlmarket.contracts import load_artifact
+from mlmarket.contracts.artifacts import MAX_RUNTIME_SIZE, sources_hash
 from mlmarket.contracts.errors import ERC20InsufficientBalance
-from mlmarket.errors import ConfigurationError
+from mlmarket.errors import ConfigurationError, DeploymentVersionError
 from tests.chain.test_connect import fund
 
 
@@ -79,6 +85,15 @@ def test_expiredPermit_isExplained(fresh: mm.Market) -> None:
         fresh.chain.transact(fn, sender="bob")
 
 
+def test_everyDeployedContract_isAnArtifactWhoseSizeIsChecked(fresh: mm.Market) -> None:
+    # tests/contracts/test_contract_sizes.py checks every deployable artifact's size
+    for name, address in fresh.deployment.contracts.items():
+        artifact = load_artifact(name)
+        assert artifact.deployable, f"{name} is deployed but its artifact has no code"
+        on_chain = len(fresh.chain.w3.eth.get_code(address))
+        assert on_chain == artifact.runtime_size < MAX_RUNTIME_SIZE, name
+
+
 def test_saveLoad_bringsTheMarketBack(fresh: mm.Market, tmp_path: Path) -> None:
     fresh.token.transfer("dave", 7, sender="erin")
     fresh.save(tmp_path)
@@ -122,3 +137,81 @@ def test_attach_toAResetChain_explains(tmp_path: Path) -> None:
     with mm.connect() as second:  # a new in-memory chain: same chain id, no contracts
         with pytest.raises(ConfigurationError, match="no contract is there"):
             mm.Market.attach(second, address_book=book)
+
+
+OTHER_SOURCES = "ab" * 32  # a sourcesHash that is not the package's
+
+
+def _rewrite_saved(folder: Path, change: Callable[[dict[str, Any]], object]) -> None:
+    """Edit the saved session's market.json in place, as a user or an older version might."""
+    market_file = folder / "market.json"
+    data = json.loads(market_file.read_text())
+    change(data)
+    market_file.write_text(json.dumps(data))
+
+
+def test_save_recordsTheContractsSourcesHash_andLoadAcceptsIt(
+    fresh: mm.Market, tmp_path: Path
+) -> None:
+    fresh.save(tmp_path)
+    saved = json.loads((tmp_path / "market.json").read_text())
+    assert saved["sources_hash"] == sources_hash() == fresh.deployment.sources_hash
+    with mm.Market.load(tmp_path) as restored:
+        assert restored.deployment == fresh.deployment
+
+
+def test_load_ofASessionSavedFromOtherSources_isRefused(fresh: mm.Market, tmp_path: Path) -> None:
+    fresh.save(tmp_path)
+    _rewrite_saved(tmp_path, lambda data: data.update(sources_hash=OTHER_SOURCES))
+    with pytest.raises(
+        DeploymentVersionError,
+        match=(
+            f"made from contract sources {OTHER_SOURCES[:12]}, but this mlmarket package's "
+            f"contracts are built from sources {sources_hash()[:12]}.*mlmarket version that "
+            "saved it, or start a new session"
+        ),
+    ):
+        mm.Market.load(tmp_path)
+
+
+def test_load_ofASessionWithoutSourcesHash_isRefused(fresh: mm.Market, tmp_path: Path) -> None:
+    fresh.save(tmp_path)
+    _rewrite_saved(tmp_path, lambda data: data.pop("sources_hash"))
+    with pytest.raises(DeploymentVersionError, match="records no contract sources hash.*earlier"):
+        mm.Market.load(tmp_path)
+
+
+def test_deploy_recordsTheSourcesHash_andAttachAcceptsIt(tmp_path: Path) -> None:
+    book = mm.AddressBook(tmp_path / "deployments.json")
+    with mm.connect() as chain:
+        market = mm.Market.deploy(chain, address_book=book)
+        entry = json.loads(book.path.read_text())[str(chain.chain_id)]["default"]
+        assert entry["sources_hash"] == sources_hash()
+        again = mm.Market.attach(chain, address_book=book)
+        assert again.deployment == market.deployment
+
+
+def test_attach_toADeploymentFromOtherSources_isRefused(fresh: mm.Market, tmp_path: Path) -> None:
+    book = mm.AddressBook(tmp_path / "deployments.json")
+    book.record(dataclasses.replace(fresh.deployment, sources_hash=OTHER_SOURCES))
+    with pytest.raises(
+        DeploymentVersionError,
+        match=(
+            f"Deployment 'default' on chain {fresh.chain.chain_id} .* made from contract "
+            f"sources {OTHER_SOURCES[:12]}, but .* {sources_hash()[:12]}.*version that "
+            "deployed it, or deploy anew"
+        ),
+    ):
+        mm.Market.attach(fresh.chain, address_book=book)
+    assert fresh.token.balance_of("alice") == Decimal(1000)  # the caller's chain is left open
+
+
+def test_attach_toAnEntryWithoutSourcesHash_isRefused(fresh: mm.Market, tmp_path: Path) -> None:
+    book = mm.AddressBook(tmp_path / "deployments.json")
+    book.record(dataclasses.replace(fresh.deployment, sources_hash=""))
+    assert (
+        "sources_hash"
+        not in json.loads(book.path.read_text())[str(fresh.chain.chain_id)]["default"]
+    )
+    with pytest.raises(DeploymentVersionError, match="records no contract sources hash"):
+        mm.Market.attach(fresh.chain, address_book=book)

@@ -1,0 +1,118 @@
+"""A competition's parameters (``ICompetition.Params``), typed and matched by field name.
+
+The contract returns the struct as a tuple; its order is the ABI's, not ours. Both
+directions go through the ABI's component names, so adding a field to the struct
+never shifts another: a field the ABI has and this class lacks (or the reverse) is a
+version mismatch and raises at once.
+
+Example:
+    >>> abi = [{"name": "params", "type": "function", "outputs": [{"components": [
+    ...     {"name": "reward", "type": "uint256"}, {"name": "token", "type": "address"}]}]}]
+    >>> names = param_names(abi)
+    >>> names
+    ('reward', 'token')
+    >>> [snake(n) for n in ("trainingRoot", "maxSubmissionsPerAddress")]
+    ['training_root', 'max_submissions_per_address']
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields
+from typing import Any
+
+from mlmarket.errors import ConfigurationError
+
+__all__ = ["CompetitionParams", "param_names", "snake"]
+
+
+def snake(name: str) -> str:
+    """``camelCase`` → ``snake_case``."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def param_names(abi: list[dict[str, Any]]) -> tuple[str, ...]:
+    """The ABI's field names of the ``Params`` struct, in order (from ``params()``'s output)."""
+    for entry in abi:
+        if entry.get("type") == "function" and entry.get("name") == "params":
+            return tuple(c["name"] for c in entry["outputs"][0]["components"])
+    raise ConfigurationError("This ABI has no params() function returning the Params struct.")
+
+
+@dataclass(frozen=True)
+class CompetitionParams:
+    """Everything a creator chose, as recorded on chain (amounts in raw token units).
+
+    See ``ICompetition.Params`` (contracts/src/interfaces/ICompetition.sol) for each field.
+    """
+
+    token: str
+    reward: int
+    creator_bond: int
+    family: bytes
+    training_data_cid: str
+    training_listing_id: int
+    training_root: bytes
+    training_samples: int
+    training_baseline: int
+    test_root: bytes
+    samples: int
+    chunk_size: int
+    features: int
+    classes: int
+    max_model_size: int
+    payout_bps: tuple[int, ...]
+    submission_end: int
+    reveal_end: int
+    test_reveal_end: int
+    evaluation_end: int
+    entry_stake: int
+    max_submissions_per_address: int
+    metadata_cid: str
+
+    @classmethod
+    def from_chain(cls, values: tuple[Any, ...], names: tuple[str, ...]) -> CompetitionParams:
+        """Build from the tuple ``params()`` returned, matching ``names`` (the ABI's fields)."""
+        if len(values) != len(names):
+            raise ConfigurationError(
+                f"params() returned {len(values)} fields but the ABI names {len(names)}."
+            )
+        by_name = {snake(name): value for name, value in zip(names, values, strict=True)}
+        _check_fields(set(by_name))
+        by_name["payout_bps"] = tuple(int(b) for b in by_name["payout_bps"])
+        for name in ("family", "training_root", "test_root"):
+            by_name[name] = bytes(by_name[name])
+        return cls(**by_name)
+
+    def to_chain(self, names: tuple[str, ...]) -> tuple[Any, ...]:
+        """The tuple ``createCompetition`` takes, in the ABI's order ``names``."""
+        _check_fields({snake(name) for name in names})
+        return tuple(
+            list(value) if isinstance(value := getattr(self, snake(name)), tuple) else value
+            for name in names
+        )
+
+    @property
+    def deadlines(self) -> dict[str, int]:
+        """End of each phase that has a fixed deadline (Unix time)."""
+        return {
+            "submission": self.submission_end,
+            "reveal": self.reveal_end,
+            "test_reveal": self.test_reveal_end,
+            "evaluation": self.evaluation_end,
+        }
+
+    @property
+    def regression(self) -> bool:
+        return self.classes == 0
+
+
+def _check_fields(found: set[str]) -> None:
+    known = {f.name for f in fields(CompetitionParams)}
+    if found != known:
+        missing, extra = sorted(known - found), sorted(found - known)
+        raise ConfigurationError(
+            "The contract's Params struct does not match this package "
+            f"(missing {missing or 'nothing'}, unknown {extra or 'nothing'}): the competition "
+            "was made from other contract sources; use the mlmarket version that created it."
+        )

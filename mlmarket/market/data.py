@@ -27,6 +27,7 @@ import pandas as pd
 from mlmarket.crypto import new_dataset_id, open_purchase, public_key_of, seal, wrap_key
 from mlmarket.datasets import DatasetMetadata, describe, load_plaintext
 from mlmarket.errors import ConfigurationError, DataValidationError
+from mlmarket.ml.validation import validate_target_column
 from mlmarket.units import Amount, from_units, to_units
 
 if TYPE_CHECKING:
@@ -129,7 +130,11 @@ class DataMarketService:
         delivery_window: int = DEFAULT_DELIVERY_WINDOW,
         collection: int | None = None,
     ) -> Listing:
-        """Encrypt, store and list a dataset; the data key goes to the owner's vault."""
+        """Encrypt, store and list a dataset; the data key goes to the owner's vault.
+
+        A ``target`` with missing or infinite values raises
+        :class:`~mlmarket.errors.TargetValidationError` before anything is stored or sent.
+        """
         units = self._price(price)
         if delivery_window <= 0:
             raise ConfigurationError(
@@ -137,6 +142,8 @@ class DataMarketService:
             )
         frame = load_frame(data)
         is_labelled = target is not None if labelled is None else labelled
+        if target is not None and is_labelled:
+            validate_target_column(frame, target)  # no NaN or inf labels are ever published
         dataset_id = new_dataset_id()
         metadata, plaintext = describe(
             frame,
@@ -263,8 +270,6 @@ class DataMarketService:
         return bool(
             self.chain.call(self.contract.functions.hasAccess(listing_id, self.chain.address(who)))
         )
-
-
 
     # --- buying and delivering ---------------------------------------------------------
 

@@ -52,11 +52,13 @@ from mlmarket.ml.quantize import Quantizer
 from mlmarket.ml.reference import Agreement, agreement, score_batch, score_chunk
 from mlmarket.ml.testset import (
     GAS_CAP,
+    TRAINING_SALT,
     TX_MAX_BYTES,
     EvaluationCost,
     TestSet,
     call_bytes,
     evaluation_gas,
+    baseline_score,
     rows_per_chunk,
 )
 from mlmarket.ml.tree import TreeParams
@@ -72,6 +74,7 @@ __all__ = [
     "GAS_CAP",
     "SUPPORTED",
     "SUPPORTED_FAMILIES",
+    "TRAINING_SALT",
     "TX_MAX_BYTES",
     "Agreement",
     "Chunk",
@@ -92,6 +95,7 @@ __all__ = [
     "TreeParams",
     "UnsupportedModelError",
     "agreement",
+    "baseline_score",
     "call_bytes",
     "chunk_leaf",
     "decode_chunk",

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -34,10 +34,10 @@ from mlmarket.ml.fixedpoint import (
     REGRESSION_LABEL_MIN,
     round_half_up,
 )
+from mlmarket.ml.validation import Task, validate_target
 
 __all__ = ["Quantizer", "Task"]
 
-Task = Literal["classification", "regression"]
 QUANTIZER_FORMAT = "mlmarket.quantizer"
 QUANTIZER_VERSION = 1
 Label = int | float | str | bool
@@ -125,6 +125,10 @@ class Quantizer:
     ) -> Quantizer:
         """Fit on training data. ``task`` defaults to regression for float labels.
 
+        Labels are checked first (:func:`~mlmarket.ml.validation.validate_target`):
+        NaN or infinite labels, or text with ``task="regression"``, raise
+        :class:`~mlmarket.errors.TargetValidationError`.
+
         ``clip_quantile`` (e.g. 0.01) fits the range on quantiles instead of the
         extremes, trading clipped outliers for finer steps.
         """
@@ -142,7 +146,7 @@ class Quantizer:
         step = (hi - lo) / (FEATURE_MAX - FEATURE_MIN)
         step = np.where(step > 0, step, 1.0)
         names = getattr(X, "columns", None)
-        chosen: Task = task or ("regression" if labels.dtype.kind == "f" else "classification")
+        chosen = validate_target(y, task=task, name="y")
         return cls(
             center=tuple(float(c) for c in (lo + hi) / 2),
             step=tuple(float(s) for s in step),

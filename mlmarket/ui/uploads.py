@@ -1,7 +1,9 @@
 """Data the forms accept: a sample by name, or a CSV uploaded with ``FileUpload``.
 
 Every check happens before anything is sent, and every refusal is an
-:class:`~mlmarket.ui.base.InputError` with a sentence the panel shows.
+:class:`~mlmarket.ui.base.InputError` with a sentence the panel shows — or, for a
+target the package refuses (missing or infinite values), the
+:class:`~mlmarket.errors.TargetValidationError` the API would raise.
 
 Example:
     >>> frame = read_upload([{"name": "t.csv", "content": b"x,y\\n1,0\\n2,1\\n"}])
@@ -24,6 +26,7 @@ import pandas as pd
 from pandas.api import types as ptypes
 
 from mlmarket.datasets import SAMPLES, load_sample
+from mlmarket.ml.validation import validate_target_column
 from mlmarket.ui.base import InputError
 
 UPLOAD = "upload"
@@ -84,7 +87,7 @@ def check_frame(
     numeric: bool = False,
     columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Refuse missing values, a missing target, non-numeric features or other columns.
+    """Refuse missing values, a missing or unusable target, non-numeric features or other columns.
 
     ``columns``: the exact columns expected (e.g. a competition's or a template's).
     """
@@ -101,6 +104,8 @@ def check_frame(
         raise InputError(f"The data has the wrong columns: {detail}.")
     if target is not None and target not in names:
         raise InputError(f"The data has no column {target!r} (its columns: {', '.join(names)}).")
+    if target is not None:
+        validate_target_column(frame, target)  # names the rows with NaN or inf labels
     gaps = [name for name in names if frame[name].isna().any()]
     if gaps:
         raise InputError(

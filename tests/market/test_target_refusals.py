@@ -1,0 +1,114 @@
+"""Targets the market refuses: nothing is mined, escrowed or stored when it does."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mlmarket as mm
+from mlmarket.datasets import load_sample
+from mlmarket.errors import TargetValidationError
+from mlmarket.storage import LocalStore
+
+
+def state_of(market: mm.Market) -> tuple[int, Decimal, list[str], list[str]]:
+    """Block number, alice's tokens, the store's pins and its block files."""
+    store = market.store
+    assert isinstance(store, LocalStore)
+    return (
+        market.chain.block_number,
+        market.token.balance_of("alice"),
+        sorted(str(cid) for cid in store.pins()),
+        sorted(path.name for path in store.blocks.block_paths()),
+    )
+
+
+def refused_without_a_trace(market: mm.Market, act: Callable[[], object], words: str) -> None:
+    before = state_of(market)
+    with pytest.raises(TargetValidationError, match=words):
+        act()
+    assert state_of(market) == before
+
+
+def with_values(frame: pd.DataFrame, column: str, rows: list[int], value: object) -> pd.DataFrame:
+    changed = frame.copy()
+    changed[column] = changed[column].astype(object if isinstance(value, str) else float)
+    changed.loc[rows, column] = value
+    return changed
+
+
+def test_nanInATrainingTarget_refusesTheCompetition_andNamesTheRows(
+    fresh: mm.Market, cancer: pd.DataFrame
+) -> None:
+    data = with_values(cancer, "diagnosis", [7, 300], np.nan)
+    refused_without_a_trace(
+        fresh,
+        lambda: fresh.competitions.create(
+            data=data, target="diagnosis", creator="alice", reward=100
+        ),
+        r"Target 'diagnosis' has 2 missing values \(NaN\), in rows 7, 300",
+    )
+    assert fresh.competitions.list().empty
+
+
+def test_nanInTheHiddenTestSet_refusesTheCompetition(
+    fresh: mm.Market, cancer: pd.DataFrame
+) -> None:
+    train, test = cancer.iloc[:400], with_values(cancer.iloc[400:], "diagnosis", [450], np.nan)
+    refused_without_a_trace(
+        fresh,
+        lambda: fresh.competitions.create(
+            data=train, test=test, target="diagnosis", creator="alice", reward=100
+        ),
+        "1 missing value \\(NaN\\), in row 450",
+    )
+
+
+def test_infInATarget_refusesThePublication(fresh: mm.Market) -> None:
+    diabetes = with_values(load_sample("diabetes"), "progression", [3], -np.inf)
+    refused_without_a_trace(
+        fresh,
+        lambda: fresh.data.publish(
+            diabetes, owner="alice", price=5, name="Diabetes", target="progression"
+        ),
+        r"1 infinite value \(±inf\), in row 3: .*Drop those rows",
+    )
+    assert fresh.data.listings().empty
+
+
+def test_textTargetForARegression_refusesTheCompetition(
+    fresh: mm.Market, cancer: pd.DataFrame
+) -> None:
+    data = cancer.assign(diagnosis=cancer["diagnosis"].map({0: "malignant", 1: "benign"}))
+    refused_without_a_trace(
+        fresh,
+        lambda: fresh.competitions.create(
+            data=data, target="diagnosis", creator="alice", reward=100, task="regression"
+        ),
+        "Target 'diagnosis' holds text values such as '(malignant|benign)'; a regression needs "
+        "numbers — use task='classification'",
+    )
+
+
+def test_textTargetForARegression_onAListing_refusesTheCompetition(fresh: mm.Market) -> None:
+    wine = load_sample("wine")
+    named = wine.assign(cultivar=wine["cultivar"].map({0: "barolo", 1: "grignolino", 2: "barbera"}))
+    listing = fresh.data.publish(
+        named.iloc[::2], owner="alice", price=5, name="Wine", target="cultivar"
+    )
+    refused_without_a_trace(
+        fresh,
+        lambda: fresh.competitions.create(
+            listing=listing,
+            test=wine.iloc[1::2],
+            target="cultivar",
+            creator="alice",
+            reward=20,
+            task="regression",
+        ),
+        "holds text values such as 'barolo'",
+    )

@@ -1,0 +1,148 @@
+"""Target validation: NaN, inf and text-for-regression are refused before a task is inferred."""
+
+from __future__ import annotations
+
+import doctest
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mlmarket.ml.validation as validation
+from mlmarket.datasets import load_sample
+from mlmarket.errors import ConfigurationError, DataValidationError, TargetValidationError
+from mlmarket.ml import Quantizer
+from mlmarket.ml.validation import validate_target, validate_target_column
+
+
+def test_targetValidationError_isADataValidationError_andAValueError() -> None:
+    assert issubclass(TargetValidationError, DataValidationError)
+    assert issubclass(TargetValidationError, ValueError)
+
+
+def test_oneNanInA01Target_isRefused_notInferredAsRegression() -> None:
+    labels = pd.Series([0, 1, 1, 0], index=["p1", "p2", "p3", "p4"]).where(
+        lambda s: s.index != "p3"
+    )
+    assert labels.dtype.kind == "f"  # what the NaN did to the 0/1 labels
+    with pytest.raises(
+        TargetValidationError,
+        match=r"Target 'sick' has 1 missing value \(NaN\), in row 'p3': .*"
+        r"df\.dropna\(subset=\['sick'\]\).*astype\(int\)",
+    ):
+        validate_target(labels, name="sick")
+
+
+def test_infinities_areRefused_withTheirRowsAndHowToDropThem() -> None:
+    values = pd.Series([1.0, np.inf, 2.0, -np.inf], index=[10, 20, 30, 40])
+    with pytest.raises(
+        TargetValidationError,
+        match=r"2 infinite values \(±inf\), in rows 20, 40: .*"
+        r"df\.replace\(\[np\.inf, -np\.inf\], np\.nan\)\.dropna\(subset=\['y'\]\)",
+    ):
+        validate_target(values, task="regression")
+
+
+def test_manyBadRows_nameTheFirstFive_andCountTheRest() -> None:
+    values = np.arange(20, dtype=float)
+    values[[1, 3, 5, 7, 9, 11, 13]] = np.nan
+    with pytest.raises(
+        TargetValidationError, match=r"7 missing values \(NaN\), in rows 1, 3, 5, 7, 9 and 2 more"
+    ):
+        validate_target(values)
+
+
+def test_missingAndInfinite_areBothReported() -> None:
+    values = pd.Series([np.nan, 1.0, np.inf])
+    with pytest.raises(
+        TargetValidationError,
+        match=r"1 missing value \(NaN\), in row 0 and 1 infinite value \(±inf\), in row 2",
+    ):
+        validate_target(values, name="y")
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        pd.Series([0, None, 1], dtype="Int64"),
+        pd.Series(["a", None, "b"]),
+        pd.Series(["a", None, "b"], dtype="category"),
+    ],
+)
+def test_missingValues_ofAnyDtype_areRefused(labels: pd.Series) -> None:
+    with pytest.raises(TargetValidationError, match=r"1 missing value \(NaN\), in row 1"):
+        validate_target(labels, name="label")
+
+
+def test_textTarget_forARegression_isRefused_withASentence() -> None:
+    with pytest.raises(
+        TargetValidationError,
+        match=r"Target 'x' holds text values such as 'abc'; a regression needs numbers — "
+        r"use task='classification' or convert the column",
+    ):
+        validate_target(pd.Series([1.5, "abc", 2.0]), task="regression", name="x")
+
+
+def test_textTarget_isAClassification() -> None:
+    assert validate_target(["cat", "dog", "cat"]) == "classification"
+    assert validate_target(["cat", "dog"], task="classification") == "classification"
+
+
+def test_diabetesIntegralFloatTarget_staysARegression() -> None:
+    diabetes = load_sample("diabetes")
+    progression = diabetes["progression"]
+    assert np.all(progression == progression.round())  # whole numbers, stored as floats
+    assert validate_target_column(diabetes, "progression") == "regression"
+    X = diabetes.drop(columns="progression")
+    assert Quantizer.fit(X, progression).task == "regression"
+
+
+def test_clean01IntegerTarget_staysAClassification() -> None:
+    cancer = load_sample("breast_cancer")
+    assert validate_target_column(cancer, "diagnosis") == "classification"
+    quantizer = Quantizer.fit(cancer.drop(columns="diagnosis"), cancer["diagnosis"])
+    assert (quantizer.task, quantizer.classes) == ("classification", (0, 1))
+
+
+def test_droppedAndRecastTarget_isAClassificationAgain() -> None:
+    """The fix the NaN message suggests gives back the classification."""
+    cancer = load_sample("breast_cancer")
+    cancer["diagnosis"] = cancer["diagnosis"].astype(float)
+    cancer.loc[7, "diagnosis"] = np.nan
+    cleaned = cancer.dropna(subset=["diagnosis"]).astype({"diagnosis": int})
+    assert validate_target_column(cleaned, "diagnosis") == "classification"
+
+
+def test_givenTask_isReturned_andAnUnknownTaskIsRefused() -> None:
+    assert validate_target([1, 2, 3], task="regression") == "regression"
+    with pytest.raises(ConfigurationError, match="task must be 'classification', 'regression'"):
+        validate_target([1, 2, 3], task="ranking")
+
+
+def test_aColumnThatIsNotThere_orATable_isRefused() -> None:
+    frame = pd.DataFrame({"x": [1.0], "y": [0]})
+    with pytest.raises(
+        TargetValidationError, match="Target 'label' is not a column; columns: x, y"
+    ):
+        validate_target_column(frame, "label")
+    with pytest.raises(TargetValidationError, match=r"one column \(1-D\); got shape \(1, 2\)"):
+        validate_target(frame.to_numpy())
+
+
+@pytest.mark.parametrize(
+    ("y", "task", "words"),
+    [
+        ([0.0, np.nan, 1.0, 0.0], None, r"Target 'y' has 1 missing value \(NaN\), in row 1"),
+        ([0.0, 1.0, np.inf, 0.0], "classification", r"1 infinite value \(±inf\), in row 2"),
+        (["a", "b", "a", "b"], "regression", "holds text values such as 'a'"),
+    ],
+)
+def test_quantizerFit_refusesTheSameTargets(y: list[object], task: str | None, words: str) -> None:
+    X = [[0.0], [1.0], [2.0], [3.0]]
+    with pytest.raises(TargetValidationError, match=words):
+        Quantizer.fit(X, y, task=task)  # type: ignore[arg-type]
+
+
+def test_docstringExamples_run() -> None:
+    results = doctest.testmod(validation, optionflags=doctest.ELLIPSIS)
+    assert results.failed == 0 and results.attempted > 0

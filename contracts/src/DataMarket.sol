@@ -6,6 +6,7 @@ import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC2
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IDataMarket} from "./interfaces/IDataMarket.sol";
+import {SINK} from "./libraries/Sink.sol";
 
 /**
  * @title DataMarket
@@ -18,7 +19,10 @@ import {IDataMarket} from "./interfaces/IDataMarket.sol";
  * - stakes of pending batches: `stakePerBatch` for each Pending batch;
  * - contributor funds: per collection, `owed` of each contributor plus the
  *   scaled share revenue `(shares * acc - rewardDebt + accRemainder) / ACC_PRECISION`.
- * No privileged role exists; nothing can move tokens except the rules below.
+ * A rejected batch's stake leaves the contract at once for SINK (burned), so it
+ * is in no bucket: the curator cannot profit from a rejection, not even through
+ * the bounty fund. No privileged role exists; nothing can move tokens except the
+ * rules below.
  */
 contract DataMarket is IDataMarket, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
@@ -246,6 +250,7 @@ contract DataMarket is IDataMarket, ReentrancyGuardTransient {
         uint256 maxRowsPerBatch,
         uint256 stakePerBatch,
         uint256 bountyPerRow,
+        uint256 maxBountyRowsPerContributor,
         uint256 initialBountyFund
     ) external nonReentrant returns (uint256 collectionId) {
         _checkLength("schemaCid", bytes(schemaCid).length, 1, MAX_CID_LENGTH);
@@ -276,12 +281,12 @@ contract DataMarket is IDataMarket, ReentrancyGuardTransient {
         collection.maxRowsPerBatch = uint32(maxRowsPerBatch);
         collection.stakePerBatch = uint128(stakePerBatch);
         collection.bountyPerRow = uint128(bountyPerRow);
+        // Any value is safe: the cap is only compared with row counts, never multiplied.
+        collection.maxBountyRowsPerContributor = maxBountyRowsPerContributor;
         collection.bountyFund = initialBountyFund;
         collection.schemaCid = schemaCid;
 
-        emit CollectionCreated(
-            collectionId, msg.sender, schemaCid, curatorCutBps, reviewWindow, maxRowsPerBatch, stakePerBatch, bountyPerRow
-        );
+        _emitCollectionCreated(collectionId, collection);
         if (initialBountyFund != 0) {
             emit BountyFunded(collectionId, msg.sender, initialBountyFund, initialBountyFund);
             _token.safeTransferFrom(msg.sender, address(this), initialBountyFund);
@@ -307,6 +312,10 @@ contract DataMarket is IDataMarket, ReentrancyGuardTransient {
         returns (uint256 batchId)
     {
         Collection storage collection = _existingCollection(collectionId);
+        if (collection.curator == msg.sender) {
+            // The curator reviews its own batches; it would accept them and take bounty and shares.
+            revert DataMarketCuratorCannotContribute(collectionId, msg.sender);
+        }
         uint256 maxRows = collection.maxRowsPerBatch;
         if (rows == 0 || rows > maxRows) {
             revert DataMarketInvalidRowCount(collectionId, rows, maxRows);
@@ -332,7 +341,7 @@ contract DataMarket is IDataMarket, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IDataMarket
-    function reviewBatch(uint256 batchId, bool accept) external {
+    function reviewBatch(uint256 batchId, bool accept) external nonReentrant {
         Batch storage batch = _existingBatch(batchId);
         uint256 collectionId = batch.collectionId;
         Collection storage collection = _collections[collectionId];
@@ -346,11 +355,14 @@ contract DataMarket is IDataMarket, ReentrancyGuardTransient {
         if (accept) {
             _acceptBatch(batchId, batch, collection, false);
         } else {
-            // The stake funds bounties for honest contributors; the curator gains nothing by rejecting.
+            // The stake is burned, not kept anywhere the curator could reach (e.g. the bounty
+            // fund, which it could pay to an address of its own by accepting that address's batch).
             uint256 stake = collection.stakePerBatch;
             batch.status = BatchStatus.Rejected;
-            collection.bountyFund += stake;
             emit BatchRejected(batchId, collectionId, batch.contributor, stake);
+            if (stake != 0) {
+                _token.safeTransfer(SINK, stake);
+            }
         }
     }
 
@@ -531,6 +543,22 @@ contract DataMarket is IDataMarket, ReentrancyGuardTransient {
         );
     }
 
+    /// @dev Emits CollectionCreated from the just-written (so warm, cheap to read) storage;
+    /// the calldata arguments would not fit the stack next to the event's nine fields.
+    function _emitCollectionCreated(uint256 collectionId, Collection storage collection) private {
+        emit CollectionCreated(
+            collectionId,
+            collection.curator,
+            collection.schemaCid,
+            collection.curatorCutBps,
+            collection.reviewWindow,
+            collection.maxRowsPerBatch,
+            collection.stakePerBatch,
+            collection.bountyPerRow,
+            collection.maxBountyRowsPerContributor
+        );
+    }
+
     /**
      * @dev Splits a delivered sale of a collection version: the curator's cut to
      * the curator's revenue balance, the rest over the shares. With no shares
@@ -562,6 +590,9 @@ contract DataMarket is IDataMarket, ReentrancyGuardTransient {
      * a reward debt of `rows * acc`, so they earn only from later sales; the
      * contributor's earlier accrual `shares * acc - rewardDebt` is unchanged,
      * which is the "harvest first" rule of MasterChef without a transfer.
+     * With a cap, only the rows that take the contributor's accepted rows (its
+     * shares) up to `maxBountyRowsPerContributor` earn a bounty: shares grow only
+     * here, so `min(shares, cap)` rows have already used the cap.
      */
     function _acceptBatch(uint256 batchId, Batch storage batch, Collection storage collection, bool settled)
         private
@@ -570,24 +601,48 @@ contract DataMarket is IDataMarket, ReentrancyGuardTransient {
         address account = batch.contributor;
         uint256 rows = batch.rows;
         batch.status = BatchStatus.Accepted;
+        Contributor storage contributor = _contributors[collectionId][account];
 
-        uint256 bounty = rows * collection.bountyPerRow;
-        uint256 fund = collection.bountyFund;
-        if (bounty > fund) {
-            bounty = fund;
-        }
+        uint256 bounty = _bountyFor(collection, contributor.shares, rows);
         uint256 stake = collection.stakePerBatch;
-        // Cannot underflow: bounty <= fund by the line above.
+        // Cannot underflow: _bountyFor never returns more than the fund.
         unchecked {
-            collection.bountyFund = fund - bounty;
+            collection.bountyFund -= bounty;
         }
         collection.totalShares += rows;
 
-        Contributor storage contributor = _contributors[collectionId][account];
         contributor.shares += rows;
         contributor.rewardDebt += rows * collection.accRevenuePerShare;
         contributor.owed += bounty + stake;
         emit BatchAccepted(batchId, collectionId, account, rows, bounty, stake, settled);
+    }
+
+    /**
+     * @dev The bounty for accepting `rows` more rows from a contributor that has
+     * `earlier` accepted rows: `rows * bountyPerRow`, counting with a cap only the
+     * rows below `maxBountyRowsPerContributor`, and never more than the fund.
+     */
+    function _bountyFor(Collection storage collection, uint256 earlier, uint256 rows)
+        private
+        view
+        returns (uint256 bounty)
+    {
+        uint256 cap = collection.maxBountyRowsPerContributor;
+        if (cap != 0) {
+            uint256 left;
+            // Cannot underflow: the subtraction runs only when earlier < cap.
+            unchecked {
+                left = earlier < cap ? cap - earlier : 0;
+            }
+            if (rows > left) {
+                rows = left;
+            }
+        }
+        bounty = rows * collection.bountyPerRow;
+        uint256 fund = collection.bountyFund;
+        if (bounty > fund) {
+            bounty = fund;
+        }
     }
 
     function _creditRevenue(address account, uint256 purchaseId, uint256 amount) private {

@@ -1,11 +1,13 @@
 """``market.data.collections``: crowd-sourced datasets with shared revenue.
 
 A curator opens a collection with a schema (columns, target) and rules (curator
-cut, review window, row cap, stake, bounty). Contributors send batches of rows,
+cut, review window, row cap, stake, bounty, bounty cap per contributor), fixed
+from then on. Contributors (anyone but the curator) send batches of rows,
 encrypted to the curator; the curator accepts or rejects them in the review
-window (a batch not reviewed in time counts as accepted once settled). Accepted
-rows are shares: every sale of every version of the collection pays the curator's
-cut and splits the rest pro rata, claimed with :meth:`CollectionService.claim`.
+window (a batch not reviewed in time counts as accepted once settled). A
+rejected batch's stake is burned. Accepted rows are shares: every sale of every
+version of the collection pays the curator's cut and splits the rest pro rata,
+claimed with :meth:`CollectionService.claim`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from decimal import Decimal
+from numbers import Integral
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,11 +41,19 @@ if TYPE_CHECKING:
 SCHEMA_FORMAT = "mlmarket.collection/1"
 BATCH_FORMAT = "mlmarket.batch/1"
 BATCH_STATUSES = ("pending", "accepted", "rejected")
+COLLECTION_COLUMNS = [
+    "id", "name", "curator", "curator_cut", "review_window", "max_rows_per_batch", "stake",
+    "bounty_per_row", "max_bounty_rows_per_contributor", "bounty_fund", "total_shares",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Collection:
-    """A crowd-sourced dataset's rules and state."""
+    """A crowd-sourced dataset's rules and state.
+
+    ``max_bounty_rows_per_contributor`` is the most rows one contributor address
+    is paid a bounty for, over all its accepted batches; 0 means no cap.
+    """
 
     id: int
     curator: str
@@ -53,6 +64,7 @@ class Collection:
     max_rows_per_batch: int
     stake: Decimal
     bounty_per_row: Decimal
+    max_bounty_rows_per_contributor: int
     bounty_fund: Decimal
     total_shares: int
 
@@ -104,9 +116,27 @@ class CollectionService:
         max_rows_per_batch: int = 10_000,
         stake: Amount = 0,
         bounty_per_row: Amount = 0,
+        max_bounty_rows_per_contributor: int = 0,
         bounty_fund: Amount = 0,
     ) -> Collection:
-        """Open a collection whose rows look like ``template`` (its columns and dtypes)."""
+        """Open a collection whose rows look like ``template`` (its columns and dtypes).
+
+        Every rule is fixed once the collection is open. ``stake`` is the deposit
+        per batch (back on acceptance, burned on rejection); ``bounty_per_row`` is
+        paid per accepted row while ``bounty_fund`` lasts; with
+        ``max_bounty_rows_per_contributor`` (whole rows, 0 = no cap) one
+        contributor address is paid the bounty for at most that many rows over all
+        its batches, so no single address can drain the fund; rows beyond the cap
+        still become shares. The curator cannot contribute to its own collection.
+
+        Example:
+            >>> col = market.data.collections.create(curator="carol", name="Cohort",
+            ...     template=df, target="diagnosis", bounty_per_row="0.01",
+            ...     max_bounty_rows_per_contributor=1_000, bounty_fund=50)
+            >>> col.max_bounty_rows_per_contributor
+            1000
+        """
+        bounty_cap = _whole_rows(max_bounty_rows_per_contributor, "max_bounty_rows_per_contributor")
         account = self.chain.accounts.resolve(curator)
         schema = self._schema(template, name, description, target, license, account.key)
         cut_bps = _basis_points(curator_cut)
@@ -119,6 +149,7 @@ class CollectionService:
             max_rows_per_batch,
             to_units(stake),
             to_units(bounty_per_row),
+            bounty_cap,
             fund,
         )
         receipt = self.chain.transact(fn, sender=account)
@@ -149,7 +180,18 @@ class CollectionService:
     def fund_bounty(
         self, collection: Collection | int, amount: Amount, *, funder: Any
     ) -> Collection:
-        """Add ``amount`` tokens to a collection's bounty fund."""
+        """Add ``amount`` tokens to a collection's bounty fund (anyone may sponsor it).
+
+        Read the collection's rules first: ``max_bounty_rows_per_contributor`` bounds
+        what any one contributor address can take from the fund.
+
+        Example:
+            >>> col = market.data.collections.get(1)
+            >>> col.max_bounty_rows_per_contributor, col.bounty_per_row
+            (1000, Decimal('0.01'))
+            >>> market.data.collections.fund_bounty(col, 100, funder="alice").bounty_fund
+            Decimal('150')
+        """
         col = self.get(collection)
         account = self.chain.accounts.resolve(funder)
         self._approve(account, to_units(amount))
@@ -203,7 +245,10 @@ class CollectionService:
         return frame
 
     def review(self, batch: Batch | int, *, accept: bool) -> Batch:
-        """The curator accepts or rejects a pending batch (within the review window)."""
+        """The curator accepts or rejects a pending batch (within the review window).
+
+        Rejecting burns the batch's stake: it goes to the burn address ``SINK``.
+        """
         item = self.batch(batch)
         col = self.get(item.collection_id)
         self.chain.transact(
@@ -281,20 +326,37 @@ class CollectionService:
     # --- reading ---------------------------------------------------------------------
 
     def get(self, collection: Collection | int) -> Collection:
+        """The collection's rules and state as they are on chain now."""
         col_id = collection.id if isinstance(collection, Collection) else int(collection)
         raw = self.chain.call(self.contract.functions.getCollection(col_id))
-        schema = json.loads(self.market.store.get(raw[10]))
+        schema = json.loads(self.market.store.get(raw[11]))
         if address_of_public_key(bytes.fromhex(schema["curator_public_key"])) != raw[0]:
             raise DataValidationError(
                 f"Collection {col_id}'s schema names a public key that is not its curator's."
             )
         return Collection(
-            id=col_id, curator=raw[0], schema=schema, schema_cid=raw[10],
+            id=col_id, curator=raw[0], schema=schema, schema_cid=raw[11],
             curator_cut=Decimal(raw[1]) / 10_000, review_window=int(raw[2]),
             max_rows_per_batch=int(raw[3]), stake=from_units(raw[4]),
-            bounty_per_row=from_units(raw[5]), bounty_fund=from_units(raw[6]),
-            total_shares=int(raw[7]),
+            bounty_per_row=from_units(raw[5]), max_bounty_rows_per_contributor=int(raw[6]),
+            bounty_fund=from_units(raw[7]), total_shares=int(raw[8]),
         )  # fmt: skip
+
+    def table(self) -> pd.DataFrame:
+        """Every collection with its rules (bounty cap per contributor included) and state.
+
+        Example:
+            >>> market.data.collections.table()[["curator", "max_bounty_rows_per_contributor"]]
+        """
+        count = self.chain.call(self.contract.functions.collectionCount())
+        rows = []
+        for col_id in range(1, count + 1):
+            col = self.get(col_id)
+            fields = {k: v for k, v in vars(col).items() if k in COLLECTION_COLUMNS}
+            rows.append(
+                fields | {"name": col.schema["name"], "curator": self.chain.describe(col.curator)}
+            )
+        return pd.DataFrame(rows, columns=COLLECTION_COLUMNS).set_index("id")
 
     def batch(self, batch: Batch | int) -> Batch:
         batch_id = batch.id if isinstance(batch, Batch) else int(batch)
@@ -334,6 +396,28 @@ class CollectionService:
         return pd.DataFrame(rows, columns=["contributor", "shares", "claimable"]).set_index(
             "contributor"
         )
+
+
+def _whole_rows(value: object, name: str) -> int:
+    """``value`` as a whole number of rows, 0 or more: ``1000``, ``10**6`` or ``1e6``."""
+    explain = (
+        f"{name} must be a whole number of rows, 0 (no cap) or more; got {value!r}. "
+        "Pass e.g. 1000, or 0 for no cap."
+    )
+    if isinstance(value, bool):
+        raise ConfigurationError(explain)
+    if isinstance(value, Integral):
+        count = int(value)
+    elif isinstance(value, float | Decimal):
+        exact = Decimal(value)
+        if not exact.is_finite() or exact != exact.to_integral_value():
+            raise ConfigurationError(explain)
+        count = int(exact)
+    else:
+        raise ConfigurationError(explain)
+    if not 0 <= count < 2**256:
+        raise ConfigurationError(explain)
+    return count
 
 
 def _basis_points(fraction: Amount) -> int:

@@ -3,6 +3,8 @@
 Every flow and the adversarial cases: wrong keys, wrong callers, wrong times,
 wrong states. Amounts are raw token units (``T`` = one token). The helper
 :class:`DataMarketHarness` is shared with ``test_data_market_stateful.py``.
+The attacks of a curator on its own collection (``test_attack_*``) run on both
+eth-tester and anvil.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from mlmarket.contracts.errors import (
     DataMarketAmountTooHigh,
     DataMarketBatchAlreadyAccepted,
     DataMarketBatchAlreadyRejected,
+    DataMarketCuratorCannotContribute,
     DataMarketDeliveryTooLate,
     DataMarketInvalidCuratorCut,
     DataMarketInvalidDeliveryWindow,
@@ -54,6 +57,13 @@ from mlmarket.contracts.errors import (
     DataMarketZeroKeyCommitment,
     ERC20InsufficientAllowance,
 )
+from mlmarket.contracts.sink import SINK
+from tests.chain.conftest import (
+    BACKENDS,
+    anvil_path,
+    require_anvil,  # noqa: F401 - shared fixture
+)
+from tests.conftest import require_tool
 
 T = 10**18
 HOUR = 3600
@@ -161,14 +171,15 @@ class DataMarketHarness:
         max_rows: int = 1000,
         stake: int = 1 * T,
         bounty_per_row: int = 0,
+        max_bounty_rows: int = 0,
         fund: int = 0,
         schema: str = "bafyschema",
     ) -> int:
         if fund:
             self.approve(curator, fund)
         self.tx(
-            "createCollection", schema, cut_bps, review, max_rows, stake, bounty_per_row, fund,
-            sender=curator,
+            "createCollection", schema, cut_bps, review, max_rows, stake, bounty_per_row,
+            max_bounty_rows, fund, sender=curator,
         )  # fmt: skip
         return int(self.call("collectionCount"))
 
@@ -214,6 +225,30 @@ def dm(base: DataMarketHarness, monkeypatch: pytest.MonkeyPatch) -> Iterator[Dat
     freeze_wall_clock(monkeypatch)
     with base.chain.rollback():
         yield base
+
+
+@pytest.fixture(scope="module")
+def anvil_base() -> Iterator[DataMarketHarness]:
+    """The same harness on a managed anvil node, started once for the module."""
+    require_tool(anvil_path(), "anvil (npm @foundry-rs/anvil in contracts/)")
+    with connect("anvil") as chain:
+        bind_errors(chain)
+        harness = DataMarketHarness(chain)
+        chain.clock.advance(1)
+        yield harness
+
+
+@pytest.fixture(params=BACKENDS)
+def any_dm(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[DataMarketHarness]:
+    """A fresh DataMarket on eth-tester, then on anvil: for the attack tests."""
+    if request.param == "anvil":
+        request.getfixturevalue("require_anvil")
+    harness = request.getfixturevalue("base" if request.param == "eth-tester" else "anvil_base")
+    freeze_wall_clock(monkeypatch)
+    with harness.chain.rollback():
+        yield harness
 
 
 def freeze_wall_clock(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -626,7 +661,7 @@ def test_revenue_accumulatesOverSalesAndListings(dm: DataMarketHarness) -> None:
 def test_createCollection_storesRules_andPullsTheFund(dm: DataMarketHarness) -> None:
     collection_id = dm.create_collection(
         "carol", cut_bps=1500, review=2 * DAY, max_rows=500, stake=2 * T,
-        bounty_per_row=T // 100, fund=30 * T, schema="bafyschema1",
+        bounty_per_row=T // 100, max_bounty_rows=750, fund=30 * T, schema="bafyschema1",
     )  # fmt: skip
     assert collection_id == 1
     assert dm.collection(1) == {
@@ -636,12 +671,20 @@ def test_createCollection_storesRules_andPullsTheFund(dm: DataMarketHarness) -> 
         "maxRowsPerBatch": 500,
         "stakePerBatch": 2 * T,
         "bountyPerRow": T // 100,
+        "maxBountyRowsPerContributor": 750,
         "bountyFund": 30 * T,
         "totalShares": 0,
         "accRevenuePerShare": 0,
         "accRemainder": 0,
         "schemaCid": "bafyschema1",
     }
+    created = dm.chain.w3.eth.get_transaction_receipt(dm.chain.history[-1].tx_hash)
+    (event,) = dm.events(created, "CollectionCreated")
+    assert dict(event) == {
+        "collectionId": 1, "curator": dm.addr("carol"), "schemaCid": "bafyschema1",
+        "curatorCutBps": 1500, "reviewWindow": 2 * DAY, "maxRowsPerBatch": 500,
+        "stakePerBatch": 2 * T, "bountyPerRow": T // 100, "maxBountyRowsPerContributor": 750,
+    }  # fmt: skip
     assert dm.balance("carol") == START_BALANCE - 30 * T
     dm.approve("dave", 5 * T)
     receipt = dm.tx("fundBounty", 1, 5 * T, sender="dave")
@@ -715,7 +758,7 @@ def test_contribute_withoutCidOrStake_isRefused(dm: DataMarketHarness) -> None:
     with pytest.raises(DataMarketInvalidLength, match="batchCid is 0 bytes"):
         dm.tx("contribute", collection_id, "", 10, sender="bob")
     with pytest.raises(ERC20InsufficientAllowance):
-        dm.tx("contribute", collection_id, "bafy", 10, sender="carol")
+        dm.tx("contribute", collection_id, "bafy", 10, sender="erin")  # approved nothing
 
 
 def test_reviewBatch_accept_returnsStake_paysBounty_grantsShares(dm: DataMarketHarness) -> None:
@@ -740,19 +783,31 @@ def test_reviewBatch_accept_returnsStake_paysBounty_grantsShares(dm: DataMarketH
         dm.tx("claim", collection_id, sender="bob")
 
 
-def test_reviewBatch_reject_sendsTheStakeToTheBountyFund(dm: DataMarketHarness) -> None:
+def test_reviewBatch_reject_sendsTheStakeToTheSink(dm: DataMarketHarness) -> None:
     collection_id = dm.create_collection("carol", stake=3 * T, fund=0)
     batch_id = dm.contribute("bob", collection_id, 10)
     receipt = dm.tx("reviewBatch", batch_id, False, sender="carol")
-    assert dm.events(receipt, "BatchRejected")[0]["stake"] == 3 * T
+    (event,) = dm.events(receipt, "BatchRejected")
+    assert event["stake"] == 3 * T and event["contributor"] == dm.addr("bob")
     assert dm.batch(batch_id)["status"] == REJECTED
-    assert dm.collection(collection_id)["bountyFund"] == 3 * T
+    assert dm.balance(SINK) == 3 * T  # burned at once
+    assert dm.balance(dm.address) == 0
+    assert dm.collection(collection_id)["bountyFund"] == 0
     assert dm.call("sharesOf", collection_id, dm.addr("bob")) == 0
     assert dm.revenue("carol") == 0  # the curator gains nothing by rejecting
+    assert dm.balance("bob") == START_BALANCE - 3 * T
     with pytest.raises(DataMarketNothingToClaim):
         dm.tx("claim", collection_id, sender="bob")
     with pytest.raises(DataMarketBatchAlreadyRejected, match="already rejected"):
         dm.tx("reviewBatch", batch_id, True, sender="carol")
+
+
+def test_reviewBatch_reject_withoutAStake_movesNoToken(dm: DataMarketHarness) -> None:
+    collection_id = dm.create_collection("carol", stake=0)
+    batch_id = dm.contribute("bob", collection_id, 10)
+    receipt = dm.tx("reviewBatch", batch_id, False, sender="carol")
+    assert dm.events(receipt, "BatchRejected")[0]["stake"] == 0
+    assert dm.balance(SINK) == 0 and dm.balance("bob") == START_BALANCE
 
 
 def test_reviewBatch_byANonCurator_twice_andLate_isRefused(dm: DataMarketHarness) -> None:
@@ -810,6 +865,55 @@ def test_bounty_runsOutMidBatch(dm: DataMarketHarness) -> None:
     dm.tx("fundBounty", collection_id, 7 * T, sender="carol")
     receipt = dm.tx("reviewBatch", dm.contribute("frank", collection_id, 10), True, sender="carol")
     assert dm.events(receipt, "BatchAccepted")[0]["bounty"] == 7 * T
+
+
+def test_bountyCap_paysAtMostCapRowsPerContributor_overAllItsBatches(
+    dm: DataMarketHarness,
+) -> None:
+    collection_id = dm.create_collection(
+        "carol", stake=T, bounty_per_row=T, max_bounty_rows=150, fund=1000 * T
+    )
+    bounties = []
+    for rows in (100, 100, 30):  # the second batch crosses the cap, the third is past it
+        batch_id = dm.contribute("bob", collection_id, rows)
+        receipt = dm.tx("reviewBatch", batch_id, True, sender="carol")
+        bounties.append(dm.events(receipt, "BatchAccepted")[0]["bounty"])
+    assert bounties == [100 * T, 50 * T, 0]
+    assert dm.call("sharesOf", collection_id, dm.addr("bob")) == 230  # every row is a share
+    assert dm.pending(collection_id, "bob") == 150 * T + 3 * T  # bounty for 150 rows + stakes
+    # the cap is per address: another contributor starts from zero
+    receipt = dm.tx("reviewBatch", dm.contribute("dave", collection_id, 200), True, sender="carol")
+    assert dm.events(receipt, "BatchAccepted")[0]["bounty"] == 150 * T
+    assert dm.collection(collection_id)["bountyFund"] == 700 * T
+
+
+def test_bountyCap_alsoHoldsForSettledBatches_andAShortFund(dm: DataMarketHarness) -> None:
+    collection_id = dm.create_collection(
+        "carol", review=DAY, stake=0, bounty_per_row=T, max_bounty_rows=10, fund=4 * T
+    )
+    first = dm.contribute("bob", collection_id, 8)
+    second = dm.contribute("bob", collection_id, 8)
+    dm.chain.clock.advance(DAY)
+    receipt = dm.tx("settleBatch", first, sender="erin")
+    assert dm.events(receipt, "BatchAccepted")[0]["bounty"] == 4 * T  # the fund ran short
+    dm.approve("alice", 100 * T)
+    dm.tx("fundBounty", collection_id, 100 * T, sender="alice")
+    receipt = dm.tx("settleBatch", second, sender="erin")
+    # 8 rows already count against the cap, paid or not: 2 rows are left
+    assert dm.events(receipt, "BatchAccepted")[0]["bounty"] == 2 * T
+    assert dm.pending(collection_id, "bob") == 6 * T
+
+
+def test_contribute_byTheCurator_isRefused(dm: DataMarketHarness) -> None:
+    collection_id = dm.create_collection("carol", stake=0)
+    with pytest.raises(
+        DataMarketCuratorCannotContribute, match="carol .* curates collection 1, so it cannot"
+    ) as caught:
+        dm.tx("contribute", collection_id, "bafybatch", 10, sender="carol")
+    assert caught.value.collectionId == collection_id
+    assert caught.value.curator == dm.addr("carol")
+    other = dm.create_collection("alice", stake=0)
+    assert dm.contribute("carol", other, 10) == 1  # a curator may contribute elsewhere
 
 
 def _collection_with_contributors(
@@ -910,6 +1014,75 @@ def test_collectionSale_fullCut_andRefundOfACollectionPurchase(dm: DataMarketHar
     assert dm.collection(collection_id)["accRevenuePerShare"] == 0
 
 
+# --- attacks by a curator (each runs on eth-tester and on anvil) ----------------------
+#
+# "heidi" stands for a second address the curator carol controls (a sybil).
+
+
+def test_attack_rejectThenPayYourselfTheBounty_leavesTheStakeBurned(
+    any_dm: DataMarketHarness,
+) -> None:
+    dm = any_dm
+    collection_id = dm.create_collection("carol", stake=10 * T, bounty_per_row=T, fund=0)
+    honest = dm.contribute("bob", collection_id, 100)
+    dm.tx("reviewBatch", honest, False, sender="carol")  # reject the honest batch...
+    sybil = dm.contribute("heidi", collection_id, 10)
+    receipt = dm.tx("reviewBatch", sybil, True, sender="carol")  # ...and accept your own
+    assert dm.events(receipt, "BatchAccepted")[0]["bounty"] == 0  # the fund never got the stake
+    dm.tx("claim", collection_id, sender="heidi")
+    # heidi gets back her own stake and nothing else; carol earned nothing either
+    assert dm.balance("heidi") == START_BALANCE
+    assert dm.balance("carol") == START_BALANCE and dm.revenue("carol") == 0
+    assert dm.balance("bob") == START_BALANCE - 10 * T
+    assert dm.balance(SINK) == 10 * T
+    assert dm.balance(dm.address) == 0
+
+
+def test_attack_curatorContributesToOwnCollection_isRefusedAndChangesNothing(
+    any_dm: DataMarketHarness,
+) -> None:
+    dm = any_dm
+    collection_id = dm.create_collection(
+        "carol", max_rows=1_000_000, stake=T, bounty_per_row=T // 100, fund=0
+    )
+    dm.approve("alice", 100 * T)
+    dm.tx("fundBounty", collection_id, 100 * T, sender="alice")  # a third-party sponsor
+    dm.approve("carol", T)
+    before = (
+        [dm.balance(who) for who in ("carol", "alice", dm.address, SINK)],
+        dm.collection(collection_id), dm.call("batchCount"), dm.allowance("carol"),
+    )  # fmt: skip
+    with pytest.raises(DataMarketCuratorCannotContribute, match="carol .* curates collection"):
+        dm.tx("contribute", collection_id, "bafyjunk", 1_000_000, sender="carol")
+    after = (
+        [dm.balance(who) for who in ("carol", "alice", dm.address, SINK)],
+        dm.collection(collection_id), dm.call("batchCount"), dm.allowance("carol"),
+    )  # fmt: skip
+    assert after == before
+    assert dm.contributor(collection_id, "carol") == {"shares": 0, "rewardDebt": 0, "owed": 0}
+
+
+def test_attack_millionRowBountyDrain_isCappedPerContributor(any_dm: DataMarketHarness) -> None:
+    dm = any_dm
+    per_row, cap = T // 100, 1_000
+    collection_id = dm.create_collection(
+        "carol", max_rows=1_000_000, stake=T, bounty_per_row=per_row, max_bounty_rows=cap
+    )
+    # the sponsor reads the fixed, public cap before funding
+    assert dm.collection(collection_id)["maxBountyRowsPerContributor"] == cap
+    dm.approve("alice", 500 * T)
+    dm.tx("fundBounty", collection_id, 500 * T, sender="alice")
+    bounties = []
+    for who, rows in [("heidi", 1_000_000), ("heidi", 1_000_000), ("bob", 300)]:
+        batch_id = dm.contribute(who, collection_id, rows)
+        receipt = dm.tx("reviewBatch", batch_id, True, sender="carol")
+        bounties.append(dm.events(receipt, "BatchAccepted")[0]["bounty"])
+    assert bounties == [cap * per_row, 0, 300 * per_row]  # exactly cap × bountyPerRow, once
+    assert dm.call("sharesOf", collection_id, dm.addr("heidi")) == 2_000_000  # still shares
+    assert dm.pending(collection_id, "heidi") == cap * per_row + 2 * T  # bounty + two stakes
+    assert dm.collection(collection_id)["bountyFund"] == 500 * T - (cap + 300) * per_row
+
+
 # --- limits and messages --------------------------------------------------------------
 
 
@@ -928,7 +1101,7 @@ def test_largestInputs_stayFarBelowTheTransactionGasCap(dm: DataMarketHarness) -
     dm.approve("carol", approve_fund)
     receipt = dm.tx(
         "createCollection", cid, 10_000, 30 * DAY, 2**32 - 1, 2**128 - 1, 2**128 - 1,
-        approve_fund, sender="carol",
+        2**256 - 1, approve_fund, sender="carol",
     )  # fmt: skip
     gas.append(receipt["gasUsed"])
     assert max(gas) < 1_500_000  # the cap is 16,777,216

@@ -10,8 +10,13 @@ must raise. After every step:
 - the DataMarket's token balance equals, exactly, escrowed purchases + revenue
   balances + bounty funds + stakes of pending batches + contributor funds
   (owed + scaled share revenue, remainders and fractions included);
+- the sink holds exactly the stakes of rejected batches (burned);
 - every balance the step touched matches the model, and the model's balances
-  plus the DataMarket's add up to the fixed total supply.
+  plus the DataMarket's and the sink's add up to the fixed total supply.
+
+The model also knows the rules that stop a curator from profiting from its own
+collection: the curator cannot contribute to it, and bounties are capped per
+contributor (collection 1 caps them at 12 rows, so seeded contributors hit it).
 
 At the end of each example every view (revenueOf, getCollection,
 getContributor, pendingRevenue, getPurchase, getBatch, hasAccess) is
@@ -45,6 +50,7 @@ from mlmarket.contracts.errors import (
     DataMarketAlreadyRefunded,
     DataMarketBatchAlreadyAccepted,
     DataMarketBatchAlreadyRejected,
+    DataMarketCuratorCannotContribute,
     DataMarketDeliveryTooLate,
     DataMarketInvalidRowCount,
     DataMarketListingInactive,
@@ -58,6 +64,7 @@ from mlmarket.contracts.errors import (
     DataMarketReviewWindowClosed,
     DataMarketReviewWindowOpen,
 )
+from mlmarket.contracts.sink import SINK
 from tests.contracts.test_data_market import (
     HOUR,
     START_BALANCE,
@@ -87,9 +94,10 @@ LISTINGS = [
     ("carol", T + 1, HOUR // 2, 2),
 ]
 COLLECTIONS = [
-    # curator, cut bps, review window, max rows, stake, bounty per row, initial fund
-    ("alice", 1000, 24 * HOUR, 50, T, T // 3, 20 * T),
-    ("carol", 0, HOUR, 10, 0, 0, 0),
+    # curator, cut bps, review window, max rows, stake, bounty per row,
+    # max bounty rows per contributor (0 = no cap), initial fund
+    ("alice", 1000, 24 * HOUR, 50, T, T // 3, 12, 20 * T),
+    ("carol", 0, HOUR, 10, 0, 0, 0, 0),
 ]
 SEED_BATCHES = [
     # collection, contributor, rows: accepted during setup, so sales share from step one
@@ -143,6 +151,7 @@ class Collection:
     max_rows: int
     stake: int
     bounty_per_row: int
+    max_bounty_rows: int
     fund: int
     total_shares: int = 0
     acc: int = 0
@@ -178,10 +187,10 @@ def base() -> Iterator[Setup]:
     with connect() as chain:
         bind_errors(chain)
         dm = DataMarketHarness(chain)
-        for curator, cut, review, max_rows, stake, bounty, fund in COLLECTIONS:
+        for curator, cut, review, max_rows, stake, bounty, bounty_cap, fund in COLLECTIONS:
             dm.create_collection(
                 curator, cut_bps=cut, review=review, max_rows=max_rows, stake=stake,
-                bounty_per_row=bounty, fund=fund,
+                bounty_per_row=bounty, max_bounty_rows=bounty_cap, fund=fund,
             )  # fmt: skip
         for owner, price, window, collection in LISTINGS:
             dm.create_listing(owner, price=price, window=window, collection=collection)
@@ -223,6 +232,7 @@ class DataMarketMachine(RuleBasedStateMachine):
         self.balances = {actor: START_BALANCE for actor in ACTORS}
         self.revenue = dict.fromkeys(ACTORS, 0)
         self.held = 0  # the DataMarket's token balance according to the model
+        self.sink = 0  # burned: the stakes of rejected batches
         for collection in self.collections:
             self.balances[collection.curator] -= collection.fund
             self.held += collection.fund
@@ -317,10 +327,13 @@ class DataMarketMachine(RuleBasedStateMachine):
 
     def accept(self, batch: Batch) -> None:
         c = self.collections[batch.collection - 1]
-        bounty = min(batch.rows * c.bounty_per_row, c.fund)
+        k = self.contributor(batch.collection, batch.contributor)
+        bounty_rows = batch.rows
+        if c.max_bounty_rows:  # rows accepted earlier (the shares) have used the cap
+            bounty_rows = min(batch.rows, max(c.max_bounty_rows - k.shares, 0))
+        bounty = min(bounty_rows * c.bounty_per_row, c.fund)
         c.fund -= bounty
         c.total_shares += batch.rows
-        k = self.contributor(batch.collection, batch.contributor)
         k.shares += batch.rows
         k.debt += batch.rows * c.acc
         k.owed += bounty + c.stake
@@ -477,10 +490,14 @@ class DataMarketMachine(RuleBasedStateMachine):
     )
     def contribute(self, actor: str, collection_id: int, rows: int) -> None:
         c = self.collections[collection_id - 1]
-        valid = 1 <= rows <= c.max_rows
-        error = None if valid else DataMarketInvalidRowCount
+        if actor == c.curator:
+            error: type[Exception] | None = DataMarketCuratorCannotContribute
+        elif not 1 <= rows <= c.max_rows:
+            error = DataMarketInvalidRowCount
+        else:
+            error = None
         self.send(error, "contribute", collection_id, "bafybatch", rows, sender=actor)
-        if valid:
+        if error is None:
             self.batches.append(Batch(collection_id, actor, rows, self.now + c.review))
             self.move(actor, -c.stake)
 
@@ -509,7 +526,8 @@ class DataMarketMachine(RuleBasedStateMachine):
             self.check_contributor(batch)
         else:
             batch.status = REJECTED
-            c.fund += c.stake
+            self.held -= c.stake  # the stake leaves for the sink at once
+            self.sink += c.stake
 
     @precondition(lambda self: self.any_pending_batch())
     @rule(index=INDEX, settler=ACTOR, pending_first=MOSTLY)
@@ -563,10 +581,12 @@ class DataMarketMachine(RuleBasedStateMachine):
         held = self.dm.balance(self.dm.address)
         assert held == self.held
         assert held * P == self.scaled_holdings()
+        burned = self.dm.balance(SINK)
+        assert burned == self.sink
         for actor in self.touched:
             assert self.dm.balance(actor) == self.balances[actor], actor
         self.touched.clear()
-        assert sum(self.balances.values()) + held + self.bystanders == self.supply
+        assert sum(self.balances.values()) + held + burned + self.bystanders == self.supply
 
     def teardown(self) -> None:
         """Reconcile the views with the model, and the balance identity from views alone.

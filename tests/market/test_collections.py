@@ -9,6 +9,7 @@ import pytest
 
 import mlmarket as mm
 from mlmarket.contracts import errors as ce
+from mlmarket.contracts.sink import SINK
 from mlmarket.errors import ConfigurationError, DataValidationError
 
 DAY = 86_400
@@ -72,10 +73,97 @@ def test_bountyAndStake(fresh: mm.Market, cancer: pd.DataFrame) -> None:
     spam = cols.contribute(col, cancer.iloc[100:120], contributor="erin")
     assert fresh.token.balance_of("dave") == Decimal(995)
     cols.review(good, accept=True)
-    cols.review(spam, accept=False)  # erin's stake goes to the bounty fund
-    assert cols.get(col).bounty_fund == Decimal(15) - Decimal(10) + Decimal(5)
+    cols.review(spam, accept=False)  # erin's stake is burned
+    assert cols.get(col).bounty_fund == Decimal(15) - Decimal(10)
+    assert fresh.token.balance_of(SINK) == Decimal(5)
     assert cols.claim(col, contributor="dave") == Decimal(10) + Decimal(5)  # bounty + stake back
     assert fresh.token.balance_of("erin") == Decimal(995)
+
+
+def test_bountyCap_isFixedAtOpening_shownInTheTable_andPaysAtMostCapRows(
+    fresh: mm.Market, cancer: pd.DataFrame
+) -> None:
+    cols = fresh.data.collections
+    col = open_collection(
+        fresh, cancer, bounty_per_row="0.1", max_bounty_rows_per_contributor=150, bounty_fund=100
+    )
+    assert col.max_bounty_rows_per_contributor == 150
+    table = cols.table()
+    assert table.loc[col.id, "max_bounty_rows_per_contributor"] == 150
+    assert (
+        table.loc[col.id, "curator"] == "carol" and table.loc[col.id, "name"] == col.schema["name"]
+    )
+    for part in (cancer.iloc[:100], cancer.iloc[100:200]):  # 200 rows, only 150 earn a bounty
+        cols.review(cols.contribute(col, part, contributor="dave"), accept=True)
+    assert cols.claim(col, contributor="dave") == Decimal(15)
+    assert cols.contributors(col).loc["dave", "shares"] == 200  # every row is still a share
+    assert cols.get(col).bounty_fund == Decimal(85)
+
+
+def test_noBountyCap_byDefault(fresh: mm.Market, cancer: pd.DataFrame) -> None:
+    col = open_collection(fresh, cancer)
+    assert col.max_bounty_rows_per_contributor == 0
+    assert fresh.data.collections.table().loc[col.id, "max_bounty_rows_per_contributor"] == 0
+
+
+@pytest.mark.parametrize("cap", [-1, 2.5, True, "1000", None, float("inf")])
+def test_badBountyCap_isExplainedBeforeSending(
+    fresh: mm.Market, cancer: pd.DataFrame, cap: object
+) -> None:
+    sent = len(fresh.chain.history)
+    with pytest.raises(ConfigurationError, match="whole number of rows, 0 .no cap. or more"):
+        open_collection(fresh, cancer, max_bounty_rows_per_contributor=cap)
+    assert len(fresh.chain.history) == sent
+
+
+def test_bountyCap_acceptsWholeNumbersWrittenAsFloats(
+    fresh: mm.Market, cancer: pd.DataFrame
+) -> None:
+    col = open_collection(fresh, cancer, max_bounty_rows_per_contributor=1e6)
+    assert col.max_bounty_rows_per_contributor == 1_000_000
+
+
+# --- attacks by a curator ("ivan" stands for a second address the curator carol controls)
+
+
+def test_attack_rejectThenPayYourselfTheBounty_leavesTheStakeBurned(
+    fresh: mm.Market, cancer: pd.DataFrame
+) -> None:
+    cols = fresh.data.collections
+    col = open_collection(fresh, cancer, stake=10, bounty_per_row=1)
+    cols.review(cols.contribute(col, cancer.iloc[:100], contributor="dave"), accept=False)
+    sybil = cols.contribute(col, cancer.iloc[100:110], contributor="ivan")
+    cols.review(sybil, accept=True)
+    assert cols.claim(col, contributor="ivan") == Decimal(10)  # its own stake back, no bounty
+    assert fresh.token.balance_of("ivan") == Decimal(1000)
+    assert fresh.token.balance_of("carol") == Decimal(1000) and fresh.data.revenue("carol") == 0
+    assert fresh.token.balance_of(SINK) == Decimal(10)
+
+
+def test_attack_curatorContributesToOwnCollection_isRefused(
+    fresh: mm.Market, cancer: pd.DataFrame
+) -> None:
+    cols = fresh.data.collections
+    col = open_collection(fresh, cancer, stake=1, bounty_per_row="0.01", bounty_fund=50)
+    before = (fresh.token.balance_of("carol"), cols.get(col), len(cols.batch_list(col)))
+    with pytest.raises(ce.DataMarketCuratorCannotContribute, match="carol .* curates collection"):
+        cols.contribute(col, cancer.iloc[:50], contributor="carol")
+    assert (fresh.token.balance_of("carol"), cols.get(col), len(cols.batch_list(col))) == before
+
+
+def test_attack_bountyDrainBySybilRows_isCappedPerContributor(
+    fresh: mm.Market, cancer: pd.DataFrame
+) -> None:
+    cols = fresh.data.collections
+    col = open_collection(fresh, cancer, bounty_per_row="0.5", max_bounty_rows_per_contributor=20)
+    # a third-party sponsor reads the cap, then funds
+    assert cols.get(col).max_bounty_rows_per_contributor == 20
+    cols.fund_bounty(col, 200, funder="alice")
+    cols.review(cols.contribute(col, cancer, contributor="ivan"), accept=True)  # 569 rows
+    cols.review(cols.contribute(col, cancer.iloc[:30], contributor="dave"), accept=True)
+    assert cols.claim(col, contributor="ivan") == Decimal(20) * Decimal("0.5")
+    assert cols.claim(col, contributor="dave") == Decimal(20) * Decimal("0.5")
+    assert cols.get(col).bounty_fund == Decimal(180)
 
 
 def test_reviewRules(fresh: mm.Market, cancer: pd.DataFrame) -> None:

@@ -16,11 +16,12 @@ pragma solidity ^0.8.24;
  * purchase; the chain cannot judge data, the complaint is a signal.
  *
  * Collections: a curator opens a collection (a schema) and pays bounties; anyone
- * contributes batches of rows, staking a deposit per batch. The curator accepts
- * or rejects each batch within a review window; a batch not reviewed in time
- * counts as accepted once anyone settles it. Accepted rows become shares in
- * the revenue of the collection's listings, shared out with an O(1)
- * accumulator.
+ * but the curator contributes batches of rows, staking a deposit per batch. The
+ * curator accepts or rejects each batch within a review window; a batch not
+ * reviewed in time counts as accepted once anyone settles it. A rejected batch's
+ * stake is burned (sent to SINK), so no one profits from a rejection. Accepted
+ * rows become shares in the revenue of the collection's listings, shared out
+ * with an O(1) accumulator; the bounty paid per contributor can be capped.
  *
  * @dev All amounts are raw token units (1 token = 10**18 units). Ids of
  * listings, purchases, collections and batches start at 1; collection id 0
@@ -107,6 +108,9 @@ interface IDataMarket {
      * @param maxRowsPerBatch Largest number of rows one batch may claim.
      * @param stakePerBatch Deposit a contributor pays per batch (back if accepted).
      * @param bountyPerRow Bounty per accepted row, paid while the bounty fund lasts.
+     * @param maxBountyRowsPerContributor Most rows one contributor address is paid a
+     * bounty for, over all its accepted batches (0 = no cap); further rows still
+     * become shares.
      * @param bountyFund Tokens left to pay bounties from.
      * @param totalShares Sum of all contributors' shares (accepted rows).
      * @param accRevenuePerShare Revenue per share accumulated since creation,
@@ -122,6 +126,7 @@ interface IDataMarket {
         uint32 maxRowsPerBatch;
         uint128 stakePerBatch;
         uint128 bountyPerRow;
+        uint256 maxBountyRowsPerContributor;
         uint256 bountyFund;
         uint256 totalShares;
         uint256 accRevenuePerShare;
@@ -227,7 +232,7 @@ interface IDataMarket {
     /// @notice `account` withdrew `amount` of revenue.
     event Withdrawn(address indexed account, uint256 amount);
 
-    /// @notice `curator` opened collection `collectionId` with these rules.
+    /// @notice `curator` opened collection `collectionId` with these rules (fixed from now on).
     event CollectionCreated(
         uint256 indexed collectionId,
         address indexed curator,
@@ -236,7 +241,8 @@ interface IDataMarket {
         uint256 reviewWindow,
         uint256 maxRowsPerBatch,
         uint256 stakePerBatch,
-        uint256 bountyPerRow
+        uint256 bountyPerRow,
+        uint256 maxBountyRowsPerContributor
     );
 
     /// @notice `funder` added `amount` to the bounty fund of `collectionId`, which now holds `bountyFund`.
@@ -268,7 +274,7 @@ interface IDataMarket {
         bool settled
     );
 
-    /// @notice The curator rejected batch `batchId`; its `stake` went to the collection's bounty fund.
+    /// @notice The curator rejected batch `batchId`; its `stake` was forfeited and burned (sent to SINK).
     event BatchRejected(
         uint256 indexed batchId, uint256 indexed collectionId, address indexed contributor, uint256 stake
     );
@@ -360,6 +366,9 @@ interface IDataMarket {
 
     /// @dev A batch of `rows` rows is not in 1..`maxRows` for collection `collectionId`.
     error DataMarketInvalidRowCount(uint256 collectionId, uint256 rows, uint256 maxRows);
+
+    /// @dev `curator` curates collection `collectionId` and so may not contribute to it.
+    error DataMarketCuratorCannotContribute(uint256 collectionId, address curator);
 
     /// @dev An amount of zero was given where tokens must move.
     error DataMarketZeroAmount();
@@ -464,6 +473,9 @@ interface IDataMarket {
      * @param maxRowsPerBatch Row cap per batch (1..2**32 - 1).
      * @param stakePerBatch Deposit per batch in raw units (0 allowed).
      * @param bountyPerRow Bounty per accepted row in raw units (0 allowed).
+     * @param maxBountyRowsPerContributor Most rows one contributor address is paid a
+     * bounty for over all its accepted batches (0 = no cap). Sponsors read it
+     * (getCollection) before funding: it bounds what any one address can take.
      * @param initialBountyFund Tokens for bounties, pulled now (0 allowed).
      * @return collectionId The new collection's id.
      */
@@ -474,6 +486,7 @@ interface IDataMarket {
         uint256 maxRowsPerBatch,
         uint256 stakePerBatch,
         uint256 bountyPerRow,
+        uint256 maxBountyRowsPerContributor,
         uint256 initialBountyFund
     ) external returns (uint256 collectionId);
 
@@ -483,13 +496,17 @@ interface IDataMarket {
     /**
      * @notice Submit a batch of `rows` rows (1..maxRowsPerBatch) stored at
      * `batchCid` (encrypted to the curator); pulls the collection's stake.
+     * The curator may not contribute to its own collection.
      * @return batchId The new batch's id.
      */
     function contribute(uint256 collectionId, string calldata batchCid, uint256 rows)
         external
         returns (uint256 batchId);
 
-    /// @notice As the curator, accept or reject a pending batch within its review window.
+    /**
+     * @notice As the curator, accept or reject a pending batch within its review
+     * window. Rejecting burns the batch's stake (sends it to SINK).
+     */
     function reviewBatch(uint256 batchId, bool accept) external;
 
     /// @notice Accept a pending batch whose review window has passed (anyone may call).

@@ -5,15 +5,18 @@ import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.s
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
-import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {BitMaps} from "@openzeppelin/contracts/utils/structs/BitMaps.sol";
 import {ICompetition} from "./interfaces/ICompetition.sol";
 import {IEvaluator} from "./interfaces/IEvaluator.sol";
+import {PositionalMerkle} from "./libraries/PositionalMerkle.sol";
+import {SINK} from "./libraries/Sink.sol";
 
 /**
  * @title Competition
  * @notice A decentralised Kaggle competition: commit, reveal, on-chain evaluation
- * on a Merkle-committed hidden test set, and pull payments to the best models.
+ * on a Merkle-committed hidden test set, and pull payments to the best models;
+ * if the creator defaults, the models are scored on the committed training data
+ * and the creator's bond is burned.
  * @dev Used only through EIP-1167 clones made by {CompetitionFactory}: the
  * implementation itself is locked by its constructor. See ICompetition for the
  * phases and docs/competition-protocol.md for the rules and their reasons.
@@ -44,6 +47,22 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
         bool claimed;
     }
 
+    /// @dev A submission's progress on the training chunks (after a default).
+    struct TrainingScore {
+        uint64 evaluatedChunks;
+        uint256 score;
+    }
+
+    /// @dev The committed chunk list {evaluate} works on in the current phase.
+    struct ChunkSet {
+        bool training;
+        uint256 chunks;
+        uint256 samples;
+        uint256 depth;
+        bytes32 root;
+        bytes32 salt;
+    }
+
     Params private _params;
     address private _creator;
     bool private _testRevealed;
@@ -51,20 +70,28 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
     bool private _finalized;
     address private _evaluator;
     uint64 private _chunkCount;
+    uint64 private _trainingChunkCount;
+    uint8 private _testDepth;
+    uint8 private _trainingDepth;
     address private _factory;
     bytes32 private _testSalt;
     string private _testDataCid;
     uint64 private _submissionCount;
     uint64 private _revealedCount;
     uint64 private _completedCount;
-    /// @dev Lowest revealed id; receives the rounding dust of a {Outcome-SplitAmongRevealed}.
-    uint64 private _firstRevealedId;
+    uint64 private _trainingCompletedCount;
     /// @dev Fully evaluated ids in paid places, best first; at most `payoutBps.length` long.
+    /// Filled from the test scores, or (only after a default, when it is still empty) the training scores.
     uint256[] private _ranking;
     mapping(uint256 id => Submission) private _submissions;
+    mapping(uint256 id => TrainingScore) private _trainingScores;
     mapping(address account => Participant) private _participants;
-    /// @dev Bit `(id << 64) | chunkIndex` is set once submission `id` was scored on that chunk.
+    /// @dev Lowest revealed id per model hash: a copy of a revealed model never takes a place.
+    mapping(bytes32 modelHash => uint256 id) private _originals;
+    /// @dev Bit `(id << 64) | chunkIndex` is set once submission `id` was scored on that test chunk.
     BitMaps.BitMap private _evaluated;
+    /// @dev The same for training chunks.
+    BitMaps.BitMap private _evaluatedOnTraining;
 
     /// @dev Locks the implementation: only clones can be initialized.
     constructor() {
@@ -90,6 +117,9 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
         if (p.testRoot == bytes32(0) || p.samples == 0 || p.chunkSize == 0) {
             revert CompetitionInvalidTestSet(p.testRoot, p.samples, p.chunkSize);
         }
+        if (p.trainingRoot == bytes32(0) || p.trainingSamples == 0) {
+            revert CompetitionInvalidTrainingSet(p.trainingRoot, p.trainingSamples);
+        }
         if (p.features == 0 || p.classes == 1) revert CompetitionInvalidTask(p.features, p.classes);
         if (p.maxModelSize == 0 || p.maxModelSize > MAX_MODEL_SIZE_LIMIT) {
             revert CompetitionInvalidMaxModelSize(p.maxModelSize, MAX_MODEL_SIZE_LIMIT);
@@ -108,9 +138,14 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
         _creator = creatorAccount;
         _evaluator = evaluatorContract;
         _factory = msg.sender;
-        // samples < 2**64 and chunkSize < 2**32: the sum cannot overflow 256 bits, and
-        // the quotient is at most samples, so it fits in 64 bits.
-        _chunkCount = uint64((uint256(p.samples) + p.chunkSize - 1) / p.chunkSize);
+        // samples < 2**64 and chunkSize < 2**32: the sums cannot overflow 256 bits, and
+        // the quotients are at most the sample counts, so they fit in 64 bits.
+        uint256 chunks = (uint256(p.samples) + p.chunkSize - 1) / p.chunkSize;
+        uint256 trainingChunks = (uint256(p.trainingSamples) + p.chunkSize - 1) / p.chunkSize;
+        _chunkCount = uint64(chunks);
+        _trainingChunkCount = uint64(trainingChunks);
+        _testDepth = PositionalMerkle.depthFor(chunks);
+        _trainingDepth = PositionalMerkle.depthFor(trainingChunks);
         emit CompetitionInitialized(creatorAccount, evaluatorContract, p.token, p.reward);
     }
 
@@ -151,7 +186,8 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
         sub.hash = modelHash;
         _participants[msg.sender].reveals += 1;
         _revealedCount += 1;
-        if (_firstRevealedId == 0 || id < _firstRevealedId) _firstRevealedId = uint64(id);
+        uint256 original = _originals[modelHash];
+        if (original == 0 || id < original) _originals[modelHash] = id;
         emit SubmissionRevealed(id, msg.sender, modelHash, artifactCid, modelBytes);
 
         uint256 stake = _params.entryStake;
@@ -176,24 +212,26 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
         uint256[] calldata ids,
         bytes[] calldata models
     ) external nonReentrant {
-        _requirePhase(Phase.Evaluation);
-        uint256 chunks = _chunkCount;
-        if (chunkIndex >= chunks) revert CompetitionChunkOutOfRange(chunkIndex, chunks);
-        bytes32 leaf = keccak256(abi.encode(_testSalt, chunkIndex, keccak256(chunk)));
-        if (!MerkleProof.verifyCalldata(proof, _params.testRoot, leaf)) revert CompetitionInvalidChunkProof(chunkIndex);
+        ChunkSet memory set = _chunkSet();
+        if (chunkIndex >= set.chunks) revert CompetitionChunkOutOfRange(chunkIndex, set.chunks);
+        bytes32 leaf = keccak256(abi.encode(set.salt, chunkIndex, keccak256(chunk)));
+        if (!PositionalMerkle.verify(proof, set.root, leaf, chunkIndex, set.depth)) {
+            revert CompetitionInvalidChunkProof(chunkIndex);
+        }
         if (ids.length == 0 || ids.length != models.length) revert CompetitionInvalidBatch(ids.length, models.length);
-        _markEvaluated(chunkIndex, ids, models);
+        _markEvaluated(set.training ? _evaluatedOnTraining : _evaluated, chunkIndex, ids, models);
 
         (uint256 rows, uint256[] memory values) =
             IEvaluator(_evaluator).scoreBatch(chunk, models, _params.features, _params.classes);
-        uint256 expectedRows = _rowsOf(chunkIndex, chunks);
+        uint256 expectedRows = _rowsOf(chunkIndex, set.chunks, set.samples);
         if (rows != expectedRows) revert CompetitionChunkRowsMismatch(chunkIndex, expectedRows, rows);
         if (values.length != ids.length) revert CompetitionEvaluatorResultMismatch(ids.length, values.length);
-        _addScores(chunkIndex, chunks, ids, values);
+        if (set.training) _addTrainingScores(chunkIndex, set.chunks, ids, values);
+        else _addScores(chunkIndex, set.chunks, ids, values);
     }
 
     /// @inheritdoc ICompetition
-    function finalize() external {
+    function finalize() external nonReentrant {
         _requirePhase(Phase.Finalized);
         if (_finalized) revert CompetitionAlreadyFinalized();
         _finalize();
@@ -221,12 +259,28 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
         uint256 t = block.timestamp;
         if (t < _params.submissionEnd) return Phase.Submission;
         if (t < _params.revealEnd) return Phase.Reveal;
+        uint256 revealed = _revealedCount;
         // Nothing revealed: the pool can only go back to the creator.
-        if (_revealedCount == 0) return Phase.Finalized;
-        if (!_testRevealed) return t < _params.testRevealEnd ? Phase.TestReveal : Phase.Finalized;
-        // Evaluation starts at the test reveal and ends early once every revealed model is scored.
-        if (t < _params.evaluationEnd && _completedCount < _revealedCount) return Phase.Evaluation;
+        if (revealed == 0) return Phase.Finalized;
+        if (!_testRevealed) {
+            if (t < _params.testRevealEnd) return Phase.TestReveal;
+        } else {
+            // Evaluation starts at the test reveal and ends early once every revealed model is scored.
+            if (t < _params.evaluationEnd && _completedCount < revealed) return Phase.Evaluation;
+            if (_completedCount != 0) return Phase.Finalized;
+        }
+        // The creator defaulted: the training chunks stand in for the test set for one window.
+        if (t < defaultEvaluationEnd() && _trainingCompletedCount < revealed) return Phase.DefaultEvaluation;
         return Phase.Finalized;
+    }
+
+    /// @inheritdoc ICompetition
+    function defaultEvaluationEnd() public view returns (uint256) {
+        uint256 evaluationEnd = _params.evaluationEnd;
+        // The default is certain at testRevealEnd (no test reveal) or at evaluationEnd (nothing
+        // scored); from then the models get as long as an evaluation window (testRevealEnd < evaluationEnd).
+        if (!_testRevealed) return evaluationEnd;
+        return evaluationEnd + (evaluationEnd - _params.testRevealEnd);
     }
 
     /// @inheritdoc ICompetition
@@ -260,6 +314,11 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc ICompetition
+    function trainingChunkCount() external view returns (uint256) {
+        return _trainingChunkCount;
+    }
+
+    /// @inheritdoc ICompetition
     function commitmentFor(address submitter, bytes32 modelHash, bytes32 salt) public view returns (bytes32) {
         return keccak256(abi.encode(address(this), submitter, modelHash, salt));
     }
@@ -285,6 +344,17 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc ICompetition
+    function trainingScore(uint256 id) external view returns (uint256 evaluatedChunks, uint256 score) {
+        TrainingScore storage entry = _trainingScores[id];
+        return (entry.evaluatedChunks, entry.score);
+    }
+
+    /// @inheritdoc ICompetition
+    function originalOf(bytes32 modelHash) external view returns (uint256) {
+        return _originals[modelHash];
+    }
+
+    /// @inheritdoc ICompetition
     function submissionsOf(address account) external view returns (uint256 commits, uint256 reveals) {
         Participant storage participant = _participants[account];
         return (participant.commits, participant.reveals);
@@ -292,7 +362,12 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
 
     /// @inheritdoc ICompetition
     function isEvaluated(uint256 id, uint256 chunkIndex) external view returns (bool) {
-        return id <= type(uint64).max && chunkIndex <= type(uint64).max && _evaluated.get((id << 64) | chunkIndex);
+        return _isSet(_evaluated, id, chunkIndex);
+    }
+
+    /// @inheritdoc ICompetition
+    function isEvaluatedOnTraining(uint256 id, uint256 chunkIndex) external view returns (bool) {
+        return _isSet(_evaluatedOnTraining, id, chunkIndex);
     }
 
     /// @inheritdoc ICompetition
@@ -323,8 +398,8 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
     /// @inheritdoc ICompetition
     function outcome() public view returns (Outcome) {
         if (phase() != Phase.Finalized) return Outcome.Pending;
-        if (_ranking.length != 0) return Outcome.Ranked;
-        return _revealedCount != 0 ? Outcome.SplitAmongRevealed : Outcome.ReturnedToCreator;
+        if (_revealedCount == 0) return Outcome.ReturnedToCreator;
+        return _testRevealed && _completedCount != 0 ? Outcome.Ranked : Outcome.Defaulted;
     }
 
     /// @inheritdoc ICompetition
@@ -344,7 +419,7 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
 
     /// @inheritdoc ICompetition
     function winner() external view returns (uint256 id, address submitter, bytes32 modelHash) {
-        if (outcome() != Outcome.Ranked) return (0, address(0), bytes32(0));
+        if (outcome() == Outcome.Pending || _ranking.length == 0) return (0, address(0), bytes32(0));
         id = _ranking[0];
         Submission storage sub = _submissions[id];
         return (id, sub.submitter, sub.hash);
@@ -367,21 +442,42 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
         return _submissions[id];
     }
 
+    function _isSet(BitMaps.BitMap storage bits, uint256 id, uint256 chunkIndex) private view returns (bool) {
+        return id <= type(uint64).max && chunkIndex <= type(uint64).max && bits.get((id << 64) | chunkIndex);
+    }
+
+    /// @dev The chunks {evaluate} accepts now: test chunks in Evaluation, training chunks in DefaultEvaluation.
+    function _chunkSet() private view returns (ChunkSet memory set) {
+        Phase actual = phase();
+        if (actual == Phase.Evaluation) {
+            return ChunkSet(false, _chunkCount, _params.samples, _testDepth, _params.testRoot, _testSalt);
+        }
+        if (actual != Phase.DefaultEvaluation) revert CompetitionNotInPhase(Phase.Evaluation, actual);
+        return ChunkSet(
+            true, _trainingChunkCount, _params.trainingSamples, _trainingDepth, _params.trainingRoot, bytes32(0)
+        );
+    }
+
     /**
      * @dev Checks and effects on every id of a batch before the (static) evaluator
      * call; marking the chunk done here also rejects an id repeated within the batch.
      */
-    function _markEvaluated(uint256 chunkIndex, uint256[] calldata ids, bytes[] calldata models) private {
+    function _markEvaluated(
+        BitMaps.BitMap storage bits,
+        uint256 chunkIndex,
+        uint256[] calldata ids,
+        bytes[] calldata models
+    ) private {
         uint256 count = ids.length;
         for (uint256 i = 0; i < count; ++i) {
             uint256 id = ids[i];
             Submission storage sub = _submission(id);
             if (!sub.revealed) revert CompetitionNotRevealed(id);
             if (keccak256(models[i]) != sub.hash) revert CompetitionModelMismatch(id);
-            // id <= _submissionCount < 2**64 and chunkIndex < _chunkCount < 2**64: no overlap.
+            // id <= _submissionCount < 2**64 and chunkIndex < chunk count < 2**64: no overlap.
             uint256 bit = (id << 64) | chunkIndex;
-            if (_evaluated.get(bit)) revert CompetitionChunkAlreadyEvaluated(id, chunkIndex);
-            _evaluated.set(bit);
+            if (bits.get(bit)) revert CompetitionChunkAlreadyEvaluated(id, chunkIndex);
+            bits.set(bit);
         }
     }
 
@@ -401,16 +497,39 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
             if (done == chunks) {
                 _completedCount += 1;
                 emit SubmissionCompleted(id, total);
-                _insertRanked(id, total);
+                _insertRanked(id, total, false);
+            }
+        }
+    }
+
+    /// @dev As {_addScores} on training chunks; only models beating the baseline are ranked.
+    function _addTrainingScores(uint256 chunkIndex, uint256 chunks, uint256[] calldata ids, uint256[] memory values)
+        private
+    {
+        uint256 count = ids.length;
+        for (uint256 i = 0; i < count; ++i) {
+            uint256 id = ids[i];
+            TrainingScore storage entry = _trainingScores[id];
+            uint256 total = entry.score + values[i];
+            uint64 done = entry.evaluatedChunks + 1;
+            entry.score = total;
+            entry.evaluatedChunks = done;
+            emit SubmissionScoredOnTraining(id, chunkIndex, values[i], total);
+            if (done == chunks) {
+                _trainingCompletedCount += 1;
+                uint256 baseline = _params.trainingBaseline;
+                bool beats = metric() == Metric.SumOfSquaredErrors ? total < baseline : total > baseline;
+                emit SubmissionCompletedOnTraining(id, total, beats);
+                if (beats) _insertRanked(id, total, true);
             }
         }
     }
 
     /// @dev Rows of chunk `chunkIndex` (< `chunks`): chunkSize, the last one the remainder.
-    function _rowsOf(uint256 chunkIndex, uint256 chunks) private view returns (uint256) {
+    function _rowsOf(uint256 chunkIndex, uint256 chunks, uint256 samples) private view returns (uint256) {
         uint256 size = _params.chunkSize;
         // chunkIndex < chunks = ceil(samples / size), so size * chunkIndex < samples.
-        return chunkIndex + 1 < chunks ? size : _params.samples - size * chunkIndex;
+        return chunkIndex + 1 < chunks ? size : samples - size * chunkIndex;
     }
 
     /// @dev Whether (scoreA, idA) ranks before (scoreB, idB): better score, ties to the earlier commit.
@@ -423,8 +542,16 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
         return lowerIsBetter ? scoreA < scoreB : scoreA > scoreB;
     }
 
-    /// @dev Insert a completed submission into the sorted top-k list (at most MAX_PLACES steps).
-    function _insertRanked(uint256 id, uint256 score) private {
+    function _scoreOf(uint256 id, bool training) private view returns (uint256) {
+        return training ? _trainingScores[id].score : _submissions[id].score;
+    }
+
+    /**
+     * @dev Insert a completed submission into the sorted top-k list (at most MAX_PLACES
+     * steps). A later copy of a revealed model (same bytes) never takes a place.
+     */
+    function _insertRanked(uint256 id, uint256 score, bool training) private {
+        if (_originals[_submissions[id].hash] != id) return;
         bool lowerIsBetter = metric() == Metric.SumOfSquaredErrors;
         uint256 places = _params.payoutBps.length;
         uint256 length = _ranking.length;
@@ -434,46 +561,43 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
             pos = length;
         } else {
             uint256 last = _ranking[length - 1];
-            if (!_before(score, id, _submissions[last].score, last, lowerIsBetter)) return;
+            if (!_before(score, id, _scoreOf(last, training), last, lowerIsBetter)) return;
             pos = length - 1;
         }
         while (pos > 0) {
             uint256 above = _ranking[pos - 1];
-            if (!_before(score, id, _submissions[above].score, above, lowerIsBetter)) break;
+            if (!_before(score, id, _scoreOf(above, training), above, lowerIsBetter)) break;
             _ranking[pos] = above;
             --pos;
         }
         _ranking[pos] = id;
     }
 
-    /// @dev Mark the competition finalized and log the outcome (at most MAX_PLACES steps).
+    /// @dev Mark the competition finalized, log the outcome and burn what a default forfeits (at most MAX_PLACES steps).
     function _finalize() private {
         _finalized = true;
         Outcome result = outcome();
         uint256 pool = prizePool();
-        uint256 toCreator = pool;
-        uint256 share = 0;
-        if (result == Outcome.Ranked) {
-            uint256 places = _ranking.length;
-            for (uint256 i = 0; i < places; ++i) {
-                uint256 id = _ranking[i];
-                uint256 amount = _placeShare(pool, i);
-                // The place shares sum to at most pool * 10,000 / 10,000: no underflow.
-                toCreator -= amount;
-                emit PrizeAwarded(i + 1, id, _submissions[id].submitter, amount);
-            }
-        } else if (result == Outcome.SplitAmongRevealed) {
-            share = pool / _revealedCount;
-            toCreator = 0;
+        uint256 places = _ranking.length;
+        uint256 paid = 0;
+        for (uint256 i = 0; i < places; ++i) {
+            uint256 id = _ranking[i];
+            uint256 amount = _placeShare(pool, i);
+            paid += amount;
+            emit PrizeAwarded(i + 1, id, _submissions[id].submitter, amount);
         }
-        emit CompetitionFinalized(result, pool, toCreator, share);
+        // The place shares sum to at most pool * 10,000 / 10,000: no underflow.
+        uint256 rest = pool - paid + _params.creatorBond;
+        bool defaulted = result == Outcome.Defaulted;
+        emit CompetitionFinalized(result, pool, defaulted ? 0 : rest, defaulted ? rest : 0);
         if (result == Outcome.Ranked) {
             uint256 best = _ranking[0];
             emit WinnerLicensed(best, _submissions[best].submitter, _creator, _submissions[best].hash);
         }
+        if (defaulted && rest != 0) IERC20(_params.token).safeTransfer(SINK, rest);
     }
 
-    /// @dev Pool share of place `i` (0-based): rounded down, the dust stays with the creator.
+    /// @dev Pool share of place `i` (0-based): rounded down, the dust stays with the creator (or the sink).
     function _placeShare(uint256 pool, uint256 i) private view returns (uint256) {
         return pool * _params.payoutBps[i] / BPS;
     }
@@ -486,27 +610,14 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
         Outcome result = outcome();
         if (result == Outcome.Pending) return 0;
         uint256 pool = prizePool();
-        if (result == Outcome.Ranked) {
-            uint256 places = _ranking.length;
-            uint256 paid = 0;
-            for (uint256 i = 0; i < places; ++i) {
-                uint256 share = _placeShare(pool, i);
-                paid += share;
-                if (_submissions[_ranking[i]].submitter == account) amount += share;
-            }
-            // Places nobody reached and the rounding dust go to the creator.
-            if (account == _creator) amount += pool - paid;
-        } else if (result == Outcome.SplitAmongRevealed) {
-            uint256 revealed = _revealedCount;
-            // Equal shares rounded down on purpose; the rounding dust (< revealed) goes to
-            // the submitter of the lowest revealed id, so the pool is paid out exactly.
-            uint256 share = pool / revealed;
-            // slither-disable-next-line divide-before-multiply
-            amount = _participants[account].reveals * share;
-            // slither-disable-next-line divide-before-multiply
-            if (_submissions[_firstRevealedId].submitter == account) amount += pool - share * revealed;
-        } else if (account == _creator) {
-            amount = pool;
+        uint256 places = _ranking.length;
+        uint256 paid = 0;
+        for (uint256 i = 0; i < places; ++i) {
+            uint256 share = _placeShare(pool, i);
+            paid += share;
+            if (_submissions[_ranking[i]].submitter == account) amount += share;
         }
+        // Places nobody reached, the rounding dust and the bond: the creator's, unless it defaulted.
+        if (account == _creator && result != Outcome.Defaulted) amount += pool - paid + _params.creatorBond;
     }
 }

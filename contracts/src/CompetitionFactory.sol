@@ -14,7 +14,7 @@ import {IEvaluator} from "./interfaces/IEvaluator.sol";
 /**
  * @title CompetitionFactory
  * @notice Creates each competition as an EIP-1167 clone of one locked
- * {Competition} implementation and escrows its reward in the clone.
+ * {Competition} implementation and escrows its reward and creator bond in the clone.
  * @dev The owner keeps the registry of evaluators by model family; a competition
  * records its evaluator at creation, so later registry changes never affect it.
  * Every function is O(1) apart from copying the caller's parameters (bounded by
@@ -50,7 +50,7 @@ contract CompetitionFactory is ICompetitionFactory, Ownable, ReentrancyGuardTran
     /// @inheritdoc ICompetitionFactory
     function createCompetition(ICompetition.Params calldata p) external nonReentrant returns (address competition) {
         competition = _create(p);
-        IERC20(p.token).safeTransferFrom(msg.sender, competition, p.reward);
+        IERC20(p.token).safeTransferFrom(msg.sender, competition, p.reward + p.creatorBond);
     }
 
     /// @inheritdoc ICompetitionFactory
@@ -62,9 +62,10 @@ contract CompetitionFactory is ICompetitionFactory, Ownable, ReentrancyGuardTran
         bytes32 s
     ) external nonReentrant returns (address competition) {
         competition = _create(p);
+        uint256 escrow = p.reward + p.creatorBond;
         // A front-run permit has already set the allowance; the transfer below is the real check.
-        try IERC20Permit(p.token).permit(msg.sender, address(this), p.reward, deadline, v, r, s) {} catch {}
-        IERC20(p.token).safeTransferFrom(msg.sender, competition, p.reward);
+        try IERC20Permit(p.token).permit(msg.sender, address(this), escrow, deadline, v, r, s) {} catch {}
+        IERC20(p.token).safeTransferFrom(msg.sender, competition, escrow);
     }
 
     /// @inheritdoc ICompetitionFactory

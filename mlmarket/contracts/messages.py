@@ -38,11 +38,13 @@ MESSAGES: dict[str, str] = {
         "{recipients} recipients but {amounts} amounts were given; pass one amount per recipient."
     ),
     "MarketTokenNoRecipients": "The token needs at least one recipient for its fixed supply.",
-    # Competition (phases: 0 Submission, 1 Reveal, 2 TestReveal, 3 Evaluation, 4 Finalized)
+    # Competition (phases: 0 Submission, 1 Reveal, 2 TestReveal, 3 Evaluation,
+    # 4 DefaultEvaluation, 5 Finalized)
     "CompetitionNotInPhase": (
         "This step needs phase {expected} but the competition is in phase {actual} "
-        "(0 Submission, 1 Reveal, 2 TestReveal, 3 Evaluation, 4 Finalized). Check phase() "
-        "and the deadlines in params(), then act when the right phase has come."
+        "(0 Submission, 1 Reveal, 2 TestReveal, 3 Evaluation, 4 DefaultEvaluation, "
+        "5 Finalized). Check phase() and the deadlines in params(), then act when the right "
+        "phase has come."
     ),
     "CompetitionZeroReward": "A competition needs a reward above zero; pass a positive reward.",
     "CompetitionInvalidDeadlines": (
@@ -67,6 +69,10 @@ MESSAGES: dict[str, str] = {
     ),
     "CompetitionNoTrainingData": (
         "Say where the training data is: give a training-data CID or a DataMarket listing id."
+    ),
+    "CompetitionInvalidTrainingSet": (
+        "The training data needs a commitment: a non-zero Merkle root (got {trainingRoot}) over "
+        "at least one sample (got {trainingSamples}); market.competitions.create computes both."
     ),
     "CompetitionCreatorCannotCommit": (
         "{creator:account} created this competition and cannot take part in it."
@@ -96,8 +102,9 @@ MESSAGES: dict[str, str] = {
         "chunkCount() - 1)."
     ),
     "CompetitionInvalidChunkProof": (
-        "Chunk {chunkIndex} and its Merkle proof do not match the committed test root: use the "
-        "chunk bytes exactly as published, its index and the proof for that index."
+        "Chunk {chunkIndex} and its Merkle proof do not match the committed root at that "
+        "position (the test root, or after a creator default the training root): use the chunk "
+        "bytes exactly as published, its index and the proof for that index."
     ),
     "CompetitionInvalidBatch": (
         "evaluate() got {ids} submission ids and {models} models; pass at least one id and "
@@ -262,6 +269,11 @@ MESSAGES: dict[str, str] = {
     "DataMarketInvalidRowCount": (
         "A batch of {rows} rows is not allowed in collection {collectionId}; send 1 to "
         "{maxRows} rows per batch (split larger contributions)."
+    ),
+    "DataMarketCuratorCannotContribute": (
+        "{curator:account} curates collection {collectionId}, so it cannot contribute to it: "
+        "the curator reviews every batch and would be accepting its own (bounty and shares). "
+        "Contributions must come from other accounts."
     ),
     "DataMarketZeroAmount": "The amount is zero; pass a positive number of tokens.",
     "DataMarketBatchAlreadyAccepted": (

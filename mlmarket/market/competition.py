@@ -19,16 +19,26 @@ from eth_abi import encode
 from eth_utils import keccak
 from web3.logs import DISCARD
 
-from mlmarket.errors import ConfigurationError
-from mlmarket.ml import FAMILIES, ExportedModel, MerkleTree, Quantizer, chunk_leaf, export
+from mlmarket.errors import CompetitionCommitmentError, ConfigurationError, DataValidationError
+from mlmarket.market.params import CompetitionParams, param_names
+from mlmarket.ml import (
+    FAMILIES,
+    TRAINING_SALT,
+    ExportedModel,
+    MerkleTree,
+    Quantizer,
+    TestSet,
+    chunk_leaf,
+    export,
+)
 from mlmarket.units import from_units
 
 if TYPE_CHECKING:
     from mlmarket.chain import NamedAccount
     from mlmarket.market.market import Market
 
-PHASES = ("submission", "reveal", "test_reveal", "evaluation", "finalized")
-OUTCOMES = ("pending", "ranked", "split_among_revealed", "returned_to_creator")
+PHASES = ("submission", "reveal", "test_reveal", "evaluation", "default_evaluation", "finalized")
+OUTCOMES = ("pending", "ranked", "defaulted", "returned_to_creator")
 
 
 @dataclass(frozen=True)
@@ -64,12 +74,14 @@ class Competition:
     # --- what it is --------------------------------------------------------------------
 
     @cached_property
-    def params(self) -> Any:
-        return self.chain.call(self.contract.functions.params())
+    def params(self) -> CompetitionParams:
+        """What the creator chose, as recorded on chain (raw token units)."""
+        values = self.chain.call(self.contract.functions.params())
+        return CompetitionParams.from_chain(values, param_names(self.contract.abi))
 
     @cached_property
     def metadata(self) -> dict[str, Any]:
-        return dict(json.loads(self.market.store.get(self.params[18])))
+        return dict(json.loads(self.market.store.get(self.params.metadata_cid)))
 
     @property
     def name(self) -> str:
@@ -85,17 +97,30 @@ class Competition:
 
     @property
     def reward(self) -> Decimal:
-        return from_units(self.params[1])
+        return from_units(self.params.reward)
+
+    @property
+    def creator_bond(self) -> Decimal:
+        """Escrowed with the reward; burned if the creator defaults, else returned."""
+        return from_units(self.params.creator_bond)
 
     @property
     def phase(self) -> str:
-        """``submission``, ``reveal``, ``test_reveal``, ``evaluation`` or ``finalized``."""
+        """``submission``, ``reveal``, ``test_reveal``, ``evaluation``, ``default_evaluation``
+        (the creator defaulted: models are scored on the training data) or ``finalized``."""
         return PHASES[int(self.chain.call(self.contract.functions.phase()))]
 
     def deadlines(self) -> dict[str, int]:
-        """End of each phase (Unix time): a phase runs ``[previous end, its end)``."""
-        p = self.params
-        return {"submission": p[12], "reveal": p[13], "test_reveal": p[14], "evaluation": p[15]}
+        """End of each phase (Unix time): a phase runs ``[previous end, its end)``.
+
+        ``default_evaluation`` is listed once the creator has defaulted.
+        """
+        ends = self.params.deadlines
+        if self.phase == "default_evaluation" or self.outcome == "defaulted":
+            ends["default_evaluation"] = int(
+                self.chain.call(self.contract.functions.defaultEvaluationEnd())
+            )
+        return ends
 
     def deadline(self, phase: str) -> int:
         try:
@@ -116,7 +141,7 @@ class Competition:
         cid = self.metadata.get("training_data_cid")
         if not cid:
             raise ConfigurationError(
-                f"Competition {self.name!r} trains on listing {self.params[4]}: buy it with "
+                f"Competition {self.name!r} trains on listing {self.params.training_listing_id}: buy it with "
                 "market.data.buy and load it with market.data.download."
             )
         from io import BytesIO
@@ -129,12 +154,50 @@ class Competition:
         target = self.metadata["target"]
         return frame.drop(columns=target), frame[target]
 
+    def training_chunks(self, data: pd.DataFrame | None = None) -> TestSet:
+        """The training data cut into chunks as committed at creation (zero salt).
+
+        If the creator defaults, these chunks stand in for the test set. ``data`` is the
+        training DataFrame (needed for a competition on a listing: your download).
+        """
+        frame = self.training_data() if data is None else data
+        target = self.metadata["target"]
+        if target not in frame.columns:
+            raise DataValidationError(f"The training data has no target column {target!r}.")
+        return TestSet.from_data(
+            frame.drop(columns=target), frame[target], self.quantizer,
+            rows_per_chunk=self.params.chunk_size, salt=TRAINING_SALT,
+        )  # fmt: skip
+
+    def verify_training_commitment(self, data: pd.DataFrame | None = None) -> TestSet:
+        """Check the on-chain training root, sample count and baseline against the data.
+
+        The contract cannot read the published training data; if the creator committed
+        to other rows, a default would be scored on them. :meth:`submit` runs this check
+        for you on a competition with public training data; call it with your download
+        for one on a listing. Raises :class:`~mlmarket.errors.CompetitionCommitmentError`.
+        """
+        chunks = self.training_chunks(data)
+        p = self.params
+        found = {"root": chunks.root, "samples": chunks.rows, "baseline": chunks.baseline()}
+        committed = {"root": p.training_root, "samples": p.training_samples,
+                     "baseline": p.training_baseline}  # fmt: skip
+        wrong = [name for name in found if found[name] != committed[name]]
+        if wrong:
+            raise CompetitionCommitmentError(
+                f"The training {', '.join(wrong)} committed by {self.name!r} do not match its "
+                "training data: if the creator defaults, models would be scored on other rows. "
+                "Do not enter this competition.",
+                wrong=wrong,
+            )
+        return chunks
+
     # --- participants ---------------------------------------------------------------
 
     @property
     def model_family(self) -> str:
         """The model family this competition's evaluator scores ("linear", "mlp", "tree")."""
-        family = bytes(self.params[2])
+        family = self.params.family
         for name in FAMILIES:
             if keccak(text=name) == family:
                 return name
@@ -147,14 +210,16 @@ class Competition:
         """
         account = self.chain.accounts.resolve(by)
         exported = export(estimator, self.quantizer)
-        if keccak(text=exported.family) != bytes(self.params[2]):
+        if keccak(text=exported.family) != self.params.family:
             raise ConfigurationError(
                 f"Competition {self.name!r} scores {self.model_family!r} models; a "
                 f"{exported.source or exported.family} is a {exported.family!r} model."
             )
+        if self.params.training_data_cid:
+            self.verify_training_commitment()
         model = exported.to_bytes()
         salt = os.urandom(32)
-        stake = int(self.params[16])
+        stake = self.params.entry_stake
         if stake:
             self.market.token.approve(self.address, from_units(stake), owner=account)
         fn = self.contract.functions.commit(self._commitment(account.address, model, salt))
@@ -267,19 +332,29 @@ class Competition:
 
     def evaluate(
         self, *, by: NamedAccount | str | None = None, models_per_call: int | None = None,
-        progress: bool = False,
+        progress: bool = False, data: pd.DataFrame | None = None,
     ) -> int:  # fmt: skip
         """Score every revealed model on every chunk not yet scored; returns transactions sent.
 
-        Anyone can do this once the test set is revealed: chunks come from its CID,
-        model bytes from the reveal events, proofs are rebuilt from the salt.
+        Anyone can do this. In the evaluation phase the chunks are the revealed test
+        set's (from its CID, proofs rebuilt from the salt); in the ``default_evaluation``
+        phase they are the committed training chunks (``data``: your copy of the training
+        data, for a competition on a listing). Model bytes come from the reveal events;
+        models that the evaluator would refuse (they do not decode as this competition's
+        family and shape) are skipped: they can never be scored, so they never rank.
         """
-        chunks, salt = self._revealed_test_set()
+        training = self.phase == "default_evaluation"
+        if training:
+            chunks = list(self.training_chunks(data).chunks)
+            salt, done = TRAINING_SALT, self.contract.functions.isEvaluatedOnTraining
+        else:
+            chunks, salt = self._revealed_test_set()
+            done = self.contract.functions.isEvaluated
         tree = MerkleTree([chunk_leaf(salt, i, c) for i, c in enumerate(chunks)])
-        models = self.revealed_models()
+        models = self.scorable_models()
         per_call = models_per_call or int(self.metadata.get("models_per_call", 1))
         work = [(i, sid) for i in range(len(chunks)) for sid in models
-                if not self.chain.call(self.contract.functions.isEvaluated(sid, i))]  # fmt: skip
+                if not self.chain.call(done(sid, i))]  # fmt: skip
         batches = _by_chunk(work, per_call)
         iterator = _progress(batches, progress, f"Evaluating {self.name}")
         for batch in iterator:
@@ -300,6 +375,18 @@ class Competition:
         cid = self.chain.call(self.contract.functions.testDataCid())
         document = json.loads(self.market.store.get(cid))
         return [bytes.fromhex(c) for c in document["chunks"]], bytes.fromhex(document["salt"])
+
+    def scorable_models(self) -> dict[int, bytes]:
+        """Revealed models that decode as this competition's family and shape, by id."""
+        scorable = {}
+        for sub_id, model in self.revealed_models().items():
+            try:
+                decoded = ExportedModel.from_bytes(model, self.quantizer)
+            except DataValidationError:
+                continue
+            if keccak(text=decoded.family) == self.params.family:
+                scorable[sub_id] = model
+        return scorable
 
     def revealed_models(self) -> dict[int, bytes]:
         """Model bytes of every revealed submission, from the reveal events."""

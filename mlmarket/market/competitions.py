@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from io import BytesIO
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -20,9 +21,11 @@ from web3.logs import DISCARD
 from mlmarket.errors import ConfigurationError, DataValidationError
 from mlmarket.market.competition import Competition
 from mlmarket.market.data import Listing
-from mlmarket.ml import FAMILIES, FAMILY, Quantizer, TestSet, model_size
+from mlmarket.market.params import CompetitionParams, param_names
+from mlmarket.ml import FAMILIES, FAMILY, TRAINING_SALT, Quantizer, TestSet, model_size
 from mlmarket.ml.costs import family_model_bytes
-from mlmarket.units import Amount, to_units
+from mlmarket.ml.validation import validate_target_column
+from mlmarket.units import Amount, from_units, to_units
 
 if TYPE_CHECKING:
     from mlmarket.chain import NamedAccount
@@ -99,6 +102,7 @@ class CompetitionService:
         periods: dict[str, int] | None = None,
         payout: list[Any] | tuple[Any, ...] = (1,),
         entry_stake: Amount = 0,
+        creator_bond: Amount | None = None,
         max_submissions_per_address: int = 0,
         models_per_call: int = MODELS_PER_CALL,
         seed: int = 0,
@@ -109,6 +113,13 @@ class CompetitionService:
         ``test_size``) or a ``listing`` the participants buy, with a separate ``test``
         DataFrame (the hidden test set is never in a listing). ``periods`` are phase
         durations in seconds; ``payout`` the share of each place (summing to 1).
+
+        ``creator_bond`` (default: as much as the reward) is escrowed too and comes back
+        unless the creator defaults (does not reveal the test set in time): then the
+        models are scored on the committed training data, only those beating the
+        best constant prediction are paid, and the bond and unearned places are burned
+        (docs/trust-model.md). A bond below the reward lets a creator whose other
+        addresses overfit the training data win back up to the difference.
         """
         if model_family not in FAMILIES:
             raise ConfigurationError(
@@ -119,18 +130,33 @@ class CompetitionService:
         reward_units = to_units(reward)
         if reward_units <= 0:
             raise ConfigurationError(f"The reward must be positive (got {reward}).")
+        bond_units = reward_units if creator_bond is None else to_units(creator_bond)
+        if bond_units < 0:
+            raise ConfigurationError(f"The creator bond cannot be negative (got {creator_bond}).")
         payout_bps = _payout_bps(payout)
         durations = _periods(periods)
+        for given in (data, test):  # before the split, so messages name the caller's rows
+            if given is not None:
+                validate_target_column(given, target, task=task)
         train, hidden, listing_id = self._split(
             data, listing, test, target, test_size, seed, account
         )
+        if listing_id:
+            validate_target_column(train, target, task=task)
         X, y = _xy(train, target)
         quantizer = Quantizer.fit(X, y, task=task)  # type: ignore[arg-type]
         X_test, y_test = _xy(hidden, target)
         testset = TestSet.from_data(
             X_test, y_test, quantizer, models_per_call=models_per_call, family=model_family
         )
-        training_cid = "" if listing_id else self._store(train.to_csv(index=False).encode())
+        training_csv = train.to_csv(index=False).encode()
+        if not listing_id:  # commit to the rows exactly as participants will parse them
+            train = pd.read_csv(BytesIO(training_csv))
+        training = TestSet.from_data(
+            *_xy(train, target), quantizer, rows_per_chunk=testset.rows_per_chunk,
+            salt=TRAINING_SALT,
+        )  # fmt: skip
+        training_cid = "" if listing_id else self._store(training_csv)
         metadata = {
             "format": "mlmarket.competition/1", "name": name, "description": description,
             "target": target, "features": list(X.columns), "task": quantizer.task,
@@ -139,12 +165,15 @@ class CompetitionService:
             "test_rows": testset.rows, "created": int(time.time()), "model_family": model_family,
         }  # fmt: skip
         params = self._params(
-            reward_units, training_cid, listing_id, testset, quantizer, payout_bps, durations,
-            to_units(entry_stake), max_submissions_per_address,
+            reward_units, bond_units, training_cid, listing_id, training, testset, quantizer,
+            payout_bps, durations, to_units(entry_stake), max_submissions_per_address,
             self._store(json.dumps(metadata, sort_keys=True).encode()), model_family,
         )  # fmt: skip
-        value, deadline, v, r, s = self.market.token.permit(account, self.factory.address, reward)
-        fn = self.factory.functions.createCompetitionWithPermit(params, deadline, v, r, s)
+        escrow = from_units(reward_units + bond_units)
+        value, deadline, v, r, s = self.market.token.permit(account, self.factory.address, escrow)
+        fn = self.factory.functions.createCompetitionWithPermit(
+            params.to_chain(param_names(self._abi)), deadline, v, r, s
+        )
         receipt = self.chain.transact(fn, sender=account)
         created = self.factory.events.CompetitionCreated().process_receipt(receipt, errors=DISCARD)
         address = str(created[0]["args"]["competition"])
@@ -200,10 +229,10 @@ class CompetitionService:
         return load_plaintext(plaintext, item.metadata)
 
     def _params(
-        self, reward: int, training_cid: str, listing_id: int, testset: TestSet,
-        quantizer: Quantizer, payout_bps: list[int], durations: list[int], stake: int,
-        cap: int, metadata_cid: str, family: str = FAMILY,
-    ) -> tuple[Any, ...]:  # fmt: skip
+        self, reward: int, bond: int, training_cid: str, listing_id: int, training: TestSet,
+        testset: TestSet, quantizer: Quantizer, payout_bps: list[int], durations: list[int],
+        stake: int, cap: int, metadata_cid: str, family: str = FAMILY,
+    ) -> CompetitionParams:  # fmt: skip
         now = self.chain.clock.now()
         ends, total = [], now
         for seconds in durations:
@@ -213,10 +242,16 @@ class CompetitionService:
         max_model = model_size(outputs, quantizer.features, MAX_WEIGHT_BYTES, MAX_BIAS_BYTES)
         if family != FAMILY:
             max_model = family_model_bytes(family, quantizer.features, quantizer.n_classes)
-        return (
-            self.market.token.address, reward, keccak(text=family), training_cid, listing_id,
-            testset.root, testset.rows, testset.rows_per_chunk, quantizer.features,
-            quantizer.n_classes, max_model, payout_bps, *ends, stake, cap, metadata_cid,
+        return CompetitionParams(
+            token=self.market.token.address, reward=reward, creator_bond=bond,
+            family=keccak(text=family), training_data_cid=training_cid,
+            training_listing_id=listing_id, training_root=training.root,
+            training_samples=training.rows, training_baseline=training.baseline(),
+            test_root=testset.root, samples=testset.rows, chunk_size=testset.rows_per_chunk,
+            features=quantizer.features, classes=quantizer.n_classes, max_model_size=max_model,
+            payout_bps=tuple(payout_bps), submission_end=ends[0], reveal_end=ends[1],
+            test_reveal_end=ends[2], evaluation_end=ends[3], entry_stake=stake,
+            max_submissions_per_address=cap, metadata_cid=metadata_cid,
         )  # fmt: skip
 
     def _store(self, data: bytes) -> str:

@@ -10,34 +10,51 @@ from mlmarket.units import from_units
 
 if TYPE_CHECKING:
     from mlmarket.market.competition import Competition
+    from mlmarket.market.params import CompetitionParams
 
 COLUMNS = ["rank", "id", "submitter", "status", "evaluated", "score", "metric", "prize", "winner"]
 
 
 def leaderboard_table(comp: Competition) -> pd.DataFrame:
-    """One row per submission: rank among the fully evaluated, score, prize, winner."""
+    """One row per submission: rank among the fully evaluated, score, prize, winner.
+
+    After a creator default the scores are those on the committed training chunks
+    (metric suffixed "on training"); a model no better than the best constant
+    prediction is "below baseline" and a later copy of a revealed model is "copy of #n":
+    neither can take a place.
+    """
     fns = comp.contract.functions
     call = comp.chain.call
-    count = int(call(fns.submissionCount()))
-    chunks = int(call(fns.chunkCount()))
-    regression = int(comp.params[9]) == 0
+    p = comp.params
+    training = comp.phase == "default_evaluation" or comp.outcome == "defaulted"
+    chunks = int(call(fns.trainingChunkCount() if training else fns.chunkCount()))
+    samples = p.training_samples if training else p.samples
     prizes = {
         int(log["args"]["id"]): from_units(log["args"]["amount"])
         for log in comp.contract.events.PrizeAwarded.get_logs(from_block=0)
     }
     winner = int(call(fns.winner())[0]) if comp.phase == "finalized" else 0
+    metric = ("MSE" if p.regression else "accuracy") + (" on training" if training else "")
     rows = []
-    for sub_id in range(1, count + 1):
-        submitter, evaluated, revealed, _hash, raw_score = call(fns.submission(sub_id))
+    for sub_id in range(1, int(call(fns.submissionCount())) + 1):
+        submitter, evaluated, revealed, model_hash, raw_score = call(fns.submission(sub_id))
+        if training:
+            evaluated, raw_score = call(fns.trainingScore(sub_id))
         complete = revealed and int(evaluated) == chunks
+        original = int(call(fns.originalOf(model_hash))) if revealed else sub_id
+        status = _status(revealed, int(evaluated), chunks)
+        if original != sub_id:
+            status = f"copy of #{original}"
+        elif complete and training and not _beats(int(raw_score), p.training_baseline, p):
+            status = "below baseline"
         rows.append(
             {
                 "id": sub_id,
                 "submitter": comp.chain.describe(submitter),
-                "status": _status(revealed, int(evaluated), chunks),
+                "status": status,
                 "evaluated": f"{int(evaluated)}/{chunks}",
-                "score": _score(comp, int(raw_score), regression) if complete else None,
-                "metric": "MSE" if regression else "accuracy",
+                "score": _score(comp, int(raw_score), samples) if complete else None,
+                "metric": metric,
                 "prize": prizes.get(sub_id, from_units(0)),
                 "winner": sub_id == winner,
                 "_sort": int(raw_score) if complete else None,
@@ -45,11 +62,15 @@ def leaderboard_table(comp: Competition) -> pd.DataFrame:
         )
     frame = pd.DataFrame(rows, columns=[*COLUMNS[1:], "_sort"])
     ranked = frame[frame["_sort"].notna()].sort_values(
-        ["_sort", "id"], ascending=[regression, True]
+        ["_sort", "id"], ascending=[p.regression, True]
     )
     frame["rank"] = pd.Series(range(1, len(ranked) + 1), index=ranked.index, dtype="Int64")
     order = list(ranked.index) + [i for i in frame.index if i not in ranked.index]
     return frame.loc[order, COLUMNS].reset_index(drop=True)
+
+
+def _beats(score: int, baseline: int, params: CompetitionParams) -> bool:
+    return score < baseline if params.regression else score > baseline
 
 
 def _status(revealed: bool, evaluated: int, chunks: int) -> str:
@@ -60,9 +81,8 @@ def _status(revealed: bool, evaluated: int, chunks: int) -> str:
     return "revealed" if evaluated == 0 else "scoring"
 
 
-def _score(comp: Competition, raw: int, regression: bool) -> float:
-    samples = int(comp.params[6])
-    if not regression:
+def _score(comp: Competition, raw: int, samples: int) -> float:
+    if not comp.params.regression:
         return raw / samples
     scale = 4**comp.quantizer.label_shift  # squared errors are in the label's fixed point
     return raw / samples / scale

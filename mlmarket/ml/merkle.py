@@ -1,22 +1,29 @@
-"""Merkle commitments to test-set chunks, verifiable with OpenZeppelin's ``MerkleProof``.
+"""Positional Merkle commitments to chunk lists, verified by ``PositionalMerkle.sol``.
 
-Leaves are salted: ``keccak256(abi.encode(bytes32 salt, uint256 index, keccak256(chunk)))``.
-Inner nodes hash sorted pairs (``Hashes.commutativeKeccak256``): ``keccak256(min || max)``
-comparing the 32-byte values as unsigned integers, so a proof is just the list of
-sibling hashes from the leaf up and ``MerkleProof.verify(proof, root, leaf)`` accepts it.
+Leaves are salted: ``keccak256(abi.encode(bytes32 salt, uint256 index, keccak256(chunk)))``
+(training chunks use a zero salt). The tree over ``n`` leaves has a fixed depth
+``ceil(log2(n))`` (0 for one leaf: the root is the leaf and the proof is empty);
+positions ``n .. 2**depth - 1`` hold :data:`PADDING`. Inner nodes hash **ordered**
+pairs, ``keccak256(left || right)``, and a proof lists exactly ``depth`` sibling
+hashes from the leaf up; bit ``l`` of the index says whether the running node is the
+left (0) or right (1) child at level ``l``.
 
-Tree shape: level by level, nodes ``2i`` and ``2i + 1`` are paired; an unpaired last
-node moves up unchanged (it contributes no proof element at that level). A leaf is
-a keccak of 96 bytes and an inner node a keccak of 64, so an inner node can never be
-passed off as a leaf (that would need a keccak collision across input lengths).
+Why not sorted pairs (OpenZeppelin ``MerkleProof``)? A sorted-pair proof says nothing
+about a leaf's position, so a committer could put two leaves for one index into the
+root (the real chunk and a doctored copy) and prove whichever suits each model. In a
+positional tree of fixed depth each index has exactly one leaf.
+
+No leaf can equal :data:`PADDING` (zero): that would be a keccak preimage of zero.
+A leaf hashes 96 bytes and an inner node 64, and every proof has the same length, so
+an inner node can never be passed off as a leaf either.
 
 Example:
     >>> tree = MerkleTree([chunk_leaf(bytes(32), i, b"chunk %d" % i) for i in range(5)])
-    >>> len(tree), len(tree.proof(4)), len(tree.proof(0))
-    (5, 1, 3)
-    >>> verify_proof(tree.proof(3), tree.root, tree.leaves[3])
+    >>> len(tree), tree.depth, len(tree.proof(4)), len(tree.proof(0))
+    (5, 3, 3, 3)
+    >>> verify_proof(tree.proof(3), tree.root, tree.leaves[3], 3, tree.depth)
     True
-    >>> verify_proof(tree.proof(3), tree.root, tree.leaves[2])
+    >>> verify_proof(tree.proof(3), tree.root, tree.leaves[3], 2, tree.depth)
     False
 """
 
@@ -29,7 +36,18 @@ from eth_utils import keccak
 
 from mlmarket.errors import DataValidationError
 
-__all__ = ["MerkleTree", "chunk_leaf", "hash_pair", "process_proof", "verify_proof"]
+__all__ = [
+    "PADDING",
+    "MerkleTree",
+    "chunk_leaf",
+    "depth_for",
+    "hash_pair",
+    "process_proof",
+    "verify_proof",
+]
+
+PADDING = bytes(32)
+"""The leaf at the positions past the last committed one (``PositionalMerkle.PADDING``)."""
 
 
 def _check_hash(value: bytes, what: str) -> bytes:
@@ -54,68 +72,97 @@ def chunk_leaf(salt: bytes, index: int, chunk: bytes) -> bytes:
     return keccak(payload)
 
 
-def hash_pair(a: bytes, b: bytes) -> bytes:
-    """OpenZeppelin's ``Hashes.commutativeKeccak256``: keccak of the sorted pair."""
-    return keccak(a + b) if a < b else keccak(b + a)
+def depth_for(count: int) -> int:
+    """Levels of the tree over ``count`` leaves: ``ceil(log2(count))``, 0 for one leaf.
+
+    Example:
+        >>> [depth_for(n) for n in (1, 2, 3, 4, 5, 8, 9)]
+        [0, 1, 2, 2, 3, 3, 4]
+    """
+    if count < 1:
+        raise DataValidationError(f"A Merkle tree needs at least one leaf; got {count}.")
+    return (count - 1).bit_length()
 
 
-def process_proof(proof: Sequence[bytes], leaf: bytes) -> bytes:
-    """The root reached from ``leaf`` through ``proof`` (``MerkleProof.processProof``)."""
+def hash_pair(left: bytes, right: bytes) -> bytes:
+    """An inner node: ``keccak256(left || right)`` (order matters)."""
+    return keccak(_check_hash(left, "a node") + _check_hash(right, "a node"))
+
+
+def process_proof(proof: Sequence[bytes], leaf: bytes, index: int) -> bytes:
+    """The root reached from ``leaf`` at position ``index`` through ``proof``."""
+    if index < 0:
+        raise DataValidationError(f"A leaf index cannot be negative; got {index}.")
     node = _check_hash(leaf, "leaf")
-    for sibling in proof:
-        node = hash_pair(node, _check_hash(sibling, "a proof element"))
+    for level, sibling in enumerate(proof):
+        sibling = _check_hash(sibling, "a proof element")
+        node = hash_pair(node, sibling) if (index >> level) & 1 == 0 else hash_pair(sibling, node)
     return node
 
 
-def verify_proof(proof: Sequence[bytes], root: bytes, leaf: bytes) -> bool:
-    """Whether ``proof`` links ``leaf`` to ``root`` (``MerkleProof.verify``)."""
-    return process_proof(proof, leaf) == _check_hash(root, "root")
+def verify_proof(
+    proof: Sequence[bytes], root: bytes, leaf: bytes, index: int, depth: int
+) -> bool:
+    """Whether ``proof`` links ``leaf`` at ``index`` to ``root`` (``PositionalMerkle.verify``).
+
+    The proof must have exactly ``depth`` elements and ``index`` must fit in ``depth`` bits.
+    """
+    if len(proof) != depth or not 0 <= index < 1 << depth:
+        return False
+    return process_proof(proof, leaf, index) == _check_hash(root, "root")
 
 
 class MerkleTree:
-    """A Merkle tree over 32-byte leaves, in the given order (leaves are not sorted).
+    """A positional Merkle tree over 32-byte leaves, in the given order, padded to ``2**depth``.
 
     Example:
-        >>> tree = MerkleTree([bytes([i]) * 32 for i in range(3)])
-        >>> tree.root == hash_pair(hash_pair(bytes(32), bytes([1]) * 32), bytes([2]) * 32)
+        >>> leaves = [bytes([i + 1]) * 32 for i in range(3)]
+        >>> tree = MerkleTree(leaves)
+        >>> tree.root == hash_pair(hash_pair(leaves[0], leaves[1]), hash_pair(leaves[2], PADDING))
         True
-        >>> tree.proof(2) == [hash_pair(bytes(32), bytes([1]) * 32)]
+        >>> tree.proof(2) == [PADDING, hash_pair(leaves[0], leaves[1])]
         True
+        >>> MerkleTree(leaves[:1]).proof(0)
+        []
     """
 
     def __init__(self, leaves: Sequence[bytes]) -> None:
         if not leaves:
             raise DataValidationError("A Merkle tree needs at least one leaf.")
-        level = [_check_hash(leaf, "leaf") for leaf in leaves]
+        checked = [_check_hash(leaf, "leaf") for leaf in leaves]
+        if PADDING in checked:
+            raise DataValidationError("A leaf cannot be the padding value (32 zero bytes).")
+        self._count = len(checked)
+        self.depth = depth_for(self._count)
+        level = checked + [PADDING] * ((1 << self.depth) - self._count)
         self._levels: list[list[bytes]] = [level]
         while len(level) > 1:
-            paired = [hash_pair(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
-            level = paired + ([level[-1]] if len(level) % 2 else [])
+            level = [hash_pair(level[i], level[i + 1]) for i in range(0, len(level), 2)]
             self._levels.append(level)
 
     def __len__(self) -> int:
-        return len(self._levels[0])
+        return self._count
 
     @property
     def leaves(self) -> list[bytes]:
-        return list(self._levels[0])
+        return list(self._levels[0][: self._count])
 
     @property
     def root(self) -> bytes:
         return self._levels[-1][0]
 
     def proof(self, index: int) -> list[bytes]:
-        """Sibling hashes from leaf ``index`` up to the root."""
-        if not 0 <= index < len(self):
-            raise IndexError(f"leaf index {index} is out of range for {len(self)} leaves")
+        """The ``depth`` sibling hashes from leaf ``index`` up to the root."""
+        if not 0 <= index < self._count:
+            raise IndexError(f"leaf index {index} is out of range for {self._count} leaves")
         path = []
         for level in self._levels[:-1]:
-            sibling = index ^ 1
-            if sibling < len(level):
-                path.append(level[sibling])
+            path.append(level[index ^ 1])
             index //= 2
         return path
 
     def verify(self, index: int, proof: Sequence[bytes]) -> bool:
         """Whether ``proof`` proves leaf ``index`` of this tree."""
-        return 0 <= index < len(self) and verify_proof(proof, self.root, self._levels[0][index])
+        return 0 <= index < self._count and verify_proof(
+            proof, self.root, self._levels[0][index], index, self.depth
+        )

@@ -29,12 +29,20 @@ import numpy.typing as npt
 
 from mlmarket.errors import DataValidationError
 from mlmarket.ml.fixedpoint import MAX_ROWS, swar_lane
-from mlmarket.ml.formats import CHUNK_HEADER_BYTES, check_arguments, encode_chunk, model_size
+from mlmarket.ml.formats import (
+    CHUNK_HEADER_BYTES,
+    check_arguments,
+    decode_chunk,
+    encode_chunk,
+    model_size,
+)
 from mlmarket.ml.merkle import MerkleTree, chunk_leaf, verify_proof
 from mlmarket.ml.quantize import Quantizer
 
 __all__ = [
     "GAS_CAP",
+    "TRAINING_SALT",
+    "baseline_score",
     "TX_MAX_BYTES",
     "EvaluationCost",
     "TestSet",
@@ -194,10 +202,12 @@ _fitting_rows = rows_per_chunk  # TestSet.from_data's argument of the same name 
 
 @dataclass(frozen=True)
 class TestSet:
-    """A quantised test set cut into chunks, with a salted Merkle commitment.
+    """A quantised test set cut into chunks, with a salted positional Merkle commitment.
 
     Publish :meth:`commitment` (the root) when the competition opens; keep ``salt``
     and the chunks secret until evaluation, then reveal chunk ``i`` with ``proof(i)``.
+    The public training data is cut the same way with a zero salt
+    (:data:`TRAINING_SALT`): it stands in for the test set if the creator defaults.
 
     Example:
         >>> ts = TestSet.from_quantised([[1, 2], [3, 4], [5, 6]], [0, 1, 1], classes=2,
@@ -293,13 +303,28 @@ class TestSet:
     def leaf(self, index: int) -> bytes:
         return self.tree.leaves[index]
 
+    @property
+    def depth(self) -> int:
+        """Levels of the positional tree: every proof has this many elements."""
+        return self.tree.depth
+
     def proof(self, index: int) -> list[bytes]:
-        """Merkle proof of chunk ``index`` for ``MerkleProof.verify``."""
+        """Positional Merkle proof of chunk ``index`` (``PositionalMerkle.verify``)."""
         return self.tree.proof(index)
 
     def verify(self, index: int, chunk: bytes, proof: list[bytes]) -> bool:
         """Whether ``chunk`` is chunk ``index`` of this commitment."""
-        return verify_proof(proof, self.root, chunk_leaf(self.salt, index, chunk))
+        leaf = chunk_leaf(self.salt, index, chunk)
+        return verify_proof(proof, self.root, leaf, index, self.depth)
+
+    def labels(self) -> npt.NDArray[np.int64]:
+        """Every row's encoded label, in order (class indices, or int32 fixed point)."""
+        parts = [decode_chunk(c, self.features, self.classes).labels for c in self.chunks]
+        return np.concatenate(parts).astype(np.int64)
+
+    def baseline(self) -> int:
+        """The score of the best constant prediction on these rows (see :func:`baseline_score`)."""
+        return baseline_score(self.labels(), self.classes)
 
     def commitment(self) -> dict[str, Any]:
         """What a competition publishes up front (the salt stays secret)."""
@@ -311,3 +336,31 @@ class TestSet:
             "features": self.features,
             "classes": self.classes,
         }
+
+
+TRAINING_SALT = bytes(32)
+"""The salt of training-chunk leaves: the training data is public, so nothing to hide."""
+
+
+def baseline_score(labels: npt.ArrayLike, classes: int) -> int:
+    """The score of the best constant prediction, in the contract's units.
+
+    Classification: the count of the most frequent class (a model predicting it
+    everywhere scores exactly this). Regression: the least sum of squared errors of
+    an integer constant in the label's fixed point (the floor or the ceiling of the
+    mean). A competition's ``trainingBaseline``: after a default, only models strictly
+    better than it take a place.
+
+    Example:
+        >>> baseline_score([0, 1, 1, 2], 3)
+        2
+        >>> baseline_score([0, 10, 11], 0)  # constant 7: 49 + 9 + 16
+        74
+    """
+    values = [int(v) for v in np.asarray(labels).ravel()]
+    if not values:
+        raise DataValidationError("A baseline needs at least one label.")
+    if classes:
+        return max(values.count(c) for c in range(classes))
+    low = sum(values) // len(values)
+    return min(sum((v - c) ** 2 for v in values) for c in (low, low + 1))

@@ -29,12 +29,14 @@ from mlmarket.contracts.errors import (
     ERC20InsufficientAllowance,
 )
 from tests.contracts.test_competition_kit import (
+    DEFAULT_EVALUATION,
+    DEFAULTED,
     EVALUATION,
     FINALIZED,
     RANKED,
     RETURNED,
     REVEAL,
-    SPLIT,
+    SINK,
     SUBMISSION,
     TEST_REVEAL,
     TOKEN,
@@ -143,7 +145,7 @@ def test_regression_lowerErrorWins(world: World) -> None:
 def test_tie_goesToTheEarlierCommit_evenWhenItCompletesLater(world: World) -> None:
     comp = world.create(payoutBps=[7000, 3000])
     first = comp.commit("alice", mock_model(60))
-    second = comp.commit("bob", mock_model(60))
+    second = comp.commit("bob", mock_model(60, pad=1))  # other bytes, the same score
     comp.to_reveal()
     comp.reveal("bob", second)
     comp.reveal("alice", first)
@@ -448,6 +450,7 @@ def test_faultyEvaluatorResult_isRejected(world: World) -> None:
 
 
 def test_evaluate_afterTheEvaluationEnd_isRejected(evaluating: Competition) -> None:
+    evaluating.evaluate_all([1])  # something was scored: no default
     evaluating.to_evaluation_end()
     with pytest.raises(CompetitionNotInPhase) as caught:
         evaluating.evaluate(0, [1])
@@ -459,7 +462,7 @@ def test_evaluate_afterTheEvaluationEnd_isRejected(evaluating: Competition) -> N
 
 def test_finalize_tooEarly_twice_andClaimsOnce(evaluating: Competition) -> None:
     evaluating.evaluate_all([1])
-    with pytest.raises(CompetitionNotInPhase, match="needs phase 4 but .* phase 3"):
+    with pytest.raises(CompetitionNotInPhase, match="needs phase 5 but .* phase 3"):
         evaluating.send("finalize", sender="alice")
     with pytest.raises(CompetitionNotInPhase):
         evaluating.send("claim", sender="alice")
@@ -481,14 +484,17 @@ def test_finalize_tooEarly_twice_andClaimsOnce(evaluating: Competition) -> None:
 # --- creator default ---------------------------------------------------------------------
 
 
-def test_creatorDefault_saltNeverRevealed_splitsOverRevealedSubmissions(world: World) -> None:
-    reward = 1000 * TOKEN + 2  # 1000e18 + 2 + 10e18 forfeited, over 3 reveals: dust 1
-    comp = world.create(reward=reward, entryStake=STAKE)
-    before = world.balances(comp.address)
-    comp.commit("alice", mock_model(1))
-    comp.commit("bob", mock_model(2))
-    comp.commit("alice", mock_model(3))
-    comp.commit("dave", mock_model(4))  # never revealed
+def test_creatorDefault_saltNeverRevealed_scoresOnTraining_burnsBondAndUnearnedPlaces(
+    world: World,
+) -> None:
+    reward, bond = 1000 * TOKEN + 2, 500 * TOKEN
+    # 5 training chunks: a model scoring 5 per chunk totals 25, the baseline: not better.
+    comp = world.create(reward=reward, creatorBond=bond, entryStake=STAKE, trainingBaseline=25)
+    before = world.balances(comp.address, SINK)
+    comp.commit("alice", mock_model(9))
+    comp.commit("bob", mock_model(7))
+    comp.commit("alice", mock_model(5))  # no better than the baseline
+    comp.commit("dave", mock_model(4))  # never revealed: its stake joins the pool
     comp.to_reveal()
     comp.reveal("bob", 2)
     comp.reveal("alice", 3)
@@ -496,28 +502,66 @@ def test_creatorDefault_saltNeverRevealed_splitsOverRevealedSubmissions(world: W
     comp.to_test_reveal()
     assert comp.phase() == TEST_REVEAL
     world.chain.clock.advance_to(comp.params["testRevealEnd"])
-    assert comp.phase() == FINALIZED  # no need to wait for evaluationEnd
+    assert comp.phase() == DEFAULT_EVALUATION
+    assert comp.call("defaultEvaluationEnd") == comp.params["evaluationEnd"]
+    with pytest.raises(CompetitionNotInPhase):
+        comp.reveal_test_set()
+    comp.evaluate_all_training([1, 2])
+    comp.evaluate_training(0, [3])
+    assert comp.phase() == DEFAULT_EVALUATION  # until every revealed model is scored
+    for index in range(1, len(comp.training.chunks)):
+        comp.evaluate_training(index, [3])
+    assert comp.phase() == FINALIZED
+    chunks = len(comp.training.chunks)
+    assert comp.call("trainingScore", 1) == [chunks, 9 * chunks]
     receipt = comp.send("finalize", sender="bob")
     pool = reward + STAKE
-    share, dust = divmod(pool, 3)
+    first, second = pool * 6000 // 10_000, pool * 3000 // 10_000
     (event,) = events(comp.contract, "CompetitionFinalized", receipt)
-    assert event["args"]["outcome"] == SPLIT and event["args"]["sharePerRevealed"] == share
-    assert dust == 1
-    assert comp.call("winner") == [0, "0x" + "00" * 20, b"\x00" * 32]
-    assert comp.call("licensee") == "0x" + "00" * 20
+    burned = pool - first - second + bond  # the third place: alice's model 5 scored 5*chunks
+    assert event["args"]["outcome"] == DEFAULTED and event["args"]["burned"] == burned
+    assert event["args"]["toCreator"] == 0
+    assert [e["args"]["id"] for e in events(comp.contract, "PrizeAwarded", receipt)] == [1, 2]
+    assert comp.call("licensee") == "0x" + "00" * 20  # a defaulting creator gets no licence
     paid = claim_all(comp, "alice", "bob", "carol", "dave")
-    assert paid == {"alice": 2 * share + dust, "bob": share}  # alice holds the first revealed id
+    assert paid == {"alice": first, "bob": second}
+    assert world.token.raw_balance_of(SINK) == burned
     assert comp.balance() == 0
-    assert sum(world.balances(comp.address).values()) == sum(before.values())
+    assert sum(world.balances(comp.address, SINK).values()) == sum(before.values())
 
 
-def test_creatorDefault_nothingFullyEvaluated_splits(evaluating: Competition) -> None:
+def test_creatorDefault_nothingFullyEvaluated_opensADefaultWindowAfterTheEvaluation(
+    evaluating: Competition,
+) -> None:
     evaluating.evaluate(0, [1, 2])
     evaluating.to_evaluation_end()
+    assert evaluating.phase() == DEFAULT_EVALUATION
+    params = evaluating.params
+    window = params["evaluationEnd"] - params["testRevealEnd"]
+    assert evaluating.call("defaultEvaluationEnd") == params["evaluationEnd"] + window
+    with pytest.raises(CompetitionInvalidChunkProof):  # test chunks no longer prove
+        evaluating.evaluate(1, [1])
+    evaluating.evaluate_all_training([1])  # model 2 is never scored on the training data
+    evaluating.world.chain.clock.advance_to(params["evaluationEnd"] + window)
     evaluating.send("finalize", sender="frank")
-    assert evaluating.call("outcome") == SPLIT
-    paid = claim_all(evaluating, "alice", "bob", "carol", "dave")
-    assert paid == {"alice": 500 * TOKEN, "bob": 500 * TOKEN}
+    assert evaluating.call("outcome") == DEFAULTED
+    assert evaluating.call("ranking") == [1]
+
+
+def test_creatorDefault_nobodyBeatsTheBaseline_burnsEverything(world: World) -> None:
+    comp = world.create(creatorBond=100 * TOKEN, trainingBaseline=10**6)
+    comp.commit("alice", mock_model(3))
+    comp.to_reveal()
+    comp.reveal("alice", 1)
+    world.chain.clock.advance_to(comp.params["testRevealEnd"])
+    receipt = comp.evaluate_training(0, [1])
+    for index in range(1, len(comp.training.chunks)):
+        receipt = comp.evaluate_training(index, [1])
+    (done,) = events(comp.contract, "SubmissionCompletedOnTraining", receipt)
+    assert done["args"]["beatsBaseline"] is False
+    comp.send("finalize", sender="alice")
+    assert claim_all(comp, "alice", "carol") == {}
+    assert world.token.raw_balance_of(SINK) == 1100 * TOKEN and comp.balance() == 0
 
 
 def test_nothingRevealed_returnsEverythingToTheCreator_rightAfterTheRevealPhase(

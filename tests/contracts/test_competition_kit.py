@@ -3,7 +3,8 @@
 The helpers deploy the stack (MarketToken, MockEvaluator, the locked Competition
 implementation, CompetitionFactory), create competitions with chosen
 parameters, build MockEvaluator models and chunks, and build the test set's
-Merkle tree (sorted pairs, like OpenZeppelin's ``Hashes.commutativeKeccak256``).
+positional Merkle tree (ordered pairs, fixed depth, zero padding; written here
+independently of ``mlmarket.ml.merkle`` so the two check each other).
 
 MockEvaluator formats (32-byte words): a chunk is ``rows, slot[, 1 = return one
 value too few]``; a model is ``n, value_1..value_n`` and scores
@@ -27,9 +28,11 @@ from mlmarket.contracts import MarketToken, bind_errors, load_artifact
 MOCK_FAMILY = keccak(text="mock")
 TOKEN = 10**18
 BPS = 10_000
-PHASES = ("Submission", "Reveal", "TestReveal", "Evaluation", "Finalized")
-SUBMISSION, REVEAL, TEST_REVEAL, EVALUATION, FINALIZED = range(5)
-PENDING, RANKED, SPLIT, RETURNED = range(4)
+PHASES = ("Submission", "Reveal", "TestReveal", "Evaluation", "DefaultEvaluation", "Finalized")
+SUBMISSION, REVEAL, TEST_REVEAL, EVALUATION, DEFAULT_EVALUATION, FINALIZED = range(6)
+PENDING, RANKED, DEFAULTED, RETURNED = range(4)
+SINK = "0x000000000000000000000000000000000000dEaD"
+ZERO_SALT = bytes(32)
 HOLDERS = ("alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan")
 PARAM_FIELDS = tuple(
     c["name"]
@@ -68,25 +71,23 @@ def commitment(competition: str, submitter: str, model: bytes, salt: bytes) -> b
     )
 
 
-def hash_pair(a: bytes, b: bytes) -> bytes:
-    return keccak(min(a, b) + max(a, b))
+def hash_pair(left: bytes, right: bytes) -> bytes:
+    return keccak(left + right)
 
 
 class MerkleTree:
-    """Sorted-pair keccak tree; an odd node at the end of a level moves up unchanged."""
+    """Positional keccak tree: padded with zero leaves to a power of two, ordered pairs."""
 
     def __init__(self, leaves: list[bytes]) -> None:
         if not leaves:
             raise ValueError("a Merkle tree needs at least one leaf")
-        self.levels = [list(leaves)]
+        width = 1
+        while width < len(leaves):
+            width *= 2
+        self.levels = [list(leaves) + [bytes(32)] * (width - len(leaves))]
         while len(self.levels[-1]) > 1:
             level = self.levels[-1]
-            self.levels.append(
-                [
-                    hash_pair(level[i], level[i + 1]) if i + 1 < len(level) else level[i]
-                    for i in range(0, len(level), 2)
-                ]
-            )
+            self.levels.append([hash_pair(level[i], level[i + 1]) for i in range(0, len(level), 2)])
 
     @property
     def root(self) -> bytes:
@@ -95,9 +96,7 @@ class MerkleTree:
     def proof(self, index: int) -> list[bytes]:
         path = []
         for level in self.levels[:-1]:
-            sibling = index ^ 1
-            if sibling < len(level):
-                path.append(level[sibling])
+            path.append(level[index ^ 1])
             index //= 2
         return path
 
@@ -109,6 +108,7 @@ class TestSet:
     samples: int
     chunk_size: int
     salt: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    first_slot: int = 0
     chunks: list[bytes] = field(init=False)
     tree: MerkleTree = field(init=False)
 
@@ -117,7 +117,7 @@ class TestSet:
     def __post_init__(self) -> None:
         count = -(-self.samples // self.chunk_size)
         self.chunks = [
-            mock_chunk(min(self.chunk_size, self.samples - i * self.chunk_size), i)
+            mock_chunk(min(self.chunk_size, self.samples - i * self.chunk_size), self.first_slot + i)
             for i in range(count)
         ]
         self.tree = MerkleTree([chunk_leaf(self.salt, i, c) for i, c in enumerate(self.chunks)])
@@ -152,16 +152,23 @@ class World:
     def balances(self, *extra: str) -> dict[str, int]:
         return {who: self.token.raw_balance_of(who) for who in (*HOLDERS, *extra)}
 
-    def params(self, test_set: TestSet | None = None, **overrides: Any) -> dict[str, Any]:
-        """Valid parameters (deadlines 1000 s apart from now), with ``overrides``."""
+    def params(
+        self, test_set: TestSet | None = None, training: TestSet | None = None, **overrides: Any
+    ) -> dict[str, Any]:
+        """Valid parameters (deadlines 1000 s apart from now, no bond), with ``overrides``."""
         test_set = test_set or TestSet(samples=250, chunk_size=100)
+        training = training or training_set(test_set.chunk_size)
         now = self.chain.clock.now()
         values: dict[str, Any] = {
             "token": self.token.address,
             "reward": 1000 * TOKEN,
+            "creatorBond": 0,
             "family": MOCK_FAMILY,
             "trainingDataCid": "bafytraining",
             "trainingListingId": 0,
+            "trainingRoot": training.root,
+            "trainingSamples": training.samples,
+            "trainingBaseline": 0,
             "testRoot": test_set.root,
             "samples": test_set.samples,
             "chunkSize": test_set.chunk_size,
@@ -181,17 +188,29 @@ class World:
         return values
 
     def create(
-        self, creator: str = "carol", test_set: TestSet | None = None, **overrides: Any
+        self,
+        creator: str = "carol",
+        test_set: TestSet | None = None,
+        training: TestSet | None = None,
+        **overrides: Any,
     ) -> Competition:
         test_set = test_set or TestSet(samples=250, chunk_size=100)
-        params = self.params(test_set, **overrides)
-        fn = self.token.contract.functions.approve(self.factory.address, params["reward"])
+        training = training or training_set(test_set.chunk_size)
+        params = self.params(test_set, training, **overrides)
+        escrow = params["reward"] + params["creatorBond"]
+        fn = self.token.contract.functions.approve(self.factory.address, escrow)
         self.chain.transact(fn, sender=creator)
         receipt = self.chain.transact(
             self.factory.functions.createCompetition(as_tuple(params)), sender=creator
         )
         (event,) = events(self.factory, "CompetitionCreated", receipt)
-        return Competition(self, self.at(event["args"]["competition"]), creator, params, test_set)
+        contract = self.at(event["args"]["competition"])
+        return Competition(self, contract, creator, params, test_set, training)
+
+
+def training_set(chunk_size: int, samples: int = 500) -> TestSet:
+    """Public training chunks (zero salt); their mock slots start at 100, the test set's at 0."""
+    return TestSet(samples=samples, chunk_size=chunk_size, salt=ZERO_SALT, first_slot=100)
 
 
 def events(contract: Any, name: str, receipt: Any) -> list[Any]:
@@ -225,6 +244,7 @@ class Competition:
     creator: str
     params: dict[str, Any]
     test_set: TestSet
+    training: TestSet
     models: dict[int, bytes] = field(default_factory=dict)
     salts: dict[int, bytes] = field(default_factory=dict)
 
@@ -300,6 +320,16 @@ class Competition:
         for index in range(len(self.test_set.chunks)):
             self.evaluate(index, ids)
 
+    def evaluate_training(self, index: int, ids: list[int], *, sender: str = "frank") -> Any:
+        """Score ``ids`` on training chunk ``index`` (the DefaultEvaluation phase)."""
+        chunk, proof = self.training.chunks[index], self.training.tree.proof(index)
+        models = [self.models[i] for i in ids]
+        return self.send("evaluate", index, chunk, proof, ids, models, sender=sender)
+
+    def evaluate_all_training(self, ids: list[int]) -> None:
+        for index in range(len(self.training.chunks)):
+            self.evaluate_training(index, ids)
+
     def balance(self) -> int:
         return self.world.token.raw_balance_of(self.address)
 
@@ -329,8 +359,9 @@ def test_merkleHelper_provesEveryLeaf(count: int) -> None:
     tree = MerkleTree(leaves)
     for index, leaf in enumerate(leaves):
         node = leaf
-        for sibling in tree.proof(index):
-            node = hash_pair(node, sibling)
+        for level, sibling in enumerate(tree.proof(index)):
+            left = (index >> level) & 1 == 0
+            node = hash_pair(node, sibling) if left else hash_pair(sibling, node)
         assert node == tree.root
 
 

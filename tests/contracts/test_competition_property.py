@@ -1,8 +1,9 @@
-"""Property: random scores, ties, reveals and k; payouts match a Python model of the rules.
+"""Property: random scores, ties, copies, reveals, k, bonds and defaults; payouts match a
+Python model of the rules.
 
 Each example runs a whole competition (on one shared chain, so examples only
 cost their own transactions) and checks the ranking, every account's payout,
-that the clone ends empty and that no token is created or lost.
+what the sink received, that the clone ends empty and that no token is created or lost.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from hypothesis import strategies as st
 
 from tests.contracts.test_competition_kit import (
     BPS,
+    DEFAULT_EVALUATION,
     FINALIZED,
+    SINK,
     TOKEN,
     TestSet,
     World,
@@ -34,9 +37,10 @@ STAKE = 3 * TOKEN
 @dataclass(frozen=True)
 class Entry:
     who: str
-    values: tuple[int, int]  # per chunk (two chunks)
+    values: tuple[int, int]  # per chunk (two chunks, test and training alike)
+    pad: int  # extra model bytes: equal values and pad make an identical model (a copy)
     revealed: bool
-    chunks_evaluated: int  # 0, 1 or 2 (= complete)
+    chunks_evaluated: int  # 0, 1 or 2 (= complete), on the test or (default) training chunks
 
 
 @st.composite
@@ -53,47 +57,49 @@ entries = st.builds(
     Entry,
     who=st.sampled_from(PARTICIPANTS),
     values=st.tuples(st.integers(0, 3), st.integers(0, 3)),  # tiny range: many ties
+    pad=st.integers(0, 1),
     revealed=st.booleans(),
     chunks_evaluated=st.sampled_from([2, 2, 2, 1, 0]),
 )
 
 
 def expected_payouts(
-    pool: int, bps: list[int], subs: list[Entry], regression: bool, test_revealed: bool
-) -> tuple[list[int], dict[str, int]]:
-    """The protocol's rules, independently: (ranking ids, payout per account)."""
+    pool: int, bond: int, bps: list[int], subs: list[Entry], regression: bool,
+    test_revealed: bool, baseline: int,
+) -> tuple[list[int], dict[str, int]]:  # fmt: skip
+    """The protocol's rules, independently: (ranking ids, payout per account and the sink)."""
     payouts: dict[str, int] = {}
 
     def pay(who: str, amount: int) -> None:
         payouts[who] = payouts.get(who, 0) + amount
 
     revealed = [(i + 1, s) for i, s in enumerate(subs) if s.revealed]
-    complete = [(i, s) for i, s in revealed if test_revealed and s.chunks_evaluated == 2]
-    if complete:
-        ranked = sorted(
-            complete, key=lambda e: (sum(e[1].values) * (1 if regression else -1), e[0])
-        )
-        ranked = ranked[: len(bps)]
-        paid = 0
-        for (_, sub), share_bps in zip(ranked, bps, strict=False):
-            amount = pool * share_bps // BPS
-            pay(sub.who, amount)
-            paid += amount
-        pay(CREATOR, pool - paid)
-        return [i for i, _ in ranked], payouts
-    if revealed:
-        share = pool // len(revealed)
-        for _, sub in revealed:
-            pay(sub.who, share)
-        pay(revealed[0][1].who, pool - share * len(revealed))
+    if not revealed:
+        pay(CREATOR, pool + bond)
         return [], payouts
-    pay(CREATOR, pool)
-    return [], payouts
+    first_of: dict[tuple[tuple[int, int], int], int] = {}
+    for i, s in revealed:
+        first_of.setdefault((s.values, s.pad), i)
+    complete = [(i, s) for i, s in revealed if s.chunks_evaluated == 2]
+    defaulted = not (test_revealed and complete)
+    eligible = [(i, s) for i, s in complete if first_of[(s.values, s.pad)] == i]
+    if defaulted:
+        better = (lambda t: t < baseline) if regression else (lambda t: t > baseline)
+        eligible = [(i, s) for i, s in eligible if better(sum(s.values))]
+    ranked = sorted(eligible, key=lambda e: (sum(e[1].values) * (1 if regression else -1), e[0]))
+    ranked = ranked[: len(bps)]
+    paid = 0
+    for (_, sub), share_bps in zip(ranked, bps, strict=False):
+        amount = pool * share_bps // BPS
+        pay(sub.who, amount)
+        paid += amount
+    pay(SINK if defaulted else CREATOR, pool - paid + bond)
+    return [i for i, _ in ranked], payouts
 
 
 def balances(world: World, clone: str) -> dict[str, int]:
     """Token balances of everyone who can send or receive tokens in an example."""
-    return {who: world.token.raw_balance_of(who) for who in (*PARTICIPANTS, CREATOR, clone)}
+    return {who: world.token.raw_balance_of(who) for who in (*PARTICIPANTS, CREATOR, clone, SINK)}
 
 
 @pytest.fixture(scope="module")
@@ -110,6 +116,8 @@ def shared_world() -> Iterator[World]:
     staked=st.booleans(),
     test_revealed=st.sampled_from([True, True, True, False]),
     reward=st.integers(1, 10**21),
+    bond_part=st.integers(0, 2),
+    baseline=st.integers(0, 7),
 )
 def test_payouts_followTheRules(
     shared_world: World,
@@ -119,13 +127,19 @@ def test_payouts_followTheRules(
     staked: bool,
     test_revealed: bool,
     reward: int,
+    bond_part: int,
+    baseline: int,
 ) -> None:
     world, chain = shared_world, shared_world.chain
     stake = STAKE if staked else 0
+    bond = reward * bond_part // 2  # none, half or the whole reward
     comp = world.create(
         CREATOR,
         TestSet(samples=7, chunk_size=4),
+        TestSet(samples=7, chunk_size=4, salt=bytes(32), first_slot=100),
         reward=reward,
+        creatorBond=bond,
+        trainingBaseline=baseline,
         payoutBps=bps,
         classes=0 if regression else 3,
         entryStake=stake,
@@ -139,7 +153,7 @@ def test_payouts_followTheRules(
 
     models, salts = [], []
     for sub in subs:
-        model, salt = mock_model(*sub.values, pad=secrets.randbelow(4)), secrets.token_bytes(32)
+        model, salt = mock_model(*sub.values, pad=sub.pad), secrets.token_bytes(32)
         models.append(model)
         salts.append(salt)
         comp.send(
@@ -158,19 +172,36 @@ def test_payouts_followTheRules(
             ids = [i + 1 for i, s in enumerate(subs) if s.revealed and s.chunks_evaluated > chunk]
             if ids:
                 comp.evaluate(chunk, ids, models=[models[i - 1] for i in ids])
-    if comp.phase() != FINALIZED:
-        comp.to_evaluation_end()
+    if comp.phase() not in (FINALIZED, DEFAULT_EVALUATION):
+        # The default window opens at testRevealEnd without a test reveal, else at evaluationEnd.
+        chain.clock.advance_to(
+            comp.params["evaluationEnd" if comp.call("testSetRevealed") else "testRevealEnd"]
+        )
+    if comp.phase() == DEFAULT_EVALUATION:
+        for chunk in (0, 1):
+            ids = [i + 1 for i, s in enumerate(subs) if s.revealed and s.chunks_evaluated > chunk]
+            if ids:
+                comp.evaluate_training(chunk, ids)
+        if comp.phase() != FINALIZED:
+            chain.clock.advance_to(comp.call("defaultEvaluationEnd"))
+    assert comp.phase() == FINALIZED
 
     pool = reward + stake * sum(not s.revealed for s in subs)
-    ranking, payouts = expected_payouts(pool, bps, subs, regression, test_revealed and any_revealed)
+    ranking, payouts = expected_payouts(
+        pool, bond, bps, subs, regression, test_revealed and any_revealed, baseline
+    )
     assert comp.call("prizePool") == pool
     assert comp.call("ranking") == ranking
     assert {w: comp.call("claimable", chain.address(w)) for w in everyone} == {
         w: payouts.get(w, 0) for w in everyone
     }
+    sink_before = world.token.raw_balance_of(SINK)
     for who in everyone:
         if payouts.get(who, 0):
             comp.send("claim", sender=who)
+    if not comp.call("finalized"):  # nobody had anything to claim
+        comp.send("finalize", sender="alice")
+    assert world.token.raw_balance_of(SINK) - sink_before == payouts.get(SINK, 0)
     assert comp.balance() == 0
     after = balances(world, comp.address)
     assert sum(after.values()) == sum(before.values())

@@ -43,7 +43,8 @@ def test_lifecycle_paysTheBest_andGivesTheCreatorTheWinningModel(
 ) -> None:
     comp = open_competition(fresh, cancer)
     assert comp.phase == "submission" and comp.reward == Decimal(100)
-    assert fresh.token.balance_of("alice") == Decimal(900)  # the reward is escrowed
+    assert comp.creator_bond == Decimal(100)  # by default as much as the reward
+    assert fresh.token.balance_of("alice") == Decimal(800)  # reward and bond are escrowed
     X, y = comp.training_xy()
     assert len(X) == round(len(cancer) * 0.7) and "diagnosis" not in X
     subs = {
@@ -68,8 +69,9 @@ def test_lifecycle_paysTheBest_andGivesTheCreatorTheWinningModel(
     assert board.loc[0, "winner"] and board.loc[0, "prize"] == Decimal(60)
     assert board["prize"].sum() == Decimal(100)
 
-    for who in set(board["submitter"][board["prize"] > 0]):
-        comp.claim(by=who)
+    paid = comp.claim_all()
+    assert paid["alice"] == Decimal(100)  # the bond comes back
+    assert set(paid) == {"alice", *board["submitter"][board["prize"] > 0]}
     total = sum(fresh.token.balance_of(n) for n in fresh.accounts)
     assert total == Decimal(1000) * len(fresh.accounts)  # nothing created or lost
     assert fresh.token.balance_of(comp.address) == 0
@@ -151,20 +153,32 @@ def test_secretsSurviveARestartedSession(
         assert again.leaderboard().loc[0, "status"] == "scored"
 
 
-def test_creatorDefault_splitsTheRewardOverRevealedSubmissions(
+def test_creatorDefault_scoresOnTheTrainingData_paysOnlyModelsBeatingTheBaseline(
     fresh: mm.Market, cancer: pd.DataFrame
 ) -> None:
-    comp = open_competition(fresh, cancer, payout=[1])
+    comp = open_competition(fresh, cancer, payout=[0.7, 0.3])
     X, y = comp.training_xy()
     comp.submit(logistic().fit(X, y), by="bob")
-    comp.submit(logistic().fit(X, y), by="carol")
+    comp.submit(logistic().fit(X, 1 - y), by="carol")  # worse than always saying "benign"
     run_to(fresh, comp, "submission")
     comp.reveal()
     run_to(fresh, comp, "test_reveal")  # the creator never reveals the test set
-    assert comp.phase == "finalized" and comp.finalize() == "split_among_revealed"
-    assert comp.claim(by="bob") == comp.claim(by="carol") == Decimal(50)
+    assert comp.phase == "default_evaluation"
+    assert "default_evaluation" in comp.deadlines()
     with pytest.raises(ce.CompetitionNotInPhase):
         comp.reveal_test_set()
+    assert comp.evaluate(by="dave") >= 1  # anyone scores on the committed training chunks
+    assert comp.phase == "finalized" and comp.finalize() == "defaulted"
+    board = comp.leaderboard()
+    assert list(board["submitter"]) == ["bob", "carol"]
+    assert list(board["status"]) == ["scored", "below baseline"]
+    assert board.loc[0, "metric"] == "accuracy on training" and board.loc[0, "score"] > 0.9
+    assert board.loc[0, "prize"] == Decimal(70) and board.loc[1, "prize"] == 0
+    assert comp.claim_all() == {"bob": Decimal(70)}
+    # The bond and carol's unearned place are burned; the creator gets nothing back.
+    assert fresh.token.balance_of(mm.contracts.SINK) == Decimal(130)
+    assert fresh.token.balance_of("alice") == Decimal(800)
+    assert fresh.token.balance_of(comp.address) == 0
 
 
 def test_outOfPhaseActions_areNamedErrors(fresh: mm.Market, cancer: pd.DataFrame) -> None:
@@ -231,7 +245,9 @@ def test_aBuyerOfAListing_canOpenACompetitionOnIt(fresh: mm.Market) -> None:
         listing=listing, test=wine.iloc[1::2], target="cultivar", creator="bob", reward=5
     )
     assert comp.quantizer.features == wine.shape[1] - 1
-    assert int(comp.params[4]) == listing.id  # participants train on the listing
+    assert comp.params.training_listing_id == listing.id  # participants train on the listing
+    bought = fresh.data.download(listing, buyer="bob")
+    assert comp.verify_training_commitment(bought).rows == len(bought)
 
 
 def test_listing_withoutTestSet_isRefused(fresh: mm.Market, cancer: pd.DataFrame) -> None:

@@ -16,10 +16,17 @@ pragma solidity ^0.8.24;
  * - TestReveal: `revealEnd <= t < testRevealEnd`, something revealed, test set
  *   not yet revealed: {revealTestSet}.
  * - Evaluation: from the test reveal until `evaluationEnd`, while some revealed
- *   submission is not fully evaluated: {evaluate}.
- * - Finalized: the outcome can no longer change (from `evaluationEnd`, or earlier:
- *   nothing revealed, no test reveal by `testRevealEnd`, everything evaluated):
- *   {finalize}, {claim}.
+ *   submission is not fully evaluated: {evaluate} on the test chunks.
+ * - DefaultEvaluation: the creator defaulted (no test reveal by `testRevealEnd`,
+ *   or nothing fully evaluated by `evaluationEnd`): for one more evaluation
+ *   window (`evaluationEnd - testRevealEnd` seconds from the default), {evaluate}
+ *   scores the revealed models on the committed public training chunks instead.
+ * - Finalized: the outcome can no longer change: {finalize}, {claim}.
+ *
+ * Creator default never pays: the creator's bond and every prize place that no
+ * model beating the training baseline earned go to the sink (see
+ * docs/trust-model.md), so junk or copied submissions from the creator's other
+ * addresses take nothing, and the creator ends with less than if it had revealed.
  */
 interface ICompetition {
     /// @notice Stages of a competition, in order; see {phase}.
@@ -28,6 +35,7 @@ interface ICompetition {
         Reveal,
         TestReveal,
         Evaluation,
+        DefaultEvaluation,
         Finalized
     }
 
@@ -42,12 +50,14 @@ interface ICompetition {
     /// @notice How the prize pool was settled; `Pending` until {finalize} (or the first {claim}).
     enum Outcome {
         Pending,
-        /// @dev At least one revealed submission was fully evaluated: top-k places are paid.
+        /// @dev At least one revealed submission was fully evaluated on the test set:
+        /// top-k places are paid, the rest and the bond go back to the creator.
         Ranked,
-        /// @dev Creator default: the test set was not revealed in time, or nothing was
-        /// fully evaluated; the pool is split equally over the revealed submissions.
-        SplitAmongRevealed,
-        /// @dev Nothing was revealed: the whole pool goes back to the creator.
+        /// @dev Creator default (no test reveal in time, or nothing fully evaluated on the
+        /// test set): places are paid by the scores on the training chunks, only to models
+        /// that beat `trainingBaseline`; the rest of the pool and the bond go to the sink.
+        Defaulted,
+        /// @dev Nothing was revealed: the pool and the bond go back to the creator.
         ReturnedToCreator
     }
 
@@ -57,9 +67,19 @@ interface ICompetition {
      * @param token ERC-20 the reward and stakes are paid in (a plain ERC-20 without
      * transfer fees, e.g. MarketToken).
      * @param reward Amount escrowed from the creator at creation (> 0).
+     * @param creatorBond Further amount escrowed from the creator: returned unless the
+     * creator defaults, then sent to the sink (0 = none; at least `reward` makes
+     * defaulting cost more than any outcome of revealing).
      * @param family Model family, e.g. keccak256("linear"); selects the evaluator.
      * @param trainingDataCid IPFS CID of the training data ("" if given by listing id).
      * @param trainingListingId DataMarket listing id of the training data (0 if given by CID).
+     * @param trainingRoot Positional Merkle root over the training data's chunks, in the
+     * test chunks' format and size, with a zero salt: the fallback test set if the
+     * creator defaults. Anyone can check it against the published training data.
+     * @param trainingSamples Number of training samples the root commits to (> 0).
+     * @param trainingBaseline Score of the best constant prediction on those chunks
+     * (most frequent class count; or, for regression, the least sum of squared errors of
+     * a constant): under default, only models strictly better than it earn a place.
      * @param testRoot Merkle root over the test-set chunks (leaf format: {evaluate}).
      * @param samples Number of test samples (> 0).
      * @param chunkSize Samples per chunk (> 0); the last chunk holds the remainder.
@@ -79,9 +99,13 @@ interface ICompetition {
     struct Params {
         address token;
         uint256 reward;
+        uint256 creatorBond;
         bytes32 family;
         string trainingDataCid;
         uint256 trainingListingId;
+        bytes32 trainingRoot;
+        uint64 trainingSamples;
+        uint256 trainingBaseline;
         bytes32 testRoot;
         uint64 samples;
         uint32 chunkSize;
@@ -142,6 +166,9 @@ interface ICompetition {
     /// @dev Neither a training-data CID nor a DataMarket listing id was given.
     error CompetitionNoTrainingData();
 
+    /// @dev The training set needs a non-zero positional Merkle root and at least one sample.
+    error CompetitionInvalidTrainingSet(bytes32 trainingRoot, uint256 trainingSamples);
+
     /// @dev The creator tried to commit to their own competition.
     error CompetitionCreatorCannotCommit(address creator);
 
@@ -166,7 +193,8 @@ interface ICompetition {
     /// @dev Chunk `chunkIndex` does not exist; the test set has `chunkCount` chunks.
     error CompetitionChunkOutOfRange(uint256 chunkIndex, uint256 chunkCount);
 
-    /// @dev The chunk bytes and proof do not prove chunk `chunkIndex` against the test root.
+    /// @dev The chunk bytes and proof do not prove chunk `chunkIndex` at its position under the
+    /// root in use (the test root, or the training root in the DefaultEvaluation phase).
     error CompetitionInvalidChunkProof(uint256 chunkIndex);
 
     /// @dev {evaluate} needs as many models as ids, and at least one.
@@ -220,12 +248,19 @@ interface ICompetition {
     /// @dev Emitted when submission `id` has been scored on every chunk; `score` is final.
     event SubmissionCompleted(uint256 indexed id, uint256 score);
 
+    /// @dev Emitted by {evaluate} in the DefaultEvaluation phase: the value on a training chunk and the new total.
+    event SubmissionScoredOnTraining(uint256 indexed id, uint256 indexed chunkIndex, uint256 value, uint256 total);
+
+    /// @dev Emitted when submission `id` has been scored on every training chunk; only a model
+    /// that `beatsBaseline` and is the first commit of its bytes can take a place.
+    event SubmissionCompletedOnTraining(uint256 indexed id, uint256 score, bool beatsBaseline);
+
     /**
      * @dev Emitted once, when the outcome is recorded. `toCreator` is the creator's
-     * payout; `sharePerRevealed` the payout per revealed submission under
-     * {Outcome-SplitAmongRevealed} (else 0).
+     * payout (unreached places, rounding dust and the bond, unless it defaulted);
+     * `burned` what went to the sink (under {Outcome-Defaulted}: those same parts).
      */
-    event CompetitionFinalized(Outcome indexed outcome, uint256 pool, uint256 toCreator, uint256 sharePerRevealed);
+    event CompetitionFinalized(Outcome indexed outcome, uint256 pool, uint256 toCreator, uint256 burned);
 
     /// @dev Emitted at finalization for each paid place (1-based).
     event PrizeAwarded(uint256 indexed place, uint256 indexed id, address indexed submitter, uint256 amount);
@@ -267,9 +302,12 @@ interface ICompetition {
     function revealTestSet(bytes32 salt, string calldata cid) external;
 
     /**
-     * @notice Score revealed submissions on one test chunk (anyone, Evaluation phase).
-     * @dev The chunk is proved by the leaf keccak256(abi.encode(testSalt, chunkIndex,
-     * keccak256(chunk))) and `proof` (OpenZeppelin MerkleProof, sorted pairs).
+     * @notice Score revealed submissions on one chunk (anyone): a test chunk in the
+     * Evaluation phase, a training chunk in the DefaultEvaluation phase.
+     * @dev The chunk is proved by the leaf keccak256(abi.encode(salt, chunkIndex,
+     * keccak256(chunk))) — salt = the test salt, or zero for training chunks — and
+     * `proof`: exactly `depth` sibling hashes of a positional tree (bit `l` of
+     * `chunkIndex` 0 = the node is the left child at level `l`), see {PositionalMerkle}.
      * `models[i]` must be the revealed bytes of submission `ids[i]`; no submission
      * may be scored twice on the same chunk (the call reverts instead).
      */
@@ -317,6 +355,21 @@ interface ICompetition {
     /// @notice Number of test chunks: ceil(samples / chunkSize).
     function chunkCount() external view returns (uint256);
 
+    /// @notice Number of training chunks: ceil(trainingSamples / chunkSize).
+    function trainingChunkCount() external view returns (uint256);
+
+    /// @notice End of the DefaultEvaluation window (the creator may still avoid it before then).
+    function defaultEvaluationEnd() external view returns (uint256);
+
+    /// @notice Submission `id`'s progress on the training chunks (used only after a default).
+    function trainingScore(uint256 id) external view returns (uint256 evaluatedChunks, uint256 score);
+
+    /// @notice Whether submission `id` has been scored on training chunk `chunkIndex`.
+    function isEvaluatedOnTraining(uint256 id, uint256 chunkIndex) external view returns (bool);
+
+    /// @notice The lowest revealed id with model hash `modelHash` (0 if none): only it can take a place.
+    function originalOf(bytes32 modelHash) external view returns (uint256);
+
     /// @notice The commitment {commit} expects from `submitter` for a model hash and salt.
     function commitmentFor(address submitter, bytes32 modelHash, bytes32 salt) external view returns (bytes32);
 
@@ -338,7 +391,8 @@ interface ICompetition {
     /// @notice Whether submission `id` has been scored on chunk `chunkIndex`.
     function isEvaluated(uint256 id, uint256 chunkIndex) external view returns (bool);
 
-    /// @notice Fully evaluated submissions in paid places, best first (at most k ids).
+    /// @notice Fully evaluated submissions in paid places, best first (at most k ids); after a
+    /// default, by training score and only models beating the baseline.
     function ranking() external view returns (uint256[] memory);
 
     /// @notice Whether the creator revealed the test set.
@@ -365,7 +419,7 @@ interface ICompetition {
     /// @notice Whether `account` has claimed.
     function hasClaimed(address account) external view returns (bool);
 
-    /// @notice The winning submission (all zero unless the outcome is `Ranked`).
+    /// @notice The first place (all zero unless the outcome is `Ranked` or `Defaulted` with a place paid).
     function winner() external view returns (uint256 id, address submitter, bytes32 modelHash);
 
     /// @notice The licensee of the winning model: the creator once `Ranked`, else the zero address.

@@ -6,7 +6,7 @@ import {ICompetition} from "./ICompetition.sol";
 /**
  * @title ICompetitionFactory
  * @notice Creates competitions as EIP-1167 clones of one locked {Competition}
- * implementation, escrows each reward in its clone, and keeps a registry of
+ * implementation, escrows each reward and creator bond in its clone, and keeps a registry of
  * evaluators by model family plus a list of every competition it created.
  */
 interface ICompetitionFactory {
@@ -43,14 +43,14 @@ interface ICompetitionFactory {
     function setEvaluator(bytes32 family, address evaluator) external;
 
     /**
-     * @notice Create a competition: clone, initialize, and pull `p.reward` of `p.token`
+     * @notice Create a competition: clone, initialize, and pull `p.reward + p.creatorBond` of `p.token`
      * from the caller (approve the factory first). The caller becomes the creator.
      * @return competition The new clone's address.
      */
     function createCompetition(ICompetition.Params calldata p) external returns (address competition);
 
     /**
-     * @notice {createCompetition} with an ERC-2612 permit for `p.reward`, in one transaction.
+     * @notice {createCompetition} with an ERC-2612 permit for `p.reward + p.creatorBond`, in one transaction.
      * @dev A permit that fails (e.g. because someone submitted it first) is ignored;
      * the transfer then needs the allowance to be in place.
      */

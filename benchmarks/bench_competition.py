@@ -17,6 +17,7 @@ from web3.logs import DISCARD
 
 from mlmarket.chain import Chain, connect
 from mlmarket.contracts import MarketToken, bind_errors, load_artifact
+from mlmarket.ml import MerkleTree
 
 TOKEN = 10**18
 FAMILY = keccak(text="mock")
@@ -35,32 +36,6 @@ def mock_model(value: int, size: int = 64) -> bytes:
 def fixed_bytes(label: str) -> bytes:
     """Deterministic 32 bytes (random-looking), so calldata costs repeat exactly."""
     return keccak(text=label)
-
-
-def hash_pair(a: bytes, b: bytes) -> bytes:
-    return keccak(min(a, b) + max(a, b))
-
-
-def merkle(leaves: list[bytes]) -> tuple[bytes, list[list[bytes]]]:
-    """Root and one proof per leaf (sorted pairs, odd node moves up)."""
-    levels = [leaves]
-    while len(levels[-1]) > 1:
-        level = levels[-1]
-        levels.append(
-            [
-                hash_pair(*level[i : i + 2]) if i + 1 < len(level) else level[i]
-                for i in range(0, len(level), 2)
-            ]
-        )
-    proofs = []
-    for index in range(len(leaves)):
-        path, i = [], index
-        for level in levels[:-1]:
-            if i ^ 1 < len(level):
-                path.append(level[i ^ 1])
-            i //= 2
-        proofs.append(path)
-    return levels[-1][0], proofs
 
 
 class Bench:
@@ -100,14 +75,19 @@ class Bench:
             keccak(encode(["bytes32", "uint256", "bytes32"], [salt, i, keccak(c)]))
             for i, c in enumerate(data)
         ]
-        root, proofs = merkle(leaves)
+        tree = MerkleTree(leaves)
+        root, proofs = tree.root, [tree.proof(i) for i in range(chunks)]
         now = self.chain.clock.now()
         params = {
             "token": self.token.address,
             "reward": 1000 * TOKEN,
+            "creatorBond": 0,
             "family": FAMILY,
             "trainingDataCid": "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi",
             "trainingListingId": 0,
+            "trainingRoot": root,  # training chunks shaped as the test chunks (unused here)
+            "trainingSamples": 10 * chunks,
+            "trainingBaseline": 0,
             "testRoot": root,
             "samples": 10 * chunks,
             "chunkSize": 10,

@@ -117,7 +117,9 @@ class TestSet:
     def __post_init__(self) -> None:
         count = -(-self.samples // self.chunk_size)
         self.chunks = [
-            mock_chunk(min(self.chunk_size, self.samples - i * self.chunk_size), self.first_slot + i)
+            mock_chunk(
+                min(self.chunk_size, self.samples - i * self.chunk_size), self.first_slot + i
+            )
             for i in range(count)
         ]
         self.tree = MerkleTree([chunk_leaf(self.salt, i, c) for i, c in enumerate(self.chunks)])
@@ -320,10 +322,17 @@ class Competition:
         for index in range(len(self.test_set.chunks)):
             self.evaluate(index, ids)
 
-    def evaluate_training(self, index: int, ids: list[int], *, sender: str = "frank") -> Any:
+    def evaluate_training(
+        self,
+        index: int,
+        ids: list[int],
+        *,
+        models: list[bytes] | None = None,
+        sender: str = "frank",
+    ) -> Any:
         """Score ``ids`` on training chunk ``index`` (the DefaultEvaluation phase)."""
         chunk, proof = self.training.chunks[index], self.training.tree.proof(index)
-        models = [self.models[i] for i in ids]
+        models = [self.models[i] for i in ids] if models is None else models
         return self.send("evaluate", index, chunk, proof, ids, models, sender=sender)
 
     def evaluate_all_training(self, ids: list[int]) -> None:

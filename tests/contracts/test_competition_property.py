@@ -181,7 +181,7 @@ def test_payouts_followTheRules(
         for chunk in (0, 1):
             ids = [i + 1 for i, s in enumerate(subs) if s.revealed and s.chunks_evaluated > chunk]
             if ids:
-                comp.evaluate_training(chunk, ids)
+                comp.evaluate_training(chunk, ids, models=[models[i - 1] for i in ids])
         if comp.phase() != FINALIZED:
             chain.clock.advance_to(comp.call("defaultEvaluationEnd"))
     assert comp.phase() == FINALIZED

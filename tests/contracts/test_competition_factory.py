@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,6 +21,8 @@ from mlmarket.contracts.errors import (
     CompetitionNoTrainingData,
     CompetitionZeroReward,
     ERC20InsufficientAllowance,
+    ERC2612ExpiredSignature,
+    ERC2612InvalidSigner,
     InvalidInitialization,
     OwnableUnauthorizedAccount,
 )
@@ -32,6 +35,7 @@ from tests.contracts.test_competition_kit import (
     as_tuple,
     deploy,
     events,
+    make_world,
     world_fixture,  # noqa: F401 - the `world` fixture
 )
 
@@ -106,6 +110,147 @@ def test_createWithPermit_isOneTransaction_evenIfThePermitWasFrontRun(world: Wor
     fn = world.factory.functions.createCompetitionWithPermit(as_tuple(params), deadline, v, r, s)
     world.chain.transact(fn, sender="carol")
     assert world.chain.call(world.factory.functions.competitionCount()) == 2
+
+
+# --- permit attacks (compare the buyWithPermit ones in test_data_market.py) ---------------
+#
+# The factory ignores a failing permit (it may have been front-run) and relies on
+# transferFrom, so every misused permit ends in ERC20InsufficientAllowance for the caller
+# and moves nothing; the token's own refusal of the permit is shown alongside.
+
+PERMIT_BOND = 200 * TOKEN
+
+
+@pytest.fixture(scope="module")
+def shared_world() -> Iterator[World]:
+    built = make_world()
+    built.chain.clock.advance(1)  # eth-tester re-executes the snapshot's block on revert
+    yield built
+    built.chain.close()
+
+
+@pytest.fixture
+def permit_world(shared_world: World) -> Iterator[World]:
+    """The module's world, reset after each test."""
+    with shared_world.chain.rollback():
+        yield shared_world
+
+
+def _escrow_params(world: World) -> tuple[dict[str, Any], int]:
+    params = world.params(creatorBond=PERMIT_BOND)
+    return params, params["reward"] + params["creatorBond"]
+
+
+def _create_with_permit(
+    world: World, params: dict[str, Any], permit: tuple, sender: str = "carol"
+) -> Any:
+    _value, deadline, v, r, s = permit
+    fn = world.factory.functions.createCompetitionWithPermit(as_tuple(params), deadline, v, r, s)
+    return world.chain.transact(fn, sender=sender)
+
+
+def _submit_permit(world: World, owner: str, spender: str, permit: tuple, sender: str) -> Any:
+    """Anyone may send a signed permit to the token itself."""
+    value, deadline, v, r, s = permit
+    fn = world.token.contract.functions.permit(
+        world.chain.address(owner), world.chain.address(spender), value, deadline, v, r, s
+    )
+    return world.chain.transact(fn, sender=sender)
+
+
+def _token_state(world: World, *contracts: str) -> tuple[Any, ...]:
+    """Every balance, the factory's count, and carol's permit nonce and allowance."""
+    chain, token = world.chain, world.token.contract.functions
+    carol = chain.address("carol")
+    return (
+        world.balances(world.factory.address, *contracts),
+        chain.call(world.factory.functions.competitionCount()),
+        chain.call(token.nonces(carol)),
+        chain.call(token.allowance(carol, world.factory.address)),
+    )
+
+
+def test_createWithPermit_replayedSignature_isRefused_andEscrowsOnce(permit_world: World) -> None:
+    world = permit_world
+    params, escrow = _escrow_params(world)
+    permit = world.token.permit("carol", world.factory.address, escrow // TOKEN)
+    before = world.balances()
+    (created,) = events(
+        world.factory, "CompetitionCreated", _create_with_permit(world, params, permit)
+    )
+    competition = created["args"]["competition"]
+    after_first = _token_state(world, competition)
+    assert after_first[0]["carol"] == before["carol"] - escrow
+    assert after_first[0][competition] == escrow
+    assert after_first[1:] == (1, 1, 0)  # one competition, nonce used, allowance spent
+
+    # carol's own replay (say, a resubmitted transaction) and anyone else's
+    for sender in ("carol", "bob"):
+        with pytest.raises(ERC20InsufficientAllowance) as caught:
+            _create_with_permit(world, world.params(creatorBond=PERMIT_BOND), permit, sender)
+        assert caught.value.allowance == 0 and caught.value.needed == escrow
+    with pytest.raises(ERC2612InvalidSigner):  # the token: the nonce has moved on
+        _submit_permit(world, "carol", world.factory.address, permit, sender="bob")
+    assert _token_state(world, competition) == after_first
+
+
+def test_createWithPermit_expiredPermit_isRefused(permit_world: World) -> None:
+    world = permit_world
+    _params, escrow = _escrow_params(world)
+    deadline = world.chain.clock.now() + 60
+    permit = world.token.permit("carol", world.factory.address, escrow // TOKEN, deadline=deadline)
+    world.chain.clock.advance(120)  # the signed permit waited too long
+    assert world.chain.clock.now() > deadline
+    params = world.params(creatorBond=PERMIT_BOND)  # the competition's own deadlines are fine
+    before = _token_state(world)
+    with pytest.raises(ERC20InsufficientAllowance):
+        _create_with_permit(world, params, permit)
+    with pytest.raises(ERC2612ExpiredSignature) as caught:
+        _submit_permit(world, "carol", world.factory.address, permit, sender="bob")
+    assert caught.value.deadline == deadline
+    assert _token_state(world) == before
+    assert before[1:] == (0, 0, 0)
+
+
+def test_createWithPermit_permitForAnotherSpender_isRefused(permit_world: World) -> None:
+    world = permit_world
+    params, escrow = _escrow_params(world)
+    rival = deploy(
+        world.chain,
+        "CompetitionFactory",
+        world.implementation.address,
+        world.chain.address("deployer"),
+    )
+    permit = world.token.permit("carol", rival.address, escrow // TOKEN)  # meant for the rival
+    before = _token_state(world, rival.address)
+    with pytest.raises(ERC20InsufficientAllowance):
+        _create_with_permit(world, params, permit)
+    assert _token_state(world, rival.address) == before
+    # the factory could not consume it: the permit still works for the spender it names
+    _submit_permit(world, "carol", rival.address, permit, sender="bob")
+    fn = world.token.contract.functions.allowance(world.chain.address("carol"), rival.address)
+    assert world.chain.call(fn) == escrow
+    assert _token_state(world, rival.address)[3] == 0  # still nothing for this factory
+
+
+def test_createWithPermit_permitForLessThanRewardPlusBond_isRefused(permit_world: World) -> None:
+    world = permit_world
+    params, escrow = _escrow_params(world)
+    reward = params["reward"]
+    permit = world.token.permit("carol", world.factory.address, reward // TOKEN)  # bond forgotten
+    before = _token_state(world)
+    with pytest.raises(ERC20InsufficientAllowance) as caught:
+        _create_with_permit(world, params, permit)
+    assert (caught.value.allowance, caught.value.needed) == (0, escrow)
+    assert _token_state(world) == before
+    # even once the short permit is in force (front-run or sent on its own), the factory
+    # pulls reward + bond or nothing
+    _submit_permit(world, "carol", world.factory.address, permit, sender="bob")
+    with pytest.raises(ERC20InsufficientAllowance) as caught:
+        _create_with_permit(world, params, permit)
+    assert (caught.value.allowance, caught.value.needed) == (reward, escrow)
+    balances, count, nonce, allowance = _token_state(world)
+    assert (balances, count, nonce, allowance) == (before[0], 0, 1, reward)
 
 
 def test_createWithoutAllowance_fails(world: World) -> None:

@@ -323,7 +323,9 @@ MESSAGES: dict[str, str] = {
         "Model {model} has only {length} bytes, less than its 13-byte header; export it with "
         "mlmarket.ml.export."
     ),
-    "LinearEvaluatorModelBadMagic": "Model {model} starts with {magic}, not \"MLM\"; it is not a model.",
+    "LinearEvaluatorModelBadMagic": (
+        "Model {model} starts with {magic}, not \"MLM\"; it is not a model."
+    ),
     "LinearEvaluatorModelUnsupportedVersion": (
         "Model {model} has format version {version}; this evaluator reads version 1."
     ),

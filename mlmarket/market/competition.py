@@ -141,7 +141,8 @@ class Competition:
         cid = self.metadata.get("training_data_cid")
         if not cid:
             raise ConfigurationError(
-                f"Competition {self.name!r} trains on listing {self.params.training_listing_id}: buy it with "
+                f"Competition {self.name!r} trains on listing "
+                f"{self.params.training_listing_id}: buy it with "
                 "market.data.buy and load it with market.data.download."
             )
         from io import BytesIO

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import time
-from io import BytesIO
 from decimal import Decimal
+from io import BytesIO
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd

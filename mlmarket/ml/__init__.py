@@ -56,9 +56,9 @@ from mlmarket.ml.testset import (
     TX_MAX_BYTES,
     EvaluationCost,
     TestSet,
+    baseline_score,
     call_bytes,
     evaluation_gas,
-    baseline_score,
     rows_per_chunk,
 )
 from mlmarket.ml.tree import TreeParams

@@ -427,7 +427,7 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
 
     /// @inheritdoc ICompetition
     function licensee() external view returns (address) {
-        return outcome() == Outcome.Ranked ? _creator : address(0);
+        return outcome() == Outcome.Ranked && _ranking.length != 0 ? _creator : address(0);
     }
 
     // --- internals ------------------------------------------------------------------
@@ -590,7 +590,8 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
         uint256 rest = pool - paid + _params.creatorBond;
         bool defaulted = result == Outcome.Defaulted;
         emit CompetitionFinalized(result, pool, defaulted ? 0 : rest, defaulted ? rest : 0);
-        if (result == Outcome.Ranked) {
+        // Ranked with an empty ranking: only copies completed; nobody is licensed.
+        if (result == Outcome.Ranked && places != 0) {
             uint256 best = _ranking[0];
             emit WinnerLicensed(best, _submissions[best].submitter, _creator, _submissions[best].hash);
         }

@@ -258,3 +258,25 @@ def test_copyOfAModel_ranksOnlyAtItsFirstCommit(world: World, reveal_test_set: b
     assert comp.call("outcome") == (RANKED if reveal_test_set else DEFAULTED)
     paid = finish(comp, "alice", "bob", "erin", "carol")
     assert "erin" not in paid and paid["alice"] == 600 * TOKEN and paid["bob"] == 400 * TOKEN
+
+
+def test_onlyACopyCompleted_finalizesWithoutAWinner_andReturnsThePool(world: World) -> None:
+    """The copy completes, its original does not: no place, no licence, no panic."""
+    comp = world.create(creatorBond=100 * TOKEN)
+    model = mock_model(9)
+    comp.commit("alice", model)
+    comp.commit("erin", model)
+    comp.to_reveal()
+    comp.reveal("alice", 1)
+    comp.reveal("erin", 2)
+    comp.to_test_reveal()
+    comp.reveal_test_set()
+    comp.evaluate(0, [1, 2])
+    for index in range(1, len(comp.test_set.chunks)):
+        comp.evaluate(index, [2])  # only the copy is scored on every chunk
+    comp.to_evaluation_end()
+    assert comp.phase() == FINALIZED and comp.call("outcome") == RANKED
+    assert comp.call("ranking") == []
+    paid = finish(comp, "alice", "erin", "carol")
+    assert paid == {"carol": 1100 * TOKEN}
+    assert comp.call("licensee") == "0x" + "00" * 20 and comp.call("winner")[0] == 0

@@ -422,6 +422,6 @@ interface ICompetition {
     /// @notice The first place (all zero unless the outcome is `Ranked` or `Defaulted` with a place paid).
     function winner() external view returns (uint256 id, address submitter, bytes32 modelHash);
 
-    /// @notice The licensee of the winning model: the creator once `Ranked`, else the zero address.
+    /// @notice The licensee of the winning model: the creator once `Ranked` with a winner, else the zero address.
     function licensee() external view returns (address);
 }

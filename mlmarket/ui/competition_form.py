@@ -1,4 +1,4 @@
-"""The form that opens a competition: data, target, reward, phases and payout.
+"""The form that opens a competition: data, target, reward, creator bond, phases and payout.
 
 Everything is checked before anything is sent; a refusal leaves the form as it
 was, with a sentence saying what to change.
@@ -10,6 +10,8 @@ Example:
     >>> request = form.request()                  # checked values, nothing sent yet
     >>> request["payout"], request["target"]
     ([Decimal('0.6'), Decimal('0.3'), Decimal('0.1')], 'diagnosis')
+    >>> request["creator_bond"] is None           # blank: as much as the reward
+    True
 """
 
 from __future__ import annotations
@@ -38,6 +40,11 @@ if TYPE_CHECKING:
     from mlmarket.ui.state import MarketState
 
 DAY = 86_400
+BOND_HELP = (
+    '<small class="mlm-comp-bond-help">Creator bond (tokens): escrowed with the reward; '
+    "blank = as much as the reward. It comes back to the creator (with the claim) if the "
+    "test set is revealed in time, and is burned if the creator defaults.</small>"
+)
 LISTING = "listing:"
 """Source values ``listing:<id>``: a listing the creator bought, downloaded and split."""
 
@@ -64,8 +71,9 @@ def parse_payout(value: str) -> list[Decimal]:
 
 class CompetitionForm(widgets.VBox):
     """Fields: ``source``, ``upload``, ``target``, ``creator``, ``name``, ``reward``,
-    ``test_size``, ``ends`` (end of submissions, a date and time), ``reveal_days``,
-    ``test_reveal_days``, ``evaluation_days``, ``payout`` (percent per place)."""
+    ``bond`` (creator bond; blank = the reward), ``test_size``, ``ends`` (end of
+    submissions, a date and time), ``reveal_days``, ``test_reveal_days``,
+    ``evaluation_days``, ``payout`` (percent per place)."""
 
     def __init__(self, state: MarketState, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -78,6 +86,8 @@ class CompetitionForm(widgets.VBox):
         self.creator = dropdown("Creator", "mlm-comp-creator", names, value=names[1])
         self.name = text("Name", "mlm-comp-name", "Diagnosis challenge")
         self.reward = text("Reward", "mlm-comp-reward", "100")
+        self.bond = text("Creator bond", "mlm-comp-bond", "", placeholder="= reward")
+        self.bond_help = widgets.HTML(BOND_HELP)
         self.test_size = text("Test share", "mlm-comp-test-size", "0.3")
         self.ends = widgets.DatetimePicker(description="Submit until")
         self.ends.add_class("mlm-comp-ends")
@@ -91,13 +101,14 @@ class CompetitionForm(widgets.VBox):
         state.observe(lambda _: self._offer_listings(), names="listings")
         state.observe(lambda _: self._follow_clock(), names="time")
         for field in (self.ends, self.reveal_days, self.test_reveal_days, self.evaluation_days,
-                      self.payout, self.test_size):  # fmt: skip
+                      self.payout, self.test_size, self.bond):  # fmt: skip
             field.style.description_width = "initial"
         self.children = [
             widgets.HBox([self.source, self.upload, self.target]),
             widgets.HBox([self.creator, self.name, self.reward, self.test_size]),
             widgets.HBox([self.ends, self.reveal_days, self.test_reveal_days]),
             widgets.HBox([self.evaluation_days, self.payout]),
+            widgets.HBox([self.bond, self.bond_help]),
         ]
         self._offer_listings()
         self._source_changed()
@@ -160,6 +171,7 @@ class CompetitionForm(widgets.VBox):
         """The checked keyword arguments for ``market.competitions.create`` (data last)."""
         name = required(self.name.value, "competition name")
         reward = positive_amount(self.reward.value, "reward", allow_zero=False)
+        bond = self._bond()
         test_size = positive_amount(self.test_size.value, "test share", allow_zero=False)
         if test_size >= 1:
             raise InputError(f"The test share must be below 1 (got {self.test_size.value}).")
@@ -179,10 +191,16 @@ class CompetitionForm(widgets.VBox):
         payout = parse_payout(self.payout.value)
         frame = check_frame(self.data(self.creator.value), target=self.target.value, numeric=True)
         return {
-            "name": name, "creator": self.creator.value, "reward": reward,
+            "name": name, "creator": self.creator.value, "reward": reward, "creator_bond": bond,
             "test_size": float(test_size), "target": self.target.value,
             "periods": periods, "payout": payout, "data": frame,
         }  # fmt: skip
+
+    def _bond(self) -> Decimal | None:
+        """The creator bond in tokens (zero allowed), or None (blank): as much as the reward."""
+        if not self.bond.value.strip():
+            return None
+        return positive_amount(self.bond.value, "creator bond")
 
     def _submission_seconds(self) -> int:
         if self.ends.value is None:

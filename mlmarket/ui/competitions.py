@@ -2,9 +2,11 @@
 
 Only the actions valid in the selected competition's current phase are
 enabled: reveal (reveal phase), reveal the test set (test-reveal, the creator),
-evaluate (evaluation, anyone), finalize (finalized, until done; optional, as
-the first claim finalizes too) and claim (finalized). Submitting
-models happens in the train & submit panel.
+evaluate (evaluation, anyone; and default evaluation, on the training data, if
+the creator defaulted), finalize (finalized, until done; optional, as the first
+claim finalizes too) and claim (finalized). Submitting models happens in the
+train & submit panel. After a default the info line shows the outcome
+"Defaulted" and how much was burned.
 
 Example:
     >>> panel = CompetitionsPanel(market)
@@ -25,7 +27,8 @@ import pandas as pd
 
 from mlmarket.ui.base import CompetitionPicker, InputError, Panel, account_names, dropdown
 from mlmarket.ui.competition_form import CompetitionForm
-from mlmarket.ui.phases import PHASES, timeline
+from mlmarket.ui.phases import DEFAULT_EVALUATION, PHASES, outcome_label, timeline
+from mlmarket.ui.reading import burned
 from mlmarket.ui.render import amount
 
 if TYPE_CHECKING:
@@ -37,7 +40,37 @@ ACTIONS_BY_PHASE: dict[str, tuple[str, ...]] = {
     "reveal": ("reveal_button",),
     "test_reveal": ("reveal_test_button",),
     "evaluation": ("evaluate_button",),
+    DEFAULT_EVALUATION: ("evaluate_button",),
 }
+
+
+def phase_deadlines(row: pd.Series) -> dict[str, int]:
+    """The end of each phase a competitions row lists (``<phase>_end``; the default
+    evaluation's only after a default)."""
+    ends = {}
+    for phase in PHASES:
+        value = row.get(f"{phase}_end")
+        if value is not None and not pd.isna(value):
+            ends[phase] = int(value)
+    return ends
+
+
+def skipped_phases(row: pd.Series) -> tuple[str, ...]:
+    """The evaluation never ran if the creator defaulted without revealing the test set."""
+    defaulted = "default_evaluation" in phase_deadlines(row) or row["phase"] == DEFAULT_EVALUATION
+    return ("evaluation",) if defaulted and not bool(row.get("test_revealed", True)) else ()
+
+
+def outcome_html(row: pd.Series) -> str:
+    """``outcome <b>…</b>``, and after a default how much went to the sink."""
+    html = f'outcome <b class="mlm-comp-outcome">{outcome_label(str(row["outcome"]))}</b>'
+    if row["outcome"] == "defaulted":
+        done = "burned" if bool(row.get("finalized")) else "to be burned at finalization"
+        html += (
+            f' · <span class="mlm-burned">{amount(row.get("burned", 0))} tokens {done}</span> '
+            "(the creator's bond and the unearned places)"
+        )
+    return html
 
 
 class CompetitionsPanel(Panel):
@@ -97,12 +130,15 @@ class CompetitionsPanel(Panel):
         else:
             self.info.value = (
                 f"<b>{row['name']}</b> by {row['creator']} · reward "
-                f"<b>{amount(row['reward'])}</b> tokens · {row['task']} · "
-                f"{row['submissions']} submissions · phase "
-                f'<b class="mlm-comp-phase">{row["phase"]}</b> · outcome {row["outcome"]}'
+                f"<b>{amount(row['reward'])}</b> tokens · creator bond "
+                f'<b class="mlm-comp-bond">{amount(row.get("creator_bond", 0))}</b> · '
+                f"{row['task']} · {row['submissions']} submissions · phase "
+                f'<b class="mlm-comp-phase">{row["phase"]}</b> · {outcome_html(row)}'
             )
-            deadlines = {p: int(row[f"{p}_end"]) for p in PHASES[:-1]}
-            self.timeline.value = timeline(deadlines, row["phase"], now=self.state.time)
+            self.timeline.value = timeline(
+                phase_deadlines(row), row["phase"], now=self.state.time,
+                skipped=skipped_phases(row),
+            )  # fmt: skip
         self.enable()
 
     def enable(self) -> None:
@@ -133,9 +169,11 @@ class CompetitionsPanel(Panel):
         self.state.refresh()
         index = len(self.state.competitions) - 1
         self.state.selected_competition = index
+        reward, bond = competition.reward, competition.creator_bond
         self.ok(
-            f"Opened competition #{index} {competition.name!r}: {amount(request['reward'])} "
-            f"tokens escrowed, {len(request['data'])} rows split for training and a hidden test."
+            f"Opened competition #{index} {competition.name!r}: {amount(reward + bond)} tokens "
+            f"escrowed (reward {amount(reward)} + creator bond {amount(bond)}), "
+            f"{len(request['data'])} rows split for training and a hidden test."
         )
 
     def _reveal(self) -> None:
@@ -151,6 +189,7 @@ class CompetitionsPanel(Panel):
 
     def _evaluate(self) -> None:
         competition = self._handle()
+        defaulted = competition.phase == DEFAULT_EVALUATION
         self.progress.value, self.progress.max = 0, self._expected_calls(competition)
 
         def count(record: TxRecord) -> None:
@@ -163,7 +202,13 @@ class CompetitionsPanel(Panel):
         finally:
             stop()
         self.progress.value = self.progress.max
-        self.ok(f"Scored every revealed model on the test set in {sent} transaction(s).")
+        if defaulted:
+            self.ok(
+                f"The creator defaulted: scored every revealed model on the committed training "
+                f"data in {sent} transaction(s); only models beating the baseline can be paid."
+            )
+        else:
+            self.ok(f"Scored every revealed model on the test set in {sent} transaction(s).")
 
     def _expected_calls(self, competition: Any) -> int:
         board = self.state.board()
@@ -175,8 +220,13 @@ class CompetitionsPanel(Panel):
         return max(1, chunks * math.ceil(revealed / per_call))
 
     def _finalize(self) -> None:
-        outcome = self._handle().finalize()
-        self.ok(f"Finalized: {outcome.replace('_', ' ')}. Prizes can be claimed.")
+        competition = self._handle()
+        outcome = competition.finalize()
+        said = f"Finalized: {outcome.replace('_', ' ')}."
+        if outcome == "defaulted":
+            lost = burned(competition, outcome, logged=True)
+            said += f" {amount(lost)} tokens burned (the creator's bond and unearned places)."
+        self.ok(f"{said} Prizes can be claimed.")
 
     def _claim(self) -> None:
         paid = self._handle().claim(by=self.claimant.value)

@@ -3,6 +3,12 @@
 Live: it redraws when the state's leaderboards change (a reveal, each evaluation
 transaction batch, finalize, claims).
 
+After a creator default the scores are on the committed training data (the metric
+reads "… on training"), and the statuses say which models cannot take a place:
+"below baseline" (no better than the best constant prediction) and "copy of #n"
+(a later commit of a revealed model); those rows have class ``mlm-ineligible``.
+The summary shows the outcome "Defaulted" and the tokens burned.
+
 Example:
     >>> panel = LeaderboardPanel(market)
     >>> panel.summary.value                           # before any competition
@@ -19,6 +25,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from mlmarket.ui.base import CompetitionPicker, Panel
+from mlmarket.ui.phases import outcome_label
 from mlmarket.ui.render import amount, table
 
 if TYPE_CHECKING:
@@ -31,6 +38,23 @@ SHOWN = ["rank", "id", "submitter", "status", "evaluated", "score", "prize"]
 def score_text(value: Any) -> str:
     """A score as shown: four significant digits, or a dash before scoring."""
     return "–" if value is None or pd.isna(value) else f"{float(value):.4g}"
+
+
+def ineligible(status: str) -> bool:
+    """Whether a leaderboard status rules out a place (after a default, or a copy).
+
+    Example:
+        >>> [ineligible(s) for s in ("scored", "below baseline", "copy of #1")]
+        [False, True, True]
+    """
+    return status == "below baseline" or status.startswith("copy of #")
+
+
+def row_class(board: pd.DataFrame, key: object) -> str:
+    """``mlm-winner`` for the winner, ``mlm-ineligible`` for a model that cannot place."""
+    if bool(board.loc[key, "winner"]):
+        return "mlm-winner"
+    return "mlm-ineligible" if ineligible(str(board.loc[key, "status"])) else ""
 
 
 class LeaderboardPanel(Panel):
@@ -70,10 +94,14 @@ class LeaderboardPanel(Panel):
             if len(winners) else ""
         )  # fmt: skip
         paid = sum(board["prize"]) if len(board) else 0
+        lost = ""
+        if row["outcome"] == "defaulted":
+            lost = f' · burned <b class="mlm-burned">{amount(row.get("burned", 0))}</b> tokens'
         self.summary.value = (
-            f"<b>{row['name']}</b> · phase {row['phase']} · outcome {row['outcome']}{winner} · "
+            f"<b>{row['name']}</b> · phase {row['phase']} · outcome "
+            f'<b class="mlm-board-outcome">{outcome_label(str(row["outcome"]))}</b>{winner} · '
             f"reward {amount(row['reward'])} · prizes awarded "
-            f'<b class="mlm-prizes">{amount(paid)}</b> tokens · score: {metric}'
+            f'<b class="mlm-prizes">{amount(paid)}</b> tokens{lost} · score: {metric}'
         )
         shown = board[SHOWN] if len(board) else board
         self.table.value = table(
@@ -81,6 +109,6 @@ class LeaderboardPanel(Panel):
             css="mlm-leaderboard-table",
             index=False,
             formats={"score": score_text, "rank": lambda v: "–" if pd.isna(v) else str(v)},
-            row_class=lambda key, _: "mlm-winner" if bool(board.loc[key, "winner"]) else "",
+            row_class=lambda key, _: row_class(board, key),
             empty="no submissions yet",
         )

@@ -1,34 +1,75 @@
 """Competition phases as the dashboard shows them: order, next deadline, timeline.
 
+The ``default_evaluation`` phase exists only for a competition whose creator
+defaulted (no test set revealed in time, or nothing scored on it by the end of
+the evaluation): the models are then scored on the committed training data.
+Timelines show it only there.
+
 Example:
     >>> timeline({"submission": 100, "reveal": 200}, "reveal", now=150)  # doctest: +ELLIPSIS
     '<div class="mlm-timeline">...'
+    >>> shown_phases({"submission": 100}, "reveal")
+    ('submission', 'reveal', 'test_reveal', 'evaluation', 'finalized')
+    >>> shown_phases({"default_evaluation": 300}, "finalized")[-2:]
+    ('default_evaluation', 'finalized')
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from html import escape
 from typing import Any
 
 from mlmarket.ui.render import duration, when
 
-PHASES = ("submission", "reveal", "test_reveal", "evaluation", "finalized")
-"""Every phase of a competition, in order."""
+DEFAULT_EVALUATION = "default_evaluation"
+"""The phase after a creator default (scoring on the training data)."""
+
+PHASES = ("submission", "reveal", "test_reveal", "evaluation", DEFAULT_EVALUATION, "finalized")
+"""Every phase of a competition, in order (as ``Competition.phase`` names them)."""
 
 LABELS = {
     "submission": "Submission",
     "reveal": "Reveal",
     "test_reveal": "Test-set reveal",
     "evaluation": "Evaluation",
+    DEFAULT_EVALUATION: "Default evaluation",
     "finalized": "Finalized",
 }
 
+OUTCOMES = {
+    "pending": "Pending",
+    "ranked": "Ranked",
+    "defaulted": "Defaulted",
+    "returned_to_creator": "Returned to creator",
+}
+"""How each ``Competition.outcome`` reads in the panels (the contract's ``Outcome`` names)."""
+
+
+def outcome_label(outcome: str) -> str:
+    """The outcome as the panels show it.
+
+    Example:
+        >>> outcome_label("defaulted"), outcome_label("returned_to_creator")
+        ('Defaulted', 'Returned to creator')
+    """
+    return OUTCOMES.get(outcome, outcome.replace("_", " ").capitalize())
+
+
+def shown_phases(deadlines: Mapping[str, Any], phase: str) -> tuple[str, ...]:
+    """The phases a timeline lists: ``default_evaluation`` only after a default
+    (it has a deadline then, or is the current phase)."""
+    defaulted = phase == DEFAULT_EVALUATION or deadlines.get(DEFAULT_EVALUATION) is not None
+    return tuple(p for p in PHASES if p != DEFAULT_EVALUATION or defaulted)
+
 
 def next_deadline(competition: Any, now: int) -> tuple[str, int] | None:
-    """The first phase deadline after ``now`` as ``(phase, timestamp)``, or None.
+    """The end of the competition's current phase as ``(phase, timestamp)``, else the
+    first phase deadline after ``now``, or None.
 
-    Phases run ``[previous end, end)``: at its deadline a phase is already over.
+    Phases run ``[previous end, end)``: at its deadline a phase is already over. After
+    a default the evaluation phase is skipped, so the current phase's deadline comes
+    first (a default at the test-reveal deadline ends when the evaluation would have).
 
     Example:
         >>> class Comp:
@@ -36,24 +77,35 @@ def next_deadline(competition: Any, now: int) -> tuple[str, int] | None:
         >>> next_deadline(Comp(), 150)
         ('reveal', 200)
     """
-    ahead = sorted(
-        (int(ts), phase) for phase, ts in competition.deadlines().items() if int(ts) > now
-    )
+    ends = {phase: int(ts) for phase, ts in competition.deadlines().items()}
+    current = getattr(competition, "phase", None)
+    if current in ends and ends[current] > now:
+        return current, ends[current]
+    ahead = sorted((ts, phase) for phase, ts in ends.items() if ts > now)
     if not ahead:
         return None
     timestamp, phase = ahead[0]
     return phase, timestamp
 
 
-def timeline(deadlines: Mapping[str, int], phase: str, *, now: int) -> str:
-    """HTML: every phase as a chip (done, current, to come) with its deadline."""
-    current = PHASES.index(phase) if phase in PHASES else -1
+def timeline(
+    deadlines: Mapping[str, int], phase: str, *, now: int, skipped: Collection[str] = ()
+) -> str:
+    """HTML: every phase as a chip (done, current, to come, skipped) with its deadline.
+
+    ``skipped`` phases never ran (the evaluation, when the creator defaulted by not
+    revealing the test set): they show "skipped" instead of a deadline.
+    """
+    phases = shown_phases(deadlines, phase)
+    current = phases.index(phase) if phase in phases else -1
     chips = []
-    for index, name in enumerate(PHASES):
+    for index, name in enumerate(phases):
         state = "mlm-done" if index < current else "mlm-current" if index == current else ""
         deadline = deadlines.get(name)
         detail = ""
-        if deadline is not None:
+        if name in skipped:
+            state, detail = "mlm-skipped", "<br><small>skipped</small>"
+        elif deadline is not None:
             left = int(deadline) - now
             detail = f"<br><small>ends {when(deadline)}"
             detail += f" (in {duration(left)})</small>" if left > 0 else "</small>"

@@ -11,15 +11,21 @@ Example:
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pandas as pd
 
 from mlmarket.market.tables import EVENT_COLUMNS, events_table
+from mlmarket.units import from_units
 
 if TYPE_CHECKING:
     from mlmarket.chain import Chain
     from mlmarket.market import Market
+    from mlmarket.market.competition import Competition
+
+BPS = 10_000
+"""Basis points in a whole prize pool (``payoutBps`` sum to it)."""
 
 
 class Fingerprint(NamedTuple):
@@ -33,9 +39,14 @@ class Fingerprint(NamedTuple):
 
 COMPETITION_COLUMNS = [
     "name", "creator", "reward", "phase", "submissions", "address", "task", "outcome",
-    "finalized", "submission_end", "reveal_end", "test_reveal_end", "evaluation_end",
+    "finalized", "creator_bond", "test_revealed", "burned", "submission_end", "reveal_end",
+    "test_reveal_end", "evaluation_end", "default_evaluation_end",
 ]  # fmt: skip
-"""Columns of ``MarketState.competitions`` (indexed by the factory's 0-based index)."""
+"""Columns of ``MarketState.competitions`` (indexed by the factory's 0-based index).
+
+``burned``: what a creator default sends to the sink (the bond and the unearned
+places; 0 otherwise). ``default_evaluation_end`` is missing (NaN) unless the
+creator defaulted."""
 
 EventCursor = tuple[int, bytes]
 """The last block whose events were read, and its hash (to notice a revert)."""
@@ -106,15 +117,37 @@ def read_competitions(market: Market) -> tuple[pd.DataFrame, dict[int, pd.DataFr
     boards: dict[int, pd.DataFrame] = {}
     for index in table.index:
         handle = service.get(int(index))
-        ends = {f"{phase}_end": int(ts) for phase, ts in handle.deadlines().items()}
-        logged = bool(handle.chain.call(handle.contract.functions.finalized()))
+        functions = handle.contract.functions
+        ends = {"default_evaluation_end": None}
+        ends.update({f"{phase}_end": int(ts) for phase, ts in handle.deadlines().items()})
+        logged = bool(handle.chain.call(functions.finalized()))
+        outcome = handle.outcome
         extra.append(
-            {"task": handle.metadata.get("task"), "outcome": handle.outcome, "finalized": logged,
-             **ends}
+            {"task": handle.metadata.get("task"), "outcome": outcome, "finalized": logged,
+             "creator_bond": handle.creator_bond,
+             "test_revealed": bool(handle.chain.call(functions.testSetRevealed())),
+             "burned": burned(handle, outcome, logged), **ends}
         )  # fmt: skip
         boards[int(index)] = handle.leaderboard()
     details = pd.DataFrame(extra, index=table.index)
     return table.join(details) if len(table) else table.reindex(columns=COMPETITION_COLUMNS), boards
+
+
+def burned(handle: Competition, outcome: str, logged: bool) -> Decimal:
+    """What a competition sends to the sink: 0 unless its creator defaulted; then the
+    ``burned`` of its ``CompetitionFinalized`` event, or before that event is logged,
+    what finalizing will burn (the pool minus the paid places, plus the bond)."""
+    if outcome != "defaulted":
+        return from_units(0)
+    if logged:
+        logs = handle.contract.events.CompetitionFinalized.get_logs(from_block=0)
+        if logs:
+            return from_units(logs[-1]["args"]["burned"])
+    functions, params = handle.contract.functions, handle.params
+    pool = int(handle.chain.call(functions.prizePool()))
+    places = len(handle.chain.call(functions.ranking()))
+    paid = sum(pool * bps // BPS for bps in params.payout_bps[:places])
+    return from_units(pool - paid + params.creator_bond)
 
 
 def read_events(

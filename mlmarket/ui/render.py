@@ -29,6 +29,7 @@ STYLE = """<style>
 .mlm-table th { background: #f4f4f6; }
 .mlm-table td.mlm-text, .mlm-table th.mlm-text { text-align: left; }
 .mlm-table tr.mlm-winner td { background: #fff3c4; font-weight: bold; }
+.mlm-table tr.mlm-ineligible td { color: #888; }
 .mlm-table tr.mlm-total td { border-top: 2px solid #999; font-weight: bold; }
 .mlm-empty { color: #777; font-style: italic; }
 .mlm-msg-error { color: #a40000; }
@@ -37,6 +38,8 @@ STYLE = """<style>
   background: #eee; color: #555; font-size: 12px; }
 .mlm-phase.mlm-current { background: #2a6ebb; color: white; font-weight: bold; }
 .mlm-phase.mlm-done { background: #cfe3cf; color: #333; }
+.mlm-phase.mlm-skipped { background: #f4f4f4; color: #999; text-decoration: line-through; }
+.mlm-burned { color: #a40000; font-weight: bold; }
 </style>"""
 
 RowClass = Callable[[Any, pd.Series], str]

@@ -38,6 +38,36 @@ def test_toDeadline_walksACompetitionThroughItsPhases(market: Market) -> None:
     assert comp.phase == "finalized"  # nothing was revealed: the competition is over
 
 
+def test_toDeadline_afterADefault_endsTheDefaultEvaluation_nobodyScoredBurnsAll(
+    market: Market,
+) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    from mlmarket.contracts import SINK
+    from mlmarket.ui import CompetitionsPanel
+
+    comp = open_competition(market)
+    X, y = comp.training_xy()
+    comp.submit(LogisticRegression(max_iter=5000).fit(X, y), by="bob")
+    panel, competitions = ChainPanel(market), CompetitionsPanel(market)
+    panel.to_deadline.click()
+    comp.reveal()
+    panel.to_deadline.click()
+    panel.to_deadline.click()  # the creator did not reveal the test set
+    assert comp.phase == "default_evaluation"
+
+    panel.to_deadline.click()  # and nobody scored the models on the training data
+    assert "the default evaluation phase is over" in panel.feedback.value
+    assert comp.phase == "finalized" and comp.outcome == "defaulted"
+    assert "Defaulted" in competitions.info.value
+    assert "200 tokens to be burned at finalization" in competitions.info.value  # pool + bond
+    comp.finalize()
+    competitions.state.refresh()
+    assert "200 tokens burned" in competitions.info.value
+    assert market.token.balance_of(SINK) == Decimal(200)
+    assert "has no deadline ahead" in (panel.to_deadline.click() or panel.feedback.value)
+
+
 def test_toDeadline_withoutACompetition_isDisabled(market: Market) -> None:
     panel = ChainPanel(market)
     assert panel.competition.options == () and panel.to_deadline.disabled

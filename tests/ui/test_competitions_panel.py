@@ -6,9 +6,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
+from mlmarket.contracts import SINK
 from mlmarket.market import Market
-from mlmarket.ui import ChainPanel, CompetitionsPanel, TrainPanel
+from mlmarket.ui import ChainPanel, CompetitionsPanel, LeaderboardPanel, TrainPanel
 from mlmarket.ui.competition_form import LISTING
 from mlmarket.ui.uploads import UPLOAD
 from tests.ui.conftest import open_competition, sent, upload
@@ -26,18 +30,48 @@ def test_create_fromTheFormDefaults_opensASelectedCompetition(market: Market) ->
     panel.form.source.value = "iris"
     assert panel.form.target.value == "species"
 
+    assert panel.form.bond.value == ""  # blank: the bond is as much as the reward
+
     panel.create_button.click()
 
-    assert "Opened competition #0 'Diagnosis challenge': 100 tokens escrowed" in (
-        panel.feedback.value
+    assert (
+        "Opened competition #0 'Diagnosis challenge': 200 tokens escrowed "
+        "(reward 100 + creator bond 100)" in panel.feedback.value
     )
     assert panel.state.selected_competition == 0
     assert 'class="mlm-comp-phase">submission<' in panel.info.value
+    assert 'class="mlm-comp-bond">100<' in panel.info.value
     assert (
         'data-phase="submission"' in panel.timeline.value and "mlm-current" in panel.timeline.value
     )
-    assert panel.state.balances.loc["alice", "tokens"] == Decimal(900)
+    assert 'data-phase="default_evaluation"' not in panel.timeline.value  # only after a default
+    comp = market.competitions.get(0)
+    assert (comp.reward, comp.creator_bond) == (Decimal(100), Decimal(100))
+    escrowed = comp.reward + comp.creator_bond  # both leave the creator at creation
+    assert panel.state.balances.loc["alice", "tokens"] == Decimal(1000) - escrowed == Decimal(800)
+    assert market.token.balance_of(comp.address) == escrowed
     assert enabled(panel) == set()  # submitting happens in the train panel
+
+
+@pytest.mark.parametrize(("typed", "bond"), [("25", Decimal(25)), ("0", Decimal(0))])
+def test_create_withACustomCreatorBond_escrowsRewardPlusThatBond(
+    market: Market, typed: str, bond: Decimal
+) -> None:
+    panel = CompetitionsPanel(market)
+    panel.form.source.value, panel.form.reward.value = "iris", "100"
+    panel.form.bond.value = typed
+    assert panel.form.request()["creator_bond"] == bond
+
+    panel.create_button.click()
+
+    escrowed = Decimal(100) + bond
+    assert f"{escrowed} tokens escrowed (reward 100 + creator bond {bond})" in (
+        panel.feedback.value
+    )
+    comp = market.competitions.get(0)
+    assert comp.creator_bond == bond
+    assert market.token.balance_of("alice") == Decimal(1000) - escrowed
+    assert f'class="mlm-comp-bond">{bond}<' in panel.info.value
 
 
 def test_onlyTheActionsOfTheCurrentPhase_areEnabled(market: Market) -> None:
@@ -64,6 +98,9 @@ def test_onlyTheActionsOfTheCurrentPhase_areEnabled(market: Market) -> None:
 
     panel.finalize_button.click()
     assert "Finalized: ranked" in panel.feedback.value and enabled(panel) == {"claim_button"}
+    assert 'class="mlm-comp-outcome">Ranked<' in panel.info.value
+    assert "burned" not in panel.info.value and "mlm-skipped" not in panel.timeline.value
+    assert 'data-phase="default_evaluation"' not in panel.timeline.value
     panel.claimant.value = "bob"
     panel.claim_button.click()
     assert "Paid 100 tokens to bob" in panel.feedback.value
@@ -92,6 +129,8 @@ REFUSED = [
     ("payout", "50, 30", "Payout percentages must add up to 100 (they add up to 80)."),
     ("payout", "60, x", "Payout must be percentages separated by commas, not '60, x'."),
     ("payout", "100, 0", "Payout lists 1 to 10 places, each a positive percentage."),
+    ("bond", "-5", "The creator bond cannot be negative (got -5)."),
+    ("bond", "lots", "The creator bond must be a number, not 'lots'."),
     ("ends", past, "is in the past: chain time is"),
 ]
 
@@ -155,3 +194,62 @@ def test_aListingTheCreatorBought_canBeTheData(market: Market) -> None:
     panel.create_button.click()
     assert "Opened competition #0" in panel.feedback.value
     assert panel.state.competitions.loc[0, "creator"] == "bob"
+
+
+def logistic() -> object:
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000))
+
+
+def test_aCreatorDefault_showsDefaultEvaluation_thenDefaulted_andTheBurn(market: Market) -> None:
+    comp = open_competition(market, "breast_cancer", payout=[0.7, 0.3])
+    X, y = comp.training_xy()
+    comp.submit(logistic().fit(X, y), by="bob")
+    comp.submit(logistic().fit(X, 1 - y), by="carol")  # worse than a constant prediction
+    comp.submit(logistic().fit(X, y), by="dave")  # the same bytes as bob's: a copy
+    panel, chain, board = CompetitionsPanel(market), ChainPanel(market), LeaderboardPanel(market)
+    chain.to_deadline.click()
+    panel.reveal_button.click()
+    assert "Revealed submission(s) #1, #2, #3" in panel.feedback.value
+    chain.to_deadline.click()
+    assert enabled(panel) == {"reveal_test_button"}
+    assert 'data-phase="default_evaluation"' not in panel.timeline.value
+
+    chain.to_deadline.click()  # alice never reveals the test set: she defaulted
+    assert "the test-set reveal phase is over" in chain.feedback.value
+    assert comp.phase == "default_evaluation"
+    assert 'class="mlm-comp-phase">default_evaluation<' in panel.info.value
+    timeline = panel.timeline.value
+    assert '<span class="mlm-phase mlm-current" data-phase="default_evaluation">' in timeline
+    assert '<span class="mlm-phase mlm-skipped" data-phase="evaluation">' in timeline
+    assert "Default evaluation<br><small>ends" in timeline
+    assert enabled(panel) == {"evaluate_button"}  # anyone scores on the training data
+
+    panel.evaluate_button.click()
+    assert "The creator defaulted: scored every revealed model" in panel.feedback.value
+    assert enabled(panel) == {"finalize_button", "claim_button"}
+    assert 'class="mlm-comp-outcome">Defaulted<' in panel.info.value
+    assert "130 tokens to be burned at finalization" in panel.info.value  # bond + 30% place
+    assert '<span class="mlm-phase mlm-current" data-phase="finalized">' in panel.timeline.value
+
+    panel.finalize_button.click()
+    assert "Finalized: defaulted. 130 tokens burned" in panel.feedback.value
+    assert '<span class="mlm-burned">130 tokens burned</span>' in panel.info.value
+    assert market.token.balance_of(SINK) == Decimal(130)
+
+    summary, rows = board.summary.value, board.table.value
+    assert 'class="mlm-board-outcome">Defaulted<' in summary
+    assert 'burned <b class="mlm-burned">130</b> tokens' in summary
+    assert "score: accuracy on training" in summary
+    assert 'class="mlm-prizes">70<' in summary  # only bob's place was earned
+    assert rows.count('class="mlm-winner"') == 1 and rows.count('class="mlm-ineligible"') == 2
+    assert ">below baseline<" in rows and ">copy of #1<" in rows
+    statuses = list(board.board()["status"])
+    assert statuses[0] == "scored" and sorted(statuses[1:]) == ["below baseline", "copy of #1"]
+
+    panel.claimant.value = "bob"
+    panel.claim_button.click()
+    assert "Paid 70 tokens to bob" in panel.feedback.value
+    panel.claimant.value = "alice"
+    panel.claim_button.click()  # a creator who defaulted gets nothing back
+    assert "mlm-msg-error" in panel.feedback.value
+    assert market.token.balance_of("alice") == Decimal(800)

@@ -73,7 +73,12 @@ def test_aWholeLifecycle_byClicking(market: Market) -> None:
     assert shown(board.table).count('class="mlm-winner"') == 1
     assert 'class="mlm-prizes">90<' in shown(board.summary)
     balances = dash.state.balances["tokens"]
-    assert balances["alice"] == Decimal(1000 - 90)  # creator
+    assert balances["alice"] == Decimal(1000 - 90 - 90)  # the creator's bond is still escrowed
+    comps.claimant.value = "alice"
+    comps.claim_button.click()  # the creator claims the bond back (every place was paid)
+    assert "Paid 90 tokens to alice" in comps.feedback.value
+    balances = dash.state.balances["tokens"]
+    assert balances["alice"] == Decimal(1000 - 90)  # creator: the reward went to the winners
     assert balances["grace"] == Decimal(1000 - 40)  # data buyer
     assert sum(balances[p] for p in ("bob", "carol", "dave")) == Decimal(3000 + 90)
     grace = shown(accounts.table).split('data-key="grace"')[1].split("</tr>")[0]

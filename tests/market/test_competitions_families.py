@@ -65,9 +65,9 @@ def test_mlpCompetition_lifecycle(fresh: mm.Market) -> None:
         data=iris, target="species", creator="alice", reward=30, payout=[0.7, 0.3],
         model_family="mlp",
     )  # fmt: skip
-    assert comp.model_family == "mlp" and bytes(comp.params[2]) == keccak(text="mlp")
-    assert comp.params[7] == rows_per_chunk(4, 3, family="mlp", models_per_call=4)
-    assert comp.params[10] == 8192  # the mlp family's largest model
+    assert comp.model_family == "mlp" and comp.params.family == keccak(text="mlp")
+    assert comp.params.chunk_size == rows_per_chunk(4, 3, family="mlp", models_per_call=4)
+    assert comp.params.max_model_size == 8192  # the mlp family's largest model
     X, y = comp.training_xy()
     with pytest.raises(ConfigurationError, match="scores 'mlp' models"):
         comp.submit(LogisticRegression(max_iter=1000).fit(X, y), by="bob")
@@ -87,7 +87,7 @@ def test_treeCompetition_lifecycle(fresh: mm.Market) -> None:
         data=wine, target="cultivar", creator="alice", reward=30, payout=[0.7, 0.3],
         model_family="tree",
     )  # fmt: skip
-    assert comp.model_family == "tree" and comp.params[10] == 4096
+    assert comp.model_family == "tree" and comp.params.max_model_size == 4096
     X, y = comp.training_xy()
     with pytest.raises(ConfigurationError, match="scores 'tree' models"):
         comp.submit(fit(mlp((4,)), X, y), by="bob")

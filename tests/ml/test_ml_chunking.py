@@ -153,7 +153,7 @@ def test_testSet_fromData_chunksAndCommits() -> None:
     assert "salt" not in commitment
     for i, chunk in enumerate(test.chunks):
         assert test.verify(i, chunk, test.proof(i))
-        assert verify_proof(test.proof(i), test.root, test.leaf(i))
+        assert verify_proof(test.proof(i), test.root, test.leaf(i), i, test.depth)
     assert not test.verify(0, test.chunks[1], test.proof(0))
     default = TestSet.from_data(X, y, quantizer, models_per_call=2, salt=bytes(32))
     assert default.rows_per_chunk == rows_per_chunk(30, 2, models_per_call=2) >= len(X)

@@ -16,7 +16,7 @@ COLUMNS = ["rank", "id", "submitter", "status", "evaluated", "score", "metric", 
 
 
 def leaderboard_table(comp: Competition) -> pd.DataFrame:
-    """One row per submission: rank among the fully evaluated, score, prize, winner.
+    """One row per submission: rank among those that can take a place, score, prize, winner.
 
     After a creator default the scores are those on the committed training chunks
     (metric suffixed "on training"); a model no better than the best constant
@@ -43,10 +43,11 @@ def leaderboard_table(comp: Competition) -> pd.DataFrame:
         complete = revealed and int(evaluated) == chunks
         original = int(call(fns.originalOf(model_hash))) if revealed else sub_id
         status = _status(revealed, int(evaluated), chunks)
+        placeable = complete
         if original != sub_id:
-            status = f"copy of #{original}"
+            status, placeable = f"copy of #{original}", False
         elif complete and training and not _beats(int(raw_score), p.training_baseline, p):
-            status = "below baseline"
+            status, placeable = "below baseline", False
         rows.append(
             {
                 "id": sub_id,
@@ -57,7 +58,7 @@ def leaderboard_table(comp: Competition) -> pd.DataFrame:
                 "metric": metric,
                 "prize": prizes.get(sub_id, from_units(0)),
                 "winner": sub_id == winner,
-                "_sort": int(raw_score) if complete else None,
+                "_sort": int(raw_score) if placeable else None,  # only what can take a place
             }
         )
     frame = pd.DataFrame(rows, columns=[*COLUMNS[1:], "_sort"])

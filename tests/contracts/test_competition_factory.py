@@ -18,6 +18,7 @@ from mlmarket.contracts.errors import (
     CompetitionInvalidPayoutSplit,
     CompetitionInvalidTask,
     CompetitionInvalidTestSet,
+    CompetitionInvalidTrainingSet,
     CompetitionNoTrainingData,
     CompetitionZeroReward,
     ERC20InsufficientAllowance,
@@ -388,6 +389,8 @@ INVALID: list[tuple[str, Any, type[Exception], str]] = [
         CompetitionNoTrainingData,
         "training",
     ),
+    ("no training root", {"trainingRoot": bytes(32)}, CompetitionInvalidTrainingSet, "training"),
+    ("no training rows", {"trainingSamples": 0}, CompetitionInvalidTrainingSet, "training"),
 ]
 
 

@@ -16,7 +16,12 @@ from sklearn.preprocessing import StandardScaler
 import mlmarket as mm
 from mlmarket.contracts import errors as ce
 from mlmarket.datasets import load_sample
-from mlmarket.errors import ConfigurationError, DataValidationError, UnsupportedModelError
+from mlmarket.errors import (
+    CompetitionCommitmentError,
+    ConfigurationError,
+    DataValidationError,
+    UnsupportedModelError,
+)
 from mlmarket.ml import ModelNotFittedError, score_chunk
 
 DAY = 86_400
@@ -172,6 +177,7 @@ def test_creatorDefault_scoresOnTheTrainingData_paysOnlyModelsBeatingTheBaseline
     board = comp.leaderboard()
     assert list(board["submitter"]) == ["bob", "carol"]
     assert list(board["status"]) == ["scored", "below baseline"]
+    assert board.loc[0, "rank"] == 1 and pd.isna(board.loc[1, "rank"])  # it cannot place
     assert board.loc[0, "metric"] == "accuracy on training" and board.loc[0, "score"] > 0.9
     assert board.loc[0, "prize"] == Decimal(70) and board.loc[1, "prize"] == 0
     assert comp.claim_all() == {"bob": Decimal(70)}
@@ -179,6 +185,23 @@ def test_creatorDefault_scoresOnTheTrainingData_paysOnlyModelsBeatingTheBaseline
     assert fresh.token.balance_of(mm.contracts.SINK) == Decimal(130)
     assert fresh.token.balance_of("alice") == Decimal(800)
     assert fresh.token.balance_of(comp.address) == 0
+
+
+def test_trainingCommitment_thatDoesNotMatchTheData_isNamed(
+    fresh: mm.Market, cancer: pd.DataFrame
+) -> None:
+    """The contract cannot read the training data: the package checks the commitment."""
+    comp = open_competition(fresh, cancer)
+    data = comp.training_data()
+    assert comp.verify_training_commitment(data).root == comp.params.training_root
+    relabelled = data.copy()
+    relabelled.loc[relabelled.index[0], "diagnosis"] = 1 - relabelled["diagnosis"].iloc[0]
+    with pytest.raises(CompetitionCommitmentError, match="Do not enter") as refused:
+        comp.verify_training_commitment(relabelled)
+    assert "root" in refused.value.wrong
+    with pytest.raises(CompetitionCommitmentError) as refused:
+        comp.verify_training_commitment(data.iloc[:-1])
+    assert refused.value.wrong[:2] == ["root", "samples"]
 
 
 def test_outOfPhaseActions_areNamedErrors(fresh: mm.Market, cancer: pd.DataFrame) -> None:

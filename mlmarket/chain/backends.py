@@ -14,7 +14,10 @@ import os
 from pathlib import Path
 from typing import Any
 
+from eth.exceptions import Revert
+from eth.vm.spoof import SpoofTransaction
 from eth_tester import EthereumTester, PyEVMBackend
+from eth_tester.backends.pyevm.main import _execute_and_revert_transaction
 from web3 import Web3
 from web3.providers.eth_tester import EthereumTesterProvider
 
@@ -25,6 +28,14 @@ ETH_TESTER_CHAIN_ID = 131277322940537
 LOCAL_CHAIN_IDS = frozenset({1337, 31337, ETH_TESTER_CHAIN_ID})
 STATE_FILE = "chain.json"
 ETH_PER_ACCOUNT = 10_000
+
+
+class SimulatedRevert(Exception):  # noqa: N818 - carries revert bytes, like a node's error
+    """A dry run reverted; ``data`` holds the revert bytes (read by ``revert_data_of``)."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__("execution reverted")
+        self.data = data
 
 
 class Backend:
@@ -49,6 +60,13 @@ class Backend:
         block may be missed; local backends do better, see their overrides).
         """
         self.w3.eth.call(tx, block_identifier=block_number - 1)  # type: ignore[arg-type]
+
+    def simulate(self, tx: dict[str, Any], timestamp: int) -> None:
+        """Run ``tx`` as a call in the pending block, stamped ``timestamp``; raise if it fails.
+
+        Local backends only (a remote node's gas estimate does this job).
+        """
+        self.w3.eth.call(tx, block_identifier="pending")  # type: ignore[arg-type]
 
     def mine(self, timestamp: int) -> None:
         """Mine an empty block at ``timestamp``."""
@@ -141,6 +159,31 @@ class EthTesterBackend(Backend):
         self._stamp_next_block(timestamp)
         self.w3.eth.call(tx, block_identifier="pending")  # type: ignore[arg-type]
 
+    def simulate(self, tx: dict[str, Any], timestamp: int) -> None:
+        # eth-tester's own call turns every VM error into "execution reverted: <text>", so
+        # an out-of-gas run would pass for a revert with a reason. Run py-evm directly and
+        # tell a Revert (its bytes) from any other failure.
+        self._stamp_next_block(timestamp)
+        pyevm = self._pyevm
+        raw = self._tester.normalizer.normalize_inbound_transaction(
+            {
+                "from": tx["from"],
+                "to": tx.get("to") or "",
+                "data": tx.get("data", "0x"),
+                "value": int(tx.get("value", 0)),
+                "gas": int(tx["gas"]),
+            }
+        )
+        unsigned = pyevm._get_normalized_and_unsigned_evm_transaction(raw, "pending")
+        spoof = SpoofTransaction(unsigned, from_=raw["from"])
+        computation = _execute_and_revert_transaction(pyevm.chain, spoof, "pending")
+        if not computation.is_error:
+            return
+        error = computation._error
+        if isinstance(error, Revert):
+            raise SimulatedRevert(bytes(error.args[0]) if error.args else b"")
+        raise ChainError(f"{type(error).__name__}: {error}")
+
     def mine(self, timestamp: int) -> None:
         self._stamp_next_block(timestamp)
         self._tester.mine_blocks()
@@ -209,6 +252,10 @@ class AnvilBackend(RpcBackend):
         # Local anvil mines one transaction per block: the failed block's own state and
         # time reproduce the revert, deadlines included.
         self.w3.eth.call(tx, block_identifier=block_number)  # type: ignore[arg-type]
+
+    def simulate(self, tx: dict[str, Any], timestamp: int) -> None:
+        self._rpc("evm_setNextBlockTimestamp", [timestamp])
+        super().simulate(tx, timestamp)
 
     def mine(self, timestamp: int) -> None:
         self._rpc("evm_mine", [timestamp])

@@ -165,16 +165,24 @@ class Chain:
         sender: NamedAccount | str,
         value: int = 0,
         gas: int | None = None,
+        simulate: bool = True,
     ) -> TxReceipt:
         """Sign and send a contract call (or constructor) and wait for its receipt.
 
         Raises the contract's named error if it reverts, :class:`GasLimitError` if
-        ``gas`` exceeds the per-transaction cap.
+        ``gas`` exceeds the per-transaction cap. A refused call is never mined: on a
+        local chain the transaction first runs as a call in the pending block, stamped
+        with the time the next block will have, and a revert raises before anything
+        is sent (other nodes refuse it while estimating its gas). ``simulate=False``
+        skips that run where the caller has checked the preconditions itself (the
+        evaluation batches); a failure is then mined and raised as before.
         """
         account = self.accounts.resolve(sender)
         tx = self._build(fn, account, value, gas)
-        signed = account.signer.sign_transaction(tx)
         timestamp = self.clock.next_block_timestamp() if self.is_local else None
+        if timestamp is not None and simulate:
+            self._simulate(tx, timestamp)
+        signed = account.signer.sign_transaction(tx)
         tx_hash = self.backend.send_raw(bytes(signed.raw_transaction), timestamp)
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
         record = self._record(receipt, tx, account, fn)
@@ -236,6 +244,20 @@ class Chain:
         )
         self.history.append(record)
         return record
+
+    def _simulate(self, tx: dict, timestamp: int) -> None:
+        """Run ``tx`` as a call in the next block (at ``timestamp``); raise why it fails."""
+        call = {k: tx[k] for k in ("from", "to", "data", "value", "gas") if k in tx}
+        try:
+            self.backend.simulate(call, timestamp)
+        except Exception as exc:  # noqa: BLE001 - backends raise unrelated types for a revert
+            if revert_data_of(exc) is None:  # out of gas, or an invalid opcode
+                raise TransactionFailedError(
+                    "The transaction would fail without a revert reason (it ran out of gas "
+                    "or hit an invalid instruction), so it was not sent; raise the gas limit "
+                    f"or split the work. The node said: {exc}"
+                ) from None
+            raise self._as_revert(exc) from None
 
     def _failure(self, tx: dict, receipt: TxReceipt) -> Exception:
         """Recover why a mined transaction failed by replaying it as a call."""

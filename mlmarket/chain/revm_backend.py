@@ -77,6 +77,10 @@ class RevmBackend(Backend):
         # revert, deadlines included (the node keeps the latest state, which this is).
         self.w3.eth.call(tx, block_identifier=block_number)  # type: ignore[arg-type]
 
+    def simulate(self, tx: dict[str, Any], timestamp: int) -> None:
+        self._rpc("evm_setNextBlockTimestamp", [timestamp])
+        super().simulate(tx, timestamp)
+
     def mine(self, timestamp: int) -> None:
         self._rpc("evm_mine", [timestamp])
 

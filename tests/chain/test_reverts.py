@@ -71,21 +71,48 @@ def test_panic_namesItsCause(chain: Chain, probe, function, args, code, words) -
     assert caught.value.code == code
 
 
+def mines_nothing(chain: Chain, probe, fn, error: type[Exception], words: str) -> None:
+    """``fn`` is refused with ``error`` before sending: no block, no nonce, no history."""
+    block, sent = chain.w3.eth.block_number, len(chain.history)
+    nonce = chain.w3.eth.get_transaction_count(chain.address("alice"))
+    with pytest.raises(error, match=words):
+        chain.transact(fn, sender="alice")
+    assert chain.w3.eth.block_number == block and len(chain.history) == sent
+    assert chain.w3.eth.get_transaction_count(chain.address("alice")) == nonce
+
+
+def test_everyRefusal_minesNothing(chain: Chain, probe) -> None:
+    f = probe.functions
+    mines_nothing(chain, probe, f.revertDetailed(*detailed_args(chain)), RevertProbeDetailed, "bob")
+    mines_nothing(chain, probe, f.revertWithReason(), RevertedWithReason, "a plain reason")
+    mines_nothing(chain, probe, f.divide(1, 0), ContractPanicError, "division")
+    mines_nothing(chain, probe, f.revertEmpty(), TransactionFailedError, "without a reason")
+
+
 def test_emptyRevert_isTransactionFailedNotSilent(chain: Chain, probe) -> None:
     with pytest.raises(TransactionFailedError, match="without a reason"):
         chain.transact(probe.functions.revertEmpty(), sender="alice")
-    assert chain.history[-1].status == 0  # the failed transaction was mined and recorded
+    # Sent without the dry run, it is mined as a failure, recorded, and explained the same.
+    with pytest.raises(TransactionFailedError, match="without a reason"):
+        chain.transact(probe.functions.revertEmpty(), sender="alice", simulate=False)
+    assert chain.history[-1].status == 0
 
 
 def test_outOfGas_saysSo(chain: Chain, probe) -> None:
     with pytest.raises(TransactionFailedError, match="ran out of gas"):
         chain.transact(probe.functions.spin(50), sender="alice", gas=60_000)
+    with pytest.raises(TransactionFailedError, match="ran out of gas"):
+        chain.transact(probe.functions.spin(50), sender="alice", gas=60_000, simulate=False)
 
 
 def test_workAboveTheCap_failsAtTheCap(chain: Chain, probe) -> None:
     # ~360 gas per iteration: 50,000 iterations need ~18M gas, more than the cap allows.
+    block = chain.w3.eth.block_number
     with pytest.raises(TransactionFailedError, match="ran out of gas"):
         chain.transact(probe.functions.spin(50_000), sender="alice")
+    assert chain.w3.eth.block_number == block  # refused by the dry run
+    with pytest.raises(TransactionFailedError, match="ran out of gas"):
+        chain.transact(probe.functions.spin(50_000), sender="alice", simulate=False)
     assert chain.history[-1].gas_used == TX_GAS_CAP
 
 

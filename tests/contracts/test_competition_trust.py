@@ -2,7 +2,7 @@
 
 Every test here is an attack that worked against an earlier protocol (sorted-pair
 test-set proofs; a default split among revealed submissions) or a boundary of the
-positional tree, and now fails for the attacker. Each runs on eth-tester and anvil.
+positional tree, and now fails for the attacker. Each runs on eth-tester, revm and anvil.
 """
 
 from __future__ import annotations
@@ -12,15 +12,17 @@ from collections.abc import Iterator
 import pytest
 
 from mlmarket.chain import connect
-from mlmarket.contracts.errors import CompetitionInvalidChunkProof
-from tests.chain.conftest import anvil_path
+from mlmarket.contracts.errors import CompetitionInvalidChunkProof, CompetitionNotInPhase
+from tests.chain.conftest import anvil_path, check_revm
 from tests.conftest import require_tool
 from tests.contracts.test_competition_kit import (
     DEFAULT_EVALUATION,
     DEFAULTED,
     FINALIZED,
     RANKED,
+    REVEAL,
     SINK,
+    SUBMISSION,
     TOKEN,
     Competition,
     MerkleTree,
@@ -33,7 +35,7 @@ from tests.contracts.test_competition_kit import (
 )
 from tests.contracts.test_data_market import freeze_wall_clock
 
-BACKENDS = ["eth-tester", "anvil"]
+BACKENDS = ["eth-tester", "revm", "anvil"]
 SYBILS = ("erin", "grace", "heidi", "ivan")  # addresses the creator (carol) controls
 
 
@@ -52,6 +54,8 @@ def world(
     """One deployed stack per backend for the module; each test runs in a rollback."""
     if request.param == "anvil":
         require_tool(anvil_path(), "anvil (npm @foundry-rs/anvil in contracts/)")
+    if request.param == "revm":
+        check_revm()
     if request.param not in _worlds:
         _worlds[request.param] = make_world(connect(request.param))
     built = _worlds[request.param]
@@ -280,3 +284,24 @@ def test_onlyACopyCompleted_finalizesWithoutAWinner_andReturnsThePool(world: Wor
     paid = finish(comp, "alice", "erin", "carol")
     assert paid == {"carol": 1100 * TOKEN}
     assert comp.call("licensee") == "0x" + "00" * 20 and comp.call("winner")[0] == 0
+
+
+# --- deadlines: a refused action is never mined ------------------------------------------
+
+
+def test_commitOneSecondBeforeTheDeadline_isMined_atTheDeadline_isRefusedUnmined(
+    world: World,
+) -> None:
+    comp = world.create()
+    end = comp.params["submissionEnd"]
+    world.chain.clock.advance_to(end - 2)  # the next block is stamped end - 1
+    comp.commit("alice", mock_model(1))
+    assert world.chain.w3.eth.get_block("latest")["timestamp"] == end - 1
+    block = world.chain.w3.eth.block_number
+    nonce = world.chain.w3.eth.get_transaction_count(world.chain.address("bob"))
+    with pytest.raises(CompetitionNotInPhase) as caught:  # the next block is stamped end
+        comp.commit("bob", mock_model(2))
+    assert (caught.value.expected, caught.value.actual) == (SUBMISSION, REVEAL)
+    assert world.chain.w3.eth.block_number == block
+    assert world.chain.w3.eth.get_transaction_count(world.chain.address("bob")) == nonce
+    assert comp.call("submissionCount") == 1

@@ -7,7 +7,8 @@ Run: ``python benchmarks/bench_revm.py [--repeat N]``. Through mlmarket's ``Chai
   chunk. "marginal Mgas/s" is the extra gas of a heavy ``spin`` over a light one
   divided by the extra wall time (the engine alone); "all-in" divides a heavy
   transaction's gas by its whole wall time (engine plus per-transaction overhead);
-* overhead: token transfers per second through ``Chain.transact``, and the cost of
+* overhead: token transfers per second through ``Chain.transact``, the share of the
+  dry run that keeps failing transactions from being mined, and the cost of
   reverting to a snapshot taken before a 200-transaction session (revm replays its
   journal, eth-tester re-imports a block, anvil restores its own snapshot).
 
@@ -91,10 +92,21 @@ def overhead(chain: Chain, repeat: int) -> dict[str, float]:
     start = time.perf_counter()
     chain.revert(snap)
     revert_ms = (time.perf_counter() - start) * 1000
+    # The dry run before each transaction: the same transfer sent with and without it.
+    fn = token.contract.functions.transfer(chain.address("bob"), 1)
+    timed = {}
+    for simulate in (True, False, True, False):
+        start = time.perf_counter()
+        for _ in range(count):
+            chain.transact(fn, sender="alice", simulate=simulate)
+        timed.setdefault(simulate, []).append((time.perf_counter() - start) / count)
+    with_dry_run, without = min(timed[True]), min(timed[False])
     return {
         "token transfers per second": count / seconds,
         "ms per transfer": seconds / count * 1000,
         f"revert over {count} transactions (ms)": revert_ms,
+        "ms per transfer without the dry run": without * 1000,
+        "dry-run overhead per transfer (%)": (with_dry_run / without - 1) * 100,
     }
 
 

@@ -213,34 +213,19 @@ class EthTesterBackend(Backend):
         return backend
 
 
-class RpcBackend(Backend):
-    """Any Ethereum JSON-RPC node (a testnet, a shared node): no time travel."""
+class NodeControl(Backend):
+    """Time travel through anvil's RPC methods, for the nodes that answer them as anvil does
+    (anvil itself and the in-process revm node): one block per transaction, stamped with
+    ``evm_setNextBlockTimestamp``; ``evm_mine``; ``evm_snapshot``/``evm_revert``."""
 
-    kind = "rpc"
-    is_local = False
-
-    def __init__(self, url: str, timeout: float = 30.0) -> None:
-        super().__init__(Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout})))
-        self.url = url
-
-    def describe(self) -> str:
-        return self.url
-
-
-class AnvilBackend(RpcBackend):
-    """An anvil node, managed by us (:mod:`mlmarket.chain.anvil`) or started by the user."""
-
-    kind = "anvil"
-    is_local = True
-
-    def __init__(self, url: str, process: Any = None) -> None:
-        super().__init__(url)
-        self.process = process
+    node_name = "the node"
 
     def _rpc(self, method: str, params: list[Any]) -> Any:
         response = self.w3.provider.make_request(method, params)  # type: ignore[arg-type]
         if "error" in response:
-            raise ChainError(f"anvil refused {method}: {response['error']}")
+            error = response["error"]
+            message = error.get("message", error) if isinstance(error, dict) else error
+            raise ChainError(f"{self.node_name} refused {method}: {message}")
         return response.get("result")
 
     def send_raw(self, raw: bytes, timestamp: int | None) -> bytes:
@@ -249,8 +234,8 @@ class AnvilBackend(RpcBackend):
         return super().send_raw(raw, timestamp)
 
     def replay(self, tx: dict[str, Any], block_number: int, timestamp: int) -> None:
-        # Local anvil mines one transaction per block: the failed block's own state and
-        # time reproduce the revert, deadlines included.
+        # One transaction per block: the failed block's own state and time reproduce the
+        # revert, deadlines included (the revm node keeps the latest state, which this is).
         self.w3.eth.call(tx, block_identifier=block_number)  # type: ignore[arg-type]
 
     def simulate(self, tx: dict[str, Any], timestamp: int) -> None:
@@ -265,9 +250,35 @@ class AnvilBackend(RpcBackend):
 
     def revert(self, snapshot_id: Any) -> Any:
         if not self._rpc("evm_revert", [snapshot_id]):
-            raise ChainError(f"anvil has no snapshot {snapshot_id}.")
-        # anvil forgets a snapshot once reverted to; take it again so it can be reused.
+            raise ChainError(f"{self.node_name} has no snapshot {snapshot_id}.")
+        # Both forget a snapshot once reverted to; take it again so it can be reused.
         return self.snapshot()
+
+
+class RpcBackend(Backend):
+    """Any Ethereum JSON-RPC node (a testnet, a shared node): no time travel."""
+
+    kind = "rpc"
+    is_local = False
+
+    def __init__(self, url: str, timeout: float = 30.0) -> None:
+        super().__init__(Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout})))
+        self.url = url
+
+    def describe(self) -> str:
+        return self.url
+
+
+class AnvilBackend(NodeControl, RpcBackend):
+    """An anvil node, managed by us (:mod:`mlmarket.chain.anvil`) or started by the user."""
+
+    kind = "anvil"
+    is_local = True
+    node_name = "anvil"
+
+    def __init__(self, url: str, process: Any = None) -> None:
+        super().__init__(url)
+        self.process = process
 
     def save(self, folder: Path) -> dict[str, Any]:
         dump = self._rpc("anvil_dumpState", [])

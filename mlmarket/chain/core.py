@@ -255,7 +255,7 @@ class Chain:
                 raise TransactionFailedError(
                     "The transaction would fail without a revert reason (it ran out of gas "
                     "or hit an invalid instruction), so it was not sent; raise the gas limit "
-                    f"or split the work. The node said: {exc}"
+                    "or split the work."
                 ) from None
             raise self._as_revert(exc) from None
 

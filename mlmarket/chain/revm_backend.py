@@ -27,21 +27,21 @@ from mlmarket.chain.backends import (
     BLOCK_GAS_LIMIT,
     ETH_PER_ACCOUNT,
     ETH_TESTER_CHAIN_ID,
-    Backend,
+    NodeControl,
 )
 from mlmarket.chain.revm_engine import require_pyrevm
 from mlmarket.chain.revm_node import Genesis, RevmNode
-from mlmarket.errors import ChainError
 
 CHAIN_ID = ETH_TESTER_CHAIN_ID
 """eth-tester's chain id: signed transactions and permits are byte-identical on both."""
 
 
-class RevmBackend(Backend):
+class RevmBackend(NodeControl):
     """pyrevm in this process, behind a JSON-RPC node (:mod:`mlmarket.chain.revm_node`)."""
 
     kind = "revm"
     in_process = True
+    node_name = "The revm node"
 
     def __init__(
         self, addresses: list[str], genesis_timestamp: int, genesis_nonce: str | None = None
@@ -60,38 +60,6 @@ class RevmBackend(Backend):
             "addresses": list(addresses),
             "nonce": nonce,
         }
-
-    def _rpc(self, method: str, params: list[Any]) -> Any:
-        response = self.node.make_request(method, params)  # type: ignore[arg-type]
-        if "error" in response:
-            raise ChainError(f"The revm node refused {method}: {response['error']['message']}")
-        return response.get("result")
-
-    def send_raw(self, raw: bytes, timestamp: int | None) -> bytes:
-        if timestamp is not None:
-            self._rpc("evm_setNextBlockTimestamp", [timestamp])
-        return super().send_raw(raw, timestamp)
-
-    def replay(self, tx: dict[str, Any], block_number: int, timestamp: int) -> None:
-        # One transaction per block: the failed block's own state and time reproduce the
-        # revert, deadlines included (the node keeps the latest state, which this is).
-        self.w3.eth.call(tx, block_identifier=block_number)  # type: ignore[arg-type]
-
-    def simulate(self, tx: dict[str, Any], timestamp: int) -> None:
-        self._rpc("evm_setNextBlockTimestamp", [timestamp])
-        super().simulate(tx, timestamp)
-
-    def mine(self, timestamp: int) -> None:
-        self._rpc("evm_mine", [timestamp])
-
-    def snapshot(self) -> Any:
-        return self._rpc("evm_snapshot", [])
-
-    def revert(self, snapshot_id: Any) -> Any:
-        if not self._rpc("evm_revert", [snapshot_id]):
-            raise ChainError(f"The revm node has no snapshot {snapshot_id}.")
-        # Like anvil, the node uses a snapshot up when reverting to it: take it again.
-        return self.snapshot()
 
     def save(self, folder: Path) -> dict[str, Any]:
         return {"genesis": dict(self._genesis), "journal": list(self.node.journal)}

@@ -22,6 +22,11 @@ def test_codeAtTheLimit_deploys(chain: Chain) -> None:
 
 
 def test_codeAboveTheLimit_failsAndUsesAllGas(chain: Chain) -> None:
+    block = chain.w3.eth.block_number
     with pytest.raises(TransactionFailedError, match="ran out of gas"):
         chain.deploy([], returning_zeros(MAX_CODE_SIZE + 1), sender="carol", gas=6_000_000)
+    assert chain.w3.eth.block_number == block  # the dry run refused it: nothing mined
+    factory = chain.w3.eth.contract(abi=[], bytecode=returning_zeros(MAX_CODE_SIZE + 1))
+    with pytest.raises(TransactionFailedError, match="ran out of gas"):  # sent anyway
+        chain.transact(factory.constructor(), sender="carol", gas=6_000_000, simulate=False)
     assert chain.history[-1].gas_used == 6_000_000

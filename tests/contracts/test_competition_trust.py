@@ -15,6 +15,7 @@ from mlmarket.chain import connect
 from mlmarket.contracts.errors import CompetitionInvalidChunkProof, CompetitionNotInPhase
 from tests.chain.conftest import anvil_path, check_revm
 from tests.conftest import require_tool
+from tests.contracts.test_competition import claim_all
 from tests.contracts.test_competition_kit import (
     DEFAULT_EVALUATION,
     DEFAULTED,
@@ -68,13 +69,7 @@ def finish(comp: Competition, *who: str) -> dict[str, int]:
     """Finalize (if needed) and claim for everyone with a payout; what each received."""
     if not comp.call("finalized"):
         comp.send("finalize", sender="frank")
-    paid = {}
-    for name in who:
-        amount = comp.call("claimable", comp.chain.address(name))
-        if amount:
-            comp.send("claim", sender=name)
-            paid[name] = amount
-    return paid
+    return claim_all(comp, *who)
 
 
 # --- one test chunk per index ---------------------------------------------------------

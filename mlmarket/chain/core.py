@@ -73,6 +73,9 @@ class Chain:
         self.history: list[TxRecord] = []
         self._listeners: list[Callable[[TxRecord], None]] = []
         self._snapshots: dict[int, tuple[Any, int, int]] = {}
+        # Next nonce per sender on a local chain, where only this session sends (with a
+        # fallback to the node on "nonce too low"); remote chains always ask the node.
+        self._nonces: dict[str, int] = {}
 
     # --- descriptive -------------------------------------------------------------
 
@@ -182,22 +185,40 @@ class Chain:
         timestamp = self.clock.next_block_timestamp() if self.is_local else None
         if timestamp is not None and simulate:
             self._simulate(tx, timestamp)
-        signed = account.signer.sign_transaction(tx)
-        tx_hash = self.backend.send_raw(bytes(signed.raw_transaction), timestamp)
+        try:
+            tx_hash = self._send(account, tx, timestamp)
+        except Exception as exc:  # noqa: BLE001 - a stale cached nonce: ask the node once
+            if self._nonces.pop(account.address, None) is None or "nonce" not in str(exc).lower():
+                raise
+            tx["nonce"] = self._nonce(account.address)
+            tx_hash = self._send(account, tx, timestamp)
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
-        record = self._record(receipt, tx, account, fn)
+        record = self._record(receipt, tx, account, fn, timestamp)
         if receipt["status"] != 1:
             raise self._failure(tx, receipt)
         for listener in list(self._listeners):
             listener(record)
         return receipt
 
+    def _send(self, account: NamedAccount, tx: dict, timestamp: int | None) -> bytes:
+        signed = account.signer.sign_transaction(tx)
+        tx_hash = self.backend.send_raw(bytes(signed.raw_transaction), timestamp)
+        if self.is_local:  # mined (or failed) in its own block: the nonce is used
+            self._nonces[account.address] = int(tx["nonce"]) + 1
+        return tx_hash
+
+    def _nonce(self, address: str) -> int:
+        cached = self._nonces.get(address)
+        if cached is not None:
+            return cached
+        return int(self.w3.eth.get_transaction_count(address, "pending"))
+
     def _build(self, fn: TxCall, account: NamedAccount, value: int, gas: int | None) -> dict:
         base_fee = int(self.w3.eth.get_block("latest").get("baseFeePerGas", 0) or 0)
         params: dict[str, Any] = {
             "from": account.address,
             "value": value,
-            "nonce": self.w3.eth.get_transaction_count(account.address, "pending"),
+            "nonce": self._nonce(account.address),
             "chainId": self.chain_id,
             "maxPriorityFeePerGas": PRIORITY_FEE,
             "maxFeePerGas": 2 * base_fee + PRIORITY_FEE,
@@ -228,8 +249,15 @@ class Chain:
             )
         return min(TX_GAS_CAP, int(estimate * GAS_ESTIMATE_MARGIN))
 
-    def _record(self, receipt: TxReceipt, tx: dict, account: NamedAccount, fn: TxCall) -> TxRecord:
-        block = self.w3.eth.get_block(receipt["blockNumber"])
+    def _record(
+        self, receipt: TxReceipt, tx: dict, account: NamedAccount, fn: TxCall, stamp: int | None
+    ) -> TxRecord:
+        # A local chain stamped the block itself; elsewhere the block says when it was mined.
+        when = (
+            stamp
+            if stamp is not None
+            else self.w3.eth.get_block(receipt["blockNumber"])["timestamp"]
+        )
         action = "deploy" if isinstance(fn, ContractConstructor) else fn.fn_name
         record = TxRecord(
             tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
@@ -237,7 +265,7 @@ class Chain:
             to=tx.get("to") or None,
             action=action,
             block=int(receipt["blockNumber"]),
-            timestamp=int(block["timestamp"]),
+            timestamp=int(when),
             gas_used=int(receipt["gasUsed"]),
             gas_price=int(receipt.get("effectiveGasPrice", 0) or 0),
             status=int(receipt["status"]),
@@ -297,6 +325,7 @@ class Chain:
             raise ChainError(f"No snapshot {snap_id}; take one with chain.snapshot().")
         backend_id, offset, history_length = self._snapshots[snap_id]
         new_id = self.backend.revert(backend_id)
+        self._nonces.clear()  # the accounts' nonces went back too
         self._snapshots[snap_id] = (new_id, offset, history_length)
         self.clock.offset = offset
         del self.history[history_length:]

@@ -347,16 +347,19 @@ class Competition:
         training = self.phase == "default_evaluation"
         if training:
             chunks = list(self.training_chunks(data).chunks)
-            salt, done = TRAINING_SALT, self.contract.functions.isEvaluatedOnTraining
+            salt, scored = TRAINING_SALT, self.contract.events.SubmissionScoredOnTraining
         else:
             chunks, salt = self._revealed_test_set()
-            done = self.contract.functions.isEvaluated
+            scored = self.contract.events.SubmissionScored
         tree = MerkleTree([chunk_leaf(salt, i, c) for i, c in enumerate(chunks)])
         models = self.scorable_models()
         per_call = models_per_call or int(self.metadata.get("models_per_call", 1))
-        work = [(i, sid) for i in range(len(chunks)) for sid in models
-                if not self.chain.call(done(sid, i))]  # fmt: skip
+        # What is already scored, from the events (one query, not a call per model and chunk).
+        done = {(int(log["args"]["chunkIndex"]), int(log["args"]["id"]))
+                for log in scored.get_logs(from_block=0)}  # fmt: skip
+        work = [(i, sid) for i in range(len(chunks)) for sid in models if (i, sid) not in done]
         batches = _by_chunk(work, per_call)
+        sender = by or self.creator  # read once, not per batch
         iterator = _progress(batches, progress, f"Evaluating {self.name}")
         for batch in iterator:
             index = batch[0][0]
@@ -365,7 +368,7 @@ class Competition:
                 index, chunks[index], tree.proof(index), ids, [models[s] for s in ids]
             )
             # Phase, proofs, model bytes and what is left were checked here: no dry run.
-            self.chain.transact(fn, sender=by or self.creator, simulate=False)
+            self.chain.transact(fn, sender=sender, simulate=False)
         return len(batches)
 
     def _revealed_test_set(self) -> tuple[list[bytes], bytes]:

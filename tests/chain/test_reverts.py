@@ -149,3 +149,25 @@ def test_templates_formatTokensAndAccounts(chain: Chain) -> None:
     assert isinstance(error, ERC20InsufficientBalance)
     assert str(error).startswith("carol (0x90F7")
     assert "has 1.5 tokens but needs 2 tokens" in str(error)
+
+
+def test_aTransactionSentPastTheChain_doesNotStallTheCachedNonce(chain: Chain, probe) -> None:
+    """Local chains cache each sender's next nonce; one sent behind their back is noticed."""
+    address = chain.address("alice")
+    chain.transact(probe.functions.spin(1), sender="alice")
+    start = chain.w3.eth.get_transaction_count(address)
+    base_fee = int(chain.w3.eth.get_block("latest")["baseFeePerGas"])
+    tx = probe.functions.spin(1).build_transaction(
+        {
+            "from": address,
+            "nonce": start,
+            "gas": 100_000,
+            "maxFeePerGas": 2 * base_fee + 10**9,
+            "maxPriorityFeePerGas": 10**9,
+            "chainId": chain.chain_id,
+        }
+    )
+    raw = chain.accounts.resolve("alice").signer.sign_transaction(tx).raw_transaction
+    chain.backend.send_raw(bytes(raw), chain.clock.next_block_timestamp())
+    chain.transact(probe.functions.spin(2), sender="alice")  # its cached nonce is stale
+    assert chain.w3.eth.get_transaction_count(address) == start + 2

@@ -526,7 +526,8 @@ def test_deliver_afterTheWindow_isRefused_andRefundWorks(dm: DataMarketHarness) 
     deliver_by = dm.purchase(purchase_id)["deliverBy"]
     dm.chain.clock.advance_to(deliver_by - 2)
     with pytest.raises(DataMarketRefundTooEarly, match=f"refunded only from {deliver_by}"):
-        dm.tx("refund", purchase_id, sender="bob")  # mined (and reverted) at deliverBy - 1
+        dm.tx("refund", purchase_id, sender="bob")  # judged at deliverBy - 1; nothing mined
+    dm.chain.clock.advance_to(deliver_by - 1)
     with pytest.raises(DataMarketDeliveryTooLate, match=f"passed at {deliver_by}") as caught:
         dm.deliver("alice", purchase_id)  # mined exactly at deliverBy
     assert caught.value.deliverBy == deliver_by

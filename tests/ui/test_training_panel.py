@@ -52,7 +52,7 @@ def test_submitting_closesWithTheSubmissionPhase(market: Market) -> None:
     panel.submit_button.click()  # a script can still click: the contract refuses
 
     assert "needs phase 0 but the competition is in phase 1" in panel.feedback.value
-    assert sent(market) == transactions + 1  # sent, and reverted
+    assert sent(market) == transactions  # refused before sending: nothing mined
 
 
 def test_aRegressionCompetition_offersRegressors_andAPredictionPlot(market: Market) -> None:

@@ -43,5 +43,5 @@ exec "$venv/bin/slither" . \
   --compile-force-framework foundry \
   --foundry-compile-all \
   --filter-paths 'node_modules/' \
-  --fail-high \
+  --fail-medium \
   "$@"

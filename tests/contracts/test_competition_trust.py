@@ -72,6 +72,17 @@ def finish(comp: Competition, *who: str) -> dict[str, int]:
     return claim_all(comp, *who)
 
 
+def evaluating_one_model(world: World, test: TestSet) -> Competition:
+    """A competition on ``test`` in its evaluation phase: alice's model (id 1) scores 9."""
+    comp = world.create(test_set=test)
+    comp.commit("alice", mock_model(9))
+    comp.to_reveal()
+    comp.reveal("alice", 1)
+    comp.to_test_reveal()
+    comp.reveal_test_set()
+    return comp
+
+
 # --- one test chunk per index ---------------------------------------------------------
 
 
@@ -128,12 +139,7 @@ def test_rootOverTooManyLeaves_provesNothing_soTheCreatorDefaults(world: World) 
 
 def test_proofForOneIndex_isRefusedAtAnother(world: World) -> None:
     test = TestSet(samples=40, chunk_size=10)
-    comp = world.create(test_set=test)
-    comp.commit("alice", mock_model(9))
-    comp.to_reveal()
-    comp.reveal("alice", 1)
-    comp.to_test_reveal()
-    comp.reveal_test_set()
+    comp = evaluating_one_model(world, test)
     for i, j in ((0, 1), (1, 0), (2, 3), (3, 1)):
         with pytest.raises(CompetitionInvalidChunkProof):  # chunk i, its proof, at index j
             comp.evaluate(j, [1], chunk=test.chunks[i], proof=test.tree.proof(i))
@@ -144,12 +150,7 @@ def test_proofForOneIndex_isRefusedAtAnother(world: World) -> None:
 
 def test_proofOfTheWrongLength_isRefused(world: World) -> None:
     test = TestSet(samples=30, chunk_size=10)  # depth 2
-    comp = world.create(test_set=test)
-    comp.commit("alice", mock_model(9))
-    comp.to_reveal()
-    comp.reveal("alice", 1)
-    comp.to_test_reveal()
-    comp.reveal_test_set()
+    comp = evaluating_one_model(world, test)
     proof = test.tree.proof(1)
     for bad in (proof[:1], [], [*proof, bytes(32)], [*proof, proof[0]]):
         with pytest.raises(CompetitionInvalidChunkProof):
@@ -161,12 +162,7 @@ def test_proofOfTheWrongLength_isRefused(world: World) -> None:
 def test_everyChunkCount_provesEveryChunk_andOnlyAtItsDepth(world: World, chunks: int) -> None:
     """One chunk (depth 0, empty proof: the breast-cancer case), 2^k and 2^k + 1 chunks."""
     test = TestSet(samples=chunks * 10 - 3, chunk_size=10)  # the last chunk holds 7 rows
-    comp = world.create(test_set=test)
-    comp.commit("alice", mock_model(9))
-    comp.to_reveal()
-    comp.reveal("alice", 1)
-    comp.to_test_reveal()
-    comp.reveal_test_set()
+    comp = evaluating_one_model(world, test)
     depth = (chunks - 1).bit_length()
     assert all(len(test.tree.proof(i)) == depth for i in range(chunks))
     with pytest.raises(CompetitionInvalidChunkProof):  # one level too many

@@ -113,20 +113,6 @@ def test_identity_isUniquePerSession_andSurvivesLoad(require_revm: None, tmp_pat
         assert [restored.w3.eth.get_block(n)["hash"] for n in range(len(hashes))] == hashes
 
 
-def test_journal_dropsWhatARevertUndid(require_revm: None, tmp_path: Path) -> None:
-    with connect("revm") as chain:
-        probe = deploy(chain, "RevertProbe")
-        snap = chain.snapshot()
-        chain.transact(probe.functions.spin(5), sender="alice")
-        chain.revert(snap)
-        chain.transact(probe.functions.spin(2), sender="alice")
-        chain.save(tmp_path)
-    with load(tmp_path) as restored:
-        same = restored.w3.eth.contract(address=probe.address, abi=probe.abi)
-        assert restored.call(same.functions.total()) == 1
-        assert len(restored.backend.node.journal) == restored.block_number == 2
-
-
 def test_undoingToASnapshot_equalsReplayingTheJournal(require_revm: None, tmp_path: Path) -> None:
     with connect("revm") as chain:
         bind_errors(chain)

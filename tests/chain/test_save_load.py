@@ -37,11 +37,17 @@ def test_saveLoad_restoresStateTimeAndNonces(chain: Chain, probe, tmp_path: Path
         assert restored.call(same.functions.pings()) == 2
 
 
-def test_ethTesterJournal_dropsWhatARevertUndid(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["eth-tester", "revm"])
+def test_journal_dropsWhatARevertUndid(
+    request: pytest.FixtureRequest, backend: str, tmp_path: Path
+) -> None:
+    """Both in-process backends save a journal; what a revert undid is not in it."""
     from mlmarket.chain import connect
     from tests.chain.conftest import deploy
 
-    with connect() as chain:
+    if backend == "revm":
+        request.getfixturevalue("require_revm")
+    with connect(backend) as chain:
         probe = deploy(chain, "RevertProbe")
         snap = chain.snapshot()
         chain.transact(probe.functions.spin(5), sender="alice")
@@ -51,6 +57,7 @@ def test_ethTesterJournal_dropsWhatARevertUndid(tmp_path: Path) -> None:
     with load(tmp_path) as restored:
         same = restored.w3.eth.contract(address=probe.address, abi=probe.abi)
         assert restored.call(same.functions.total()) == 1
+        assert len(restored.backend.save(tmp_path)["journal"]) == restored.block_number == 2
 
 
 def test_load_ofAFolderWithoutState_saysWhatIsMissing(tmp_path: Path) -> None:

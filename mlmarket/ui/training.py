@@ -43,8 +43,9 @@ if TYPE_CHECKING:
 class TrainPanel(Panel):
     """``picker``, ``participant``, ``family``, ``strength`` (C or alpha), ``iterations``,
     ``scale``, ``validation``; ``train_button``, ``score`` and ``chart``;
-    ``submit_button``. ``runs`` holds the last training run per competition and
-    ``submissions`` every submission made here."""
+    ``submit_button``. ``runs`` holds the last training run per (participant,
+    competition): Submit sends only the selected participant's own model. ``submissions``
+    lists every submission made here."""
 
     title = "Train & submit"
     css = "mlm-train-panel"
@@ -52,7 +53,9 @@ class TrainPanel(Panel):
 
     def __init__(self, source: Market | MarketState, **kwargs: Any) -> None:
         super().__init__(source, **kwargs)
-        self.runs: dict[int, TrainingRun] = {}
+        self.runs: dict[tuple[str, int], TrainingRun] = {}
+        self._views: dict[tuple[str, int], tuple[str, bytes]] = {}
+        self._shown: tuple[str, int] | None = None
         self.submissions: list[Any] = []
         names = account_names(self.market)
         self.picker = CompetitionPicker(self.state, "mlm-train-competition")
@@ -78,6 +81,7 @@ class TrainPanel(Panel):
         )
         self.chart.add_class("mlm-train-chart")
         self.family.observe(lambda _: self._knobs(), names="value")
+        self.participant.observe(lambda _: self.render(), names="value")
         self._ready(
             widgets.HBox([self.picker.widget, self.participant]),
             widgets.HBox([self.family, self.strength]),
@@ -103,7 +107,21 @@ class TrainPanel(Panel):
         task = self._task()
         if task is not None:
             set_options(self.family, families(task))
+        self._show_run()
         self.enable()
+
+    def _key(self) -> tuple[str, int] | None:
+        """(participant, competition) of the selection, or None without one."""
+        chosen, participant = self.state.selected_competition, self.participant.value
+        return None if chosen is None or participant is None else (participant, chosen)
+
+    def _show_run(self) -> None:
+        """Show the selected participant's run in the selected competition, or nothing."""
+        key = self._key()
+        if key == self._shown:
+            return
+        self._shown = key
+        self.score.value, self.chart.value = self._views.get(key, ("", b"")) if key else ("", b"")
 
     def _knobs(self) -> None:
         spec = FAMILIES.get(self.family.value)
@@ -116,9 +134,9 @@ class TrainPanel(Panel):
         self.iterations.disabled = not spec.iterations
 
     def enable(self) -> None:
-        chosen = self.state.selected_competition
-        self.train_button.disabled = chosen is None
-        self.submit_button.disabled = chosen not in self.runs or self._phase() != "submission"
+        self.train_button.disabled = self.state.selected_competition is None
+        trained = self._key() in self.runs
+        self.submit_button.disabled = not trained or self._phase() != "submission"
 
     # --- actions -----------------------------------------------------------------------
 
@@ -137,9 +155,11 @@ class TrainPanel(Panel):
         )  # fmt: skip
         exported = export(run.estimator, competition.quantizer)
         report = agreement(run.estimator, exported, X, y)
-        self.runs[chosen] = run
-        self.chart.value = validation_chart(run)
-        self.score.value = self._describe(run, report)
+        key = (self.participant.value, chosen)
+        self.runs[key] = run
+        self._views[key] = (self._describe(run, report), validation_chart(run))
+        self._shown = None
+        self._show_run()
         self.ok(f"Trained {spec.name} on {len(X)} rows; submit it while submissions are open.")
 
     def _describe(self, run: TrainingRun, report: Any) -> str:
@@ -156,11 +176,17 @@ class TrainPanel(Panel):
         return "<br>".join(lines)
 
     def _submit(self) -> None:
-        competition, chosen = self.state.competition(), self.state.selected_competition
-        run = self.runs.get(chosen) if chosen is not None else None
-        if competition is None or run is None:
-            raise InputError("Train a model for this competition first.")
-        submission = competition.submit(run.estimator, by=self.participant.value)
+        competition, key = self.state.competition(), self._key()
+        if competition is None or key is None:
+            raise InputError("Create or choose a competition first.")
+        run = self.runs.get(key)
+        if run is None:
+            participant, chosen = key
+            raise InputError(
+                f"{participant} has no trained model for competition #{chosen} yet: "
+                "train one for this participant first."
+            )
+        submission = competition.submit(run.estimator, by=key[0])
         self.submissions.append(submission)
         self.ok(
             f"{self.participant.value} committed submission #{submission.id} "

@@ -6,6 +6,7 @@ import pytest
 
 from mlmarket.datasets import load_sample
 from mlmarket.market import Market
+from mlmarket.market.competition import Competition
 from mlmarket.ml import export
 from mlmarket.ml.quantize import Quantizer
 from mlmarket.ui import TrainPanel
@@ -100,3 +101,35 @@ def test_makeEstimator_refusesNonsense() -> None:
         make_estimator("LinearSVC", strength=0)
     with pytest.raises(InputError, match="iteration budget must be at least 1"):
         make_estimator("Lasso", max_iter=0)
+
+
+def submitted_estimator(market: Market, comp: Competition, submission_id: int) -> str:
+    """What was committed as submission ``submission_id`` (the vault keeps its repr)."""
+    return market.vault.get("submissions", f"{comp.address}-{submission_id}")["estimator"]
+
+
+def test_aModelTrainedForOneParticipant_isNeverSubmittedForAnother(market: Market) -> None:
+    comp = open_competition(market)
+    panel = TrainPanel(market)
+    panel.participant.value, panel.family.value = "frank", "RidgeClassifier"
+    panel.train_button.click()
+    assert not panel.submit_button.disabled
+
+    panel.participant.value = "bob"  # frank's model is not bob's
+    assert panel.submit_button.disabled and panel.score.value == ""
+    transactions = sent(market)
+    panel.submit_button.click()  # a script can still click
+    assert "bob has no trained model for competition #0 yet" in panel.feedback.value
+    assert sent(market) == transactions and len(comp.leaderboard()) == 0
+
+    panel.family.value = "LogisticRegression"
+    panel.train_button.click()
+    panel.submit_button.click()
+    panel.participant.value = "frank"  # frank's run is still there, and still frank's
+    assert "validation accuracy" in panel.score.value and not panel.submit_button.disabled
+    panel.submit_button.click()
+
+    board = comp.leaderboard().set_index("id")
+    assert board.loc[1, "submitter"] == "bob" and board.loc[2, "submitter"] == "frank"
+    assert "LogisticRegression" in submitted_estimator(market, comp, 1)
+    assert "RidgeClassifier" in submitted_estimator(market, comp, 2)

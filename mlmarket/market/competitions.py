@@ -66,7 +66,7 @@ class CompetitionService:
         return [self.get(i) for i in range(count)]
 
     def list(self) -> pd.DataFrame:
-        """Every competition: name, creator, reward, phase, submissions."""
+        """Every competition: name, creator, reward, model family, phase, submissions."""
         rows = []
         for index, comp in enumerate(self.all()):
             rows.append(
@@ -75,12 +75,14 @@ class CompetitionService:
                     "name": comp.name,
                     "creator": self.chain.describe(comp.creator),
                     "reward": comp.reward,
+                    "model_family": comp.model_family,
                     "phase": comp.phase,
                     "submissions": self.chain.call(comp.contract.functions.submissionCount()),
                     "address": comp.address,
                 }
             )
-        columns = ["index", "name", "creator", "reward", "phase", "submissions", "address"]
+        columns = ["index", "name", "creator", "reward", "model_family", "phase", "submissions",
+                   "address"]  # fmt: skip
         return pd.DataFrame(rows, columns=columns).set_index("index")
 
     # --- creating ------------------------------------------------------------------

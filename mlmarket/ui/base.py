@@ -186,6 +186,27 @@ def positive_amount(value: str | float | int, what: str, *, allow_zero: bool = T
     return number
 
 
+def whole_number(value: str | int, what: str, *, low: int = 0, high: int | None = None) -> int:
+    """A whole number from a form field or slider, from ``low`` (to ``high`` if given).
+
+    Example:
+        >>> whole_number(" 3 ", "number of trees", low=1, high=32)
+        3
+        >>> whole_number("2.5", "seed")
+        Traceback (most recent call last):
+        ...
+        mlmarket.ui.base.InputError: The seed must be a whole number of at least 0 (got '2.5').
+    """
+    try:
+        number: int | None = int(str(value).strip())
+    except ValueError:
+        number = None
+    if number is None or number < low or (high is not None and number > high):
+        bound = f"from {low} to {high}" if high is not None else f"of at least {low}"
+        raise InputError(f"The {what} must be a whole number {bound} (got {value!r}).")
+    return number
+
+
 def required(value: str, what: str) -> str:
     """A non-blank text field, stripped.
 

@@ -1,7 +1,10 @@
-"""The form that opens a competition: data, target, reward, creator bond, phases and payout.
+"""The form that opens a competition: every parameter ``market.competitions.create`` takes.
 
-Everything is checked before anything is sent; a refusal leaves the form as it
-was, with a sentence saying what to change.
+Data (a sample, an upload or a listing; optionally a separate hidden test set),
+target and task, the model family the contract scores, reward and creator bond,
+entry stake and submissions cap, phases, payout, models scored per call and the
+split seed. Everything is checked before anything is sent; a refusal leaves the
+form as it was, with a sentence saying what to change.
 
 Example:
     >>> from mlmarket.ui.state import MarketState
@@ -12,6 +15,10 @@ Example:
     ([Decimal('0.6'), Decimal('0.3'), Decimal('0.1')], 'diagnosis')
     >>> request["creator_bond"] is None           # blank: as much as the reward
     True
+    >>> form.family.value = "mlp"                 # the contract scores MLPs
+    >>> request = form.request()
+    >>> request["model_family"], request["entry_stake"], request["models_per_call"]
+    ('mlp', Decimal('0'), 4)
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ import ipywidgets as widgets
 import pandas as pd
 
 from mlmarket.datasets import SAMPLES
+from mlmarket.market.competitions import MODELS_PER_CALL
+from mlmarket.ml import FAMILY, SUPPORTED_FAMILIES
 from mlmarket.ui.base import (
     InputError,
     account_names,
@@ -32,9 +41,10 @@ from mlmarket.ui.base import (
     required,
     set_options,
     text,
+    whole_number,
 )
 from mlmarket.ui.render import when
-from mlmarket.ui.uploads import check_frame, load_source, source_options
+from mlmarket.ui.uploads import check_frame, load_source, read_upload, source_options
 
 if TYPE_CHECKING:
     from mlmarket.ui.state import MarketState
@@ -46,7 +56,18 @@ BOND_HELP = (
     "test set is revealed in time, and is burned if the creator defaults.</small>"
 )
 LISTING = "listing:"
-"""Source values ``listing:<id>``: a listing the creator bought, downloaded and split."""
+"""Source values ``listing:<id>``: a listing the creator bought, downloaded and split (or,
+with a hidden test set uploaded, the training data participants buy)."""
+TEST_HELP = (
+    '<small class="mlm-comp-test-help">Hidden test set (optional CSV, same columns): '
+    "without one, the test share of the data is held out. With a listing as data, the "
+    "participants buy the listing to train.</small>"
+)
+FAMILY_OPTIONS = [("linear models", "linear"), ("MLPs (ReLU networks)", "mlp"),
+                  ("decision trees and forests", "tree")]  # fmt: skip
+AUTO = "auto"
+TASK_OPTIONS = [("from the target", AUTO), ("classification", "classification"),
+                ("regression", "regression")]  # fmt: skip
 
 
 def parse_payout(value: str) -> list[Decimal]:
@@ -70,10 +91,13 @@ def parse_payout(value: str) -> list[Decimal]:
 
 
 class CompetitionForm(widgets.VBox):
-    """Fields: ``source``, ``upload``, ``target``, ``creator``, ``name``, ``reward``,
-    ``bond`` (creator bond; blank = the reward), ``test_size``, ``ends`` (end of
-    submissions, a date and time), ``reveal_days``, ``test_reveal_days``,
-    ``evaluation_days``, ``payout`` (percent per place)."""
+    """Fields: ``source``, ``upload``, ``target``, ``test_upload`` (optional hidden test
+    set), ``creator``, ``name``, ``description``, ``reward``, ``bond`` (creator bond;
+    blank = the reward), ``test_size``, ``task`` (``"auto"``: from the target),
+    ``family`` (the model family: linear, mlp, tree), ``models_per_call``,
+    ``entry_stake``, ``max_submissions`` (per address, 0 = no cap), ``seed`` (of the
+    split), ``ends`` (end of submissions, a date and time), ``reveal_days``,
+    ``test_reveal_days``, ``evaluation_days``, ``payout`` (percent per place)."""
 
     def __init__(self, state: MarketState, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -83,12 +107,24 @@ class CompetitionForm(widgets.VBox):
         self.upload = widgets.FileUpload(accept=".csv", multiple=False, description="CSV")
         self.upload.add_class("mlm-comp-upload")
         self.target = dropdown("Target", "mlm-comp-target")
+        self.test_upload = widgets.FileUpload(accept=".csv", multiple=False, description="Test CSV")
+        self.test_upload.add_class("mlm-comp-test-upload")
         self.creator = dropdown("Creator", "mlm-comp-creator", names, value=names[1])
         self.name = text("Name", "mlm-comp-name", "Diagnosis challenge")
+        self.description = text("Description", "mlm-comp-description")
         self.reward = text("Reward", "mlm-comp-reward", "100")
         self.bond = text("Creator bond", "mlm-comp-bond", "", placeholder="= reward")
         self.bond_help = widgets.HTML(BOND_HELP)
         self.test_size = text("Test share", "mlm-comp-test-size", "0.3")
+        self.task = dropdown("Task", "mlm-comp-task", TASK_OPTIONS, value=AUTO)
+        self.seed = text("Split seed", "mlm-comp-seed", "0")
+        self.family = dropdown("Models", "mlm-comp-family", FAMILY_OPTIONS, value=FAMILY)
+        self.family_help = widgets.HTML()
+        self.models_per_call = text("Models per call", "mlm-comp-models-per-call",
+                                    str(MODELS_PER_CALL))  # fmt: skip
+        self.entry_stake = text("Entry stake", "mlm-comp-entry-stake", "0")
+        self.max_submissions = text("Entries per address", "mlm-comp-max-submissions", "0",
+                                    placeholder="0 = no cap")  # fmt: skip
         self.ends = widgets.DatetimePicker(description="Submit until")
         self.ends.add_class("mlm-comp-ends")
         self.reveal_days = text("Reveal (d)", "mlm-comp-reveal-days", "1")
@@ -100,12 +136,18 @@ class CompetitionForm(widgets.VBox):
         self.upload.observe(self._source_changed, names="value")
         state.observe(lambda _: self._offer_listings(), names="listings")
         state.observe(lambda _: self._follow_clock(), names="time")
+        self.family.observe(lambda _: self._family_changed(), names="value")
         for field in (self.ends, self.reveal_days, self.test_reveal_days, self.evaluation_days,
-                      self.payout, self.test_size, self.bond):  # fmt: skip
+                      self.payout, self.test_size, self.bond, self.models_per_call,
+                      self.entry_stake, self.max_submissions):  # fmt: skip
             field.style.description_width = "initial"
         self.children = [
             widgets.HBox([self.source, self.upload, self.target]),
+            widgets.HBox([self.test_upload, widgets.HTML(TEST_HELP)]),
             widgets.HBox([self.creator, self.name, self.reward, self.test_size]),
+            widgets.HBox([self.description, self.task, self.seed]),
+            widgets.HBox([self.family, self.models_per_call, self.family_help]),
+            widgets.HBox([self.entry_stake, self.max_submissions]),
             widgets.HBox([self.ends, self.reveal_days, self.test_reveal_days]),
             widgets.HBox([self.evaluation_days, self.payout]),
             widgets.HBox([self.bond, self.bond_help]),
@@ -113,6 +155,7 @@ class CompetitionForm(widgets.VBox):
         self._offer_listings()
         self._source_changed()
         self._follow_clock()
+        self._family_changed()
 
     # --- keeping the form current --------------------------------------------------------
 
@@ -123,6 +166,11 @@ class CompetitionForm(widgets.VBox):
             if row["labelled"]
         ]
         set_options(self.source, [*source_options(), *listings])
+
+    def _family_changed(self) -> None:
+        """Say which scikit-learn models the chosen family's evaluator scores."""
+        accepted = SUPPORTED_FAMILIES.get(self.family.value, "")
+        self.family_help.value = f'<small class="mlm-comp-family-help">scores {accepted}</small>'
 
     def _follow_clock(self) -> None:
         """Default the end of submissions to two days ahead, until the user picks one."""
@@ -168,7 +216,8 @@ class CompetitionForm(widgets.VBox):
         return load_source(source, self.upload.value)
 
     def request(self) -> dict[str, Any]:
-        """The checked keyword arguments for ``market.competitions.create`` (data last)."""
+        """The checked keyword arguments for ``market.competitions.create``: every one of
+        them, with ``data`` last (or ``listing`` and ``test`` when training on a listing)."""
         name = required(self.name.value, "competition name")
         reward = positive_amount(self.reward.value, "reward", allow_zero=False)
         bond = self._bond()
@@ -189,12 +238,35 @@ class CompetitionForm(widgets.VBox):
             days = positive_amount(field.value, label, allow_zero=False)
             periods[phase] = int(days * DAY)
         payout = parse_payout(self.payout.value)
-        frame = check_frame(self.data(self.creator.value), target=self.target.value, numeric=True)
+        rules = {
+            "model_family": self.family.value,
+            "task": None if self.task.value == AUTO else self.task.value,
+            "models_per_call": whole_number(self.models_per_call.value, "models per call", low=1),
+            "entry_stake": positive_amount(self.entry_stake.value, "entry stake"),
+            "max_submissions_per_address": whole_number(
+                self.max_submissions.value, "cap on entries per address (0 = no cap)"
+            ),
+            "seed": whole_number(self.seed.value, "split seed"),
+        }
         return {
-            "name": name, "creator": self.creator.value, "reward": reward, "creator_bond": bond,
+            "name": name, "description": self.description.value.strip(),
+            "creator": self.creator.value, "reward": reward, "creator_bond": bond,
             "test_size": float(test_size), "target": self.target.value,
-            "periods": periods, "payout": payout, "data": frame,
+            "periods": periods, "payout": payout, **rules, **self._data(self.target.value),
         }  # fmt: skip
+
+    def _data(self, target: str) -> dict[str, Any]:
+        """``data`` (and ``test`` if uploaded), or ``listing`` and ``test``, all checked."""
+        test = None
+        if self.test_upload.value:
+            test = check_frame(read_upload(self.test_upload.value), target=target, numeric=True)
+        source = self.source.value
+        if test is not None and source is not None and source.startswith(LISTING):
+            return {"test": test, "listing": int(source.removeprefix(LISTING))}
+        frame = check_frame(self.data(self.creator.value), target=target, numeric=True)
+        if test is None:
+            return {"data": frame}
+        return {"test": check_frame(test, columns=[str(c) for c in frame.columns]), "data": frame}
 
     def _bond(self) -> Decimal | None:
         """The creator bond in tokens (zero allowed), or None (blank): as much as the reward."""

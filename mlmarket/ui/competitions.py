@@ -61,6 +61,16 @@ def skipped_phases(row: pd.Series) -> tuple[str, ...]:
     return ("evaluation",) if defaulted and not bool(row.get("test_revealed", True)) else ()
 
 
+def data_said(request: dict[str, Any]) -> str:
+    """What a competition form's request trains and tests on, in words."""
+    test = request.get("test")
+    if "listing" in request:
+        return f"training on listing #{request['listing']}, {len(test)} hidden test rows"
+    if test is None:
+        return f"{len(request['data'])} rows split for training and a hidden test"
+    return f"{len(request['data'])} training rows and {len(test)} hidden test rows"
+
+
 def outcome_html(row: pd.Series) -> str:
     """``outcome <b>…</b>``, and after a default how much went to the sink."""
     html = f'outcome <b class="mlm-comp-outcome">{outcome_label(str(row["outcome"]))}</b>'
@@ -132,7 +142,8 @@ class CompetitionsPanel(Panel):
                 f"<b>{row['name']}</b> by {row['creator']} · reward "
                 f"<b>{amount(row['reward'])}</b> tokens · creator bond "
                 f'<b class="mlm-comp-bond">{amount(row.get("creator_bond", 0))}</b> · '
-                f"{row['task']} · {row['submissions']} submissions · phase "
+                f"{row['task']} · {row['model_family']} models · {row['submissions']} "
+                f"submissions · phase "
                 f'<b class="mlm-comp-phase">{row["phase"]}</b> · {outcome_html(row)}'
             )
             self.timeline.value = timeline(
@@ -171,9 +182,9 @@ class CompetitionsPanel(Panel):
         self.state.selected_competition = index
         reward, bond = competition.reward, competition.creator_bond
         self.ok(
-            f"Opened competition #{index} {competition.name!r}: {amount(reward + bond)} tokens "
-            f"escrowed (reward {amount(reward)} + creator bond {amount(bond)}), "
-            f"{len(request['data'])} rows split for training and a hidden test."
+            f"Opened competition #{index} {competition.name!r} for {competition.model_family} "
+            f"models: {amount(reward + bond)} tokens escrowed (reward {amount(reward)} + creator "
+            f"bond {amount(bond)}), {data_said(request)}."
         )
 
     def _reveal(self) -> None:

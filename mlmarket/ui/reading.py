@@ -38,9 +38,9 @@ class Fingerprint(NamedTuple):
 
 
 COMPETITION_COLUMNS = [
-    "name", "creator", "reward", "phase", "submissions", "address", "task", "outcome",
-    "finalized", "creator_bond", "test_revealed", "burned", "submission_end", "reveal_end",
-    "test_reveal_end", "evaluation_end", "default_evaluation_end",
+    "name", "creator", "reward", "model_family", "phase", "submissions", "address", "task",
+    "outcome", "finalized", "creator_bond", "test_revealed", "burned", "submission_end",
+    "reveal_end", "test_reveal_end", "evaluation_end", "default_evaluation_end",
 ]  # fmt: skip
 """Columns of ``MarketState.competitions`` (indexed by the factory's 0-based index).
 
@@ -74,7 +74,7 @@ def describe_backend(chain: Chain) -> str:
 
     Example:
         >>> describe_backend(market.chain)               # doctest: +ELLIPSIS
-        'eth-tester · chain ... · in this process'
+        '... · chain ... · in this process'
     """
     from mlmarket.ui.polling import chain_is_shared
 

@@ -1,11 +1,13 @@
-"""Train & submit panel: pick a participant and a linear model, validate it, commit it.
+"""Train & submit panel: pick a participant and a model, validate it, commit it.
 
+The models offered are those the selected competition's evaluator scores (linear
+models, MLPs, or decision trees and forests) for its task (:mod:`mlmarket.ui.models`).
 Training runs on the selected competition's public training data: a held-out
 share scores the model (accuracy and a confusion matrix, or R² and a
 predicted-vs-actual plot), the model fitted on all of it is exported to the
 on-chain format (how closely the quantised model agrees is shown), and
 ``Submit`` commits it for the chosen participant — only while the competition
-is in its submission phase.
+is in its submission phase, and only the model trained for that participant.
 
 Example:
     >>> from mlmarket.datasets import load_sample
@@ -16,6 +18,11 @@ Example:
     >>> panel.train_button.click(); panel.submit_button.click()
     >>> panel.submissions[-1].submitter == market.accounts["bob"].address
     True
+    >>> trees = market.competitions.create(data=load_sample("iris"), target="species",
+    ...     creator="alice", reward=10, model_family="tree")
+    >>> panel.picker.widget.value = 1
+    >>> panel.family.options
+    ('DecisionTreeClassifier', 'RandomForestClassifier')
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 
 from mlmarket.ml import agreement, export
+from mlmarket.ml.tree import MAX_TREES
 from mlmarket.ui.base import (
     CompetitionPicker,
     InputError,
@@ -32,8 +40,16 @@ from mlmarket.ui.base import (
     account_names,
     dropdown,
     set_options,
+    text,
 )
-from mlmarket.ui.models import FAMILIES, TrainingRun, families, train, validation_chart
+from mlmarket.ui.models import (
+    FAMILIES,
+    MAX_DEPTH,
+    TrainingRun,
+    families,
+    train,
+    validation_chart,
+)
 
 if TYPE_CHECKING:
     from mlmarket.market import Market
@@ -41,11 +57,12 @@ if TYPE_CHECKING:
 
 
 class TrainPanel(Panel):
-    """``picker``, ``participant``, ``family``, ``strength`` (C or alpha), ``iterations``,
-    ``scale``, ``validation``; ``train_button``, ``score`` and ``chart``;
-    ``submit_button``. ``runs`` holds the last training run per (participant,
-    competition): Submit sends only the selected participant's own model. ``submissions``
-    lists every submission made here."""
+    """``picker``, ``participant``, ``family`` (the model), ``strength`` (C or alpha),
+    ``iterations``, ``scale``, ``validation``; the shape of an MLP (``hidden``: layer
+    sizes) or a tree (``depth``; ``trees`` of a forest), shown only for those models;
+    ``train_button``, ``score`` and ``chart``; ``submit_button``. ``runs`` holds the
+    last training run per (participant, competition): Submit sends only the selected
+    participant's own model. ``submissions`` lists every submission made here."""
 
     title = "Train & submit"
     css = "mlm-train-panel"
@@ -71,6 +88,11 @@ class TrainPanel(Panel):
         self.validation = widgets.FloatSlider(value=0.25, min=0.1, max=0.5, step=0.05)
         self.validation.description = "Validation"
         self.validation.add_class("mlm-train-validation")
+        self.hidden = text("Hidden layers", "mlm-train-hidden", "16", placeholder="16 or 16, 8")
+        self.depth = widgets.IntSlider(value=4, min=1, max=MAX_DEPTH, description="Max depth")
+        self.depth.add_class("mlm-train-depth")
+        self.trees = widgets.IntSlider(value=8, min=1, max=MAX_TREES, description="Trees")
+        self.trees.add_class("mlm-train-trees")
         self.train_button = self.button("Train", "mlm-train", self._train, style="primary")
         self.submit_button = self.button("Submit", "mlm-submit", self._submit, style="success")
         self.score = widgets.HTML()
@@ -85,6 +107,7 @@ class TrainPanel(Panel):
         self._ready(
             widgets.HBox([self.picker.widget, self.participant]),
             widgets.HBox([self.family, self.strength]),
+            widgets.HBox([self.hidden, self.depth, self.trees]),
             widgets.HBox([self.iterations, self.scale, self.validation]),
             widgets.HBox([self.train_button, self.submit_button]),
             widgets.HBox([self.score, self.chart]),
@@ -93,20 +116,17 @@ class TrainPanel(Panel):
 
     # --- view --------------------------------------------------------------------------
 
-    def _task(self) -> str | None:
+    def _column(self, name: str) -> str | None:
+        """The selected competition's ``name`` in ``state.competitions``, or None."""
         chosen, table = self.state.selected_competition, self.state.competitions
         if chosen is None or chosen not in table.index:
             return None
-        return str(table.loc[chosen, "task"])
-
-    def _phase(self) -> str | None:
-        chosen, table = self.state.selected_competition, self.state.competitions
-        return None if chosen not in table.index else str(table.loc[chosen, "phase"])
+        return str(table.loc[chosen, name])
 
     def render(self) -> None:
-        task = self._task()
-        if task is not None:
-            set_options(self.family, families(task))
+        task, family = self._column("task"), self._column("model_family")
+        if task is not None and family is not None:
+            set_options(self.family, families(task, family))
         self._show_run()
         self.enable()
 
@@ -132,30 +152,37 @@ class TrainPanel(Panel):
         if spec.knob is not None:
             self.strength.value = spec.default
         self.iterations.disabled = not spec.iterations
+        self.scale.disabled = spec.model_family == "tree"  # splits do not care about scale
+        for widget, used in ((self.hidden, spec.shape == "hidden"),
+                             (self.depth, spec.shape in ("depth", "forest")),
+                             (self.trees, spec.shape == "forest")):  # fmt: skip
+            widget.disabled = not used
+            widget.layout.display = None if used else "none"
 
     def enable(self) -> None:
         self.train_button.disabled = self.state.selected_competition is None
         trained = self._key() in self.runs
-        self.submit_button.disabled = not trained or self._phase() != "submission"
+        self.submit_button.disabled = not trained or self._column("phase") != "submission"
 
     # --- actions -----------------------------------------------------------------------
 
     def _train(self) -> None:
-        competition, chosen = self.state.competition(), self.state.selected_competition
-        task = self._task()
-        if competition is None or task is None or chosen is None:
+        competition, key, task = self.state.competition(), self._key(), self._column("task")
+        if competition is None or key is None or task is None:
             raise InputError("Create or choose a competition first.")
+        if self.family.value is None:
+            raise InputError("Choose a model to train.")
         X, y = competition.training_xy()
         spec = FAMILIES[self.family.value]
         run = train(
             X, y, family=spec.name, task=task,
             strength=self.strength.value if spec.knob else None,
-            max_iter=self.iterations.value, scale=self.scale.value,
-            validation=self.validation.value,
+            max_iter=self.iterations.value, scale=self.scale.value and not self.scale.disabled,
+            validation=self.validation.value, hidden=self.hidden.value,
+            depth=self.depth.value, trees=self.trees.value,
         )  # fmt: skip
         exported = export(run.estimator, competition.quantizer)
         report = agreement(run.estimator, exported, X, y)
-        key = (self.participant.value, chosen)
         self.runs[key] = run
         self._views[key] = (self._describe(run, report), validation_chart(run))
         self._shown = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -11,6 +12,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from mlmarket.contracts import SINK
+from mlmarket.datasets import load_sample
 from mlmarket.market import Market
 from mlmarket.ui import ChainPanel, CompetitionsPanel, LeaderboardPanel, TrainPanel
 from mlmarket.ui.competition_form import LISTING
@@ -35,7 +37,7 @@ def test_create_fromTheFormDefaults_opensASelectedCompetition(market: Market) ->
     panel.create_button.click()
 
     assert (
-        "Opened competition #0 'Diagnosis challenge': 200 tokens escrowed "
+        "Opened competition #0 'Diagnosis challenge' for linear models: 200 tokens escrowed "
         "(reward 100 + creator bond 100)" in panel.feedback.value
     )
     assert panel.state.selected_competition == 0
@@ -132,6 +134,10 @@ REFUSED = [
     ("bond", "-5", "The creator bond cannot be negative (got -5)."),
     ("bond", "lots", "The creator bond must be a number, not 'lots'."),
     ("ends", past, "is in the past: chain time is"),
+    ("models_per_call", "0", "The models per call must be a whole number of at least 1 (got '0')."),
+    ("entry_stake", "-1", "The entry stake cannot be negative (got -1)."),
+    ("max_submissions", "two", "The cap on entries per address (0 = no cap) must be a whole"),
+    ("seed", "1.5", "The split seed must be a whole number of at least 0 (got '1.5')."),
 ]
 
 
@@ -176,8 +182,6 @@ def test_anUploadedCsvItCannotUse_isRefused(
 
 
 def test_aListingTheCreatorBought_canBeTheData(market: Market) -> None:
-    from mlmarket.datasets import load_sample
-
     listing = market.data.publish(
         load_sample("iris"), owner="alice", price=5, name="Irises", target="species"
     )
@@ -194,6 +198,68 @@ def test_aListingTheCreatorBought_canBeTheData(market: Market) -> None:
     panel.create_button.click()
     assert "Opened competition #0" in panel.feedback.value
     assert panel.state.competitions.loc[0, "creator"] == "bob"
+
+
+def test_theForm_takesEveryParameterOfCreate(market: Market) -> None:
+    form = CompetitionsPanel(market).form
+    form.source.value = "iris"
+    accepted = set(inspect.signature(market.competitions.create).parameters)
+    assert accepted - set(form.request()) == {"listing", "test"}  # data alone: split
+    form.test_upload.value = upload("test.csv", load_sample("iris").to_csv(index=False).encode())
+    assert accepted - set(form.request()) == {"listing"}  # data and a separate hidden test
+
+
+@pytest.mark.parametrize(
+    ("family", "sample", "task", "says"),
+    [
+        ("mlp", "iris", "classification", "MLPClassifier, MLPRegressor"),
+        ("tree", "diabetes", "regression", "DecisionTreeRegressor"),
+    ],
+)
+def test_create_anMlpOrTreeCompetition_withItsRules(
+    market: Market, family: str, sample: str, task: str, says: str
+) -> None:
+    panel = CompetitionsPanel(market)
+    form = panel.form
+    form.source.value, form.family.value = sample, family
+    assert says in form.family_help.value
+    form.description.value, form.task.value, form.seed.value = "Who wins?", task, "7"
+    form.entry_stake.value, form.max_submissions.value, form.models_per_call.value = "2", "1", "2"
+
+    panel.create_button.click()
+
+    assert f"Opened competition #0 'Diagnosis challenge' for {family} models" in (
+        panel.feedback.value
+    )
+    assert f"· {family} models ·" in panel.info.value
+    comp = market.competitions.get(0)
+    assert comp.model_family == family == panel.state.competitions.loc[0, "model_family"]
+    assert comp.metadata["description"] == "Who wins?" and comp.metadata["models_per_call"] == 2
+    assert comp.metadata["task"] == task
+    params = comp.params
+    assert (params.entry_stake, params.max_submissions_per_address) == (2 * 10**18, 1)
+
+
+def test_aHiddenTestSetUploaded_isTheTestSet_andAListingStaysTheTrainingData(
+    market: Market,
+) -> None:
+    iris = load_sample("iris")
+    listing = market.data.publish(iris.iloc[::2], owner="alice", price=5, name="Irises",
+                                  target="species")  # fmt: skip
+    panel = CompetitionsPanel(market)
+    panel.form.source.value = f"{LISTING}{listing.id}"
+    panel.form.test_upload.value = upload("test.csv", iris.iloc[1::2].to_csv(index=False).encode())
+
+    panel.create_button.click()  # alice owns the listing: participants buy it
+
+    assert "training on listing #1, 75 hidden test rows" in panel.feedback.value
+    comp = market.competitions.get(0)
+    assert comp.params.training_listing_id == 1 and comp.params.samples == 75
+
+    panel.form.source.value = "iris"
+    panel.form.test_upload.value = upload("test.csv", b"x,species\n5.1,0\n")
+    panel.create_button.click()
+    assert "The data has the wrong columns: missing sepal_length_cm" in panel.feedback.value
 
 
 def logistic() -> object:

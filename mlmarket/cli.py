@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from mlmarket import __version__
+from mlmarket.chain.connect import BACKENDS
 from mlmarket.errors import MlmarketError, ToolNotFoundError
 
 
@@ -21,7 +22,7 @@ def _step(text: str) -> None:
     print(f"\n== {text}")
 
 
-def demo(backend: str) -> None:
+def demo(backend: str | None = None) -> None:
     """Start a local chain, sell a dataset, fill a collection, and show what happened."""
     from mlmarket.datasets import load_sample
     from mlmarket.market import Market
@@ -135,7 +136,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--version", action="version", version=f"mlmarket {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("demo", help="play a marketplace session headless")
-    run.add_argument("--backend", default="eth-tester", choices=["eth-tester", "anvil"])
+    run.add_argument(
+        "--backend",
+        default=None,
+        choices=list(BACKENDS),
+        help="local chain (default: revm when pyrevm is installed, else eth-tester)",
+    )
     open_lab = commands.add_parser("lab", help="open JupyterLab on the notebooks")
     open_lab.add_argument("folder", nargs="?", help="folder to open (default: the notebooks)")
     open_lab.add_argument(

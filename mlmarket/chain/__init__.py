@@ -1,4 +1,4 @@
-"""Chains: the embedded eth-tester chain (default), revm in process, anvil, any JSON-RPC node.
+"""Chains: revm in process (default), the embedded eth-tester chain, anvil, any JSON-RPC node.
 
 Example:
     >>> from mlmarket.chain import connect
@@ -9,7 +9,7 @@ Example:
 from mlmarket.chain.accounts import DEV_MNEMONIC, NAMES, Accounts, NamedAccount, named_accounts
 from mlmarket.chain.anvil import AnvilProcess, find_anvil
 from mlmarket.chain.clock import Clock
-from mlmarket.chain.connect import connect, load
+from mlmarket.chain.connect import connect, default_backend, load, resume
 from mlmarket.chain.core import TX_GAS_CAP, Chain, TxRecord
 from mlmarket.chain.reverts import ContractPanicError, ErrorRegistry
 
@@ -26,7 +26,9 @@ __all__ = [
     "NamedAccount",
     "TxRecord",
     "connect",
+    "default_backend",
     "find_anvil",
     "load",
     "named_accounts",
+    "resume",
 ]

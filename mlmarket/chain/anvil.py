@@ -86,7 +86,9 @@ class AnvilProcess:
         accounts: int = len(NAMES),
         chain_id: int = CHAIN_ID,
         timeout: float = 20.0,
+        timestamp: int | None = None,
     ) -> AnvilProcess:
+        """Start anvil on a free loopback port (``timestamp``: the genesis block's time)."""
         binary = find_anvil()
         port = free_port()
         args = [
@@ -101,6 +103,8 @@ class AnvilProcess:
             "--gas-limit", str(BLOCK_GAS_LIMIT),
             "--silent",
         ]  # fmt: skip
+        if timestamp is not None:
+            args += ["--timestamp", str(timestamp)]
         log = Path(tempfile.mkstemp(prefix="mlmarket-anvil-", suffix=".log")[1])
         with log.open("wb") as sink:
             process = subprocess.Popen(args, stdout=sink, stderr=subprocess.STDOUT)

@@ -88,6 +88,20 @@ class Backend:
             f"The {self.kind} backend cannot save its state; only local chains can."
         )
 
+    def session_state(self) -> dict[str, Any]:
+        """``{"genesis": ..., "journal": [...]}``: what replays this chain from block 0."""
+        raise BackendNotSupportedError(
+            f"The {self.kind} backend cannot list the blocks it mined; it cannot be journaled."
+        )
+
+    def replay_journal(self, entries: list[dict[str, Any]]) -> None:
+        """Mine journal entries (``{"timestamp", "raw"}``; ``raw`` None: an empty block)."""
+        for entry in entries:
+            if entry["raw"] is None:
+                self.mine(int(entry["timestamp"]))
+            else:
+                self.send_raw(bytes.fromhex(entry["raw"][2:]), int(entry["timestamp"]))
+
     def close(self) -> None:
         """Release resources (stop processes); nothing to release by default."""
         return None
@@ -198,18 +212,17 @@ class EthTesterBackend(Backend):
         del self._journal[journal_length:]
         return snapshot_id
 
+    def session_state(self) -> dict[str, Any]:
+        return {"genesis": dict(self._genesis), "journal": list(self._journal)}
+
     def save(self, folder: Path) -> dict[str, Any]:
-        return {"genesis": self._genesis, "journal": list(self._journal)}
+        return self.session_state()
 
     @classmethod
-    def load(cls, folder: Path, state: dict[str, Any]) -> EthTesterBackend:
+    def load(cls, folder: Path | None, state: dict[str, Any]) -> EthTesterBackend:
         genesis = state["genesis"]
         backend = cls(genesis["addresses"], genesis["timestamp"], genesis["nonce"])
-        for entry in state["journal"]:
-            if entry["raw"] is None:
-                backend.mine(entry["timestamp"])
-            else:
-                backend.send_raw(bytes.fromhex(entry["raw"][2:]), entry["timestamp"])
+        backend.replay_journal(state["journal"])
         return backend
 
 
@@ -276,9 +289,43 @@ class AnvilBackend(NodeControl, RpcBackend):
     is_local = True
     node_name = "anvil"
 
-    def __init__(self, url: str, process: Any = None) -> None:
+    def __init__(self, url: str, process: Any = None, genesis_timestamp: int | None = None) -> None:
         super().__init__(url)
         self.process = process
+        # Known when we started the node with --timestamp: the same flags give the same
+        # genesis block, so the blocks we mine (listed here) replay on a fresh node.
+        self.genesis_timestamp = genesis_timestamp
+        self._blocks: list[dict[str, Any]] | None = None
+        if genesis_timestamp is not None and int(self.w3.eth.block_number) == 0:
+            self._blocks = []
+
+    def send_raw(self, raw: bytes, timestamp: int | None) -> bytes:
+        tx_hash = super().send_raw(raw, timestamp)
+        if self._blocks is not None:
+            when = timestamp
+            if when is None:
+                when = self.w3.eth.get_block("latest")["timestamp"]
+            self._blocks.append({"timestamp": int(when), "raw": "0x" + raw.hex()})
+        return tx_hash
+
+    def mine(self, timestamp: int) -> None:
+        super().mine(timestamp)
+        if self._blocks is not None:
+            self._blocks.append({"timestamp": timestamp, "raw": None})
+
+    def revert(self, snapshot_id: Any) -> Any:
+        new_id = super().revert(snapshot_id)
+        if self._blocks is not None:
+            del self._blocks[int(self.w3.eth.block_number) :]
+        return new_id
+
+    def session_state(self) -> dict[str, Any]:
+        if self._blocks is None:
+            raise BackendNotSupportedError(
+                "This anvil node's blocks cannot be listed: only an anvil that mlmarket started "
+                "(or replayed) is journaled, not one loaded from a state dump or started by hand."
+            )
+        return {"genesis": {"timestamp": self.genesis_timestamp}, "journal": list(self._blocks)}
 
     def save(self, folder: Path) -> dict[str, Any]:
         dump = self._rpc("anvil_dumpState", [])

@@ -65,5 +65,5 @@ class Clock:
                 "Time only moves forward; use chain.revert() to go back."
             )
         self.offset = timestamp - int(time.time())
-        self._chain.backend.mine(timestamp)
+        self._chain.mine(timestamp)
         return timestamp

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import getpass
+import importlib.util
 import json
 import os
 import time
+import warnings
 from pathlib import Path
 
 from eth_account import Account
@@ -21,16 +23,47 @@ from mlmarket.chain.backends import (
     is_anvil,
 )
 from mlmarket.chain.core import Chain
+from mlmarket.chain.journal import read_journal
 from mlmarket.errors import ChainError, ConfigurationError, UnsafeKeyError
 
 KEY_ENV = "MLMARKET_PRIVATE_KEY"
 KEYSTORE_ENV = "MLMARKET_KEYSTORE"
 KEYSTORE_PASSWORD_ENV = "MLMARKET_KEYSTORE_PASSWORD"
-BACKENDS = ("eth-tester", "revm", "anvil")
+BACKENDS = ("revm", "eth-tester", "anvil")
+BACKEND_ENV = "MLMARKET_BACKEND"
+_said: set[str] = set()
+
+
+def default_backend() -> str:
+    """The local backend used when none is named: ``$MLMARKET_BACKEND`` if set, else
+    ``"revm"`` when pyrevm is installed, else ``"eth-tester"`` (said once per process).
+
+    Example:
+        >>> default_backend() in ("revm", "eth-tester", "anvil")
+        True
+    """
+    chosen = os.environ.get(BACKEND_ENV)
+    if chosen:
+        if chosen not in BACKENDS:
+            raise ConfigurationError(
+                f"${BACKEND_ENV}={chosen!r} is not a local backend: use one of "
+                f"{', '.join(BACKENDS)}, or unset it."
+            )
+        return chosen
+    if importlib.util.find_spec("pyrevm") is not None:
+        return "revm"
+    if "revm" not in _said:
+        _said.add("revm")
+        warnings.warn(
+            "pyrevm is not installed, so the local chain runs on eth-tester (py-evm, about "
+            "100x slower); pip install 'mlmarket[revm]' (CPython 3.11 or 3.12) for revm.",
+            stacklevel=3,
+        )
+    return "eth-tester"
 
 
 def connect(
-    backend: str = "eth-tester",
+    backend: str | None = None,
     *,
     private_key: str | bytes | None = None,
     keystore: str | Path | None = None,
@@ -39,10 +72,11 @@ def connect(
     """Connect to a chain.
 
     Args:
-        backend: ``"eth-tester"`` (default: in memory, in this process),
-            ``"revm"`` (in this process too, on pyrevm: ~100x faster; needs
-            ``pip install 'mlmarket[revm]'``), ``"anvil"`` (start a local anvil on a
-            free loopback port), or the URL of any Ethereum JSON-RPC node.
+        backend: ``"revm"`` (in memory, in this process, on pyrevm; installed with
+            ``pip install 'mlmarket[revm]'``), ``"eth-tester"`` (in this process too,
+            on py-evm: ~100x slower, pure Python), ``"anvil"`` (start a local anvil on
+            a free loopback port), or the URL of any Ethereum JSON-RPC node. ``None``
+            takes :func:`default_backend` (revm when pyrevm is installed).
         private_key: for a URL, the signing key; else from ``$MLMARKET_PRIVATE_KEY``.
         keystore: for a URL, an encrypted JSON keystore instead of a raw key (password
             from ``$MLMARKET_KEYSTORE_PASSWORD`` or asked for); else ``$MLMARKET_KEYSTORE``.
@@ -54,8 +88,10 @@ def connect(
     Example:
         >>> chain = connect()
         >>> chain.kind, list(chain.accounts)[:3]
-        ('eth-tester', ['deployer', 'alice', 'bob'])
+        ('revm', ['deployer', 'alice', 'bob'])
     """
+    if backend is None:
+        backend = default_backend()
     if backend == "eth-tester":
         accounts = named_accounts()
         return Chain(
@@ -69,13 +105,14 @@ def connect(
             RevmBackend([a.address for a in accounts.values()], int(time.time())), accounts
         )
     if backend == "anvil":
-        process = AnvilProcess.start()
-        return Chain(AnvilBackend(process.url, process), named_accounts())
+        genesis_timestamp = int(time.time())
+        process = AnvilProcess.start(timestamp=genesis_timestamp)
+        return Chain(AnvilBackend(process.url, process, genesis_timestamp), named_accounts())
     if backend.startswith(("http://", "https://")):
         return _connect_url(backend, private_key, keystore, account_name)
     raise ConfigurationError(
-        f"Unknown backend {backend!r}: use 'eth-tester', 'anvil' or an http(s):// JSON-RPC URL "
-        "(or 'revm', the fast in-process engine)."
+        f"Unknown backend {backend!r}: use 'revm', 'eth-tester', 'anvil' or an http(s):// "
+        "JSON-RPC URL."
     )
 
 
@@ -143,22 +180,50 @@ def load(folder: str | Path) -> Chain:
     state = json.loads(state_file.read_text())
     if state.get("format") != "mlmarket.chain/1":
         raise ConfigurationError(f"{state_file} is not a saved mlmarket chain.")
+    return _chain_from_state(path, state)
+
+
+def _chain_from_state(path: Path | None, state: dict) -> Chain:
+    """A chain rebuilt from ``chain.json``'s contents (or a session journal's, folded)."""
     accounts = named_accounts(state["accounts"])
     offset = int(state["time_offset"])
+    backend_state = state["backend_state"]
     if state["backend"] == "eth-tester":
-        backend = EthTesterBackend.load(path, state["backend_state"])
-        return Chain(backend, accounts, time_offset=offset)
+        return Chain(EthTesterBackend.load(path, backend_state), accounts, time_offset=offset)
     if state["backend"] == "revm":
         from mlmarket.chain.revm_backend import RevmBackend  # pyrevm is optional
 
-        return Chain(RevmBackend.load(path, state["backend_state"]), accounts, time_offset=offset)
+        return Chain(RevmBackend.load(path, backend_state), accounts, time_offset=offset)
     if state["backend"] == "anvil":
-        process = AnvilProcess.start(accounts=len(accounts))
-        backend = AnvilBackend(process.url, process)
+        genesis = backend_state.get("genesis", {}).get("timestamp")
+        process = AnvilProcess.start(accounts=len(accounts), timestamp=genesis)
+        backend = AnvilBackend(process.url, process, genesis)
         try:
-            backend.load_state(path, state["backend_state"])
+            if "journal" in backend_state:
+                backend.replay_journal(backend_state["journal"])
+            else:
+                backend.load_state(path, backend_state)
         except BaseException:
             backend.close()
             raise
         return Chain(backend, accounts, time_offset=offset)
     raise ConfigurationError(f"Cannot load a saved {state['backend']!r} chain.")
+
+
+def resume(folder: str | Path) -> Chain:
+    """Bring back a local chain from its session journal (:meth:`Chain.start_journal`),
+    where it stopped, even if the process that ran it died; it goes on journaling there.
+
+    Example:
+        >>> chain.start_journal("session")          # doctest: +SKIP
+        >>> chain = resume("session")               # doctest: +SKIP
+    """
+    path = Path(folder)
+    contents = read_journal(path)
+    chain = _chain_from_state(None, contents.chain_state())
+    try:
+        chain.start_journal(path)
+    except BaseException:
+        chain.close()
+        raise
+    return chain

@@ -25,8 +25,14 @@ from web3.types import TxReceipt
 from mlmarket.chain.accounts import Accounts, NamedAccount
 from mlmarket.chain.backends import STATE_FILE, Backend
 from mlmarket.chain.clock import Clock
+from mlmarket.chain.journal import SessionJournal
 from mlmarket.chain.reverts import ErrorRegistry, revert_data_of
-from mlmarket.errors import ChainError, GasLimitError, TransactionFailedError
+from mlmarket.errors import (
+    BackendNotSupportedError,
+    ChainError,
+    GasLimitError,
+    TransactionFailedError,
+)
 
 TX_GAS_CAP = 16_777_216
 """Ethereum's per-transaction gas cap (EIP-7825); eth-tester does not enforce it, we do."""
@@ -76,6 +82,7 @@ class Chain:
         # Next nonce per sender on a local chain, where only this session sends (with a
         # fallback to the node on "nonce too low"); remote chains always ask the node.
         self._nonces: dict[str, int] = {}
+        self.journal: SessionJournal | None = None
 
     # --- descriptive -------------------------------------------------------------
 
@@ -186,26 +193,34 @@ class Chain:
         if timestamp is not None and simulate:
             self._simulate(tx, timestamp)
         try:
-            tx_hash = self._send(account, tx, timestamp)
+            tx_hash, raw = self._send(account, tx, timestamp)
         except Exception as exc:  # noqa: BLE001 - a stale cached nonce: ask the node once
             if self._nonces.pop(account.address, None) is None or "nonce" not in str(exc).lower():
                 raise
             tx["nonce"] = self._nonce(account.address)
-            tx_hash = self._send(account, tx, timestamp)
+            tx_hash, raw = self._send(account, tx, timestamp)
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
         record = self._record(receipt, tx, account, fn, timestamp)
+        if self.journal is not None:  # mined, failed or not: it is part of the chain
+            self.journal.block(record.block, record.timestamp, raw, self.clock.offset)
         if receipt["status"] != 1:
             raise self._failure(tx, receipt)
         for listener in list(self._listeners):
             listener(record)
         return receipt
 
-    def _send(self, account: NamedAccount, tx: dict, timestamp: int | None) -> bytes:
-        signed = account.signer.sign_transaction(tx)
-        tx_hash = self.backend.send_raw(bytes(signed.raw_transaction), timestamp)
+    def _send(self, account: NamedAccount, tx: dict, timestamp: int | None) -> tuple[bytes, bytes]:
+        raw = bytes(account.signer.sign_transaction(tx).raw_transaction)
+        tx_hash = self.backend.send_raw(raw, timestamp)
         if self.is_local:  # mined (or failed) in its own block: the nonce is used
             self._nonces[account.address] = int(tx["nonce"]) + 1
-        return tx_hash
+        return tx_hash, raw
+
+    def mine(self, timestamp: int) -> None:
+        """Mine an empty block at ``timestamp`` (the clock's time travel calls this)."""
+        self.backend.mine(timestamp)
+        if self.journal is not None:
+            self.journal.block(self.block_number, timestamp, None, self.clock.offset)
 
     def _nonce(self, address: str) -> int:
         cached = self._nonces.get(address)
@@ -329,6 +344,8 @@ class Chain:
         self._snapshots[snap_id] = (new_id, offset, history_length)
         self.clock.offset = offset
         del self.history[history_length:]
+        if self.journal is not None:
+            self.journal.keep(self.block_number, offset)
 
     @contextmanager
     def rollback(self) -> Iterator[None]:
@@ -356,8 +373,30 @@ class Chain:
         tmp.replace(path / STATE_FILE)
         return path
 
+    def start_journal(self, folder: str | Path) -> SessionJournal:
+        """Append every block this session mines to ``folder/journal.jsonl`` from now on.
+
+        The file starts with the blocks mined so far; each later block is written and
+        fsynced as it is mined, so :func:`resume` brings the session back after a crash.
+        Local chains only; an anvil node journals from a fresh start only (a state
+        loaded from a dump has no transactions to replay).
+        """
+        if not self.is_local:
+            raise BackendNotSupportedError(
+                f"A {self.kind} network keeps its own history; only local chains are journaled."
+            )
+        state = self.backend.session_state()
+        header = {"backend": self.kind, "genesis": state["genesis"], "accounts": len(self.accounts)}
+        if self.journal is not None:
+            self.journal.close()
+        self.journal = SessionJournal(Path(folder), header, state["journal"], self.clock.offset)
+        return self.journal
+
     def close(self) -> None:
-        """Release the backend (stops a managed anvil)."""
+        """Release the backend (stops a managed anvil) and the session journal."""
+        if self.journal is not None:
+            self.journal.close()
+            self.journal = None
         self.backend.close()
 
     def __enter__(self) -> Chain:

@@ -61,12 +61,18 @@ class RevmBackend(NodeControl):
             "nonce": nonce,
         }
 
-    def save(self, folder: Path) -> dict[str, Any]:
+    def session_state(self) -> dict[str, Any]:
         return {"genesis": dict(self._genesis), "journal": list(self.node.journal)}
 
+    def save(self, folder: Path) -> dict[str, Any]:
+        return self.session_state()
+
+    def replay_journal(self, entries: list[dict[str, Any]]) -> None:
+        self.node.replay(entries)
+
     @classmethod
-    def load(cls, folder: Path, state: dict[str, Any]) -> RevmBackend:
+    def load(cls, folder: Path | None, state: dict[str, Any]) -> RevmBackend:
         genesis = state["genesis"]
         backend = cls(genesis["addresses"], int(genesis["timestamp"]), genesis["nonce"])
-        backend.node.replay(state["journal"])
+        backend.replay_journal(state["journal"])
         return backend

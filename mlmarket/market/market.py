@@ -8,14 +8,17 @@ from typing import Any
 
 import pandas as pd
 
-from mlmarket.chain import Chain, connect, load
+from mlmarket.chain import Chain, connect, load, resume
 from mlmarket.chain.accounts import NamedAccount
+from mlmarket.chain.connect import BACKENDS
+from mlmarket.chain.journal import JOURNAL_FILE, read_journal
 from mlmarket.contracts import MarketToken, bind_errors, load_artifact
 from mlmarket.contracts.artifacts import sources_hash
-from mlmarket.errors import ConfigurationError, DeploymentVersionError
+from mlmarket.errors import BackendNotSupportedError, ConfigurationError, DeploymentVersionError
 from mlmarket.market.addressbook import AddressBook, Deployment, home_folder
 from mlmarket.market.competitions import CompetitionService
 from mlmarket.market.data import DataMarketService
+from mlmarket.market.sessions import latest_session, mark_latest, start_session_journal
 from mlmarket.market.tables import balances_table, events_table
 from mlmarket.market.vault import Vault
 from mlmarket.storage import ContentStore, LocalStore
@@ -66,8 +69,19 @@ class Market:
     def remember_content(self, cid: object) -> str:
         """Record that the market refers to ``cid`` (saved with the session)."""
         text = str(cid)
+        if text not in self._content and self.chain.journal is not None:
+            self.chain.journal.note("content", text)
         self._content.add(text)
         return text
+
+    def _session_record(self) -> dict[str, Any]:
+        """What :meth:`save` writes to ``market.json`` (and the journal's market note)."""
+        return {
+            "chain_id": self.deployment.chain_id,
+            "name": self.deployment.name,
+            "content": sorted(self._content),
+            **self.deployment.to_json(),
+        }
 
     def __repr__(self) -> str:
         return (
@@ -80,27 +94,46 @@ class Market:
     @classmethod
     def local(
         cls,
-        backend: str = "eth-tester",
+        backend: str | None = None,
         *,
         tokens_per_account: Amount = LOCAL_TOKENS_PER_ACCOUNT,
+        resume: bool = False,
+        journal: bool = True,
         **options: Any,
     ) -> Market:
-        """Start a local chain (``"eth-tester"``, ``"revm"`` or ``"anvil"``), deploy, fund.
+        """Start a local chain (``"revm"``, ``"eth-tester"`` or ``"anvil"``), deploy, fund.
 
-        Every named account receives ``tokens_per_account`` tokens. ``options`` are
-        passed to the constructor (``store=``, ``home=``).
+        ``backend=None`` takes the default (see :func:`~mlmarket.chain.default_backend`:
+        revm when pyrevm is installed). Every named account receives
+        ``tokens_per_account`` tokens. ``options`` are passed to the constructor
+        (``store=``, ``home=``).
+
+        With ``journal`` (the default) every block is appended to a session journal in
+        ``<home>/sessions/`` as it is mined, so a session whose kernel died comes back
+        with :meth:`load` ``(home)``. ``resume=True`` does that here: it resumes the
+        latest session in ``home`` if there is one, else starts a new one.
         """
-        if backend not in ("eth-tester", "revm", "anvil"):
+        if backend is not None and backend not in BACKENDS:
             raise ConfigurationError(
-                f"Market.local() runs 'eth-tester', 'revm' or 'anvil', not {backend!r}; "
+                f"Market.local() runs 'revm', 'eth-tester' or 'anvil', not {backend!r}; "
                 "for a remote node use Market.deploy(connect(url)) or Market.attach(url)."
             )
+        home = Path(options["home"]) if options.get("home") is not None else home_folder()
+        if resume and latest_session(home) is not None:
+            return cls.load(home, store=options.get("store"), home=home)
         chain = connect(backend)
         try:
-            return cls.deploy(chain, tokens_per_account=tokens_per_account, record=False, **options)
+            if journal:
+                start_session_journal(chain, home)
+            market = cls.deploy(
+                chain, tokens_per_account=tokens_per_account, record=False, **options
+            )
         except BaseException:
             chain.close()
             raise
+        if chain.journal is not None:
+            chain.journal.note("market", market._session_record())
+        return market
 
     @classmethod
     def deploy(
@@ -239,13 +272,7 @@ class Market:
         for cid in sorted(self._content):
             self.store.export_car(cid, content / f"{cid}.car")
         self.vault.export_to(path / "vault")
-        data = {
-            "chain_id": self.deployment.chain_id,
-            "name": self.deployment.name,
-            "content": sorted(self._content),
-            **self.deployment.to_json(),
-        }
-        (path / MARKET_FILE).write_text(json.dumps(data, indent=2))
+        (path / MARKET_FILE).write_text(json.dumps(self._session_record(), indent=2))
         return path
 
     @classmethod
@@ -256,16 +283,33 @@ class Market:
         store: ContentStore | None = None,
         home: str | Path | None = None,
     ) -> Market:
-        """Bring back a session saved with :meth:`save`.
+        """Bring back a session saved with :meth:`save`, or resume a journaled one.
 
-        A session saved from other contract sources than this package's (or by a
-        version that recorded none) raises :class:`DeploymentVersionError`.
+        ``folder`` is a folder written by :meth:`save`, a home folder (the latest
+        session journaled there resumes, where it stopped, even after a crash: its
+        own home is then ``folder`` unless ``home`` says otherwise), or one session's
+        folder under ``<home>/sessions/``. A session made from other contract sources
+        than this package's raises :class:`DeploymentVersionError`. A loaded session
+        goes on journaling into its home.
         """
         path = Path(folder)
-        market_file = path / MARKET_FILE
-        if not market_file.is_file():
-            raise ConfigurationError(f"{path} holds no saved market ({MARKET_FILE} is missing).")
-        data = json.loads(market_file.read_text())
+        if (path / MARKET_FILE).is_file():
+            return cls._load_saved(path, store=store, home=home)
+        session = path if (path / JOURNAL_FILE).is_file() else latest_session(path)
+        if session is None:
+            raise ConfigurationError(
+                f"{path} holds no saved market ({MARKET_FILE} is missing) and no session "
+                "journal (sessions/); save one with market.save(folder)."
+            )
+        if home is None:
+            home = path if session != path else path.parent.parent
+        return cls._resume(session, store=store, home=home)
+
+    @classmethod
+    def _load_saved(
+        cls, path: Path, *, store: ContentStore | None, home: str | Path | None
+    ) -> Market:
+        data = json.loads((path / MARKET_FILE).read_text())
         _require_current_sources(
             str(data.get("sources_hash", "")),
             f"The session saved in {path}",
@@ -283,7 +327,53 @@ class Market:
             market.store.import_car(path / "content" / f"{cid}.car")
             market.remember_content(cid)
         market.vault.import_from(path / "vault")
+        market._journal_into_home()
         return market
+
+    @classmethod
+    def _resume(cls, session: Path, *, store: ContentStore | None, home: str | Path) -> Market:
+        contents = read_journal(session)
+        markets = [note["market"] for note in contents.notes if "market" in note]
+        if not markets:
+            raise ConfigurationError(
+                f"The session journaled in {session} stopped before its contracts were "
+                "deployed; there is nothing to resume. Start a new one with Market.local()."
+            )
+        data = markets[-1]
+        _require_current_sources(
+            str(data.get("sources_hash", "")),
+            f"The session journaled in {session}",
+            "Resume it with the mlmarket version that ran it, or start a new session "
+            "with Market.local().",
+        )
+        chain = resume(session)
+        try:
+            market = cls(
+                chain,
+                Deployment.from_json(data["chain_id"], data["name"], data),
+                store=store,
+                home=home,
+            )
+        except BaseException:
+            chain.close()
+            raise
+        market._content.update(str(cid) for cid in data.get("content", []))
+        market._content.update(str(n["content"]) for n in contents.notes if "content" in n)
+        assert chain.journal is not None  # resume() journals on
+        chain.journal.note("market", market._session_record())
+        mark_latest(Path(home), session)
+        return market
+
+    def _journal_into_home(self) -> None:
+        """Journal this (loaded) local session into its home, where the backend can."""
+        if not self.chain.is_local:
+            return
+        try:
+            start_session_journal(self.chain, self.home)
+        except BackendNotSupportedError:
+            return  # an anvil state loaded from a dump has no transactions to replay
+        assert self.chain.journal is not None
+        self.chain.journal.note("market", self._session_record())
 
     def close(self) -> None:
         self.chain.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,7 +68,7 @@ def test_developmentKeys_areRecognised() -> None:
 
 
 def test_unknownBackend_isAClearError() -> None:
-    with pytest.raises(ConfigurationError, match="use 'eth-tester', 'anvil' or an http"):
+    with pytest.raises(ConfigurationError, match="use 'revm', 'eth-tester', 'anvil' or an http"):
         connect("ganache")
 
 
@@ -133,3 +135,29 @@ def test_malformedKey_isRejectedWithoutEchoingIt(public_node: AnvilProcess) -> N
     with pytest.raises(ConfigurationError, match="not a valid 32-byte") as caught:
         connect(public_node.url, private_key="0x1234zz")
     assert "1234zz" not in str(caught.value)
+
+
+def test_defaultBackend_isRevm_orTheEnvironmentsChoice(monkeypatch: pytest.MonkeyPatch) -> None:
+    module = importlib.import_module("mlmarket.chain.connect")
+    monkeypatch.delenv(module.BACKEND_ENV, raising=False)
+    assert module.default_backend() == "revm"
+    monkeypatch.setenv(module.BACKEND_ENV, "eth-tester")
+    with connect() as chain:
+        assert chain.kind == "eth-tester"
+    monkeypatch.setenv(module.BACKEND_ENV, "ganache")
+    with pytest.raises(ConfigurationError, match=r"\$MLMARKET_BACKEND='ganache' is not a local"):
+        connect()
+
+
+def test_withoutPyrevm_theDefaultIsEthTester_saidOnce(monkeypatch: pytest.MonkeyPatch) -> None:
+    module = importlib.import_module("mlmarket.chain.connect")
+    real = importlib.util.find_spec
+    monkeypatch.delenv(module.BACKEND_ENV, raising=False)
+    monkeypatch.setattr(module, "_said", set())
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "pyrevm" else real(name, *a)
+    )
+    with pytest.warns(UserWarning, match="pyrevm is not installed") as said:
+        assert module.default_backend() == "eth-tester"
+        assert module.default_backend() == "eth-tester"
+    assert len(said) == 1

@@ -1,4 +1,4 @@
-"""Fixtures for tests/ml: an eth-tester chain with the evaluator and the Merkle probe.
+"""Fixtures for tests/ml: the default chain with the evaluator and the Merkle probe.
 
 Only tests combine mlmarket.ml with the chain; the package itself never does.
 """
@@ -22,7 +22,7 @@ def deploy(chain: Chain, name: str, *args: object) -> Any:
 
 @pytest.fixture(scope="module")
 def chain() -> Iterator[Chain]:
-    with connect("eth-tester") as chain:
+    with connect() as chain:  # the default backend; ./dev test runs it on eth-tester too
         bind_errors(chain)
         yield chain
 

@@ -5,6 +5,11 @@ each emitted, plus transactions other processes sent to the market's contracts
 (seen through their events). Cost is priced at a chosen gas price (gwei) and
 ETH price (USD), so a teacher can show what a lifecycle costs on mainnet.
 
+A transaction that was mined but failed (``status`` ``"failed"``: sent without the
+local dry run, ``chain.transact(..., simulate=False)``, or refused by a remote node
+only once mined) is listed, flagged, with the gas it burned; the totals count only
+what succeeded and name the failures' gas and cost apart.
+
 Example:
     >>> panel = EventLogPanel(market)
     >>> panel.gwei.value, panel.usd.value = 30, 2500
@@ -33,7 +38,8 @@ EVERYONE = "(everyone)"
 SHOWN = 200
 WEI_PER_GWEI = 10**9
 WEI_PER_ETH = 10**18
-LOG_COLUMNS = ["block", "time", "sender", "action", "events", "gas", "paid_eth"]
+LOG_COLUMNS = ["block", "time", "sender", "action", "status", "events", "gas", "paid_eth"]
+OK, FAILED = "ok", "failed"
 
 
 def counted(names: Sequence[str]) -> str:
@@ -50,7 +56,8 @@ def counted(names: Sequence[str]) -> str:
 def transaction_log(
     transactions: Sequence[TxRecord], events: pd.DataFrame, name_of: Callable[[str], str | None]
 ) -> pd.DataFrame:
-    """One row per transaction (newest first): block, time, sender, action, events, gas.
+    """One row per transaction (newest first): block, time, sender, action, status
+    (``"ok"`` or ``"failed"``), events, gas.
 
     ``paid_eth`` is what the transaction paid on this chain. Transactions seen only
     through events (sent by another process) have action ``"(other process)"``.
@@ -65,6 +72,7 @@ def transaction_log(
             "time": when(record.timestamp),
             "sender": name_of(record.sender) or record.sender,
             "action": record.action,
+            "status": OK if record.status == 1 else FAILED,
             "events": counted(emitted.get(record.tx_hash, [])),
             "gas": record.gas_used,
             "paid_eth": record.gas_used * record.gas_price / WEI_PER_ETH,
@@ -90,6 +98,7 @@ def _other_rows(
             "time": row.time.strftime("%Y-%m-%d %H:%M:%S UTC"),
             "sender": row.sender,
             "action": "(other process)",
+            "status": OK,  # it emitted events, so it succeeded
             "events": counted(emitted.get(row.tx_hash, [])),
             "gas": int(row.gas_used),
             "paid_eth": float("nan"),
@@ -143,12 +152,7 @@ class EventLogPanel(Panel):
         self.feedback.value = ""
         log = self.log()
         set_options(self.sender, [EVERYONE, *sorted(set(self._senders()))])
-        self.totals.value = (
-            f"{len(log)} transactions · {log['gas'].sum():,} gas · "
-            f"<b>{log['cost_eth'].sum():.6f} ETH</b> = "
-            f"<b class='mlm-total-usd'>${amount(log['cost_usd'].sum())}</b> "
-            f"at {self.gwei.value:g} gwei and ${self.usd.value:,.0f}/ETH"
-        )
+        self.totals.value = self._totals(log)
         self.table.value = table(
             log.head(SHOWN),
             css="mlm-tx-log-table",
@@ -160,8 +164,26 @@ class EventLogPanel(Panel):
                 "cost_usd": lambda v: f"${v:,.2f}",
                 "tx_hash": lambda v: f"{v[:10]}…",
             },
+            row_class=lambda _, row: "mlm-failed" if row["status"] == FAILED else "",
             empty="no transactions yet",
         )
+
+    def _totals(self, log: pd.DataFrame) -> str:
+        """What succeeded costs; failed transactions (their gas was burned) counted apart."""
+        ok, failed = log[log["status"] == OK], log[log["status"] == FAILED]
+        said = (
+            f"{len(ok)} transactions · {ok['gas'].sum():,} gas · "
+            f"<b>{ok['cost_eth'].sum():.6f} ETH</b> = "
+            f"<b class='mlm-total-usd'>${amount(ok['cost_usd'].sum())}</b> "
+            f"at {self.gwei.value:g} gwei and ${self.usd.value:,.0f}/ETH"
+        )
+        if len(failed):
+            said += (
+                f" · <span class='mlm-failed-total'>{len(failed)} failed: "
+                f"{failed['gas'].sum():,} gas, ${amount(failed['cost_usd'].sum())} "
+                "burned, not counted above</span>"
+            )
+        return said
 
     def _senders(self) -> list[str]:
         name_of = self.state.market.accounts.name_of

@@ -30,6 +30,8 @@ STYLE = """<style>
 .mlm-table td.mlm-text, .mlm-table th.mlm-text { text-align: left; }
 .mlm-table tr.mlm-winner td { background: #fff3c4; font-weight: bold; }
 .mlm-table tr.mlm-ineligible td { color: #888; }
+.mlm-table tr.mlm-failed td { color: #a40000; }
+.mlm-failed-total { color: #a40000; }
 .mlm-table tr.mlm-total td { border-top: 2px solid #999; font-weight: bold; }
 .mlm-empty { color: #777; font-style: italic; }
 .mlm-msg-error { color: #a40000; }

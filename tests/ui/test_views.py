@@ -5,9 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from mlmarket.contracts.errors import ERC20InsufficientBalance
 from mlmarket.market import Market
 from mlmarket.ui import AccountsPanel, EventLogPanel, LeaderboardPanel
 from mlmarket.ui.events import counted, priced
+from mlmarket.ui.render import amount
 from tests.ui.conftest import open_competition, play_to_finalized
 
 
@@ -45,6 +47,27 @@ def test_eventLog_pricesEveryTransaction_atTheChosenGasAndEthPrice(market: Marke
         panel.totals.value
     )
     assert f">{latest['gas']:,}<" in panel.table.value
+
+
+def test_eventLog_flagsAFailedTransaction_andLeavesItOutOfTheCost(market: Market) -> None:
+    panel = EventLogPanel(market)
+    market.token.transfer("bob", 5, sender="alice")
+    too_much = market.token.contract.functions.transfer(market.chain.address("bob"), 10**30)
+    with pytest.raises(ERC20InsufficientBalance):  # no dry run: mined, and failed
+        market.chain.transact(too_much, sender="carol", simulate=False)
+    panel.state.sync()
+
+    log = panel.log()
+    failed, ok = log[log["status"] == "failed"], log[log["status"] == "ok"]
+    assert len(failed) == 1 and len(ok) == len(log) - 1 == len(market.chain.history) - 1
+    assert (failed.iloc[0]["sender"], failed.iloc[0]["action"]) == ("carol", "transfer")
+    assert failed.iloc[0]["gas"] > 21_000 and failed.iloc[0]["events"] == ""
+    totals = panel.totals.value
+    assert f"{len(ok)} transactions · {ok['gas'].sum():,} gas" in totals
+    assert f"${amount(ok['cost_usd'].sum())}</b>" in totals
+    assert f"1 failed: {failed.iloc[0]['gas']:,} gas" in totals and "not counted above" in totals
+    row = panel.table.value.split('<tr class="mlm-failed"')
+    assert len(row) == 2 and ">failed<" in row[1].split("</tr>")[0]
 
 
 def test_eventLog_filtersBySender(market: Market) -> None:

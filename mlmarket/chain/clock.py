@@ -40,8 +40,11 @@ class Clock:
             return max(latest, int(time.time()))
         return max(latest, int(time.time()) + self.offset)
 
-    def next_block_timestamp(self) -> int:
-        return max(self.latest_block_time() + 1, int(time.time()) + self.offset)
+    def next_block_timestamp(self, latest: int | None = None) -> int:
+        """The time the next block gets (``latest``: the latest block's, if known)."""
+        if latest is None:
+            latest = self.latest_block_time()
+        return max(latest + 1, int(time.time()) + self.offset)
 
     def advance(self, seconds: int) -> int:
         """Move time forward by ``seconds`` and mine a block there; return the new time."""

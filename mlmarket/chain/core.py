@@ -188,8 +188,11 @@ class Chain:
         evaluation batches); a failure is then mined and raised as before.
         """
         account = self.accounts.resolve(sender)
-        tx = self._build(fn, account, value, gas)
-        timestamp = self.clock.next_block_timestamp() if self.is_local else None
+        latest = self.w3.eth.get_block("latest")
+        tx = self._build(fn, account, value, gas, int(latest.get("baseFeePerGas", 0) or 0))
+        timestamp = (
+            self.clock.next_block_timestamp(int(latest["timestamp"])) if self.is_local else None
+        )
         if timestamp is not None and simulate:
             self._simulate(tx, timestamp)
         try:
@@ -199,7 +202,10 @@ class Chain:
                 raise
             tx["nonce"] = self._nonce(account.address)
             tx_hash, raw = self._send(account, tx, timestamp)
-        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+        if self.in_process:  # mined before send_raw returned
+            receipt = self.w3.eth.get_transaction_receipt(tx_hash)
+        else:
+            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
         record = self._record(receipt, tx, account, fn, timestamp)
         if self.journal is not None:  # mined, failed or not: it is part of the chain
             self.journal.block(record.block, record.timestamp, raw, self.clock.offset)
@@ -228,8 +234,9 @@ class Chain:
             return cached
         return int(self.w3.eth.get_transaction_count(address, "pending"))
 
-    def _build(self, fn: TxCall, account: NamedAccount, value: int, gas: int | None) -> dict:
-        base_fee = int(self.w3.eth.get_block("latest").get("baseFeePerGas", 0) or 0)
+    def _build(
+        self, fn: TxCall, account: NamedAccount, value: int, gas: int | None, base_fee: int
+    ) -> dict:
         params: dict[str, Any] = {
             "from": account.address,
             "value": value,

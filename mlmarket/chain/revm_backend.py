@@ -27,10 +27,13 @@ from mlmarket.chain.backends import (
     BLOCK_GAS_LIMIT,
     ETH_PER_ACCOUNT,
     ETH_TESTER_CHAIN_ID,
+    Backend,
     NodeControl,
+    SimulatedRevert,
 )
 from mlmarket.chain.revm_engine import require_pyrevm
 from mlmarket.chain.revm_node import Genesis, RevmNode
+from mlmarket.errors import ChainError
 
 CHAIN_ID = ETH_TESTER_CHAIN_ID
 """eth-tester's chain id: signed transactions and permits are byte-identical on both."""
@@ -60,6 +63,25 @@ class RevmBackend(NodeControl):
             "addresses": list(addresses),
             "nonce": nonce,
         }
+
+    def send_raw(self, raw: bytes, timestamp: int | None) -> bytes:
+        if timestamp is not None and timestamp != self.node.stamped_timestamp:
+            self._rpc("evm_setNextBlockTimestamp", [timestamp])
+        return Backend.send_raw(self, raw, None)  # through web3, as to anvil (stamped above)
+
+    def simulate(self, tx: dict[str, Any], timestamp: int) -> None:
+        # Straight to the node (no web3 formatting): the same eth_call, in the pending block.
+        if timestamp != self.node.stamped_timestamp:
+            self._rpc("evm_setNextBlockTimestamp", [timestamp])
+        call = {key: tx[key] for key in ("from", "to", "data") if tx.get(key)}
+        call |= {"value": hex(int(tx.get("value", 0))), "gas": hex(int(tx["gas"]))}
+        response = self.node.make_request("eth_call", [call, "pending"])  # type: ignore[arg-type]
+        error = response.get("error")
+        if error is None:
+            return
+        if "data" in error:
+            raise SimulatedRevert(bytes.fromhex(str(error["data"])[2:]))
+        raise ChainError(f"{self.node_name} refused the call: {error['message']}")
 
     def session_state(self) -> dict[str, Any]:
         return {"genesis": dict(self._genesis), "journal": list(self.node.journal)}

@@ -122,6 +122,11 @@ class RevmNode(QueryMethods, BaseProvider):
         """Block ``number``'s mix hash: derived from the genesis, so replays reproduce it."""
         return keccak(bytes.fromhex(self.genesis.nonce) + number.to_bytes(32, "big"))
 
+    @property
+    def stamped_timestamp(self) -> int | None:
+        """The next block's timestamp if ``evm_setNextBlockTimestamp`` set it, else None."""
+        return self._next_timestamp
+
     def next_timestamp(self) -> int:
         if self._next_timestamp is not None:
             return self._next_timestamp

@@ -24,7 +24,7 @@ def test_state_readsTheMarket(market: Market, state: MarketState) -> None:
     assert state.tx_count == len(market.chain.history) > 0  # the deployment's transactions
     assert state.balances.loc["alice", "tokens"] == Decimal(1000)
     assert len(state.listings) == 0
-    assert state.backend.startswith("eth-tester · chain ")
+    assert state.backend.startswith(f"{market.chain.kind} · chain ")
     assert MarketState.of(market) is state and MarketState.of(state) is state
 
 

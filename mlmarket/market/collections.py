@@ -32,6 +32,7 @@ from mlmarket.crypto import (
 from mlmarket.datasets import DatasetMetadata, describe, load_plaintext
 from mlmarket.errors import ConfigurationError, DataValidationError
 from mlmarket.market.data import DAY, Listing, load_frame
+from mlmarket.market.tables import with_amounts, with_times
 from mlmarket.units import Amount, from_units, to_units
 
 if TYPE_CHECKING:
@@ -345,6 +346,9 @@ class CollectionService:
     def table(self) -> pd.DataFrame:
         """Every collection with its rules (bounty cap per contributor included) and state.
 
+        ``curator_cut`` (a fraction), ``stake``, ``bounty_per_row`` and ``bounty_fund`` (tokens)
+        are float64, exact in ``<name>_exact``; ``review_window`` is in seconds.
+
         Example:
             >>> market.data.collections.table()[["curator", "max_bounty_rows_per_contributor"]]
         """
@@ -356,7 +360,8 @@ class CollectionService:
             rows.append(
                 fields | {"name": col.schema["name"], "curator": self.chain.describe(col.curator)}
             )
-        return pd.DataFrame(rows, columns=COLLECTION_COLUMNS).set_index("id")
+        frame = pd.DataFrame(rows, columns=COLLECTION_COLUMNS).set_index("id")
+        return with_amounts(frame, "curator_cut", "stake", "bounty_per_row", "bounty_fund")
 
     def batch(self, batch: Batch | int) -> Batch:
         batch_id = batch.id if isinstance(batch, Batch) else int(batch)
@@ -374,15 +379,18 @@ class CollectionService:
         return [b for b in items if b.collection_id == col_id]
 
     def batches(self, collection: Collection | int) -> pd.DataFrame:
-        """The collection's batches with contributor, rows and status."""
+        """The collection's batches with contributor, rows, status, ``submitted_at`` and
+        ``review_by`` (UTC Timestamps)."""
         rows = [
             vars(b) | {"contributor": self.chain.describe(b.contributor)}
             for b in self.batch_list(collection)
         ]
-        return pd.DataFrame(rows, columns=list(Batch.__dataclass_fields__)).set_index("id")
+        frame = pd.DataFrame(rows, columns=list(Batch.__dataclass_fields__)).set_index("id")
+        return with_times(frame, "submitted_at", "review_by")
 
     def contributors(self, collection: Collection | int) -> pd.DataFrame:
-        """Shares and claimable earnings of everyone who contributed."""
+        """Shares and claimable earnings (float tokens; exact in ``claimable_exact``) of everyone
+        who contributed."""
         col_id = collection.id if isinstance(collection, Collection) else int(collection)
         people = sorted({b.contributor for b in self.batch_list(col_id)})
         rows = [
@@ -393,9 +401,8 @@ class CollectionService:
             }
             for a in people
         ]
-        return pd.DataFrame(rows, columns=["contributor", "shares", "claimable"]).set_index(
-            "contributor"
-        )
+        frame = pd.DataFrame(rows, columns=["contributor", "shares", "claimable"])
+        return with_amounts(frame.set_index("contributor"), "claimable")
 
 
 def _whole_rows(value: object, name: str) -> int:

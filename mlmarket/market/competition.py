@@ -21,6 +21,7 @@ from web3.logs import DISCARD
 
 from mlmarket.errors import CompetitionCommitmentError, ConfigurationError, DataValidationError
 from mlmarket.market.params import CompetitionParams, param_names
+from mlmarket.market.tables import timestamp
 from mlmarket.ml import (
     FAMILIES,
     TRAINING_SALT,
@@ -110,11 +111,14 @@ class Competition:
         (the creator defaulted: models are scored on the training data) or ``finalized``."""
         return PHASES[int(self.chain.call(self.contract.functions.phase()))]
 
-    def deadlines(self) -> dict[str, int]:
-        """End of each phase (Unix time): a phase runs ``[previous end, its end)``.
-
-        ``default_evaluation`` is listed once the creator has defaulted.
+    def deadlines(self) -> dict[str, pd.Timestamp]:
+        """End of each phase (a UTC ``pandas.Timestamp``): a phase runs ``[previous end,
+        its end)``. ``default_evaluation`` is listed once the creator has defaulted.
         """
+        return {phase: timestamp(end) for phase, end in self._ends().items()}
+
+    def _ends(self) -> dict[str, int]:
+        """:meth:`deadlines` in Unix seconds."""
         ends = self.params.deadlines
         if self.phase == "default_evaluation" or self.outcome == "defaulted":
             ends["default_evaluation"] = int(
@@ -123,17 +127,17 @@ class Competition:
         return ends
 
     def deadline(self, phase: str) -> int:
-        try:
-            return int(self.deadlines()[phase])
-        except KeyError:
-            raise ConfigurationError(
-                f"No deadline for phase {phase!r}; phases: {', '.join(self.deadlines())}."
-            ) from None
+        """The end of ``phase`` in Unix seconds, as the clock takes it
+        (``market.clock.advance_to(comp.deadline("submission"))``)."""
+        ends = self._ends()
+        if phase not in ends:
+            raise ConfigurationError(f"No deadline for phase {phase!r}; phases: {', '.join(ends)}.")
+        return ends[phase]
 
     def next_deadline(self) -> int | None:
-        """The end of the current phase, or None once finalized."""
+        """The end of the current phase in Unix seconds, or None once finalized."""
         now = self.chain.clock.now()
-        upcoming = [t for t in self.deadlines().values() if t > now]
+        upcoming = [t for t in self._ends().values() if t > now]
         return min(upcoming) if upcoming else None
 
     def training_data(self) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from mlmarket.errors import ConfigurationError, DataValidationError
 from mlmarket.market.competition import Competition
 from mlmarket.market.data import Listing
 from mlmarket.market.params import CompetitionParams, param_names
+from mlmarket.market.tables import with_amounts
 from mlmarket.ml import FAMILIES, FAMILY, TRAINING_SALT, Quantizer, TestSet, model_size
 from mlmarket.ml.costs import family_model_bytes
 from mlmarket.ml.validation import validate_target_column
@@ -66,7 +67,8 @@ class CompetitionService:
         return [self.get(i) for i in range(count)]
 
     def list(self) -> pd.DataFrame:
-        """Every competition: name, creator, reward, model family, phase, submissions."""
+        """Every competition: name, creator, reward (float tokens; exact in ``reward_exact``),
+        model family, phase, submissions."""
         rows = []
         for index, comp in enumerate(self.all()):
             rows.append(
@@ -83,7 +85,7 @@ class CompetitionService:
             )
         columns = ["index", "name", "creator", "reward", "model_family", "phase", "submissions",
                    "address"]  # fmt: skip
-        return pd.DataFrame(rows, columns=columns).set_index("index")
+        return with_amounts(pd.DataFrame(rows, columns=columns).set_index("index"), "reward")
 
     # --- creating ------------------------------------------------------------------
 

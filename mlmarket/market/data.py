@@ -27,6 +27,7 @@ import pandas as pd
 from mlmarket.crypto import new_dataset_id, open_purchase, public_key_of, seal, wrap_key
 from mlmarket.datasets import DatasetMetadata, describe, load_plaintext
 from mlmarket.errors import ConfigurationError, DataValidationError
+from mlmarket.market.tables import with_amounts, with_times
 from mlmarket.ml.validation import validate_target_column
 from mlmarket.units import Amount, from_units, to_units
 
@@ -218,7 +219,8 @@ class DataMarketService:
         )
 
     def listings(self) -> pd.DataFrame:
-        """Every listing: name, owner, price, rows, labelled, license, active, sales, complaints."""
+        """Every listing: name, owner, price (float tokens; exact in ``price_exact``), rows,
+        labelled, license, active, sales, complaints."""
         count = self.chain.call(self.contract.functions.listingCount())
         rows = []
         for listing_id in range(1, count + 1):
@@ -241,7 +243,7 @@ class DataMarketService:
                     "metadata_cid": item.metadata_cid,
                 }
             )
-        return pd.DataFrame(rows, columns=LISTING_COLUMNS).set_index("id")
+        return with_amounts(pd.DataFrame(rows, columns=LISTING_COLUMNS).set_index("id"), "price")
 
     def purchase(self, purchase: Purchase | int) -> Purchase:
         purchase_id = purchase.id if isinstance(purchase, Purchase) else int(purchase)
@@ -258,12 +260,13 @@ class DataMarketService:
         )
 
     def purchases(self) -> pd.DataFrame:
-        """Every purchase with its status."""
+        """Every purchase with its status: ``amount`` (float tokens; exact in ``amount_exact``),
+        ``paid_at`` and ``deliver_by`` (UTC Timestamps)."""
         count = self.chain.call(self.contract.functions.purchaseCount())
         items = [self.purchase(i) for i in range(1, count + 1)]
         frame = pd.DataFrame([vars(p) for p in items], columns=list(Purchase.__dataclass_fields__))
         frame["buyer"] = frame["buyer"].map(self.chain.describe)
-        return frame.set_index("id")
+        return with_times(with_amounts(frame.set_index("id"), "amount"), "paid_at", "deliver_by")
 
     def has_access(self, listing: Listing | int, who: NamedAccount | str) -> bool:
         listing_id = listing.id if isinstance(listing, Listing) else int(listing)

@@ -119,16 +119,19 @@ def measure_gas(
 def test_set_cost(
     rows: int, gas_per_row: float, *, gas_price_gwei: float, eth_usd: float, models: int = 1
 ) -> dict[str, Any]:
-    """Gas, ETH and USD of scoring ``models`` models on ``rows`` test rows.
+    """Gas, ETH and USD of scoring ``models`` models on ``rows`` test rows: ``eth`` and ``usd``
+    as floats (rows of a plottable table), exact in ``eth_exact`` and ``usd_exact``.
 
     Example:
-        >>> test_set_cost(10_000, 5_000, gas_price_gwei=10, eth_usd=3_000)["usd"]
-        Decimal('1500.00')
+        >>> cost = test_set_cost(10_000, 5_000, gas_price_gwei=10, eth_usd=3_000)
+        >>> cost["usd"], cost["usd_exact"]
+        (1500.0, Decimal('1500.00'))
     """
     gas = int(round(rows * gas_per_row * models))
     eth = Decimal(gas) * Decimal(str(gas_price_gwei)) / Decimal(10**9)
     usd = (eth * Decimal(str(eth_usd))).quantize(Decimal("0.01"))
-    return {"rows": rows, "models": models, "gas": gas, "eth": eth, "usd": usd}
+    return {"rows": rows, "models": models, "gas": gas, "eth": float(eth), "eth_exact": eth,
+            "usd": float(usd), "usd_exact": usd}  # fmt: skip
 
 
 test_set_cost.__test__ = False  # type: ignore[attr-defined]  # not a pytest test

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from mlmarket.market.tables import with_amounts
 from mlmarket.units import from_units
 
 if TYPE_CHECKING:
@@ -16,7 +17,8 @@ COLUMNS = ["rank", "id", "submitter", "status", "evaluated", "score", "metric", 
 
 
 def leaderboard_table(comp: Competition) -> pd.DataFrame:
-    """One row per submission: rank among those that can take a place, score, prize, winner.
+    """One row per submission: rank among those that can take a place, score, prize (float
+    tokens; exact in ``prize_exact``), winner.
 
     After a creator default the scores are those on the committed training chunks
     (metric suffixed "on training"); a model no better than the best constant
@@ -67,7 +69,7 @@ def leaderboard_table(comp: Competition) -> pd.DataFrame:
     )
     frame["rank"] = pd.Series(range(1, len(ranked) + 1), index=ranked.index, dtype="Int64")
     order = list(ranked.index) + [i for i in frame.index if i not in ranked.index]
-    return frame.loc[order, COLUMNS].reset_index(drop=True)
+    return with_amounts(frame.loc[order, COLUMNS].reset_index(drop=True), "prize")
 
 
 def _beats(score: int, baseline: int, params: CompetitionParams) -> bool:

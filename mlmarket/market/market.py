@@ -36,8 +36,8 @@ class Market:
         >>> market = Market.local()                 # in-memory chain, contracts, funded accounts
         >>> market.token.balance_of("alice")
         Decimal('1000')
-        >>> market.balances().loc["alice", "tokens"]
-        Decimal('1000')
+        >>> market.balances().loc["alice", ["tokens", "tokens_exact"]].tolist()
+        [1000.0, Decimal('1000')]
     """
 
     def __init__(
@@ -247,7 +247,9 @@ class Market:
         return dashboard(self)
 
     def balances(self) -> pd.DataFrame:
-        """ETH and token balances of every named account (exact ``Decimal`` values)."""
+        """ETH and token balances of every named account: ``eth`` and ``tokens`` as float64
+        whole ETH and tokens (``balances()["tokens"].plot.bar()``), the exact ``Decimal`` s in
+        ``eth_exact`` and ``tokens_exact``."""
         return balances_table(self.chain, self.token)
 
     def events(self) -> pd.DataFrame:

@@ -1,9 +1,26 @@
-"""Tables of chain state as pandas DataFrames: balances and events."""
+"""Tables of chain state as pandas DataFrames: balances and events, and the column
+conventions every table of the package follows.
+
+* An amount column (tokens, ETH, a fraction) holds ``float64`` whole tokens (or ETH), to
+  plot and compute with; ``<name>_exact`` right after it holds the exact ``Decimal``
+  (1,000 tokens are 10**21 base units: beyond int64, and rounded by a float).
+* A time column holds ``pandas.Timestamp`` s in UTC (missing: ``NaT``).
+
+Example:
+    >>> frame = pd.DataFrame({"who": ["bob"], "tokens": [Decimal("0.1")], "at": [86_400]})
+    >>> frame = with_times(with_amounts(frame, "tokens"), "at")
+    >>> frame.loc[0, "tokens"], frame.loc[0, "tokens_exact"], frame.loc[0, "at"]
+    (np.float64(0.1), Decimal('0.1'), Timestamp('1970-01-02 00:00:00+0000', tz='UTC'))
+    >>> unix(frame.loc[0, "at"])
+    86400
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -17,10 +34,56 @@ if TYPE_CHECKING:
     from mlmarket.contracts import MarketToken
 
 EVENT_COLUMNS = ["block", "time", "contract", "event", "args", "tx_hash", "sender", "gas_used"]
+EXACT = "_exact"
+"""Suffix of the column holding an amount column's exact ``Decimal`` values."""
+
+
+def with_amounts(frame: pd.DataFrame, *names: str) -> pd.DataFrame:
+    """Make each ``Decimal`` column of ``names`` float64, its exact values in ``<name>_exact``
+    right after it (missing values: NaN and None). Changes ``frame`` and returns it."""
+    for name in names:
+        exact = [None if _missing(v) else Decimal(v) for v in frame[name]]
+        frame[name] = pd.Series([math.nan if v is None else float(v) for v in exact],
+                                index=frame.index, dtype="float64")  # fmt: skip
+        frame.insert(frame.columns.get_loc(name) + 1, name + EXACT,
+                     pd.Series(exact, index=frame.index, dtype=object))  # fmt: skip
+    return frame
+
+
+def with_times(frame: pd.DataFrame, *names: str) -> pd.DataFrame:
+    """Make each column of ``names`` (Unix seconds or datetimes) UTC ``pandas.Timestamp`` s
+    (missing: NaT). Changes ``frame`` and returns it."""
+    for name in names:
+        seconds = [None if _missing(v) else unix(v) for v in frame[name]]
+        frame[name] = pd.to_datetime(pd.Series(seconds, index=frame.index, dtype=object),
+                                     unit="s", utc=True)  # fmt: skip
+    return frame
+
+
+def timestamp(seconds: int) -> pd.Timestamp:
+    """Unix seconds as a UTC ``pandas.Timestamp``.
+
+    Example:
+        >>> timestamp(0)
+        Timestamp('1970-01-01 00:00:00+0000', tz='UTC')
+    """
+    return pd.Timestamp(int(seconds), unit="s", tz="UTC")
+
+
+def unix(when: datetime | int | float) -> int:
+    """Unix seconds of a ``Timestamp`` or ``datetime`` (naive ones are UTC), or of a number."""
+    if isinstance(when, datetime):
+        return int((when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp())
+    return int(when)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
 
 
 def balances_table(chain: Chain, token: MarketToken) -> pd.DataFrame:
-    """ETH and token balances of every named account, exact (``Decimal``)."""
+    """ETH and token balances of every named account: ``eth`` and ``tokens`` (float64), the
+    exact ``Decimal`` s in ``eth_exact`` and ``tokens_exact``."""
     rows = []
     for name, account in chain.accounts.items():
         rows.append(
@@ -31,7 +94,7 @@ def balances_table(chain: Chain, token: MarketToken) -> pd.DataFrame:
                 "tokens": token.balance_of(account.address),
             }
         )
-    return pd.DataFrame(rows).set_index("account")
+    return with_amounts(pd.DataFrame(rows).set_index("account"), "eth", "tokens")
 
 
 def events_table(chain: Chain, contracts: dict[str, Contract], from_block: int = 0) -> pd.DataFrame:
@@ -54,12 +117,12 @@ def events_table(chain: Chain, contracts: dict[str, Contract], from_block: int =
             )
             number = int(log["blockNumber"])
             if number not in blocks:
-                blocks[number] = int(chain.w3.eth.get_block(number)["timestamp"])
+                blocks[number] = int(chain.w3.eth.get_block(number)["timestamp"])  # Unix s
             rows.append(
                 {
                     "block": number,
                     "log_index": int(log["logIndex"]),
-                    "time": datetime.fromtimestamp(blocks[number], tz=UTC),
+                    "time": blocks[number],
                     "contract": label,
                     "event": event["event"],
                     "args": _readable(chain, dict(event["args"])),
@@ -69,9 +132,9 @@ def events_table(chain: Chain, contracts: dict[str, Contract], from_block: int =
                 }
             )
     if not rows:
-        return pd.DataFrame(columns=EVENT_COLUMNS)
+        return with_times(pd.DataFrame(columns=EVENT_COLUMNS), "time")
     frame = pd.DataFrame(rows).sort_values(["block", "log_index"]).drop(columns="log_index")
-    return frame.reset_index(drop=True)
+    return with_times(frame.reset_index(drop=True), "time")
 
 
 def _event_topics(abi: Iterable[dict[str, Any]]) -> dict[bytes, str]:

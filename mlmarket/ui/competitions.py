@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 import pandas as pd
 
+from mlmarket.market.tables import unix
 from mlmarket.ui.base import CompetitionPicker, InputError, Panel, account_names, dropdown
 from mlmarket.ui.competition_form import CompetitionForm
 from mlmarket.ui.phases import DEFAULT_EVALUATION, PHASES, outcome_label, timeline
@@ -46,12 +47,12 @@ ACTIONS_BY_PHASE: dict[str, tuple[str, ...]] = {
 
 def phase_deadlines(row: pd.Series) -> dict[str, int]:
     """The end of each phase a competitions row lists (``<phase>_end``; the default
-    evaluation's only after a default)."""
+    evaluation's only after a default), in Unix seconds."""
     ends = {}
     for phase in PHASES:
         value = row.get(f"{phase}_end")
         if value is not None and not pd.isna(value):
-            ends[phase] = int(value)
+            ends[phase] = unix(value)
     return ends
 
 

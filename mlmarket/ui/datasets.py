@@ -116,7 +116,9 @@ class DatasetsPanel(Panel):
     def render(self) -> None:
         listings = self.state.listings
         shown = listings[LISTING_VIEW] if len(listings) else listings
-        self.listings.value = table(shown, css="mlm-listings-table", empty="no listings yet")
+        self.listings.value = table(
+            shown, css="mlm-listings-table", formats={"price": amount}, empty="no listings yet"
+        )
         options = [(f"#{i} {row['name']} · {amount(row['price'])} tokens", int(i))
                    for i, row in listings.iterrows()]  # fmt: skip
         set_options(self.buy_listing, options)

@@ -21,13 +21,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 import pandas as pd
 
+from mlmarket.market.tables import timestamp, with_amounts
 from mlmarket.ui.base import Panel, dropdown, set_options
 from mlmarket.ui.render import amount, table, when
+from mlmarket.units import from_units
 
 if TYPE_CHECKING:
     from mlmarket.chain.core import TxRecord
@@ -36,8 +39,7 @@ if TYPE_CHECKING:
 
 EVERYONE = "(everyone)"
 SHOWN = 200
-WEI_PER_GWEI = 10**9
-WEI_PER_ETH = 10**18
+GWEI_PER_ETH = Decimal(10**9)
 LOG_COLUMNS = ["block", "time", "sender", "action", "status", "events", "gas", "paid_eth"]
 OK, FAILED = "ok", "failed"
 
@@ -56,11 +58,12 @@ def counted(names: Sequence[str]) -> str:
 def transaction_log(
     transactions: Sequence[TxRecord], events: pd.DataFrame, name_of: Callable[[str], str | None]
 ) -> pd.DataFrame:
-    """One row per transaction (newest first): block, time, sender, action, status
+    """One row per transaction (newest first): block, time (UTC), sender, action, status
     (``"ok"`` or ``"failed"``), events, gas.
 
-    ``paid_eth`` is what the transaction paid on this chain. Transactions seen only
-    through events (sent by another process) have action ``"(other process)"``.
+    ``paid_eth`` is what the transaction paid on this chain (float ETH; exact in
+    ``paid_eth_exact``). Transactions seen only through events (sent by another
+    process) have action ``"(other process)"`` and no ``paid_eth``.
     """
     emitted: dict[str, list[str]] = {}
     for tx_hash, name in zip(events.get("tx_hash", []), events.get("event", []), strict=True):
@@ -69,19 +72,21 @@ def transaction_log(
         {
             "tx_hash": record.tx_hash,
             "block": record.block,
-            "time": when(record.timestamp),
+            "time": timestamp(record.timestamp),
             "sender": name_of(record.sender) or record.sender,
             "action": record.action,
             "status": OK if record.status == 1 else FAILED,
             "events": counted(emitted.get(record.tx_hash, [])),
             "gas": record.gas_used,
-            "paid_eth": record.gas_used * record.gas_price / WEI_PER_ETH,
+            "paid_eth": from_units(record.gas_used * record.gas_price),
         }
         for record in transactions
     ]
     rows += _other_rows(events, {record.tx_hash for record in transactions}, emitted)
     frame = pd.DataFrame(rows, columns=[*LOG_COLUMNS, "tx_hash"])
-    return frame.sort_values("block", ascending=False, kind="stable", ignore_index=True)
+    frame["time"] = pd.to_datetime(frame["time"], utc=True)
+    frame = frame.sort_values("block", ascending=False, kind="stable", ignore_index=True)
+    return with_amounts(frame, "paid_eth")
 
 
 def _other_rows(
@@ -95,24 +100,32 @@ def _other_rows(
         {
             "tx_hash": row.tx_hash,
             "block": int(row.block),
-            "time": row.time.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            "time": row.time,
             "sender": row.sender,
             "action": "(other process)",
             "status": OK,  # it emitted events, so it succeeded
             "events": counted(emitted.get(row.tx_hash, [])),
             "gas": int(row.gas_used),
-            "paid_eth": float("nan"),
+            "paid_eth": None,
         }
         for row in others.itertuples()
     ]
 
 
+def total(amounts: pd.Series) -> Decimal:
+    """The exact sum of an ``<name>_exact`` column (0 when empty)."""
+    return sum(amounts, Decimal(0))
+
+
 def priced(log: pd.DataFrame, gwei: float, usd: float) -> pd.DataFrame:
-    """The log with ``cost_eth`` and ``cost_usd`` at ``gwei`` per gas and ``usd`` per ETH."""
+    """The log with ``cost_eth`` and ``cost_usd`` at ``gwei`` per gas and ``usd`` per ETH
+    (floats; exact in ``cost_eth_exact`` and ``cost_usd_exact``, from the prices as typed)."""
     frame = log.copy()
-    frame["cost_eth"] = frame["gas"] * gwei * WEI_PER_GWEI / WEI_PER_ETH
-    frame["cost_usd"] = frame["cost_eth"] * usd
-    return frame
+    eth = [Decimal(int(gas)) * Decimal(str(gwei)) / GWEI_PER_ETH for gas in frame["gas"]]
+    frame["cost_eth"] = pd.Series(eth, index=frame.index, dtype=object)
+    frame["cost_usd"] = pd.Series([e * Decimal(str(usd)) for e in eth], index=frame.index,
+                                  dtype=object)  # fmt: skip
+    return with_amounts(frame, "cost_eth", "cost_usd")
 
 
 class EventLogPanel(Panel):
@@ -158,6 +171,7 @@ class EventLogPanel(Panel):
             css="mlm-tx-log-table",
             index=False,
             formats={
+                "time": when,
                 "gas": lambda v: f"{int(v):,}",
                 "paid_eth": lambda v: "–" if pd.isna(v) else f"{v:.6f}",
                 "cost_eth": lambda v: f"{v:.6f}",
@@ -173,14 +187,14 @@ class EventLogPanel(Panel):
         ok, failed = log[log["status"] == OK], log[log["status"] == FAILED]
         said = (
             f"{len(ok)} transactions · {ok['gas'].sum():,} gas · "
-            f"<b>{ok['cost_eth'].sum():.6f} ETH</b> = "
-            f"<b class='mlm-total-usd'>${amount(ok['cost_usd'].sum())}</b> "
+            f"<b>{total(ok['cost_eth_exact']):.6f} ETH</b> = "
+            f"<b class='mlm-total-usd'>${amount(total(ok['cost_usd_exact']))}</b> "
             f"at {self.gwei.value:g} gwei and ${self.usd.value:,.0f}/ETH"
         )
         if len(failed):
             said += (
                 f" · <span class='mlm-failed-total'>{len(failed)} failed: "
-                f"{failed['gas'].sum():,} gas, ${amount(failed['cost_usd'].sum())} "
+                f"{failed['gas'].sum():,} gas, ${amount(total(failed['cost_usd_exact']))} "
                 "burned, not counted above</span>"
             )
         return said

@@ -93,7 +93,7 @@ class LeaderboardPanel(Panel):
             f' · winner <b class="mlm-winner-name">{winners.iloc[0]["submitter"]}</b>'
             if len(winners) else ""
         )  # fmt: skip
-        paid = sum(board["prize"]) if len(board) else 0
+        paid = sum(board["prize_exact"]) if len(board) else 0
         lost = ""
         if row["outcome"] == "defaulted":
             lost = f' · burned <b class="mlm-burned">{amount(row.get("burned", 0))}</b> tokens'
@@ -108,7 +108,11 @@ class LeaderboardPanel(Panel):
             shown,
             css="mlm-leaderboard-table",
             index=False,
-            formats={"score": score_text, "rank": lambda v: "–" if pd.isna(v) else str(v)},
+            formats={
+                "score": score_text,
+                "prize": amount,
+                "rank": lambda v: "–" if pd.isna(v) else str(v),
+            },  # fmt: skip
             row_class=lambda key, _: row_class(board, key),
             empty="no submissions yet",
         )

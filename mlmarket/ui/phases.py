@@ -20,6 +20,7 @@ from collections.abc import Collection, Mapping
 from html import escape
 from typing import Any
 
+from mlmarket.market.tables import unix
 from mlmarket.ui.render import duration, when
 
 DEFAULT_EVALUATION = "default_evaluation"
@@ -77,7 +78,7 @@ def next_deadline(competition: Any, now: int) -> tuple[str, int] | None:
         >>> next_deadline(Comp(), 150)
         ('reveal', 200)
     """
-    ends = {phase: int(ts) for phase, ts in competition.deadlines().items()}
+    ends = {phase: unix(ts) for phase, ts in competition.deadlines().items()}
     current = getattr(competition, "phase", None)
     if current in ends and ends[current] > now:
         return current, ends[current]
@@ -89,9 +90,10 @@ def next_deadline(competition: Any, now: int) -> tuple[str, int] | None:
 
 
 def timeline(
-    deadlines: Mapping[str, int], phase: str, *, now: int, skipped: Collection[str] = ()
+    deadlines: Mapping[str, Any], phase: str, *, now: int, skipped: Collection[str] = ()
 ) -> str:
-    """HTML: every phase as a chip (done, current, to come, skipped) with its deadline.
+    """HTML: every phase as a chip (done, current, to come, skipped) with its deadline
+    (Unix seconds or Timestamps).
 
     ``skipped`` phases never ran (the evaluation, when the creator defaulted by not
     revealing the test set): they show "skipped" instead of a deadline.
@@ -106,7 +108,7 @@ def timeline(
         if name in skipped:
             state, detail = "mlm-skipped", "<br><small>skipped</small>"
         elif deadline is not None:
-            left = int(deadline) - now
+            left = unix(deadline) - now
             detail = f"<br><small>ends {when(deadline)}"
             detail += f" (in {duration(left)})</small>" if left > 0 else "</small>"
         chips.append(

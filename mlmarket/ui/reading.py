@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pandas as pd
 
-from mlmarket.market.tables import EVENT_COLUMNS, events_table
+from mlmarket.market.tables import EVENT_COLUMNS, events_table, with_amounts, with_times
 from mlmarket.units import from_units
 
 if TYPE_CHECKING:
@@ -37,16 +37,19 @@ class Fingerprint(NamedTuple):
     offset: int
 
 
+ENDS = ["submission_end", "reveal_end", "test_reveal_end", "evaluation_end",
+        "default_evaluation_end"]  # fmt: skip
 COMPETITION_COLUMNS = [
-    "name", "creator", "reward", "model_family", "phase", "submissions", "address", "task",
-    "outcome", "finalized", "creator_bond", "test_revealed", "burned", "submission_end",
-    "reveal_end", "test_reveal_end", "evaluation_end", "default_evaluation_end",
+    "name", "creator", "reward", "reward_exact", "model_family", "phase", "submissions",
+    "address", "task", "outcome", "finalized", "creator_bond", "creator_bond_exact",
+    "test_revealed", "burned", "burned_exact", *ENDS,
 ]  # fmt: skip
 """Columns of ``MarketState.competitions`` (indexed by the factory's 0-based index).
 
-``burned``: what a creator default sends to the sink (the bond and the unearned
-places; 0 otherwise). ``default_evaluation_end`` is missing (NaN) unless the
-creator defaulted."""
+Amounts (``reward``, ``creator_bond``, ``burned``) are float tokens, exact in
+``<name>_exact``. ``burned``: what a creator default sends to the sink (the bond and
+the unearned places; 0 otherwise). The ``<phase>_end`` columns are UTC Timestamps;
+``default_evaluation_end`` is missing (NaT) unless the creator defaulted."""
 
 EventCursor = tuple[int, bytes]
 """The last block whose events were read, and its hash (to notice a revert)."""
@@ -118,8 +121,8 @@ def read_competitions(market: Market) -> tuple[pd.DataFrame, dict[int, pd.DataFr
     for index in table.index:
         handle = service.get(int(index))
         functions = handle.contract.functions
-        ends = {"default_evaluation_end": None}
-        ends.update({f"{phase}_end": int(ts) for phase, ts in handle.deadlines().items()})
+        ends: dict[str, Any] = {"default_evaluation_end": None}
+        ends.update({f"{phase}_end": ts for phase, ts in handle.deadlines().items()})
         logged = bool(handle.chain.call(functions.finalized()))
         outcome = handle.outcome
         extra.append(
@@ -129,8 +132,10 @@ def read_competitions(market: Market) -> tuple[pd.DataFrame, dict[int, pd.DataFr
              "burned": burned(handle, outcome, logged), **ends}
         )  # fmt: skip
         boards[int(index)] = handle.leaderboard()
-    details = pd.DataFrame(extra, index=table.index)
-    return table.join(details) if len(table) else table.reindex(columns=COMPETITION_COLUMNS), boards
+    if not len(table):
+        return table.reindex(columns=COMPETITION_COLUMNS), boards
+    details = with_amounts(pd.DataFrame(extra, index=table.index), "creator_bond", "burned")
+    return table.join(with_times(details, *ENDS)), boards
 
 
 def burned(handle: Competition, outcome: str, logged: bool) -> Decimal:

@@ -22,6 +22,8 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
+from mlmarket.market.tables import EXACT, unix
+
 STYLE = """<style>
 .mlm-table { border-collapse: collapse; font-size: 12px; margin: 4px 0; }
 .mlm-table th, .mlm-table td { padding: 2px 8px; border-bottom: 1px solid #ddd; text-align: right;
@@ -60,18 +62,22 @@ def table(
     """An HTML table of ``frame``: escaped, numbers right-aligned, rows optionally tagged.
 
     ``row_class(index, row)`` returns CSS classes for a row (e.g. ``"mlm-winner"``);
-    ``formats`` maps column names to formatters; ``limit`` keeps the first rows.
+    ``formats`` maps column names to formatters; ``limit`` keeps the first rows. An amount
+    column with an exact twin (``<name>_exact``) shows the exact value, rounded by
+    :func:`amount`; the twin is not shown.
     """
     if frame is None or len(frame) == 0:
         return f'<div class="mlm-empty {css}">{escape(empty)}</div>'
     formats = formats or {}
     shown = frame if limit is None else frame.head(limit)
-    names = ([shown.index.name or ""] if index else []) + [str(c) for c in shown.columns]
+    exact = {c: f"{c}{EXACT}" for c in shown.columns if f"{c}{EXACT}" in shown.columns}
+    columns = [c for c in shown.columns if c not in exact.values()]
+    names = ([shown.index.name or ""] if index else []) + [str(c) for c in columns]
     head = "".join(f'<th class="{_align(None)}">{escape(n)}</th>' for n in names)
     rows = []
     for key, row in shown.iterrows():
         cells: list[tuple[Any, Callable[[Any], str] | None]] = [(key, None)] if index else []
-        cells += [(row[c], formats.get(str(c))) for c in shown.columns]
+        cells += [(row[exact.get(c, c)], formats.get(str(c))) for c in columns]
         tds = "".join(
             f'<td class="{_align(v)}">{escape(_show(v, f), quote=False)}</td>' for v, f in cells
         )
@@ -92,14 +98,14 @@ def _align(value: Any) -> str:
 def _show(value: Any, formatter: Callable[[Any], str] | None) -> str:
     if formatter is not None:
         return formatter(value)
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if value is None or value is pd.NaT or (isinstance(value, float) and pd.isna(value)):
         return "–"
     if isinstance(value, Decimal):
         return amount(value)
     if isinstance(value, float):
         return f"{value:,.4g}"
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
+        return when(value)
     return str(value)
 
 
@@ -114,16 +120,16 @@ def amount(value: Decimal | float | int, places: int = 2) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def when(timestamp: int | float | None) -> str:
-    """A Unix time as ``YYYY-MM-DD HH:MM:SS UTC``.
+def when(timestamp: datetime | int | float | None) -> str:
+    """A Unix time or a ``Timestamp`` as ``YYYY-MM-DD HH:MM:SS UTC``.
 
     Example:
-        >>> when(0)
-        '1970-01-01 00:00:00 UTC'
+        >>> when(0), when(pd.Timestamp(60, unit="s", tz="UTC"))
+        ('1970-01-01 00:00:00 UTC', '1970-01-01 00:01:00 UTC')
     """
-    if timestamp is None:
+    if timestamp is None or timestamp is pd.NaT:
         return "–"
-    return datetime.fromtimestamp(int(timestamp), tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return datetime.fromtimestamp(unix(timestamp), tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def duration(seconds: int | float) -> str:

@@ -21,7 +21,7 @@ Example:
     True
     >>> market.token.transfer("bob", 5, sender="alice")   # doctest: +SKIP
     >>> state.balances.loc["bob", "tokens"]                  # doctest: +SKIP
-    Decimal('1005')
+    1005.0
 """
 
 from __future__ import annotations

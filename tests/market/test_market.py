@@ -33,9 +33,10 @@ def test_local_fundsEveryNamedAccount(fresh: mm.Market) -> None:
 def test_balances_updateExactly(fresh: mm.Market) -> None:
     fresh.token.transfer("bob", "0.000000000000000001", sender="alice")
     table = fresh.balances()
-    assert table.loc["bob", "tokens"] == Decimal("1000.000000000000000001")
-    assert table.loc["alice", "tokens"] == Decimal("999.999999999999999999")
-    assert table.loc["alice", "eth"] < Decimal(10_000)  # alice paid gas
+    assert table.loc["bob", "tokens_exact"] == Decimal("1000.000000000000000001")
+    assert table.loc["alice", "tokens_exact"] == Decimal("999.999999999999999999")
+    assert table.loc["bob", "tokens"] == table.loc["alice", "tokens"] == 1000.0  # rounded
+    assert table.loc["alice", "eth_exact"] < Decimal(10_000)  # alice paid gas
 
 
 def test_events_listEveryEventWithBlockTimeTxAndGas(fresh: mm.Market) -> None:

@@ -45,6 +45,9 @@ class Backend:
     is_local: bool = True
     in_process: bool = False
     """True when the chain runs in this process (eth-tester, revm): no thread may touch it."""
+    rolls_back_failures: bool = False
+    """True where sending, then reverting a failure to a snapshot, is cheaper than a dry run
+    (eth-tester: py-evm's execution is the cost, and a snapshot is the head's hash)."""
 
     def __init__(self, w3: Web3) -> None:
         self.w3 = w3
@@ -118,6 +121,7 @@ class EthTesterBackend(Backend):
 
     kind = "eth-tester"
     in_process = True
+    rolls_back_failures = True
 
     def __init__(
         self, addresses: list[str], genesis_timestamp: int, genesis_nonce: str | None = None

@@ -183,7 +183,9 @@ class Chain:
         ``gas`` exceeds the per-transaction cap. A refused call is never mined: on a
         local chain the transaction first runs as a call in the pending block, stamped
         with the time the next block will have, and a revert raises before anything
-        is sent (other nodes refuse it while estimating its gas). ``simulate=False``
+        is sent (other nodes refuse it while estimating its gas). On eth-tester, where
+        executing is the cost, the transaction runs once instead: a failure is reverted
+        to the state before it, with no block mined, and raised. ``simulate=False``
         skips that run where the caller has checked the preconditions itself (the
         evaluation batches); a failure is then mined and raised as before.
         """
@@ -193,8 +195,12 @@ class Chain:
         timestamp = (
             self.clock.next_block_timestamp(int(latest["timestamp"])) if self.is_local else None
         )
+        undo = None
         if timestamp is not None and simulate:
-            self._simulate(tx, timestamp)
+            if self.backend.rolls_back_failures:  # execute once; a failure is taken back
+                undo = self.backend.snapshot()
+            else:
+                self._simulate(tx, timestamp)
         try:
             tx_hash, raw = self._send(account, tx, timestamp)
         except Exception as exc:  # noqa: BLE001 - a stale cached nonce: ask the node once
@@ -206,6 +212,11 @@ class Chain:
             receipt = self.w3.eth.get_transaction_receipt(tx_hash)
         else:
             receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+        if undo is not None and receipt["status"] != 1:
+            self.backend.revert(undo)  # as if never sent: no block, no fee, no nonce
+            self._nonces.pop(account.address, None)
+            self._simulate(tx, timestamp)  # the same call at the same time names the error
+            raise TransactionFailedError("The transaction failed; it was taken back unmined.")
         record = self._record(receipt, tx, account, fn, timestamp)
         if self.journal is not None:  # mined, failed or not: it is part of the chain
             self.journal.block(record.block, record.timestamp, raw, self.clock.offset)

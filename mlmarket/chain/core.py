@@ -76,6 +76,11 @@ class Chain:
         self.errors = ErrorRegistry()
         self.clock = Clock(self, offset=time_offset)
         self.chain_id = int(self.w3.eth.chain_id)
+        # Plain web3 calls (contract.functions.f().call()) need a sender that can pay
+        # for the call's gas on eth-tester: the first named account, as on a wallet.
+        first = next(iter(accounts.values()), None)
+        if first is not None and not self.w3.eth.default_account:
+            self.w3.eth.default_account = first.address
         self.history: list[TxRecord] = []
         self._listeners: list[Callable[[TxRecord], None]] = []
         self._snapshots: dict[int, tuple[Any, int, int]] = {}

@@ -64,3 +64,10 @@ def test_getLogs_filtersLikeTheReceipts(chain: Chain, emitted: tuple[list, list]
         found = chain.w3.eth.get_logs({"fromBlock": 0, "toBlock": "latest", **query})
         assert sorted(key(log) for log in found) == expected(logs, predicate), query
         assert all(dict(log) == dict(next(r for r in logs if key(r) == key(log))) for log in found)
+
+
+def test_plainWeb3Calls_workAsOnAnyNode(chain: Chain, probe) -> None:
+    """A view called straight through web3, with no `from`, as any tutorial does."""
+    chain.transact(probe.functions.spin(3), sender="alice")
+    assert probe.functions.total().call() == 3
+    assert chain.w3.eth.default_account == chain.address("deployer")

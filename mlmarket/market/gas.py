@@ -13,7 +13,7 @@ Example:
     >>> X, y = load_iris(return_X_y=True)
     >>> q = Quantizer.fit(X, y)
     >>> model = export(DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, y), q)
-    >>> with connect("eth-tester") as chain:
+    >>> with connect() as chain:
     ...     gas = measure_gas(chain, deploy_evaluators(chain), [model], X, y)
     >>> gas.family, gas.rows, gas.execution_gas > 0
     ('tree', 150, True)

@@ -16,7 +16,7 @@ Polling is off where there is no running event loop (scripts, headless test
 runs) and when ``MLMARKET_UI_POLL=0``.
 
 Example:
-    >>> chain_is_shared(market.chain)          # eth-tester lives in this process
+    >>> chain_is_shared(market.chain)          # revm lives in this process
     False
 """
 

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
+from mlmarket.ml import FAMILIES as FAMILIES_ON_CHAIN
 from mlmarket.ml import agreement, export
 from mlmarket.ml.tree import MAX_TREES
 from mlmarket.ui.base import (
@@ -125,8 +126,8 @@ class TrainPanel(Panel):
 
     def render(self) -> None:
         task, family = self._column("task"), self._column("model_family")
-        if task is not None and family is not None:
-            set_options(self.family, families(task, family))
+        if task is not None:  # a family this package has no evaluator for offers nothing
+            set_options(self.family, families(task, family) if family in FAMILIES_ON_CHAIN else [])
         self._show_run()
         self.enable()
 

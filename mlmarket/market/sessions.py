@@ -49,11 +49,22 @@ def latest_session(home: Path) -> Path | None:
     return folder if (folder / JOURNAL_FILE).is_file() else None
 
 
-def _prune(home: Path, keep: Path) -> None:
+def list_sessions(home: Path) -> list[Path]:
+    """The session folders journaled in ``home``, the most recently written first."""
     journals = sorted(
-        (p for p in sessions_folder(home).glob(f"*/{JOURNAL_FILE}") if p.parent != keep),
+        sessions_folder(home).glob(f"*/{JOURNAL_FILE}"),
         key=lambda p: p.stat().st_mtime,
         reverse=True,
     )
-    for journal in journals[KEEP - 1 :]:
-        shutil.rmtree(journal.parent, ignore_errors=True)
+    return [journal.parent for journal in journals]
+
+
+def written_at(folder: Path) -> int:
+    """When a session's journal was last written (Unix seconds)."""
+    return int((Path(folder) / JOURNAL_FILE).stat().st_mtime)
+
+
+def _prune(home: Path, keep: Path) -> None:
+    others = [folder for folder in list_sessions(home) if folder != keep]
+    for folder in others[KEEP - 1 :]:
+        shutil.rmtree(folder, ignore_errors=True)

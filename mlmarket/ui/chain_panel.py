@@ -16,6 +16,7 @@ import ipywidgets as widgets
 
 from mlmarket.errors import ConfigurationError
 from mlmarket.market import Market
+from mlmarket.market.sessions import list_sessions, written_at
 from mlmarket.ui.base import (
     CompetitionPicker,
     InputError,
@@ -43,7 +44,9 @@ class ChainPanel(Panel):
       competition's current phase;
     * ``snap`` / ``snapshots`` + ``revert``: take and go back to snapshots;
     * ``folder`` + ``save`` / ``load``: the whole session to and from a folder
-      (loading replaces the dashboard's market: use ``panel.market`` afterwards).
+      (loading replaces the dashboard's market: use ``panel.market`` afterwards);
+    * ``sessions`` + ``resume``: go back to another session journaled in the market's
+      home, where it stopped (e.g. the one whose kernel died).
     """
 
     title = "Chain & clock"
@@ -69,11 +72,17 @@ class ChainPanel(Panel):
         self.folder = text("Folder", "mlm-folder", placeholder="session folder, e.g. my-session")
         self.save = self.button("Save", "mlm-save", self._save)
         self.load = self.button("Load", "mlm-load", self._load)
+        self.sessions = dropdown("Session", "mlm-sessions")
+        self.resume = self.button(
+            "Resume", "mlm-resume", self._resume,
+            tip="go back to this journaled session, where it stopped",
+        )  # fmt: skip
         self._ready(
             self.info,
             widgets.HBox([self.hour, self.day, self.competition, self.to_deadline]),
             widgets.HBox([self.snap, self.snapshots, self.revert]),
             widgets.HBox([self.folder, self.save, self.load]),
+            widgets.HBox([self.sessions, self.resume]),
         )
 
     # --- view --------------------------------------------------------------------------
@@ -81,15 +90,35 @@ class ChainPanel(Panel):
     def render(self) -> None:
         state = self.state
         polling = " · polling for other processes" if state.polling else ""
+        journal = self.market.chain.journal
+        journal = (
+            f'<br><span class="mlm-journal">journaled to {journal.path.parent}</span>'
+            if journal is not None
+            else ""
+        )
         error = f'<br><span class="mlm-msg-error">{state.error}</span>' if state.error else ""
         self.info.value = (
             f"<b>{state.backend}</b>{polling}<br>"
             f'block <b class="mlm-block">{state.block}</b> · '
             f'time <b class="mlm-time">{when(state.time)}</b> · '
-            f'<span class="mlm-tx-count">{state.tx_count}</span> transactions{error}'
+            f'<span class="mlm-tx-count">{state.tx_count}</span> transactions{journal}{error}'
         )
         set_options(self.snapshots, [(label, snap_id) for snap_id, label in state.snapshots])
+        others = self._other_sessions()
+        set_options(self.sessions, others)
+        if self.sessions.value is None and others:
+            self.sessions.value = others[0][1]  # the most recent other session
         self.enable()
+
+    def _other_sessions(self) -> list[tuple[str, str]]:
+        current = self.market.chain.journal
+        options = []
+        for folder in list_sessions(self.market.home):
+            if current is not None and folder == current.path.parent:
+                continue
+            written = when(written_at(folder))
+            options.append((f"{folder.name} · last block written {written}", str(folder)))
+        return options
 
     def enable(self) -> None:
         local = self.market.chain.is_local
@@ -98,6 +127,7 @@ class ChainPanel(Panel):
         self.to_deadline.disabled = not local or self.competition.value is None
         self.revert.disabled = not local or self.snapshots.value is None
         self.load.disabled = False
+        self.resume.disabled = self.sessions.value is None
 
     # --- actions -----------------------------------------------------------------------
 
@@ -152,3 +182,12 @@ class ChainPanel(Panel):
         self.state.market = loaded
         self.state.refresh()
         self.ok(f"Loaded the session from {folder}: block {self.state.block}.")
+
+    def _resume(self) -> None:
+        if self.sessions.value is None:
+            raise InputError("No other session is journaled in this market's home.")
+        folder = Path(self.sessions.value)
+        resumed = Market.load(folder, home=self.market.home)
+        self.state.market = resumed
+        self.state.refresh()
+        self.ok(f"Resumed the session {folder.name} where it stopped: block {self.state.block}.")

@@ -149,3 +149,21 @@ def test_onANetworkWithoutTimeTravel_theButtonsAreOff(
     panel.render()
     assert panel.hour.disabled and panel.day.disabled and panel.snap.disabled
     assert panel.save.disabled and not panel.load.disabled
+
+
+def test_resume_bringsBackAnotherJournaledSession_whereItStopped(tmp_path: Path) -> None:
+    with Market.local(home=tmp_path) as first:
+        first.token.transfer("bob", 9, sender="alice")
+    with Market.local(home=tmp_path) as second:
+        panel = ChainPanel(second)
+        assert f"journaled to {tmp_path / 'sessions' / second.chain.identity}" in panel.info.value
+        assert panel.sessions.value == str(tmp_path / "sessions" / first.chain.identity)
+        panel.resume.click()
+        resumed = panel.market
+        try:
+            assert resumed.chain.identity == first.chain.identity
+            assert resumed.token.balance_of("bob") == Decimal(1009)
+            assert "Resumed the session" in panel.feedback.value
+            assert panel.sessions.value == str(tmp_path / "sessions" / second.chain.identity)
+        finally:
+            resumed.close()

@@ -30,15 +30,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
 
 from mlmarket.crypto.integrity import verify_plaintext
 from mlmarket.datasets.tabular import encode_frame, read_csv_bytes, read_csv_header
 from mlmarket.errors import DataValidationError
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 SCHEMA_VERSION = "mlmarket.dataset/1"
 """Value of the ``schema`` field written by this version of mlmarket."""
@@ -66,6 +68,10 @@ def metadata_schema() -> dict[str, Any]:
 
 @functools.cache
 def _validator() -> Draft202012Validator:
+    # Imported here: jsonschema's import builds an RFC 3987 grammar (~1.4 s), which
+    # `import mlmarket` should not pay before any metadata is checked.
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(metadata_schema())
 
 
@@ -89,6 +95,8 @@ def validate_document(document: Mapping[str, Any]) -> None:
         ...
         mlmarket.errors.DataValidationError: Dataset metadata is invalid at the top level: ...
     """
+    from jsonschema.exceptions import best_match
+
     error = best_match(_validator().iter_errors(document))
     if error is not None:
         raise DataValidationError(_explain(error))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from mlmarket.errors import BackendNotSupportedError, ConfigurationError
@@ -54,13 +55,14 @@ class Clock:
             )
         return self.advance_to(self.now() + int(seconds))
 
-    def advance_to(self, timestamp: int) -> int:
-        """Move time forward to ``timestamp`` and mine a block there."""
+    def advance_to(self, timestamp: int | datetime) -> int:
+        """Move time forward to ``timestamp`` (Unix seconds, or a timezone-aware
+        ``datetime`` / ``pandas.Timestamp``, as the tables show) and mine a block there."""
         if not self._chain.is_local:
             raise BackendNotSupportedError(
                 f"Time cannot be moved on a {self._chain.kind} network; use a local chain."
             )
-        timestamp = int(timestamp)
+        timestamp = _unix(timestamp)
         latest = self.latest_block_time()
         if timestamp <= latest:
             raise ConfigurationError(
@@ -70,3 +72,14 @@ class Clock:
         self.offset = timestamp - int(time.time())
         self._chain.mine(timestamp)
         return timestamp
+
+
+def _unix(moment: int | datetime) -> int:
+    if isinstance(moment, datetime):
+        if moment.tzinfo is None:
+            raise ConfigurationError(
+                f"{moment} has no time zone, so the chain time it means is ambiguous; "
+                "give it one (e.g. pandas.Timestamp(..., tz='UTC')) or Unix seconds."
+            )
+        return int(moment.timestamp())
+    return int(moment)

@@ -56,3 +56,13 @@ def test_rollback_undoesTheBlock(chain: Chain, probe) -> None:
 def test_unknownSnapshot_isAClearError(chain: Chain) -> None:
     with pytest.raises(ChainError, match="No snapshot 99"):
         chain.revert(99)
+
+
+def test_advanceTo_takesTimestampsAsTheTablesShowThem(chain: Chain) -> None:
+    import pandas as pd
+
+    target = chain.clock.now() + 7_200
+    assert chain.clock.advance_to(pd.Timestamp(target, unit="s", tz="UTC")) == target
+    assert chain.clock.latest_block_time() == target
+    with pytest.raises(ConfigurationError, match="no time zone"):
+        chain.clock.advance_to(pd.Timestamp(target + 60, unit="s"))

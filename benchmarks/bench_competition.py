@@ -103,6 +103,7 @@ class Bench:
             "entryStake": stake,
             "maxSubmissionsPerAddress": 0,
             "metadataCid": "bafybeihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku",
+            "modelBudget": 4,  # linear: weights up to 4 bytes wide
         }
         self.send(
             self.token.contract.functions.approve(self.factory.address, params["reward"]), "carol"

@@ -40,7 +40,7 @@ const SETTINGS_OVERRIDES = {
   'src/LinearEvaluator.sol': { optimizer: { runs: 1000000 } },
   'src/MlpEvaluator.sol': { optimizer: { runs: 100000 } },
   'src/TreeEvaluator.sol': { optimizer: { runs: 100000 } },
-  'src/LinearEvaluatorUnrolled.sol': { optimizer: { runs: 1000000 } },
+  'src/test/LinearEvaluatorUnrolled.sol': { optimizer: { runs: 1000000 } },
   'src/test/NaiveLinearEvaluator.sol': { optimizer: { runs: 1000000 } },
 };
 

@@ -124,6 +124,7 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
         if (p.maxModelSize == 0 || p.maxModelSize > MAX_MODEL_SIZE_LIMIT) {
             revert CompetitionInvalidMaxModelSize(p.maxModelSize, MAX_MODEL_SIZE_LIMIT);
         }
+        if (p.modelBudget == 0) revert CompetitionInvalidModelBudget();
         uint256 places = p.payoutBps.length;
         uint256 totalBps = 0;
         for (uint256 i = 0; i < places; ++i) {
@@ -181,6 +182,10 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
         bytes32 modelHash = keccak256(modelBytes);
         // The commitment binds the sender: a copied commitment cannot be revealed by the copier.
         if (commitmentFor(msg.sender, modelHash, salt) != sub.hash) revert CompetitionCommitmentMismatch(id, msg.sender);
+        // A malformed model, or one above the creator's budget, reverts with the evaluator's
+        // named error: the chunks were sized for models within the budget.
+        uint256 work =
+            IEvaluator(_evaluator).checkModel(modelBytes, _params.features, _params.classes, _params.modelBudget);
 
         sub.revealed = true;
         sub.hash = modelHash;
@@ -188,7 +193,7 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
         _revealedCount += 1;
         uint256 original = _originals[modelHash];
         if (original == 0 || id < original) _originals[modelHash] = id;
-        emit SubmissionRevealed(id, msg.sender, modelHash, artifactCid, modelBytes);
+        emit SubmissionRevealed(id, msg.sender, modelHash, artifactCid, modelBytes, work);
 
         uint256 stake = _params.entryStake;
         if (stake != 0) IERC20(_params.token).safeTransfer(msg.sender, stake);

@@ -162,6 +162,25 @@ contract LinearEvaluator is ILinearEvaluator {
         }
     }
 
+    /// @inheritdoc IEvaluator
+    /// @dev Budget: the widest weights allowed, in bytes (1..4). Work: multiply-accumulates
+    /// per row (outputs x features).
+    function checkModel(bytes calldata model, uint256 features, uint256 classes, uint256 budget)
+        external
+        pure
+        returns (uint256 work)
+    {
+        if (features == 0 || features > _MAX_FEATURES || classes == 1 || classes > _MAX_CLASSES) {
+            revert LinearEvaluatorInvalidArguments(features, classes);
+        }
+        Model memory m = _readModel(0, model, features, classes);
+        if (m.weightBytes > budget) revert LinearEvaluatorModelOverBudget(m.weightBytes, budget);
+        unchecked {
+            // B1: outputs <= 255, features <= 4096.
+            work = m.outputs * features;
+        }
+    }
+
     /// @dev Checks model `index`'s header and length; returns where its parameters are.
     function _readModel(uint256 index, bytes calldata model, uint256 features, uint256 classes)
         private

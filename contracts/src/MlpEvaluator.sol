@@ -84,6 +84,33 @@ contract MlpEvaluator is IMlpEvaluator {
         }
     }
 
+    /// @inheritdoc IEvaluator
+    /// @dev Budget: `maxMacs | maxUnits << 32` (multiply-accumulates per row, units of all
+    /// layers, the output layer included). Work: multiply-accumulates per row.
+    function checkModel(bytes calldata model, uint256 features, uint256 classes, uint256 budget)
+        external
+        pure
+        returns (uint256 work)
+    {
+        if (features == 0 || features > _MAX_FEATURES || classes == 1 || classes > _MAX_CLASSES) {
+            revert MlpEvaluatorInvalidArguments(features, classes);
+        }
+        Layer[] memory layers = _readModel(0, model, features, classes);
+        uint256 units = 0;
+        uint256 inputs = features;
+        unchecked {
+            // M1: at most 3 layers of <= 255 units on <= 4096 inputs: every sum < 2^22.
+            for (uint256 l = 0; l < layers.length; ++l) {
+                work += layers[l].units * inputs;
+                units += layers[l].units;
+                inputs = layers[l].units;
+            }
+        }
+        uint256 maxMacs = uint32(budget);
+        uint256 maxUnits = uint16(budget >> 32);
+        if (work > maxMacs || units > maxUnits) revert MlpEvaluatorModelOverBudget(work, units, maxMacs, maxUnits);
+    }
+
     // --- validation -------------------------------------------------------------------
 
     /// @dev Checks the chunk header, length and labels; returns where its rows are.

@@ -70,6 +70,70 @@ contract TreeEvaluator is ITreeEvaluator {
         }
     }
 
+    /// @inheritdoc IEvaluator
+    /// @dev Budget: `maxTrees | maxDepth << 8 | maxNodes << 16` (trees, internal nodes on the
+    /// deepest root-to-leaf walk, nodes of all trees). Work: node visits per row at most,
+    /// trees x depth.
+    function checkModel(bytes calldata model, uint256 features, uint256 classes, uint256 budget)
+        external
+        pure
+        returns (uint256 work)
+    {
+        if (features == 0 || features > _MAX_FEATURES || classes == 1 || classes > _MAX_CLASSES) {
+            revert TreeEvaluatorInvalidArguments(features, classes);
+        }
+        uint256[] memory roots = _readModel(0, model, features, classes);
+        uint256 maxTrees = uint8(budget);
+        uint256 maxDepth = uint8(budget >> 8);
+        uint256 maxNodes = uint32(budget >> 16);
+        uint256 nodes;
+        unchecked {
+            // T1: the model's length bounds the node count; 2 header bytes per tree.
+            nodes = (model.length - _MODEL_HEADER - 2 * roots.length) / _NODE;
+        }
+        // Counts first: the depth pass allocates memory per node.
+        if (roots.length > maxTrees || nodes > maxNodes) {
+            revert TreeEvaluatorModelOverBudget(roots.length, 0, nodes, maxTrees, maxDepth, maxNodes);
+        }
+        uint256 depth = 0;
+        for (uint256 t = 0; t < roots.length; ++t) {
+            uint256 d = _depth(roots[t]);
+            if (d > depth) depth = d;
+        }
+        if (depth > maxDepth) revert TreeEvaluatorModelOverBudget(roots.length, depth, nodes, maxTrees, maxDepth, maxNodes);
+        unchecked {
+            work = roots.length * depth; // T1: <= 255 * 65535
+        }
+    }
+
+    /**
+     * @dev Internal nodes on the deepest walk of the validated tree at calldata `root`. Its
+     * node count is the 2 bytes before `root`. By T2 a node's children (i + 1 and `right`)
+     * come after it, so one pass in index order knows each node's depth before its children.
+     */
+    function _depth(uint256 root) private pure returns (uint256 deepest) {
+        uint256 nodes;
+        // In bounds: {_readTrees} read the count at root - 2 and checked every node.
+        assembly ("memory-safe") {
+            nodes := shr(240, calldataload(sub(root, 2)))
+        }
+        uint256[] memory depth = new uint256[](nodes);
+        assembly ("memory-safe") {
+            let base := add(depth, 0x20)
+            for { let i := 0 } lt(i, nodes) { i := add(i, 1) } {
+                let word := calldataload(add(root, mul(i, 6)))
+                let d := mload(add(base, shl(5, i)))
+                switch eq(shr(240, word), 0xffff)
+                case 1 { if gt(d, deepest) { deepest := d } }
+                default {
+                    let right := and(shr(208, word), 0xffffff)
+                    mstore(add(base, shl(5, add(i, 1))), add(d, 1))
+                    mstore(add(base, shl(5, right)), add(d, 1))
+                }
+            }
+        }
+    }
+
     // --- validation -------------------------------------------------------------------
 
     /// @dev Checks the chunk header, length and labels; returns where its rows are.

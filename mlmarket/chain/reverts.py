@@ -171,6 +171,16 @@ class ErrorRegistry:
         }
         return error_class(name, signature)(self._sentence(name, args, names), args)
 
+    def named(
+        self, name: str, args: dict[str, Any], names: Callable[[str], str | None] = lambda _a: None
+    ) -> ContractRevertError:
+        """The exception the contract's error ``name`` with ``args`` decodes to (not raised):
+        for a refusal the package predicts off chain, so both read the same."""
+        for known, signature, _inputs in self._errors.values():
+            if known == name:
+                return error_class(name, signature)(self._sentence(name, args, names), args)
+        raise KeyError(f"No contract error {name!r} is registered.")
+
     def _sentence(self, name: str, args: dict[str, Any], names: Callable[[str], str | None]) -> str:
         template = self._templates.get(name)
         if template is not None:

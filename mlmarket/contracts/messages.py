@@ -63,6 +63,26 @@ MESSAGES: dict[str, str] = {
     "CompetitionInvalidMaxModelSize": (
         "A maximum model size of {maxModelSize} bytes is not allowed; choose 1 to {limit} bytes."
     ),
+    "CompetitionInvalidModelBudget": (
+        "A model budget of zero admits no model; give one encoded as the family's evaluator "
+        "reads it (mlmarket.ml.budgets)."
+    ),
+    "LinearEvaluatorModelOverBudget": (
+        "The model's weights are {weightBytes} bytes wide, above this competition's budget of "
+        "{maxWeightBytes}; export it with narrower weights. A model above the budget cannot be "
+        "revealed."
+    ),
+    "MlpEvaluatorModelOverBudget": (
+        "The network needs {macs} multiply-accumulates per row with {units} units, above this "
+        "competition's budget of {maxMacs} and {maxUnits}; use fewer or smaller hidden layers. "
+        "A model above the budget cannot be revealed."
+    ),
+    "TreeEvaluatorModelOverBudget": (
+        "The model has {trees} trees, {nodes} nodes and walks up to {depth} nodes deep (0: not "
+        "measured), above this competition's budget of {maxTrees} trees, {maxNodes} nodes and "
+        "depth {maxDepth}; use fewer or shallower trees. A model above the budget cannot be "
+        "revealed."
+    ),
     "CompetitionInvalidPayoutSplit": (
         "The payout split has {places} places summing to {totalBps} basis points; use 1 to 10 "
         "places that sum to exactly 10000 (e.g. [6000, 3000, 1000])."

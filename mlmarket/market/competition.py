@@ -32,6 +32,8 @@ from mlmarket.ml import (
     chunk_leaf,
     export,
 )
+from mlmarket.ml.budgets import ModelBudget, check_model
+from mlmarket.ml.formats import ModelFormatError
 from mlmarket.units import from_units
 
 if TYPE_CHECKING:
@@ -220,9 +222,10 @@ class Competition:
                 f"Competition {self.name!r} scores {self.model_family!r} models; a "
                 f"{exported.source or exported.family} is a {exported.family!r} model."
             )
+        model = exported.to_bytes()
+        self.check_budget(model)  # a model above the budget could never be revealed
         if self.params.training_data_cid:
             self.verify_training_commitment()
-        model = exported.to_bytes()
         salt = os.urandom(32)
         stake = self.params.entry_stake
         if stake:
@@ -237,6 +240,26 @@ class Competition:
              "estimator": repr(estimator)},
         )  # fmt: skip
         return Submission(sub_id, account.address, self.address)
+
+    @property
+    def model_budget(self) -> ModelBudget:
+        """The largest model this competition accepts (:mod:`mlmarket.ml.budgets`)."""
+        return self.params.budget(self.model_family)
+
+    def check_budget(self, model: bytes) -> int:
+        """The model's work per row (as the evaluator's ``checkModel`` computes it); above
+        the budget, raises the evaluator's named error (e.g. ``MlpEvaluatorModelOverBudget``)
+        as a reveal would, with the work and the budget."""
+        params = self.params
+        try:
+            return check_model(
+                self.model_family, model, params.features, params.classes, self.model_budget
+            )
+        except ModelFormatError as error:
+            if not error.name.endswith("ModelOverBudget"):
+                raise
+            errors = self.market.chain.errors
+            raise errors.named(error.name, error.args_dict, self.chain.accounts.name_of) from None
 
     def _commitment(self, submitter: str, model: bytes, salt: bytes) -> bytes:
         types = ["address", "address", "bytes32", "bytes32"]

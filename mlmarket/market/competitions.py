@@ -23,8 +23,16 @@ from mlmarket.market.competition import Competition
 from mlmarket.market.data import Listing
 from mlmarket.market.params import CompetitionParams, param_names
 from mlmarket.market.tables import with_amounts
-from mlmarket.ml import FAMILIES, FAMILY, TRAINING_SALT, Quantizer, TestSet, model_size
-from mlmarket.ml.costs import family_model_bytes
+from mlmarket.ml import FAMILIES, FAMILY, TRAINING_SALT, Quantizer, TestSet
+from mlmarket.ml.budgets import (
+    LinearBudget,
+    MlpBudget,
+    ModelBudget,
+    TreeBudget,
+    budget_model_bytes,
+    default_budget,
+    encode_budget,
+)
 from mlmarket.ml.validation import validate_target_column
 from mlmarket.units import Amount, from_units, to_units
 
@@ -35,7 +43,6 @@ if TYPE_CHECKING:
 DAY = 86_400
 DEFAULT_PERIODS = {"submission": 2 * DAY, "reveal": DAY, "test_reveal": DAY, "evaluation": 2 * DAY}
 MODELS_PER_CALL = 4
-MAX_WEIGHT_BYTES, MAX_BIAS_BYTES = 4, 8
 
 
 class CompetitionService:
@@ -109,6 +116,7 @@ class CompetitionService:
         creator_bond: Amount | None = None,
         max_submissions_per_address: int = 0,
         models_per_call: int = MODELS_PER_CALL,
+        model_budget: ModelBudget | None = None,
         seed: int = 0,
     ) -> Competition:
         """Escrow ``reward`` and open a competition.
@@ -124,6 +132,12 @@ class CompetitionService:
         best constant prediction are paid, and the bond and unearned places are burned
         (docs/trust-model.md). A bond below the reward lets a creator whose other
         addresses overfit the training data win back up to the difference.
+
+        ``model_budget`` bounds the models the competition accepts
+        (:class:`~mlmarket.ml.budgets.LinearBudget`, ``MlpBudget`` or ``TreeBudget``;
+        default: :func:`~mlmarket.ml.budgets.default_budget` for the task's shape). The
+        test chunks are sized for the most expensive model within it, and a model above
+        it is refused at reveal (and by ``submit`` before anything is sent).
         """
         if model_family not in FAMILIES:
             raise ConfigurationError(
@@ -150,9 +164,11 @@ class CompetitionService:
         X, y = _xy(train, target)
         quantizer = Quantizer.fit(X, y, task=task)  # type: ignore[arg-type]
         X_test, y_test = _xy(hidden, target)
+        budget = _budget(model_budget, model_family, quantizer)
         testset = TestSet.from_data(
-            X_test, y_test, quantizer, models_per_call=models_per_call, family=model_family
-        )
+            X_test, y_test, quantizer, models_per_call=models_per_call, family=model_family,
+            budget=budget,
+        )  # fmt: skip
         training_csv = train.to_csv(index=False).encode()
         if not listing_id:  # commit to the rows exactly as participants will parse them
             train = pd.read_csv(BytesIO(training_csv))
@@ -171,7 +187,7 @@ class CompetitionService:
         params = self._params(
             reward_units, bond_units, training_cid, listing_id, training, testset, quantizer,
             payout_bps, durations, to_units(entry_stake), max_submissions_per_address,
-            self._store(json.dumps(metadata, sort_keys=True).encode()), model_family,
+            self._store(json.dumps(metadata, sort_keys=True).encode()), model_family, budget,
         )  # fmt: skip
         escrow = from_units(reward_units + bond_units)
         value, deadline, v, r, s = self.market.token.permit(account, self.factory.address, escrow)
@@ -235,17 +251,14 @@ class CompetitionService:
     def _params(
         self, reward: int, bond: int, training_cid: str, listing_id: int, training: TestSet,
         testset: TestSet, quantizer: Quantizer, payout_bps: list[int], durations: list[int],
-        stake: int, cap: int, metadata_cid: str, family: str = FAMILY,
+        stake: int, cap: int, metadata_cid: str, family: str, budget: ModelBudget,
     ) -> CompetitionParams:  # fmt: skip
         now = self.chain.clock.now()
         ends, total = [], now
         for seconds in durations:
             total += seconds
             ends.append(total)
-        outputs = max(quantizer.n_classes, 1)
-        max_model = model_size(outputs, quantizer.features, MAX_WEIGHT_BYTES, MAX_BIAS_BYTES)
-        if family != FAMILY:
-            max_model = family_model_bytes(family, quantizer.features, quantizer.n_classes)
+        max_model = budget_model_bytes(budget, quantizer.features, quantizer.n_classes)
         return CompetitionParams(
             token=self.market.token.address, reward=reward, creator_bond=bond,
             family=keccak(text=family), training_data_cid=training_cid,
@@ -256,12 +269,30 @@ class CompetitionService:
             payout_bps=tuple(payout_bps), submission_end=ends[0], reveal_end=ends[1],
             test_reveal_end=ends[2], evaluation_end=ends[3], entry_stake=stake,
             max_submissions_per_address=cap, metadata_cid=metadata_cid,
+            model_budget=encode_budget(budget),
         )  # fmt: skip
 
     def _store(self, data: bytes) -> str:
         cid = self.market.store.add(data)
         self.market.store.pin(cid)
         return self.market.remember_content(cid)
+
+
+def _budget(given: ModelBudget | None, family: str, quantizer: Quantizer) -> ModelBudget:
+    """The creator's budget, checked against the family, or the family's default."""
+    if given is None:
+        return default_budget(family, quantizer.features, quantizer.n_classes)
+    if not isinstance(given, LinearBudget | MlpBudget | TreeBudget):
+        raise ConfigurationError(
+            f"model_budget must be a LinearBudget, MlpBudget or TreeBudget, not {given!r}."
+        )
+    if given.family != family:
+        raise ConfigurationError(
+            f"A {given.family} model budget does not suit a {family} competition; use "
+            f"mlmarket.ml.budgets.{type(default_budget(family, 1, 2)).__name__}."
+        )
+    encode_budget(given)  # range checks, before anything is sent
+    return given
 
 
 def _xy(frame: pd.DataFrame, target: str) -> tuple[pd.DataFrame, pd.Series]:

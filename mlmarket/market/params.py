@@ -22,6 +22,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from mlmarket.errors import ConfigurationError
+from mlmarket.ml.budgets import ModelBudget, decode_budget
 
 __all__ = ["CompetitionParams", "param_names", "snake"]
 
@@ -69,6 +70,7 @@ class CompetitionParams:
     entry_stake: int
     max_submissions_per_address: int
     metadata_cid: str
+    model_budget: int
 
     @classmethod
     def from_chain(cls, values: tuple[Any, ...], names: tuple[str, ...]) -> CompetitionParams:
@@ -101,6 +103,10 @@ class CompetitionParams:
             "test_reveal": self.test_reveal_end,
             "evaluation": self.evaluation_end,
         }
+
+    def budget(self, family: str) -> ModelBudget:
+        """The model budget, decoded for ``family`` (:mod:`mlmarket.ml.budgets`)."""
+        return decode_budget(family, self.model_budget)
 
     @property
     def regression(self) -> bool:

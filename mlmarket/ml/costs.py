@@ -9,13 +9,12 @@ Every family scores the same chunk (format v1), but the work per row differs:
 * ``tree`` — per tree one walk from the root to a leaf, one node visit per level,
   then the vote (:class:`TreeCost`).
 
-A competition fixes the family and the largest model it accepts before any model
-is known, so the chunk size must hold for the most expensive model of that size
-(:func:`worst_row_gas`): an MLP of ``S`` bytes costs at most
-``(S - 16) * (unit + mac) / 10`` gas per row (a unit with one input is the most
-expensive per byte: 10 bytes for ``unit + mac`` gas); a tree model has at most
-``min(255, (S - 10) / 8)`` trees (8 bytes each at least) and visits at most its
-``(S - 10) / 6`` nodes. This module does not touch the chain;
+A competition fixes the family and a model budget (:mod:`mlmarket.ml.budgets`) before
+any model is known, so the chunk size must hold for the most expensive model within
+it (:func:`worst_row_gas`): an MLP within ``max_macs`` and ``max_units`` costs at most
+``units * unit + macs * mac`` gas per row; a tree model within ``max_trees``,
+``max_depth`` and ``max_nodes`` at most ``trees * (tree + depth * visit)`` for its walks,
+and its validation is paid once per model and call. This module does not touch the chain;
 ``mlmarket.market.gas`` measures the real numbers (``benchmarks/bench_families.py``).
 """
 
@@ -24,6 +23,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mlmarket.errors import DataValidationError
+from mlmarket.ml.budgets import (
+    MlpBudget,
+    ModelBudget,
+    TreeBudget,
+    budget_model_bytes,
+    default_budget,
+)
 
 __all__ = [
     "FAMILIES",
@@ -86,34 +92,44 @@ def family_model_bytes(family: str, features: int, classes: int) -> int:
     return MAX_MODEL_BYTES[family]
 
 
-def worst_row_gas(family: str, model_bytes: int, classes: int) -> tuple[int, int]:
-    """``(per model, per row and model)`` execution gas bound of a non-linear model.
+def worst_row_gas(family: str, budget: ModelBudget, classes: int) -> tuple[int, int]:
+    """``(per model, per row and model)`` execution gas bound of the most expensive
+    non-linear model within ``budget``.
 
     Example:
-        >>> worst_row_gas("tree", 4096, 3)
-        (401200, 205900)
+        >>> worst_row_gas("tree", TreeBudget(max_trees=16, max_depth=6, max_nodes=2032), 3)
+        (432400, 22550)
     """
-    if family == "mlp":
+    if family == "mlp" and isinstance(budget, MlpBudget):
         c = MlpCost()
-        return c.model, c.row_model + (model_bytes - 16) * (c.unit + c.mac) // 10
-    if family == "tree":
+        return c.model, c.row_model + budget.max_units * c.unit + budget.max_macs * c.mac
+    if family == "tree" and isinstance(budget, TreeBudget):
         t = TreeCost()
-        trees, nodes = min(255, (model_bytes - 10) // 8), (model_bytes - 10) // 6
+        trees, nodes = budget.max_trees, budget.max_nodes
         per_model = t.model + trees * t.tree_setup + nodes * t.node
-        return per_model, t.row_model + classes * t.vote + trees * t.tree + nodes * t.visit
-    raise DataValidationError(f"No worst-case cost model for family {family!r}.")
+        walk = trees * (t.tree + budget.max_depth * t.visit)
+        return per_model, t.row_model + classes * t.vote + walk
+    raise DataValidationError(f"No worst-case cost model for family {family!r} and {budget}.")
 
 
 def family_limits(
-    family: str, features: int, classes: int, models: int, reserve_bytes: int
+    family: str,
+    features: int,
+    classes: int,
+    models: int,
+    reserve_bytes: int,
+    budget: ModelBudget | None = None,
 ) -> tuple[int, int, int, int]:
     """For :func:`~mlmarket.ml.testset.rows_per_chunk`: the largest model's bytes, the call's
     bytes without rows (plus ``reserve_bytes``), and its execution gas without rows and
-    per row, for ``models`` models of ``family`` per call."""
+    per row, for ``models`` models of ``family`` within ``budget`` (default: the family's
+    :func:`~mlmarket.ml.budgets.default_budget`) per call."""
     from mlmarket.ml.testset import call_bytes
 
-    model_bytes = family_model_bytes(family, features, classes)
-    per_model, per_row_model = worst_row_gas(family, model_bytes, classes)
+    if budget is None:
+        budget = default_budget(family, features, classes)
+    model_bytes = budget_model_bytes(budget, features, classes)
+    per_model, per_row_model = worst_row_gas(family, budget, classes)
     base = MlpCost() if family == "mlp" else TreeCost()
     fixed_bytes = call_bytes(0, features, classes, models, model_bytes) + reserve_bytes
     return (

@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mlmarket.errors import DataValidationError
+from mlmarket.ml.budgets import LinearBudget, ModelBudget
 from mlmarket.ml.fixedpoint import MAX_ROWS, swar_lane
 from mlmarket.ml.formats import (
     CHUNK_HEADER_BYTES,
@@ -148,12 +149,15 @@ def rows_per_chunk(
     reserve_bytes: int = DEFAULT_RESERVE_BYTES,
     cost: EvaluationCost = EvaluationCost(),
     family: str = "linear",
+    budget: ModelBudget | None = None,
 ) -> int:
     """Largest number of rows per chunk so that one evaluation call fits both limits.
 
     ``family`` ("linear", "mlp", "tree") selects the evaluator's cost model; the
-    non-linear ones use the worst case of :mod:`mlmarket.ml.costs` for the largest
-    model the family accepts.
+    non-linear ones use the worst case of :mod:`mlmarket.ml.costs` for the most
+    expensive model within ``budget`` (default: the family's
+    :func:`~mlmarket.ml.budgets.default_budget`). A linear budget sets
+    ``weight_bytes``.
 
     Models are assumed as large as the format allows for this shape (``classes``
     outputs, or 1 for regression; ``weight_bytes``/``bias_bytes`` wide) and to travel
@@ -166,6 +170,8 @@ def rows_per_chunk(
     check_arguments(features, classes)
     if models_per_call < 1:
         raise DataValidationError(f"models_per_call must be at least 1; got {models_per_call}.")
+    if isinstance(budget, LinearBudget):
+        weight_bytes = budget.max_weight_bytes
     outputs = max(classes, 1)
     model_bytes = model_size(outputs, features, weight_bytes, bias_bytes)
     fixed_bytes = call_bytes(0, features, classes, models_per_call, model_bytes) + reserve_bytes
@@ -179,11 +185,11 @@ def rows_per_chunk(
         + evaluation_gas(1, *work, weight_bytes=weight_bytes)
         - evaluation_gas(0, *work, weight_bytes=weight_bytes)
     )
-    if family != "linear":  # the family's largest model and its worst-case gas (ml.costs)
+    if family != "linear":  # the budget's largest model and its worst-case gas (ml.costs)
         from mlmarket.ml.costs import family_limits
 
         model_bytes, fixed_bytes, exec_fixed, exec_row = family_limits(
-            family, features, classes, models_per_call, reserve_bytes
+            family, features, classes, models_per_call, reserve_bytes, budget
         )
         by_size = (tx_max_bytes - fixed_bytes) // row_bytes
         fixed_gas = TX_BASE_GAS + reserve_gas + CALLDATA_GAS_PER_BYTE * fixed_bytes + exec_fixed
@@ -273,12 +279,13 @@ class TestSet:
         rows_per_chunk: int | None = None,
         salt: bytes | None = None,
         family: str = "linear",
+        budget: ModelBudget | None = None,
     ) -> TestSet:
         """Quantise float ``X``/``y`` with ``quantizer`` and chunk them for ``models_per_call``
-        models of ``family`` per evaluation call."""
+        models of ``family`` within ``budget`` per evaluation call."""
         rows = rows_per_chunk or _fitting_rows(
             quantizer.features, quantizer.n_classes, models_per_call=models_per_call,
-            family=family,
+            family=family, budget=budget,
         )  # fmt: skip
         return cls.from_quantised(
             quantizer.transform(X),

@@ -15,6 +15,7 @@ from mlmarket.contracts.errors import (
     CompetitionFactoryUnknownFamily,
     CompetitionInvalidDeadlines,
     CompetitionInvalidMaxModelSize,
+    CompetitionInvalidModelBudget,
     CompetitionInvalidPayoutSplit,
     CompetitionInvalidTask,
     CompetitionInvalidTestSet,
@@ -374,6 +375,7 @@ INVALID: list[tuple[str, Any, type[Exception], str]] = [
         CompetitionInvalidMaxModelSize,
         "1 to 262144",
     ),
+    ("no model budget", {"modelBudget": 0}, CompetitionInvalidModelBudget, "admits no model"),
     ("no places", {"payoutBps": []}, CompetitionInvalidPayoutSplit, "0 places summing to 0"),
     (
         "eleven places",

@@ -185,6 +185,7 @@ class World:
             "entryStake": 0,
             "maxSubmissionsPerAddress": 0,
             "metadataCid": "bafymetadata",
+            "modelBudget": 1_000,  # MockEvaluator: the most values a model may declare
         }
         values.update(overrides)
         return values

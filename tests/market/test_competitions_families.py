@@ -25,6 +25,7 @@ import mlmarket as mm
 from mlmarket.datasets import load_sample
 from mlmarket.errors import ConfigurationError
 from mlmarket.ml import rows_per_chunk, score_chunk
+from mlmarket.ml.budgets import MlpBudget, TreeBudget, budget_model_bytes, default_budget
 
 
 def mlp(hidden: tuple[int, ...], seed: int = 0, iterations: int = 800):  # noqa: ANN201
@@ -67,7 +68,9 @@ def test_mlpCompetition_lifecycle(fresh: mm.Market) -> None:
     )  # fmt: skip
     assert comp.model_family == "mlp" and comp.params.family == keccak(text="mlp")
     assert comp.params.chunk_size == rows_per_chunk(4, 3, family="mlp", models_per_call=4)
-    assert comp.params.max_model_size == 8192  # the mlp family's largest model
+    budget = default_budget("mlp", 4, 3)  # hidden 32: 32 * (4 + 3) MACs, 35 units
+    assert comp.model_budget == budget == MlpBudget(max_macs=224, max_units=35)
+    assert comp.params.max_model_size == budget_model_bytes(budget, 4, 3)
     X, y = comp.training_xy()
     with pytest.raises(ConfigurationError, match="scores 'mlp' models"):
         comp.submit(LogisticRegression(max_iter=1000).fit(X, y), by="bob")
@@ -87,7 +90,8 @@ def test_treeCompetition_lifecycle(fresh: mm.Market) -> None:
         data=wine, target="cultivar", creator="alice", reward=30, payout=[0.7, 0.3],
         model_family="tree",
     )  # fmt: skip
-    assert comp.model_family == "tree" and comp.params.max_model_size == 4096
+    assert comp.model_family == "tree"
+    assert comp.model_budget == TreeBudget(max_trees=16, max_depth=6, max_nodes=16 * 127)
     X, y = comp.training_xy()
     with pytest.raises(ConfigurationError, match="scores 'tree' models"):
         comp.submit(fit(mlp((4,)), X, y), by="bob")
@@ -123,3 +127,65 @@ def test_unknownFamily_isRefused(fresh: mm.Market) -> None:
             data=load_sample("iris"), target="species", creator="alice", reward=1,
             model_family="svm",
         )  # fmt: skip
+
+
+def test_aModelAboveTheBudget_isRefusedBySubmit_andAtReveal_withTheWorkAndTheBudget(
+    fresh: mm.Market,
+) -> None:
+    from mlmarket.contracts.errors import MlpEvaluatorModelOverBudget
+
+    iris = load_sample("iris")
+    # Hidden 8 at most by MACs; units loose, so a hidden-9 network is small enough in
+    # bytes to reach the evaluator's checkModel at reveal.
+    budget = MlpBudget(max_macs=4 * 8 + 8 * 3, max_units=40)
+    comp = fresh.competitions.create(
+        data=iris, target="species", creator="alice", reward=30, model_family="mlp",
+        model_budget=budget,
+    )  # fmt: skip
+    assert comp.model_budget == budget
+    assert comp.params.chunk_size > rows_per_chunk(4, 3, family="mlp", models_per_call=4)
+    X, y = comp.training_xy()
+    big = fit(mlp((9,)), X, y)
+    sent = len(fresh.chain.history)
+    with pytest.raises(MlpEvaluatorModelOverBudget, match="63 multiply-accumulates") as refused:
+        comp.submit(big, by="bob")
+    assert refused.value.args_dict == {"macs": 63, "units": 12, "maxMacs": 56, "maxUnits": 40}
+    assert len(fresh.chain.history) == sent  # nothing was sent
+    assert comp.check_budget(_bytes(comp, fit(mlp((8,)), X, y))) == 56  # fits exactly
+
+    # Committed straight through the contract, the same model is refused at reveal.
+    from mlmarket.ml import export
+
+    model = export(big, comp.quantizer).to_bytes()
+    salt = bytes(32)
+    bob = fresh.chain.address("bob")
+    fresh.chain.transact(
+        comp.contract.functions.commit(comp._commitment(bob, model, salt)), sender="bob"
+    )
+    fresh.clock.advance_to(comp.deadline("submission"))
+    block = fresh.chain.block_number
+    with pytest.raises(MlpEvaluatorModelOverBudget, match="budget of 56 and 40"):
+        fresh.chain.transact(comp.contract.functions.reveal(1, model, salt, ""), sender="bob")
+    assert fresh.chain.block_number == block
+
+
+def _bytes(comp, estimator) -> bytes:  # noqa: ANN001
+    from mlmarket.ml import export
+
+    return export(estimator, comp.quantizer).to_bytes()
+
+
+def test_aBudgetOfAnotherFamily_orOutOfRange_isRefusedBeforeAnythingIsSent(
+    fresh: mm.Market,
+) -> None:
+    iris = load_sample("iris")
+    sent = len(fresh.chain.history)
+    with pytest.raises(ConfigurationError, match="tree model budget does not suit a mlp"):
+        fresh.competitions.create(data=iris, target="species", creator="alice", reward=30,
+                                  model_family="mlp", model_budget=TreeBudget(1, 1, 1))  # fmt: skip
+    from mlmarket.errors import DataValidationError
+
+    with pytest.raises(DataValidationError, match="max_units must be a whole number"):
+        fresh.competitions.create(data=iris, target="species", creator="alice", reward=30,
+                                  model_family="mlp", model_budget=MlpBudget(10, 0))  # fmt: skip
+    assert len(fresh.chain.history) == sent

@@ -280,6 +280,7 @@ def test_worstCaseCostModel_boundsExpensiveNetworks(
     chain: Chain, mlp: Any, d: int, hidden: tuple[int, ...], classes: int
 ) -> None:
     """The chunk-size bound of mlmarket.ml.costs holds for networks of every shape."""
+    from mlmarket.ml.budgets import MlpBudget
     from mlmarket.ml.costs import MAX_MODEL_BYTES, MlpCost, worst_row_gas
     from tests.ml.helpers import execution_gas
 
@@ -294,6 +295,8 @@ def test_worstCaseCostModel_boundsExpensiveNetworks(
     chunk = encode_chunk(rng.integers(-128, 128, (rows, d)), rng.integers(0, classes, rows),
                          regression=False)  # fmt: skip
     measured = execution_gas(chain, mlp.functions.scoreBatch(chunk, [model], d, classes))
-    per_model, per_row = worst_row_gas("mlp", len(model), classes)
+    # The tightest budget this network fits: the bound must hold for it.
+    budget = MlpBudget(max_macs=sum(w.size for w in weights), max_units=sum(sizes[1:]))
+    per_model, per_row = worst_row_gas("mlp", budget, classes)
     cost = MlpCost()
     assert measured <= cost.call + per_model + rows * (cost.row + per_row)

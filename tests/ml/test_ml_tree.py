@@ -253,16 +253,19 @@ def test_docstringExamples(module: Any) -> None:
 @pytest.mark.parametrize("shape", ["many_trees", "long_path"])
 def test_worstCaseCostModel_boundsAdversarialModels(chain: Chain, tree: Any, shape: str) -> None:
     """The chunk-size bound of mlmarket.ml.costs holds for the most expensive tree models."""
+    from mlmarket.ml.budgets import TreeBudget
     from mlmarket.ml.costs import MAX_MODEL_BYTES, TreeCost, worst_row_gas
     from tests.ml.helpers import execution_gas
 
     d, classes = 30, 255
     if shape == "many_trees":  # 255 one-leaf trees and 255 classes: votes dominate
         trees: tuple[Any, ...] = tuple(((LEAF, t % classes, 0),) for t in range(255))
-    else:  # one path through every internal node that fits the size limit
-        depth = (MAX_MODEL_BYTES["tree"] - 18) // 12
+        budget = TreeBudget(max_trees=255, max_depth=1, max_nodes=255)
+    else:  # one path as deep as a budget allows, every node on it visited
+        depth = 255
         path = [(i % d, 127, 2 * depth - i) for i in range(depth)]
         trees = (tuple(path + [(LEAF, 1, 0)] + [(LEAF, 0, 0)] * depth),)
+        budget = TreeBudget(max_trees=1, max_depth=depth, max_nodes=2 * depth + 1)
     model = encode_tree(TreeParams(0, classes, d, trees))
     assert len(model) <= MAX_MODEL_BYTES["tree"]
     rng = np.random.default_rng(1)
@@ -270,6 +273,6 @@ def test_worstCaseCostModel_boundsAdversarialModels(chain: Chain, tree: Any, sha
     chunk = encode_chunk(rng.integers(-128, 128, (rows, d)), rng.integers(0, classes, rows),
                          regression=False)  # fmt: skip
     measured = execution_gas(chain, tree.functions.scoreBatch(chunk, [model], d, classes))
-    per_model, per_row = worst_row_gas("tree", MAX_MODEL_BYTES["tree"], classes)
+    per_model, per_row = worst_row_gas("tree", budget, classes)
     cost = TreeCost()
     assert measured <= cost.call + per_model + rows * (cost.row + per_row)

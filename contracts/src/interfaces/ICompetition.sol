@@ -95,6 +95,9 @@ interface ICompetition {
      * @param entryStake Stake pulled by {commit} and returned by {reveal} (0 = none).
      * @param maxSubmissionsPerAddress Commits allowed per address (0 = unlimited).
      * @param metadataCid IPFS CID of the description (task, quantiser, formats).
+     * @param modelBudget The largest model {reveal} accepts, in the family's encoding
+     * (docs/formats.md, "Model budgets"), checked by the evaluator's `checkModel`; the
+     * chunks are sized for the most expensive model within it. Not zero.
      */
     struct Params {
         address token;
@@ -120,6 +123,7 @@ interface ICompetition {
         uint256 entryStake;
         uint32 maxSubmissionsPerAddress;
         string metadataCid;
+        uint256 modelBudget;
     }
 
     /**
@@ -159,6 +163,9 @@ interface ICompetition {
 
     /// @dev The maximum model size must be between 1 byte and `limit` bytes.
     error CompetitionInvalidMaxModelSize(uint256 maxModelSize, uint256 limit);
+
+    /// @dev A model budget of zero admits no model; encode one as the family's evaluator reads it.
+    error CompetitionInvalidModelBudget();
 
     /// @dev The payout split needs 1 to 10 places whose basis points sum to 10,000.
     error CompetitionInvalidPayoutSplit(uint256 places, uint256 totalBps);
@@ -235,8 +242,14 @@ interface ICompetition {
     event SubmissionCommitted(uint256 indexed id, address indexed submitter, bytes32 commitment);
 
     /// @dev Emitted by {reveal}; `modelBytes` are kept only here (the contract stores their hash).
+    /// `work` is the model's work per row as the evaluator's `checkModel` measured it.
     event SubmissionRevealed(
-        uint256 indexed id, address indexed submitter, bytes32 modelHash, string artifactCid, bytes modelBytes
+        uint256 indexed id,
+        address indexed submitter,
+        bytes32 modelHash,
+        string artifactCid,
+        bytes modelBytes,
+        uint256 work
     );
 
     /// @dev Emitted by {revealTestSet}.

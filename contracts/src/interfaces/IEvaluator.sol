@@ -29,6 +29,23 @@ interface IEvaluator {
         view
         returns (uint256 rows, uint256[] memory values);
 
+    /**
+     * @notice Check one model in full (as {scoreBatch} would) and against a model budget.
+     * @dev {Competition.reveal} calls it, so a malformed model or one above the budget the
+     * creator chose is refused at reveal, and chunks can be sized for the budget. The
+     * budget's encoding is the family's (docs/formats.md, "Model budgets").
+     * @param model A model in the evaluator's model format.
+     * @param features Number of features the competition declared.
+     * @param classes Number of classes (>= 2), or 0 for regression.
+     * @param budget The competition's model budget.
+     * @return work The model's work per row in the family's unit (multiply-accumulates for
+     * linear and MLP models, node visits per row for trees).
+     */
+    function checkModel(bytes calldata model, uint256 features, uint256 classes, uint256 budget)
+        external
+        view
+        returns (uint256 work);
+
     /// @notice Model family this evaluator scores, e.g. keccak256("linear").
     function family() external pure returns (bytes32);
 }

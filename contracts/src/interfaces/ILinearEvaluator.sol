@@ -70,4 +70,8 @@ interface ILinearEvaluator is IEvaluator {
 
     /// @dev Model `model` should have `expected` bytes for its header but has `actual`.
     error LinearEvaluatorModelLengthMismatch(uint256 model, uint256 expected, uint256 actual);
+
+    /// @dev The model's weights are `weightBytes` wide, above the competition's budget of
+    /// `maxWeightBytes`.
+    error LinearEvaluatorModelOverBudget(uint256 weightBytes, uint256 maxWeightBytes);
 }

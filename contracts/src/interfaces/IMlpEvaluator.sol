@@ -72,4 +72,8 @@ interface IMlpEvaluator is IEvaluator {
 
     /// @dev Model `model` should have `expected` bytes for its header but has `actual`.
     error MlpEvaluatorModelLengthMismatch(uint256 model, uint256 expected, uint256 actual);
+
+    /// @dev The model needs `macs` multiply-accumulates per row and has `units` units, above
+    /// the competition's budget of `maxMacs` and `maxUnits`.
+    error MlpEvaluatorModelOverBudget(uint256 macs, uint256 units, uint256 maxMacs, uint256 maxUnits);
 }

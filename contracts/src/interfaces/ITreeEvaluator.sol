@@ -74,4 +74,10 @@ interface ITreeEvaluator is IEvaluator {
 
     /// @dev Model `model`'s trees end at `expected` bytes but it has `actual`.
     error TreeEvaluatorModelLengthMismatch(uint256 model, uint256 expected, uint256 actual);
+
+    /// @dev The model has `trees` trees, `nodes` nodes and a deepest walk of `depth` internal
+    /// nodes, above the competition's budget of `maxTrees`, `maxNodes` and `maxDepth`.
+    error TreeEvaluatorModelOverBudget(
+        uint256 trees, uint256 depth, uint256 nodes, uint256 maxTrees, uint256 maxDepth, uint256 maxNodes
+    );
 }

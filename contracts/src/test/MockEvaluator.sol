@@ -43,6 +43,22 @@ contract MockEvaluator is IEvaluator {
         }
     }
 
+    /// @dev Model `index` declares `values` values, more than the budget allows.
+    error MockEvaluatorOverBudget(uint256 values, uint256 budget);
+
+    /// @inheritdoc IEvaluator
+    /// @dev Budget: the most values a model may declare. Work: the values it declares.
+    function checkModel(bytes calldata model, uint256, uint256, uint256 budget)
+        external
+        pure
+        returns (uint256 work)
+    {
+        if (model.length < 32) revert MockEvaluatorBadModel(0);
+        work = uint256(bytes32(model[0:32]));
+        if (work == 0 || work > model.length / 32 - 1) revert MockEvaluatorBadModel(0);
+        if (work > budget) revert MockEvaluatorOverBudget(work, budget);
+    }
+
     /// @inheritdoc IEvaluator
     function family() external pure returns (bytes32) {
         return keccak256("mock");

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {IEvaluator} from "./interfaces/IEvaluator.sol";
-import {ILinearEvaluator} from "./interfaces/ILinearEvaluator.sol";
+import {IEvaluator} from "../interfaces/IEvaluator.sol";
+import {ILinearEvaluator} from "../interfaces/ILinearEvaluator.sol";
 
 /**
  * @title LinearEvaluatorUnrolled
@@ -85,6 +85,21 @@ contract LinearEvaluatorUnrolled is ILinearEvaluator {
             Model memory m = _readModel(i, models[i], features, classes);
             values[i] = _score(c, m, classes);
         }
+    }
+
+    /// @inheritdoc IEvaluator
+    /// @dev As {LinearEvaluator.checkModel}: budget = widest weights in bytes; work = MACs.
+    function checkModel(bytes calldata model, uint256 features, uint256 classes, uint256 budget)
+        external
+        pure
+        returns (uint256 work)
+    {
+        if (features == 0 || features > _MAX_FEATURES || classes == 1 || classes > _MAX_CLASSES) {
+            revert LinearEvaluatorInvalidArguments(features, classes);
+        }
+        Model memory m = _readModel(0, model, features, classes);
+        if (m.weightBytes > budget) revert LinearEvaluatorModelOverBudget(m.weightBytes, budget);
+        work = m.outputs * features;
     }
 
     // --- validation -------------------------------------------------------------------

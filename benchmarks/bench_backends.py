@@ -7,7 +7,9 @@ Parts (``--skip`` any of them):
 * ``linear``: 10,000 hidden test rows (d = 30, K = 10), 4 ``LogisticRegression``
   models, 4 models per call: the wall time of ``comp.evaluate()`` alone;
 * ``mlp``: 1,000 hidden test rows, 4 ``MLPClassifier(hidden_layer_sizes=(16,))``
-  models at today's chunking: ``comp.evaluate()`` alone;
+  models at the default MLP budget: ``comp.evaluate()`` alone;
+* ``mlp10k`` (revm only): 10,000 rows, the same 4 MLPs, a budget of exactly hidden 16:
+  rows per chunk, evaluation transactions and total gas;
 * ``readme``: the README's Python blocks run top to bottom in a fresh process;
 * ``notebooks``: every notebook executed with nbclient (``$MLMARKET_BACKEND`` picks
   the backend of ``Market.local()`` in the kernel);
@@ -40,6 +42,7 @@ from sklearn.preprocessing import StandardScaler
 
 import mlmarket as mm
 from mlmarket.chain.revm_node import RevmNode
+from mlmarket.ml.budgets import MlpBudget
 
 ROOT = Path(__file__).resolve().parent.parent
 FEATURES, CLASSES, TRAIN_ROWS = 30, 10, 2_000
@@ -54,12 +57,14 @@ def dataset(test_rows: int) -> tuple[pd.DataFrame, float]:
     return frame, test_rows / (TRAIN_ROWS + test_rows)
 
 
-def evaluate_time(backend: str, test_rows: int, family: str, models: list[Any]) -> dict:
+def evaluate_time(
+    backend: str, test_rows: int, family: str, models: list[Any], budget: Any = None
+) -> dict:
     data, test_size = dataset(test_rows)
     with mm.Market.local(backend, journal=False) as market:
         comp = market.competitions.create(
             data=data, target="label", creator="alice", reward=100, test_size=test_size,
-            model_family=family, payout=[0.5, 0.3, 0.2],
+            model_family=family, payout=[0.5, 0.3, 0.2], model_budget=budget,
         )  # fmt: skip
         X, y = comp.training_xy()
         for model, who in zip(models, ("bob", "carol", "dave", "erin"), strict=True):
@@ -74,6 +79,7 @@ def evaluate_time(backend: str, test_rows: int, family: str, models: list[Any]) 
         seconds = time.perf_counter() - start
         sent = market.chain.history[first:]
         return {
+            "rows per chunk": comp.params.chunk_size,
             "evaluate (s)": seconds,
             "transactions": len(sent),
             "Mgas": sum(r.gas_used for r in sent) / 1e6,
@@ -90,6 +96,16 @@ def mlp(backend: str) -> dict:
     models = [make_pipeline(StandardScaler(), MLPClassifier((16,), max_iter=300, random_state=s))
               for s in range(4)]  # fmt: skip
     return evaluate_time(backend, 1_000, "mlp", models)
+
+
+def mlp_10k(backend: str) -> dict:
+    """10,000 rows x 4 MLPs (hidden 16) in a competition whose budget is exactly hidden 16."""
+    if backend != "revm":
+        return {}
+    models = [make_pipeline(StandardScaler(), MLPClassifier((16,), max_iter=300, random_state=s))
+              for s in range(4)]  # fmt: skip
+    budget = MlpBudget(max_macs=16 * (FEATURES + CLASSES), max_units=16 + CLASSES)
+    return evaluate_time(backend, 10_000, "mlp", models, budget)
 
 
 def in_subprocess(backend: str, code: str) -> float:
@@ -192,8 +208,8 @@ def overhead(backend: str) -> dict:
     return results
 
 
-PARTS = {"linear": linear, "mlp": mlp, "readme": readme, "notebooks": notebooks,
-         "overhead": overhead}  # fmt: skip
+PARTS = {"linear": linear, "mlp": mlp, "mlp10k": mlp_10k, "readme": readme,
+         "notebooks": notebooks, "overhead": overhead}  # fmt: skip
 
 
 def main() -> None:

@@ -52,6 +52,11 @@ class Backend:
     def __init__(self, w3: Web3) -> None:
         self.w3 = w3
 
+    def latest_block(self) -> tuple[int, int]:
+        """``(timestamp, base fee)`` of the latest block."""
+        block = self.w3.eth.get_block("latest")
+        return int(block["timestamp"]), int(block.get("baseFeePerGas", 0) or 0)
+
     def send_raw(self, raw: bytes, timestamp: int | None) -> bytes:
         """Send a signed transaction, in a block stamped ``timestamp`` where supported."""
         return bytes(self.w3.eth.send_raw_transaction(raw))

@@ -195,11 +195,9 @@ class Chain:
         evaluation batches); a failure is then mined and raised as before.
         """
         account = self.accounts.resolve(sender)
-        latest = self.w3.eth.get_block("latest")
-        tx = self._build(fn, account, value, gas, int(latest.get("baseFeePerGas", 0) or 0))
-        timestamp = (
-            self.clock.next_block_timestamp(int(latest["timestamp"])) if self.is_local else None
-        )
+        latest_time, base_fee = self.backend.latest_block()
+        tx = self._build(fn, account, value, gas, base_fee)
+        timestamp = self.clock.next_block_timestamp(latest_time) if self.is_local else None
         undo = None
         if timestamp is not None and simulate:
             if self.backend.rolls_back_failures:  # execute once; a failure is taken back

@@ -64,6 +64,10 @@ class RevmBackend(NodeControl):
             "nonce": nonce,
         }
 
+    def latest_block(self) -> tuple[int, int]:
+        latest = self.node.latest  # the node's own record, without a JSON-RPC round trip
+        return latest.timestamp, latest.base_fee
+
     def send_raw(self, raw: bytes, timestamp: int | None) -> bytes:
         if timestamp is not None and timestamp != self.node.stamped_timestamp:
             self._rpc("evm_setNextBlockTimestamp", [timestamp])

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
@@ -19,8 +21,10 @@ from eth_abi import encode
 from eth_utils import keccak
 from web3.logs import DISCARD
 
+from mlmarket.contracts.errors import CompetitionNotInPhase
 from mlmarket.errors import CompetitionCommitmentError, ConfigurationError, DataValidationError
 from mlmarket.market.params import CompetitionParams, param_names
+from mlmarket.market.phases import PHASES, CompetitionPhaseError, phase_refusal
 from mlmarket.market.tables import timestamp
 from mlmarket.ml import (
     FAMILIES,
@@ -40,7 +44,6 @@ if TYPE_CHECKING:
     from mlmarket.chain import NamedAccount
     from mlmarket.market.market import Market
 
-PHASES = ("submission", "reveal", "test_reveal", "evaluation", "default_evaluation", "finalized")
 OUTCOMES = ("pending", "ranked", "defaulted", "returned_to_creator")
 
 
@@ -142,6 +145,28 @@ class Competition:
         upcoming = [t for t in self._ends().values() if t > now]
         return min(upcoming) if upcoming else None
 
+    def _phase_error(self, needed: str, current: str | None = None) -> CompetitionPhaseError:
+        """The refusal of a step of phase ``needed`` (in phase ``current``: now's if not
+        given), with its deadline relative to chain time."""
+        current = current or self.phase
+        now = self.chain.clock.now()
+        revealed = bool(self.chain.call(self.contract.functions.testSetRevealed()))
+        said = phase_refusal(needed, current, self._ends(), now, test_revealed=revealed)
+        numbers = {"expected": PHASES.index(needed), "actual": PHASES.index(current)}
+        return CompetitionPhaseError(said, numbers, now=now)
+
+    @contextmanager
+    def _in_phase(self) -> Iterator[None]:
+        """Raise the contract's ``CompetitionNotInPhase`` as a :class:`CompetitionPhaseError`
+        (a subclass) saying when the step opens or closed, in chain time."""
+        try:
+            yield
+        except CompetitionPhaseError:
+            raise
+        except CompetitionNotInPhase as refused:
+            needed, current = PHASES[int(refused.expected)], PHASES[int(refused.actual)]
+            raise self._phase_error(needed, current) from None
+
     def training_data(self) -> pd.DataFrame:
         """The public training data (features and target)."""
         cid = self.metadata.get("training_data_cid")
@@ -226,12 +251,15 @@ class Competition:
         self.check_budget(model)  # a model above the budget could never be revealed
         if self.params.training_data_cid:
             self.verify_training_commitment()
+        if (phase := self.phase) != "submission":  # before the stake is approved
+            raise self._phase_error("submission", phase)
         salt = os.urandom(32)
         stake = self.params.entry_stake
         if stake:
             self.market.token.approve(self.address, from_units(stake), owner=account)
         fn = self.contract.functions.commit(self._commitment(account.address, model, salt))
-        receipt = self.chain.transact(fn, sender=account)
+        with self._in_phase():
+            receipt = self.chain.transact(fn, sender=account)
         sub_id = int(self._event(receipt, "SubmissionCommitted")["id"])
         self.market.vault.put(
             "submissions",
@@ -315,13 +343,15 @@ class Competition:
         )
         model, salt = bytes.fromhex(secret["model"]), bytes.fromhex(secret["salt"])
         fn = self.contract.functions.reveal(sub_id, model, salt, cid)
-        self.chain.transact(fn, sender=secret["submitter"])
+        with self._in_phase():
+            self.chain.transact(fn, sender=secret["submitter"])
 
     def claim(self, *, by: NamedAccount | str) -> Decimal:
         """Pay out ``by``'s prize (or the creator's remainder); returns the amount."""
         address = self.chain.accounts.resolve(by).address
         amount = from_units(self.chain.call(self.contract.functions.claimable(address)))
-        self.chain.transact(self.contract.functions.claim(), sender=by)
+        with self._in_phase():
+            self.chain.transact(self.contract.functions.claim(), sender=by)
         return amount
 
     def claim_all(self) -> dict[str, Decimal]:
@@ -344,12 +374,14 @@ class Competition:
             self.market.store.add(json.dumps(document, sort_keys=True).encode())
         )
         fn = self.contract.functions.revealTestSet(bytes.fromhex(secret["salt"]), cid)
-        self.chain.transact(fn, sender=self.creator)
+        with self._in_phase():
+            self.chain.transact(fn, sender=self.creator)
         return cid
 
     def finalize(self, *, by: NamedAccount | str | None = None) -> str:
         """Close the competition and fix the payouts; returns the outcome."""
-        self.chain.transact(self.contract.functions.finalize(), sender=by or self.creator)
+        with self._in_phase():
+            self.chain.transact(self.contract.functions.finalize(), sender=by or self.creator)
         return self.outcome
 
     @property
@@ -370,8 +402,14 @@ class Competition:
         data, for a competition on a listing). Model bytes come from the reveal events;
         models that the evaluator would refuse (they do not decode as this competition's
         family and shape) are skipped: they can never be scored, so they never rank.
+
+        In any other phase raises :class:`~mlmarket.market.phases.CompetitionPhaseError`
+        (a ``CompetitionNotInPhase``) saying when evaluation opens or closed.
         """
-        training = self.phase == "default_evaluation"
+        phase = self.phase
+        if phase not in ("evaluation", "default_evaluation"):
+            raise self._phase_error("evaluation", phase)
+        training = phase == "default_evaluation"
         if training:
             chunks = list(self.training_chunks(data).chunks)
             salt, scored = TRAINING_SALT, self.contract.events.SubmissionScoredOnTraining
@@ -395,7 +433,8 @@ class Competition:
                 index, chunks[index], tree.proof(index), ids, [models[s] for s in ids]
             )
             # Phase, proofs, model bytes and what is left were checked here: no dry run.
-            self.chain.transact(fn, sender=sender, simulate=False)
+            with self._in_phase():
+                self.chain.transact(fn, sender=sender, simulate=False)
         return len(batches)
 
     def _revealed_test_set(self) -> tuple[list[bytes], bytes]:

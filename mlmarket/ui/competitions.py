@@ -4,9 +4,10 @@ Only the actions valid in the selected competition's current phase are
 enabled: reveal (reveal phase), reveal the test set (test-reveal, the creator),
 evaluate (evaluation, anyone; and default evaluation, on the training data, if
 the creator defaulted), finalize (finalized, until done; optional, as the first
-claim finalizes too) and claim (finalized). Submitting models happens in the
-train & submit panel. After a default the info line shows the outcome
-"Defaulted" and how much was burned.
+claim finalizes too) and claim (finalized). A disabled step says why in its
+tooltip, as the API's refusal would: when it opens or closed, in chain time.
+Submitting models happens in the train & submit panel. After a default the info
+line shows the outcome "Defaulted" and how much was burned.
 
 Example:
     >>> panel = CompetitionsPanel(market)
@@ -15,6 +16,8 @@ Example:
     ['submission']
     >>> panel.reveal_button.disabled                   # nothing to reveal while submitting
     True
+    >>> panel.reveal_button.tooltip                    # doctest: +ELLIPSIS
+    'Reveals open at ... UTC, in ... (chain time). The competition is in its submission phase.'
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 import pandas as pd
 
+from mlmarket.market.phases import phase_refusal
 from mlmarket.market.tables import unix
 from mlmarket.ui.base import CompetitionPicker, InputError, Panel, account_names, dropdown
 from mlmarket.ui.competition_form import CompetitionForm
@@ -36,6 +40,12 @@ if TYPE_CHECKING:
     from mlmarket.chain.core import TxRecord
     from mlmarket.market import Market
     from mlmarket.ui.state import MarketState
+
+NO_COMPETITION = "Create or choose a competition first."
+STEPS = {"reveal_button": "reveal", "reveal_test_button": "test_reveal",
+         "evaluate_button": "evaluation", "finalize_button": "finalized",
+         "claim_button": "finalized"}  # fmt: skip
+"""Each step's button and the phase it needs (``evaluation``: either evaluation phase)."""
 
 ACTIONS_BY_PHASE: dict[str, tuple[str, ...]] = {
     "reveal": ("reveal_button",),
@@ -54,6 +64,28 @@ def phase_deadlines(row: pd.Series) -> dict[str, int]:
         if value is not None and not pd.isna(value):
             ends[phase] = unix(value)
     return ends
+
+
+def selected_row(state: MarketState) -> pd.Series | None:
+    """The selected competition's row of ``state.competitions``, or None."""
+    chosen, table = state.selected_competition, state.competitions
+    return table.loc[chosen] if chosen is not None and chosen in table.index else None
+
+
+def phase_reason(needed: str, row: pd.Series | None, now: int) -> str:
+    """Why a step of phase ``needed`` is not open in the competition of ``row`` (a row of
+    ``state.competitions``) at chain time ``now``: the sentence the API's refusal gives."""
+    if row is None:
+        return NO_COMPETITION
+    revealed = bool(row.get("test_revealed", False))
+    return phase_refusal(needed, str(row["phase"]), phase_deadlines(row), now,
+                         test_revealed=revealed)  # fmt: skip
+
+
+def allow(button: widgets.Button, why: str = "") -> None:
+    """Enable ``button``, or (``why`` given) disable it and say why in its tooltip."""
+    button.disabled = bool(why)
+    button.tooltip = why or button.description
 
 
 def skipped_phases(row: pd.Series) -> tuple[str, ...]:
@@ -130,8 +162,7 @@ class CompetitionsPanel(Panel):
 
     def selected(self) -> pd.Series | None:
         """The selected competition's row of ``state.competitions``."""
-        chosen, table = self.state.selected_competition, self.state.competitions
-        return table.loc[chosen] if chosen is not None and chosen in table.index else None
+        return selected_row(self.state)
 
     def render(self) -> None:
         row = self.selected()
@@ -154,7 +185,7 @@ class CompetitionsPanel(Panel):
         self.enable()
 
     def enable(self) -> None:
-        """Enable exactly what the current phase allows."""
+        """Enable exactly what the current phase allows; a disabled step says why."""
         row = self.selected()
         phase = "" if row is None else str(row["phase"])
         allowed = set(ACTIONS_BY_PHASE.get(phase, ()))
@@ -163,9 +194,14 @@ class CompetitionsPanel(Panel):
             if not row["finalized"]:
                 allowed.add("finalize_button")
         self.create_button.disabled = False
-        for name in ("reveal_button", "reveal_test_button", "evaluate_button",
-                     "finalize_button", "claim_button"):  # fmt: skip
-            getattr(self, name).disabled = name not in allowed
+        for name, needed in STEPS.items():
+            if name in allowed:
+                why = ""
+            elif name == "finalize_button" and phase == "finalized":
+                why = "Already finalized: the payouts are fixed. Claim the prizes."
+            else:
+                why = phase_reason(needed, row, self.state.time)
+            allow(getattr(self, name), why)
 
     # --- actions -----------------------------------------------------------------------
 
@@ -210,7 +246,7 @@ class CompetitionsPanel(Panel):
 
         stop = self.market.chain.on_transaction(count)
         try:
-            sent = competition.evaluate()
+            sent = competition.evaluate(progress=False)  # the panel's own bar counts
         finally:
             stop()
         self.progress.value = self.progress.max

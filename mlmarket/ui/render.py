@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from html import escape
 from typing import Any
@@ -22,7 +22,8 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from mlmarket.market.tables import EXACT, unix
+from mlmarket.market.phases import duration, moment  # noqa: F401 - duration: for the panels
+from mlmarket.market.tables import EXACT
 
 STYLE = """<style>
 .mlm-table { border-collapse: collapse; font-size: 12px; margin: 4px 0; }
@@ -129,27 +130,7 @@ def when(timestamp: datetime | int | float | None) -> str:
     """
     if timestamp is None or timestamp is pd.NaT:
         return "–"
-    return datetime.fromtimestamp(unix(timestamp), tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def duration(seconds: int | float) -> str:
-    """A span of time in the largest units that fit: ``2 d 3 h``, ``5 min``.
-
-    Example:
-        >>> duration(2 * 86_400 + 3 * 3_600), duration(59)
-        ('2 d 3 h', '59 s')
-    """
-    seconds = int(seconds)
-    if seconds < 0:
-        return "-" + duration(-seconds)
-    parts = []
-    for unit, size in (("d", 86_400), ("h", 3_600), ("min", 60)):
-        if seconds >= size:
-            parts.append(f"{seconds // size} {unit}")
-            seconds %= size
-    if not parts:
-        return f"{seconds} s"
-    return " ".join(parts[:2])
+    return moment(timestamp)
 
 
 def png(figure: Figure) -> bytes:

@@ -8,6 +8,8 @@ predicted-vs-actual plot), the model fitted on all of it is exported to the
 on-chain format (how closely the quantised model agrees is shown), and
 ``Submit`` commits it for the chosen participant — only while the competition
 is in its submission phase, and only the model trained for that participant.
+A disabled button says why in its tooltip (after the deadline: when submissions
+closed, in chain time).
 
 Example:
     >>> from mlmarket.datasets import load_sample
@@ -15,6 +17,8 @@ Example:
     ...     creator="alice", reward=10)
     >>> panel = TrainPanel(market)
     >>> panel.family.value = "LogisticRegression"
+    >>> panel.submit_button.tooltip
+    "Train a model for bob first: Submit sends the selected participant's own model."
     >>> panel.train_button.click(); panel.submit_button.click()
     >>> panel.submissions[-1].submitter == market.accounts["bob"].address
     True
@@ -43,6 +47,7 @@ from mlmarket.ui.base import (
     set_options,
     text,
 )
+from mlmarket.ui.competitions import NO_COMPETITION, allow, phase_reason, selected_row
 from mlmarket.ui.models import (
     FAMILIES,
     MAX_DEPTH,
@@ -67,7 +72,7 @@ class TrainPanel(Panel):
 
     title = "Train & submit"
     css = "mlm-train-panel"
-    watches = ("competitions", "selected_competition")
+    watches = ("competitions", "selected_competition", "time")
 
     def __init__(self, source: Market | MarketState, **kwargs: Any) -> None:
         super().__init__(source, **kwargs)
@@ -119,10 +124,8 @@ class TrainPanel(Panel):
 
     def _column(self, name: str) -> str | None:
         """The selected competition's ``name`` in ``state.competitions``, or None."""
-        chosen, table = self.state.selected_competition, self.state.competitions
-        if chosen is None or chosen not in table.index:
-            return None
-        return str(table.loc[chosen, name])
+        row = selected_row(self.state)
+        return None if row is None else str(row[name])
 
     def render(self) -> None:
         task, family = self._column("task"), self._column("model_family")
@@ -161,9 +164,20 @@ class TrainPanel(Panel):
             widget.layout.display = None if used else "none"
 
     def enable(self) -> None:
-        self.train_button.disabled = self.state.selected_competition is None
-        trained = self._key() in self.runs
-        self.submit_button.disabled = not trained or self._column("phase") != "submission"
+        """Train needs a competition; Submit its submission phase and the participant's
+        own trained model. A disabled button says why in its tooltip."""
+        row = selected_row(self.state)
+        allow(self.train_button, NO_COMPETITION if row is None else "")
+        if row is None or row["phase"] != "submission":
+            why = phase_reason("submission", row, self.state.time)
+        elif self._key() not in self.runs:
+            why = (
+                f"Train a model for {self.participant.value} first: Submit sends the selected "
+                "participant's own model."
+            )
+        else:
+            why = ""
+        allow(self.submit_button, why)
 
     # --- actions -----------------------------------------------------------------------
 

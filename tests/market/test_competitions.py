@@ -210,14 +210,14 @@ def test_outOfPhaseActions_areNamedErrors(fresh: mm.Market, cancer: pd.DataFrame
     with pytest.raises(ce.CompetitionCreatorCannotCommit):
         comp.submit(logistic().fit(X, y), by="alice")
     comp.submit(logistic().fit(X, y), by="bob")
-    with pytest.raises(ce.CompetitionNotInPhase):
+    with pytest.raises(ce.CompetitionNotInPhase, match="Reveals open at"):
         comp.reveal()  # still the submission phase
-    with pytest.raises(ConfigurationError, match="not revealed yet"):
+    with pytest.raises(ce.CompetitionNotInPhase, match="Evaluation opens after the test-set"):
         comp.evaluate()
     with pytest.raises(ConfigurationError, match="not finalized yet"):
         comp.winning_model()
     run_to(fresh, comp, "reveal")  # bob missed the reveal phase
-    with pytest.raises(ce.CompetitionNotInPhase):
+    with pytest.raises(ce.CompetitionNotInPhase, match="Reveals closed at"):
         comp.reveal()
 
 

@@ -14,10 +14,11 @@ from sklearn.preprocessing import StandardScaler
 from mlmarket.contracts import SINK
 from mlmarket.datasets import load_sample
 from mlmarket.market import Market
+from mlmarket.market.phases import moment
 from mlmarket.ui import ChainPanel, CompetitionsPanel, LeaderboardPanel, TrainPanel
 from mlmarket.ui.competition_form import LISTING
 from mlmarket.ui.uploads import UPLOAD
-from tests.ui.conftest import open_competition, sent, upload
+from tests.ui.conftest import open_competition, play_to_finalized, sent, upload
 
 ACTIONS = ("reveal_button", "reveal_test_button", "evaluate_button", "finalize_button",
            "claim_button")  # fmt: skip
@@ -109,12 +110,53 @@ def test_onlyTheActionsOfTheCurrentPhase_areEnabled(market: Market) -> None:
     assert panel.state.balances.loc["bob", "tokens"] == Decimal(1100)
 
 
-def test_anActionOutOfPhase_isTheContractsSentence(market: Market) -> None:
-    open_competition(market)
+def test_anActionOutOfPhase_saysWhenItOpens_asItsTooltipDoes(market: Market) -> None:
+    comp = open_competition(market)
+    market.clock.advance(30)  # durations below are whole minutes
     panel = CompetitionsPanel(market)
+    said = panel.reveal_test_button.tooltip
+    assert said == (
+        "The test set can be revealed from the end of the reveals, at "
+        f"{moment(comp.deadline('reveal'))}, in 2 d 23 h (chain time). The competition is in "
+        f"its submission phase until {moment(comp.deadline('submission'))} (in 1 d 23 h)."
+    )
+
     panel.reveal_test_button.click()  # disabled, but a script can click it
 
-    assert "This step needs phase 2 but the competition is in phase 0" in panel.feedback.value
+    assert panel.feedback.value == f'<span class="mlm-msg-error">{said}</span>'
+
+
+def test_everyDisabledStep_saysWhyInItsTooltip(market: Market) -> None:
+    panel = CompetitionsPanel(market)
+    assert {getattr(panel, name).tooltip for name in ACTIONS} == {
+        "Create or choose a competition first."
+    }
+    comp = open_competition(market, payout=[1])
+    market.clock.advance(30)  # durations below are whole minutes
+    panel.state.sync()
+    opens = f"at {moment(comp.deadline('submission'))}, in 1 d 23 h (chain time)"
+    assert panel.reveal_button.tooltip.startswith(f"Reveals open {opens}.")
+    assert panel.evaluate_button.tooltip.startswith(
+        "Evaluation opens after the test-set reveal, at the earliest at "
+        f"{moment(comp.deadline('reveal'))}"
+    )
+    assert panel.claim_button.tooltip.startswith(
+        f"Prizes can be claimed (and the competition finalized) once it is over: its "
+        f"submission phase ends {opens}."
+    )
+    play_to_finalized(market, comp, {"bob": 1.0})
+    panel.state.sync()
+    assert enabled(panel) == {"claim_button"} and panel.claim_button.tooltip == "Claim"
+    assert panel.finalize_button.tooltip == (
+        "Already finalized: the payouts are fixed. Claim the prizes."
+    )
+    assert panel.reveal_button.tooltip.startswith(
+        f"Reveals closed at {moment(comp.deadline('reveal'))}, "
+    )
+    assert panel.evaluate_button.tooltip == (
+        "Evaluation is over before its deadline: every revealed model is scored. The "
+        "competition is finalized."
+    )
 
 
 def past(market: Market) -> datetime:

@@ -7,6 +7,7 @@ import pytest
 from mlmarket.datasets import load_sample
 from mlmarket.market import Market
 from mlmarket.market.competition import Competition
+from mlmarket.market.phases import moment
 from mlmarket.ml import export
 from mlmarket.ml.quantize import Quantizer
 from mlmarket.ui import CompetitionsPanel, TrainPanel
@@ -48,19 +49,45 @@ def test_trainThenSubmit_forTheChosenParticipant(market: Market) -> None:
     assert comp.leaderboard().loc[0, "submitter"] == "carol"
 
 
-def test_submitting_closesWithTheSubmissionPhase(market: Market) -> None:
+def test_submitting_closesWithTheSubmissionPhase_andTheButtonSaysWhen(market: Market) -> None:
     comp = open_competition(market)
     panel = TrainPanel(market)
+    assert panel.submit_button.tooltip == (
+        "Train a model for bob first: Submit sends the selected participant's own model."
+    )
     panel.train_button.click()
-    market.clock.advance_to(comp.deadline("submission"))
+    assert not panel.submit_button.disabled and panel.submit_button.tooltip == "Submit"
+    market.clock.advance_to(comp.deadline("submission") + 12 * 60 + 30)  # 30 s to run
     panel.state.sync()
     assert panel.submit_button.disabled
+    closed = (
+        f"Submissions closed at {moment(comp.deadline('submission'))}, 12 min ago (chain time). "
+        f"The competition is in its reveal phase until {moment(comp.deadline('reveal'))} "
+        "(in 23 h 47 min)."
+    )
+    assert panel.submit_button.tooltip == closed
     transactions = sent(market)
 
-    panel.submit_button.click()  # a script can still click: the contract refuses
+    panel.submit_button.click()  # a script can still click: the API refuses, in the same words
 
-    assert "needs phase 0 but the competition is in phase 1" in panel.feedback.value
+    assert panel.feedback.value == f'<span class="mlm-msg-error">{closed}</span>'
     assert sent(market) == transactions  # refused before sending: nothing mined
+
+
+def test_theTooltips_followTheClock_andTheSelection(market: Market) -> None:
+    panel = TrainPanel(market)
+    assert (
+        panel.train_button.tooltip
+        == panel.submit_button.tooltip
+        == ("Create or choose a competition first.")
+    )
+    comp = open_competition(market)
+    assert panel.train_button.tooltip == "Train" and not panel.train_button.disabled
+    market.clock.advance_to(comp.deadline("reveal") + 60)
+    panel.state.sync()  # the state's time moved: the panel redraws
+    assert panel.submit_button.tooltip.startswith(
+        f"Submissions closed at {moment(comp.deadline('submission'))}, 1 d 1 min ago"
+    )
 
 
 def test_aRegressionCompetition_offersRegressors_andAPredictionPlot(market: Market) -> None:

@@ -141,6 +141,14 @@ class TargetValidationError(DataValidationError):
     """
 
 
+class FeatureValidationError(DataValidationError):
+    """Feature columns cannot be learned from.
+
+    They hold text (or other non-numeric) values, or missing (NaN) or infinite values.
+    ``market.data.publish(..., raw=True)`` publishes such data on purpose.
+    """
+
+
 class UnsupportedModelError(MlmarketError, TypeError):
     """The estimator is of a kind the on-chain evaluator cannot score."""
 

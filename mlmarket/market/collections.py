@@ -282,9 +282,10 @@ class CollectionService:
 
     def publish_version(
         self, collection: Collection | int, *, price: Amount, name: str | None = None,
-        description: str = "", delivery_window: int = 3 * DAY,
+        description: str = "", delivery_window: int = 3 * DAY, raw: bool = False,
     ) -> Listing:  # fmt: skip
-        """Merge every accepted batch (settling overdue ones) and list it as a version."""
+        """Merge every accepted batch (settling overdue ones) and list it as a version
+        (checked as ``market.data.publish`` checks data; ``raw=True`` lists it as it is)."""
         col = self.get(collection)
         now = self.chain.clock.now()
         parts = []
@@ -307,6 +308,7 @@ class CollectionService:
             license=col.schema["license"],
             delivery_window=delivery_window,
             collection=col.id,
+            raw=raw,
         )
 
     # --- earnings ------------------------------------------------------------------

@@ -33,7 +33,7 @@ from mlmarket.ml.budgets import (
     default_budget,
     encode_budget,
 )
-from mlmarket.ml.validation import validate_target_column
+from mlmarket.ml.validation import validate_frame
 from mlmarket.units import Amount, from_units, to_units
 
 if TYPE_CHECKING:
@@ -138,6 +138,13 @@ class CompetitionService:
         default: :func:`~mlmarket.ml.budgets.default_budget` for the task's shape). The
         test chunks are sized for the most expensive model within it, and a model above
         it is refused at reveal (and by ``submit`` before anything is sent).
+
+        The data (and ``test``) are checked first, as ``market.data.publish`` checks
+        them (:mod:`mlmarket.ml.validation`): a target with missing or infinite values
+        (or text, for a regression) raises :class:`~mlmarket.errors.TargetValidationError`,
+        a feature with text, missing or infinite values
+        :class:`~mlmarket.errors.FeatureValidationError`, naming the columns and rows,
+        before anything is stored or sent.
         """
         if model_family not in FAMILIES:
             raise ConfigurationError(
@@ -155,12 +162,12 @@ class CompetitionService:
         durations = _periods(periods)
         for given in (data, test):  # before the split, so messages name the caller's rows
             if given is not None:
-                validate_target_column(given, target, task=task)
+                validate_frame(given, target=target, task=task)
         train, hidden, listing_id = self._split(
             data, listing, test, target, test_size, seed, account
         )
         if listing_id:
-            validate_target_column(train, target, task=task)
+            validate_frame(train, target=target, task=task)
         X, y = _xy(train, target)
         quantizer = Quantizer.fit(X, y, task=task)  # type: ignore[arg-type]
         X_test, y_test = _xy(hidden, target)

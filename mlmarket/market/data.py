@@ -28,7 +28,7 @@ from mlmarket.crypto import new_dataset_id, open_purchase, public_key_of, seal, 
 from mlmarket.datasets import DatasetMetadata, describe, load_plaintext
 from mlmarket.errors import ConfigurationError, DataValidationError
 from mlmarket.market.tables import with_amounts, with_times
-from mlmarket.ml.validation import validate_target_column
+from mlmarket.ml.validation import validate_frame
 from mlmarket.units import Amount, from_units, to_units
 
 if TYPE_CHECKING:
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 DAY = 86_400
 DEFAULT_DELIVERY_WINDOW = 3 * DAY
+RAW = "; or, to sell the data as it is, publish it with raw=True (no model can train on it)"
+"""How ``publish`` ends a refusal of the features: the way to publish raw data on purpose."""
 STATUSES = ("pending", "delivered", "refunded")
 LISTING_COLUMNS = [
     "id", "name", "owner", "price", "rows", "columns", "labelled", "target",
@@ -130,11 +132,16 @@ class DataMarketService:
         license: str = "CC-BY-4.0",
         delivery_window: int = DEFAULT_DELIVERY_WINDOW,
         collection: int | None = None,
+        raw: bool = False,
     ) -> Listing:
         """Encrypt, store and list a dataset; the data key goes to the owner's vault.
 
-        A ``target`` with missing or infinite values raises
-        :class:`~mlmarket.errors.TargetValidationError` before anything is stored or sent.
+        The data is checked as a competition would check it, before anything is stored
+        or sent (:mod:`mlmarket.ml.validation`): a ``target`` with missing or infinite
+        values raises :class:`~mlmarket.errors.TargetValidationError`; a feature (every
+        other column) with text, missing or infinite values
+        :class:`~mlmarket.errors.FeatureValidationError`. ``raw=True`` publishes features
+        as they are, on purpose (the target is still checked).
         """
         units = self._price(price)
         if delivery_window <= 0:
@@ -143,8 +150,8 @@ class DataMarketService:
             )
         frame = load_frame(data)
         is_labelled = target is not None if labelled is None else labelled
-        if target is not None and is_labelled:
-            validate_target_column(frame, target)  # no NaN or inf labels are ever published
+        # No NaN or inf labels are ever published; features only on purpose (raw).
+        validate_frame(frame, target=target if is_labelled else None, raw=raw, fix=RAW)
         dataset_id = new_dataset_id()
         metadata, plaintext = describe(
             frame,

@@ -1,10 +1,19 @@
-"""Target columns the package refuses, checked before a task is inferred or anything is sent.
+"""Data the package refuses, checked before a task is inferred or anything is sent.
 
-A target must hold a finite value in every row: one NaN in a 0/1 column makes
-pandas store it as floats, which would otherwise turn a classification into a
-regression and publish the NaN row. A regression also needs numbers. The task
-is then the one given, or inferred as before: ``"regression"`` for float
-values, ``"classification"`` otherwise.
+One module for every check of the data a model learns from, used by
+``market.data.publish``, ``market.competitions.create``, ``Quantizer.fit`` and the
+dashboard's upload forms:
+
+* A **target** must hold a finite value in every row: one NaN in a 0/1 column makes
+  pandas store it as floats, which would otherwise turn a classification into a
+  regression and publish the NaN row. A regression also needs numbers. The task
+  is then the one given, or inferred as before: ``"regression"`` for float
+  values, ``"classification"`` otherwise (:func:`validate_target`).
+* Every other column is a **feature**: it must hold a finite number in every row
+  (:func:`validate_features`; booleans count as 0 and 1). Text, dates, missing
+  (NaN) and infinite values are refused, naming the columns and rows.
+
+:func:`validate_frame` runs both, as publishing and creating a competition do.
 
 Example:
     >>> import pandas as pd
@@ -16,6 +25,10 @@ Example:
     Traceback (most recent call last):
     ...
     mlmarket.errors.TargetValidationError: Target 'y' has 1 missing value (NaN), in row 11: ...
+    >>> validate_frame(pd.DataFrame({"city": ["Oslo", "Rome"], "y": [0, 1]}), target="y")
+    Traceback (most recent call last):
+    ...
+    mlmarket.errors.FeatureValidationError: Feature 'city' holds text values such as 'Oslo'. ...
 """
 
 from __future__ import annotations
@@ -29,14 +42,23 @@ import numpy.typing as npt
 import pandas as pd
 from pandas.api import types as ptypes
 
-from mlmarket.errors import ConfigurationError, TargetValidationError
+from mlmarket.errors import ConfigurationError, FeatureValidationError, TargetValidationError
 
-__all__ = ["TASKS", "Task", "validate_target", "validate_target_column"]
+__all__ = [
+    "TASKS",
+    "Task",
+    "validate_features",
+    "validate_frame",
+    "validate_target",
+    "validate_target_column",
+]
 
 Task = Literal["classification", "regression"]
 TASKS: tuple[Task, ...] = ("classification", "regression")
 SHOWN_ROWS = 5
 """How many offending row labels a message names."""
+SHOWN_COLUMNS = 5
+"""How many offending feature columns a message names."""
 
 
 def validate_target(y: Any, *, task: str | None = None, name: str = "y") -> Task:
@@ -90,6 +112,108 @@ def validate_target_column(frame: pd.DataFrame, target: str, *, task: str | None
     return validate_target(frame[target], task=task, name=target)
 
 
+def validate_features(
+    frame: pd.DataFrame, *, target: str | None = None, fix: str = ""
+) -> list[str]:
+    """Refuse feature columns a model cannot learn from; return the feature names.
+
+    Every column but ``target`` is a feature and needs a finite number in every row:
+    text (or other non-numeric) values, missing (NaN) and infinite values are refused.
+    ``fix`` ends the message with another way out (``publish`` says how to publish the
+    data as it is).
+
+    Raises:
+        FeatureValidationError: naming each offending column (the first
+            :data:`SHOWN_COLUMNS`) with its rows, and what to do.
+
+    Example:
+        >>> frame = pd.DataFrame({"age": [54.0, None], "dose": [1, 2], "y": [0, 1]})
+        >>> validate_features(frame.fillna(60.0), target="y")
+        ['age', 'dose']
+        >>> validate_features(frame, target="y")
+        Traceback (most recent call last):
+        ...
+        mlmarket.errors.FeatureValidationError: Feature 'age' has 1 missing value (NaN), ...
+    """
+    features = [c for c in frame.columns if c != target]
+    problems: dict[str, list[str]] = {"text": [], "non-numeric": [], "gaps": []}
+    said = []
+    for name in features:
+        kind, what = _problem(frame[name])
+        if kind:
+            problems[kind].append(str(name))
+            said.append(f"{str(name)!r} {what}")
+    if not said:
+        return [str(c) for c in features]
+    more = f" and {_count(len(said) - SHOWN_COLUMNS, 'more column')}" * (len(said) > SHOWN_COLUMNS)
+    ways = {
+        "text": f"encode text as numbers (pd.get_dummies(df, columns={problems['text']!r})) "
+        "or drop those columns",
+        "non-numeric": f"convert {', '.join(map(repr, problems['non-numeric']))} to numbers "
+        "or drop them",
+        "gaps": "drop or fill the rows with missing or infinite values (df.dropna(), "
+        "df.fillna(...))",
+    }
+    raise FeatureValidationError(
+        f"{'Feature' if len(said) == 1 else 'Features'} {'; '.join(said[:SHOWN_COLUMNS])}{more}. "
+        "A model needs a finite number in every feature of every row: "
+        f"{'; '.join(ways[kind] for kind in ways if problems[kind])}{fix}."
+    )
+
+
+def validate_frame(
+    frame: pd.DataFrame,
+    *,
+    target: str | None = None,
+    task: str | None = None,
+    raw: bool = False,
+    fix: str = "",
+) -> Task | None:
+    """Everything a model needs of ``frame``: :func:`validate_target_column` (if there is a
+    ``target``), then :func:`validate_features` (unless ``raw``: data published as it is,
+    on purpose). Returns the target's task, or None.
+
+    Example:
+        >>> validate_frame(pd.DataFrame({"x": [1.5, 2.0], "label": ["a", "b"]}), target="label")
+        'classification'
+        >>> validate_frame(pd.DataFrame({"note": ["ok", None]}), raw=True) is None
+        True
+    """
+    chosen = None if target is None else validate_target_column(frame, target, task=task)
+    if not raw:
+        validate_features(frame, target=target, fix=fix)
+    return chosen
+
+
+def _numeric(column: pd.Series) -> bool:
+    return ptypes.is_numeric_dtype(column.dtype) and column.dtype.kind != "c"
+
+
+def _problem(column: pd.Series) -> tuple[str, str]:
+    """What keeps a model from learning from a feature column: ``("text", "holds text values
+    such as 'a'")``, ``("non-numeric", ...)``, ``("gaps", "has 1 missing value (NaN), in
+    row 3")``, or ``("", "")``."""
+    found = _not_a_number(column)
+    if found is not None:
+        kind, value = found
+        return kind, f"holds {kind} values such as {value!r}"
+    if not _numeric(column) and column.dtype.kind != "O":  # e.g. dates, all missing
+        return "non-numeric", f"holds {column.dtype} values"
+    gaps = _gaps(column)
+    return ("gaps", gaps) if gaps else ("", "")
+
+
+def _not_a_number(series: pd.Series) -> tuple[str, Any] | None:
+    """The first value of a non-numeric column that is not a number, as ``("text", value)``
+    or ``("non-numeric", value)``; None if there is none."""
+    if _numeric(series):
+        return None
+    for value in series.dropna():
+        if not isinstance(value, numbers.Real):
+            return ("text" if isinstance(value, str) else "non-numeric"), value
+    return None
+
+
 def _as_series(y: Any, name: str) -> pd.Series:
     if isinstance(y, pd.Series):
         return y
@@ -126,11 +250,16 @@ def _count(n: int, what: str) -> str:
     return f"{n} {what}{'s' if n > 1 else ''}"
 
 
-def _refuse_gaps(series: pd.Series, name: str) -> None:
+def _gap_masks(series: pd.Series) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Where ``series`` has missing values, and where infinite ones."""
     missing = series.isna().to_numpy(dtype=bool)
-    infinite = _infinite(series) & ~missing
-    if not missing.any() and not infinite.any():
-        return
+    return missing, _infinite(series) & ~missing
+
+
+def _gaps(series: pd.Series) -> str:
+    """``has 2 missing values (NaN), in rows 3, 7 and 1 infinite value (±inf), in row 9``,
+    or ``""`` when every value is there and finite."""
+    missing, infinite = _gap_masks(series)
     parts = []
     if missing.any():
         rows = series.index[missing]
@@ -138,30 +267,35 @@ def _refuse_gaps(series: pd.Series, name: str) -> None:
     if infinite.any():
         rows = series.index[infinite]
         parts.append(f"{_count(len(rows), 'infinite value')} (±inf), in {_rows(rows)}")
+    return f"has {' and '.join(parts)}" if parts else ""
+
+
+def _refuse_gaps(series: pd.Series, name: str) -> None:
+    gaps = _gaps(series)
+    if not gaps:
+        return
+    missing, infinite = (bool(mask.any()) for mask in _gap_masks(series))
     drop = (
         f"df.replace([np.inf, -np.inf], np.nan).dropna(subset=[{name!r}])"
-        if infinite.any()
+        if infinite
         else f"df.dropna(subset=[{name!r}])"
     )
     cast = (
         f"; labels that NaN turned into floats stay floats after that, so cast them back "
         f"(df[{name!r}].astype(int)) or pass task='classification' for a classification"
-        if missing.any() and series.dtype.kind == "f"
+        if missing and series.dtype.kind == "f"
         else ""
     )
     raise TargetValidationError(
-        f"Target {name!r} has {' and '.join(parts)}: a target needs a finite value in every "
+        f"Target {name!r} {gaps}: a target needs a finite value in every "
         f"row. Drop those rows ({drop}) or fill them with real values{cast}."
     )
 
 
 def _refuse_text(series: pd.Series, name: str) -> None:
-    if ptypes.is_numeric_dtype(series.dtype) and series.dtype.kind != "c":
-        return
-    for value in series:
-        if isinstance(value, numbers.Real):
-            continue
-        kind = "text" if isinstance(value, str) else "non-numeric"
+    found = _not_a_number(series)
+    if found is not None:
+        kind, value = found
         raise TargetValidationError(
             f"Target {name!r} holds {kind} values such as {value!r}; a regression needs "
             f"numbers — use task='classification' or convert the column "

@@ -259,11 +259,11 @@ class CompetitionForm(widgets.VBox):
         """``data`` (and ``test`` if uploaded), or ``listing`` and ``test``, all checked."""
         test = None
         if self.test_upload.value:
-            test = check_frame(read_upload(self.test_upload.value), target=target, numeric=True)
+            test = check_frame(read_upload(self.test_upload.value), target=target)
         source = self.source.value
         if test is not None and source is not None and source.startswith(LISTING):
             return {"test": test, "listing": int(source.removeprefix(LISTING))}
-        frame = check_frame(self.data(self.creator.value), target=target, numeric=True)
+        frame = check_frame(self.data(self.creator.value), target=target)
         if test is None:
             return {"data": frame}
         return {"test": check_frame(test, columns=[str(c) for c in frame.columns]), "data": frame}

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 NO_TARGET = "(unlabelled)"
 DAY = 86_400
+RAW = "; or tick Raw to publish it as it is (no model can train on it)"
+"""How the publish form ends a refusal of the features: its way to publish raw data."""
 LISTING_VIEW = ["name", "owner", "price", "rows", "columns", "target", "active", "sales",
                 "complaints"]  # fmt: skip
 
@@ -46,7 +48,8 @@ class DatasetsPanel(Panel):
 
     Publish form: ``source`` (a sample or ``"upload"``), ``upload``, ``owner``,
     ``name``, ``description``, ``target``, ``price``, ``license``, ``window``
-    (delivery window in days), ``publish_button``. Market: ``listings`` (table),
+    (delivery window in days), ``raw`` (publish features with text or gaps as they are),
+    ``publish_button``. Market: ``listings`` (table),
     ``buy_listing``, ``buyer``, ``buy_button``, ``download_button``, ``preview``
     (an Output with the downloaded data's head), ``purchases``; revenue:
     ``earner``, ``withdraw_button``. ``downloaded`` keeps every downloaded
@@ -98,6 +101,11 @@ class DatasetsPanel(Panel):
         self.price = text("Price", "mlm-publish-price", "25")
         self.license = text("License", "mlm-publish-license", "CC-BY-4.0")
         self.window = text("Delivery (d)", "mlm-publish-window", "3")
+        self.raw = widgets.Checkbox(
+            value=False, description="Raw", indent=False,
+            tooltip="Publish features with text, missing or infinite values as they are",
+        )  # fmt: skip
+        self.raw.add_class("mlm-publish-raw")
         self.shape = widgets.HTML()
         self.shape.add_class("mlm-publish-shape")
         self.publish_button = self.button("Publish", "mlm-publish", self._publish, style="primary")
@@ -108,7 +116,7 @@ class DatasetsPanel(Panel):
             widgets.HBox([self.source, self.upload, self.shape]),
             widgets.HBox([self.owner, self.name, self.description]),
             widgets.HBox([self.target, self.price, self.license, self.window]),
-            self.publish_button,
+            widgets.HBox([self.publish_button, self.raw]),
         ]
 
     # --- view --------------------------------------------------------------------------
@@ -169,7 +177,8 @@ class DatasetsPanel(Panel):
         days = positive_amount(self.window.value, "delivery window", allow_zero=False)
         license_ = required(self.license.value, "license")
         target = None if self.target.value == NO_TARGET else self.target.value
-        frame = check_frame(load_source(self.source.value, self.upload.value), target=target)
+        frame = load_source(self.source.value, self.upload.value)
+        check_frame(frame, target=target, raw=self.raw.value, fix=RAW)
         listing = self.market.data.publish(
             frame,
             owner=self.owner.value,
@@ -179,6 +188,7 @@ class DatasetsPanel(Panel):
             target=target,
             license=license_,
             delivery_window=int(days * DAY),
+            raw=self.raw.value,
         )
         self.state.refresh()  # now, to offer the new listing
         self.buy_listing.value = listing.id

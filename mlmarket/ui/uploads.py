@@ -1,9 +1,11 @@
 """Data the forms accept: a sample by name, or a CSV uploaded with ``FileUpload``.
 
 Every check happens before anything is sent, and every refusal is an
-:class:`~mlmarket.ui.base.InputError` with a sentence the panel shows — or, for a
-target the package refuses (missing or infinite values), the
-:class:`~mlmarket.errors.TargetValidationError` the API would raise.
+:class:`~mlmarket.ui.base.InputError` with a sentence the panel shows — or, for data
+no model can learn from, the error the API would raise, from the same checks
+(:mod:`mlmarket.ml.validation`): :class:`~mlmarket.errors.TargetValidationError` for
+a target with missing or infinite values, :class:`~mlmarket.errors.FeatureValidationError`
+for features with text, missing or infinite values (unless published raw).
 
 Example:
     >>> frame = read_upload([{"name": "t.csv", "content": b"x,y\\n1,0\\n2,1\\n"}])
@@ -23,10 +25,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
-from pandas.api import types as ptypes
 
 from mlmarket.datasets import SAMPLES, load_sample
-from mlmarket.ml.validation import validate_target_column
+from mlmarket.ml.validation import validate_frame
 from mlmarket.ui.base import InputError
 
 UPLOAD = "upload"
@@ -84,10 +85,13 @@ def check_frame(
     frame: pd.DataFrame,
     *,
     target: str | None = None,
-    numeric: bool = False,
+    raw: bool = False,
     columns: Sequence[str] | None = None,
+    fix: str = "",
 ) -> pd.DataFrame:
-    """Refuse missing values, a missing or unusable target, non-numeric features or other columns.
+    """Refuse other columns than expected, a missing or unusable target, and (unless ``raw``)
+    features with text, missing or infinite values; ``fix`` ends that refusal with another
+    way out.
 
     ``columns``: the exact columns expected (e.g. a competition's or a template's).
     """
@@ -104,16 +108,5 @@ def check_frame(
         raise InputError(f"The data has the wrong columns: {detail}.")
     if target is not None and target not in names:
         raise InputError(f"The data has no column {target!r} (its columns: {', '.join(names)}).")
-    if target is not None:
-        validate_target_column(frame, target)  # names the rows with NaN or inf labels
-    gaps = [name for name in names if frame[name].isna().any()]
-    if gaps:
-        raise InputError(
-            f"The data has missing values in {', '.join(gaps[:5])}"
-            f"{' and more' if len(gaps) > 5 else ''}; fill or drop them first."
-        )
-    if numeric:
-        text = [n for n in names if not ptypes.is_numeric_dtype(frame[n]) or frame[n].dtype == bool]
-        if text:
-            raise InputError(f"Every column must be numeric; these are not: {', '.join(text)}.")
+    validate_frame(frame, target=target, raw=raw, fix=fix)  # names the columns and rows
     return frame

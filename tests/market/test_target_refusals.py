@@ -1,4 +1,5 @@
-"""Targets the market refuses: nothing is mined, escrowed or stored when it does."""
+"""Data the market refuses (targets and features, by the same checks as the panels):
+nothing is mined, escrowed or stored when it does."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 import mlmarket as mm
 from mlmarket.datasets import load_sample
-from mlmarket.errors import TargetValidationError
+from mlmarket.errors import DataValidationError, FeatureValidationError, TargetValidationError
 from mlmarket.storage import LocalStore
 
 
@@ -27,9 +28,14 @@ def state_of(market: mm.Market) -> tuple[int, Decimal, list[str], list[str]]:
     )
 
 
-def refused_without_a_trace(market: mm.Market, act: Callable[[], object], words: str) -> None:
+def refused_without_a_trace(
+    market: mm.Market,
+    act: Callable[[], object],
+    words: str,
+    error: type[DataValidationError] = TargetValidationError,
+) -> None:
     before = state_of(market)
-    with pytest.raises(TargetValidationError, match=words):
+    with pytest.raises(error, match=words):
         act()
     assert state_of(market) == before
 
@@ -112,3 +118,74 @@ def test_textTargetForARegression_onAListing_refusesTheCompetition(fresh: mm.Mar
         ),
         "holds text values such as 'barolo'",
     )
+
+
+def with_gaps_and_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with one missing measurement and a free-text column, as raw data often is."""
+    raw = with_values(frame, "mean_radius", [4], np.nan)
+    return raw.assign(notes=["seen twice" if i % 7 == 0 else "" for i in range(len(raw))])
+
+
+def test_nanAndTextFeatures_refuseThePublication_andSayHowToPublishRaw(
+    fresh: mm.Market, cancer: pd.DataFrame
+) -> None:
+    refused_without_a_trace(
+        fresh,
+        lambda: fresh.data.publish(
+            with_gaps_and_text(cancer), owner="alice", price=5, name="Raw", target="diagnosis"
+        ),
+        r"Features 'mean_radius' has 1 missing value \(NaN\), in row 4; 'notes' holds text "
+        r"values such as 'seen twice'\. A model needs a finite number .*pd\.get_dummies\(df, "
+        r"columns=\['notes'\]\).*df\.dropna\(\).*; or, to sell the data as it is, publish it "
+        r"with raw=True \(no model can train on it\)\.$",
+        FeatureValidationError,
+    )
+    assert fresh.data.listings().empty
+
+
+def test_rawData_isPublishedOnPurpose_butNoCompetitionTakesIt(
+    fresh: mm.Market, cancer: pd.DataFrame
+) -> None:
+    raw = with_gaps_and_text(cancer)
+    listing = fresh.data.publish(
+        raw.iloc[::2], owner="alice", price=5, name="Raw", target="diagnosis", raw=True
+    )
+    fresh.data.buy(listing, buyer="bob")
+    bought = fresh.data.download(listing, buyer="bob")
+    assert bought["mean_radius"].isna().sum() == 1 and "notes" in bought
+    refused_without_a_trace(
+        fresh,
+        lambda: fresh.competitions.create(
+            listing=listing, test=cancer.iloc[1::2], target="diagnosis", creator="bob",
+            reward=10,
+        ),
+        r"Features 'mean_radius' has 1 missing value \(NaN\), in row 2; 'notes' holds text "
+        r"values such as 'seen twice'\. .*df\.fillna\(\.\.\.\)\)\.$",  # no raw= here
+        FeatureValidationError,
+    )  # fmt: skip
+
+
+def test_rawStillRefusesABadTarget(fresh: mm.Market, cancer: pd.DataFrame) -> None:
+    refused_without_a_trace(
+        fresh,
+        lambda: fresh.data.publish(
+            with_values(cancer, "diagnosis", [2], np.nan), owner="alice", price=5,
+            name="Raw", target="diagnosis", raw=True,
+        ),
+        r"Target 'diagnosis' has 1 missing value \(NaN\), in row 2",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("where", ["data", "test"])
+def test_nanOrTextFeatures_refuseTheCompetition_beforeAnythingIsSent(
+    fresh: mm.Market, cancer: pd.DataFrame, where: str
+) -> None:
+    parts = {"data": cancer.iloc[:400], "test": cancer.iloc[400:]}
+    parts[where] = with_values(parts[where], "mean_texture", [parts[where].index[3]], "n/a")
+    refused_without_a_trace(
+        fresh,
+        lambda: fresh.competitions.create(**parts, target="diagnosis", creator="alice", reward=100),
+        r"Feature 'mean_texture' holds text values such as 'n/a'\. A model needs",
+        FeatureValidationError,
+    )
+    assert fresh.competitions.list().empty

@@ -10,14 +10,25 @@ import pytest
 
 import mlmarket.ml.validation as validation
 from mlmarket.datasets import load_sample
-from mlmarket.errors import ConfigurationError, DataValidationError, TargetValidationError
+from mlmarket.errors import (
+    ConfigurationError,
+    DataValidationError,
+    FeatureValidationError,
+    TargetValidationError,
+)
 from mlmarket.ml import Quantizer
-from mlmarket.ml.validation import validate_target, validate_target_column
+from mlmarket.ml.validation import (
+    validate_features,
+    validate_frame,
+    validate_target,
+    validate_target_column,
+)
 
 
 def test_targetValidationError_isADataValidationError_andAValueError() -> None:
     assert issubclass(TargetValidationError, DataValidationError)
     assert issubclass(TargetValidationError, ValueError)
+    assert issubclass(FeatureValidationError, DataValidationError)
 
 
 def test_oneNanInA01Target_isRefused_notInferredAsRegression() -> None:
@@ -146,3 +157,68 @@ def test_quantizerFit_refusesTheSameTargets(y: list[object], task: str | None, w
 def test_docstringExamples_run() -> None:
     results = doctest.testmod(validation, optionflags=doctest.ELLIPSIS)
     assert results.failed == 0 and results.attempted > 0
+
+
+# --- features ---------------------------------------------------------------------------
+
+
+def test_cleanFeatures_passAndAreNamed_booleansAndIntegerNamesToo() -> None:
+    frame = pd.DataFrame({0: [1.5, 2.0], "smoker": [True, False], "y": ["a", "b"]})
+    assert validate_features(frame, target="y") == ["0", "smoker"]
+    assert validate_frame(frame, target="y") == "classification"
+    assert validate_frame(frame.drop(columns="y")) is None  # unlabelled: every column a feature
+
+
+def test_everyKindOfBadFeature_isNamedWithItsRows_andWhatToDo() -> None:
+    frame = pd.DataFrame(
+        {
+            "city": ["Oslo", "Rome", "Oslo"],
+            "age": [54.0, np.nan, 61.0],
+            "dose": [1.0, 2.0, -np.inf],
+            "seen": pd.to_datetime(["2024-01-01"] * 3),
+            "y": [0, 1, 0],
+        },
+        index=[10, 11, 12],
+    )
+    with pytest.raises(FeatureValidationError) as refused:
+        validate_features(frame, target="y", fix="; or else")
+    assert str(refused.value) == (
+        "Features 'city' holds text values such as 'Oslo'; 'age' has 1 missing value (NaN), "
+        "in row 11; 'dose' has 1 infinite value (±inf), in row 12; 'seen' holds non-numeric "
+        "values such as Timestamp('2024-01-01 00:00:00'). A model needs a finite number in "
+        "every feature of every row: encode text as numbers (pd.get_dummies(df, "
+        "columns=['city'])) or drop those columns; convert 'seen' to numbers or drop them; "
+        "drop or fill the rows with missing or infinite values (df.dropna(), df.fillna(...)); "
+        "or else."
+    )
+
+
+def test_manyBadFeatures_nameTheFirstFive_andCountTheRest() -> None:
+    frame = pd.DataFrame({f"x{i}": [np.nan, 1.0] for i in range(8)})
+    with pytest.raises(FeatureValidationError, match=r"'x4' has .*, in row 0 and 3 more columns\."):
+        validate_features(frame)
+
+
+@pytest.mark.parametrize(
+    ("column", "words"),
+    [
+        (pd.Series([1, None], dtype="Int64"), r"Feature 'f' has 1 missing value \(NaN\), in row 1"),
+        (pd.Series(["1", "2"]), r"Feature 'f' holds text values such as '1'"),
+        (pd.Series([1 + 2j, 3j]), r"holds non-numeric values such as \(1\+2j\)"),
+        (pd.Series([pd.NaT, pd.NaT]), r"Feature 'f' holds datetime64\[(ns|us|s)\] values"),
+    ],
+)
+def test_featuresOfEveryDtype_areChecked(column: pd.Series, words: str) -> None:
+    with pytest.raises(FeatureValidationError, match=words):
+        validate_frame(pd.DataFrame({"f": column, "y": [0, 1]}), target="y")
+
+
+def test_theTargetIsCheckedFirst_andRawSkipsOnlyTheFeatures() -> None:
+    frame = pd.DataFrame({"note": ["ok", None], "y": [1.0, np.nan]})
+    with pytest.raises(TargetValidationError):
+        validate_frame(frame, target="y")
+    with pytest.raises(TargetValidationError):
+        validate_frame(frame, target="y", raw=True)  # a target is always checked
+    assert validate_frame(frame.fillna({"y": 0.0}), target="y", raw=True) == "regression"
+    with pytest.raises(FeatureValidationError, match="'note' holds text"):
+        validate_frame(frame.fillna({"y": 0.0}), target="y")

@@ -202,7 +202,8 @@ def test_badInput_isRefusedInThePanel_nothingSent_formKept(
 @pytest.mark.parametrize(
     ("csv", "target", "says"),
     [
-        (b"x,label\n1,a\n2,b\n3,a\n", "x", "Every column must be numeric; these are not: label."),
+        (b"x,label\n1,a\n2,b\n3,a\n", "x", "Feature 'label' holds text values such as 'a'."),
+        (b"x,z,label\n1,,0\n2,1,1\n", "label", "Feature 'z' has 1 missing value (NaN), in row 0."),
         (b"x,label\n1,\n2,1\n", "label", "Target 'label' has 1 missing value (NaN), in row 0"),
         (b"x,y\n1,0\n2,1\n", None, "Choose the target column the models must predict"),
     ],

@@ -71,7 +71,20 @@ REFUSED = [
     ({"window": "0"}, None, "The delivery window must be more than zero."),
     ({"license": ""}, None, "Give the license; it cannot be empty."),
     ({}, b"", "Upload a CSV file first"),
-    ({}, b"a,b,cured\n1,,0\n2,3,1\n", "The data has missing values in b; fill or drop them first."),
+    (
+        {},
+        b"a,b,cured\n1,,0\n2,3,1\n",
+        "Feature 'b' has 1 missing value (NaN), in row 0. A model needs a finite number in "
+        "every feature of every row: drop or fill the rows with missing or infinite values "
+        "(df.dropna(), df.fillna(...)); or tick Raw to publish it as it is (no model can train "
+        "on it).",
+    ),
+    ({}, b"a,note,cured\n1,x,0\n2,y,1\n", "Feature 'note' holds text values such as 'x'."),
+    (
+        {"raw": True, "target": "cured"},
+        b"a,b,cured\n1,2,\n2,3,1\n",
+        "Target 'cured' has 1 missing value (NaN)",
+    ),
     ({}, b"a,a,cured\n1,2,0\n", "bad.csv names columns more than once: a."),
     ({}, b"a,,cured\n1,2,0\n", "bad.csv has columns without a name (position 2)."),
     ({}, b"a,b,cured\n", "bad.csv has a header but no rows."),
@@ -91,7 +104,8 @@ def test_badInput_isRefusedInThePanel_nothingSent_formKept(
             panel.upload.value = upload("bad.csv", csv)
     for name, value in fields.items():
         getattr(panel, name).value = value
-    typed = {name: getattr(panel, name).value for name in ("name", "price", "window", "license")}
+    typed = {name: getattr(panel, name).value for name in ("name", "price", "window", "license",
+                                                            "raw")}  # fmt: skip
     transactions = sent(market)
 
     panel.publish_button.click()
@@ -126,3 +140,22 @@ def test_downloadBeforeBuying_says_buyFirst(market: Market) -> None:
 
     assert "carol has no delivered purchase of listing 1" in panel.feedback.value
     assert panel.preview.outputs == () and panel.downloaded == {}
+
+
+def test_rawData_isPublishedWhenTicked_asItIs(market: Market) -> None:
+    raw = b"age,note,cured\n30,,1\n41,came back,0\n52,x,1\n"
+    panel = DatasetsPanel(market)
+    panel.source.value = UPLOAD
+    panel.upload.value = upload("raw.csv", raw)
+    panel.target.value = "cured"
+    panel.publish_button.click()
+    assert "Feature 'note' holds text values such as 'came back'" in panel.feedback.value
+    assert len(panel.state.listings) == 0
+
+    panel.raw.value = True
+    panel.publish_button.click()
+
+    assert "Published listing #1 'raw.csv'" in panel.feedback.value
+    market.data.buy(1, buyer="bob")
+    bought = market.data.download(1, buyer="bob")
+    assert bought["note"].tolist()[1:] == ["came back", "x"] and bought["note"].isna()[0]

@@ -156,6 +156,19 @@ class UnsupportedModelError(MlmarketError, TypeError):
 # --- market -------------------------------------------------------------------
 
 
+class UnconfirmedPurchaseError(ConfigurationError):
+    """A purchase the buyer must confirm: of its own listing, or of one it already holds
+    (delivered) or paid for (awaiting delivery).
+
+    ``flags`` names the keyword arguments of ``market.data.buy`` that confirm it
+    (``"own"``, ``"again"``).
+    """
+
+    def __init__(self, message: str, *, flags: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.flags = tuple(flags)
+
+
 class CompetitionCommitmentError(MlmarketError, ValueError):
     """A competition's on-chain commitments do not match the data they commit to.
 

@@ -8,7 +8,8 @@ The flow (see docs/data-market-protocol.md and docs/data-protection.md):
    The key stays in the owner's vault.
 2. ``buy``: the buyer pays into escrow with a permit (one transaction), giving
    its public key. On local chains the owner's side delivers at once (turn it off
-   with ``market.data.auto_deliver = False``).
+   with ``market.data.auto_deliver = False``). Buying one's own listing (``own=True``)
+   or one already held or paid for (``again=True``) needs a confirmation.
 3. ``deliver``: the owner wraps the key to the buyer's public key (ECIES) and
    posts it; the escrow becomes the owner's revenue (or the collection's).
 4. ``download``: the buyer unwraps the key, checks it against the commitment,
@@ -26,7 +27,8 @@ import pandas as pd
 
 from mlmarket.crypto import new_dataset_id, open_purchase, public_key_of, seal, wrap_key
 from mlmarket.datasets import DatasetMetadata, describe, load_plaintext
-from mlmarket.errors import ConfigurationError, DataValidationError
+from mlmarket.errors import ConfigurationError, DataValidationError, UnconfirmedPurchaseError
+from mlmarket.market.phases import moment
 from mlmarket.market.tables import with_amounts, with_times
 from mlmarket.ml.validation import validate_frame
 from mlmarket.units import Amount, from_units, to_units
@@ -82,6 +84,15 @@ class Purchase:
     deliver_by: int
     status: str
     complained: bool
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """Why a purchase needs the buyer's word: ``flags`` are the keyword arguments of
+    :meth:`DataMarketService.buy` that give it (``"own"``, ``"again"``), ``reason`` says why."""
+
+    flags: tuple[str, ...]
+    reason: str
 
 
 def load_frame(data: pd.DataFrame | str | Path) -> pd.DataFrame:
@@ -283,14 +294,30 @@ class DataMarketService:
 
     # --- buying and delivering ---------------------------------------------------------
 
-    def buy(self, listing: Listing | int, *, buyer: NamedAccount | str) -> Purchase:
+    def buy(
+        self, listing: Listing | int, *, buyer: NamedAccount | str, own: bool = False,
+        again: bool = False,
+    ) -> Purchase:  # fmt: skip
         """Pay for a listing into escrow with a permit: one transaction.
+
+        Buying your own listing needs ``own=True``, and buying one you already hold (or
+        paid for and await) ``again=True``; without them
+        :class:`~mlmarket.errors.UnconfirmedPurchaseError` says why, before anything is
+        sent (:meth:`confirmation`). Buying again after a refund needs nothing.
 
         On local chains the owner delivers at once when ``auto_deliver`` is on and
         the owner's key is in this session's vault.
         """
         item = self.listing(listing)
         account = self.chain.accounts.resolve(buyer)
+        needed = self.confirmation(item, buyer=account)
+        given = {"own": own, "again": again}
+        missing = tuple(flag for flag in needed.flags if not given[flag]) if needed else ()
+        if needed and missing:
+            confirm = ", ".join(f"{flag}=True" for flag in missing)
+            raise UnconfirmedPurchaseError(
+                f"{needed.reason} Pass {confirm} to buy it anyway.", flags=missing
+            )
         value, deadline, v, r, s = self.market.token.permit(
             account, self.contract.address, item.price
         )
@@ -302,6 +329,55 @@ class DataMarketService:
         if self.auto_deliver and self.chain.is_local and self._can_deliver(item):
             return self.deliver(purchase_id)
         return self.purchase(purchase_id)
+
+    def confirmation(
+        self, listing: Listing | int, *, buyer: NamedAccount | str
+    ) -> Confirmation | None:
+        """Why ``buyer`` must confirm buying ``listing``, or None: it owns the listing
+        (``own``), or holds it already or awaits its delivery (``again``)."""
+        item = self.listing(listing)
+        account = self.chain.accounts.resolve(buyer)
+        who, what = account.name, f"listing #{item.id} {item.name!r}"
+        flags, reasons = [], []
+        if account.address == item.owner:
+            paid_to = (
+                "shared between it (the curator) and the collection's contributors"
+                if item.collection_id
+                else "back to it as revenue"
+            )
+            flags.append("own")
+            reasons.append(
+                f"{who} owns {what} and has its data: the price would go {paid_to}, less gas."
+            )
+        held = self.held(item, account)
+        if held is not None and held.status == "delivered":
+            flags.append("again")
+            reasons.append(
+                f"{who} already holds {what} (purchase #{held.id}): load it again with "
+                f"market.data.download({item.id}, buyer={who!r}) instead of paying twice."
+            )
+        elif held is not None:
+            flags.append("again")
+            reasons.append(
+                f"{who} already paid for {what} (purchase #{held.id}), awaiting delivery until "
+                f"{moment(held.deliver_by)}; after that it can take the payment back "
+                f"(market.data.refund({held.id}))."
+            )
+        return Confirmation(tuple(flags), " ".join(reasons)) if flags else None
+
+    def held(self, listing: Listing | int, buyer: NamedAccount | str) -> Purchase | None:
+        """``buyer``'s latest purchase of ``listing`` that was not refunded (delivered, or
+        paid and awaiting delivery), or None."""
+        listing_id = listing.id if isinstance(listing, Listing) else int(listing)
+        logs = self.contract.events.Purchased.get_logs(
+            from_block=self.market.deployment.block,
+            argument_filters={"listingId": listing_id, "buyer": self.chain.address(buyer)},
+        )
+        for log in reversed(logs):
+            item = self.purchase(int(log["args"]["purchaseId"]))
+            if item.status != "refunded":
+                return item
+        return None
 
     def _can_deliver(self, item: Listing) -> bool:
         return self.chain.accounts.name_of(item.owner) is not None and self.market.vault.has(

@@ -8,6 +8,9 @@ Example:
     >>> panel.buy_button.click(); panel.download_button.click()
     >>> panel.downloaded[1].shape
     (150, 5)
+    >>> panel.buy_button.click()                 # bob holds it: a second click confirms
+    >>> panel.buy_button.description
+    'Confirm buy'
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ NO_TARGET = "(unlabelled)"
 DAY = 86_400
 RAW = "; or tick Raw to publish it as it is (no model can train on it)"
 """How the publish form ends a refusal of the features: its way to publish raw data."""
+BUY, CONFIRM = "Buy", "Confirm buy"
+"""The buy button's label, and its label while it waits for a confirming second click."""
 LISTING_VIEW = ["name", "owner", "price", "rows", "columns", "target", "active", "sales",
                 "complaints"]  # fmt: skip
 
@@ -50,7 +55,9 @@ class DatasetsPanel(Panel):
     ``name``, ``description``, ``target``, ``price``, ``license``, ``window``
     (delivery window in days), ``raw`` (publish features with text or gaps as they are),
     ``publish_button``. Market: ``listings`` (table),
-    ``buy_listing``, ``buyer``, ``buy_button``, ``download_button``, ``preview``
+    ``buy_listing``, ``buyer``, ``buy_button`` (buying one's own listing, or one held or
+    awaited already, takes a second click: the button reads "Confirm buy" and the
+    message says why), ``download_button``, ``preview``
     (an Output with the downloaded data's head), ``purchases``; revenue:
     ``earner``, ``withdraw_button``. ``downloaded`` keeps every downloaded
     DataFrame by listing id.
@@ -70,7 +77,10 @@ class DatasetsPanel(Panel):
         self.listings.add_class("mlm-listings")
         self.buy_listing = dropdown("Listing", "mlm-buy-listing")
         self.buyer = dropdown("Buyer", "mlm-buy-buyer", names, value=_pick(names, "bob"))
-        self.buy_button = self.button("Buy", "mlm-buy", self._buy, style="success")
+        self.buy_button = self.button(BUY, "mlm-buy", self._buy, style="success")
+        self._confirming: tuple[int, str] | None = None
+        self.buy_listing.observe(lambda _: self._unconfirm(), names="value")
+        self.buyer.observe(lambda _: self._unconfirm(), names="value")
         self.download_button = self.button("Download", "mlm-download", self._download)
         self.preview = widgets.Output()
         self.preview.add_class("mlm-download-preview")
@@ -200,11 +210,28 @@ class DatasetsPanel(Panel):
         return int(self.buy_listing.value)
 
     def _buy(self) -> None:
-        purchase = self.market.data.buy(self._chosen(), buyer=self.buyer.value)
+        """Buy; a purchase the API wants confirmed takes a second click on the same choice."""
+        key = (self._chosen(), self.buyer.value)
+        needed = self.market.data.confirmation(key[0], buyer=key[1])
+        if needed is not None and self._confirming != key:
+            self._confirming = key
+            self.buy_button.description, self.buy_button.button_style = CONFIRM, "warning"
+            self.buy_button.tooltip = needed.reason
+            self.fail(f"{needed.reason} Click {CONFIRM} to buy it anyway.")
+            return
+        flags = dict.fromkeys(needed.flags, True) if needed is not None else {}
+        purchase = self.market.data.buy(key[0], buyer=key[1], **flags)
+        self._unconfirm()
         self.ok(
             f"{self.buyer.value} bought listing #{purchase.listing_id} for "
             f"{amount(purchase.amount)} tokens: purchase #{purchase.id} is {purchase.status}."
         )
+
+    def _unconfirm(self) -> None:
+        """Forget a pending confirmation: the buy button reads Buy again."""
+        self._confirming = None
+        self.buy_button.description, self.buy_button.button_style = BUY, "success"
+        self.buy_button.tooltip = BUY
 
     def _download(self) -> None:
         listing_id = self._chosen()

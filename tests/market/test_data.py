@@ -17,7 +17,9 @@ from mlmarket.errors import (
     DecryptionError,
     IntegrityError,
     KeyMismatchError,
+    UnconfirmedPurchaseError,
 )
+from mlmarket.market.phases import moment
 from mlmarket.storage import parse_cid
 
 DAY = 86_400
@@ -192,3 +194,76 @@ def test_sessionSavedAndLoaded_canStillDownload(
         restored.data.auto_deliver = True
         restored.data.buy(listing.id, buyer="carol")  # the owner's key came back with the vault
         assert restored.data.has_access(listing.id, "carol")
+
+
+def refused_unsent(market: mm.Market, words: str, **buy: object) -> UnconfirmedPurchaseError:
+    """``market.data.buy(**buy)`` asks for a confirmation in ``words``, sending nothing."""
+    sent = len(market.chain.history)
+    with pytest.raises(UnconfirmedPurchaseError, match=words) as refused:
+        market.data.buy(**buy)  # type: ignore[arg-type]
+    assert len(market.chain.history) == sent
+    return refused.value
+
+
+def test_buyingYourOwnListing_needsOwnTrue(fresh: mm.Market, cancer: pd.DataFrame) -> None:
+    listing = publish(fresh, cancer, price=10)
+    refused = refused_unsent(
+        fresh,
+        r"^alice owns listing #1 'Breast cancer' and has its data: the price would go back to "
+        r"it as revenue, less gas\. Pass own=True to buy it anyway\.$",
+        listing=listing, buyer="alice",
+    )  # fmt: skip
+    assert refused.flags == ("own",)
+    assert fresh.data.confirmation(listing, buyer="bob") is None
+
+    assert fresh.data.buy(listing, buyer="alice", own=True).status == "delivered"
+    assert fresh.data.revenue("alice") == Decimal(10)  # its own price, as revenue
+    assert fresh.token.balance_of("alice") == Decimal(990)
+
+
+def test_buyingAListingYouHold_needsAgainTrue(fresh: mm.Market, cancer: pd.DataFrame) -> None:
+    listing = publish(fresh, cancer)
+    first = fresh.data.buy(listing, buyer="bob")
+    refused_unsent(
+        fresh,
+        r"^bob already holds listing #1 'Breast cancer' \(purchase #1\): load it again with "
+        r"market\.data\.download\(1, buyer='bob'\) instead of paying twice\. Pass again=True "
+        r"to buy it anyway\.$",
+        listing=listing, buyer="bob",
+    )  # fmt: skip
+    assert fresh.data.held(listing, "bob") == fresh.data.purchase(first)
+
+    again = fresh.data.buy(listing, buyer="bob", again=True)
+    assert again.id == 2 and fresh.token.balance_of("bob") == Decimal(980)
+
+
+def test_aPendingPurchase_needsAgain_butARefundedOneDoesNot(
+    fresh: mm.Market, cancer: pd.DataFrame
+) -> None:
+    listing = publish(fresh, cancer, delivery_window=DAY)
+    fresh.data.auto_deliver = False
+    pending = fresh.data.buy(listing, buyer="bob")
+    refused_unsent(
+        fresh,
+        rf"^bob already paid for listing #1 'Breast cancer' \(purchase #1\), awaiting delivery "
+        rf"until {moment(pending.deliver_by)}; after that it can take the payment back "
+        r"\(market\.data\.refund\(1\)\)\. Pass again=True to buy it anyway\.$",
+        listing=listing, buyer="bob",
+    )  # fmt: skip
+    fresh.clock.advance(DAY)
+    fresh.data.refund(pending)
+    assert fresh.data.held(listing, "bob") is None
+
+    assert fresh.data.buy(listing, buyer="bob").id == 2  # after a refund: no confirmation
+
+
+def test_theOwnerHoldingItsOwnListing_confirmsBoth(fresh: mm.Market, cancer: pd.DataFrame) -> None:
+    listing = publish(fresh, cancer)
+    fresh.data.buy(listing, buyer="alice", own=True)
+    refused = refused_unsent(
+        fresh, r"alice owns .* alice already holds .* Pass again=True to buy it anyway\.$",
+        listing=listing, buyer="alice", own=True,
+    )  # fmt: skip
+    assert refused.flags == ("again",)  # own was given; again is what is missing
+    assert fresh.data.confirmation(listing, buyer="alice").flags == ("own", "again")
+    assert fresh.data.buy(listing, buyer="alice", own=True, again=True).id == 2

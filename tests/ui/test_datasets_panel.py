@@ -159,3 +159,38 @@ def test_rawData_isPublishedWhenTicked_asItIs(market: Market) -> None:
     market.data.buy(1, buyer="bob")
     bought = market.data.download(1, buyer="bob")
     assert bought["note"].tolist()[1:] == ["came back", "x"] and bought["note"].isna()[0]
+
+
+def test_buyingAgain_orYourOwn_takesASecondClick(market: Market) -> None:
+    panel = DatasetsPanel(market)
+    panel.source.value = "iris"
+    panel.publish_button.click()
+    panel.buyer.value = "bob"
+    panel.buy_button.click()
+    assert "purchase #1 is delivered" in panel.feedback.value
+    transactions = sent(market)
+
+    panel.buy_button.click()  # bob holds it already: asked, not bought
+
+    assert panel.feedback.value == (
+        "<span class=\"mlm-msg-error\">bob already holds listing #1 'iris' (purchase #1): load it "
+        "again with market.data.download(1, buyer='bob') instead of paying twice. Click Confirm "
+        "buy to buy it anyway.</span>"
+    )
+    assert (panel.buy_button.description, panel.buy_button.button_style) == (
+        "Confirm buy",
+        "warning",
+    )
+    assert panel.buy_button.tooltip.startswith("bob already holds listing #1")
+    assert sent(market) == transactions and not panel.buy_button.disabled
+
+    panel.buyer.value = "alice"  # another choice: the confirmation is forgotten
+    assert panel.buy_button.description == "Buy"
+    panel.buy_button.click()
+    assert "alice owns listing #1 'iris'" in panel.feedback.value
+    panel.buy_button.click()  # the second click buys
+
+    assert "alice bought listing #1 for 25 tokens: purchase #2 is delivered" in (
+        panel.feedback.value
+    )
+    assert panel.buy_button.description == "Buy" and sent(market) > transactions

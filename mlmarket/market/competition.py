@@ -38,6 +38,7 @@ from mlmarket.ml import (
 )
 from mlmarket.ml.budgets import ModelBudget, check_model
 from mlmarket.ml.formats import ModelFormatError
+from mlmarket.progress import track
 from mlmarket.units import from_units
 
 if TYPE_CHECKING:
@@ -392,7 +393,7 @@ class Competition:
 
     def evaluate(
         self, *, by: NamedAccount | str | None = None, models_per_call: int | None = None,
-        progress: bool = False, data: pd.DataFrame | None = None,
+        progress: bool | None = None, data: pd.DataFrame | None = None,
     ) -> int:  # fmt: skip
         """Score every revealed model on every chunk not yet scored; returns transactions sent.
 
@@ -402,6 +403,8 @@ class Competition:
         data, for a competition on a listing). Model bytes come from the reveal events;
         models that the evaluator would refuse (they do not decode as this competition's
         family and shape) are skipped: they can never be scored, so they never rank.
+        ``progress``: a bar of the calls sent, on by default in a notebook (``None``);
+        ``True`` or ``False`` to force it.
 
         In any other phase raises :class:`~mlmarket.market.phases.CompetitionPhaseError`
         (a ``CompetitionNotInPhase``) saying when evaluation opens or closed.
@@ -425,7 +428,7 @@ class Competition:
         work = [(i, sid) for i in range(len(chunks)) for sid in models if (i, sid) not in done]
         batches = _by_chunk(work, per_call)
         sender = by or self.creator  # read once, not per batch
-        iterator = _progress(batches, progress, f"Evaluating {self.name}")
+        iterator = track(batches, show=progress, label=f"Evaluating {self.name}", unit="call")
         for batch in iterator:
             index = batch[0][0]
             ids = [sid for _, sid in batch]
@@ -499,11 +502,3 @@ def _by_chunk(work: list[tuple[int, int]], per_call: int) -> list[list[tuple[int
         else:
             groups.append([item])
     return groups
-
-
-def _progress(items: list[Any], show: bool, label: str) -> Any:
-    if not show:
-        return items
-    from tqdm.auto import tqdm
-
-    return tqdm(items, desc=label, unit="call")

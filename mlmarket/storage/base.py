@@ -3,7 +3,7 @@
 Content goes in as bytes, a path or a binary file object and comes back as a
 CID; it comes out again as bytes, a file object or an iterator of chunks.
 Large content is streamed both ways: nothing here needs the whole content in
-memory.
+memory. A long ``add`` shows its progress in a notebook (:func:`uploading`).
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, TypeAlias
+from typing import Any, BinaryIO, TypeAlias
 
 from multiformats import CID
 
 from mlmarket.errors import ConfigurationError
+from mlmarket.progress import bar, wanted
 from mlmarket.storage.unixfs import ImportParams
 
 #: What :meth:`ContentStore.add` accepts: bytes-like content, a path, or a binary file.
@@ -26,6 +27,8 @@ Source: TypeAlias = bytes | bytearray | memoryview | str | os.PathLike[str] | Bi
 CIDLike: TypeAlias = CID | str | bytes
 
 READ_SIZE = 1024 * 1024  # how much of a file or stream to read at a time
+UPLOAD_PROGRESS_DELAY = 2.0
+"""Seconds an ``add`` runs before its progress bar appears: quick uploads stay silent."""
 
 
 class ContentWriter(io.RawIOBase):
@@ -117,7 +120,12 @@ def iter_source(source: Source) -> Iterator[bytes | memoryview]:
     a file object is read from its current position to its end.
     """
     if isinstance(source, bytes | bytearray | memoryview):
-        yield memoryview(source)
+        view = memoryview(source)
+        view = view if view.ndim == 1 and view.format == "B" else view.cast("B")
+        for start in range(0, len(view), READ_SIZE):  # slices, not copies: progress can move
+            yield view[start : start + READ_SIZE]
+        if not len(view):
+            yield view
     elif isinstance(source, str | os.PathLike):
         path = Path(source)
         if not path.is_file():
@@ -138,6 +146,52 @@ def iter_source(source: Source) -> Iterator[bytes | memoryview]:
         raise ConfigurationError(
             f"add() cannot store a {type(source).__name__}; pass bytes, a path or a binary file"
         )
+
+
+def source_size(source: Source) -> int | None:
+    """How many bytes :func:`iter_source` will yield, when that is known beforehand."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        return memoryview(source).nbytes
+    if isinstance(source, str | os.PathLike):
+        path = Path(source)
+        return path.stat().st_size if path.is_file() else None
+    try:
+        if not source.seekable():
+            return None
+        here = source.tell()
+        end = source.seek(0, io.SEEK_END)
+        source.seek(here)
+    except (AttributeError, OSError, ValueError):
+        return None
+    return int(end - here)
+
+
+def uploading(
+    source: Source, show: bool | None, *, delay: float = UPLOAD_PROGRESS_DELAY, file: Any = None
+) -> Iterator[bytes | memoryview]:
+    """:func:`iter_source` with a bar of the bytes stored when :func:`~mlmarket.progress.wanted`
+    (``None``: in a notebook), shown once the upload has run ``delay`` seconds.
+
+    Example:
+        >>> import io
+        >>> pieces = uploading(bytes(3 * READ_SIZE), True, delay=0, file=io.StringIO())
+        >>> [len(piece) for piece in pieces] == [READ_SIZE] * 3
+        True
+    """
+    if not wanted(show):
+        return iter_source(source)
+    progress = bar(total=source_size(source), label="Storing", unit="B", unit_scale=True,
+                   delay=delay, file=file)  # fmt: skip
+    return _counted(iter_source(source), progress)
+
+
+def _counted(pieces: Iterator[bytes | memoryview], progress: Any) -> Iterator[bytes | memoryview]:
+    try:
+        for piece in pieces:
+            yield piece
+            progress.update(len(piece))
+    finally:
+        progress.close()
 
 
 def _read_stream(stream: BinaryIO) -> Iterator[bytes]:
@@ -178,14 +232,17 @@ class ContentStore(ABC):
         pin: bool = True,
         only_hash: bool = False,
         params: ImportParams | None = None,
+        progress: bool | None = None,
     ) -> CID:
         """Store ``source`` (bytes, a path or a binary file object) and return its CID.
 
         The source is streamed: a file of any size uses a bounded amount of memory.
-        ``only_hash=True`` computes the CID without storing anything.
+        ``only_hash=True`` computes the CID without storing anything. ``progress``: a bar
+        of the bytes stored, in a notebook by default (``None``), for an upload that runs
+        longer than :data:`UPLOAD_PROGRESS_DELAY` seconds; ``True``/``False`` to force it.
         """
         with self.writer(pin=pin, only_hash=only_hash, params=params) as out:
-            for piece in iter_source(source):
+            for piece in uploading(source, progress):
                 out.write(piece)
         assert out.cid is not None  # set by close()
         return out.cid

@@ -21,7 +21,14 @@ import httpx
 from multiformats import CID
 
 from mlmarket.errors import ContentNotFoundError, NodeUnreachableError, StorageError
-from mlmarket.storage.base import CIDLike, ContentStore, ContentWriter, Source, iter_source
+from mlmarket.storage.base import (
+    CIDLike,
+    ContentStore,
+    ContentWriter,
+    Source,
+    iter_source,
+    uploading,
+)
 from mlmarket.storage.car import CarReader
 from mlmarket.storage.cid import format_cid, parse_cid
 from mlmarket.storage.unixfs import ImportParams
@@ -217,9 +224,13 @@ class KuboStore(ContentStore):
         pin: bool = True,
         only_hash: bool = False,
         params: ImportParams | None = None,
+        progress: bool | None = None,
     ) -> CID:
-        """Upload ``source`` (streamed) with explicit import parameters; return its CID."""
-        return self._add_stream(iter_source(source), pin=pin, only_hash=only_hash, params=params)
+        """Upload ``source`` (streamed) with explicit import parameters; return its CID.
+
+        ``progress``: a bar of the bytes sent, as for :meth:`ContentStore.add`."""
+        pieces = uploading(source, progress)
+        return self._add_stream(pieces, pin=pin, only_hash=only_hash, params=params)
 
     def writer(
         self, *, pin: bool = True, only_hash: bool = False, params: ImportParams | None = None

@@ -36,7 +36,7 @@ def leaderboard_table(comp: Competition) -> pd.DataFrame:
         for log in comp.contract.events.PrizeAwarded.get_logs(from_block=0)
     }
     winner = int(call(fns.winner())[0]) if comp.phase == "finalized" else 0
-    metric = ("MSE" if p.regression else "accuracy") + (" on training" if training else "")
+    metric = metric_name(p.regression, training=training)
     rows = []
     for sub_id in range(1, int(call(fns.submissionCount())) + 1):
         submitter, evaluated, revealed, model_hash, raw_score = call(fns.submission(sub_id))
@@ -56,7 +56,7 @@ def leaderboard_table(comp: Competition) -> pd.DataFrame:
                 "submitter": comp.chain.describe(submitter),
                 "status": status,
                 "evaluated": f"{int(evaluated)}/{chunks}",
-                "score": _score(comp, int(raw_score), samples) if complete else None,
+                "score": score_value(comp, int(raw_score), samples) if complete else None,
                 "metric": metric,
                 "prize": prizes.get(sub_id, from_units(0)),
                 "winner": sub_id == winner,
@@ -84,7 +84,19 @@ def _status(revealed: bool, evaluated: int, chunks: int) -> str:
     return "revealed" if evaluated == 0 else "scoring"
 
 
-def _score(comp: Competition, raw: int, samples: int) -> float:
+def metric_name(regression: bool, *, training: bool = False) -> str:
+    """What a score measures: ``"accuracy"`` or ``"MSE"``, ``" on training"`` after a default.
+
+    Example:
+        >>> metric_name(True, training=True)
+        'MSE on training'
+    """
+    return ("MSE" if regression else "accuracy") + (" on training" if training else "")
+
+
+def score_value(comp: Competition, raw: int, samples: int) -> float:
+    """A raw on-chain score (correct predictions, or summed squared errors in the label's
+    fixed point) over ``samples`` rows as accuracy or MSE."""
     if not comp.params.regression:
         return raw / samples
     scale = 4**comp.quantizer.label_shift  # squared errors are in the label's fixed point

@@ -19,7 +19,7 @@ from mlmarket.market.addressbook import AddressBook, Deployment, home_folder
 from mlmarket.market.competitions import CompetitionService
 from mlmarket.market.data import DataMarketService
 from mlmarket.market.sessions import latest_session, mark_latest, start_session_journal
-from mlmarket.market.tables import balances_table, events_table
+from mlmarket.market.tables import balances_table, competition_label, events_table
 from mlmarket.market.vault import Vault
 from mlmarket.storage import ContentStore, LocalStore
 from mlmarket.units import Amount, to_units
@@ -235,7 +235,7 @@ class Market:
         found = {"MarketToken": self.token.contract, "DataMarket": self.data.contract}
         found["CompetitionFactory"] = self.competitions.factory
         for index, comp in enumerate(self.competitions.all()):
-            found[f"Competition[{index}]"] = comp.contract
+            found[competition_label(index)] = comp.contract
         return found
 
     def dashboard(self) -> Any:

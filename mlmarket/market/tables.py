@@ -60,6 +60,16 @@ def with_times(frame: pd.DataFrame, *names: str) -> pd.DataFrame:
     return frame
 
 
+def competition_label(index: int) -> str:
+    """How tables (``market.events()``'s ``contract`` column) name competition ``index``.
+
+    Example:
+        >>> competition_label(0)
+        'Competition[0]'
+    """
+    return f"Competition[{index}]"
+
+
 def timestamp(seconds: int) -> pd.Timestamp:
     """Unix seconds as a UTC ``pandas.Timestamp``.
 

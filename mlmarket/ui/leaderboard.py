@@ -1,7 +1,9 @@
-"""Leaderboard panel: the selected competition's submissions, ranked, winner highlighted.
+"""Leaderboard panel: the selected competition's submissions, ranked, winner highlighted,
+and beside them a chart of the scores as evaluation proceeds.
 
 Live: it redraws when the state's leaderboards change (a reveal, each evaluation
-transaction batch, finalize, claims).
+transaction batch, finalize, claims); the chart is redrawn only when its scores changed
+(from the competition's scoring events, :func:`~mlmarket.market.history.score_history`).
 
 After a creator default the scores are on the committed training data (the metric
 reads "… on training"), and the statuses say which models cannot take a place:
@@ -15,6 +17,8 @@ Example:
     '<span class="mlm-empty">no competition yet</span>'
     >>> 'class="mlm-winner"' in panel.table.value      # doctest: +SKIP
     True
+    >>> panel.chart.value[:4]                          # doctest: +SKIP
+    b'\x89PNG'
 """
 
 from __future__ import annotations
@@ -23,16 +27,22 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 import pandas as pd
+from matplotlib.figure import Figure
 
+from mlmarket.market.history import score_history
+from mlmarket.market.plots import draw_scores
+from mlmarket.market.tables import competition_label
 from mlmarket.ui.base import CompetitionPicker, Panel
 from mlmarket.ui.phases import outcome_label
-from mlmarket.ui.render import amount, table
+from mlmarket.ui.render import amount, png, table
 
 if TYPE_CHECKING:
     from mlmarket.market import Market
     from mlmarket.ui.state import MarketState
 
 SHOWN = ["rank", "id", "submitter", "status", "evaluated", "score", "prize"]
+CHART_LAYOUT = widgets.Layout(width="480px", height="auto", object_fit="contain",
+                              align_self="flex-start")  # fmt: skip
 
 
 def score_text(value: Any) -> str:
@@ -59,7 +69,9 @@ def row_class(board: pd.DataFrame, key: object) -> str:
 
 class LeaderboardPanel(Panel):
     """``picker`` (shared selection), ``summary`` (phase, outcome, winner, prizes),
-    ``table`` (ranked submissions; the winner's row has class ``mlm-winner``)."""
+    ``table`` (ranked submissions; the winner's row has class ``mlm-winner``), ``chart``
+    (an Image: each submission's score as evaluation proceeds; ``charted`` is the score
+    history it shows, ``draws`` counts its redraws)."""
 
     title = "Leaderboard"
     css = "mlm-leaderboard-panel"
@@ -72,7 +84,12 @@ class LeaderboardPanel(Panel):
         self.summary.add_class("mlm-board-summary")
         self.table = widgets.HTML()
         self.table.add_class("mlm-leaderboard")
-        self._ready(self.picker.widget, self.summary, self.table)
+        self.chart = widgets.Image(format="png", layout=CHART_LAYOUT)
+        self.chart.add_class("mlm-score-chart")
+        self.charted: pd.DataFrame | None = None
+        self.draws = 0
+        self._handles: dict[str, Any] = {}
+        self._ready(self.picker.widget, self.summary, widgets.HBox([self.table, self.chart]))
 
     def board(self) -> pd.DataFrame:
         """The selected competition's leaderboard (empty without one)."""
@@ -85,6 +102,7 @@ class LeaderboardPanel(Panel):
         if chosen is None or chosen not in competitions.index:
             self.summary.value = '<span class="mlm-empty">no competition yet</span>'
             self.table.value = ""
+            self._chart(None)
             return
         row = competitions.loc[chosen]
         metric = board["metric"].iloc[0] if len(board) else ""
@@ -116,3 +134,27 @@ class LeaderboardPanel(Panel):
             row_class=lambda key, _: row_class(board, key),
             empty="no submissions yet",
         )
+        self._chart(self.scores(chosen, str(row["address"])))
+
+    def scores(self, index: int, address: str) -> pd.DataFrame:
+        """The score history of competition ``index`` (at ``address``) from the state's events."""
+        handle = self._handles.get(address)
+        if handle is None:  # one handle per competition: its parameters are read once
+            handle = self._handles[address] = self.state.competition(index)
+        events = self.state.events
+        return score_history(handle, events[events["contract"] == competition_label(index)])
+
+    def _chart(self, scores: pd.DataFrame | None) -> None:
+        """Redraw the chart if the scores it shows changed."""
+        if scores is None or len(scores) == 0:
+            if self.charted is None or len(self.charted):
+                self.chart.value, self.chart.layout.display = b"", "none"
+                self.charted = pd.DataFrame() if scores is None else scores
+            return
+        if self.charted is not None and self.charted.equals(scores):
+            return
+        figure = Figure(figsize=(5.4, 2.6))
+        draw_scores(scores, figure.subplots())
+        self.chart.value, self.chart.layout.display = png(figure), None
+        self.charted = scores
+        self.draws += 1

@@ -13,6 +13,11 @@ Example:
     (np.float64(0.1), Decimal('0.1'), Timestamp('1970-01-02 00:00:00+0000', tz='UTC'))
     >>> unix(frame.loc[0, "at"])
     86400
+    >>> plain(frame).columns.tolist()                  # for people: no exact twins
+    ['who', 'tokens', 'at']
+    >>> print(csv_text(frame), end="")                 # for files: exact amounts, ISO times
+    who,tokens,at
+    bob,0.1,1970-01-02T00:00:00Z
 """
 
 from __future__ import annotations
@@ -68,6 +73,28 @@ def competition_label(index: int) -> str:
         'Competition[0]'
     """
     return f"Competition[{index}]"
+
+
+def twins(frame: pd.DataFrame) -> dict[str, str]:
+    """Each amount column of ``frame`` that has an exact twin, and the twin's name."""
+    return {c: f"{c}{EXACT}" for c in frame.columns if f"{c}{EXACT}" in frame.columns}
+
+
+def plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without the exact twins: what people read (the floats, rounded on display)."""
+    return frame.drop(columns=list(twins(frame).values()))
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """``frame`` as CSV for a file: each amount column holds its exact value (the twin is not
+    repeated), times are ISO 8601 UTC (``2026-12-08T20:42:00Z``); a named index is kept."""
+    exact = frame.copy()
+    for column, twin in twins(frame).items():
+        exact[column] = exact.pop(twin)
+    for column in exact.columns:
+        if isinstance(exact[column].dtype, pd.DatetimeTZDtype):
+            exact[column] = exact[column].dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(exact.to_csv(index=frame.index.name is not None, lineterminator="\n"))
 
 
 def timestamp(seconds: int) -> pd.Timestamp:

@@ -6,6 +6,11 @@ runs, and with any :class:`~mlmarket.errors.MlmarketError` — a contract revert
 a bad file, a form the panel refused — shown as its sentence in the panel
 instead of a traceback. Form values are never cleared by a failure.
 
+What an action says appears at the top of its panel, under the title, and is
+cleared once it is stale: when the chain moves on (a new block, a revert, a
+loaded session), another competition is selected, or a field of the panel is
+changed.
+
 Example:
     >>> from mlmarket.ui import ChainPanel
     >>> panel = ChainPanel(market)               # any panel, on its own
@@ -17,14 +22,20 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import ipywidgets as widgets
+import pandas as pd
+from traitlets import Instance, observe
 
 from mlmarket.errors import ConfigurationError, MlmarketError
-from mlmarket.ui.render import STYLE, message
+from mlmarket.market.tables import csv_text
+from mlmarket.ui.phases import LABELS
+from mlmarket.ui.render import STYLE, download_link, message
 from mlmarket.ui.state import MarketState
 
 if TYPE_CHECKING:
@@ -35,6 +46,22 @@ T = TypeVar("T")
 
 class InputError(ConfigurationError):
     """A form value the panel refuses before sending anything."""
+
+
+INPUTS = (widgets.Text, widgets.Textarea, widgets.Dropdown, widgets.Checkbox, widgets.FileUpload,
+          widgets.DatetimePicker, widgets.FloatText, widgets.IntText, widgets.IntSlider,
+          widgets.FloatSlider, widgets.FloatLogSlider)  # fmt: skip
+"""The widgets a person types into or picks from: changing one makes a message stale."""
+MOVED_ON = ("block", "market", "selected_competition")
+"""State traits whose change makes what an action said stale."""
+
+
+def inputs(widget: widgets.Widget) -> Iterator[widgets.Widget]:
+    """``widget`` and every widget inside it that takes input (see :data:`INPUTS`)."""
+    if isinstance(widget, INPUTS):
+        yield widget
+    for child in getattr(widget, "children", ()):
+        yield from inputs(child)
 
 
 class Panel(widgets.VBox):
@@ -58,14 +85,27 @@ class Panel(widgets.VBox):
         self._actions: list[widgets.Button] = []
         self._acting = False
         self._news: str | None = None
+        self._from_action = False
 
     def _ready(self, *children: widgets.Widget) -> None:
-        """Lay out the children under a title, and start rendering the state."""
+        """Lay out the children under a title and the feedback line, and start rendering
+        the state."""
         heading = widgets.HTML(f"{STYLE}<b>{self.title}</b>")
-        self.children = (heading, *children, self.feedback)
+        self.children = (heading, self.feedback, *children)
         if self.watches:
             self.state.observe(self._on_state, names=list(self.watches))
+        self.state.observe(self._stale, names=list(MOVED_ON))
+        for child in children:
+            for field in inputs(child):
+                field.observe(self._stale, names="value")
         self.render()
+
+    def _stale(self, change: dict[str, Any]) -> None:
+        """Clear what the last action said once the chain, the selection or a field changed
+        (a message a panel says outside an action, about its form, is its own to clear)."""
+        if not self._acting and self._from_action:
+            self.feedback.value = ""
+            self._from_action = False
 
     def _on_state(self, change: dict[str, Any]) -> None:
         self.render()
@@ -103,6 +143,7 @@ class Panel(widgets.VBox):
         for button in self._actions:
             button.disabled = True
         self._acting, self._news = True, None
+        self.feedback.value, self._from_action = "", False  # the last outcome is stale now
         try:
             with self.state.batch():
                 result = action()
@@ -116,7 +157,7 @@ class Panel(widgets.VBox):
             self._acting = False
             self.enable()
             if self._news is not None:
-                self.feedback.value = self._news
+                self.feedback.value, self._from_action = self._news, True
         return result
 
     def ok(self, text: str) -> None:
@@ -131,17 +172,121 @@ class Panel(widgets.VBox):
         if self._acting:
             self._news = html
         else:
-            self.feedback.value = html
+            self.feedback.value, self._from_action = html, False
+
+    def export(self, frame: pd.DataFrame, name: str, folder: str | Path = ".") -> Path:
+        """Write ``frame`` as CSV (:func:`~mlmarket.market.tables.csv_text`) to ``folder``/``name``
+        and say where."""
+        path = Path(folder) / name
+        try:
+            path.write_text(csv_text(frame))
+        except OSError as error:
+            raise InputError(f"Could not write {path}: {error.strerror or error}.") from None
+        self.ok(f"Wrote {len(frame)} rows to {path.resolve()}.")
+        return path
 
 
 # --- form helpers -------------------------------------------------------------------
 
 
 def dropdown(label: str, css: str, options: Iterable[Any] = (), **kwargs: Any) -> widgets.Dropdown:
-    """A labelled dropdown with a stable CSS class."""
+    """A labelled dropdown with a stable CSS class, wide enough for its longest option."""
+    kwargs.setdefault("layout", widgets.Layout(width="max-content", min_width="200px"))
     widget = widgets.Dropdown(description=label, options=list(options), **kwargs)
     widget.add_class(css)
     return widget
+
+
+EXPORT_TIP = "write the table as a CSV file in the kernel's working folder (the notebook's)"
+
+
+class Exporter(widgets.HBox):
+    """A table's export: ``button`` writes the CSV to ``folder`` (the kernel's working
+    folder by default), ``link`` downloads it in the browser. ``update(frame, name)``
+    keeps both on the table shown."""
+
+    def __init__(self, panel: Panel, css: str, folder: str | Path = ".") -> None:
+        super().__init__()
+        self.folder = Path(folder)
+        self.frame, self.name = pd.DataFrame(), "table.csv"
+        self.panel = panel
+        self.button = panel.button("Export CSV", css, self._write, tip=EXPORT_TIP)
+        self.link = widgets.HTML()
+        self.link.add_class(f"{css}-link")
+        self.children = (self.button, self.link)
+
+    def _write(self) -> Path:
+        return self.panel.export(self.frame, self.name, self.folder)
+
+    def update(self, frame: pd.DataFrame, name: str) -> None:
+        """Offer ``frame`` as ``name``."""
+        self.frame, self.name = frame, name
+        self.link.value = download_link(csv_text(frame), name) if len(frame) else ""
+
+
+class IsoDatetime(widgets.HBox):
+    """A date and time typed as ``YYYY-MM-DD HH:MM`` in UTC (the chain's time zone), shown
+    the same in every browser (a native date picker follows the browser's locale).
+
+    ``value`` is the aware ``datetime`` (or None while the text is not a date);
+    :meth:`checked` gives it or raises :class:`InputError` with the sentence.
+
+    Example:
+        >>> field = IsoDatetime("Ends", "mlm-demo-when")
+        >>> field.text.value = "2026-12-08 20:42"
+        >>> field.value
+        datetime.datetime(2026, 12, 8, 20, 42, tzinfo=datetime.timezone.utc)
+        >>> field.text.value = "8/12/26"
+        >>> field.checked()
+        Traceback (most recent call last):
+        ...
+        mlmarket.ui.base.InputError: Ends must be a UTC date and time like 2026-12-08 20:42, not...
+    """
+
+    FORMAT = "%Y-%m-%d %H:%M"
+    value = Instance(datetime, allow_none=True)
+
+    def __init__(self, label: str, css: str) -> None:
+        super().__init__()
+        self.label = label
+        self.text = widgets.Text(description=f"{label} (UTC)", placeholder="YYYY-MM-DD HH:MM",
+                                 style={"description_width": "initial"})  # fmt: skip
+        self.text.observe(self._typed, names="value")
+        self.add_class(css)
+        self.children = (self.text,)
+
+    def _typed(self, change: dict[str, Any]) -> None:
+        self.value = self._read(change["new"])
+
+    @observe("value")
+    def _show(self, change: dict[str, Any]) -> None:
+        """Show a value set from code (to the second), unless the text already says it."""
+        moment = change["new"]
+        if moment is not None and self._read(self.text.value) != moment:
+            moment = moment.astimezone(UTC)
+            self.text.value = moment.strftime(f"{self.FORMAT}:%S" if moment.second else self.FORMAT)
+
+    def _read(self, typed: str) -> datetime | None:
+        try:
+            return self.parse(typed)
+        except InputError:
+            return None
+
+    def parse(self, typed: str) -> datetime:
+        """``typed`` as an aware datetime (UTC unless it names its offset), or
+        :class:`InputError` saying what to type."""
+        try:
+            parsed = datetime.fromisoformat(typed.strip())
+        except ValueError:
+            example = datetime(2026, 12, 8, 20, 42).strftime(self.FORMAT)
+            raise InputError(
+                f"{self.label} must be a UTC date and time like {example}, not {typed!r}."
+            ) from None
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+
+    def checked(self) -> datetime:
+        """The typed date and time, or :class:`InputError` saying what to type."""
+        return self.parse(self.text.value)
 
 
 def text(label: str, css: str, value: str = "", **kwargs: Any) -> widgets.Text:
@@ -225,6 +370,17 @@ def account_names(market: Market) -> list[str]:
     return list(market.accounts)
 
 
+def picker_label(index: int, row: pd.Series) -> str:
+    """How a competition reads in a picker: ``#0 Diagnosis challenge · Test-set reveal``.
+
+    Example:
+        >>> picker_label(0, pd.Series({"name": "Diagnosis", "phase": "test_reveal"}))
+        '#0 Diagnosis · Test-set reveal'
+    """
+    phase = str(row["phase"])
+    return f"#{index} {row['name']} · {LABELS.get(phase, phase)}"
+
+
 class CompetitionPicker:
     """A dropdown of the market's competitions, bound both ways to
     ``state.selected_competition`` (so every panel acts on the same one).
@@ -254,7 +410,7 @@ class CompetitionPicker:
     def sync(self) -> None:
         """Offer the state's competitions, and show the selected one."""
         table = self.state.competitions
-        options = [(f"#{i} {row['name']} ({row['phase']})", int(i)) for i, row in table.iterrows()]
+        options = [(picker_label(int(i), row), int(i)) for i, row in table.iterrows()]
         self._syncing = True
         try:
             set_options(self.widget, options)

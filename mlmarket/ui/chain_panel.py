@@ -36,6 +36,18 @@ HOUR = 3_600
 DAY = 86_400
 
 
+def session_label(folder: Path) -> str:
+    """How a journaled session reads in the dropdown: when its last block was written, and
+    the end of its folder's name (``<chain id>-<random>``) to tell sessions apart.
+
+    Example:
+        >>> folder = market.chain.journal.path.parent
+        >>> session_label(folder).startswith("last block written 20")
+        True
+    """
+    return f"last block written {when(written_at(folder))} · session …{folder.name[-8:]}"
+
+
 class ChainPanel(Panel):
     """Where the chain stands, and the controls that move it.
 
@@ -116,8 +128,7 @@ class ChainPanel(Panel):
         for folder in list_sessions(self.market.home):
             if current is not None and folder == current.path.parent:
                 continue
-            written = when(written_at(folder))
-            options.append((f"{folder.name} · last block written {written}", str(folder)))
+            options.append((session_label(folder), str(folder)))
         return options
 
     def enable(self) -> None:

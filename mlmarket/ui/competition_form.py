@@ -35,6 +35,7 @@ from mlmarket.market.competitions import MODELS_PER_CALL
 from mlmarket.ml import FAMILY, SUPPORTED_FAMILIES
 from mlmarket.ui.base import (
     InputError,
+    IsoDatetime,
     account_names,
     dropdown,
     positive_amount,
@@ -96,7 +97,8 @@ class CompetitionForm(widgets.VBox):
     blank = the reward), ``test_size``, ``task`` (``"auto"``: from the target),
     ``family`` (the model family: linear, mlp, tree), ``models_per_call``,
     ``entry_stake``, ``max_submissions`` (per address, 0 = no cap), ``seed`` (of the
-    split), ``ends`` (end of submissions, a date and time), ``reveal_days``,
+    split), ``ends`` (end of submissions: an :class:`~mlmarket.ui.base.IsoDatetime`, typed
+    ``YYYY-MM-DD HH:MM`` in UTC; its ``value`` is the datetime), ``reveal_days``,
     ``test_reveal_days``, ``evaluation_days``, ``payout`` (percent per place)."""
 
     def __init__(self, state: MarketState, **kwargs: Any) -> None:
@@ -125,8 +127,7 @@ class CompetitionForm(widgets.VBox):
         self.entry_stake = text("Entry stake", "mlm-comp-entry-stake", "0")
         self.max_submissions = text("Entries per address", "mlm-comp-max-submissions", "0",
                                     placeholder="0 = no cap")  # fmt: skip
-        self.ends = widgets.DatetimePicker(description="Submit until")
-        self.ends.add_class("mlm-comp-ends")
+        self.ends = IsoDatetime("Submit until", "mlm-comp-ends")
         self.reveal_days = text("Reveal (d)", "mlm-comp-reveal-days", "1")
         self.test_reveal_days = text("Test reveal (d)", "mlm-comp-test-reveal-days", "1")
         self.evaluation_days = text("Evaluation (d)", "mlm-comp-evaluation-days", "2")
@@ -137,7 +138,7 @@ class CompetitionForm(widgets.VBox):
         state.observe(lambda _: self._offer_listings(), names="listings")
         state.observe(lambda _: self._follow_clock(), names="time")
         self.family.observe(lambda _: self._family_changed(), names="value")
-        for field in (self.ends, self.reveal_days, self.test_reveal_days, self.evaluation_days,
+        for field in (self.reveal_days, self.test_reveal_days, self.evaluation_days,
                       self.payout, self.test_size, self.bond, self.models_per_call,
                       self.entry_stake, self.max_submissions):  # fmt: skip
             field.style.description_width = "initial"
@@ -174,7 +175,7 @@ class CompetitionForm(widgets.VBox):
 
     def _follow_clock(self) -> None:
         """Default the end of submissions to two days ahead, until the user picks one."""
-        if self.ends.value is None or self.ends.value == self._auto_end:
+        if not self.ends.text.value.strip() or self.ends.value == self._auto_end:
             start = datetime.fromtimestamp(self.state.time, tz=UTC).replace(second=0)
             self._auto_end = start + timedelta(days=2)
             self.ends.value = self._auto_end
@@ -275,10 +276,10 @@ class CompetitionForm(widgets.VBox):
         return positive_amount(self.bond.value, "creator bond")
 
     def _submission_seconds(self) -> int:
-        if self.ends.value is None:
+        if not self.ends.text.value.strip():
             raise InputError("Choose when submissions end.")
         now = self.state.market.clock.now()
-        ends = int(self.ends.value.timestamp())
+        ends = int(self.ends.checked().timestamp())
         if ends <= now:
             raise InputError(
                 f"The submission deadline {when(ends)} is in the past: chain time is "

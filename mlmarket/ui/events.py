@@ -8,7 +8,9 @@ ETH price (USD), so a teacher can show what a lifecycle costs on mainnet.
 A transaction that was mined but failed (``status`` ``"failed"``: sent without the
 local dry run, ``chain.transact(..., simulate=False)``, or refused by a remote node
 only once mined) is listed, flagged, with the gas it burned; the totals count only
-what succeeded and name the failures' gas and cost apart.
+what succeeded and name the failures' gas and cost apart. The table fits a 1,400-px
+window (the events a transaction emitted wrap); the log exports to CSV (``Export CSV``
+writes a file next to the notebook, the link downloads it).
 
 Example:
     >>> panel = EventLogPanel(market)
@@ -28,7 +30,8 @@ import ipywidgets as widgets
 import pandas as pd
 
 from mlmarket.market.tables import timestamp, with_amounts
-from mlmarket.ui.base import Panel, dropdown, set_options
+from mlmarket.ui.accounts import short_address
+from mlmarket.ui.base import Exporter, Panel, dropdown, set_options
 from mlmarket.ui.render import amount, table, when
 from mlmarket.units import from_units
 
@@ -129,7 +132,8 @@ def priced(log: pd.DataFrame, gwei: float, usd: float) -> pd.DataFrame:
 
 
 class EventLogPanel(Panel):
-    """``gwei`` and ``usd`` (prices), ``sender`` (filter), ``table`` (the log), ``totals``."""
+    """``gwei`` and ``usd`` (prices), ``sender`` (filter), ``table`` (the log), ``totals``,
+    ``exporter`` (the log as filtered, all of it, to CSV)."""
 
     title = "Event log"
     css = "mlm-events-panel"
@@ -146,9 +150,11 @@ class EventLogPanel(Panel):
         self.totals.add_class("mlm-log-totals")
         self.table = widgets.HTML()
         self.table.add_class("mlm-tx-log")
-        for control in (self.gwei, self.usd, self.sender):
+        self.exporter = Exporter(self, "mlm-export-events")
+        self._ready(widgets.HBox([self.gwei, self.usd, self.sender]), self.totals, self.exporter,
+                    self.table)  # fmt: skip
+        for control in (self.gwei, self.usd, self.sender):  # after the panel's own observers
             control.observe(lambda _: self.render(), names="value")
-        self._ready(widgets.HBox([self.gwei, self.usd, self.sender]), self.totals, self.table)
 
     def log(self) -> pd.DataFrame:
         """The priced log as shown (filtered by sender)."""
@@ -164,22 +170,26 @@ class EventLogPanel(Panel):
             return
         self.feedback.value = ""
         log = self.log()
-        set_options(self.sender, [EVERYONE, *sorted(set(self._senders()))])
+        senders = sorted(set(self._senders()))
+        shown = [s if short_address(s) == s else (short_address(s), s) for s in senders]
+        set_options(self.sender, [EVERYONE, *shown])  # a name, or an address shortened
         self.totals.value = self._totals(log)
+        self.exporter.update(log, "events.csv")
         self.table.value = table(
-            log.head(SHOWN),
+            log.head(SHOWN).rename(columns={"time": "time (UTC)"}),
             css="mlm-tx-log-table",
             index=False,
             formats={
-                "time": when,
+                "time (UTC)": lambda v: when(v).removesuffix(" UTC"),
                 "gas": lambda v: f"{int(v):,}",
                 "paid_eth": lambda v: "–" if pd.isna(v) else f"{v:.6f}",
                 "cost_eth": lambda v: f"{v:.6f}",
                 "cost_usd": lambda v: f"${v:,.2f}",
-                "tx_hash": lambda v: f"{v[:10]}…",
+                "tx_hash": lambda v: f"{v[:6]}…",
             },
             row_class=lambda _, row: "mlm-failed" if row["status"] == FAILED else "",
             empty="no transactions yet",
+            wrap=("action", "events"),
         )
 
     def _totals(self, log: pd.DataFrame) -> str:

@@ -4,6 +4,7 @@ and beside them a chart of the scores as evaluation proceeds.
 Live: it redraws when the state's leaderboards change (a reveal, each evaluation
 transaction batch, finalize, claims); the chart is redrawn only when its scores changed
 (from the competition's scoring events, :func:`~mlmarket.market.history.score_history`).
+The table exports to CSV: a file next to the notebook, or a download link.
 
 After a creator default the scores are on the committed training data (the metric
 reads "… on training"), and the statuses say which models cannot take a place:
@@ -32,7 +33,7 @@ from matplotlib.figure import Figure
 from mlmarket.market.history import score_history
 from mlmarket.market.plots import draw_scores
 from mlmarket.market.tables import competition_label
-from mlmarket.ui.base import CompetitionPicker, Panel
+from mlmarket.ui.base import CompetitionPicker, Exporter, Panel
 from mlmarket.ui.phases import outcome_label
 from mlmarket.ui.render import amount, png, table
 
@@ -71,7 +72,8 @@ class LeaderboardPanel(Panel):
     """``picker`` (shared selection), ``summary`` (phase, outcome, winner, prizes),
     ``table`` (ranked submissions; the winner's row has class ``mlm-winner``), ``chart``
     (an Image: each submission's score as evaluation proceeds; ``charted`` is the score
-    history it shows, ``draws`` counts its redraws)."""
+    history it shows, ``draws`` counts its redraws), ``exporter`` (``Export CSV`` and a
+    download link of the leaderboard)."""
 
     title = "Leaderboard"
     css = "mlm-leaderboard-panel"
@@ -89,7 +91,9 @@ class LeaderboardPanel(Panel):
         self.charted: pd.DataFrame | None = None
         self.draws = 0
         self._handles: dict[str, Any] = {}
-        self._ready(self.picker.widget, self.summary, widgets.HBox([self.table, self.chart]))
+        self.exporter = Exporter(self, "mlm-export-leaderboard")
+        self._ready(self.picker.widget, self.summary, self.exporter,
+                    widgets.HBox([self.table, self.chart]))  # fmt: skip
 
     def board(self) -> pd.DataFrame:
         """The selected competition's leaderboard (empty without one)."""
@@ -102,6 +106,7 @@ class LeaderboardPanel(Panel):
         if chosen is None or chosen not in competitions.index:
             self.summary.value = '<span class="mlm-empty">no competition yet</span>'
             self.table.value = ""
+            self.exporter.update(pd.DataFrame(), "leaderboard.csv")
             self._chart(None)
             return
         row = competitions.loc[chosen]
@@ -134,6 +139,7 @@ class LeaderboardPanel(Panel):
             row_class=lambda key, _: row_class(board, key),
             empty="no submissions yet",
         )
+        self.exporter.update(board, f"leaderboard-competition-{chosen}.csv")
         self._chart(self.scores(chosen, str(row["address"])))
 
     def scores(self, index: int, address: str) -> pd.DataFrame:

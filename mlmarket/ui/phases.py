@@ -89,6 +89,25 @@ def next_deadline(competition: Any, now: int) -> tuple[str, int] | None:
     return phase, timestamp
 
 
+def deadline_said(deadline: Any, now: int, *, done: bool = False) -> str:
+    """A phase's deadline for its chip: ``ends … (in 5 h)`` ahead, ``ended …`` once past, and
+    for a phase that is over before its deadline (the test set revealed, every model
+    scored) ``ended early (deadline …)`` — never a countdown for what is finished.
+
+    Example:
+        >>> deadline_said(7_200, now=0), deadline_said(0, now=60)
+        ('ends 1970-01-01 02:00:00 UTC (in 2 h)', 'ended 1970-01-01 00:00:00 UTC')
+        >>> deadline_said(7_200, now=0, done=True)
+        'ended early (deadline 1970-01-01 02:00:00 UTC)'
+    """
+    left = unix(deadline) - now
+    if left <= 0:
+        return f"ended {when(deadline)}"
+    if done:
+        return f"ended early (deadline {when(deadline)})"
+    return f"ends {when(deadline)} (in {duration(left)})"
+
+
 def timeline(
     deadlines: Mapping[str, Any], phase: str, *, now: int, skipped: Collection[str] = ()
 ) -> str:
@@ -96,7 +115,8 @@ def timeline(
     (Unix seconds or Timestamps).
 
     ``skipped`` phases never ran (the evaluation, when the creator defaulted by not
-    revealing the test set): they show "skipped" instead of a deadline.
+    revealing the test set): they show "skipped" instead of a deadline. A finished phase
+    says "ended" (see :func:`deadline_said`).
     """
     phases = shown_phases(deadlines, phase)
     current = phases.index(phase) if phase in phases else -1
@@ -108,9 +128,7 @@ def timeline(
         if name in skipped:
             state, detail = "mlm-skipped", "<br><small>skipped</small>"
         elif deadline is not None:
-            left = unix(deadline) - now
-            detail = f"<br><small>ends {when(deadline)}"
-            detail += f" (in {duration(left)})</small>" if left > 0 else "</small>"
+            detail = f"<br><small>{deadline_said(deadline, now, done=index < current)}</small>"
         chips.append(
             f'<span class="mlm-phase {state}" data-phase="{name}">'
             f"{escape(LABELS.get(name, name))}{detail}</span>"

@@ -12,8 +12,10 @@ Example:
 
 from __future__ import annotations
 
+import base64
 import io
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from decimal import Decimal
 from html import escape
@@ -23,14 +25,18 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from mlmarket.market.phases import duration, moment  # noqa: F401 - duration: for the panels
-from mlmarket.market.tables import EXACT
+from mlmarket.market.tables import twins
 
 STYLE = """<style>
-.mlm-table { border-collapse: collapse; font-size: 12px; margin: 4px 0; }
-.mlm-table th, .mlm-table td { padding: 2px 8px; border-bottom: 1px solid #ddd; text-align: right;
+.mlm-table { border-collapse: collapse; font-size: 12px; margin: 4px 0; line-height: 1.5; }
+.mlm-table th, .mlm-table td { padding: 2px 6px; border-bottom: 1px solid #ddd; text-align: right;
   white-space: nowrap; }
 .mlm-table th { background: #f4f4f6; }
 .mlm-table td.mlm-text, .mlm-table th.mlm-text { text-align: left; }
+.mlm-table td.mlm-wrap { white-space: normal; min-width: 7em; max-width: 16em; }
+.mlm-feedback:empty { display: none; }
+.mlm-feedback { margin: 2px 0 4px 0; }
+a.mlm-download { font-size: 12px; margin-left: 6px; }
 .mlm-table tr.mlm-winner td { background: #fff3c4; font-weight: bold; }
 .mlm-table tr.mlm-ineligible td { color: #888; }
 .mlm-table tr.mlm-failed td { color: #a40000; }
@@ -48,6 +54,7 @@ STYLE = """<style>
 </style>"""
 
 RowClass = Callable[[Any, pd.Series], str]
+CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
 
 def table(
@@ -59,28 +66,35 @@ def table(
     row_class: RowClass | None = None,
     empty: str = "nothing yet",
     limit: int | None = None,
+    wrap: Collection[str] = (),
 ) -> str:
     """An HTML table of ``frame``: escaped, numbers right-aligned, rows optionally tagged.
 
     ``row_class(index, row)`` returns CSS classes for a row (e.g. ``"mlm-winner"``);
-    ``formats`` maps column names to formatters; ``limit`` keeps the first rows. An amount
-    column with an exact twin (``<name>_exact``) shows the exact value, rounded by
-    :func:`amount`; the twin is not shown.
+    ``formats`` maps column names to formatters; ``limit`` keeps the first rows; the text of
+    the ``wrap`` columns wraps, between words and ``camelCase`` parts (to keep a wide table
+    narrow). An amount column with an
+    exact twin (``<name>_exact``) shows the exact value, rounded by :func:`amount`; the
+    twin is not shown.
     """
     if frame is None or len(frame) == 0:
         return f'<div class="mlm-empty {css}">{escape(empty)}</div>'
     formats = formats or {}
     shown = frame if limit is None else frame.head(limit)
-    exact = {c: f"{c}{EXACT}" for c in shown.columns if f"{c}{EXACT}" in shown.columns}
+    exact = twins(shown)
     columns = [c for c in shown.columns if c not in exact.values()]
     names = ([shown.index.name or ""] if index else []) + [str(c) for c in columns]
     head = "".join(f'<th class="{_align(None)}">{escape(n)}</th>' for n in names)
     rows = []
     for key, row in shown.iterrows():
-        cells: list[tuple[Any, Callable[[Any], str] | None]] = [(key, None)] if index else []
-        cells += [(row[exact.get(c, c)], formats.get(str(c))) for c in columns]
+        cells: list[tuple[Any, Callable[[Any], str] | None, str]] = (
+            [(key, None, "")] if index else []
+        )
+        cells += [(row[exact.get(c, c)], formats.get(str(c)), " mlm-wrap" * (str(c) in wrap))
+                  for c in columns]  # fmt: skip
         tds = "".join(
-            f'<td class="{_align(v)}">{escape(_show(v, f), quote=False)}</td>' for v, f in cells
+            f'<td class="{_align(v)}{w}">{_breakable(escape(_show(v, f), quote=False), w)}</td>'
+            for v, f, w in cells
         )
         tag = row_class(key, row) if row_class else ""
         rows.append(f'<tr class="{tag}" data-key="{escape(str(key))}">{tds}</tr>')
@@ -89,6 +103,11 @@ def table(
         f'<table class="mlm-table {css}"><thead><tr>{head}</tr></thead>'
         f"<tbody>{body}</tbody></table>"
     )
+
+
+def _breakable(text: str, wrap: str) -> str:
+    """In a wrapping cell, let ``camelCase`` names break between words (``<wbr>``)."""
+    return CAMEL.sub("<wbr>", text) if wrap else text
 
 
 def _align(value: Any) -> str:
@@ -138,6 +157,21 @@ def png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
     return buffer.getvalue()
+
+
+def download_link(text: str, name: str, label: str = "download CSV") -> str:
+    """An HTML link that saves ``text`` as the file ``name`` in the browser (a data URI: it
+    works in JupyterLab, the classic notebook and Voila alike).
+
+    Example:
+        >>> download_link("a,b\\n1,2\\n", "t.csv")  # doctest: +ELLIPSIS
+        '<a class="mlm-download" download="t.csv" href="data:text/csv;base64,YSxiCjEsMgo=">...'
+    """
+    data = base64.b64encode(text.encode()).decode()
+    return (
+        f'<a class="mlm-download" download="{escape(name)}" '
+        f'href="data:text/csv;base64,{data}">{escape(label)}</a>'
+    )
 
 
 def message(text: str, *, error: bool = False) -> str:

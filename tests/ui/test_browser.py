@@ -10,6 +10,7 @@ missing Chromium, playwright, JupyterLab or Voila skips these tests; in CI
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
 import sys
 from collections.abc import Iterator
@@ -84,6 +85,11 @@ class Dashboard:
     def shot(self, name: str) -> None:
         self.page.locator(".mlm-dashboard").screenshot(path=SHOTS / f"{self.prefix}-{name}.png")
 
+    def box(self, css: str) -> dict[str, float]:
+        box = self.page.locator(css).first.bounding_box()
+        assert box is not None, f"{css} is not shown"
+        return box
+
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Server]:
@@ -142,8 +148,12 @@ def test_jupyterlab_aLifecycleClickedThroughTheDashboard(
 
     # a competition with the form's defaults; two participants train and submit
     ui.tab("Competitions")
+    ends = ui.page.locator(".mlm-comp-ends input").input_value()
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", ends), ends  # ISO, not the locale's
     ui.click("mlm-comp-create")
     ui.says("mlm-competitions-panel", "Opened competition #0")
+    said, form = ui.box(".mlm-competitions-panel .mlm-feedback"), ui.box(".mlm-comp-source")
+    assert said["y"] < form["y"]  # the message is at the top of its panel
     ui.tab("Train & submit")
     for participant, family in (("bob", "LogisticRegression"), ("carol", "LinearSVC")):
         ui.select("mlm-train-participant", participant)
@@ -172,12 +182,21 @@ def test_jupyterlab_aLifecycleClickedThroughTheDashboard(
         ui.select("mlm-comp-claimant", participant)
         ui.click("mlm-comp-claim")
         ui.says("mlm-competitions-panel", f"tokens to {participant}")
+    done = ui.page.locator(".mlm-comp-timeline .mlm-phase.mlm-done")
+    ui.expect(done).to_have_count(4)
+    assert all("ended" in t and "(in " not in t for t in done.all_inner_texts())
     ui.shot("competitions")
 
     # what the page shows: leaderboard, balances, the event log
     ui.tab("Leaderboard")
     ui.expect(ui.page.locator(".mlm-leaderboard tr.mlm-winner")).to_have_count(1)
     ui.expect(ui.page.locator(".mlm-prizes")).to_have_text("90")  # 60% + 30%: two places
+    ui.expect(ui.page.locator(".mlm-score-chart")).to_be_visible()
+    with ui.page.expect_download() as download:
+        ui.page.locator(".mlm-export-leaderboard-link a").click()
+    assert download.value.suggested_filename == "leaderboard-competition-0.csv"
+    rows = Path(download.value.path()).read_text().splitlines()
+    assert rows[0].startswith("rank,id,submitter,status") and len(rows) == 3
     ui.shot("leaderboard")
     ui.tab("Accounts")
     # reward and creator bond escrowed; the bond (and the unpaid 10%) wait for alice's claim
@@ -189,6 +208,11 @@ def test_jupyterlab_aLifecycleClickedThroughTheDashboard(
     ui.tab("Event log")
     ui.expect(ui.page.locator(".mlm-log-totals")).to_contain_text("at 20 gwei")
     ui.expect(ui.page.locator(".mlm-tx-log")).to_contain_text("evaluate")
+    table, panel = ui.box(".mlm-tx-log table"), ui.box(".mlm-events-panel")
+    assert table["x"] + table["width"] <= panel["x"] + panel["width"] <= 1400  # it fits
+    with ui.page.expect_download() as download:
+        ui.page.locator(".mlm-export-events-link a").click()
+    assert Path(download.value.path()).read_text().startswith("block,time,sender,action,status")
     ui.shot("events")
     ui.page.close()
 

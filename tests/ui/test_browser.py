@@ -2,14 +2,17 @@
 
 JupyterLab and Voila are started on free loopback ports by the fixtures in
 ``servers.py``; Debian's Chromium is driven by playwright (never ``playwright
-install``). Screenshots are kept in ``test-output/screenshots/``. Locally a
-missing Chromium, playwright, JupyterLab or Voila skips these tests; in CI
+install``). Screenshots are kept in ``test-output/screenshots/``; the panels
+shown in the README are written there too (``docs-*.png``, reduced to at most
+200 KB) and, with ``MLMARKET_UPDATE_SCREENSHOTS=1``, copied to ``docs/screenshots/``.
+Locally a missing Chromium, playwright, JupyterLab or Voila skips these tests; in CI
 (``MLMARKET_STRICT=1`` or ``CI``) it fails them.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import shutil
 import sys
@@ -26,6 +29,9 @@ from tests.ui import servers
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-output" / "screenshots"
+DOCS_SHOTS = ROOT / "docs" / "screenshots"
+DOCS_SHOT_BYTES = 200_000
+DOCS_SHOT_HEIGHT = 800  # px: a long panel is cut there
 WAIT = 90_000  # ms: a kernel start plus an import of mlmarket, on a slow CI machine
 DASHBOARD_CELL = """from mlmarket.market import Market
 from mlmarket.ui import dashboard
@@ -85,10 +91,39 @@ class Dashboard:
     def shot(self, name: str) -> None:
         self.page.locator(".mlm-dashboard").screenshot(path=SHOTS / f"{self.prefix}-{name}.png")
 
+    def docs_shot(self, panel: str, name: str) -> Path:
+        """The panel ``panel`` (its CSS class) as the README shows it: at most
+        :data:`DOCS_SHOT_HEIGHT` px tall, colours reduced to fit :data:`DOCS_SHOT_BYTES`;
+        copied to ``docs/screenshots/`` when ``MLMARKET_UPDATE_SCREENSHOTS=1``."""
+        viewport = self.page.viewport_size
+        self.page.set_viewport_size({"width": viewport["width"], "height": 2400})  # all of it
+        self.page.wait_for_timeout(500)  # JupyterLab lays the notebook out again
+        box = self.page.locator(f".mlm-dashboard .{panel}").bounding_box()
+        assert box is not None, f"{panel} is not shown"
+        path = SHOTS / f"docs-{name}.png"
+        clip = {**box, "height": min(box["height"], DOCS_SHOT_HEIGHT)}
+        self.page.screenshot(path=path, clip=clip)
+        self.page.set_viewport_size(viewport)
+        shrink_png(path)
+        assert path.stat().st_size <= DOCS_SHOT_BYTES, f"{path.name}: {path.stat().st_size} bytes"
+        if os.environ.get("MLMARKET_UPDATE_SCREENSHOTS") == "1":
+            DOCS_SHOTS.mkdir(exist_ok=True)
+            shutil.copyfile(path, DOCS_SHOTS / f"{name}.png")
+        return path
+
     def box(self, css: str) -> dict[str, float]:
         box = self.page.locator(css).first.bounding_box()
         assert box is not None, f"{css} is not shown"
         return box
+
+
+def shrink_png(path: Path) -> None:
+    """Rewrite a screenshot with a palette of 128 colours (text and flat panels keep)."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        reduced = image.convert("RGB").quantize(colors=128, method=Image.Quantize.MEDIANCUT)
+    reduced.save(path, optimize=True)
 
 
 @pytest.fixture(scope="module")
@@ -186,6 +221,7 @@ def test_jupyterlab_aLifecycleClickedThroughTheDashboard(
     ui.expect(done).to_have_count(4)
     assert all("ended" in t and "(in " not in t for t in done.all_inner_texts())
     ui.shot("competitions")
+    ui.docs_shot("mlm-competitions-panel", "competitions")
 
     # what the page shows: leaderboard, balances, the event log
     ui.tab("Leaderboard")
@@ -198,6 +234,7 @@ def test_jupyterlab_aLifecycleClickedThroughTheDashboard(
     rows = Path(download.value.path()).read_text().splitlines()
     assert rows[0].startswith("rank,id,submitter,status") and len(rows) == 3
     ui.shot("leaderboard")
+    ui.docs_shot("mlm-leaderboard-panel", "leaderboard")
     ui.tab("Accounts")
     # reward and creator bond escrowed; the bond (and the unpaid 10%) wait for alice's claim
     ui.expect(ui.cell("mlm-balances", "alice")).to_have_text("800")
@@ -205,6 +242,7 @@ def test_jupyterlab_aLifecycleClickedThroughTheDashboard(
     assert prizes == {"1,048", "1,030"}  # bob paid 12 for the data; 60 and 30 in prizes
     ui.expect(ui.page.locator(".mlm-balances-chart")).to_be_visible()
     ui.shot("accounts")
+    ui.docs_shot("mlm-accounts-panel", "accounts")
     ui.tab("Event log")
     ui.expect(ui.page.locator(".mlm-log-totals")).to_contain_text("at 20 gwei")
     ui.expect(ui.page.locator(".mlm-tx-log")).to_contain_text("evaluate")
@@ -214,6 +252,7 @@ def test_jupyterlab_aLifecycleClickedThroughTheDashboard(
         ui.page.locator(".mlm-export-events-link a").click()
     assert Path(download.value.path()).read_text().startswith("block,time,sender,action,status")
     ui.shot("events")
+    ui.docs_shot("mlm-events-panel", "events")
     ui.page.close()
 
 

@@ -16,10 +16,16 @@ import pandas as pd
 from mlmarket import __version__
 from mlmarket.chain.connect import BACKENDS
 from mlmarket.errors import MlmarketError, ToolNotFoundError
+from mlmarket.market.tables import plain
 
 
 def _step(text: str) -> None:
     print(f"\n== {text}")
+
+
+def _show(frame: pd.DataFrame, **options: Any) -> None:
+    """Print a table for people: the float amounts, without their exact ``_exact`` twins."""
+    print(plain(frame).to_string(**options))
 
 
 def demo(backend: str | None = None) -> None:
@@ -49,7 +55,7 @@ def demo(backend: str | None = None) -> None:
             cols.review(batch, accept=name != "erin")
         version = cols.publish_version(cohort, price=60)
         market.data.buy(version, buyer="grace")
-        print(cols.contributors(cohort).to_string())
+        _show(cols.contributors(cohort))
         for name in ("dave", "frank"):
             cols.claim(cohort, contributor=name)
         market.data.withdraw("carol")
@@ -64,7 +70,7 @@ def demo(backend: str | None = None) -> None:
             print(f"{type(refused).__name__}: {refused}")
 
         _step("balances")
-        print(market.balances().drop(columns="address").to_string())
+        _show(market.balances().drop(columns="address"))
         _step("gas per action")
         history = pd.DataFrame(market.chain.history)
         gas = history.groupby("action")["gas_used"].agg(["count", "median", "max"])
@@ -126,7 +132,7 @@ def _competition(market: Any, data: pd.DataFrame) -> None:
     comp.evaluate(by="frank")
     comp.finalize()
     comp.claim_all()
-    print(comp.leaderboard().drop(columns=["evaluated", "status"]).to_string(index=False))
+    _show(comp.leaderboard().drop(columns=["evaluated", "status"]), index=False)
     winner = comp.winning_model()
     print(f"alice licenses the winner: {(winner.predict(X) == y).mean():.1%} on the training data")
 

@@ -78,9 +78,19 @@ contract MlpEvaluator is IMlpEvaluator {
         Chunk memory c = _readChunk(chunk, features, classes);
         rows = c.rows;
         values = new uint256[](models.length);
+        uint256 free;
+        // Reads the free memory pointer; touches nothing else.
+        assembly ("memory-safe") {
+            free := mload(0x40)
+        }
         for (uint256 i = 0; i < models.length; ++i) {
             Layer[] memory layers = _readModel(i, models[i], features, classes);
             values[i] = _score(c, layers, classes);
+            // Memory-safe: releases the scratch of model i (its layer table and packed network),
+            // which nothing references any more, so memory does not grow with the models.
+            assembly ("memory-safe") {
+                mstore(0x40, free)
+            }
         }
     }
 
@@ -172,17 +182,6 @@ contract MlpEvaluator is IMlpEvaluator {
         }
     }
 
-    /// @dev Label of row `r` of a validated chunk: class index, or int32 fixed point.
-    function _label(Chunk memory c, uint256 r, uint256 classes) private pure returns (int256 y) {
-        uint256 labels = c.labels;
-        // In bounds: r < rows, and the chunk holds `rows` labels of 1 or 4 bytes at `labels`.
-        assembly ("memory-safe") {
-            switch classes
-            case 0 { y := sar(224, calldataload(add(labels, shl(2, r)))) }
-            default { y := byte(0, calldataload(add(labels, r))) }
-        }
-    }
-
     /// @dev Checks model `index`'s header and length; returns its layers (hidden..., output).
     function _readModel(uint256 index, bytes calldata model, uint256 features, uint256 classes)
         private
@@ -244,162 +243,487 @@ contract MlpEvaluator is IMlpEvaluator {
     // --- scoring ----------------------------------------------------------------------
 
     /**
-     * @dev The value of the network `layers` on chunk `c`: correct predictions, or the sum
-     * of squared errors (`classes == 0`). Activations live in one memory buffer per layer,
-     * reused for every row.
+     * @dev A network packed for the SWAR kernel, and where the row loop finds it: absolute
+     * calldata offsets and memory addresses (layout and proofs in docs/fixed-point.md, "MLP
+     * kernel", M6-M9). A first-layer record is `words` weight words and `bias + half`;
+     * a later layer's record is `g` weight words and `bias + half`, where `g` is the
+     * activation words of its input layer; a hidden layer's activations are `g` words
+     * ending at `e`, unit `i` in the 8 bytes ending at `e - 8 i`.
      */
-    function _score(Chunk memory c, Layer[] memory layers, uint256 classes) private pure returns (uint256 value) {
-        uint256 last = layers.length - 1;
-        int256[][] memory acts = new int256[][](layers.length);
-        for (uint256 l = 0; l <= last; ++l) {
-            acts[l] = new int256[](layers[l].units);
-        }
-        for (uint256 r = 0; r < c.rows; ++r) {
-            unchecked {
-                // M1: r < rows, so the row lies inside the chunk.
-                _first(c.features + r * c.width, c.width, layers[0], acts[0], last != 0);
-            }
-            for (uint256 l = 1; l <= last; ++l) {
-                _dense(acts[l - 1], layers[l], acts[l], l != last);
-            }
-            value += _rowValue(acts[last], layers[last], _label(c, r, classes), classes);
-        }
-    }
-
-    /// @dev Correct (1/0) for a classifier's output accumulators, or the squared error.
-    function _rowValue(int256[] memory out, Layer memory layer, int256 y, uint256 classes)
-        private
-        pure
-        returns (uint256)
-    {
-        if (classes == 0) {
-            unchecked {
-                // M4: |out[0] + half| < 2^65, so the error and its square are exact (M5).
-                int256 e = ((out[0] + int256(layer.half)) >> layer.shift) - y;
-                return uint256(e * e);
-            }
-        }
-        uint256 best = 0;
-        if (out.length == 1) {
-            best = out[0] > 0 ? 1 : 0;
-        } else {
-            int256 top = out[0];
-            for (uint256 k = 1; k < out.length; ++k) {
-                if (out[k] > top) {
-                    top = out[k];
-                    best = k;
-                }
-            }
-        }
-        return best == uint256(y) ? 1 : 0;
+    struct Net {
+        uint256 x; // 0x000 calldata offset of row 0's features
+        uint256 width; // 0x020 features per row
+        uint256 labels; // 0x040 calldata offset of label 0
+        uint256 last; // 0x060 calldata offset past the last label
+        uint256 q; // 0x080 memory for the row's feature words (unless one block of 32-bit lanes)
+        uint256 words; // 0x0a0 feature words per row (4: one block of 32-bit lanes, on the stack)
+        uint256 wide; // 0x0c0 1 iff the first layer uses 64-bit lanes
+        uint256 rec1; // 0x0e0 first layer's records ..
+        uint256 end1; // 0x100 .. and their end
+        uint256 shift1; // 0x120
+        uint256 e1; // 0x140 the first layer's activation words [a1, e1)
+        uint256 a1; // 0x160
+        uint256 rec2; // 0x180 second hidden layer's records (0: one hidden layer)
+        uint256 end2; // 0x1a0
+        uint256 shift2; // 0x1c0
+        uint256 e2; // 0x1e0 end of the second hidden layer's activation words
+        uint256 a; // 0x200 the output layer's input: activation words [a, e)
+        uint256 e; // 0x220
+        uint256 recO; // 0x240 output layer's records ..
+        uint256 endO; // 0x260 .. and their end
+        uint256 shiftO; // 0x280 regression output shift (0 for classifiers)
     }
 
     /**
-     * @dev First layer on the int8 features at calldata `x`: writes each unit's accumulator
-     * (or, when `hidden`, its clamped ReLU activation) into `out`.
+     * @dev The value of the network `layers` on chunk `c`: correct predictions, or the sum
+     * of squared errors (`classes == 0`). Packs the network once into one zeroed scratch
+     * array (feature words, records, activation words; see {Net}), then runs {_run}.
      */
-    function _first(uint256 x, uint256 width, Layer memory layer, int256[] memory out, bool hidden) private pure {
-        uint256 w = layer.weights;
-        uint256 b = layer.biases;
-        uint256 half = layer.half;
-        uint256 shift = layer.shift;
-        // Memory-safe: writes only the `units` words of `out`. Reads (M1): the row's `width`
-        // features at x, the layer's `units * width` int16 weights from w (contiguous, unit
-        // major) and `units` int64 biases at b, all inside their calldata arguments. A 32-byte
-        // load uses only its leading bytes (8 features, 8 weights, or 1, 2 or 8 bytes in the
-        // tails and for biases), which lie before `end` or the end of the unit's weights.
-        // Exact by M3/M5.
-        assembly ("memory-safe") {
-            let units := mload(out)
-            for { let k := 0 } lt(k, units) { k := add(k, 1) } {
-                let acc := sar(192, calldataload(add(b, shl(3, k))))
-                let p := x
-                let end := add(x, width)
-                // Eight features (one load) times eight int16 weights (one load) per step.
-                for { let end8 := sub(end, and(width, 7)) } lt(p, end8) { p := add(p, 8) } {
-                    let u := calldataload(p)
-                    let v := calldataload(w)
-                    acc := add(
-                        acc,
-                        add(
-                            add(
-                                add(mul(sar(248, u), sar(240, v)), mul(sar(248, shl(8, u)), sar(240, shl(16, v)))),
-                                add(
-                                    mul(sar(248, shl(16, u)), sar(240, shl(32, v))),
-                                    mul(sar(248, shl(24, u)), sar(240, shl(48, v)))
-                                )
-                            ),
-                            add(
-                                add(
-                                    mul(sar(248, shl(32, u)), sar(240, shl(64, v))),
-                                    mul(sar(248, shl(40, u)), sar(240, shl(80, v)))
-                                ),
-                                add(
-                                    mul(sar(248, shl(48, u)), sar(240, shl(96, v))),
-                                    mul(sar(248, shl(56, u)), sar(240, shl(112, v)))
-                                )
-                            )
-                        )
-                    )
-                    w := add(w, 16)
-                }
-                for {} lt(p, end) { p := add(p, 1) } {
-                    acc := add(acc, mul(sar(248, calldataload(p)), sar(240, calldataload(w))))
-                    w := add(w, 2)
-                }
-                if hidden {
-                    acc := sar(shift, add(acc, half))
-                    if slt(acc, 0) { acc := 0 }
-                    if gt(acc, 0xffffffff) { acc := 0xffffffff }
-                }
-                mstore(add(out, shl(5, add(k, 1))), acc)
+    function _score(Chunk memory c, Layer[] memory layers, uint256 classes) private pure returns (uint256 value) {
+        Net memory n;
+        n.x = c.features;
+        n.width = c.width;
+        n.labels = c.labels;
+        uint256 lane = _lane(c.width);
+        uint256 count = layers.length; // 2 or 3
+        uint256[] memory scratch;
+        unchecked {
+            // M1: rows < 2^32, width <= 4096, <= 255 units per layer: every size below 2^21 words.
+            n.last = c.labels + (classes == 0 ? c.rows << 2 : c.rows);
+            n.wide = lane >> 6;
+            n.words = ((c.width + 31) >> 5) * (lane >> 3);
+            uint256 size = n.words + layers[0].units * (n.words + 1);
+            for (uint256 l = 1; l < count; ++l) {
+                uint256 g = _groups(layers[l - 1].units);
+                size += 1 + g + layers[l].units * (g + 1);
             }
+            scratch = new uint256[](size);
+        }
+        uint256 p;
+        // Reads the address of the (zeroed) scratch words; touches nothing.
+        assembly ("memory-safe") {
+            p := add(scratch, 0x20)
+        }
+        unchecked {
+            // M1: every address below lies inside `scratch` (sizes as counted above).
+            n.q = p;
+            n.rec1 = p + (n.words << 5);
+            n.end1 = _packFirst(layers[0], c.width, lane, n.words, n.rec1);
+            n.shift1 = layers[0].shift;
+            uint256 g = _groups(layers[0].units);
+            n.e1 = n.end1 + ((1 + g) << 5);
+            n.a1 = n.e1 - (g << 5);
+            n.e = n.e1;
+            p = n.e1;
+            if (count == 3) {
+                n.rec2 = p;
+                n.end2 = _packDense(layers[1], layers[0].units, g, p);
+                n.shift2 = layers[1].shift;
+                g = _groups(layers[1].units);
+                n.e2 = n.end2 + ((1 + g) << 5);
+                n.e = n.e2;
+                p = n.e2;
+            }
+            n.a = n.e - (g << 5);
+            n.recO = p;
+            n.endO = _packDense(layers[count - 1], layers[count - 2].units, g, p);
+            n.shiftO = layers[count - 1].shift;
+        }
+        value = _run(n, classes);
+    }
+
+    /**
+     * @dev First-layer lane width (M6): 32 bits when `width * 2^22 < 2^31` (int8 features
+     * times int16 weights, `|q w| <= 2^22`), i.e. up to 511 features, else 64 bits.
+     */
+    function _lane(uint256 width) private pure returns (uint256) {
+        return width < 512 ? 32 : 64;
+    }
+
+    /// @dev Activation words of a hidden layer of `units` (4 per word), a multiple of 4 (M7).
+    function _groups(uint256 units) private pure returns (uint256) {
+        unchecked {
+            // M1: units <= 255.
+            return ((units + 15) >> 4) << 2;
         }
     }
 
-    /// @dev A later layer on the activations `input` (memory): like {_first}.
-    function _dense(int256[] memory input, Layer memory layer, int256[] memory out, bool hidden) private pure {
-        uint256 w = layer.weights;
-        uint256 b = layer.biases;
-        uint256 half = layer.half;
-        uint256 shift = layer.shift;
-        // Memory-safe: reads the words of `input`, writes the words of `out`. Calldata reads
-        // as in {_first}: `units * inputs` int16 weights from w (four per load in the main
-        // loop, only the leading 8 bytes used) and `units` int64 biases at b.
-        // Inputs are activations in [0, 2^32): exact by M3/M5.
+    /**
+     * @dev Writes the first layer's records at `rec` (zeroed memory) and returns their end:
+     * per unit `k` its `words` weight words, then `b_k + half`. The layout is
+     * LinearEvaluator's `_pack` with int16 weights (docs/fixed-point.md, "SWAR kernel"):
+     * feature `j = 32 b + R m + i` (`R = lane / 8` words per block, `n = 256 / lane` lanes,
+     * `m < n`, `i < R`) is in lane `n - 1 - m` of word `R - 1 - i` of block `b`, so its
+     * weight goes to lane `m` of that word; weights past `width` are 0.
+     */
+    function _packFirst(Layer memory layer, uint256 width, uint256 lane, uint256 words, uint256 rec)
+        private
+        pure
+        returns (uint256 end)
+    {
+        // Memory-safe: writes `units * (words + 1)` words from `rec`, inside the scratch array
+        // {_score} allocated for them. Reads (M1): the layer's `units * width` int16 weights
+        // (contiguous, unit major; four per load, the loaded bytes past the unit's `width`
+        // weights masked to 0) and `units` int64 biases, inside the model. `shl` of a signed
+        // weight is its product by 2^at modulo 2^256, and a word is the sum of its lanes'
+        // weights times their place values (a negative weight borrows from the lanes above):
+        // exactly what M6 needs. |b + half| <= 2^63 + 2^62.
         assembly ("memory-safe") {
-            let units := mload(out)
-            let start := add(input, 0x20)
-            let end := add(start, shl(5, mload(input)))
-            let end4 := sub(end, shl(5, and(mload(input), 3)))
-            for { let k := 0 } lt(k, units) { k := add(k, 1) } {
-                let acc := sar(192, calldataload(add(b, shl(3, k))))
-                let p := start
-                // Four activations times four int16 weights (one load) per step.
-                for {} lt(p, end4) { p := add(p, 0x80) } {
-                    let v := calldataload(w)
-                    acc := add(
-                        acc,
-                        add(
-                            add(mul(mload(p), sar(240, v)), mul(mload(add(p, 0x20)), sar(240, shl(16, v)))),
-                            add(
-                                mul(mload(add(p, 0x40)), sar(240, shl(32, v))),
-                                mul(mload(add(p, 0x60)), sar(240, shl(48, v)))
-                            )
-                        )
+            // Lane m (m < n) of four words, from the weights j + R m .. j + R m + 3 of the unit
+            // at calldata p (0 past d).
+            function gather(p, j, d, r8, l) -> a0, a1, a2, a3 {
+                for { let at := 0 } lt(at, 256) {
+                    at := add(at, l)
+                    j := add(j, r8)
+                } {
+                    if lt(j, d) {
+                        let x := calldataload(add(p, shl(1, j)))
+                        let rem := sub(d, j)
+                        if lt(rem, 4) { x := and(x, not(shr(shl(4, rem), not(0)))) }
+                        a0 := add(a0, shl(at, sar(240, x)))
+                        a1 := add(a1, shl(at, sar(240, shl(16, x))))
+                        a2 := add(a2, shl(at, sar(240, shl(32, x))))
+                        a3 := add(a3, shl(at, sar(240, shl(48, x))))
+                    }
+                }
+            }
+            let r8 := shr(3, lane)
+            let w := mload(layer) // Layer.weights
+            for { let k := 0 } lt(k, mload(add(layer, 0x40))) { k := add(k, 1) } { // Layer.units
+                // Per block (j0 = 32 b) and pass (j0 & 31 = 4 p, p < R / 4): weights
+                // j = j0 + R m + i' (i' < 4) go to lane m of the block's words R - 1 - 4 p - i'
+                // (slot .. slot - 0x60). Words whose weights all lie past width stay 0.
+                for { let j0 := 0 } lt(j0, width) {} {
+                    let a0, a1, a2, a3 := gather(w, j0, width, r8, lane)
+                    let slot := add(rec, shl(5, sub(add(mul(shr(5, j0), r8), sub(r8, 1)), and(j0, 31))))
+                    mstore(slot, a0)
+                    mstore(sub(slot, 0x20), a1)
+                    mstore(sub(slot, 0x40), a2)
+                    mstore(sub(slot, 0x60), a3)
+                    j0 := add(j0, 4)
+                    if eq(and(j0, 31), r8) { j0 := add(sub(j0, r8), 32) }
+                }
+                end := add(rec, shl(5, words))
+                // Layer.biases, Layer.half
+                let bias := sar(192, calldataload(add(mload(add(layer, 0x20)), shl(3, k))))
+                mstore(end, add(bias, mload(add(layer, 0x60))))
+                rec := add(end, 0x20)
+                w := add(w, shl(1, width))
+            }
+            end := rec
+        }
+    }
+
+    /**
+     * @dev Writes the records of a later layer on `inputs` activations (`g` activation words,
+     * {_groups}) at `rec` (zeroed memory) and returns their end: per unit its `g` weight
+     * words, then `b_k + half`. Record word `s` pairs with activation word `s` (M7): it holds
+     * weights `4 j .. 4 j + 3` with `j = g - 1 - s`, weight `4 j + T` in lane `3 - T` of 64
+     * bits; words past the inputs stay 0.
+     */
+    function _packDense(Layer memory layer, uint256 inputs, uint256 g, uint256 rec)
+        private
+        pure
+        returns (uint256 end)
+    {
+        // Memory-safe: writes `units * (g + 1)` words from `rec`, inside the scratch array.
+        // Reads (M1): 8 bytes per group of 4 weights from the unit's `inputs` int16 weights;
+        // the last group's bytes past the unit's weights are masked to 0 before use. Spread:
+        // `x` holds weights 4j..4j+3 as 16-bit fields (4j on top); xor 0x8000.. makes each
+        // field `u = w + 2^15` (0..2^16 - 1), the masks move field f to bit 64 (3 - f), and
+        // subtracting `2^15` per lane leaves `sum_f w_f 2^(64 (3 - f))` modulo 2^256.
+        assembly ("memory-safe") {
+            let w := mload(layer) // Layer.weights
+            let b := mload(add(layer, 0x20)) // Layer.biases
+            let half := mload(add(layer, 0x60)) // Layer.half
+            let groups := shr(2, add(inputs, 3))
+            for { let k := 0 } lt(k, mload(add(layer, 0x40))) { k := add(k, 1) } { // Layer.units
+                for { let j := 0 } lt(j, groups) { j := add(j, 1) } {
+                    let x := shr(192, calldataload(add(w, shl(3, j))))
+                    let rem := sub(inputs, shl(2, j))
+                    if lt(rem, 4) { x := and(x, not(shr(shl(4, rem), 0xffffffffffffffff))) }
+                    x := xor(x, 0x8000800080008000)
+                    x := or(and(x, 0xffffffff), shl(96, and(x, 0xffffffff00000000)))
+                    x := or(
+                        and(x, 0x0000000000000000000000000000ffff0000000000000000000000000000ffff),
+                        shl(48, and(x, 0x000000000000000000000000ffff0000000000000000000000000000ffff0000))
                     )
-                    w := add(w, 8)
+                    mstore(
+                        add(rec, shl(5, sub(sub(g, 1), j))),
+                        sub(x, 0x0000000000008000000000000000800000000000000080000000000000008000)
+                    )
                 }
-                for {} lt(p, end) { p := add(p, 0x20) } {
-                    acc := add(acc, mul(mload(p), sar(240, calldataload(w))))
-                    w := add(w, 2)
+                mstore(add(rec, shl(5, g)), add(sar(192, calldataload(add(b, shl(3, k)))), half))
+                rec := add(rec, shl(5, add(g, 1)))
+                w := add(w, shl(1, inputs))
+            }
+            end := rec
+        }
+    }
+
+    /**
+     * @dev The row loop: per row the first layer (SWAR on the int8 features, M6), the second
+     * hidden layer if any and the output layer (SWAR on the activation words, M7-M8), then
+     * the output rule: argmax (first maximum), the sign rule for one output, or the squared
+     * error of `(acc + 2^s / 2) >> s` (the half folded into the bias). A hidden unit's
+     * `h = min(max((b + half + sum) >> s, 0), 2^32 - 1)` is stored as the 8 bytes ending at
+     * `e - 8 i`: one `mstore` of the word `h` at `e - 32 - 8 i`, units in increasing order, so
+     * each store's 24 leading zero bytes only clear units not yet written (M7).
+     */
+    function _run(Net memory n, uint256 classes) private pure returns (uint256 value) {
+        // Memory-safe: writes only the scratch array of {_score} (feature words at n.q, the
+        // activation words below n.e1 and n.e2, never below their slack word). Calldata reads
+        // (M1): row r's 32-byte blocks at x + r * width + 32 b; bytes past the row meet zero
+        // weights in the top lane (S3) and are bytes elsewhere (M6); labels inside the chunk.
+        // Exact by M6-M9: the top lanes are the exact sums, the scores below 2^64, the
+        // regression errors as in M4. Masks as in LinearEvaluator: 0x80.. flips each feature's
+        // sign bit (u = q + 128), 0x00ff.. keeps bytes at 16 s, 0x000000ff.. bytes at 32 t,
+        // 0x00000000000000ff.. bytes at 64 T. OFF64 = 2^63 (1 + 2^64 + 2^128).
+        assembly ("memory-safe") {
+            // The four words of a one-block row with 32-bit lanes: lane t of word r holds the
+            // byte at position 31 - 4 t - r.
+            function spread(x) -> u0, u1, u2, u3 {
+                let f := xor(calldataload(x), 0x8080808080808080808080808080808080808080808080808080808080808080)
+                let a := and(f, 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff)
+                let b := and(shr(8, f), 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff)
+                u0 := and(a, 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff)
+                u1 := and(b, 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff)
+                u2 := and(shr(16, a), 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff)
+                u3 := and(shr(16, b), 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff)
+            }
+            // The same words with signed lanes: Q = U - 128 ONES32 (mod 2^256), whose lanes are
+            // the features q = u - 128 (M6).
+            function spreadq(x) -> q0, q1, q2, q3 {
+                let u0, u1, u2, u3 := spread(x)
+                q0 := sub(u0, 0x0000008000000080000000800000008000000080000000800000008000000080)
+                q1 := sub(u1, 0x0000008000000080000000800000008000000080000000800000008000000080)
+                q2 := sub(u2, 0x0000008000000080000000800000008000000080000000800000008000000080)
+                q3 := sub(u3, 0x0000008000000080000000800000008000000080000000800000008000000080)
+            }
+            // All words of a row into memory at q .. end, signed (Q = U - 128 ONES): per block 4
+            // words (32-bit lanes) or 8 (64-bit lanes: word r < 4 keeps lanes t = 2 T of the
+            // 32-bit word r, word 4 + r the lanes t = 2 T + 1), so lane T of word r holds the
+            // feature at position 31 - R T - r of the block.
+            function unpack(x, q, end, wide) {
+                for {} lt(q, end) { x := add(x, 32) } {
+                    let u0, u1, u2, u3 := spread(x)
+                    switch wide
+                    case 0 {
+                        mstore(q, sub(u0, 0x0000008000000080000000800000008000000080000000800000008000000080))
+                        mstore(add(q, 0x20), sub(u1, 0x0000008000000080000000800000008000000080000000800000008000000080))
+                        mstore(add(q, 0x40), sub(u2, 0x0000008000000080000000800000008000000080000000800000008000000080))
+                        mstore(add(q, 0x60), sub(u3, 0x0000008000000080000000800000008000000080000000800000008000000080))
+                        q := add(q, 0x80)
+                    }
+                    default {
+                        mstore(q, sub(and(u0, 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff), 0x0000000000000080000000000000008000000000000000800000000000000080))
+                        mstore(add(q, 0x20), sub(and(u1, 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff), 0x0000000000000080000000000000008000000000000000800000000000000080))
+                        mstore(add(q, 0x40), sub(and(u2, 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff), 0x0000000000000080000000000000008000000000000000800000000000000080))
+                        mstore(add(q, 0x60), sub(and(u3, 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff), 0x0000000000000080000000000000008000000000000000800000000000000080))
+                        mstore(add(q, 0x80), sub(and(shr(32, u0), 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff), 0x0000000000000080000000000000008000000000000000800000000000000080))
+                        mstore(add(q, 0xa0), sub(and(shr(32, u1), 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff), 0x0000000000000080000000000000008000000000000000800000000000000080))
+                        mstore(add(q, 0xc0), sub(and(shr(32, u2), 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff), 0x0000000000000080000000000000008000000000000000800000000000000080))
+                        mstore(add(q, 0xe0), sub(and(shr(32, u3), 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff), 0x0000000000000080000000000000008000000000000000800000000000000080))
+                        q := add(q, 0x100)
+                    }
                 }
-                if hidden {
-                    acc := sar(shift, add(acc, half))
-                    if slt(acc, 0) { acc := 0 }
-                    if gt(acc, 0xffffffff) { acc := 0xffffffff }
+            }
+            // First layer, one block of 32-bit lanes: the row's four words on the stack
+            // (record: 4 weight words, bias + half = 0xa0 bytes), two units per step. Stores
+            // unit k's clamped ReLU at `at - 8 k`: `if gt(h, 2^32 - 1)` catches both h < 0 (two's
+            // complement) and h >= 2^32, and `mul(2^32 - 1, sgt(h, 0))` picks the bound.
+            function first4(x, rec, end, sh, at) {
+                let q0, q1, q2, q3 := spreadq(x)
+                for {} lt(add(rec, 0xa0), end) {
+                    rec := add(rec, 0x140)
+                    at := sub(at, 16)
+                } {
+                    let h := sar(sh, add(mload(add(rec, 0x80)), sar(224, add(0x80000000800000008000000080000000800000008000000080000000, add(
+                        add(mul(q0, mload(rec)), mul(q1, mload(add(rec, 0x20)))),
+                        add(mul(q2, mload(add(rec, 0x40))), mul(q3, mload(add(rec, 0x60))))
+                    )))))
+                    if gt(h, 0xffffffff) { h := mul(0xffffffff, sgt(h, 0)) }
+                    mstore(at, h)
+                    h := sar(sh, add(mload(add(rec, 0x120)), sar(224, add(0x80000000800000008000000080000000800000008000000080000000, add(
+                        add(mul(q0, mload(add(rec, 0xa0))), mul(q1, mload(add(rec, 0xc0)))),
+                        add(mul(q2, mload(add(rec, 0xe0))), mul(q3, mload(add(rec, 0x100))))
+                    )))))
+                    if gt(h, 0xffffffff) { h := mul(0xffffffff, sgt(h, 0)) }
+                    mstore(sub(at, 8), h)
                 }
-                mstore(add(out, shl(5, add(k, 1))), acc)
+                if lt(rec, end) {
+                    let h := sar(sh, add(mload(add(rec, 0x80)), sar(224, add(0x80000000800000008000000080000000800000008000000080000000, add(
+                        add(mul(q0, mload(rec)), mul(q1, mload(add(rec, 0x20)))),
+                        add(mul(q2, mload(add(rec, 0x40))), mul(q3, mload(add(rec, 0x60))))
+                    )))))
+                    if gt(h, 0xffffffff) { h := mul(0xffffffff, sgt(h, 0)) }
+                    mstore(at, h)
+                }
+            }
+            // First layer, any shape: the row's words at q .. qEnd (a multiple of 4); `off` is
+            // OFF for the lane width, `top` = 256 - lane.
+            function firstN(q, qEnd, rec, end, off, top, sh, at) {
+                for {} lt(rec, end) { at := sub(at, 8) } {
+                    let acc := off
+                    for { let p := q } lt(p, qEnd) {
+                        p := add(p, 0x80)
+                        rec := add(rec, 0x80)
+                    } {
+                        acc := add(acc, add(
+                            add(mul(mload(p), mload(rec)), mul(mload(add(p, 0x20)), mload(add(rec, 0x20)))),
+                            add(mul(mload(add(p, 0x40)), mload(add(rec, 0x40))), mul(mload(add(p, 0x60)), mload(add(rec, 0x60))))
+                        ))
+                    }
+                    let h := sar(sh, add(mload(rec), sar(top, acc)))
+                    if gt(h, 0xffffffff) { h := mul(0xffffffff, sgt(h, 0)) }
+                    mstore(at, h)
+                    rec := add(rec, 0x20)
+                }
+            }
+            // Score of the later-layer record at rec on the activation words a .. e (a multiple
+            // of 4): b + half + sar(192, OFF64 + sum_s A_s V_s) (M8); returns the record's end.
+            function score(a, e, rec) -> s, next {
+                let acc := 0x800000000000000080000000000000008000000000000000
+                for {} lt(a, e) {
+                    a := add(a, 0x80)
+                    rec := add(rec, 0x80)
+                } {
+                    acc := add(acc, add(
+                        add(mul(mload(a), mload(rec)), mul(mload(add(a, 0x20)), mload(add(rec, 0x20)))),
+                        add(mul(mload(add(a, 0x40)), mload(add(rec, 0x40))), mul(mload(add(a, 0x60)), mload(add(rec, 0x60))))
+                    ))
+                }
+                s := add(mload(rec), sar(192, acc))
+                next := add(rec, 0x20)
+            }
+            // Second hidden layer on the activation words a .. e (the dot product inline).
+            function hidden(a, e, rec, end, sh, at) {
+                for {} lt(rec, end) {
+                    rec := add(rec, 0x20)
+                    at := sub(at, 8)
+                } {
+                    let acc := 0x800000000000000080000000000000008000000000000000
+                    for { let p := a } lt(p, e) {
+                        p := add(p, 0x80)
+                        rec := add(rec, 0x80)
+                    } {
+                        acc := add(acc, add(
+                            add(mul(mload(p), mload(rec)), mul(mload(add(p, 0x20)), mload(add(rec, 0x20)))),
+                            add(mul(mload(add(p, 0x40)), mload(add(rec, 0x40))), mul(mload(add(p, 0x60)), mload(add(rec, 0x60))))
+                        ))
+                    }
+                    let h := sar(sh, add(mload(rec), sar(192, acc)))
+                    if gt(h, 0xffffffff) { h := mul(0xffffffff, sgt(h, 0)) }
+                    mstore(at, h)
+                }
+            }
+            // The hidden layers of the row at x.
+            function layers(net, x) {
+                switch eq(mload(add(net, 0xa0)), 4)
+                case 1 { first4(x, mload(add(net, 0xe0)), mload(add(net, 0x100)), mload(add(net, 0x120)), sub(mload(add(net, 0x140)), 32)) }
+                default {
+                    let q := mload(add(net, 0x80))
+                    let qEnd := add(q, shl(5, mload(add(net, 0xa0))))
+                    let wide := mload(add(net, 0xc0))
+                    unpack(x, q, qEnd, wide)
+                    let off := 0x80000000800000008000000080000000800000008000000080000000
+                    if wide { off := 0x800000000000000080000000000000008000000000000000 }
+                    firstN(q, qEnd, mload(add(net, 0xe0)), mload(add(net, 0x100)), off, sub(224, shl(5, wide)), mload(add(net, 0x120)), sub(mload(add(net, 0x140)), 32))
+                }
+                let rec2 := mload(add(net, 0x180))
+                if rec2 {
+                    hidden(mload(add(net, 0x160)), mload(add(net, 0x140)), rec2, mload(add(net, 0x1a0)), mload(add(net, 0x1c0)), sub(mload(add(net, 0x1e0)), 32))
+                }
+            }
+            // Predicted class from the output records rec .. end on the activation words at a:
+            // argmax (first maximum), or the sign rule for one output. Four activation words
+            // (at most 16 inputs) stay on the stack (record: 4 weight words, bias = 0xa0 bytes).
+            function predict4(a, rec, end) -> best {
+                let a0 := mload(a)
+                let a1 := mload(add(a, 0x20))
+                let a2 := mload(add(a, 0x40))
+                let a3 := mload(add(a, 0x60))
+                let top := add(mload(add(rec, 0x80)), sar(192, add(0x800000000000000080000000000000008000000000000000, add(
+                    add(mul(a0, mload(rec)), mul(a1, mload(add(rec, 0x20)))),
+                    add(mul(a2, mload(add(rec, 0x40))), mul(a3, mload(add(rec, 0x60))))
+                ))))
+                let first := rec
+                let at := rec
+                for { rec := add(rec, 0xa0) } lt(rec, end) { rec := add(rec, 0xa0) } {
+                    let s := add(mload(add(rec, 0x80)), sar(192, add(0x800000000000000080000000000000008000000000000000, add(
+                        add(mul(a0, mload(rec)), mul(a1, mload(add(rec, 0x20)))),
+                        add(mul(a2, mload(add(rec, 0x40))), mul(a3, mload(add(rec, 0x60))))
+                    ))))
+                    if sgt(s, top) {
+                        top := s
+                        at := rec
+                    }
+                }
+                best := div(sub(at, first), 0xa0)
+                if eq(end, add(first, 0xa0)) { best := sgt(top, 0) }
+            }
+            // Predicted class, any number of activation words (records of (e - a) + 0x20 bytes).
+            // top starts at -2^255, below every score, so output 0 is the first maximum.
+            function predictN(a, e, rec, end) -> best {
+                let first := rec
+                let at := rec
+                let top := shl(255, 1)
+                for {} lt(rec, end) { rec := add(rec, 0x20) } {
+                    let start := rec
+                    let acc := 0x800000000000000080000000000000008000000000000000
+                    for { let p := a } lt(p, e) {
+                        p := add(p, 0x80)
+                        rec := add(rec, 0x80)
+                    } {
+                        acc := add(acc, add(
+                            add(mul(mload(p), mload(rec)), mul(mload(add(p, 0x20)), mload(add(rec, 0x20)))),
+                            add(mul(mload(add(p, 0x40)), mload(add(rec, 0x40))), mul(mload(add(p, 0x60)), mload(add(rec, 0x60))))
+                        ))
+                    }
+                    let s := add(mload(rec), sar(192, acc))
+                    if sgt(s, top) {
+                        top := s
+                        at := start
+                    }
+                }
+                let stride := add(sub(e, a), 0x20)
+                best := div(sub(at, first), stride)
+                if eq(end, add(first, stride)) { best := sgt(top, 0) }
+            }
+            let x := mload(n)
+            let labels := mload(add(n, 0x40))
+            let last := mload(add(n, 0x60))
+            let a := mload(add(n, 0x200))
+            let e := mload(add(n, 0x220))
+            let rec := mload(add(n, 0x240))
+            let end := mload(add(n, 0x260))
+            switch classes
+            case 0 {
+                let sh := mload(add(n, 0x280))
+                for {} lt(labels, last) { labels := add(labels, 4) } {
+                    layers(n, x)
+                    let s, next := score(a, e, rec)
+                    let err := sub(sar(sh, s), sar(224, calldataload(labels)))
+                    value := add(value, mul(err, err))
+                    x := add(x, mload(add(n, 0x20)))
+                }
+            }
+            default {
+                switch eq(sub(e, a), 0x80)
+                case 1 {
+                    for {} lt(labels, last) { labels := add(labels, 1) } {
+                        layers(n, x)
+                        value := add(value, eq(predict4(a, rec, end), byte(0, calldataload(labels))))
+                        x := add(x, mload(add(n, 0x20)))
+                    }
+                }
+                default {
+                    for {} lt(labels, last) { labels := add(labels, 1) } {
+                        layers(n, x)
+                        value := add(value, eq(predictN(a, e, rec, end), byte(0, calldataload(labels))))
+                        x := add(x, mload(add(n, 0x20)))
+                    }
+                }
             }
         }
     }

@@ -23,11 +23,12 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from mlmarket.crypto.integrity import verify_plaintext
+from mlmarket.datasets.summary import check_document, preview_rows, summarise
 from mlmarket.datasets.tabular import encode_frame, read_csv_bytes, read_csv_header
 from mlmarket.errors import DataValidationError
 
@@ -56,6 +58,8 @@ _HINTS = {
     "dataset_id": "use 32 lowercase hex characters, e.g. mlmarket.crypto.new_dataset_id()",
     "format": 'it must be "csv"',
     "created": "use ISO 8601 in UTC, e.g. 2024-05-01T12:00:00Z",
+    "preview": "give at most 20 rows, each a list of one JSON value per column",
+    "summary": 'give {"columns": [{"name", "count", "missing", ...}], "classes": [...]}',
 }
 
 
@@ -116,6 +120,7 @@ def validate_document(document: Mapping[str, Any]) -> None:
             f"Dataset metadata has created={document['created']!r}, which is not a real "
             f"date and time; {_HINTS['created']}."
         ) from None
+    check_document(document)
 
 
 @dataclass(frozen=True)
@@ -144,7 +149,9 @@ class DatasetMetadata:
     """Validated dataset metadata (schema ``mlmarket.dataset/1``).
 
     Construction validates every field; use :func:`describe` to build one from
-    a DataFrame, :meth:`from_json` to read one.
+    a DataFrame, :meth:`from_json` to read one. ``preview`` (rows, one value per
+    column) and ``summary`` (statistics) are optional, the owner's word
+    (:mod:`mlmarket.datasets.summary`); ``None`` when the owner gave none.
     """
 
     name: str
@@ -159,12 +166,16 @@ class DatasetMetadata:
     created: str
     format: str = "csv"
     schema: str = SCHEMA_VERSION
+    preview: list[list[Any]] | None = field(default=None, hash=False)
+    summary: dict[str, Any] | None = field(default=None, hash=False)
 
     def __post_init__(self) -> None:
         columns = self.columns
         if isinstance(columns, str | bytes) or not hasattr(columns, "__iter__"):
             raise DataValidationError("Metadata columns must be a list of columns.")
         object.__setattr__(self, "columns", tuple(_as_column(c) for c in columns))
+        for name in ("preview", "summary"):  # its own copy: the caller's lists stay theirs
+            object.__setattr__(self, name, copy.deepcopy(getattr(self, name)))
         validate_document(self.to_dict())
 
     @property
@@ -192,6 +203,8 @@ class DatasetMetadata:
             "dataset_id": self.dataset_id,
             "format": self.format,
             "created": self.created,
+            **({} if self.preview is None else {"preview": copy.deepcopy(self.preview)}),
+            **({} if self.summary is None else {"summary": copy.deepcopy(self.summary)}),
         }
 
     def to_json(self) -> str:
@@ -292,16 +305,28 @@ def describe(
     license: str,
     dataset_id: str,
     created: datetime | str | None = None,
+    preview: int | Sequence[Hashable] | None = None,
+    summary: bool = False,
 ) -> tuple[DatasetMetadata, bytes]:
     """Describe ``df`` and serialise it: returns ``(metadata, plaintext_bytes)``.
 
     The plaintext is deterministic CSV (see :mod:`mlmarket.datasets.tabular`);
     ``metadata.sha256`` is its SHA-256. ``created`` defaults to now (UTC).
+    ``preview`` (the first rows, or rows by index label) and ``summary`` (statistics of
+    every column and the class balance) show buyers what they would buy; both are
+    computed from the plaintext as a buyer will load it (:mod:`mlmarket.datasets.summary`).
     See the module docstring for an example.
     """
     _check_frame(df, name)
     _check_target(df, labelled, target)
     dtypes, plaintext = encode_frame(df)
+    shown: dict[str, Any] = {}
+    if preview is not None or summary:
+        loaded = read_csv_bytes(plaintext, list(dtypes.items())).set_axis(df.index)
+        if preview is not None:
+            shown["preview"] = preview_rows(loaded, preview)
+        if summary:
+            shown["summary"] = summarise(loaded, target)
     metadata = DatasetMetadata(
         name=name,
         description=description,
@@ -313,6 +338,7 @@ def describe(
         sha256=hashlib.sha256(plaintext).hexdigest(),
         dataset_id=dataset_id,
         created=_format_created(created),
+        **shown,
     )
     return metadata, plaintext
 

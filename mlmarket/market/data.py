@@ -18,6 +18,7 @@ The flow (see docs/data-market-protocol.md and docs/data-protection.md):
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -144,6 +145,8 @@ class DataMarketService:
         delivery_window: int = DEFAULT_DELIVERY_WINDOW,
         collection: int | None = None,
         raw: bool = False,
+        preview: int | Sequence[Hashable] | None = None,
+        summary: bool = False,
     ) -> Listing:
         """Encrypt, store and list a dataset; the data key goes to the owner's vault.
 
@@ -153,6 +156,12 @@ class DataMarketService:
         other column) with text, missing or infinite values
         :class:`~mlmarket.errors.FeatureValidationError`. ``raw=True`` publishes features
         as they are, on purpose (the target is still checked).
+
+        What buyers see before buying is the public metadata: besides name, description,
+        columns and rows, the owner may add ``preview`` rows (the first ``n``, or rows by
+        index label, at most 20) and a ``summary`` (counts, missing values and ranges of
+        every column, the target's class balance). Both are the owner's word: nothing on
+        chain checks them (docs/trust-model.md).
         """
         units = self._price(price)
         if delivery_window <= 0:
@@ -172,6 +181,8 @@ class DataMarketService:
             target=target,
             license=license,
             dataset_id=dataset_id,
+            preview=preview,
+            summary=summary,
         )
         sealed = seal(plaintext, dataset_id)
         data_cid = self._store(sealed.envelope)

@@ -11,16 +11,21 @@ Example:
     >>> panel.buy_button.click()                 # bob holds it: a second click confirms
     >>> panel.buy_button.description
     'Confirm buy'
+    >>> "Class balance" in panel.details.value   # what buyers see before buying
+    True
 """
 
 from __future__ import annotations
 
+from html import escape
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 import pandas as pd
 
-from mlmarket.datasets import SAMPLES
+from mlmarket.datasets import SAMPLES, DatasetMetadata
+from mlmarket.datasets.summary import PREVIEW_MAX_ROWS
+from mlmarket.errors import MlmarketError
 from mlmarket.ui.base import (
     InputError,
     Panel,
@@ -30,8 +35,9 @@ from mlmarket.ui.base import (
     required,
     set_options,
     text,
+    whole_number,
 )
-from mlmarket.ui.render import amount, show, table, when
+from mlmarket.ui.render import amount, message, show, table, when
 from mlmarket.ui.uploads import UPLOAD, check_frame, load_source, source_options, upload_name
 
 if TYPE_CHECKING:
@@ -46,6 +52,51 @@ BUY, CONFIRM = "Buy", "Confirm buy"
 """The buy button's label, and its label while it waits for a confirming second click."""
 LISTING_VIEW = ["name", "owner", "price", "rows", "columns", "target", "active", "sales",
                 "complaints"]  # fmt: skip
+SUMMARY_VIEW = ["type", "count", "missing", "min", "mean", "max", "distinct"]
+"""The summary table's columns, in order (a statistic no column has is left out)."""
+OWNERS_WORD = (
+    '<small class="mlm-owners-word">The owner\'s word: nothing on chain checks the preview and '
+    "summary against the encrypted data (a buyer can compare them once it has the data: "
+    "mlmarket.datasets.compare_described).</small>"
+)
+
+
+def listing_details(listing_id: int, row: pd.Series, metadata: DatasetMetadata) -> str:
+    """HTML: what a buyer sees of a listing before buying — its description, columns and
+    types, and the owner's optional summary (counts, missing values, ranges, class balance)
+    and preview rows."""
+    target = f", target <b>{escape(str(metadata.target))}</b>" if metadata.target else ""
+    parts = [
+        f"<b>#{listing_id} {escape(metadata.name)}</b> by {escape(str(row['owner']))}: "
+        f"{metadata.rows} rows × {len(metadata.columns)} columns{target}, license "
+        f"{escape(metadata.license)}."
+    ]
+    if metadata.description:
+        parts.append(f'<span class="mlm-listing-description">{escape(metadata.description)}</span>')
+    types = {column.name: column.dtype for column in metadata.columns}
+    if metadata.summary is None:
+        listed = ", ".join(f"{escape(name)} ({dtype})" for name, dtype in types.items())
+        parts.append(f"Columns: {listed}. <i>No summary from the owner.</i>")
+    else:
+        stats = pd.DataFrame(metadata.summary["columns"]).set_index("name")
+        stats.insert(0, "type", [types[name] for name in stats.index])
+        stats = stats[[c for c in SUMMARY_VIEW if c in stats.columns]]
+        parts.append("<i>Summary</i>" + table(stats, css="mlm-listing-summary"))
+        classes = metadata.summary.get("classes")
+        if classes:
+            balance = " · ".join(f"{escape(str(c['label']))}: {c['count']}" for c in classes)
+            parts.append(f'<i>Class balance</i> <span class="mlm-class-balance">{balance}</span>')
+    if metadata.preview is not None:
+        rows = pd.DataFrame(metadata.preview, columns=metadata.column_names)
+        parts.append(
+            f"<i>Preview: {len(rows)} rows the owner chose</i>"
+            + table(rows, css="mlm-listing-preview", index=False)
+        )
+    else:
+        parts.append("<i>No preview rows from the owner.</i>")
+    if metadata.summary is not None or metadata.preview is not None:
+        parts.append(OWNERS_WORD)
+    return f'<div class="mlm-listing-details">{"<br>".join(parts)}</div>'
 
 
 class DatasetsPanel(Panel):
@@ -54,7 +105,10 @@ class DatasetsPanel(Panel):
     Publish form: ``source`` (a sample or ``"upload"``), ``upload``, ``owner``,
     ``name``, ``description``, ``target``, ``price``, ``license``, ``window``
     (delivery window in days), ``raw`` (publish features with text or gaps as they are),
-    ``publish_button``. Market: ``listings`` (table),
+    ``preview_rows`` (how many first rows buyers see before buying, 0 for none) and
+    ``summary`` (publish statistics of every column and the class balance),
+    ``publish_button``. Market: ``listings`` (table), ``details`` (what buyers see of
+    the chosen listing before buying: description, columns, the owner's summary and preview),
     ``buy_listing``, ``buyer``, ``buy_button`` (buying one's own listing, or one held or
     awaited already, takes a second click: the button reads "Confirm buy" and the
     message says why), ``download_button``, ``preview``
@@ -81,6 +135,10 @@ class DatasetsPanel(Panel):
         self._confirming: tuple[int, str] | None = None
         self.buy_listing.observe(lambda _: self._unconfirm(), names="value")
         self.buyer.observe(lambda _: self._unconfirm(), names="value")
+        self.details = widgets.HTML()
+        self.details.add_class("mlm-listing-details-box")
+        self._metadata: dict[str, DatasetMetadata] = {}
+        self.buy_listing.observe(lambda _: self._show_details(), names="value")
         self.download_button = self.button("Download", "mlm-download", self._download)
         self.preview = widgets.Output()
         self.preview.add_class("mlm-download-preview")
@@ -93,6 +151,7 @@ class DatasetsPanel(Panel):
             widgets.HTML("<i>Listings</i>"),
             self.listings,
             widgets.HBox([self.buy_listing, self.buyer, self.buy_button, self.download_button]),
+            self.details,
             self.preview,
             widgets.HTML("<i>Purchases</i>"),
             self.purchases,
@@ -116,6 +175,13 @@ class DatasetsPanel(Panel):
             tooltip="Publish features with text, missing or infinite values as they are",
         )  # fmt: skip
         self.raw.add_class("mlm-publish-raw")
+        self.preview_rows = text("Preview rows", "mlm-publish-preview-rows", "0",
+                                 placeholder=f"0 to {PREVIEW_MAX_ROWS}")  # fmt: skip
+        self.summary = widgets.Checkbox(
+            value=True, description="Summary", indent=False,
+            tooltip="Show buyers counts, missing values, ranges and the class balance",
+        )  # fmt: skip
+        self.summary.add_class("mlm-publish-summary")
         self.shape = widgets.HTML()
         self.shape.add_class("mlm-publish-shape")
         self.publish_button = self.button("Publish", "mlm-publish", self._publish, style="primary")
@@ -126,7 +192,8 @@ class DatasetsPanel(Panel):
             widgets.HBox([self.source, self.upload, self.shape]),
             widgets.HBox([self.owner, self.name, self.description]),
             widgets.HBox([self.target, self.price, self.license, self.window]),
-            widgets.HBox([self.publish_button, self.raw]),
+            widgets.HBox([self.preview_rows, self.summary, self.raw]),
+            self.publish_button,
         ]
 
     # --- view --------------------------------------------------------------------------
@@ -146,7 +213,25 @@ class DatasetsPanel(Panel):
             empty="no purchases yet",
             formats={"paid_at": when, "deliver_by": when},
         )
+        self._show_details()
         self.enable()
+
+    def _show_details(self) -> None:
+        """What buyers see of the chosen listing before buying (its public metadata, read
+        from the content store by CID once: a CID's content never changes)."""
+        chosen, listings = self.buy_listing.value, self.state.listings
+        if chosen is None or chosen not in listings.index:
+            self.details.value = ""
+            return
+        row = listings.loc[chosen]
+        cid = str(row["metadata_cid"])
+        if cid not in self._metadata:
+            try:
+                self._metadata[cid] = DatasetMetadata.from_json(self.market.store.get(cid))
+            except MlmarketError as error:  # content the store cannot give, or a bad document
+                self.details.value = message(f"Listing #{chosen}'s metadata: {error}", error=True)
+                return
+        self.details.value = listing_details(int(chosen), row, self._metadata[cid])
 
     def enable(self) -> None:
         super().enable()
@@ -186,6 +271,9 @@ class DatasetsPanel(Panel):
         price = positive_amount(self.price.value, "price")
         days = positive_amount(self.window.value, "delivery window", allow_zero=False)
         license_ = required(self.license.value, "license")
+        rows = whole_number(
+            self.preview_rows.value, "number of preview rows", high=PREVIEW_MAX_ROWS
+        )
         target = None if self.target.value == NO_TARGET else self.target.value
         frame = load_source(self.source.value, self.upload.value)
         check_frame(frame, target=target, raw=self.raw.value, fix=RAW)
@@ -199,6 +287,8 @@ class DatasetsPanel(Panel):
             license=license_,
             delivery_window=int(days * DAY),
             raw=self.raw.value,
+            preview=rows or None,
+            summary=self.summary.value,
         )
         self.state.refresh()  # now, to offer the new listing
         self.buy_listing.value = listing.id

@@ -42,7 +42,12 @@ def test_schema_is_shipped_next_to_the_module() -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["mlmarket.datasets.metadata", "mlmarket.datasets.tabular", "mlmarket.datasets.samples"],
+    [
+        "mlmarket.datasets.metadata",
+        "mlmarket.datasets.tabular",
+        "mlmarket.datasets.samples",
+        "mlmarket.datasets.summary",
+    ],
 )
 def test_docstring_examples(name: str) -> None:
     results = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)

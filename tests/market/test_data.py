@@ -11,6 +11,7 @@ import pytest
 import mlmarket as mm
 from mlmarket.contracts import errors as ce
 from mlmarket.crypto import generate_data_key, public_key_of, wrap_key
+from mlmarket.datasets import compare_described
 from mlmarket.errors import (
     ConfigurationError,
     DataValidationError,
@@ -267,3 +268,20 @@ def test_theOwnerHoldingItsOwnListing_confirmsBoth(fresh: mm.Market, cancer: pd.
     assert refused.flags == ("again",)  # own was given; again is what is missing
     assert fresh.data.confirmation(listing, buyer="alice").flags == ("own", "again")
     assert fresh.data.buy(listing, buyer="alice", own=True, again=True).id == 2
+
+
+def test_theOwnersPreviewAndSummary_arePublic_andTheDataBearsThemOut(
+    fresh: mm.Market, cancer: pd.DataFrame
+) -> None:
+    listing = publish(fresh, cancer, preview=cancer.sample(4, random_state=1).index, summary=True)
+    seen = fresh.data.listing(listing.id).metadata  # what anyone reads before buying
+    assert (
+        len(seen.preview) == 4
+        and seen.preview[0] == cancer.loc[cancer.sample(4, random_state=1).index[0]].tolist()
+    )
+    assert seen.summary["classes"] == [{"label": 0, "count": 212}, {"label": 1, "count": 357}]
+    assert [c["missing"] for c in seen.summary["columns"]] == [0] * 31
+    assert publish(fresh, cancer).metadata.summary is None  # optional: the owner chooses
+
+    fresh.data.buy(listing, buyer="bob")
+    assert compare_described(fresh.data.download(listing, buyer="bob"), seen) == []

@@ -194,3 +194,37 @@ def test_buyingAgain_orYourOwn_takesASecondClick(market: Market) -> None:
         panel.feedback.value
     )
     assert panel.buy_button.description == "Buy" and sent(market) > transactions
+
+
+def test_aBuyerSeesTheListing_beforeBuying(market: Market) -> None:
+    panel = DatasetsPanel(market)
+    assert panel.details.value == ""  # no listing yet
+    panel.source.value, panel.preview_rows.value = "iris", "3"
+    panel.publish_button.click()
+
+    details = panel.details.value
+    assert "<b>#1 iris</b> by alice: 150 rows × 5 columns, target <b>species</b>" in details
+    assert 'class="mlm-table mlm-listing-summary"' in details
+    assert '<span class="mlm-class-balance">0: 50 · 1: 50 · 2: 50</span>' in details
+    assert "Preview: 3 rows the owner chose" in details and ">5.1</td>" in details
+    assert "The owner's word: nothing on chain checks" in details
+
+    panel.summary.value, panel.preview_rows.value = False, "0"
+    panel.source.value, panel.name.value = "wine", "Wines"
+    panel.publish_button.click()
+    assert panel.buy_listing.value == 2
+    assert "No summary from the owner" in panel.details.value
+    assert "No preview rows from the owner" in panel.details.value
+    assert "owner's word" not in panel.details.value
+    panel.buy_listing.value = 1  # choosing a listing shows it
+    assert "<b>#1 iris</b>" in panel.details.value
+
+
+def test_tooManyPreviewRows_isRefused(market: Market) -> None:
+    panel = DatasetsPanel(market)
+    panel.source.value, panel.preview_rows.value = "iris", "21"
+    panel.publish_button.click()
+    assert "The number of preview rows must be a whole number from 0 to 20 (got '21')." in (
+        panel.feedback.value
+    )
+    assert len(panel.state.listings) == 0

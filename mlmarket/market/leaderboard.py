@@ -13,12 +13,16 @@ if TYPE_CHECKING:
     from mlmarket.market.competition import Competition
     from mlmarket.market.params import CompetitionParams
 
-COLUMNS = ["rank", "id", "submitter", "status", "evaluated", "score", "metric", "prize", "winner"]
+COLUMNS = [
+    "rank", "id", "submitter", "status", "evaluated", "score", "metric", "work", "prize", "winner",
+]  # fmt: skip
 
 
 def leaderboard_table(comp: Competition) -> pd.DataFrame:
-    """One row per submission: rank among those that can take a place, score, prize (float
-    tokens; exact in ``prize_exact``), winner.
+    """One row per submission: rank among those that can take a place, score, the model's
+    work per row as the evaluator measured it at reveal (``work``: multiply-accumulates for
+    linear and MLP models, node visits for trees; empty until revealed; the budget is
+    ``comp.model_budget``), prize (float tokens; exact in ``prize_exact``), winner.
 
     After a creator default the scores are those on the committed training chunks
     (metric suffixed "on training"); a model no better than the best constant
@@ -37,6 +41,10 @@ def leaderboard_table(comp: Competition) -> pd.DataFrame:
     }
     winner = int(call(fns.winner())[0]) if comp.phase == "finalized" else 0
     metric = metric_name(p.regression, training=training)
+    work = {
+        int(log["args"]["id"]): int(log["args"]["work"])
+        for log in comp.contract.events.SubmissionRevealed.get_logs(from_block=0)
+    }
     rows = []
     for sub_id in range(1, int(call(fns.submissionCount())) + 1):
         submitter, evaluated, revealed, model_hash, raw_score = call(fns.submission(sub_id))
@@ -58,6 +66,7 @@ def leaderboard_table(comp: Competition) -> pd.DataFrame:
                 "evaluated": f"{int(evaluated)}/{chunks}",
                 "score": score_value(comp, int(raw_score), samples) if complete else None,
                 "metric": metric,
+                "work": work.get(sub_id),
                 "prize": prizes.get(sub_id, from_units(0)),
                 "winner": sub_id == winner,
                 "_sort": int(raw_score) if placeable else None,  # only what can take a place
@@ -68,6 +77,7 @@ def leaderboard_table(comp: Competition) -> pd.DataFrame:
         ["_sort", "id"], ascending=[p.regression, True]
     )
     frame["rank"] = pd.Series(range(1, len(ranked) + 1), index=ranked.index, dtype="Int64")
+    frame["work"] = frame["work"].astype("Int64")
     order = list(ranked.index) + [i for i in frame.index if i not in ranked.index]
     return with_amounts(frame.loc[order, COLUMNS].reset_index(drop=True), "prize")
 

@@ -43,6 +43,7 @@ __all__ = [
     "check_model",
     "decode_budget",
     "default_budget",
+    "describe_budget",
     "encode_budget",
 ]
 
@@ -107,6 +108,20 @@ def _check_range(name: str, value: int, low: int, high: int) -> None:
         raise DataValidationError(
             f"A model budget's {name} must be a whole number in {low}..{high}; got {value!r}."
         )
+
+
+def describe_budget(budget: ModelBudget) -> str:
+    """A budget in words, as the panels show it.
+
+    Example:
+        >>> describe_budget(MlpBudget(max_macs=1280, max_units=42))
+        '≤ 1,280 MACs per row, ≤ 42 units'
+    """
+    if isinstance(budget, LinearBudget):
+        return f"weights ≤ {budget.max_weight_bytes} bytes"
+    if isinstance(budget, MlpBudget):
+        return f"≤ {budget.max_macs:,} MACs per row, ≤ {budget.max_units:,} units"
+    return f"≤ {budget.max_trees} trees, depth ≤ {budget.max_depth}, ≤ {budget.max_nodes:,} nodes"
 
 
 def encode_budget(budget: ModelBudget) -> int:

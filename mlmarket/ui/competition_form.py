@@ -31,8 +31,10 @@ import ipywidgets as widgets
 import pandas as pd
 
 from mlmarket.datasets import SAMPLES
+from mlmarket.errors import DataValidationError
 from mlmarket.market.competitions import MODELS_PER_CALL
 from mlmarket.ml import FAMILY, SUPPORTED_FAMILIES
+from mlmarket.ml.budgets import LinearBudget, MlpBudget, ModelBudget, TreeBudget, encode_budget
 from mlmarket.ui.base import (
     InputError,
     IsoDatetime,
@@ -91,11 +93,48 @@ def parse_payout(value: str) -> list[Decimal]:
     return [share / 100 for share in shares]
 
 
+BUDGET_FIELDS = {
+    "linear": ("weight bytes (blank: 4)", "weight bytes", LinearBudget),
+    "mlp": ("MACs per row, units (blank: hidden 32)", "MACs per row, units", MlpBudget),
+    "tree": ("trees, depth, nodes (blank: 16, 6, 2032)", "trees, depth, nodes", TreeBudget),
+}
+
+
+def parse_budget(family: str, text_value: str) -> ModelBudget | None:
+    """The model budget typed for ``family`` (comma-separated whole numbers, in the order the
+    placeholder gives), or None for the family's default.
+
+    Example:
+        >>> parse_budget("mlp", "640, 26")
+        MlpBudget(max_macs=640, max_units=26)
+        >>> parse_budget("tree", "")
+    """
+    if not text_value.strip():
+        return None
+    if family not in BUDGET_FIELDS:
+        raise InputError(f"The {family} family takes no model budget here; leave it blank.")
+    _hint, names, kind = BUDGET_FIELDS[family]
+    parts = [p.strip() for p in text_value.split(",")]
+    expected = len(names.split(","))
+    if len(parts) != expected or not all(p.isdigit() for p in parts):
+        raise InputError(
+            f"A {family} model budget is {expected} whole number(s): {names} "
+            f"(got {text_value!r}); leave it blank for the default."
+        )
+    budget = kind(*(int(p) for p in parts))
+    try:
+        encode_budget(budget)
+    except DataValidationError as error:
+        raise InputError(str(error)) from None
+    return budget
+
+
 class CompetitionForm(widgets.VBox):
     """Fields: ``source``, ``upload``, ``target``, ``test_upload`` (optional hidden test
     set), ``creator``, ``name``, ``description``, ``reward``, ``bond`` (creator bond;
     blank = the reward), ``test_size``, ``task`` (``"auto"``: from the target),
-    ``family`` (the model family: linear, mlp, tree), ``models_per_call``,
+    ``family`` (the model family: linear, mlp, tree), ``models_per_call``, ``budget``
+    (the model budget for the family, comma-separated; blank = the default),
     ``entry_stake``, ``max_submissions`` (per address, 0 = no cap), ``seed`` (of the
     split), ``ends`` (end of submissions: an :class:`~mlmarket.ui.base.IsoDatetime`, typed
     ``YYYY-MM-DD HH:MM`` in UTC; its ``value`` is the datetime), ``reveal_days``,
@@ -124,6 +163,7 @@ class CompetitionForm(widgets.VBox):
         self.family_help = widgets.HTML()
         self.models_per_call = text("Models per call", "mlm-comp-models-per-call",
                                     str(MODELS_PER_CALL))  # fmt: skip
+        self.budget = text("Model budget", "mlm-comp-budget", "")
         self.entry_stake = text("Entry stake", "mlm-comp-entry-stake", "0")
         self.max_submissions = text("Entries per address", "mlm-comp-max-submissions", "0",
                                     placeholder="0 = no cap")  # fmt: skip
@@ -140,7 +180,7 @@ class CompetitionForm(widgets.VBox):
         self.family.observe(lambda _: self._family_changed(), names="value")
         for field in (self.reveal_days, self.test_reveal_days, self.evaluation_days,
                       self.payout, self.test_size, self.bond, self.models_per_call,
-                      self.entry_stake, self.max_submissions):  # fmt: skip
+                      self.entry_stake, self.max_submissions, self.budget):  # fmt: skip
             field.style.description_width = "initial"
         self.children = [
             widgets.HBox([self.source, self.upload, self.target]),
@@ -148,6 +188,7 @@ class CompetitionForm(widgets.VBox):
             widgets.HBox([self.creator, self.name, self.reward, self.test_size]),
             widgets.HBox([self.description, self.task, self.seed]),
             widgets.HBox([self.family, self.models_per_call, self.family_help]),
+            widgets.HBox([self.budget]),
             widgets.HBox([self.entry_stake, self.max_submissions]),
             widgets.HBox([self.ends, self.reveal_days, self.test_reveal_days]),
             widgets.HBox([self.evaluation_days, self.payout]),
@@ -172,6 +213,7 @@ class CompetitionForm(widgets.VBox):
         """Say which scikit-learn models the chosen family's evaluator scores."""
         accepted = SUPPORTED_FAMILIES.get(self.family.value, "")
         self.family_help.value = f'<small class="mlm-comp-family-help">scores {accepted}</small>'
+        self.budget.placeholder = BUDGET_FIELDS.get(self.family.value, ("",))[0]
 
     def _follow_clock(self) -> None:
         """Default the end of submissions to two days ahead, until the user picks one."""
@@ -248,6 +290,7 @@ class CompetitionForm(widgets.VBox):
                 self.max_submissions.value, "cap on entries per address (0 = no cap)"
             ),
             "seed": whole_number(self.seed.value, "split seed"),
+            "model_budget": parse_budget(self.family.value, self.budget.value),
         }
         return {
             "name": name, "description": self.description.value.strip(),

@@ -174,7 +174,9 @@ class CompetitionsPanel(Panel):
                 f"<b>{row['name']}</b> by {row['creator']} · reward "
                 f"<b>{amount(row['reward'])}</b> tokens · creator bond "
                 f'<b class="mlm-comp-bond">{amount(row.get("creator_bond", 0))}</b> · '
-                f"{row['task']} · {row['model_family']} models · {row['submissions']} "
+                f"{row['task']} · {row['model_family']} models "
+                f'(<span class="mlm-comp-budget">{row.get("model_budget", "")}</span>) · '
+                f"{row['submissions']} "
                 f"submissions · phase "
                 f'<b class="mlm-comp-phase">{row["phase"]}</b> · {outcome_html(row)}'
             )

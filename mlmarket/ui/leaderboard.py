@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from mlmarket.market import Market
     from mlmarket.ui.state import MarketState
 
-SHOWN = ["rank", "id", "submitter", "status", "evaluated", "score", "prize"]
+SHOWN = ["rank", "id", "submitter", "status", "evaluated", "score", "work", "prize"]
 CHART_LAYOUT = widgets.Layout(width="480px", height="auto", object_fit="contain",
                               align_self="flex-start")  # fmt: skip
 
@@ -124,7 +124,8 @@ class LeaderboardPanel(Panel):
             f"<b>{row['name']}</b> · phase {row['phase']} · outcome "
             f'<b class="mlm-board-outcome">{outcome_label(str(row["outcome"]))}</b>{winner} · '
             f"reward {amount(row['reward'])} · prizes awarded "
-            f'<b class="mlm-prizes">{amount(paid)}</b> tokens{lost} · score: {metric}'
+            f'<b class="mlm-prizes">{amount(paid)}</b> tokens{lost} · score: {metric} · '
+            f"work per row within {row.get('model_budget', '')}"
         )
         shown = board[SHOWN] if len(board) else board
         self.table.value = table(
@@ -135,6 +136,7 @@ class LeaderboardPanel(Panel):
                 "score": score_text,
                 "prize": amount,
                 "rank": lambda v: "–" if pd.isna(v) else str(v),
+                "work": lambda v: "–" if pd.isna(v) else f"{int(v):,}",
             },  # fmt: skip
             row_class=lambda key, _: row_class(board, key),
             empty="no submissions yet",

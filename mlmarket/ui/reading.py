@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import pandas as pd
 
 from mlmarket.market.tables import EVENT_COLUMNS, events_table, with_amounts, with_times
+from mlmarket.ml.budgets import describe_budget
 from mlmarket.units import from_units
 
 if TYPE_CHECKING:
@@ -42,13 +43,14 @@ ENDS = ["submission_end", "reveal_end", "test_reveal_end", "evaluation_end",
 COMPETITION_COLUMNS = [
     "name", "creator", "reward", "reward_exact", "model_family", "phase", "submissions",
     "address", "task", "outcome", "finalized", "creator_bond", "creator_bond_exact",
-    "test_revealed", "burned", "burned_exact", *ENDS,
+    "test_revealed", "burned", "burned_exact", "model_budget", *ENDS,
 ]  # fmt: skip
 """Columns of ``MarketState.competitions`` (indexed by the factory's 0-based index).
 
 Amounts (``reward``, ``creator_bond``, ``burned``) are float tokens, exact in
 ``<name>_exact``. ``burned``: what a creator default sends to the sink (the bond and
-the unearned places; 0 otherwise). The ``<phase>_end`` columns are UTC Timestamps;
+the unearned places; 0 otherwise). ``model_budget``: the largest model the competition
+accepts, in words. The ``<phase>_end`` columns are UTC Timestamps;
 ``default_evaluation_end`` is missing (NaT) unless the creator defaulted."""
 
 EventCursor = tuple[int, bytes]
@@ -129,7 +131,8 @@ def read_competitions(market: Market) -> tuple[pd.DataFrame, dict[int, pd.DataFr
             {"task": handle.metadata.get("task"), "outcome": outcome, "finalized": logged,
              "creator_bond": handle.creator_bond,
              "test_revealed": bool(handle.chain.call(functions.testSetRevealed())),
-             "burned": burned(handle, outcome, logged), **ends}
+             "burned": burned(handle, outcome, logged),
+             "model_budget": describe_budget(handle.model_budget), **ends}
         )  # fmt: skip
         boards[int(index)] = handle.leaderboard()
     if not len(table):

@@ -274,7 +274,7 @@ def test_create_anMlpOrTreeCompetition_withItsRules(
     assert f"Opened competition #0 'Diagnosis challenge' for {family} models" in (
         panel.feedback.value
     )
-    assert f"· {family} models ·" in panel.info.value
+    assert f"· {family} models (" in panel.info.value
     comp = market.competitions.get(0)
     assert comp.model_family == family == panel.state.competitions.loc[0, "model_family"]
     assert comp.metadata["description"] == "Who wins?" and comp.metadata["models_per_call"] == 2
@@ -362,3 +362,35 @@ def test_aCreatorDefault_showsDefaultEvaluation_thenDefaulted_andTheBurn(market:
     panel.claim_button.click()  # a creator who defaulted gets nothing back
     assert "mlm-msg-error" in panel.feedback.value
     assert market.token.balance_of("alice") == Decimal(800)
+
+
+def test_theModelBudget_isAFormField_shownWithTheCompetition_andOnTheLeaderboard(
+    market: Market,
+) -> None:
+    from mlmarket.ml.budgets import MlpBudget
+    from mlmarket.ui import LeaderboardPanel
+    from mlmarket.ui.base import InputError
+    from mlmarket.ui.competition_form import parse_budget
+
+    panel = CompetitionsPanel(market)
+    form = panel.form
+    form.source.value, form.family.value = "iris", "mlp"
+    assert "MACs per row, units" in form.budget.placeholder
+    form.budget.value = "56, 40"
+    assert form.request()["model_budget"] == MlpBudget(max_macs=56, max_units=40)
+    panel.create_button.click()
+    comp = market.competitions.get(0)
+    assert comp.model_budget == MlpBudget(max_macs=56, max_units=40)
+    assert "≤ 56 MACs per row, ≤ 40 units" in panel.info.value
+    X, y = comp.training_xy()
+    from sklearn.neural_network import MLPClassifier
+
+    comp.submit(MLPClassifier((8,), max_iter=50, random_state=0).fit(X, y), by="bob")
+    market.clock.advance_to(comp.deadline("submission"))
+    comp.reveal()
+    assert comp.leaderboard().loc[0, "work"] == 4 * 8 + 8 * 3  # MACs per row
+    board = LeaderboardPanel(market)
+    assert '<td class="mlm-num">56</td>' in board.table.value
+    assert "within ≤ 56 MACs" in board.summary.value
+    with pytest.raises(InputError, match="2 whole number"):
+        parse_budget("mlp", "56")

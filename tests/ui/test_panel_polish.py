@@ -135,7 +135,7 @@ def test_theLeaderboard_exportsToAFile_andALink_withExactPrizes(
     assert f"Wrote 2 rows to {path}" in panel.feedback.value
     written = pd.read_csv(path)
     assert written.columns.tolist() == ["rank", "id", "submitter", "status", "evaluated",
-                                        "score", "metric", "prize", "winner"]  # fmt: skip
+                                        "score", "metric", "work", "prize", "winner"]  # fmt: skip
     assert sorted(written["prize"].tolist()) == [40, 60]
     found = r'download="(.+?)" href="data:text/csv;base64,(.+?)"'
     link = re.search(found, panel.exporter.link.value)

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
+
 from mlmarket.errors import DataValidationError
 from mlmarket.ml.budgets import (
     MlpBudget,
@@ -29,10 +31,12 @@ from mlmarket.ml.budgets import (
     TreeBudget,
     budget_model_bytes,
     default_budget,
+    describe_budget,
 )
 
 __all__ = [
     "FAMILIES",
+    "evaluation_plan",
     "MAX_MODEL_BYTES",
     "MlpCost",
     "TreeCost",
@@ -138,3 +142,33 @@ def family_limits(
         base.call + models * per_model,
         base.row + models * per_row_model,
     )
+
+
+def evaluation_plan(
+    features: int,
+    classes: int,
+    test_rows: int,
+    budgets: dict[str, ModelBudget],
+    *,
+    models_per_call: int = 4,
+) -> pd.DataFrame:
+    """Per named budget: the rows per chunk a competition of this shape commits to, and the
+    evaluation transactions a test set of ``test_rows`` rows then takes per batch of
+    ``models_per_call`` models.
+
+    Example:
+        >>> from mlmarket.ml.budgets import MlpBudget
+        >>> plan = evaluation_plan(30, 10, 10_000, {"hidden 16": MlpBudget(640, 26)})
+        >>> plan.loc["hidden 16", ["rows_per_chunk", "transactions"]].tolist()
+        [57, 176]
+    """
+    from mlmarket.ml.testset import rows_per_chunk
+
+    rows = {}
+    for name, budget in budgets.items():
+        per_chunk = rows_per_chunk(features, classes, models_per_call=models_per_call,
+                                   family=budget.family, budget=budget)  # fmt: skip
+        rows[name] = {"family": budget.family, "budget": describe_budget(budget),
+                      "rows_per_chunk": per_chunk,
+                      "transactions": -(-test_rows // per_chunk)}  # fmt: skip
+    return pd.DataFrame.from_dict(rows, orient="index")

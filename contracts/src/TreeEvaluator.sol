@@ -288,63 +288,112 @@ contract TreeEvaluator is ITreeEvaluator {
 
     // --- scoring ----------------------------------------------------------------------
 
-    /// @dev Correct predictions of the trees at `roots` on chunk `c`, or the sum of squared errors.
-    function _score(Chunk memory c, uint256[] memory roots, uint256 classes) private pure returns (uint256 value) {
-        uint256[] memory votes = new uint256[](classes);
-        uint256 x = c.features;
-        for (uint256 r = 0; r < c.rows; ++r) {
-            int256 y = _label(c, r, classes);
-            if (classes == 0) {
-                unchecked {
-                    // T4: |e| <= 2^32, e^2 <= 2^64.
-                    int256 e = _walk(roots[0], x) - y;
-                    value += uint256(e * e);
-                }
-            } else {
-                uint256 best = roots.length == 1 ? uint256(_walk(roots[0], x)) : _vote(roots, x, votes);
-                if (best == uint256(y)) ++value;
-            }
-            unchecked {
-                x += c.width; // T1: stays inside the chunk for r < rows
-            }
-        }
-    }
-
-    /// @dev The class most trees predict for the row at `x` (ties to the lowest class).
-    function _vote(uint256[] memory roots, uint256 x, uint256[] memory votes) private pure returns (uint256 best) {
-        uint256 classes = votes.length;
-        for (uint256 k = 0; k < classes; ++k) {
-            votes[k] = 0;
-        }
-        for (uint256 t = 0; t < roots.length; ++t) {
-            ++votes[uint256(_walk(roots[t], x))]; // T3: the leaf is a class < classes
-        }
-        uint256 top = votes[0];
-        for (uint256 k = 1; k < classes; ++k) {
-            if (votes[k] > top) {
-                top = votes[k];
-                best = k;
-            }
-        }
-    }
-
     /**
-     * @dev The leaf value the row at `x` reaches in the tree whose node 0 is at `node0`.
-     * Terminates and stays in bounds by T2; one `calldataload` per node and per feature.
+     * @dev Correct predictions of the trees at `roots` on chunk `c`, or the sum of squared
+     * errors. One assembly loop over the rows (no call per row or tree). A forest of at most
+     * 32 classes keeps its votes in the bytes of one word (byte k = class k; T3: at most 255
+     * trees, so a count fits its byte and never carries), reset by one assignment per row;
+     * more classes count in the memory array `votes`. Argmax keeps the first maximum.
      */
-    function _walk(uint256 node0, uint256 x) private pure returns (int256 leaf) {
+    function _score(Chunk memory c, uint256[] memory roots, uint256 classes) private pure returns (uint256 value) {
+        uint256[] memory votes = new uint256[](classes > 32 ? classes : 0);
+        // Memory-safe: reads `c`, `roots`, writes only `votes` and the scratch word 0x00. Calldata reads: each row's
+        // features at x = features + r * width (r < rows, T1), labels at labels + r (class
+        // bytes) or + 4 r (int32), and the validated trees (T2). Arithmetic: a vote count
+        // <= 255 (T3), correct predictions <= rows < 2^32, squared errors as T4.
         assembly ("memory-safe") {
-            let p := node0
-            for {} 1 {} {
-                let word := calldataload(p)
-                let f := shr(240, word)
-                if eq(f, 0xffff) {
-                    leaf := signextend(3, and(shr(208, word), 0xffffffff))
-                    break
+            // The leaf's 32-bit field reached from node 0 at `node0` by the row at `x` (T2):
+            // left (the next node) iff the feature byte <= the threshold byte, both signed; as
+            // unsigned bytes after xor 0x80 the order is the same.
+            function walk(node0, row) -> leaf {
+                let p := node0
+                for {} 1 {} {
+                    let word := calldataload(p)
+                    let f := shr(240, word)
+                    if eq(f, 0xffff) {
+                        leaf := and(shr(208, word), 0xffffffff)
+                        break
+                    }
+                    switch gt(xor(byte(0, calldataload(add(row, f))), 0x80), xor(byte(2, word), 0x80))
+                    case 0 { p := add(p, 6) }
+                    default { p := add(node0, mul(and(shr(208, word), 0xffffff), 6)) }
                 }
-                switch sgt(sar(248, calldataload(add(x, f))), signextend(0, byte(2, word)))
-                case 0 { p := add(p, 6) }
-                default { p := add(node0, mul(and(shr(208, word), 0xffffff), 6)) }
+            }
+            // Votes of the trees whose roots are the words [first, end) for the row at x, one
+            // byte per class (byte k = class k).
+            function tally(from, to, row) -> counts {
+                for { let t := from } lt(t, to) { t := add(t, 0x20) } {
+                    counts := add(counts, shl(shl(3, sub(31, walk(mload(t), row))), 1))
+                }
+            }
+            function argmaxBytes(counts, n) -> best {
+                let top := byte(0, counts)
+                for { let k := 1 } lt(k, n) { k := add(k, 1) } {
+                    let v := byte(k, counts)
+                    if gt(v, top) {
+                        top := v
+                        best := k
+                    }
+                }
+            }
+            // The same with one memory word per class at [base, base + 32 classes).
+            function voteWords(base, n, from, to, row) -> best {
+                let last := add(base, shl(5, n))
+                for { let p := base } lt(p, last) { p := add(p, 0x20) } { mstore(p, 0) }
+                for { let t := from } lt(t, to) { t := add(t, 0x20) } {
+                    let slot := add(base, shl(5, walk(mload(t), row)))
+                    mstore(slot, add(mload(slot), 1))
+                }
+                let top := mload(base)
+                for { let k := 1 } lt(k, n) { k := add(k, 1) } {
+                    let v := mload(add(base, shl(5, k)))
+                    if gt(v, top) {
+                        top := v
+                        best := k
+                    }
+                }
+            }
+            function regress(x, lp, lend, root0) -> total {
+                for {} lt(lp, lend) { lp := add(lp, 4) } {
+                    let e := sub(signextend(3, walk(root0, x)), sar(224, calldataload(lp)))
+                    total := add(total, mul(e, e))
+                    x := add(x, mload(0)) // the row width, in scratch space
+                }
+            }
+            function single(x, lp, lend, root0) -> total {
+                for {} lt(lp, lend) { lp := add(lp, 1) } {
+                    total := add(total, eq(walk(root0, x), byte(0, calldataload(lp))))
+                    x := add(x, mload(0)) // the row width, in scratch space
+                }
+            }
+            function forestBytes(x, lp, lend, from, to, n) -> total {
+                for {} lt(lp, lend) { lp := add(lp, 1) } {
+                    total := add(total, eq(argmaxBytes(tally(from, to, x), n), byte(0, calldataload(lp))))
+                    x := add(x, mload(0)) // the row width, in scratch space
+                }
+            }
+            function forestWords(x, lp, lend, from, to, n, base) -> total {
+                for {} lt(lp, lend) { lp := add(lp, 1) } {
+                    total := add(total, eq(voteWords(base, n, from, to, x), byte(0, calldataload(lp))))
+                    x := add(x, mload(0)) // the row width, in scratch space
+                }
+            }
+            let x := mload(c) // Chunk.features
+            let lp := mload(add(c, 0x20)) // Chunk.labels
+            let rows := mload(add(c, 0x40)) // Chunk.rows
+            mstore(0, mload(add(c, 0x60))) // Chunk.width, read by the row loops
+            let from := add(roots, 0x20)
+            let to := add(from, shl(5, mload(roots)))
+            switch classes
+            case 0 { value := regress(x, lp, add(lp, shl(2, rows)), mload(from)) }
+            default {
+                switch eq(to, add(from, 0x20))
+                case 1 { value := single(x, lp, add(lp, rows), mload(from)) }
+                default {
+                    switch gt(classes, 32)
+                    case 0 { value := forestBytes(x, lp, add(lp, rows), from, to, classes) }
+                    default { value := forestWords(x, lp, add(lp, rows), from, to, classes, add(votes, 0x20)) }
+                }
             }
         }
     }

@@ -10,10 +10,11 @@ import {IMlpEvaluator} from "./interfaces/IMlpEvaluator.sol";
  * format v1, the same as every family): accuracy of the argmax of the output layer, or the
  * sum of squared errors of `(acc + 2^s / 2) >> s` for regression. Stateless.
  * @dev Formats are in docs/formats.md ("Model (mlp family)"), the arithmetic and its
- * overflow proofs in docs/fixed-point.md ("MLP"); `mlmarket.ml.mlp` returns the same numbers.
+ * overflow proofs in docs/fixed-point.md ("MLP family", "MLP kernel"); `mlmarket.ml.mlp`
+ * returns the same numbers.
  * A hidden unit computes `acc = b + sum_j W_j x_j` and outputs
  * `h = min(max((acc + 2^s / 2) >> s, 0), 2^32 - 1)` (round half up, arithmetic shift).
- * Bounds used by every `unchecked` block and assembly below (M1-M5):
+ * Bounds used by every `unchecked` block and assembly below (M1-M9):
  *  M1 `features <= 4096`, hidden layers and outputs <= 255, rows < 2^32: every size product
  *     is below 2^40 and every calldata pointer stays inside its `bytes` argument, whose end
  *     the ABI decoder checked against `calldatasize()`.
@@ -25,6 +26,29 @@ import {IMlpEvaluator} from "./interfaces/IMlpEvaluator.sol";
  *  M4 regression: `|y_hat| < 2^65`, `|y| <= 2^31`, `e^2 < 2^132`, a chunk's sum < 2^164.
  *  M5 EVM `add`/`mul` are exact on two's complement words whenever the true result lies in
  *     [-2^255, 2^255), which M3-M4 guarantee with a wide margin.
+ * SWAR kernel (docs/fixed-point.md, "MLP kernel"): one `mul` of two words multiplies lanes
+ * pairwise and adds them by lane position; with one operand's lanes reversed, the top lane
+ * of the product is a dot product. `acc = OFF + sum_s X_s V_s (mod 2^256)` and
+ * `sar(256 - lane, acc)` is the exact sum, because:
+ *  M6 first layer (LinearEvaluator's layout and S1-S3 with int16 weights): lane = 32 bits
+ *     iff `features * 2^22 < 2^31` (up to 511 features), else 64; feature words have signed
+ *     lanes (`Q = U - 128 ONES`), so every lane sum of `sum Q V` has at most `features`
+ *     terms `|q w| <= 2^22`: `|c_t| <= 2^31 - 2^22` (32-bit lanes) or `<= 2^34` (64-bit);
+ *     `OFF = 2^(lane-1) sum_{t<n-1} 2^(lane t)` keeps the lower lanes in [1, 2^lane), so
+ *     they never carry into or borrow from the top lane, which is `c_{n-1} = sum_j W_j q_j`.
+ *  M7 a hidden layer's activations are 64-bit lanes of `g = 4 ceil(units / 16)` words
+ *     ending at `e`: unit i in the 8 bytes ending at `e - 8 i` (lane i mod 4 of word
+ *     i / 4 counted from `e`), written by `mstore(e - 32 - 8 i, h)` in increasing i: its 24
+ *     leading zero bytes fall on units not yet written or on the slack word below; lanes
+ *     of absent units are 0 (the scratch is zeroed per model). So every lane is in [0, 2^32).
+ *  M8 later layers: input 4j + T sits in lane T of its activation word and its weight in
+ *     lane 3 - T of the paired weight word (absent inputs: 0 and 0); a lane sum has at
+ *     most 4 g <= 256 terms `|h w| < 2^47`, `|c_t| < 2^55`; `OFF64 = 2^63 (1 + 2^64 +
+ *     2^128)` keeps lanes 0-2 in (0, 2^64), and `sar(192, acc) = c_3 = sum_i W_i h_i`.
+ *  M9 a unit's score `b + half + c`: `|b + half| <= 2^63 + 2^62`, `|c| <= 2^55`, below 2^64
+ *     (M3); `h = sar(shift, score)` is the reference's `(acc + 2^s / 2) >> s`, and
+ *     `gt(h, 2^32 - 1)` (unsigned) holds iff h < 0 or h >= 2^32, when the clamp sets
+ *     `h = (2^32 - 1) * (h > 0)`.
  * Ties in argmax go to the lowest class index; a single output predicts class 1 iff > 0.
  */
 contract MlpEvaluator is IMlpEvaluator {
@@ -370,21 +394,19 @@ contract MlpEvaluator is IMlpEvaluator {
         // exactly what M6 needs. |b + half| <= 2^63 + 2^62.
         assembly ("memory-safe") {
             // Lane m (m < n) of four words, from the weights j + R m .. j + R m + 3 of the unit
-            // at calldata p (0 past d).
+            // at calldata p (0 past d: the loop stops at d, a partial load is masked).
             function gather(p, j, d, r8, l) -> a0, a1, a2, a3 {
-                for { let at := 0 } lt(at, 256) {
+                for { let at := 0 } and(lt(at, 256), lt(j, d)) {
                     at := add(at, l)
                     j := add(j, r8)
                 } {
-                    if lt(j, d) {
-                        let x := calldataload(add(p, shl(1, j)))
-                        let rem := sub(d, j)
-                        if lt(rem, 4) { x := and(x, not(shr(shl(4, rem), not(0)))) }
-                        a0 := add(a0, shl(at, sar(240, x)))
-                        a1 := add(a1, shl(at, sar(240, shl(16, x))))
-                        a2 := add(a2, shl(at, sar(240, shl(32, x))))
-                        a3 := add(a3, shl(at, sar(240, shl(48, x))))
-                    }
+                    let x := calldataload(add(p, shl(1, j)))
+                    let rem := sub(d, j)
+                    if lt(rem, 4) { x := and(x, not(shr(shl(4, rem), not(0)))) }
+                    a0 := add(a0, shl(at, sar(240, x)))
+                    a1 := add(a1, shl(at, sar(240, shl(16, x))))
+                    a2 := add(a2, shl(at, sar(240, shl(32, x))))
+                    a3 := add(a3, shl(at, sar(240, shl(48, x))))
                 }
             }
             let r8 := shr(3, lane)
@@ -439,10 +461,10 @@ contract MlpEvaluator is IMlpEvaluator {
             let groups := shr(2, add(inputs, 3))
             for { let k := 0 } lt(k, mload(add(layer, 0x40))) { k := add(k, 1) } { // Layer.units
                 for { let j := 0 } lt(j, groups) { j := add(j, 1) } {
-                    let x := shr(192, calldataload(add(w, shl(3, j))))
+                    let x := calldataload(add(w, shl(3, j)))
                     let rem := sub(inputs, shl(2, j))
-                    if lt(rem, 4) { x := and(x, not(shr(shl(4, rem), 0xffffffffffffffff))) }
-                    x := xor(x, 0x8000800080008000)
+                    if lt(rem, 4) { x := and(x, not(shr(shl(4, rem), not(0)))) }
+                    x := xor(shr(192, x), 0x8000800080008000)
                     x := or(and(x, 0xffffffff), shl(96, and(x, 0xffffffff00000000)))
                     x := or(
                         and(x, 0x0000000000000000000000000000ffff0000000000000000000000000000ffff),
@@ -472,13 +494,15 @@ contract MlpEvaluator is IMlpEvaluator {
      */
     function _run(Net memory n, uint256 classes) private pure returns (uint256 value) {
         // Memory-safe: writes only the scratch array of {_score} (feature words at n.q, the
-        // activation words below n.e1 and n.e2, never below their slack word). Calldata reads
+        // activation words below n.e1 and n.e2, never below their slack word) and the scratch
+        // space word 0x00 (predict4/predict8: their first record). Calldata reads
         // (M1): row r's 32-byte blocks at x + r * width + 32 b; bytes past the row meet zero
         // weights in the top lane (S3) and are bytes elsewhere (M6); labels inside the chunk.
         // Exact by M6-M9: the top lanes are the exact sums, the scores below 2^64, the
         // regression errors as in M4. Masks as in LinearEvaluator: 0x80.. flips each feature's
         // sign bit (u = q + 128), 0x00ff.. keeps bytes at 16 s, 0x000000ff.. bytes at 32 t,
-        // 0x00000000000000ff.. bytes at 64 T. OFF64 = 2^63 (1 + 2^64 + 2^128).
+        // 0x00000000000000ff.. bytes at 64 T. OFF = 2^31 sum_{t<7} 2^(32 t) (32-bit lanes) or
+        // OFF64 = 2^63 (1 + 2^64 + 2^128) (64-bit lanes).
         assembly ("memory-safe") {
             // The four words of a one-block row with 32-bit lanes: lane t of word r holds the
             // byte at position 31 - 4 t - r.
@@ -617,8 +641,44 @@ contract MlpEvaluator is IMlpEvaluator {
                     mstore(at, h)
                 }
             }
+            // Second hidden layer on 4 activation words held on the stack (at most 16 inputs;
+            // record: 4 weight words, bias + half = 0xa0 bytes).
+            function hidden4(a, rec, end, sh, at) {
+                let a0 := mload(a)
+                let a1 := mload(add(a, 0x20))
+                let a2 := mload(add(a, 0x40))
+                let a3 := mload(add(a, 0x60))
+                for {} lt(rec, end) {
+                    rec := add(rec, 0xa0)
+                    at := sub(at, 8)
+                } {
+                    let h := sar(sh, add(mload(add(rec, 0x80)), sar(192, add(0x800000000000000080000000000000008000000000000000, add(add(mul(a0, mload(rec)), mul(a1, mload(add(rec, 0x20)))), add(mul(a2, mload(add(rec, 0x40))), mul(a3, mload(add(rec, 0x60)))))))))
+                    if gt(h, 0xffffffff) { h := mul(0xffffffff, sgt(h, 0)) }
+                    mstore(at, h)
+                }
+            }
+            // Second hidden layer on 8 activation words held on the stack (at most 32 inputs;
+            // record: 8 weight words, bias + half = 0x120 bytes).
+            function hidden8(a, rec, end, sh, at) {
+                let a0 := mload(a)
+                let a1 := mload(add(a, 0x20))
+                let a2 := mload(add(a, 0x40))
+                let a3 := mload(add(a, 0x60))
+                let a4 := mload(add(a, 0x80))
+                let a5 := mload(add(a, 0xa0))
+                let a6 := mload(add(a, 0xc0))
+                let a7 := mload(add(a, 0xe0))
+                for {} lt(rec, end) {
+                    rec := add(rec, 0x120)
+                    at := sub(at, 8)
+                } {
+                    let h := sar(sh, add(mload(add(rec, 0x100)), sar(192, add(0x800000000000000080000000000000008000000000000000, add(add(add(mul(a0, mload(rec)), mul(a1, mload(add(rec, 0x20)))), add(mul(a2, mload(add(rec, 0x40))), mul(a3, mload(add(rec, 0x60))))), add(add(mul(a4, mload(add(rec, 0x80))), mul(a5, mload(add(rec, 0xa0)))), add(mul(a6, mload(add(rec, 0xc0))), mul(a7, mload(add(rec, 0xe0))))))))))
+                    if gt(h, 0xffffffff) { h := mul(0xffffffff, sgt(h, 0)) }
+                    mstore(at, h)
+                }
+            }
             // The hidden layers of the row at x.
-            function layers(net, x) {
+            function forward(net, x) {
                 switch eq(mload(add(net, 0xa0)), 4)
                 case 1 { first4(x, mload(add(net, 0xe0)), mload(add(net, 0x100)), mload(add(net, 0x120)), sub(mload(add(net, 0x140)), 32)) }
                 default {
@@ -632,35 +692,61 @@ contract MlpEvaluator is IMlpEvaluator {
                 }
                 let rec2 := mload(add(net, 0x180))
                 if rec2 {
-                    hidden(mload(add(net, 0x160)), mload(add(net, 0x140)), rec2, mload(add(net, 0x1a0)), mload(add(net, 0x1c0)), sub(mload(add(net, 0x1e0)), 32))
+                    let a1 := mload(add(net, 0x160))
+                    let e1 := mload(add(net, 0x140))
+                    switch sub(e1, a1)
+                    case 0x80 { hidden4(a1, rec2, mload(add(net, 0x1a0)), mload(add(net, 0x1c0)), sub(mload(add(net, 0x1e0)), 32)) }
+                    case 0x100 { hidden8(a1, rec2, mload(add(net, 0x1a0)), mload(add(net, 0x1c0)), sub(mload(add(net, 0x1e0)), 32)) }
+                    default { hidden(a1, e1, rec2, mload(add(net, 0x1a0)), mload(add(net, 0x1c0)), sub(mload(add(net, 0x1e0)), 32)) }
                 }
             }
-            // Predicted class from the output records rec .. end on the activation words at a:
-            // argmax (first maximum), or the sign rule for one output. Four activation words
-            // (at most 16 inputs) stay on the stack (record: 4 weight words, bias = 0xa0 bytes).
+            // Predicted class from the output records rec .. end on 4 activation words at a, held
+            // on the stack (at most 16 inputs; record: 4 weight words, bias = 0xa0 bytes):
+            // argmax (first maximum: top starts at -2^255, below every score), or the sign rule
+            // for one output. Scratch word 0x00 keeps the first record.
             function predict4(a, rec, end) -> best {
                 let a0 := mload(a)
                 let a1 := mload(add(a, 0x20))
                 let a2 := mload(add(a, 0x40))
                 let a3 := mload(add(a, 0x60))
-                let top := add(mload(add(rec, 0x80)), sar(192, add(0x800000000000000080000000000000008000000000000000, add(
-                    add(mul(a0, mload(rec)), mul(a1, mload(add(rec, 0x20)))),
-                    add(mul(a2, mload(add(rec, 0x40))), mul(a3, mload(add(rec, 0x60))))
-                ))))
-                let first := rec
+                mstore(0x00, rec)
+                let top := shl(255, 1)
                 let at := rec
-                for { rec := add(rec, 0xa0) } lt(rec, end) { rec := add(rec, 0xa0) } {
-                    let s := add(mload(add(rec, 0x80)), sar(192, add(0x800000000000000080000000000000008000000000000000, add(
-                        add(mul(a0, mload(rec)), mul(a1, mload(add(rec, 0x20)))),
-                        add(mul(a2, mload(add(rec, 0x40))), mul(a3, mload(add(rec, 0x60))))
-                    ))))
+                for {} lt(rec, end) { rec := add(rec, 0xa0) } {
+                    let s := add(mload(add(rec, 0x80)), sar(192, add(0x800000000000000080000000000000008000000000000000, add(add(mul(a0, mload(rec)), mul(a1, mload(add(rec, 0x20)))), add(mul(a2, mload(add(rec, 0x40))), mul(a3, mload(add(rec, 0x60))))))))
                     if sgt(s, top) {
                         top := s
                         at := rec
                     }
                 }
-                best := div(sub(at, first), 0xa0)
-                if eq(end, add(first, 0xa0)) { best := sgt(top, 0) }
+                best := div(sub(at, mload(0x00)), 0xa0)
+                if eq(end, add(mload(0x00), 0xa0)) { best := sgt(top, 0) }
+            }
+            // Predicted class from the output records rec .. end on 8 activation words at a, held
+            // on the stack (at most 32 inputs; record: 8 weight words, bias = 0x120 bytes):
+            // argmax (first maximum: top starts at -2^255, below every score), or the sign rule
+            // for one output. Scratch word 0x00 keeps the first record.
+            function predict8(a, rec, end) -> best {
+                let a0 := mload(a)
+                let a1 := mload(add(a, 0x20))
+                let a2 := mload(add(a, 0x40))
+                let a3 := mload(add(a, 0x60))
+                let a4 := mload(add(a, 0x80))
+                let a5 := mload(add(a, 0xa0))
+                let a6 := mload(add(a, 0xc0))
+                let a7 := mload(add(a, 0xe0))
+                mstore(0x00, rec)
+                let top := shl(255, 1)
+                let at := rec
+                for {} lt(rec, end) { rec := add(rec, 0x120) } {
+                    let s := add(mload(add(rec, 0x100)), sar(192, add(0x800000000000000080000000000000008000000000000000, add(add(add(mul(a0, mload(rec)), mul(a1, mload(add(rec, 0x20)))), add(mul(a2, mload(add(rec, 0x40))), mul(a3, mload(add(rec, 0x60))))), add(add(mul(a4, mload(add(rec, 0x80))), mul(a5, mload(add(rec, 0xa0)))), add(mul(a6, mload(add(rec, 0xc0))), mul(a7, mload(add(rec, 0xe0)))))))))
+                    if sgt(s, top) {
+                        top := s
+                        at := rec
+                    }
+                }
+                best := div(sub(at, mload(0x00)), 0x120)
+                if eq(end, add(mload(0x00), 0x120)) { best := sgt(top, 0) }
             }
             // Predicted class, any number of activation words (records of (e - a) + 0x20 bytes).
             // top starts at -2^255, below every score, so output 0 is the first maximum.
@@ -701,7 +787,7 @@ contract MlpEvaluator is IMlpEvaluator {
             case 0 {
                 let sh := mload(add(n, 0x280))
                 for {} lt(labels, last) { labels := add(labels, 4) } {
-                    layers(n, x)
+                    forward(n, x)
                     let s, next := score(a, e, rec)
                     let err := sub(sar(sh, s), sar(224, calldataload(labels)))
                     value := add(value, mul(err, err))
@@ -709,17 +795,24 @@ contract MlpEvaluator is IMlpEvaluator {
                 }
             }
             default {
-                switch eq(sub(e, a), 0x80)
-                case 1 {
+                switch sub(e, a)
+                case 0x80 {
                     for {} lt(labels, last) { labels := add(labels, 1) } {
-                        layers(n, x)
+                        forward(n, x)
                         value := add(value, eq(predict4(a, rec, end), byte(0, calldataload(labels))))
+                        x := add(x, mload(add(n, 0x20)))
+                    }
+                }
+                case 0x100 {
+                    for {} lt(labels, last) { labels := add(labels, 1) } {
+                        forward(n, x)
+                        value := add(value, eq(predict8(a, rec, end), byte(0, calldataload(labels))))
                         x := add(x, mload(add(n, 0x20)))
                     }
                 }
                 default {
                     for {} lt(labels, last) { labels := add(labels, 1) } {
-                        layers(n, x)
+                        forward(n, x)
                         value := add(value, eq(predictN(a, e, rec, end), byte(0, calldataload(labels))))
                         x := add(x, mload(add(n, 0x20)))
                     }

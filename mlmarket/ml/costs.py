@@ -4,15 +4,17 @@ Every family scores the same chunk (format v1), but the work per row differs:
 
 * ``linear`` — ``m`` outputs times ``d`` multiply-accumulates
   (:class:`~mlmarket.ml.testset.EvaluationCost`).
-* ``mlp`` — every unit of every layer: one bias, one multiply-accumulate per input,
-  a rounding shift and the clamped ReLU (:class:`MlpCost`).
+* ``mlp`` — every unit of every layer: its dot product in SWAR words (8 or 4
+  multiply-accumulates per ``mul``), one bias, a rounding shift and the clamped ReLU
+  (:class:`MlpCost`).
 * ``tree`` — per tree one walk from the root to a leaf, one node visit per level,
   then the vote (:class:`TreeCost`).
 
 A competition fixes the family and a model budget (:mod:`mlmarket.ml.budgets`) before
 any model is known, so the chunk size must hold for the most expensive model within
-it (:func:`worst_row_gas`): an MLP within ``max_macs`` and ``max_units`` costs at most
-``units * unit + macs * mac`` gas per row; a tree model within ``max_trees``,
+it (:func:`worst_row_gas`): for an MLP the maximum of :meth:`MlpCost.row_gas` over
+every network shape within ``max_macs`` and ``max_units`` (and the task's features and
+outputs); a tree model within ``max_trees``,
 ``max_depth`` and ``max_nodes`` at most ``trees * (tree + depth * visit)`` for its walks,
 and its validation is paid once per model and call. This module does not touch the chain;
 ``mlmarket.market.gas`` measures the real numbers (``benchmarks/bench_families.py``).
@@ -21,6 +23,7 @@ and its validation is paid once per model and call. This module does not touch t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pandas as pd
 
@@ -49,16 +52,98 @@ FAMILIES = ("linear", "mlp", "tree")
 """Model families with an evaluator contract (``family() == keccak256(name)``)."""
 
 
+def _groups(units: int) -> int:
+    """Activation words of a layer of ``units`` (four per word, padded to a multiple of 4)."""
+    return -(-units // 16) * 4
+
+
 @dataclass(frozen=True)
 class MlpCost:
-    """Upper bounds on ``MlpEvaluator.scoreBatch``'s execution gas, per unit of work."""
+    """Upper bounds on ``MlpEvaluator.scoreBatch``'s execution gas (its SWAR kernel, measured
+    over shapes of 1..4096 features, 1..255 units per layer, 1..255 outputs; see
+    :meth:`row_gas` and :meth:`model_gas`)."""
 
     call: int = 10_000  # dispatch, ABI decoding, argument and chunk-header checks
     row: int = 300  # label check, per row of the chunk
-    model: int = 12_000  # header checks, layer table, activation buffers, per model
-    row_model: int = 1_500  # layer calls, output rule, label comparison, per row and model
-    unit: int = 400  # bias load, shift, clamp, store, loop, per unit and row
-    mac: int = 80  # one multiply-accumulate (bound over the unrolled loop and its tail)
+    model: int = 14_000  # header checks, layer table, scratch allocation, per model
+    pack_unit: int = 600  # a unit's record (bias, word placement set-up), per model
+    pack_mac: int = 90  # a weight placed in its lane, per model
+    row_model: int = 1_300  # row loop, layer calls, output rule, label comparison
+    unit: int = 180  # bias, shift, clamp, store, loop: a unit on memory words, per row
+    unit_stack: int = 240  # a unit on four stack words, its four `mul`s included, per row
+    unit_stack8: int = 320  # a unit on eight stack words (17..32 inputs), per row
+    group: int = 200  # four memory words (16 or 32 MACs) of a unit's dot product, per row
+    block: int = 220  # four feature words of a row into memory (features > 32), per row
+
+    def row_gas(
+        self, features: int, hidden: tuple[int, ...], outputs: int, regression: bool = False
+    ) -> int:
+        """Gas of one row for one network of this shape, beyond :attr:`row`.
+
+        The kernel's paths (docs/fixed-point.md, "MLP kernel"): a first layer on at most
+        32 features keeps the row's four words on the stack (``unit_stack`` per unit), else
+        the row is spread into ``steps`` groups of four words (``block`` each; 32 features
+        per group in 32-bit lanes, 16 in 64-bit lanes from 512 features) and each unit takes
+        ``unit + steps * group``; a later layer on ``n`` activations takes ``unit_stack``
+        per unit for ``n <= 16`` and ``unit_stack8`` for ``n <= 32`` (its activation words
+        on the stack), else ``unit + group * ceil(n / 16)``; a regressor's output always
+        the latter.
+
+        Example:
+            >>> MlpCost().row_gas(30, (16,), 10)
+            7540
+        """
+        h1 = hidden[0]
+        gas = self.row_model
+        if features <= 32:
+            gas += h1 * self.unit_stack
+        else:
+            steps = -(-features // 32) * (2 if features >= 512 else 1)
+            gas += steps * self.block + h1 * (self.unit + steps * self.group)
+        inputs = h1
+        for units in hidden[1:]:
+            gas += units * self._later(inputs, stack=True)
+            inputs = units
+        return gas + outputs * self._later(inputs, stack=not regression)
+
+    def _later(self, inputs: int, stack: bool) -> int:
+        """A later layer's gas per unit and row on ``inputs`` activations."""
+        steps = _groups(inputs) // 4
+        if stack and steps <= 2:
+            return self.unit_stack if steps == 1 else self.unit_stack8
+        return self.unit + steps * self.group
+
+    def model_gas(self, macs: int, units: int) -> int:
+        """Gas of one network of at most ``macs`` weights and ``units`` units, once per call:
+        checks, packing its weights into lanes, and the memory for its records (at most
+        ``macs / 4 + 9 units + 1,300`` words)."""
+        words = macs // 4 + 9 * units + 1_300
+        memory = 3 * words + words * words // 512
+        return self.model + units * self.pack_unit + macs * self.pack_mac + memory
+
+
+@lru_cache(maxsize=256)
+def _worst_mlp_row(cost: MlpCost, budget: MlpBudget, classes: int, features: int | None) -> int:
+    """The largest :meth:`MlpCost.row_gas` over the networks within ``budget``: one or two
+    hidden layers, the outputs the task allows, ``features`` features (any, if ``None``:
+    the row gas grows with the features, so the most the MACs leave)."""
+    from mlmarket.ml.fixedpoint import MAX_FEATURES
+    from mlmarket.ml.mlp import MAX_HIDDEN
+
+    worst = cost.row_model
+    regression = classes == 0
+    for outputs in (1,) if regression else ((1, 2) if classes == 2 else (classes,)):
+        for h1 in range(1, min(MAX_HIDDEN, budget.max_units - outputs) + 1):
+            for h2 in range(0, min(MAX_HIDDEN, budget.max_units - outputs - h1) + 1):
+                room = budget.max_macs - (h1 * h2 + h2 * outputs if h2 else h1 * outputs)
+                d = min(MAX_FEATURES, room // h1) if features is None else features
+                if d < 1 or d * h1 > room:
+                    if h2 == 0:
+                        continue  # one hidden layer does not fit; two small ones may
+                    break  # more units in the second layer leave even less room
+                hidden = (h1, h2) if h2 else (h1,)
+                worst = max(worst, cost.row_gas(d, hidden, outputs, regression))
+    return worst
 
 
 @dataclass(frozen=True)
@@ -96,17 +181,22 @@ def family_model_bytes(family: str, features: int, classes: int) -> int:
     return MAX_MODEL_BYTES[family]
 
 
-def worst_row_gas(family: str, budget: ModelBudget, classes: int) -> tuple[int, int]:
+def worst_row_gas(
+    family: str, budget: ModelBudget, classes: int, features: int | None = None
+) -> tuple[int, int]:
     """``(per model, per row and model)`` execution gas bound of the most expensive
-    non-linear model within ``budget``.
+    non-linear model within ``budget`` (for ``features`` features; any, if ``None``).
 
     Example:
         >>> worst_row_gas("tree", TreeBudget(max_trees=16, max_depth=6, max_nodes=2032), 3)
         (432400, 22550)
+        >>> worst_row_gas("mlp", MlpBudget(max_macs=640, max_units=26), 10, features=30)
+        (97886, 7540)
     """
     if family == "mlp" and isinstance(budget, MlpBudget):
         c = MlpCost()
-        return c.model, c.row_model + budget.max_units * c.unit + budget.max_macs * c.mac
+        per_row = _worst_mlp_row(c, budget, classes, features)
+        return c.model_gas(budget.max_macs, budget.max_units), per_row
     if family == "tree" and isinstance(budget, TreeBudget):
         t = TreeCost()
         trees, nodes = budget.max_trees, budget.max_nodes
@@ -133,7 +223,7 @@ def family_limits(
     if budget is None:
         budget = default_budget(family, features, classes)
     model_bytes = budget_model_bytes(budget, features, classes)
-    per_model, per_row_model = worst_row_gas(family, budget, classes)
+    per_model, per_row_model = worst_row_gas(family, budget, classes, features)
     base = MlpCost() if family == "mlp" else TreeCost()
     fixed_bytes = call_bytes(0, features, classes, models, model_bytes) + reserve_bytes
     return (
@@ -160,7 +250,7 @@ def evaluation_plan(
         >>> from mlmarket.ml.budgets import MlpBudget
         >>> plan = evaluation_plan(30, 10, 10_000, {"hidden 16": MlpBudget(640, 26)})
         >>> plan.loc["hidden 16", ["rows_per_chunk", "transactions"]].tolist()
-        [57, 176]
+        [459, 22]
     """
     from mlmarket.ml.testset import rows_per_chunk
 

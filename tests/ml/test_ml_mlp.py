@@ -272,14 +272,19 @@ def test_export_unfitted_andPoissonLoss() -> None:
         export(poisson, Quantizer.fit(X, y))
 
 
-EXPENSIVE = [(1, (255,), 2), (1, (100, 3), 255), (30, (64,), 10), (8, (8, 255), 2)]
+EXPENSIVE = [  # every kernel path at its most expensive per unit of work
+    (1, (255,), 2), (1, (100, 3), 255), (30, (64,), 10), (8, (8, 255), 2), (30, (16,), 10),
+    (1, (1, 31), 10), (17, (24, 8), 3), (33, (1, 40), 0), (4000, (1,), 2), (600, (3, 3), 0),
+    (511, (4,), 50), (64, (17, 17), 3),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(("d", "hidden", "classes"), EXPENSIVE)
 def test_worstCaseCostModel_boundsExpensiveNetworks(
     chain: Chain, mlp: Any, d: int, hidden: tuple[int, ...], classes: int
 ) -> None:
-    """The chunk-size bound of mlmarket.ml.costs holds for networks of every shape."""
+    """The chunk-size bound of mlmarket.ml.costs holds for networks of every shape, with
+    and without the task's features known, at the clamp and argmax branches' worst."""
     from mlmarket.ml.budgets import MlpBudget
     from mlmarket.ml.costs import MAX_MODEL_BYTES, MlpCost, worst_row_gas
     from tests.ml.helpers import execution_gas
@@ -288,15 +293,50 @@ def test_worstCaseCostModel_boundsExpensiveNetworks(
     sizes = (d, *hidden, classes if classes > 2 else 1)
     weights = tuple(rng.integers(LOW16, HIGH16 + 1, (n, m))
                     for m, n in zip(sizes[:-1], sizes[1:], strict=True))  # fmt: skip
-    biases = tuple(tuple(int(b) for b in rng.integers(-(2**40), 2**40, n)) for n in sizes[1:])
-    model = encode_mlp(MlpParams(0, classes, weights, biases, (20,) * len(hidden), 0))
+    # increasing output biases: argmax replaced at every output
+    biases = tuple(tuple(int(b) for b in np.sort(rng.integers(-(2**40), 2**40, n)))
+                   for n in sizes[1:])  # fmt: skip
+    task, out_shift = (1, 9) if classes == 0 else (0, 0)
+    model = encode_mlp(MlpParams(task, classes, weights, biases, (20,) * len(hidden), out_shift))
     assert len(model) <= MAX_MODEL_BYTES["mlp"]
     rows = 6
-    chunk = encode_chunk(rng.integers(-128, 128, (rows, d)), rng.integers(0, classes, rows),
-                         regression=False)  # fmt: skip
+    labels = rng.integers(-(2**31), 2**31, rows) if classes == 0 else rng.integers(0, classes, rows)
+    chunk = encode_chunk(rng.integers(-128, 128, (rows, d)), labels, regression=classes == 0)
     measured = execution_gas(chain, mlp.functions.scoreBatch(chunk, [model], d, classes))
     # The tightest budget this network fits: the bound must hold for it.
     budget = MlpBudget(max_macs=sum(w.size for w in weights), max_units=sum(sizes[1:]))
-    per_model, per_row = worst_row_gas("mlp", budget, classes)
     cost = MlpCost()
-    assert measured <= cost.call + per_model + rows * (cost.row + per_row)
+    for features in (None, d):
+        per_model, per_row = worst_row_gas("mlp", budget, classes, features)
+        assert measured <= cost.call + per_model + rows * (cost.row + per_row)
+
+
+@pytest.mark.parametrize(
+    ("macs", "units", "classes", "d"),
+    [
+        (640, 26, 10, 30),
+        (220, 30, 10, 30),
+        (1280, 42, 2, 30),
+        (5000, 40, 0, 600),
+        (300, 12, 3, None),
+    ],
+)
+def test_worstRowGas_isTheMaximumOverTheBudgetsShapes(
+    macs: int, units: int, classes: int, d: int | None
+) -> None:
+    """worst_row_gas maximises MlpCost.row_gas over every network within the budget
+    (one or two hidden layers, either output shape of a binary task, any features)."""
+    from mlmarket.ml.budgets import MlpBudget
+    from mlmarket.ml.costs import MlpCost, worst_row_gas
+
+    cost, best = MlpCost(), 0
+    for outputs in [1] if classes == 0 else ([1, 2] if classes == 2 else [classes]):
+        for h1 in range(1, units - outputs + 1):
+            for h2 in range(0, units - outputs - h1 + 1):
+                later = h1 * h2 + h2 * outputs if h2 else h1 * outputs
+                for features in [d] if d else range(1, (macs - later) // h1 + 1):
+                    if features * h1 + later <= macs:
+                        hidden = (h1, h2) if h2 else (h1,)
+                        best = max(best, cost.row_gas(features, hidden, outputs, classes == 0))
+    budget = MlpBudget(max_macs=macs, max_units=units)
+    assert worst_row_gas("mlp", budget, classes, d)[1] == best

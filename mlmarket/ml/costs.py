@@ -155,9 +155,12 @@ class TreeCost:
     model: int = 10_000  # header checks, roots, per model
     tree_setup: int = 1_000  # node count checks and root, per tree of each model (once)
     node: int = 200  # validation, per node of each model (once)
-    row_model: int = 1_000  # row loop, vote reset, argmax, label comparison
-    vote: int = 250  # vote reset and argmax, per class and row (forests)
-    tree: int = 400  # walk call, leaf, vote, per tree and row
+    # Per row, measured on the assembly row loop (one-leaf trees and 200-node paths, d = 1):
+    # 288 for a single tree, 412 + 195 per tree for forests, 80 (up to 32 classes, votes in
+    # one word) or 140 (more classes, a memory word each) per class, 134 per visit.
+    row_model: int = 500  # row loop, label, comparison
+    vote: int = 160  # vote reset and argmax, per class and row (forests)
+    tree: int = 250  # walk call, leaf, vote, per tree and row
     visit: int = 150  # one internal node on a root-to-leaf walk
 
 
@@ -189,7 +192,7 @@ def worst_row_gas(
 
     Example:
         >>> worst_row_gas("tree", TreeBudget(max_trees=16, max_depth=6, max_nodes=2032), 3)
-        (432400, 22550)
+        (432400, 19380)
         >>> worst_row_gas("mlp", MlpBudget(max_macs=640, max_units=26), 10, features=30)
         (97886, 7540)
     """

@@ -27,7 +27,6 @@ from mlmarket.market.params import CompetitionParams, param_names
 from mlmarket.market.phases import PHASES, CompetitionPhaseError, phase_refusal
 from mlmarket.market.tables import timestamp
 from mlmarket.ml import (
-    FAMILIES,
     TRAINING_SALT,
     ExportedModel,
     MerkleTree,
@@ -230,11 +229,7 @@ class Competition:
     @property
     def model_family(self) -> str:
         """The model family this competition's evaluator scores ("linear", "mlp", "tree")."""
-        family = self.params.family
-        for name in FAMILIES:
-            if keccak(text=name) == family:
-                return name
-        return "0x" + family.hex()
+        return self.params.family_name
 
     def submit(self, estimator: Any, *, by: NamedAccount | str) -> Submission:
         """Export a fitted model and commit to it (sender-bound, salted).
@@ -273,16 +268,16 @@ class Competition:
     @property
     def model_budget(self) -> ModelBudget:
         """The largest model this competition accepts (:mod:`mlmarket.ml.budgets`)."""
-        return self.params.budget(self.model_family)
+        return self.params.budget()
 
     def check_budget(self, model: bytes) -> int:
         """The model's work per row (as the evaluator's ``checkModel`` computes it); above
         the budget, raises the evaluator's named error (e.g. ``MlpEvaluatorModelOverBudget``)
         as a reveal would, with the work and the budget."""
-        params = self.params
+        params = self.params  # one read: family, shape and budget
         try:
             return check_model(
-                self.model_family, model, params.features, params.classes, self.model_budget
+                params.family_name, model, params.features, params.classes, params.budget()
             )
         except ModelFormatError as error:
             if not error.name.endswith("ModelOverBudget"):

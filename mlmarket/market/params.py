@@ -21,7 +21,10 @@ import re
 from dataclasses import dataclass, fields
 from typing import Any
 
+from eth_utils import keccak
+
 from mlmarket.errors import ConfigurationError
+from mlmarket.ml import FAMILIES
 from mlmarket.ml.budgets import ModelBudget, decode_budget
 
 __all__ = ["CompetitionParams", "param_names", "snake"]
@@ -104,9 +107,17 @@ class CompetitionParams:
             "evaluation": self.evaluation_end,
         }
 
-    def budget(self, family: str) -> ModelBudget:
-        """The model budget, decoded for ``family`` (:mod:`mlmarket.ml.budgets`)."""
-        return decode_budget(family, self.model_budget)
+    @property
+    def family_name(self) -> str:
+        """The model family ("linear", "mlp", "tree"), or the hex of an unknown family hash."""
+        for name in FAMILIES:
+            if keccak(text=name) == self.family:
+                return name
+        return "0x" + self.family.hex()
+
+    def budget(self) -> ModelBudget:
+        """The model budget, decoded for the family (:mod:`mlmarket.ml.budgets`)."""
+        return decode_budget(self.family_name, self.model_budget)
 
     @property
     def regression(self) -> bool:

@@ -96,9 +96,7 @@ contract MlpEvaluator is IMlpEvaluator {
         pure
         returns (uint256 rows, uint256[] memory values)
     {
-        if (features == 0 || features > _MAX_FEATURES || classes == 1 || classes > _MAX_CLASSES) {
-            revert MlpEvaluatorInvalidArguments(features, classes);
-        }
+        _checkArguments(features, classes);
         Chunk memory c = _readChunk(chunk, features, classes);
         rows = c.rows;
         values = new uint256[](models.length);
@@ -126,9 +124,7 @@ contract MlpEvaluator is IMlpEvaluator {
         pure
         returns (uint256 work)
     {
-        if (features == 0 || features > _MAX_FEATURES || classes == 1 || classes > _MAX_CLASSES) {
-            revert MlpEvaluatorInvalidArguments(features, classes);
-        }
+        _checkArguments(features, classes);
         Layer[] memory layers = _readModel(0, model, features, classes);
         uint256 units = 0;
         uint256 inputs = features;
@@ -146,6 +142,14 @@ contract MlpEvaluator is IMlpEvaluator {
     }
 
     // --- validation -------------------------------------------------------------------
+
+    /// @dev Reverts with {MlpEvaluatorInvalidArguments} unless 1 <= features <= 4096 and classes is 0
+    /// (regression) or in 2..255: the checks {scoreBatch} and {checkModel} start with.
+    function _checkArguments(uint256 features, uint256 classes) private pure {
+        if (features == 0 || features > _MAX_FEATURES || classes == 1 || classes > _MAX_CLASSES) {
+            revert MlpEvaluatorInvalidArguments(features, classes);
+        }
+    }
 
     /// @dev Checks the chunk header, length and labels; returns where its rows are.
     function _readChunk(bytes calldata chunk, uint256 features, uint256 classes)

@@ -58,9 +58,7 @@ contract TreeEvaluator is ITreeEvaluator {
         pure
         returns (uint256 rows, uint256[] memory values)
     {
-        if (features == 0 || features > _MAX_FEATURES || classes == 1 || classes > _MAX_CLASSES) {
-            revert TreeEvaluatorInvalidArguments(features, classes);
-        }
+        _checkArguments(features, classes);
         Chunk memory c = _readChunk(chunk, features, classes);
         rows = c.rows;
         values = new uint256[](models.length);
@@ -79,9 +77,7 @@ contract TreeEvaluator is ITreeEvaluator {
         pure
         returns (uint256 work)
     {
-        if (features == 0 || features > _MAX_FEATURES || classes == 1 || classes > _MAX_CLASSES) {
-            revert TreeEvaluatorInvalidArguments(features, classes);
-        }
+        _checkArguments(features, classes);
         uint256[] memory roots = _readModel(0, model, features, classes);
         uint256 maxTrees = uint8(budget);
         uint256 maxDepth = uint8(budget >> 8);
@@ -135,6 +131,14 @@ contract TreeEvaluator is ITreeEvaluator {
     }
 
     // --- validation -------------------------------------------------------------------
+
+    /// @dev Reverts with {TreeEvaluatorInvalidArguments} unless 1 <= features <= 4096 and classes is 0
+    /// (regression) or in 2..255: the checks {scoreBatch} and {checkModel} start with.
+    function _checkArguments(uint256 features, uint256 classes) private pure {
+        if (features == 0 || features > _MAX_FEATURES || classes == 1 || classes > _MAX_CLASSES) {
+            revert TreeEvaluatorInvalidArguments(features, classes);
+        }
+    }
 
     /// @dev Checks the chunk header, length and labels; returns where its rows are.
     function _readChunk(bytes calldata chunk, uint256 features, uint256 classes)

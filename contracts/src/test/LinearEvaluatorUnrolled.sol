@@ -75,9 +75,7 @@ contract LinearEvaluatorUnrolled is ILinearEvaluator {
         pure
         returns (uint256 rows, uint256[] memory values)
     {
-        if (features == 0 || features > _MAX_FEATURES || classes == 1 || classes > _MAX_CLASSES) {
-            revert LinearEvaluatorInvalidArguments(features, classes);
-        }
+        _checkArguments(features, classes);
         Chunk memory c = _readChunk(chunk, features, classes);
         rows = c.rows;
         values = new uint256[](models.length);
@@ -94,15 +92,21 @@ contract LinearEvaluatorUnrolled is ILinearEvaluator {
         pure
         returns (uint256 work)
     {
-        if (features == 0 || features > _MAX_FEATURES || classes == 1 || classes > _MAX_CLASSES) {
-            revert LinearEvaluatorInvalidArguments(features, classes);
-        }
+        _checkArguments(features, classes);
         Model memory m = _readModel(0, model, features, classes);
         if (m.weightBytes > budget) revert LinearEvaluatorModelOverBudget(m.weightBytes, budget);
         work = m.outputs * features;
     }
 
     // --- validation -------------------------------------------------------------------
+
+    /// @dev Reverts with {LinearEvaluatorInvalidArguments} unless 1 <= features <= 4096 and classes is 0
+    /// (regression) or in 2..255: the checks {scoreBatch} and {checkModel} start with.
+    function _checkArguments(uint256 features, uint256 classes) private pure {
+        if (features == 0 || features > _MAX_FEATURES || classes == 1 || classes > _MAX_CLASSES) {
+            revert LinearEvaluatorInvalidArguments(features, classes);
+        }
+    }
 
     /// @dev Checks the chunk header, length and labels; returns where its rows are.
     function _readChunk(bytes calldata chunk, uint256 features, uint256 classes)

@@ -6,6 +6,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {BitMaps} from "@openzeppelin/contracts/utils/structs/BitMaps.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ICompetition} from "./interfaces/ICompetition.sol";
 import {IEvaluator} from "./interfaces/IEvaluator.sol";
 import {PositionalMerkle} from "./libraries/PositionalMerkle.sol";
@@ -40,11 +41,23 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
     /// @notice Basis points in a whole pool.
     uint256 public constant BPS = 10_000;
 
-    /// @dev Per-account bookkeeping.
+    /// @notice Most classes a per-class metric (BalancedAccuracy, MacroF1) accepts.
+    uint256 public constant MAX_METRIC_CLASSES = 32;
+
+    /// @dev Per-account bookkeeping (one slot).
     struct Participant {
         uint64 commits;
         uint64 reveals;
         bool claimed;
+        uint40 period; // the entry period `periodEntries` counts
+        uint32 periodEntries;
+        uint32 selection; // number of {selectFinals} calls; 0 = the default finals
+    }
+
+    /// @dev Where a submission stands among its submitter's finals.
+    struct Entry {
+        uint64 ordinal; // 1-based commit number of its submitter
+        uint32 selection; // the submitter's selection that chose it (0 = none)
     }
 
     /// @dev A submission's progress on the training chunks (after a default).
@@ -80,6 +93,8 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
     uint64 private _revealedCount;
     uint64 private _completedCount;
     uint64 private _trainingCompletedCount;
+    uint64 private _revealedFinals;
+    uint64 private _createdAt;
     /// @dev Fully evaluated ids in paid places, best first; at most `payoutBps.length` long.
     /// Filled from the test scores, or (only after a default, when it is still empty) the training scores.
     uint256[] private _ranking;
@@ -92,6 +107,16 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
     BitMaps.BitMap private _evaluated;
     /// @dev The same for training chunks.
     BitMaps.BitMap private _evaluatedOnTraining;
+    /// @dev Finals bookkeeping per submission (only when `finals` is set).
+    mapping(uint256 id => Entry) private _entries;
+    /// @dev Per-class counts in 64-bit lanes, 4 per word, for per-class metrics: key
+    /// `id << 1 | training` holds tp_0..tp_{K-1} then predicted_0..predicted_{K-1};
+    /// keys `_SUPPORT` and `_SUPPORT + 1` the test and training support (labels per class).
+    /// A lane never carries: it counts rows of one set, fewer than 2^64 (`samples` is a uint64).
+    mapping(uint256 key => mapping(uint256 word => uint256)) private _lanes;
+
+    /// @dev Key of the test support in `_lanes`; ids are below 2^64, so no submission key reaches it.
+    uint256 private constant _SUPPORT = 1 << 255;
 
     /// @dev Locks the implementation: only clones can be initialized.
     constructor() {
@@ -125,6 +150,10 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
             revert CompetitionInvalidMaxModelSize(p.maxModelSize, MAX_MODEL_SIZE_LIMIT);
         }
         if (p.modelBudget == 0) revert CompetitionInvalidModelBudget();
+        _checkMetric(p.metric, p.classes);
+        if (p.entriesPerPeriod != 0 && p.periodLength == 0) {
+            revert CompetitionInvalidPeriod(p.entriesPerPeriod, p.periodLength);
+        }
         uint256 places = p.payoutBps.length;
         uint256 totalBps = 0;
         for (uint256 i = 0; i < places; ++i) {
@@ -139,6 +168,7 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
         _creator = creatorAccount;
         _evaluator = evaluatorContract;
         _factory = msg.sender;
+        _createdAt = uint64(block.timestamp);
         // samples < 2**64 and chunkSize < 2**32: the sums cannot overflow 256 bits, and
         // the quotients are at most the sample counts, so they fit in 64 bits.
         uint256 chunks = (uint256(p.samples) + p.chunkSize - 1) / p.chunkSize;
@@ -157,12 +187,29 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
         Participant storage participant = _participants[msg.sender];
         uint256 cap = _params.maxSubmissionsPerAddress;
         if (cap != 0 && participant.commits >= cap) revert CompetitionSubmissionCapReached(msg.sender, cap);
+        uint256 perPeriod = _params.entriesPerPeriod;
+        if (perPeriod != 0) {
+            uint256 current = currentPeriod();
+            if (participant.period != current) {
+                // Reaches 2^40 only after 2^40 seconds (34,000 years); SafeCast reverts then.
+                participant.period = SafeCast.toUint40(current);
+                participant.periodEntries = 0;
+            }
+            if (participant.periodEntries >= perPeriod) {
+                revert CompetitionPeriodCapReached(
+                    msg.sender, perPeriod, _createdAt + (current + 1) * _params.periodLength
+                );
+            }
+            participant.periodEntries += 1;
+        }
 
-        participant.commits += 1;
+        uint64 ordinal = participant.commits + 1;
+        participant.commits = ordinal;
         id = ++_submissionCount;
         Submission storage sub = _submissions[id];
         sub.submitter = msg.sender;
         sub.hash = commitment;
+        if (_params.finals != 0) _entries[id].ordinal = ordinal;
         emit SubmissionCommitted(id, msg.sender, commitment);
 
         uint256 stake = _params.entryStake;
@@ -191,12 +238,31 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
         sub.hash = modelHash;
         _participants[msg.sender].reveals += 1;
         _revealedCount += 1;
+        if (_isFinal(id)) _revealedFinals += 1;
         uint256 original = _originals[modelHash];
         if (original == 0 || id < original) _originals[modelHash] = id;
         emit SubmissionRevealed(id, msg.sender, modelHash, artifactCid, modelBytes, work);
 
         uint256 stake = _params.entryStake;
         if (stake != 0) IERC20(_params.token).safeTransfer(msg.sender, stake);
+    }
+
+    /// @inheritdoc ICompetition
+    function selectFinals(uint256[] calldata ids) external {
+        _requirePhase(Phase.Submission);
+        uint256 limit = _params.finals;
+        if (limit == 0 || ids.length == 0 || ids.length > limit) revert CompetitionInvalidFinals(ids.length, limit);
+        Participant storage participant = _participants[msg.sender];
+        uint32 selection = participant.selection + 1;
+        participant.selection = selection;
+        for (uint256 i = 0; i < ids.length; ++i) {
+            uint256 id = ids[i];
+            if (_submission(id).submitter != msg.sender) revert CompetitionNotSubmitter(id, msg.sender);
+            Entry storage entry = _entries[id];
+            if (entry.selection == selection) revert CompetitionDuplicateFinal(id);
+            entry.selection = selection;
+        }
+        emit FinalsSelected(msg.sender, ids);
     }
 
     /// @inheritdoc ICompetition
@@ -226,11 +292,7 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
         if (ids.length == 0 || ids.length != models.length) revert CompetitionInvalidBatch(ids.length, models.length);
         _markEvaluated(set.training ? _evaluatedOnTraining : _evaluated, chunkIndex, ids, models);
 
-        (uint256 rows, uint256[] memory values) =
-            IEvaluator(_evaluator).scoreBatch(chunk, models, _params.features, _params.classes);
-        uint256 expectedRows = _rowsOf(chunkIndex, set.chunks, set.samples);
-        if (rows != expectedRows) revert CompetitionChunkRowsMismatch(chunkIndex, expectedRows, rows);
-        if (values.length != ids.length) revert CompetitionEvaluatorResultMismatch(ids.length, values.length);
+        uint256[] memory values = _scoreChunk(set, chunkIndex, chunk, ids, models);
         if (set.training) _addTrainingScores(chunkIndex, set.chunks, ids, values);
         else _addScores(chunkIndex, set.chunks, ids, values);
     }
@@ -264,8 +326,8 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
         uint256 t = block.timestamp;
         if (t < _params.submissionEnd) return Phase.Submission;
         if (t < _params.revealEnd) return Phase.Reveal;
-        uint256 revealed = _revealedCount;
-        // Nothing revealed: the pool can only go back to the creator.
+        uint256 revealed = _revealedFinals;
+        // No final revealed: the pool can only go back to the creator.
         if (revealed == 0) return Phase.Finalized;
         if (!_testRevealed) {
             if (t < _params.testRevealEnd) return Phase.TestReveal;
@@ -310,7 +372,35 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
 
     /// @inheritdoc ICompetition
     function metric() public view returns (Metric) {
-        return _params.classes == 0 ? Metric.SumOfSquaredErrors : Metric.Accuracy;
+        return _params.metric;
+    }
+
+    /// @inheritdoc ICompetition
+    function isFinal(uint256 id) external view returns (bool) {
+        _submission(id);
+        return _isFinal(id);
+    }
+
+    /// @inheritdoc ICompetition
+    function revealedFinalCount() external view returns (uint256) {
+        return _revealedFinals;
+    }
+
+    /// @inheritdoc ICompetition
+    function currentPeriod() public view returns (uint256) {
+        uint256 length = _params.periodLength;
+        return length == 0 ? 0 : (block.timestamp - _createdAt) / length;
+    }
+
+    /// @inheritdoc ICompetition
+    function createdAt() external view returns (uint256) {
+        return _createdAt;
+    }
+
+    /// @inheritdoc ICompetition
+    function entriesThisPeriod(address account) external view returns (uint256) {
+        Participant storage participant = _participants[account];
+        return participant.period == currentPeriod() ? participant.periodEntries : 0;
     }
 
     /// @inheritdoc ICompetition
@@ -403,7 +493,7 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
     /// @inheritdoc ICompetition
     function outcome() public view returns (Outcome) {
         if (phase() != Phase.Finalized) return Outcome.Pending;
-        if (_revealedCount == 0) return Outcome.ReturnedToCreator;
+        if (_revealedFinals == 0) return Outcome.ReturnedToCreator;
         return _testRevealed && _completedCount != 0 ? Outcome.Ranked : Outcome.Defaulted;
     }
 
@@ -448,7 +538,8 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
     }
 
     function _isSet(BitMaps.BitMap storage bits, uint256 id, uint256 chunkIndex) private view returns (bool) {
-        return id <= type(uint64).max && chunkIndex <= type(uint64).max && bits.get((id << 64) | chunkIndex);
+        // Id 0 (no submission) marks the chunks whose support was counted.
+        return id != 0 && id <= type(uint64).max && chunkIndex <= type(uint64).max && bits.get((id << 64) | chunkIndex);
     }
 
     /// @dev The chunks {evaluate} accepts now: test chunks in Evaluation, training chunks in DefaultEvaluation.
@@ -478,12 +569,145 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
             uint256 id = ids[i];
             Submission storage sub = _submission(id);
             if (!sub.revealed) revert CompetitionNotRevealed(id);
+            if (!_isFinal(id)) revert CompetitionNotFinal(id);
             if (keccak256(models[i]) != sub.hash) revert CompetitionModelMismatch(id);
             // id <= _submissionCount < 2**64 and chunkIndex < chunk count < 2**64: no overlap.
             uint256 bit = (id << 64) | chunkIndex;
             if (bits.get(bit)) revert CompetitionChunkAlreadyEvaluated(id, chunkIndex);
             bits.set(bit);
         }
+    }
+
+    /**
+     * @dev The evaluator's value per model on chunk `chunkIndex` of `set`: correct
+     * predictions (Accuracy and the per-class metrics), squared or absolute errors. For
+     * the per-class metrics it also adds the per-class counts to `_lanes`, and the chunk's
+     * support the first time the chunk is scored (bit `chunkIndex` of id 0 in the set's bitmap).
+     */
+    function _scoreChunk(
+        ChunkSet memory set,
+        uint256 chunkIndex,
+        bytes calldata chunk,
+        uint256[] calldata ids,
+        bytes[] calldata models
+    ) private returns (uint256[] memory values) {
+        Metric m = _params.metric;
+        uint256 rows;
+        if (m == Metric.Accuracy || m == Metric.SumOfSquaredErrors) {
+            (rows, values) = IEvaluator(_evaluator).scoreBatch(chunk, models, _params.features, _params.classes);
+            _checkResult(set, chunkIndex, rows, ids.length, values.length);
+            return values;
+        }
+        (uint256 tallied, uint256[] memory support, uint256[][] memory tallies) =
+            IEvaluator(_evaluator).tallyBatch(chunk, models, _params.features, _params.classes);
+        _checkResult(set, chunkIndex, tallied, ids.length, tallies.length);
+        return _addTallies(set.training, chunkIndex, ids, support, tallies);
+    }
+
+    /// @dev Reverts unless the evaluator read the chunk's rows and gave one result per id.
+    function _checkResult(ChunkSet memory set, uint256 chunkIndex, uint256 rows, uint256 expected, uint256 results)
+        private
+        view
+    {
+        uint256 expectedRows = _rowsOf(chunkIndex, set.chunks, set.samples);
+        if (rows != expectedRows) revert CompetitionChunkRowsMismatch(chunkIndex, expectedRows, rows);
+        if (results != expected) revert CompetitionEvaluatorResultMismatch(expected, results);
+    }
+
+    /// @dev The values of {_scoreChunk} from the evaluator's tallies, keeping the per-class counts.
+    function _addTallies(
+        bool training,
+        uint256 chunkIndex,
+        uint256[] calldata ids,
+        uint256[] memory support,
+        uint256[][] memory tallies
+    ) private returns (uint256[] memory values) {
+        uint256 k = _params.classes;
+        bool perClass = _params.metric != Metric.SumOfAbsoluteErrors;
+        values = new uint256[](ids.length);
+        BitMaps.BitMap storage bits = training ? _evaluatedOnTraining : _evaluated;
+        if (perClass && !bits.get(chunkIndex)) {
+            bits.set(chunkIndex);
+            _addLanes(training ? _SUPPORT + 1 : _SUPPORT, support, 0, k);
+        }
+        for (uint256 i = 0; i < ids.length; ++i) {
+            // Accuracy-style value first; the sum of absolute errors second (docs/formats.md, "Tallies").
+            values[i] = tallies[i][perClass ? 0 : 1];
+            if (perClass) _addLanes(_laneKey(ids[i], training), tallies[i], 1, 2 * k);
+        }
+    }
+
+    /// @dev Adds `counts[from .. from + n)` to the lanes of `key` (each count is below 2^32:
+    /// at most a chunk's rows), 4 per word, skipping words that add nothing.
+    function _addLanes(uint256 key, uint256[] memory counts, uint256 from, uint256 n) private {
+        mapping(uint256 word => uint256) storage lanes = _lanes[key];
+        for (uint256 w = 0; 4 * w < n; ++w) {
+            uint256 word = 0;
+            for (uint256 l = 0; l < 4 && 4 * w + l < n; ++l) {
+                word |= counts[from + 4 * w + l] << (64 * l);
+            }
+            if (word != 0) lanes[w] += word;
+        }
+    }
+
+    function _laneKey(uint256 id, bool training) private pure returns (uint256) {
+        return (id << 1) | (training ? 1 : 0);
+    }
+
+    function _lane(uint256 key, uint256 i) private view returns (uint256) {
+        return uint64(_lanes[key][i >> 2] >> ((i & 3) << 6));
+    }
+
+    /**
+     * @dev The per-class metric of a submission scored on every chunk of a set:
+     * BalancedAccuracy sums floor(tp_c 2^64 / support_c) over classes with support, MacroF1
+     * floor(2 tp_c 2^64 / (support_c + predicted_c)) over classes present or predicted.
+     * Each term is at most 2^64 (tp_c <= support_c, 2 tp_c <= support_c + predicted_c),
+     * so the sum stays below 2^70 (at most {MAX_METRIC_CLASSES} classes).
+     */
+    function _classScore(uint256 id, bool training) private view returns (uint256 score) {
+        uint256 k = _params.classes;
+        bool balanced = _params.metric == Metric.BalancedAccuracy;
+        uint256 key = _laneKey(id, training);
+        uint256 supportKey = training ? _SUPPORT + 1 : _SUPPORT;
+        for (uint256 c = 0; c < k; ++c) {
+            uint256 tp = _lane(key, c);
+            uint256 denominator = balanced ? _lane(supportKey, c) : _lane(supportKey, c) + _lane(key, k + c);
+            if (denominator != 0) score += (tp << (balanced ? 64 : 65)) / denominator;
+        }
+    }
+
+    /// @dev Whether the metric keeps per-class counts.
+    function _perClassMetric() private view returns (bool) {
+        Metric m = _params.metric;
+        return m == Metric.BalancedAccuracy || m == Metric.MacroF1;
+    }
+
+    /// @dev Whether lower scores rank first (the error sums).
+    function _lowerIsBetter() private view returns (bool) {
+        Metric m = _params.metric;
+        return m == Metric.SumOfSquaredErrors || m == Metric.SumOfAbsoluteErrors;
+    }
+
+    /// @dev Reverts unless `m` suits the task (and, per class, has at most MAX_METRIC_CLASSES classes).
+    function _checkMetric(Metric m, uint256 classes) private pure {
+        bool ok = classes == 0
+            ? m == Metric.SumOfSquaredErrors || m == Metric.SumOfAbsoluteErrors
+            : m == Metric.Accuracy || m == Metric.BalancedAccuracy || m == Metric.MacroF1;
+        if (!ok) revert CompetitionInvalidMetric(m, classes);
+        if ((m == Metric.BalancedAccuracy || m == Metric.MacroF1) && classes > MAX_METRIC_CLASSES) {
+            revert CompetitionTooManyClassesForMetric(classes, MAX_METRIC_CLASSES);
+        }
+    }
+
+    /// @dev Whether submission `id` (a valid id) is one of its submitter's finals.
+    function _isFinal(uint256 id) private view returns (bool) {
+        uint256 limit = _params.finals;
+        if (limit == 0) return true;
+        Participant storage participant = _participants[_submissions[id].submitter];
+        Entry storage entry = _entries[id];
+        uint256 selection = participant.selection;
+        return selection == 0 ? entry.ordinal + limit > participant.commits : entry.selection == selection;
     }
 
     /// @dev Add the evaluator's values; rank each submission that has now been scored on every chunk.
@@ -500,6 +724,7 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
             sub.evaluatedChunks = done;
             emit SubmissionScored(id, chunkIndex, values[i], total);
             if (done == chunks) {
+                if (_perClassMetric()) sub.score = total = _classScore(id, false);
                 _completedCount += 1;
                 emit SubmissionCompleted(id, total);
                 _insertRanked(id, total, false);
@@ -521,9 +746,10 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
             entry.evaluatedChunks = done;
             emit SubmissionScoredOnTraining(id, chunkIndex, values[i], total);
             if (done == chunks) {
+                if (_perClassMetric()) entry.score = total = _classScore(id, true);
                 _trainingCompletedCount += 1;
                 uint256 baseline = _params.trainingBaseline;
-                bool beats = metric() == Metric.SumOfSquaredErrors ? total < baseline : total > baseline;
+                bool beats = _lowerIsBetter() ? total < baseline : total > baseline;
                 emit SubmissionCompletedOnTraining(id, total, beats);
                 if (beats) _insertRanked(id, total, true);
             }
@@ -557,9 +783,25 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
      */
     function _insertRanked(uint256 id, uint256 score, bool training) private {
         if (_originals[_submissions[id].hash] != id) return;
-        bool lowerIsBetter = metric() == Metric.SumOfSquaredErrors;
+        bool lowerIsBetter = _lowerIsBetter();
         uint256 places = _params.payoutBps.length;
         uint256 length = _ranking.length;
+        if (!_params.multiplePlaces) {
+            // One place per address: a ranked entry of the same submitter stays if it is better,
+            // else it leaves and the new one is inserted below (an address's best only improves).
+            address submitter = _submissions[id].submitter;
+            for (uint256 i = 0; i < length; ++i) {
+                uint256 other = _ranking[i];
+                if (_submissions[other].submitter != submitter) continue;
+                if (!_before(score, id, _scoreOf(other, training), other, lowerIsBetter)) return;
+                for (uint256 j = i + 1; j < length; ++j) {
+                    _ranking[j - 1] = _ranking[j];
+                }
+                _ranking.pop();
+                --length;
+                break;
+            }
+        }
         uint256 pos;
         if (length < places) {
             _ranking.push(id);

@@ -101,6 +101,35 @@ MESSAGES: dict[str, str] = {
         "{submitter:account} already made {cap} submissions, the most this competition allows "
         "per account."
     ),
+    "CompetitionPeriodCapReached": (
+        "{submitter:account} already made {cap} submissions in this period, the most this "
+        "competition allows per period; the next period opens at {nextEntryAt} (Unix time)."
+    ),
+    "CompetitionInvalidMetric": (
+        "Metric {metric} does not suit a task with {classes} classes (0 accuracy, 1 MSE, "
+        "2 balanced accuracy, 3 macro F1, 4 MAE): classification takes 0, 2 or 3, regression "
+        "(0 classes) 1 or 4."
+    ),
+    "CompetitionTooManyClassesForMetric": (
+        "Balanced accuracy and macro F1 keep two counts per class on chain, for at most "
+        "{limit} classes; this task has {classes}. Use accuracy, or merge rare classes."
+    ),
+    "CompetitionInvalidPeriod": (
+        "A cap of {entriesPerPeriod} entries per period needs a period of at least one second "
+        "(got {periodLength}); give period= in seconds."
+    ),
+    "CompetitionInvalidFinals": (
+        "Select between 1 and {limit} finals (got {count}); with 0 allowed, every submission "
+        "is evaluated and there is nothing to select."
+    ),
+    "CompetitionNotSubmitter": (
+        "Submission {id} is not {caller:account}'s: select only your own submissions as finals."
+    ),
+    "CompetitionDuplicateFinal": "Submission {id} is listed twice; list each final once.",
+    "CompetitionNotFinal": (
+        "Submission {id} is not one of its submitter's finals, so it is neither evaluated nor "
+        "ranked; evaluate only finals (isFinal)."
+    ),
     "CompetitionUnknownSubmission": (
         "There is no submission {id}; ids start at 1 and go up to submissionCount()."
     ),

@@ -31,6 +31,7 @@ BPS = 10_000
 PHASES = ("Submission", "Reveal", "TestReveal", "Evaluation", "DefaultEvaluation", "Finalized")
 SUBMISSION, REVEAL, TEST_REVEAL, EVALUATION, DEFAULT_EVALUATION, FINALIZED = range(6)
 PENDING, RANKED, DEFAULTED, RETURNED = range(4)
+ACCURACY, SSE, BALANCED_ACCURACY, MACRO_F1, SAE = range(5)
 SINK = "0x000000000000000000000000000000000000dEaD"
 ZERO_SALT = bytes(32)
 HOLDERS = ("alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan")
@@ -186,7 +187,14 @@ class World:
             "maxSubmissionsPerAddress": 0,
             "metadataCid": "bafymetadata",
             "modelBudget": 1_000,  # MockEvaluator: the most values a model may declare
+            "metric": ACCURACY,
+            "entriesPerPeriod": 0,
+            "periodLength": 0,
+            "finals": 0,
+            "multiplePlaces": True,  # the rules tests turn the one-place rule on
         }
+        if overrides.get("classes") == 0 and "metric" not in overrides:
+            values["metric"] = SSE
         values.update(overrides)
         return values
 

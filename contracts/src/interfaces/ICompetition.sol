@@ -39,12 +39,24 @@ interface ICompetition {
         Finalized
     }
 
-    /// @notice How the models are ranked; implied by `classes`.
+    /**
+     * @notice How the models are ranked, chosen by the creator (docs/competition-protocol.md,
+     * "Metrics"). Scores are exact integers: fixed point with 64 fractional bits where a
+     * ratio is involved, each term rounded down. Ties go to the earlier commit.
+     */
     enum Metric {
         /// @dev `classes >= 2`: number of correct predictions, higher is better.
         Accuracy,
         /// @dev `classes == 0` (regression): sum of squared errors, lower is better.
-        SumOfSquaredErrors
+        SumOfSquaredErrors,
+        /// @dev `2 <= classes <= 32`: sum over classes c with support of
+        /// floor(tp_c * 2^64 / support_c) (K times the balanced accuracy), higher is better.
+        BalancedAccuracy,
+        /// @dev `2 <= classes <= 32`: sum over classes of floor(2 tp_c * 2^64 / (support_c +
+        /// predicted_c)), 0 for a class neither present nor predicted (K times the macro F1).
+        MacroF1,
+        /// @dev `classes == 0`: sum of absolute errors, lower is better.
+        SumOfAbsoluteErrors
     }
 
     /// @notice How the prize pool was settled; `Pending` until {finalize} (or the first {claim}).
@@ -77,9 +89,10 @@ interface ICompetition {
      * test chunks' format and size, with a zero salt: the fallback test set if the
      * creator defaults. Anyone can check it against the published training data.
      * @param trainingSamples Number of training samples the root commits to (> 0).
-     * @param trainingBaseline Score of the best constant prediction on those chunks
-     * (most frequent class count; or, for regression, the least sum of squared errors of
-     * a constant): under default, only models strictly better than it earn a place.
+     * @param trainingBaseline Score of the best constant prediction on those chunks, in
+     * the metric's units (e.g. the most frequent class count for Accuracy, the least sum of
+     * squared errors of a constant for SumOfSquaredErrors): under default, only models
+     * strictly better than it earn a place.
      * @param testRoot Merkle root over the test-set chunks (leaf format: {evaluate}).
      * @param samples Number of test samples (> 0).
      * @param chunkSize Samples per chunk (> 0); the last chunk holds the remainder.
@@ -98,6 +111,18 @@ interface ICompetition {
      * @param modelBudget The largest model {reveal} accepts, in the family's encoding
      * (docs/formats.md, "Model budgets"), checked by the evaluator's `checkModel`; the
      * chunks are sized for the most expensive model within it. Not zero.
+     * @param metric How models are ranked: Accuracy, BalancedAccuracy or MacroF1 for
+     * classification (the last two need at most {MAX_METRIC_CLASSES} classes),
+     * SumOfSquaredErrors or SumOfAbsoluteErrors for regression. `trainingBaseline` is in
+     * this metric's units.
+     * @param entriesPerPeriod Commits allowed per address in each period (0 = no cap).
+     * @param periodLength Seconds per period (> 0 when `entriesPerPeriod` is set): period
+     * p = floor((t - creation time) / periodLength).
+     * @param finals Submissions per address that are evaluated and ranked (0 = all): each
+     * address may choose them with {selectFinals} before the submission deadline; by
+     * default its last `finals` commits.
+     * @param multiplePlaces Whether one address may hold several prize places (false: only
+     * its best submission is ranked).
      */
     struct Params {
         address token;
@@ -124,6 +149,11 @@ interface ICompetition {
         uint32 maxSubmissionsPerAddress;
         string metadataCid;
         uint256 modelBudget;
+        Metric metric;
+        uint32 entriesPerPeriod;
+        uint64 periodLength;
+        uint8 finals;
+        bool multiplePlaces;
     }
 
     /**
@@ -170,6 +200,25 @@ interface ICompetition {
     /// @dev The payout split needs 1 to 10 places whose basis points sum to 10,000.
     error CompetitionInvalidPayoutSplit(uint256 places, uint256 totalBps);
 
+    /// @dev `metric` does not suit the task: classification (classes >= 2) is ranked by
+    /// Accuracy, BalancedAccuracy or MacroF1, regression (classes == 0) by SumOfSquaredErrors
+    /// or SumOfAbsoluteErrors.
+    error CompetitionInvalidMetric(Metric metric, uint256 classes);
+    /// @dev Per-class metrics keep 2 counts per class and submission: at most `limit` classes.
+    error CompetitionTooManyClassesForMetric(uint256 classes, uint256 limit);
+    /// @dev A cap on entries per period needs a period of at least one second.
+    error CompetitionInvalidPeriod(uint256 entriesPerPeriod, uint256 periodLength);
+    /// @dev `submitter` made its `cap` commits of this period; the next period opens at `nextEntryAt`.
+    error CompetitionPeriodCapReached(address submitter, uint256 cap, uint256 nextEntryAt);
+    /// @dev {selectFinals} takes 1 to `limit` submissions; this competition ranks every
+    /// submission when `limit` is 0.
+    error CompetitionInvalidFinals(uint256 count, uint256 limit);
+    /// @dev Submission `id` is not `caller`'s, so `caller` cannot select it.
+    error CompetitionNotSubmitter(uint256 id, address caller);
+    /// @dev Submission `id` appears twice in one selection of finals.
+    error CompetitionDuplicateFinal(uint256 id);
+    /// @dev Submission `id` is not one of its submitter's finals, so it is neither evaluated nor ranked.
+    error CompetitionNotFinal(uint256 id);
     /// @dev Neither a training-data CID nor a DataMarket listing id was given.
     error CompetitionNoTrainingData();
 
@@ -252,6 +301,9 @@ interface ICompetition {
         uint256 work
     );
 
+    /// @dev Emitted by {selectFinals}: `ids` are now `participant`'s finals (replacing any earlier choice).
+    event FinalsSelected(address indexed participant, uint256[] ids);
+
     /// @dev Emitted by {revealTestSet}.
     event TestSetRevealed(bytes32 testSalt, string testDataCid);
 
@@ -308,6 +360,13 @@ interface ICompetition {
     function reveal(uint256 id, bytes calldata modelBytes, bytes32 salt, string calldata artifactCid) external;
 
     /**
+     * @notice Choose which of the caller's submissions are its finals (1 to `finals` of
+     * them), in the Submission phase; a later call replaces the choice. Only finals are
+     * evaluated and ranked; without a choice they are the caller's last `finals` commits.
+     */
+    function selectFinals(uint256[] calldata ids) external;
+
+    /**
      * @notice The creator reveals the test set during the TestReveal phase; evaluation starts at once.
      * @param salt The salt in every chunk leaf of the test root.
      * @param cid IPFS CID of the test data (the chunks), for evaluators to fetch.
@@ -362,8 +421,24 @@ interface ICompetition {
     /// @notice The factory that initialized this competition.
     function factory() external view returns (address);
 
-    /// @notice The ranking metric implied by `classes`.
+    /// @notice The ranking metric the creator chose.
     function metric() external view returns (Metric);
+
+    /// @notice Whether submission `id` is one of its submitter's finals (always true when
+    /// `finals` is 0); fixed once the Submission phase ends.
+    function isFinal(uint256 id) external view returns (bool);
+
+    /// @notice Number of revealed finals: evaluation ends early once all are scored.
+    function revealedFinalCount() external view returns (uint256);
+
+    /// @notice The current entry period, floor((t - createdAt) / periodLength) (0 without a cap).
+    function currentPeriod() external view returns (uint256);
+
+    /// @notice Block time of {initialize}: period 0 starts then.
+    function createdAt() external view returns (uint256);
+
+    /// @notice Commits `account` made in the current period (counted only under a cap).
+    function entriesThisPeriod(address account) external view returns (uint256);
 
     /// @notice Number of test chunks: ceil(samples / chunkSize).
     function chunkCount() external view returns (uint256);

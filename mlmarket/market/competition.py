@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 from eth_abi import encode
 from eth_utils import keccak
@@ -36,7 +37,7 @@ from mlmarket.ml import (
     export,
 )
 from mlmarket.ml.budgets import ModelBudget, check_model
-from mlmarket.ml.formats import ModelFormatError
+from mlmarket.ml.formats import ModelFormatError, decode_chunk
 from mlmarket.progress import track
 from mlmarket.units import from_units
 
@@ -73,6 +74,7 @@ class Competition:
         self.chain = market.chain
         self.address: str = contract.address
         self.contract = contract
+        self._labels: dict[str, np.ndarray] = {}  # revealed labels, per set (they never change)
 
     def __repr__(self) -> str:
         return f"<Competition {self.name!r} at {self.address} phase={self.phase}>"
@@ -211,7 +213,11 @@ class Competition:
         """
         chunks = self.training_chunks(data)
         p = self.params
-        found = {"root": chunks.root, "samples": chunks.rows, "baseline": chunks.baseline()}
+        found = {
+            "root": chunks.root,
+            "samples": chunks.rows,
+            "baseline": chunks.baseline(self.params.metric_name),
+        }
         committed = {"root": p.training_root, "samples": p.training_samples,
                      "baseline": p.training_baseline}  # fmt: skip
         wrong = [name for name in found if found[name] != committed[name]]
@@ -264,6 +270,52 @@ class Competition:
              "estimator": repr(estimator)},
         )  # fmt: skip
         return Submission(sub_id, account.address, self.address)
+
+    @property
+    def metric(self) -> str:
+        """The ranking metric the creator chose (:data:`mlmarket.ml.metrics.METRICS`)."""
+        return self.params.metric_name
+
+    def is_final(self, submission: Submission | int) -> bool:
+        """Whether a submission is one of its submitter's finals (always, when ``finals`` is 0)."""
+        sub_id = submission.id if isinstance(submission, Submission) else int(submission)
+        return bool(self.chain.call(self.contract.functions.isFinal(sub_id)))
+
+    def select_finals(
+        self, submissions: Sequence[Submission | int], *, by: NamedAccount | str
+    ) -> list[int]:
+        """Choose ``by``'s finals (1 to ``params.finals`` of its own submissions) before the
+        submission deadline; a later call replaces the choice. Only finals are evaluated
+        and ranked; without a choice they are ``by``'s last ``finals`` commits.
+
+        Raises ``CompetitionInvalidFinals``, ``CompetitionNotSubmitter`` or
+        ``CompetitionDuplicateFinal`` (nothing is mined), or a phase error after the deadline.
+        """
+        ids = [s.id if isinstance(s, Submission) else int(s) for s in submissions]
+        if (phase := self.phase) != "submission":
+            raise self._phase_error("submission", phase)
+        with self._in_phase():
+            self.chain.transact(self.contract.functions.selectFinals(ids), sender=by)
+        return ids
+
+    def entries_left(self, account: NamedAccount | str) -> int | None:
+        """Commits ``account`` may still make in the current period (``None``: no cap)."""
+        cap = self.params.entries_per_period
+        if not cap:
+            return None
+        address = self.chain.accounts.resolve(account).address
+        return cap - int(self.chain.call(self.contract.functions.entriesThisPeriod(address)))
+
+    def next_period_at(self) -> pd.Timestamp | None:
+        """When the next entry period opens, in chain time (``None``: no cap)."""
+        p = self.params
+        if not p.entries_per_period:
+            return None
+        fns = self.contract.functions
+        created, current = self.chain.call(fns.createdAt()), self.chain.call(fns.currentPeriod())
+        return pd.Timestamp(
+            (int(created) + (int(current) + 1) * p.period_length), unit="s", tz="UTC"
+        )
 
     @property
     def model_budget(self) -> ModelBudget:
@@ -445,10 +497,26 @@ class Competition:
         document = json.loads(self.market.store.get(cid))
         return [bytes.fromhex(c) for c in document["chunks"]], bytes.fromhex(document["salt"])
 
+    def scored_labels(self, *, training: bool = False) -> np.ndarray:
+        """Labels of the rows scores are computed on: the revealed test set's (or, after a
+        default, the committed training chunks'); what :func:`mlmarket.ml.metrics.metric_value`
+        needs for balanced accuracy (the classes present)."""
+        key = "training" if training else "test"
+        if key not in self._labels:
+            chunks = self.training_chunks().chunks if training else self._revealed_test_set()[0]
+            p = self.params
+            self._labels[key] = np.concatenate(
+                [decode_chunk(c, p.features, p.classes).labels for c in chunks]
+            )
+        return self._labels[key]
+
     def scorable_models(self) -> dict[int, bytes]:
-        """Revealed models that decode as this competition's family and shape, by id."""
+        """Revealed finals that decode as this competition's family and shape, by id."""
         scorable = {}
+        finals = self.params.finals != 0
         for sub_id, model in self.revealed_models().items():
+            if finals and not self.is_final(sub_id):
+                continue
             try:
                 decoded = ExportedModel.from_bytes(model, self.quantizer)
             except DataValidationError:

@@ -33,6 +33,7 @@ from mlmarket.ml.budgets import (
     default_budget,
     encode_budget,
 )
+from mlmarket.ml.metrics import check_metric, default_metric, metric_code
 from mlmarket.ml.validation import validate_frame
 from mlmarket.units import Amount, from_units, to_units
 
@@ -117,6 +118,11 @@ class CompetitionService:
         max_submissions_per_address: int = 0,
         models_per_call: int = MODELS_PER_CALL,
         model_budget: ModelBudget | None = None,
+        metric: str | None = None,
+        entries_per_period: int = 0,
+        period: int | pd.Timedelta | None = None,
+        finals: int = 0,
+        multiple_places: bool = False,
         seed: int = 0,
     ) -> Competition:
         """Escrow ``reward`` and open a competition.
@@ -139,6 +145,15 @@ class CompetitionService:
         test chunks are sized for the most expensive model within it, and a model above
         it is refused at reveal (and by ``submit`` before anything is sent).
 
+        ``metric`` ranks the models (:mod:`mlmarket.ml.metrics`): ``"accuracy"`` (the
+        default for classification), ``"balanced_accuracy"`` or ``"macro_f1"`` (for
+        imbalanced classes; at most 32 classes), ``"mse"`` (the default for regression) or
+        ``"mae"``. ``entries_per_period`` caps each account's commits per ``period``
+        (seconds or a ``pd.Timedelta``, counted from creation; 0 = no cap). ``finals``
+        (0 = all) is how many submissions per account are evaluated and ranked: by default
+        its last ``finals``, or those it picks with ``comp.select_finals``. Each account
+        takes at most one prize place unless ``multiple_places``.
+
         The data (and ``test``) are checked first, as ``market.data.publish`` checks
         them (:mod:`mlmarket.ml.validation`): a target with missing or infinite values
         (or text, for a regression) raises :class:`~mlmarket.errors.TargetValidationError`,
@@ -160,6 +175,7 @@ class CompetitionService:
             raise ConfigurationError(f"The creator bond cannot be negative (got {creator_bond}).")
         payout_bps = _payout_bps(payout)
         durations = _periods(periods)
+        rules = _rules(entries_per_period, period, finals)
         for given in (data, test):  # before the split, so messages name the caller's rows
             if given is not None:
                 validate_frame(given, target=target, task=task)
@@ -170,6 +186,8 @@ class CompetitionService:
             validate_frame(train, target=target, task=task)
         X, y = _xy(train, target)
         quantizer = Quantizer.fit(X, y, task=task)  # type: ignore[arg-type]
+        metric = metric or default_metric(quantizer.n_classes)
+        check_metric(metric, quantizer.n_classes)
         X_test, y_test = _xy(hidden, target)
         budget = _budget(model_budget, model_family, quantizer)
         testset = TestSet.from_data(
@@ -190,11 +208,13 @@ class CompetitionService:
             "quantizer": quantizer.to_dict(), "training_data_cid": training_cid or None,
             "training_listing": listing_id or None, "models_per_call": models_per_call,
             "test_rows": testset.rows, "created": int(time.time()), "model_family": model_family,
+            "metric": metric,
         }  # fmt: skip
         params = self._params(
             reward_units, bond_units, training_cid, listing_id, training, testset, quantizer,
             payout_bps, durations, to_units(entry_stake), max_submissions_per_address,
             self._store(json.dumps(metadata, sort_keys=True).encode()), model_family, budget,
+            metric, rules, multiple_places,
         )  # fmt: skip
         escrow = from_units(reward_units + bond_units)
         value, deadline, v, r, s = self.market.token.permit(account, self.factory.address, escrow)
@@ -258,7 +278,8 @@ class CompetitionService:
     def _params(
         self, reward: int, bond: int, training_cid: str, listing_id: int, training: TestSet,
         testset: TestSet, quantizer: Quantizer, payout_bps: list[int], durations: list[int],
-        stake: int, cap: int, metadata_cid: str, family: str, budget: ModelBudget,
+        stake: int, cap: int, metadata_cid: str, family: str, budget: ModelBudget, metric: str,
+        rules: tuple[int, int, int], multiple_places: bool,
     ) -> CompetitionParams:  # fmt: skip
         now = self.chain.clock.now()
         ends, total = [], now
@@ -270,19 +291,45 @@ class CompetitionService:
             token=self.market.token.address, reward=reward, creator_bond=bond,
             family=keccak(text=family), training_data_cid=training_cid,
             training_listing_id=listing_id, training_root=training.root,
-            training_samples=training.rows, training_baseline=training.baseline(),
+            training_samples=training.rows, training_baseline=training.baseline(metric),
             test_root=testset.root, samples=testset.rows, chunk_size=testset.rows_per_chunk,
             features=quantizer.features, classes=quantizer.n_classes, max_model_size=max_model,
             payout_bps=tuple(payout_bps), submission_end=ends[0], reveal_end=ends[1],
             test_reveal_end=ends[2], evaluation_end=ends[3], entry_stake=stake,
             max_submissions_per_address=cap, metadata_cid=metadata_cid,
-            model_budget=encode_budget(budget),
+            model_budget=encode_budget(budget), metric=metric_code(metric),
+            entries_per_period=rules[0], period_length=rules[1], finals=rules[2],
+            multiple_places=bool(multiple_places),
         )  # fmt: skip
 
     def _store(self, data: bytes) -> str:
         cid = self.market.store.add(data)
         self.market.store.pin(cid)
         return self.market.remember_content(cid)
+
+
+def _rules(
+    entries_per_period: int, period: int | pd.Timedelta | None, finals: int
+) -> tuple[int, int, int]:
+    """``(entriesPerPeriod, periodLength, finals)`` checked: whole numbers in range."""
+    if isinstance(period, pd.Timedelta):
+        period = int(period.total_seconds())
+    for name, value, top in (("entries_per_period", entries_per_period, 2**32 - 1),
+                             ("finals", finals, 255)):  # fmt: skip
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= top:
+            raise ConfigurationError(
+                f"{name} must be a whole number from 0 to {top}, not {value!r}."
+            )
+    if entries_per_period and (period is None or int(period) <= 0):
+        raise ConfigurationError(
+            f"entries_per_period={entries_per_period} needs period=, the period's length in "
+            "seconds (or a pd.Timedelta), e.g. period=86400 for a daily cap."
+        )
+    if period is not None and not entries_per_period:
+        raise ConfigurationError(
+            "period= only counts entries_per_period; give both, or neither for no cap."
+        )
+    return entries_per_period, int(period or 0), finals
 
 
 def _budget(given: ModelBudget | None, family: str, quantizer: Quantizer) -> ModelBudget:

@@ -27,6 +27,7 @@ from mlmarket.contracts.sink import SINK, SINK_NAME
 from mlmarket.errors import ConfigurationError
 from mlmarket.market.leaderboard import metric_name, score_value
 from mlmarket.market.tables import events_table, with_amounts
+from mlmarket.ml.metrics import PER_CLASS
 from mlmarket.units import from_units
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ SETUP_ACTIONS = ("deploy", "setEvaluator")
 """Actions of a deployment (not of the marketplace's users)."""
 SCORED = {"SubmissionScored": "test", "SubmissionScoredOnTraining": "training"}
 """Scoring events and what they score on."""
+COMPLETED = {"SubmissionCompleted": "test", "SubmissionCompletedOnTraining": "training"}
 
 
 def holder_names(market: Market) -> dict[str, str]:
@@ -104,7 +106,9 @@ def score_history(competition: Competition, events: pd.DataFrame | None = None) 
     first): ``block``, ``time``, ``id``, ``submitter``, ``on`` (``"test"``, or
     ``"training"`` after a creator default), ``chunk``, ``rows`` (of that set scored so
     far for this submission), ``score`` (on those rows) and ``metric``. The last row of a
-    submission has its leaderboard score.
+    submission has its leaderboard score. Under balanced accuracy or macro F1 the
+    contract keeps per-class counts and computes the metric at the last chunk: earlier
+    rows show the accuracy so far (metric ``"accuracy so far"``).
 
     ``events``: this competition's events if already read (the dashboard's); read from
     the chain otherwise.
@@ -116,6 +120,12 @@ def score_history(competition: Competition, events: pd.DataFrame | None = None) 
     committed = events[events["event"] == "SubmissionCommitted"]
     submitters = {int(a["id"]): str(a["submitter"]) for a in committed["args"]}
     seen: dict[tuple[int, str], int] = {}
+    per_class = params.metric_name in PER_CLASS
+    completed = {
+        (int(a["id"]), COMPLETED[e]): int(a["score"])
+        for e, a in zip(events["event"], events["args"], strict=True)
+        if e in COMPLETED and per_class
+    }
     rows = []
     scored = events[events["event"].isin(list(SCORED))]
     for block, time, event, args in zip(scored["block"], scored["time"], scored["event"],
@@ -124,11 +134,19 @@ def score_history(competition: Competition, events: pd.DataFrame | None = None) 
         samples = params.training_samples if on == "training" else params.samples
         key = (sub_id, on)
         seen[key] = seen.get(key, 0) + chunk_rows(chunk, samples, params.chunk_size)
+        metric = metric_name(params.metric_name, training=on == "training")
+        if not per_class:
+            score = score_value(competition, int(args["total"]), seen[key])
+        elif key in completed and seen[key] == samples:  # the last chunk: the metric itself
+            labels = competition.scored_labels(training=on == "training")
+            score = score_value(competition, completed[key], samples, labels)
+        else:
+            score = int(args["total"]) / seen[key]
+            metric = "accuracy so far" + (" on training" if on == "training" else "")
         rows.append({
             "block": int(block), "time": time, "id": sub_id,
             "submitter": submitters.get(sub_id, f"#{sub_id}"), "on": on, "chunk": chunk,
-            "rows": seen[key], "score": score_value(competition, int(args["total"]), seen[key]),
-            "metric": metric_name(params.regression, training=on == "training"),
+            "rows": seen[key], "score": score, "metric": metric,
         })  # fmt: skip
     frame = pd.DataFrame(rows, columns=SCORE_COLUMNS)
     frame["time"] = pd.to_datetime(frame["time"], utc=True)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from mlmarket.market.tables import with_amounts
+from mlmarket.ml.metrics import metric_label, metric_value
 from mlmarket.units import from_units
 
 if TYPE_CHECKING:
@@ -14,12 +15,15 @@ if TYPE_CHECKING:
     from mlmarket.market.params import CompetitionParams
 
 COLUMNS = [
-    "rank", "id", "submitter", "status", "evaluated", "score", "metric", "work", "prize", "winner",
+    "rank", "id", "submitter", "status", "final", "evaluated", "score", "metric", "work", "prize",
+    "winner",
 ]  # fmt: skip
 
 
 def leaderboard_table(comp: Competition) -> pd.DataFrame:
-    """One row per submission: rank among those that can take a place, score, the model's
+    """One row per submission: rank among those that can take a place, whether it is one of
+    its submitter's finals (``final``: only finals are evaluated and ranked), score in the
+    creator's metric (``metric``: accuracy, balanced accuracy, macro F1, MSE or MAE), the model's
     work per row as the evaluator measured it at reveal (``work``: multiply-accumulates for
     linear and MLP models, node visits for trees; empty until revealed; the budget is
     ``comp.model_budget``), prize (float tokens; exact in ``prize_exact``), winner.
@@ -40,7 +44,9 @@ def leaderboard_table(comp: Competition) -> pd.DataFrame:
         for log in comp.contract.events.PrizeAwarded.get_logs(from_block=0)
     }
     winner = int(call(fns.winner())[0]) if comp.phase == "finalized" else 0
-    metric = metric_name(p.regression, training=training)
+    metric = metric_name(p.metric_name, training=training)
+    finals = p.finals != 0
+    labels = None
     work = {
         int(log["args"]["id"]): int(log["args"]["work"])
         for log in comp.contract.events.SubmissionRevealed.get_logs(from_block=0)
@@ -51,20 +57,24 @@ def leaderboard_table(comp: Competition) -> pd.DataFrame:
         if training:
             evaluated, raw_score = call(fns.trainingScore(sub_id))
         complete = revealed and int(evaluated) == chunks
+        final = bool(call(fns.isFinal(sub_id))) if finals else True
         original = int(call(fns.originalOf(model_hash))) if revealed else sub_id
-        status = _status(revealed, int(evaluated), chunks)
+        status = _status(revealed, int(evaluated), chunks, final)
         placeable = complete
         if original != sub_id:
             status, placeable = f"copy of #{original}", False
         elif complete and training and not _beats(int(raw_score), p.training_baseline, p):
             status, placeable = "below baseline", False
+        if complete and p.metric_name == "balanced_accuracy" and labels is None:
+            labels = comp.scored_labels(training=training)  # the classes present
         rows.append(
             {
                 "id": sub_id,
                 "submitter": comp.chain.describe(submitter),
                 "status": status,
+                "final": final,
                 "evaluated": f"{int(evaluated)}/{chunks}",
-                "score": score_value(comp, int(raw_score), samples) if complete else None,
+                "score": score_value(comp, int(raw_score), samples, labels) if complete else None,
                 "metric": metric,
                 "work": work.get(sub_id),
                 "prize": prizes.get(sub_id, from_units(0)),
@@ -74,7 +84,7 @@ def leaderboard_table(comp: Competition) -> pd.DataFrame:
         )
     frame = pd.DataFrame(rows, columns=[*COLUMNS[1:], "_sort"])
     ranked = frame[frame["_sort"].notna()].sort_values(
-        ["_sort", "id"], ascending=[p.regression, True]
+        ["_sort", "id"], ascending=[p.lower_is_better, True]
     )
     frame["rank"] = pd.Series(range(1, len(ranked) + 1), index=ranked.index, dtype="Int64")
     frame["work"] = frame["work"].astype("Int64")
@@ -83,31 +93,38 @@ def leaderboard_table(comp: Competition) -> pd.DataFrame:
 
 
 def _beats(score: int, baseline: int, params: CompetitionParams) -> bool:
-    return score < baseline if params.regression else score > baseline
+    return score < baseline if params.lower_is_better else score > baseline
 
 
-def _status(revealed: bool, evaluated: int, chunks: int) -> str:
+def _status(revealed: bool, evaluated: int, chunks: int, final: bool = True) -> str:
     if not revealed:
         return "committed"
+    if not final:
+        return "not a final"
     if evaluated == chunks:
         return "scored"
     return "revealed" if evaluated == 0 else "scoring"
 
 
-def metric_name(regression: bool, *, training: bool = False) -> str:
-    """What a score measures: ``"accuracy"`` or ``"MSE"``, ``" on training"`` after a default.
+def metric_name(metric: str, *, training: bool = False) -> str:
+    """What a score measures ("accuracy", "balanced accuracy", "macro F1", "MSE", "MAE"),
+    with ``" on training"`` after a default.
 
     Example:
-        >>> metric_name(True, training=True)
+        >>> metric_name("mse", training=True)
         'MSE on training'
     """
-    return ("MSE" if regression else "accuracy") + (" on training" if training else "")
+    return metric_label(metric) + (" on training" if training else "")
 
 
-def score_value(comp: Competition, raw: int, samples: int) -> float:
-    """A raw on-chain score (correct predictions, or summed squared errors in the label's
-    fixed point) over ``samples`` rows as accuracy or MSE."""
-    if not comp.params.regression:
-        return raw / samples
-    scale = 4**comp.quantizer.label_shift  # squared errors are in the label's fixed point
-    return raw / samples / scale
+def score_value(comp: Competition, raw: int, samples: int, labels: Any = None) -> float:
+    """A raw on-chain score over ``samples`` rows as the metric's familiar number
+    (:func:`mlmarket.ml.metrics.metric_value`; ``labels``: the scored rows' labels, needed
+    for balanced accuracy)."""
+    p = comp.params
+    shift = (
+        comp.quantizer.label_shift if p.regression else 0
+    )  # errors are in the label's fixed point
+    return metric_value(
+        p.metric_name, raw, rows=samples, labels=labels, classes=p.classes, label_shift=shift
+    )

@@ -26,6 +26,7 @@ from eth_utils import keccak
 from mlmarket.errors import ConfigurationError
 from mlmarket.ml import FAMILIES
 from mlmarket.ml.budgets import ModelBudget, decode_budget
+from mlmarket.ml.metrics import LOWER_IS_BETTER, metric_name
 
 __all__ = ["CompetitionParams", "param_names", "snake"]
 
@@ -74,6 +75,11 @@ class CompetitionParams:
     max_submissions_per_address: int
     metadata_cid: str
     model_budget: int
+    metric: int
+    entries_per_period: int
+    period_length: int
+    finals: int
+    multiple_places: bool
 
     @classmethod
     def from_chain(cls, values: tuple[Any, ...], names: tuple[str, ...]) -> CompetitionParams:
@@ -122,6 +128,16 @@ class CompetitionParams:
     @property
     def regression(self) -> bool:
         return self.classes == 0
+
+    @property
+    def metric_name(self) -> str:
+        """The ranking metric's name ("accuracy", "balanced_accuracy", "macro_f1", "mse", "mae")."""
+        return metric_name(self.metric)
+
+    @property
+    def lower_is_better(self) -> bool:
+        """Whether lower scores rank first (the error sums, MSE and MAE)."""
+        return self.metric_name in LOWER_IS_BETTER
 
 
 def _check_fields(found: set[str]) -> None:

@@ -38,6 +38,7 @@ from mlmarket.ml.formats import (
     model_size,
 )
 from mlmarket.ml.merkle import MerkleTree, chunk_leaf, verify_proof
+from mlmarket.ml.metrics import baseline
 from mlmarket.ml.quantize import Quantizer
 
 __all__ = [
@@ -329,9 +330,12 @@ class TestSet:
         parts = [decode_chunk(c, self.features, self.classes).labels for c in self.chunks]
         return np.concatenate(parts).astype(np.int64)
 
-    def baseline(self) -> int:
-        """The score of the best constant prediction on these rows (see :func:`baseline_score`)."""
-        return baseline_score(self.labels(), self.classes)
+    def baseline(self, metric: str | None = None) -> int:
+        """The score of the best constant prediction on these rows, in ``metric``'s units
+        (default: accuracy, or MSE for a regression; :func:`mlmarket.ml.metrics.baseline`)."""
+        if metric is None:
+            return baseline_score(self.labels(), self.classes)
+        return baseline(metric, self.labels(), self.classes)
 
     def commitment(self) -> dict[str, Any]:
         """What a competition publishes up front (the salt stays secret)."""

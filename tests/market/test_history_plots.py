@@ -110,7 +110,8 @@ def test_scoreHistory_endsAtTheLeaderboardScore_ofEverySubmission(
 
 def test_scoreHistory_runsOverChunks_scoreOnTheRowsScoredSoFar() -> None:
     """Three chunks of 4, 4 and 2 rows: the running accuracy is total / rows so far."""
-    params = SimpleNamespace(samples=10, training_samples=8, chunk_size=4, regression=False)
+    params = SimpleNamespace(samples=10, training_samples=8, chunk_size=4, regression=False,
+                             metric_name="accuracy", classes=2)  # fmt: skip
     comp = SimpleNamespace(params=params)
     rows = [("SubmissionCommitted", {"id": 1, "submitter": "bob"}, 1)]
     rows += [("SubmissionScored", {"id": 1, "chunkIndex": i, "value": v, "total": t}, 2 + i)

@@ -255,6 +255,7 @@ class Competition:
             self.verify_training_commitment()
         if (phase := self.phase) != "submission":  # before the stake is approved
             raise self._phase_error("submission", phase)
+        self._check_entry_caps(account.address)  # before the stake is approved
         salt = os.urandom(32)
         stake = self.params.entry_stake
         if stake:
@@ -270,6 +271,26 @@ class Competition:
              "estimator": repr(estimator)},
         )  # fmt: skip
         return Submission(sub_id, account.address, self.address)
+
+    def _check_entry_caps(self, address: str) -> None:
+        """Raise the contract's named error if ``address`` may not commit now (its total cap,
+        or its cap in this period), as ``commit`` would, before anything is sent."""
+        p, fns = self.params, self.contract.functions
+        refusal: tuple[str, dict[str, Any]] | None = None
+        if cap := p.max_submissions_per_address:
+            commits, _ = self.chain.call(fns.submissionsOf(address))
+            if int(commits) >= cap:
+                refusal = ("CompetitionSubmissionCapReached", {"submitter": address, "cap": cap})
+        if refusal is None and p.entries_per_period:
+            if int(self.chain.call(fns.entriesThisPeriod(address))) >= p.entries_per_period:
+                opens = self.next_period_at()
+                assert opens is not None
+                refusal = ("CompetitionPeriodCapReached",
+                           {"submitter": address, "cap": p.entries_per_period,
+                            "nextEntryAt": int(opens.timestamp())})  # fmt: skip
+        if refusal is not None:
+            errors = self.market.chain.errors
+            raise errors.named(refusal[0], refusal[1], self.chain.accounts.name_of)
 
     @property
     def metric(self) -> str:

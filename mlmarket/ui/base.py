@@ -50,7 +50,7 @@ class InputError(ConfigurationError):
 
 INPUTS = (widgets.Text, widgets.Textarea, widgets.Dropdown, widgets.Checkbox, widgets.FileUpload,
           widgets.DatetimePicker, widgets.FloatText, widgets.IntText, widgets.IntSlider,
-          widgets.FloatSlider, widgets.FloatLogSlider)  # fmt: skip
+          widgets.FloatSlider, widgets.FloatLogSlider, widgets.SelectMultiple)  # fmt: skip
 """The widgets a person types into or picks from: changing one makes a message stale."""
 MOVED_ON = ("block", "market", "selected_competition")
 """State traits whose change makes what an action said stale."""

@@ -1,10 +1,11 @@
 """The form that opens a competition: every parameter ``market.competitions.create`` takes.
 
 Data (a sample, an upload or a listing; optionally a separate hidden test set),
-target and task, the model family the contract scores, reward and creator bond,
-entry stake and submissions cap, phases, payout, models scored per call and the
-split seed. Everything is checked before anything is sent; a refusal leaves the
-form as it was, with a sentence saying what to change.
+target and task, the model family the contract scores, the ranking metric, reward
+and creator bond, entry stake and submissions cap, entries per period, finals, places
+per participant, phases, payout, models scored per call and the split seed.
+Everything is checked before anything is sent; a refusal leaves the form as it was,
+with a sentence saying what to change.
 
 Example:
     >>> from mlmarket.ui.state import MarketState
@@ -19,6 +20,17 @@ Example:
     >>> request = form.request()
     >>> request["model_family"], request["entry_stake"], request["models_per_call"]
     ('mlp', Decimal('0'), 4)
+    >>> [label for label, _ in form.metric.options]   # a classification: its metrics
+    ['auto (accuracy)', 'accuracy', 'balanced accuracy', 'macro F1']
+    >>> form.metric.value, form.entries_per_period.value = "macro_f1", "3"
+    >>> form.request()
+    Traceback (most recent call last):
+    ...
+    mlmarket.ui.base.InputError: A cap of 3 entries per period needs the period's length: ...
+    >>> form.period_days.value, form.finals.value = "0.5", "2"
+    >>> request = form.request()
+    >>> request["metric"], request["entries_per_period"], request["period"], request["finals"]
+    ('macro_f1', 3, 43200, 2)
 """
 
 from __future__ import annotations
@@ -35,6 +47,7 @@ from mlmarket.errors import DataValidationError
 from mlmarket.market.competitions import MODELS_PER_CALL
 from mlmarket.ml import FAMILY, SUPPORTED_FAMILIES
 from mlmarket.ml.budgets import LinearBudget, MlpBudget, ModelBudget, TreeBudget, encode_budget
+from mlmarket.ml.metrics import METRICS, default_metric, describe, metric_label
 from mlmarket.ui.base import (
     InputError,
     IsoDatetime,
@@ -71,6 +84,42 @@ FAMILY_OPTIONS = [("linear models", "linear"), ("MLPs (ReLU networks)", "mlp"),
 AUTO = "auto"
 TASK_OPTIONS = [("from the target", AUTO), ("classification", "classification"),
                 ("regression", "regression")]  # fmt: skip
+METRIC_ORDER = sorted(METRICS, key=lambda m: describe(m)["task"] == "regression")
+"""Every metric, those of classification first."""
+METRIC_NAMES = {"accuracy": "accuracy", "balanced_accuracy": "balanced accuracy",
+                "macro_f1": "macro F1", "mse": "MSE (mean squared error)",
+                "mae": "MAE (mean absolute error)"}  # fmt: skip
+METRIC_HELP = {
+    "classification": "balanced accuracy, macro F1: every class counts the same, for "
+    "imbalanced classes (e.g. medical data; at most 32 classes)",
+    "regression": "MSE weighs large errors most; MAE every error by its size (less swayed "
+    "by outliers)",
+}
+RULE_TIPS = {
+    "entries_per_period": "commits each participant may make per entry period (0 = no cap)",
+    "period_days": "the entry period's length in days (0.25 = 6 hours), counted from creation; "
+    "needed with a cap on entries per period",
+    "finals": "submissions per participant that are evaluated and ranked (0 = all): its last "
+    "ones, unless it selects others in the competitions panel",
+    "multiple_places": "unchecked, each participant takes at most one prize place",
+}
+"""What each rule means, in its field's tooltip."""
+
+
+def metric_options(task: str | None) -> list[tuple[str, str]]:
+    """The metric dropdown's options for ``task`` (every metric when it is not known yet),
+    ``auto`` first: accuracy for classification, MSE for regression.
+
+    Example:
+        >>> metric_options("regression")[0], [value for _, value in metric_options("regression")]
+        (('auto (MSE)', 'auto'), ['auto', 'mse', 'mae'])
+    """
+    if task is None:
+        auto = "auto (accuracy or MSE, from the task)"
+    else:
+        auto = f"auto ({metric_label(default_metric(0 if task == 'regression' else 1))})"
+    names = [m for m in METRIC_ORDER if task is None or describe(m)["task"] == task]
+    return [(auto, AUTO), *((METRIC_NAMES[m], m) for m in names)]
 
 
 def parse_payout(value: str) -> list[Decimal]:
@@ -135,10 +184,15 @@ class CompetitionForm(widgets.VBox):
     blank = the reward), ``test_size``, ``task`` (``"auto"``: from the target),
     ``family`` (the model family: linear, mlp, tree), ``models_per_call``, ``budget``
     (the model budget for the family, comma-separated; blank = the default),
-    ``entry_stake``, ``max_submissions`` (per address, 0 = no cap), ``seed`` (of the
-    split), ``ends`` (end of submissions: an :class:`~mlmarket.ui.base.IsoDatetime`, typed
-    ``YYYY-MM-DD HH:MM`` in UTC; its ``value`` is the datetime), ``reveal_days``,
-    ``test_reveal_days``, ``evaluation_days``, ``payout`` (percent per place)."""
+    ``entry_stake``, ``max_submissions`` (per address, 0 = no cap), ``metric`` (``"auto"``:
+    accuracy or MSE; only the metrics of the task, once it is known) with
+    ``metric_help``, ``entries_per_period`` (0 = no cap) and ``period_days`` (the entry
+    period's length in days; blank without a cap), ``finals`` (per participant, 0 = all),
+    ``multiple_places`` (a checkbox: several prize places per participant; each rule's
+    tooltip says what it means), ``seed`` (of the split), ``ends`` (end of submissions:
+    an :class:`~mlmarket.ui.base.IsoDatetime`, typed ``YYYY-MM-DD HH:MM`` in UTC; its
+    ``value`` is the datetime), ``reveal_days``, ``test_reveal_days``, ``evaluation_days``,
+    ``payout`` (percent per place)."""
 
     def __init__(self, state: MarketState, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -167,37 +221,63 @@ class CompetitionForm(widgets.VBox):
         self.entry_stake = text("Entry stake", "mlm-comp-entry-stake", "0")
         self.max_submissions = text("Entries per address", "mlm-comp-max-submissions", "0",
                                     placeholder="0 = no cap")  # fmt: skip
+        self.metric = dropdown("Metric", "mlm-comp-metric", metric_options(None), value=AUTO,
+                               layout=widgets.Layout(width="300px"))  # fmt: skip
+        self.metric_help = widgets.HTML(layout=widgets.Layout(width="370px"))
+        self.entries_per_period = text("Entries per period", "mlm-comp-entries-per-period", "0",
+                                       placeholder="0 = no cap")  # fmt: skip
+        self.period_days = text("Entry period (d)", "mlm-comp-period-days", "",
+                                placeholder="1 = daily")  # fmt: skip
+        self.finals = text("Finals", "mlm-comp-finals", "0", placeholder="0 = all")
+        self.multiple_places = widgets.Checkbox(
+            value=False, description="Several places per participant", indent=False
+        )
+        self.multiple_places.add_class("mlm-comp-multiple-places")
+        for name, tip in RULE_TIPS.items():
+            getattr(self, name).tooltip = tip
         self.ends = IsoDatetime("Submit until", "mlm-comp-ends")
         self.reveal_days = text("Reveal (d)", "mlm-comp-reveal-days", "1")
         self.test_reveal_days = text("Test reveal (d)", "mlm-comp-test-reveal-days", "1")
         self.evaluation_days = text("Evaluation (d)", "mlm-comp-evaluation-days", "2")
         self.payout = text("Payout (%)", "mlm-comp-payout", "60, 30, 10")
         self._auto_end: datetime | None = None
+        self._frame: pd.DataFrame | None = None  # the data, to tell the task from the target
         self.source.observe(self._source_changed, names="value")
         self.upload.observe(self._source_changed, names="value")
         state.observe(lambda _: self._offer_listings(), names="listings")
         state.observe(lambda _: self._follow_clock(), names="time")
         self.family.observe(lambda _: self._family_changed(), names="value")
+        self.task.observe(lambda _: self._offer_metrics(), names="value")
+        self.target.observe(lambda _: self._offer_metrics(), names="value")
         for field in (self.reveal_days, self.test_reveal_days, self.evaluation_days,
                       self.payout, self.test_size, self.bond, self.models_per_call,
-                      self.entry_stake, self.max_submissions, self.budget):  # fmt: skip
+                      self.entry_stake, self.max_submissions, self.budget,
+                      self.entries_per_period, self.period_days, self.finals):  # fmt: skip
             field.style.description_width = "initial"
+        for field, width in ((self.budget, "260px"), (self.models_per_call, "180px"),
+                             (self.entry_stake, "180px"),
+                             (self.max_submissions, "200px"), (self.entries_per_period, "200px"),
+                             (self.period_days, "190px"), (self.finals, "130px")):  # fmt: skip
+            field.layout.width = width  # one row for the entry rules
+        rules = [self.entry_stake, self.max_submissions, self.entries_per_period,
+                 self.period_days, self.finals]  # fmt: skip
         self.children = [
             widgets.HBox([self.source, self.upload, self.target]),
             widgets.HBox([self.test_upload, widgets.HTML(TEST_HELP)]),
             widgets.HBox([self.creator, self.name, self.reward, self.test_size]),
             widgets.HBox([self.description, self.task, self.seed]),
             widgets.HBox([self.family, self.models_per_call, self.family_help]),
-            widgets.HBox([self.budget]),
-            widgets.HBox([self.entry_stake, self.max_submissions]),
+            widgets.HBox([self.budget, self.metric, self.metric_help]),
+            widgets.HBox(rules),
             widgets.HBox([self.ends, self.reveal_days, self.test_reveal_days]),
-            widgets.HBox([self.evaluation_days, self.payout]),
+            widgets.HBox([self.evaluation_days, self.payout, self.multiple_places]),
             widgets.HBox([self.bond, self.bond_help]),
         ]
         self._offer_listings()
         self._source_changed()
         self._follow_clock()
         self._family_changed()
+        self._offer_metrics()
 
     # --- keeping the form current --------------------------------------------------------
 
@@ -215,6 +295,30 @@ class CompetitionForm(widgets.VBox):
         self.family_help.value = f'<small class="mlm-comp-family-help">scores {accepted}</small>'
         self.budget.placeholder = BUDGET_FIELDS.get(self.family.value, ("",))[0]
 
+    def known_task(self) -> str | None:
+        """The task: as chosen, or (``auto``) as the target's values say (float values:
+        regression), or None while that is not known (no target, a listing's data)."""
+        if self.task.value != AUTO:
+            return str(self.task.value)
+        target, frame = self.target.value, self._frame
+        if target is None or frame is None or target not in frame.columns:
+            return None
+        return "regression" if frame[target].dtype.kind == "f" else "classification"
+
+    def _offer_metrics(self) -> None:
+        """Offer the metrics of the task (all of them while it is unknown); a choice the task
+        rules out goes back to ``auto``."""
+        task = self.known_task()
+        options = metric_options(task)
+        chosen = self.metric.value
+        if chosen not in [value for _, value in options]:
+            chosen = AUTO
+        if list(self.metric.options) != options:
+            self.metric.options = options
+        self.metric.value = chosen
+        helps = [METRIC_HELP[task]] if task else list(METRIC_HELP.values())
+        self.metric_help.value = f'<small class="mlm-comp-metric-help">{"; ".join(helps)}.</small>'
+
     def _follow_clock(self) -> None:
         """Default the end of submissions to two days ahead, until the user picks one."""
         if not self.ends.text.value.strip() or self.ends.value == self._auto_end:
@@ -223,6 +327,7 @@ class CompetitionForm(widgets.VBox):
             self.ends.value = self._auto_end
 
     def _source_changed(self, change: dict[str, Any] | None = None) -> None:
+        self._frame = None
         source = self.source.value
         suggested = SAMPLES[source].target if source in SAMPLES else None
         if source is None or source.startswith(LISTING):
@@ -231,7 +336,8 @@ class CompetitionForm(widgets.VBox):
             suggested = columns[0] if columns else None
         else:
             try:
-                columns = [str(c) for c in load_source(source, self.upload.value).columns]
+                self._frame = load_source(source, self.upload.value)
+                columns = [str(c) for c in self._frame.columns]
             except InputError:
                 columns = []
         current = self.target.value
@@ -240,6 +346,7 @@ class CompetitionForm(widgets.VBox):
             self.target.value = suggested
         else:  # keep the user's target if the new data has it; never pick one silently
             self.target.value = current if current in columns else None
+        self._offer_metrics()  # the same target may mean another task in other data
 
     def _listing_row(self, source: str | None) -> pd.Series | None:
         if source is None:
@@ -291,6 +398,7 @@ class CompetitionForm(widgets.VBox):
             ),
             "seed": whole_number(self.seed.value, "split seed"),
             "model_budget": parse_budget(self.family.value, self.budget.value),
+            **self._rules(),
         }
         return {
             "name": name, "description": self.description.value.strip(),
@@ -311,6 +419,38 @@ class CompetitionForm(widgets.VBox):
         if test is None:
             return {"data": frame}
         return {"test": check_frame(test, columns=[str(c) for c in frame.columns]), "data": frame}
+
+    def _rules(self) -> dict[str, Any]:
+        """``metric``, ``entries_per_period`` with its ``period`` (seconds), ``finals`` and
+        ``multiple_places``, checked."""
+        cap = whole_number(self.entries_per_period.value, "cap on entries per period "
+                           "(0 = no cap)", high=2**32 - 1)  # fmt: skip
+        typed = self.period_days.value.strip()
+        period = None
+        if cap and not typed:
+            raise InputError(
+                f"A cap of {cap} entries per period needs the period's length: type it in "
+                "days in Entry period (d), e.g. 1 for a daily cap (0.25 for every 6 hours)."
+            )
+        if typed and not cap:
+            raise InputError(
+                "An entry period only counts entries per period: set Entries per period above "
+                "0 to cap them, or clear Entry period (d) for no cap."
+            )
+        if cap:
+            days = positive_amount(typed, "entry period (days)", allow_zero=False)
+            period = int(days * DAY)
+            if period < 1:
+                raise InputError(f"The entry period must last at least a second (got {typed} d).")
+        return {
+            "metric": None if self.metric.value == AUTO else self.metric.value,
+            "entries_per_period": cap,
+            "period": period,
+            "finals": whole_number(
+                self.finals.value, "number of finals per participant (0 = all)", high=255
+            ),
+            "multiple_places": bool(self.multiple_places.value),
+        }
 
     def _bond(self) -> Decimal | None:
         """The creator bond in tokens (zero allowed), or None (blank): as much as the reward."""

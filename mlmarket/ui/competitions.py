@@ -28,8 +28,9 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 import pandas as pd
 
-from mlmarket.market.phases import phase_refusal
+from mlmarket.market.phases import duration, phase_refusal
 from mlmarket.market.tables import unix
+from mlmarket.ml.metrics import LOWER_IS_BETTER, metric_label
 from mlmarket.ui.base import CompetitionPicker, InputError, Panel, account_names, dropdown
 from mlmarket.ui.competition_form import CompetitionForm
 from mlmarket.ui.phases import DEFAULT_EVALUATION, PHASES, outcome_label, timeline
@@ -104,6 +105,55 @@ def data_said(request: dict[str, Any]) -> str:
     return f"{len(request['data'])} training rows and {len(test)} hidden test rows"
 
 
+def rules_html(row: pd.Series) -> str:
+    """The rules of a competitions row: metric, finals, entries per period, places.
+
+    Example:
+        >>> html = rules_html(pd.Series({"metric": "mae", "finals": 2, "entries_per_period": 3,
+        ...     "period_length": 86_400, "multiple_places": False}))
+        >>> for part in html.split(" · "): print(part)
+        metric <b class="mlm-comp-metric">MAE</b> (lower is better)
+        <span class="mlm-comp-finals">2 finals per participant</span>
+        <span class="mlm-comp-cap">3 entries per participant per 1 d</span>
+        <span class="mlm-comp-places">one place per participant</span>
+    """
+    metric = str(row.get("metric") or "accuracy")
+    better = "lower" if metric in LOWER_IS_BETTER else "higher"
+    finals = int(row.get("finals") or 0)
+    finals_said = (
+        f"{finals} final{'s' * (finals != 1)} per participant" if finals
+        else "every submission evaluated"
+    )  # fmt: skip
+    cap = int(row.get("entries_per_period") or 0)
+    cap_said = (
+        f"{cap} entr{'ies' if cap != 1 else 'y'} per participant per "
+        f"{duration(int(row.get('period_length') or 0))}" if cap else "no cap per period"
+    )  # fmt: skip
+    places = "several places" if bool(row.get("multiple_places")) else "one place"
+    return (
+        f'metric <b class="mlm-comp-metric">{metric_label(metric)}</b> ({better} is better) · '
+        f'<span class="mlm-comp-finals">{finals_said}</span> · '
+        f'<span class="mlm-comp-cap">{cap_said}</span> · '
+        f'<span class="mlm-comp-places">{places} per participant</span>'
+    )
+
+
+def finals_reason(row: pd.Series | None, submissions: int, who: str | None, now: int) -> str:
+    """Why ``Select finals`` is not open for ``who`` (with ``submissions`` of its own in the
+    competition of ``row``), or ``""``."""
+    if row is None:
+        return NO_COMPETITION
+    if not int(row.get("finals") or 0):
+        return (
+            "This competition evaluates every submission (finals: 0): there is nothing to select."
+        )
+    if row["phase"] != "submission":
+        return phase_reason("submission", row, now)
+    if not submissions:
+        return f"{who} has no submission in this competition yet: submit one first."
+    return ""
+
+
 def outcome_html(row: pd.Series) -> str:
     """``outcome <b>…</b>``, and after a default how much went to the sink."""
     html = f'outcome <b class="mlm-comp-outcome">{outcome_label(str(row["outcome"]))}</b>'
@@ -117,9 +167,11 @@ def outcome_html(row: pd.Series) -> str:
 
 
 class CompetitionsPanel(Panel):
-    """``form`` + ``create_button``; ``picker`` (shared selection), ``info``, ``timeline``;
-    ``reveal_button``, ``reveal_test_button``, ``evaluate_button`` with ``progress``,
-    ``finalize_button``, ``claimant`` + ``claim_button``."""
+    """``form`` + ``create_button``; ``picker`` (shared selection), ``info`` (with the
+    rules), ``timeline``; ``finalist`` (a participant) + ``finals_pick`` (its submissions,
+    its finals selected) + ``finals_button``; ``reveal_button``, ``reveal_test_button``,
+    ``evaluate_button`` with ``progress``, ``finalize_button``, ``claimant`` +
+    ``claim_button``."""
 
     title = "Competitions"
     css = "mlm-competitions-panel"
@@ -143,6 +195,14 @@ class CompetitionsPanel(Panel):
         self.progress.add_class("mlm-comp-progress")
         self.finalize_button = self.button("Finalize", "mlm-comp-finalize", self._finalize)
         names = account_names(self.market)
+        self.finalist = dropdown("Participant", "mlm-comp-finalist", names, value=names[2])
+        self.finals_pick = widgets.SelectMultiple(
+            description="Finals", rows=4, layout=widgets.Layout(width="360px")
+        )
+        self.finals_pick.add_class("mlm-comp-finals-pick")
+        self.finals_button = self.button("Select finals", "mlm-comp-select-finals",
+                                         self._select_finals)  # fmt: skip
+        self.finalist.observe(lambda _: self.render(), names="value")
         self.claimant = dropdown("Claimant", "mlm-comp-claimant", names, value=names[2])
         self.claim_button = self.button("Claim", "mlm-comp-claim", self._claim, style="success")
         self._ready(
@@ -153,6 +213,7 @@ class CompetitionsPanel(Panel):
             self.picker.widget,
             self.info,
             self.timeline,
+            widgets.HBox([self.finalist, self.finals_pick, self.finals_button]),
             widgets.HBox([self.reveal_button, self.reveal_test_button, self.evaluate_button]),
             self.progress,
             widgets.HBox([self.finalize_button, self.claimant, self.claim_button]),
@@ -178,13 +239,36 @@ class CompetitionsPanel(Panel):
                 f'(<span class="mlm-comp-budget">{row.get("model_budget", "")}</span>) · '
                 f"{row['submissions']} "
                 f"submissions · phase "
-                f'<b class="mlm-comp-phase">{row["phase"]}</b> · {outcome_html(row)}'
+                f'<b class="mlm-comp-phase">{row["phase"]}</b> · {outcome_html(row)}<br>'
+                f"{rules_html(row)}"
             )
             self.timeline.value = timeline(
                 phase_deadlines(row), row["phase"], now=self.state.time,
                 skipped=skipped_phases(row),
             )  # fmt: skip
+        self._offer_finals()
         self.enable()
+
+    def own_submissions(self) -> pd.DataFrame:
+        """The finalist's rows of the selected competition's leaderboard, by id."""
+        board = self.state.board()
+        if board is None or len(board) == 0:
+            return pd.DataFrame(columns=["id", "status", "final"])
+        return board[board["submitter"] == self.finalist.value].sort_values("id")
+
+    def _offer_finals(self) -> None:
+        """Offer the finalist's submissions, its current finals selected (a selection in
+        progress is kept while the submissions and their status stay the same)."""
+        own = self.own_submissions()
+        options = [
+            (f"#{int(r['id'])} · {r['status']}{' · final' if r['final'] else ''}", int(r["id"]))
+            for _, r in own.iterrows()
+        ]
+        if list(self.finals_pick.options) != options:
+            self.finals_pick.options = options
+            row = self.selected()
+            if options and row is not None and int(row.get("finals") or 0):
+                self.finals_pick.value = tuple(int(i) for i in own.loc[own["final"], "id"])
 
     def enable(self) -> None:
         """Enable exactly what the current phase allows; a disabled step says why."""
@@ -204,6 +288,8 @@ class CompetitionsPanel(Panel):
             else:
                 why = phase_reason(needed, row, self.state.time)
             allow(getattr(self, name), why)
+        mine = len(self.finals_pick.options)
+        allow(self.finals_button, finals_reason(row, mine, self.finalist.value, self.state.time))
 
     # --- actions -----------------------------------------------------------------------
 
@@ -224,6 +310,14 @@ class CompetitionsPanel(Panel):
             f"Opened competition #{index} {competition.name!r} for {competition.model_family} "
             f"models: {amount(reward + bond)} tokens escrowed (reward {amount(reward)} + creator "
             f"bond {amount(bond)}), {data_said(request)}."
+        )
+
+    def _select_finals(self) -> None:
+        who, ids = self.finalist.value, sorted(self.finals_pick.value)
+        chosen = self._handle().select_finals(ids, by=who)
+        self.ok(
+            f"{who}'s finals are now {', '.join(f'#{i}' for i in chosen)}: only they will be "
+            "evaluated and ranked. Select again to change them until submissions close."
         )
 
     def _reveal(self) -> None:

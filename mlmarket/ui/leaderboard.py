@@ -12,6 +12,12 @@ reads "… on training"), and the statuses say which models cannot take a place:
 (a later commit of a revealed model); those rows have class ``mlm-ineligible``.
 The summary shows the outcome "Defaulted" and the tokens burned.
 
+The score column is headed by the competition's metric and its direction (``score
+(MAE, lower is better)``): the rows come ranked as the leaderboard ranks them, lowest
+error first for MSE and MAE. ``final`` says whether a submission is one of its
+submitter's finals (always, when the competition evaluates every submission); one
+that is not is "not a final", never evaluated or ranked, and shown greyed.
+
 Example:
     >>> panel = LeaderboardPanel(market)
     >>> panel.summary.value                           # before any competition
@@ -33,6 +39,7 @@ from matplotlib.figure import Figure
 from mlmarket.market.history import score_history
 from mlmarket.market.plots import draw_scores
 from mlmarket.market.tables import competition_label
+from mlmarket.ml.metrics import LOWER_IS_BETTER
 from mlmarket.ui.base import CompetitionPicker, Exporter, Panel
 from mlmarket.ui.phases import outcome_label
 from mlmarket.ui.render import amount, png, table
@@ -41,7 +48,7 @@ if TYPE_CHECKING:
     from mlmarket.market import Market
     from mlmarket.ui.state import MarketState
 
-SHOWN = ["rank", "id", "submitter", "status", "evaluated", "score", "work", "prize"]
+SHOWN = ["rank", "id", "submitter", "status", "final", "evaluated", "score", "work", "prize"]
 CHART_LAYOUT = widgets.Layout(width="480px", height="auto", object_fit="contain",
                               align_self="flex-start")  # fmt: skip
 
@@ -52,13 +59,26 @@ def score_text(value: Any) -> str:
 
 
 def ineligible(status: str) -> bool:
-    """Whether a leaderboard status rules out a place (after a default, or a copy).
+    """Whether a leaderboard status rules out a place (after a default, a copy, or a
+    submission its submitter did not make a final).
 
     Example:
-        >>> [ineligible(s) for s in ("scored", "below baseline", "copy of #1")]
-        [False, True, True]
+        >>> [ineligible(s) for s in ("scored", "below baseline", "copy of #1", "not a final")]
+        [False, True, True, True]
     """
-    return status == "below baseline" or status.startswith("copy of #")
+    return status in ("below baseline", "not a final") or status.startswith("copy of #")
+
+
+def score_heading(label: str, metric: str) -> str:
+    """The score column's heading: the metric as the leaderboard names it (``label``) and
+    which way is better (``metric``: its name, :data:`mlmarket.ml.metrics.METRICS`).
+
+    Example:
+        >>> score_heading("MAE", "mae"), score_heading("accuracy on training", "accuracy")
+        ('score (MAE, lower is better)', 'score (accuracy on training, higher is better)')
+    """
+    better = "lower" if metric in LOWER_IS_BETTER else "higher"
+    return f"score ({label}, {better} is better)" if label else "score"
 
 
 def row_class(board: pd.DataFrame, key: object) -> str:
@@ -127,13 +147,15 @@ class LeaderboardPanel(Panel):
             f'<b class="mlm-prizes">{amount(paid)}</b> tokens{lost} · score: {metric} · '
             f"work per row within {row.get('model_budget', '')}"
         )
-        shown = board[SHOWN] if len(board) else board
+        heading = score_heading(str(metric), str(row.get("metric") or ""))
+        shown = board[SHOWN].rename(columns={"score": heading}) if len(board) else board
         self.table.value = table(
             shown,
             css="mlm-leaderboard-table",
             index=False,
             formats={
-                "score": score_text,
+                heading: score_text,
+                "final": lambda v: "yes" if v else "no",
                 "prize": amount,
                 "rank": lambda v: "–" if pd.isna(v) else str(v),
                 "work": lambda v: "–" if pd.isna(v) else f"{int(v):,}",

@@ -40,10 +40,12 @@ class Fingerprint(NamedTuple):
 
 ENDS = ["submission_end", "reveal_end", "test_reveal_end", "evaluation_end",
         "default_evaluation_end"]  # fmt: skip
+RULES = ["metric", "finals", "entries_per_period", "period_length", "multiple_places",
+         "next_period_at", "entries_left"]  # fmt: skip
 COMPETITION_COLUMNS = [
     "name", "creator", "reward", "reward_exact", "model_family", "phase", "submissions",
     "address", "task", "outcome", "finalized", "creator_bond", "creator_bond_exact",
-    "test_revealed", "burned", "burned_exact", "model_budget", *ENDS,
+    "test_revealed", "burned", "burned_exact", "model_budget", *ENDS, *RULES,
 ]  # fmt: skip
 """Columns of ``MarketState.competitions`` (indexed by the factory's 0-based index).
 
@@ -51,7 +53,12 @@ Amounts (``reward``, ``creator_bond``, ``burned``) are float tokens, exact in
 ``<name>_exact``. ``burned``: what a creator default sends to the sink (the bond and
 the unearned places; 0 otherwise). ``model_budget``: the largest model the competition
 accepts, in words. The ``<phase>_end`` columns are UTC Timestamps;
-``default_evaluation_end`` is missing (NaT) unless the creator defaulted."""
+``default_evaluation_end`` is missing (NaT) unless the creator defaulted. The rules:
+``metric`` (its name, :data:`mlmarket.ml.metrics.METRICS`), ``finals`` (per participant;
+0 = every submission), ``entries_per_period`` (0 = no cap) and ``period_length``
+(seconds), ``multiple_places``; while a capped competition takes submissions,
+``next_period_at`` (a UTC Timestamp, else NaT) and ``entries_left`` (named account ->
+commits it may still make this period; else None)."""
 
 EventCursor = tuple[int, bytes]
 """The last block whose events were read, and its hash (to notice a revert)."""
@@ -132,13 +139,32 @@ def read_competitions(market: Market) -> tuple[pd.DataFrame, dict[int, pd.DataFr
              "creator_bond": handle.creator_bond,
              "test_revealed": bool(handle.chain.call(functions.testSetRevealed())),
              "burned": burned(handle, outcome, logged),
-             "model_budget": describe_budget(handle.model_budget), **ends}
+             "model_budget": describe_budget(handle.model_budget), **ends,
+             **rules(market, handle, str(table.loc[index, "phase"]))}
         )  # fmt: skip
         boards[int(index)] = handle.leaderboard()
     if not len(table):
         return table.reindex(columns=COMPETITION_COLUMNS), boards
     details = with_amounts(pd.DataFrame(extra, index=table.index), "creator_bond", "burned")
-    return table.join(with_times(details, *ENDS)), boards
+    return table.join(with_times(details, *ENDS, "next_period_at")), boards
+
+
+def rules(market: Market, handle: Competition, phase: str) -> dict[str, Any]:
+    """The competition's rules (the :data:`RULES` columns); while a capped competition takes
+    submissions, when its next entry period opens and each named account's entries left."""
+    params = handle.params
+    capped = bool(params.entries_per_period) and phase == "submission"
+    return {
+        "metric": params.metric_name,
+        "finals": params.finals,
+        "entries_per_period": params.entries_per_period,
+        "period_length": params.period_length,
+        "multiple_places": bool(params.multiple_places),
+        "next_period_at": handle.next_period_at() if capped else None,
+        "entries_left": {name: handle.entries_left(name) for name in market.accounts}
+        if capped
+        else None,
+    }
 
 
 def burned(handle: Competition, outcome: str, logged: bool) -> Decimal:

@@ -9,7 +9,9 @@ on-chain format (how closely the quantised model agrees is shown), and
 ``Submit`` commits it for the chosen participant — only while the competition
 is in its submission phase, and only the model trained for that participant.
 A disabled button says why in its tooltip (after the deadline: when submissions
-closed, in chain time).
+closed, in chain time). In a competition that caps entries per period, ``entries``
+says how many the participant has left this period and when the next period opens;
+with none left, Submit says so too.
 
 Example:
     >>> from mlmarket.datasets import load_sample
@@ -34,7 +36,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
+import pandas as pd
 
+from mlmarket.contracts.errors import CompetitionPeriodCapReached
+from mlmarket.market.phases import relative
 from mlmarket.ml import FAMILIES as FAMILIES_ON_CHAIN
 from mlmarket.ml import agreement, export
 from mlmarket.ml.tree import MAX_TREES
@@ -56,6 +61,7 @@ from mlmarket.ui.models import (
     train,
     validation_chart,
 )
+from mlmarket.ui.render import when
 
 if TYPE_CHECKING:
     from mlmarket.market import Market
@@ -66,9 +72,10 @@ class TrainPanel(Panel):
     """``picker``, ``participant``, ``family`` (the model), ``strength`` (C or alpha),
     ``iterations``, ``scale``, ``validation``; the shape of an MLP (``hidden``: layer
     sizes) or a tree (``depth``; ``trees`` of a forest), shown only for those models;
-    ``train_button``, ``score`` and ``chart``; ``submit_button``. ``runs`` holds the
-    last training run per (participant, competition): Submit sends only the selected
-    participant's own model. ``submissions`` lists every submission made here."""
+    ``train_button``, ``score`` and ``chart``; ``submit_button`` and ``entries`` (with a
+    cap per period: the participant's entries left and when the next period opens).
+    ``runs`` holds the last training run per (participant, competition): Submit sends only
+    the selected participant's own model. ``submissions`` lists every submission made here."""
 
     title = "Train & submit"
     css = "mlm-train-panel"
@@ -101,6 +108,8 @@ class TrainPanel(Panel):
         self.trees.add_class("mlm-train-trees")
         self.train_button = self.button("Train", "mlm-train", self._train, style="primary")
         self.submit_button = self.button("Submit", "mlm-submit", self._submit, style="success")
+        self.entries = widgets.HTML()
+        self.entries.add_class("mlm-train-entries")
         self.score = widgets.HTML()
         self.score.add_class("mlm-train-score")
         self.chart = widgets.Image(
@@ -115,7 +124,7 @@ class TrainPanel(Panel):
             widgets.HBox([self.family, self.strength]),
             widgets.HBox([self.hidden, self.depth, self.trees]),
             widgets.HBox([self.iterations, self.scale, self.validation]),
-            widgets.HBox([self.train_button, self.submit_button]),
+            widgets.HBox([self.train_button, self.submit_button, self.entries]),
             widgets.HBox([self.score, self.chart]),
         )
         self._knobs()
@@ -132,7 +141,30 @@ class TrainPanel(Panel):
         if task is not None:  # a family this package has no evaluator for offers nothing
             set_options(self.family, families(task, family) if family in FAMILIES_ON_CHAIN else [])
         self._show_run()
+        self.entries.value = self._entries_said()
         self.enable()
+
+    def entries_left(self) -> tuple[int, int, pd.Timestamp] | None:
+        """``(left, cap, next period)`` for the selected participant while the selected
+        competition caps entries per period and takes submissions, else None."""
+        row = selected_row(self.state)
+        if row is None or not isinstance(row.get("entries_left"), dict):
+            return None
+        left = row["entries_left"].get(self.participant.value)
+        if left is None:
+            return None
+        return int(left), int(row["entries_per_period"]), row["next_period_at"]
+
+    def _entries_said(self) -> str:
+        standing = self.entries_left()
+        if standing is None:
+            return ""
+        left, cap, opens = standing
+        said = f"{when(opens)}, {relative(opens, self.state.time)}"
+        return (
+            f'<small>{self.participant.value}: <b class="mlm-entries-left">{left}</b> of {cap} '
+            f"entries left this period; the next period opens at {said} (chain time)</small>"
+        )
 
     def _key(self) -> tuple[str, int] | None:
         """(participant, competition) of the selection, or None without one."""
@@ -174,6 +206,13 @@ class TrainPanel(Panel):
             why = (
                 f"Train a model for {self.participant.value} first: Submit sends the selected "
                 "participant's own model."
+            )
+        elif (standing := self.entries_left()) is not None and standing[0] <= 0:
+            opens = standing[2]
+            why = (
+                f"{self.participant.value} has used all {standing[1]} entries of this period; "
+                f"the next period opens at {when(opens)}, {relative(opens, self.state.time)} "
+                "(chain time)."
             )
         else:
             why = ""
@@ -228,7 +267,15 @@ class TrainPanel(Panel):
                 f"{participant} has no trained model for competition #{chosen} yet: "
                 "train one for this participant first."
             )
-        submission = competition.submit(run.estimator, by=key[0])
+        try:
+            submission = competition.submit(run.estimator, by=key[0])
+        except CompetitionPeriodCapReached as refused:  # its sentence, and the time readable
+            opens = int(refused.nextEntryAt)
+            said = (
+                f"{str(refused).removesuffix('.')}: {when(opens)}, "
+                f"{relative(opens, self.state.market.clock.now())} (chain time)."
+            )
+            raise type(refused)(said, refused.args_dict) from None
         self.submissions.append(submission)
         self.ok(
             f"{self.participant.value} committed submission #{submission.id} "

@@ -98,7 +98,10 @@ class Dashboard:
         viewport = self.page.viewport_size
         self.page.set_viewport_size({"width": viewport["width"], "height": 2400})  # all of it
         self.page.wait_for_timeout(500)  # JupyterLab lays the notebook out again
-        box = self.page.locator(f".mlm-dashboard .{panel}").bounding_box()
+        shown = self.page.locator(f".mlm-dashboard .{panel}")
+        shown.evaluate("element => element.scrollIntoView({block: 'start'})")  # its top
+        self.page.wait_for_timeout(200)
+        box = shown.bounding_box()
         assert box is not None, f"{panel} is not shown"
         path = SHOTS / f"docs-{name}.png"
         clip = {**box, "height": min(box["height"], DOCS_SHOT_HEIGHT)}
@@ -189,6 +192,9 @@ def test_jupyterlab_aLifecycleClickedThroughTheDashboard(
     ui.says("mlm-competitions-panel", "Opened competition #0")
     said, form = ui.box(".mlm-competitions-panel .mlm-feedback"), ui.box(".mlm-comp-source")
     assert said["y"] < form["y"]  # the message is at the top of its panel
+    finals, panel = ui.box(".mlm-comp-finals"), ui.box(".mlm-competitions-panel")
+    assert finals["x"] + finals["width"] <= panel["x"] + panel["width"]  # the rules fit a row
+    ui.expect(ui.page.locator(".mlm-comp-info .mlm-comp-metric")).to_have_text("accuracy")
     ui.tab("Train & submit")
     for participant, family in (("bob", "LogisticRegression"), ("carol", "LinearSVC")):
         ui.select("mlm-train-participant", participant)

@@ -134,8 +134,9 @@ def test_theLeaderboard_exportsToAFile_andALink_withExactPrizes(
     path = tmp_path / "leaderboard-competition-0.csv"
     assert f"Wrote 2 rows to {path}" in panel.feedback.value
     written = pd.read_csv(path)
-    assert written.columns.tolist() == ["rank", "id", "submitter", "status", "evaluated",
-                                        "score", "metric", "work", "prize", "winner"]  # fmt: skip
+    assert written.columns.tolist() == ["rank", "id", "submitter", "status", "final",
+                                        "evaluated", "score", "metric", "work", "prize",
+                                        "winner"]  # fmt: skip
     assert sorted(written["prize"].tolist()) == [40, 60]
     found = r'download="(.+?)" href="data:text/csv;base64,(.+?)"'
     link = re.search(found, panel.exporter.link.value)

@@ -90,6 +90,25 @@ def test_everyErrorOfTheContract_isCovered() -> None:
     assert declared == {case[0] for case in MALFORMED} | {"LinearEvaluatorModelOverBudget"}
 
 
+@pytest.mark.parametrize(
+    "name", ["IEvaluatorErrors", "ILinearEvaluator", "IMlpEvaluator", "ITreeEvaluator"]
+)
+def test_everyEvaluatorError_hasASentenceUsingItsArguments(name: str) -> None:
+    """The chunk errors once (every family shares them), each family's model errors."""
+    import string
+
+    from mlmarket.contracts.messages import MESSAGES
+
+    errors = [e for e in load_artifact(name).abi if e["type"] == "error"]
+    shared = {e["name"] for e in load_artifact("IEvaluatorErrors").abi if e["type"] == "error"}
+    assert len(shared) == 8 and all(n.startswith("Evaluator") for n in shared)
+    assert shared <= {e["name"] for e in errors}
+    for error in errors:
+        template = MESSAGES[error["name"]]
+        fields = {field for _, field, _, _ in string.Formatter().parse(template) if field}
+        assert fields <= {i["name"] for i in error["inputs"]}, error["name"]
+
+
 def test_errors_carryTheModelIndex_andAreValueErrors() -> None:
     with pytest.raises(ModelFormatError) as info:
         decode_model(MODEL[:-1], D, K, index=4)

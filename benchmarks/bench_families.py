@@ -9,7 +9,8 @@ EIP-7623 floor must not bind, the script checks). "per row" is the execution gas
 per row and model, from two chunk sizes (so call and model set-up drop out);
 "per unit of work" divides it by the MACs of one row (linear: ``outputs * d``;
 MLP: every weight) or by the node visits of one row (tree: internal nodes on the
-path, times the trees). The second table gives, per family, the largest chunk one
+path, times the trees); "tallyBatch" is the same for ``tallyBatch`` (per-class counts
+on the same predictions). The second table gives, per family, the largest chunk one
 transaction can score under the 16,777,216 gas cap (2,000,000 gas and 2 KiB left
 to the competition contract, as in ``rows_per_chunk``) for those models, checked
 with a real transaction, next to ``rows_per_chunk``'s worst-case sizing for the
@@ -44,9 +45,10 @@ def floor_gas(data: bytes) -> int:
     return 21_000 + 10 * (zeros + 4 * (len(data) - zeros))
 
 
-def transact(chain, evaluator, chunk: bytes, models: list[bytes], d: int) -> tuple[int, int, int]:  # noqa: ANN001
-    """(execution gas, receipt gas, calldata bytes) of one scoreBatch transaction."""
-    fn = evaluator.functions.scoreBatch(chunk, models, d, CLASSES)
+def transact(chain, evaluator, chunk: bytes, models: list[bytes], d: int,  # noqa: ANN001
+             function: str = "scoreBatch") -> tuple[int, int, int]:  # fmt: skip
+    """(execution gas, receipt gas, calldata bytes) of one scoreBatch (or tallyBatch) call."""
+    fn = getattr(evaluator.functions, function)(chunk, models, d, CLASSES)
     data = bytes.fromhex(fn._encode_transaction_data()[2:])
     used = int(chain.transact(fn, sender="alice", gas=GAS_CAP)["gasUsed"])
     assert used > floor_gas(data), "the EIP-7623 floor binds; gas per unit would be wrong"
@@ -120,17 +122,21 @@ def main() -> None:
             artifact = load_artifact(name)
             evaluators[family], _ = chain.deploy(artifact.abi, artifact.bytecode, sender="deployer")
         print(f"d = {d}, K = {CLASSES}, backend {args.backend}\n")
-        print("| family | model | bytes | work per row | gas per row | gas per unit |")
-        print("| --- | --- | ---: | ---: | ---: | ---: |")
+        print("| family | model | bytes | work per row | gas per row | gas per unit | "
+              "tallyBatch gas per row |")  # fmt: skip
+        print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
         per_row = {}
         for family, label, (model, work) in cases:
-            small = transact(chain, evaluators[family], chunk(rng, 20, d), [model], d)[0]
-            large = transact(chain, evaluators[family], chunk(rng, 60, d), [model], d)[0]
+            small_chunk, large_chunk = chunk(rng, 20, d), chunk(rng, 60, d)
+            small = transact(chain, evaluators[family], small_chunk, [model], d)[0]
+            large = transact(chain, evaluators[family], large_chunk, [model], d)[0]
             row = (large - small) / 40
             per_row[(family, label)] = (row, large - 60 * row)
+            tally = [transact(chain, evaluators[family], c, [model], d, "tallyBatch")[0]
+                     for c in (small_chunk, large_chunk)]  # fmt: skip
             unit = "MAC" if family != "tree" else "visit"
             print(f"| {family} | {label} | {len(model):,} | {work:,} {unit}s | {row:,.0f} | "
-                  f"{row / work:.1f} |")  # fmt: skip
+                  f"{row / work:.1f} | {(tally[1] - tally[0]) / 40:,.0f} |")  # fmt: skip
         print("\nLargest chunk under the gas cap (models per call M, these models):\n")
         print("| family | model | M | rows (measured) | gas used | calldata | "
               "rows_per_chunk (worst case) |")  # fmt: skip

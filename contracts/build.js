@@ -36,6 +36,9 @@ const DEFAULT_SETTINGS = {
 // same effective settings are compiled together; each group is one solc run.
 // Example: an evaluation kernel called many times per transaction:
 //   'src/EvaluationKernel.sol': { optimizer: { runs: 1000000 } },
+// src/Evaluator.sol and src/libraries/EvaluatorChunks.sol (the scoring every evaluator
+// shares: internal code, nothing of their own to deploy) need no entry: each evaluator
+// imports them, so their code compiles with that evaluator's settings.
 const SETTINGS_OVERRIDES = {
   'src/LinearEvaluator.sol': { optimizer: { runs: 1000000 } },
   'src/MlpEvaluator.sol': { optimizer: { runs: 100000 } },

@@ -1,16 +1,21 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {Evaluator} from "./Evaluator.sol";
 import {IEvaluator} from "./interfaces/IEvaluator.sol";
 import {ILinearEvaluator} from "./interfaces/ILinearEvaluator.sol";
+import {EvaluatorChunks} from "./libraries/EvaluatorChunks.sol";
 
 /**
  * @title LinearEvaluator
  * @notice Scores linear models on a test-set chunk: accuracy of `argmax(W q + b)` for
  * classification, sum of squared errors of `(W q + b + 2^shift / 2) >> shift` for
  * regression. Stateless; every input arrives in calldata.
- * @dev Formats (version 1) are in docs/formats.md and the arithmetic with its overflow
- * proofs in docs/fixed-point.md; `mlmarket.ml.reference` returns the same numbers.
+ * @dev {Evaluator} checks the chunk and scores the predictions (correct ones, squared
+ * errors, or {tallyBatch}'s counts); this contract checks and packs each model
+ * ({_prepare}) and predicts blocks of rows ({_predict}). Formats (version 1) are in
+ * docs/formats.md and the arithmetic with its overflow proofs in docs/fixed-point.md;
+ * `mlmarket.ml.reference` returns the same numbers.
  * Bounds used by every `unchecked` block below (B1-B5):
  *  B1 `features <= 4096`, `rows < 2^32`, `outputs <= 255`, widths <= 8 bytes, so every
  *     size product below 2^64 and every calldata pointer stays inside its `bytes`
@@ -38,30 +43,13 @@ import {ILinearEvaluator} from "./interfaces/ILinearEvaluator.sol";
  * Ties in argmax go to the lowest class index (only a strictly greater score replaces
  * the best so far); a single-output classifier predicts class 1 iff its score is > 0.
  */
-contract LinearEvaluator is ILinearEvaluator {
-    /// @dev Bytes of the chunk header: magic(3) version(1) labelKind(1) features(2) rows(4).
-    uint256 private constant _CHUNK_HEADER = 11;
+contract LinearEvaluator is ILinearEvaluator, Evaluator {
     /// @dev Bytes of the model header: magic(3) version family task classes outputs
     /// features(2) weightBytes biasBytes shift.
     uint256 private constant _MODEL_HEADER = 13;
-    uint256 private constant _MAX_FEATURES = 4096;
-    uint256 private constant _MAX_CLASSES = 255;
     uint256 private constant _MAX_SHIFT = 63;
-    uint8 private constant _VERSION = 1;
     uint8 private constant _FAMILY_LINEAR = 1;
-    uint8 private constant _LABEL_CLASS = 0;
-    uint8 private constant _LABEL_FIXED32 = 1;
-    bytes3 private constant _CHUNK_MAGIC = "MLC";
-    bytes3 private constant _MODEL_MAGIC = "MLM";
     bytes32 private constant _FAMILY = keccak256("linear");
-
-    /// @dev Where the rows of a validated chunk are in calldata.
-    struct Chunk {
-        uint256 features; // absolute calldata offset of row 0, feature 0
-        uint256 labels; // absolute calldata offset of label 0
-        uint256 rows;
-        uint256 width; // features per row
-    }
 
     /// @dev Where the parameters of a validated model are in calldata, and how to read them.
     struct Model {
@@ -76,96 +64,18 @@ contract LinearEvaluator is ILinearEvaluator {
         uint256 shift; // regression output shift
     }
 
+    /// @dev A model packed for the kernel ({_pack}); {_prepare}'s handle is its address.
+    struct Packed {
+        uint256[] records; // per output: weight words, init, bias (+ half for regression)
+        uint256[] u; // scratch for one row's feature words
+        uint256 width; // features per row
+        uint256 shift; // regression output shift
+        uint256 classes; // 0 for regression
+    }
+
     /// @inheritdoc IEvaluator
     function family() external pure returns (bytes32) {
         return _FAMILY;
-    }
-
-    /// @inheritdoc IEvaluator
-    function scoreBatch(bytes calldata chunk, bytes[] calldata models, uint256 features, uint256 classes)
-        external
-        pure
-        returns (uint256 rows, uint256[] memory values)
-    {
-        _checkArguments(features, classes);
-        Chunk memory c = _readChunk(chunk, features, classes);
-        rows = c.rows;
-        values = new uint256[](models.length);
-        uint256 free;
-        // Reads the free memory pointer; touches nothing else.
-        assembly ("memory-safe") {
-            free := mload(0x40)
-        }
-        for (uint256 i = 0; i < models.length; ++i) {
-            Model memory m = _readModel(i, models[i], features, classes);
-            values[i] = _score(c, m, classes);
-            // Memory-safe: releases the scratch of model i (its header, weight words, feature
-            // words), which nothing references any more, so memory does not grow with models.
-            assembly ("memory-safe") {
-                mstore(0x40, free)
-            }
-        }
-    }
-
-    // --- validation -------------------------------------------------------------------
-
-    /// @dev Reverts with {LinearEvaluatorInvalidArguments} unless 1 <= features <= 4096 and classes is 0
-    /// (regression) or in 2..255: the checks {scoreBatch} and {checkModel} start with.
-    function _checkArguments(uint256 features, uint256 classes) private pure {
-        if (features == 0 || features > _MAX_FEATURES || classes == 1 || classes > _MAX_CLASSES) {
-            revert LinearEvaluatorInvalidArguments(features, classes);
-        }
-    }
-
-    /// @dev Checks the chunk header, length and labels; returns where its rows are.
-    function _readChunk(bytes calldata chunk, uint256 features, uint256 classes)
-        private
-        pure
-        returns (Chunk memory c)
-    {
-        if (chunk.length < _CHUNK_HEADER) revert LinearEvaluatorChunkTruncated(chunk.length);
-        bytes11 head = bytes11(chunk[0:_CHUNK_HEADER]);
-        if (bytes3(head) != _CHUNK_MAGIC) revert LinearEvaluatorChunkBadMagic(bytes3(head));
-        if (uint8(head[3]) != _VERSION) revert LinearEvaluatorChunkUnsupportedVersion(uint8(head[3]));
-        uint256 found = uint16(bytes2(head << 40));
-        if (found != features) revert LinearEvaluatorChunkFeaturesMismatch(features, found);
-        uint8 kind = uint8(head[4]);
-        if (kind != (classes == 0 ? _LABEL_FIXED32 : _LABEL_CLASS)) {
-            revert LinearEvaluatorChunkLabelKindMismatch(classes, kind);
-        }
-        c.rows = uint32(bytes4(head << 56));
-        c.width = features;
-        unchecked {
-            // B1: rows < 2^32 and features + 4 <= 4100, so the product is below 2^45.
-            uint256 expected = _CHUNK_HEADER + c.rows * (features + (classes == 0 ? 4 : 1));
-            if (chunk.length != expected) revert LinearEvaluatorChunkLengthMismatch(expected, chunk.length);
-            // B1: both offsets lie inside `chunk`, which lies inside calldata.
-            c.features = _offset(chunk) + _CHUNK_HEADER;
-            c.labels = c.features + c.rows * features;
-        }
-        if (classes != 0) _checkLabels(c.labels, c.rows, classes);
-    }
-
-    /// @dev Reverts with {LinearEvaluatorLabelOutOfRange} at the first label `>= classes`.
-    function _checkLabels(uint256 labels, uint256 rows, uint256 classes) private pure {
-        uint256 bad = rows;
-        // Reads the byte at `labels + r` for r < rows: inside the chunk (its length was checked).
-        assembly ("memory-safe") {
-            for { let r := 0 } lt(r, rows) { r := add(r, 1) } {
-                if iszero(lt(byte(0, calldataload(add(labels, r))), classes)) {
-                    bad := r
-                    break
-                }
-            }
-        }
-        if (bad < rows) {
-            uint256 label;
-            // Same in-bounds read as above, for the offending row.
-            assembly ("memory-safe") {
-                label := byte(0, calldataload(add(labels, bad)))
-            }
-            revert LinearEvaluatorLabelOutOfRange(bad, label, classes);
-        }
     }
 
     /// @inheritdoc IEvaluator
@@ -176,7 +86,7 @@ contract LinearEvaluator is ILinearEvaluator {
         pure
         returns (uint256 work)
     {
-        _checkArguments(features, classes);
+        EvaluatorChunks.checkArguments(features, classes);
         Model memory m = _readModel(0, model, features, classes);
         if (m.weightBytes > budget) revert LinearEvaluatorModelOverBudget(m.weightBytes, budget);
         unchecked {
@@ -193,8 +103,10 @@ contract LinearEvaluator is ILinearEvaluator {
     {
         if (model.length < _MODEL_HEADER) revert LinearEvaluatorModelTruncated(index, model.length);
         bytes13 head = bytes13(model[0:_MODEL_HEADER]);
-        if (bytes3(head) != _MODEL_MAGIC) revert LinearEvaluatorModelBadMagic(index, bytes3(head));
-        if (uint8(head[3]) != _VERSION) revert LinearEvaluatorModelUnsupportedVersion(index, uint8(head[3]));
+        if (bytes3(head) != EvaluatorChunks.MODEL_MAGIC) revert LinearEvaluatorModelBadMagic(index, bytes3(head));
+        if (uint8(head[3]) != EvaluatorChunks.VERSION) {
+            revert LinearEvaluatorModelUnsupportedVersion(index, uint8(head[3]));
+        }
         if (uint8(head[4]) != _FAMILY_LINEAR) revert LinearEvaluatorModelWrongFamily(index, uint8(head[4]));
         _checkShape(index, uint8(head[5]), uint8(head[6]), uint8(head[7]), classes);
         uint256 found = uint16(bytes2(head << 64));
@@ -214,7 +126,7 @@ contract LinearEvaluator is ILinearEvaluator {
             uint256 expected = _MODEL_HEADER + m.outputs * (m.rowStride + bb);
             if (model.length != expected) revert LinearEvaluatorModelLengthMismatch(index, expected, model.length);
             // B1: inside `model`, whose length was just checked; 8 * wb <= 32, 8 * bb <= 64.
-            m.weights = _offset(model) + _MODEL_HEADER;
+            m.weights = EvaluatorChunks.offset(model) + _MODEL_HEADER;
             m.biases = m.weights + m.outputs * m.rowStride;
             m.weightShift = 256 - 8 * uint256(wb);
             m.biasShift = 256 - 8 * uint256(bb);
@@ -229,15 +141,7 @@ contract LinearEvaluator is ILinearEvaluator {
         if (!ok) revert LinearEvaluatorModelShapeMismatch(index, task, k, outputs, classes);
     }
 
-    /// @dev Absolute calldata offset of the first byte of `data`.
-    function _offset(bytes calldata data) private pure returns (uint256 offset) {
-        // Reads the offset the ABI decoder already validated; no memory is touched.
-        assembly ("memory-safe") {
-            offset := data.offset
-        }
-    }
-
-    // --- scoring ----------------------------------------------------------------------
+    // --- prediction -------------------------------------------------------------------
 
     /**
      * @dev SWAR lane width for a model: 32 bits when `features * 2^(8 wb + 6) < 2^31` (S1 in
@@ -312,19 +216,22 @@ contract LinearEvaluator is ILinearEvaluator {
     }
 
     /**
-     * @dev The value of model `m` on chunk `c`: correct predictions (classification) or
-     * the sum of squared errors (regression, `classes == 0`).
-     *
-     * SWAR kernel (docs/fixed-point.md, S1-S4): per row, each 32-byte block of features is
-     * xored with 0x80.. (`u = q + 128`, unsigned bytes) and spread by masks and shifts into
-     * `R` words of `n` lanes (no per-feature work); per output, `acc = init_k + sum_i
-     * U_i * V_k,i` over the row's `words` feature words, and `sar(256 - lane, acc)` is
-     * exactly `sum_j W[k][j] q_j`. One `mul` does 8 (32-bit lanes) or 4 (64-bit lanes)
-     * multiply-accumulates. Argmax keeps the first maximum (only a strictly greater score
-     * replaces it); one output means class 1 iff > 0. Regression rounds half up:
-     * `(acc + 2^shift / 2) >> shift`, arithmetic shift.
+     * @dev Checks model `index` ({_readModel}) and packs it for the SWAR kernel
+     * (docs/fixed-point.md, S1-S4): per row, each 32-byte block of features is xored with
+     * 0x80.. (`u = q + 128`, unsigned bytes) and spread by masks and shifts into `R` words of
+     * `n` lanes (no per-feature work); per output, `acc = init_k + sum_i U_i * V_k,i` over the
+     * row's `words` feature words, and `sar(256 - lane, acc)` is exactly `sum_j W[k][j] q_j`.
+     * One `mul` does 8 (32-bit lanes) or 4 (64-bit lanes) multiply-accumulates. Regression
+     * rounds half up: `(acc + 2^shift / 2) >> shift`, arithmetic shift, with the half folded
+     * into the bias here.
      */
-    function _score(Chunk memory c, Model memory m, uint256 classes) private pure returns (uint256 value) {
+    function _prepare(uint256 index, bytes calldata model, EvaluatorChunks.Chunk memory c, uint256 classes)
+        internal
+        pure
+        override
+        returns (uint256 handle)
+    {
+        Model memory m = _readModel(index, model, c.width, classes);
         uint256 lane = _lane(c.width, m.weightBytes);
         uint256 words;
         unchecked {
@@ -339,35 +246,47 @@ contract LinearEvaluator is ILinearEvaluator {
                 records[words + 1] = uint256(int256(records[words + 1]) + int256((uint256(1) << m.shift) >> 1));
             }
         }
-        value = _run(c, m.shift, classes, records, new uint256[](words));
+        Packed memory p = Packed(records, new uint256[](words), c.width, m.shift, classes);
+        // Reads the address of `p`, which stays allocated until the model is scored.
+        assembly ("memory-safe") {
+            handle := p
+        }
     }
 
     /**
-     * @dev The row loop of {_score}. `u` is the scratch for one row's feature words. Rows of
-     * at most 32 features with 32-bit lanes (one block, four words: the common case) keep their
-     * four feature words on the stack; one block with 64-bit lanes uses 8 words at `u`; other
-     * shapes loop over the blocks of each row, unpacked into `u`.
+     * @dev The row loop. Rows of at most 32 features with 32-bit lanes (one block, four
+     * words: the common case) keep their four feature words on the stack; one block with
+     * 64-bit lanes uses 8 words at `u`; other shapes loop over the blocks of each row,
+     * unpacked into `u`. Argmax keeps the first maximum (only a strictly greater score
+     * replaces it); one output means class 1 iff > 0.
      */
-    function _run(Chunk memory c, uint256 shift, uint256 classes, uint256[] memory records, uint256[] memory u)
-        private
-        pure
-        returns (uint256 value)
-    {
-        value = classes == 0 ? _regress(c, shift, records, u) : _classify(c, records, u);
+    function _predict(uint256 handle, uint256 x, uint256 out, uint256 rows) internal pure override {
+        Packed memory p;
+        // `handle` is the address of the Packed that {_prepare} allocated for this model.
+        assembly ("memory-safe") {
+            p := handle
+        }
+        unchecked {
+            // rows <= BLOCK_ROWS: the ends lie inside the prediction buffer.
+            if (p.classes == 0) _regress(x, out, out + (rows << 5), p);
+            else _classify(x, out, out + rows, p);
+        }
     }
 
-    /// @dev Correct predictions of the model in `records` over chunk `c` (see {_run}).
-    function _classify(Chunk memory c, uint256[] memory records, uint256[] memory u)
+    /// @dev Predicted classes of the packed model `p` for the rows from calldata `firstRow`,
+    /// one byte each from `predictions` to `predictionsEnd` (see {_predict}).
+    function _classify(uint256 firstRow, uint256 predictions, uint256 predictionsEnd, Packed memory p)
         private
         pure
-        returns (uint256 value)
     {
-        // Memory-safe: writes only `u` and the scratch space (0x00-0x3f), reads `c` and `records`.
+        // Memory-safe: writes only `u`, the prediction bytes from `predictions` to `predictionsEnd` (the buffer of
+        // {Evaluator}) and the scratch space (0x00-0x3f); reads `p` and its records.
         // Bounds (B1): row r's blocks are read at x + r * width + 32 b, b < blocks; bytes past
         // the row (the next row, the labels, or zeros past calldata) land only in lanes whose
         // weight is 0 in the top lane's sum, and are bounded bytes in the other lanes (S3).
         // Exact arithmetic (S2-S4, B5): sar(256 - lane, acc) = sum_j W[k][j] q_j, |.| <= 2^50;
-        // |bias| < 2^63 + 2^62, |score| < 2^64; regression errors as in B4.
+        // |bias| < 2^63 + 2^62, |score| < 2^64. A predicted class is below `outputs`
+        // (argmax) or 0/1 (the sign rule), so below `classes`.
         // Masks: 0x00ff.. keeps the bytes at bit offsets 16 s, 0x000000ff.. those at 32 t and
         // 0x00000000000000ff.. those at 64 T; 0x80.. flips each feature's sign bit (u = q + 128).
         assembly ("memory-safe") {
@@ -444,9 +363,9 @@ contract LinearEvaluator is ILinearEvaluator {
                 best := div(sub(at, rec), add(sub(end, q), 0x40))
                 if eq(pk, add(add(rec, sub(end, q)), 0x40)) { best := sgt(score, 0) }
             }
-            // Correct predictions, one-block rows with 32-bit lanes: words on the stack.
-            function classify1(x, labels, last, rec) -> total {
-                for {} lt(labels, last) { labels := add(labels, 1) } {
+            // Predicted classes, one-block rows with 32-bit lanes: words on the stack.
+            function classify1(x, out, end, rec) {
+                for {} lt(out, end) { out := add(out, 1) } {
                     let u0, u1, u2, u3 := spread(x)
                     let pk := rec
                     // Record: 4 weight words, init, bias (0xc0 bytes).
@@ -474,14 +393,14 @@ contract LinearEvaluator is ILinearEvaluator {
                     // argmax (first maximum), or the sign rule for one output
                     let best := div(sub(at, rec), 0xc0)
                     if eq(mload(0x20), add(rec, 0xc0)) { best := sgt(score, 0) }
-                    total := add(total, eq(best, byte(0, calldataload(labels))))
+                    mstore8(out, best)
                     x := add(x, mload(0x00))
                 }
             }
-            // Correct predictions, one-block rows with 64-bit lanes: 8 words at q (record: 8
+            // Predicted classes, one-block rows with 64-bit lanes: 8 words at q (record: 8
             // weight words, init, bias = 0x140 bytes).
-            function classify8(x, labels, last, rec, q) -> total {
-                for {} lt(labels, last) { labels := add(labels, 1) } {
+            function classify8(x, out, end, rec, q) {
+                for {} lt(out, end) { out := add(out, 1) } {
                     unpack(x, q, add(q, 0x100), 1)
                     let pk := rec
                     let score := add(mload(add(pk, 0x100)), add(add(mul(mload(q), mload(pk)), mul(mload(add(q, 0x20)), mload(add(pk, 0x20)))), add(mul(mload(add(q, 0x40)), mload(add(pk, 0x40))), mul(mload(add(q, 0x60)), mload(add(pk, 0x60))))))
@@ -500,51 +419,52 @@ contract LinearEvaluator is ILinearEvaluator {
                     // argmax (first maximum), or the sign rule for one output
                     let best := div(sub(at, rec), 0x140)
                     if eq(mload(0x20), add(rec, 0x140)) { best := sgt(score, 0) }
-                    total := add(total, eq(best, byte(0, calldataload(labels))))
+                    mstore8(out, best)
                     x := add(x, mload(0x00))
                 }
             }
-            // Correct predictions, any shape: each row unpacked into memory at q.
-            function classifyN(x, labels, last, rs, us) -> total {
+            // Predicted classes, any shape: each row unpacked into memory at q.
+            function classifyN(x, out, end, rs, us) {
                 let wide := eq(mload(us), shl(3, shr(5, add(mload(0x00), 31))))
-                for {} lt(labels, last) { labels := add(labels, 1) } {
+                for {} lt(out, end) { out := add(out, 1) } {
                     unpack(x, add(us, 0x20), add(add(us, 0x20), shl(5, mload(us))), wide)
-                    total := add(total, eq(predictN(us, rs, wide), byte(0, calldataload(labels))))
+                    mstore8(out, predictN(us, rs, wide))
                     x := add(x, mload(0x00))
                 }
             }
-            // Scratch space: 0x00 = Chunk.width, 0x20 = end of the records (read by the functions).
-            mstore(0x00, mload(add(c, 0x60)))
+            let records := mload(p) // Packed.records
+            let u := mload(add(p, 0x20)) // Packed.u
+            // Scratch space: 0x00 = the row width, 0x20 = end of the records (read by the functions).
+            mstore(0x00, mload(add(p, 0x40))) // Packed.width
             mstore(0x20, add(add(records, 0x20), shl(5, mload(records))))
-            let labels := mload(add(c, 0x20)) // Chunk.labels
-            let last := add(labels, mload(add(c, 0x40))) // Chunk.rows
             switch mload(u)
-            case 4 { value := classify1(mload(c), labels, last, add(records, 0x20)) } // one block, 32-bit lanes
+            case 4 { classify1(firstRow, predictions, predictionsEnd, add(records, 0x20)) } // one block, 32-bit lanes
             default {
                 // 64-bit lanes iff 8 words per block: one block of 64-bit lanes
                 switch eq(mload(u), shl(3, shr(5, add(mload(0x00), 31))))
                 case 1 {
                     switch eq(mload(u), 8)
-                    case 1 { value := classify8(mload(c), labels, last, add(records, 0x20), add(u, 0x20)) }
-                    default { value := classifyN(mload(c), labels, last, records, u) }
+                    case 1 { classify8(firstRow, predictions, predictionsEnd, add(records, 0x20), add(u, 0x20)) }
+                    default { classifyN(firstRow, predictions, predictionsEnd, records, u) }
                 }
-                default { value := classifyN(mload(c), labels, last, records, u) }
+                default { classifyN(firstRow, predictions, predictionsEnd, records, u) }
             }
         }
     }
 
-    /// @dev Sum of squared errors of the model in `records` over chunk `c` (see {_run}).
-    function _regress(Chunk memory c, uint256 shift, uint256[] memory records, uint256[] memory u)
+    /// @dev Regression predictions `score >> shift` of the packed model `p` for the rows from
+    /// calldata `firstRow`, one word each from `predictions` to `predictionsEnd` (see {_predict}).
+    function _regress(uint256 firstRow, uint256 predictions, uint256 predictionsEnd, Packed memory p)
         private
         pure
-        returns (uint256 value)
     {
-        // Memory-safe: writes only `u` and the scratch space (0x00-0x3f), reads `c` and `records`.
+        // Memory-safe: writes only `u`, the prediction words from `predictions` to `predictionsEnd` (the buffer of
+        // {Evaluator}) and the scratch space (0x00-0x3f); reads `p` and its records.
         // Bounds (B1): row r's blocks are read at x + r * width + 32 b, b < blocks; bytes past
         // the row (the next row, the labels, or zeros past calldata) land only in lanes whose
         // weight is 0 in the top lane's sum, and are bounded bytes in the other lanes (S3).
         // Exact arithmetic (S2-S4, B5): sar(256 - lane, acc) = sum_j W[k][j] q_j, |.| <= 2^50;
-        // |bias| < 2^63 + 2^62, |score| < 2^64; regression errors as in B4.
+        // |bias| < 2^63 + 2^62, |score| < 2^64, so |prediction| < 2^64 (B4).
         // Masks: 0x00ff.. keeps the bytes at bit offsets 16 s, 0x000000ff.. those at 32 t and
         // 0x00000000000000ff.. those at 64 T; 0x80.. flips each feature's sign bit (u = q + 128).
         assembly ("memory-safe") {
@@ -602,61 +522,59 @@ contract LinearEvaluator is ILinearEvaluator {
                 s := add(mload(add(pk, 0x20)), sar(top, add(mload(pk), acc)))
                 next := add(pk, 0x40)
             }
-            // Sum of squared errors, one-block rows with 32-bit lanes: words on the stack.
-            function regress1(x, labels, last, rec, sh) -> total {
+            // Predictions, one-block rows with 32-bit lanes: words on the stack.
+            function regress1(x, out, end, rec, sh) {
                 let init := mload(add(rec, 0x80))
                 let bias := mload(add(rec, 0xa0))
-                for {} lt(labels, last) { labels := add(labels, 4) } {
+                for {} lt(out, end) { out := add(out, 0x20) } {
                     let u0, u1, u2, u3 := spread(x)
                     let score := add(bias, sar(224, add(init, add(
                             add(mul(u0, mload(rec)), mul(u1, mload(add(rec, 0x20)))),
                             add(mul(u2, mload(add(rec, 0x40))), mul(u3, mload(add(rec, 0x60))))
                         ))))
-                    let e := sub(sar(sh, score), sar(224, calldataload(labels)))
-                    total := add(total, mul(e, e))
+                    mstore(out, sar(sh, score))
                     x := add(x, mload(0x00))
                 }
             }
-            // Sum of squared errors, one-block rows with 64-bit lanes: 8 words at q.
-            function regress8(x, labels, last, rec, sh, q) -> total {
+            // Predictions, one-block rows with 64-bit lanes: 8 words at q.
+            function regress8(x, out, end, rec, sh, q) {
                 let init := mload(add(rec, 0x100))
                 let bias := mload(add(rec, 0x120))
-                for {} lt(labels, last) { labels := add(labels, 4) } {
+                for {} lt(out, end) { out := add(out, 0x20) } {
                     unpack(x, q, add(q, 0x100), 1)
                     let score := add(init, add(add(mul(mload(q), mload(rec)), mul(mload(add(q, 0x20)), mload(add(rec, 0x20)))), add(mul(mload(add(q, 0x40)), mload(add(rec, 0x40))), mul(mload(add(q, 0x60)), mload(add(rec, 0x60))))))
                     score := add(score, add(add(mul(mload(add(q, 0x80)), mload(add(rec, 0x80))), mul(mload(add(q, 0xa0)), mload(add(rec, 0xa0)))), add(mul(mload(add(q, 0xc0)), mload(add(rec, 0xc0))), mul(mload(add(q, 0xe0)), mload(add(rec, 0xe0))))))
                     score := add(bias, sar(192, score))
-                    let e := sub(sar(sh, score), sar(224, calldataload(labels)))
-                    total := add(total, mul(e, e))
+                    mstore(out, sar(sh, score))
                     x := add(x, mload(0x00))
                 }
             }
-            // Sum of squared errors of (score >> shift) against the int32 labels.
-            function regress(x, labels, last, rs, us, sh) -> total {
+            // Predictions (score >> shift), any shape.
+            function regress(x, out, end, rs, us, sh) {
                 let wide := eq(mload(us), shl(3, shr(5, add(mload(0x00), 31))))
-                for {} lt(labels, last) { labels := add(labels, 4) } {
+                for {} lt(out, end) { out := add(out, 0x20) } {
                     let q := add(us, 0x20)
                     unpack(x, q, add(q, shl(5, mload(us))), wide)
                     let score, next := scoreN(q, add(q, shl(5, mload(us))), add(rs, 0x20), sub(224, shl(5, wide)))
-                    let e := sub(sar(sh, score), sar(224, calldataload(labels)))
-                    total := add(total, mul(e, e))
+                    mstore(out, sar(sh, score))
                     x := add(x, mload(0x00))
                 }
             }
-            // Scratch space: 0x00 = Chunk.width (read by the functions).
-            mstore(0x00, mload(add(c, 0x60)))
-            let labels := mload(add(c, 0x20)) // Chunk.labels
-            let last := add(labels, shl(2, mload(add(c, 0x40)))) // Chunk.rows
+            let records := mload(p) // Packed.records
+            let u := mload(add(p, 0x20)) // Packed.u
+            let shift := mload(add(p, 0x60)) // Packed.shift
+            // Scratch space: 0x00 = the row width (read by the functions).
+            mstore(0x00, mload(add(p, 0x40))) // Packed.width
             switch mload(u)
-            case 4 { value := regress1(mload(c), labels, last, add(records, 0x20), shift) } // one block, 32-bit lanes
+            case 4 { regress1(firstRow, predictions, predictionsEnd, add(records, 0x20), shift) } // one block, 32-bit lanes
             default {
                 switch eq(mload(u), shl(3, shr(5, add(mload(0x00), 31))))
                 case 1 {
                     switch eq(mload(u), 8)
-                    case 1 { value := regress8(mload(c), labels, last, add(records, 0x20), shift, add(u, 0x20)) }
-                    default { value := regress(mload(c), labels, last, records, u, shift) }
+                    case 1 { regress8(firstRow, predictions, predictionsEnd, add(records, 0x20), shift, add(u, 0x20)) }
+                    default { regress(firstRow, predictions, predictionsEnd, records, u, shift) }
                 }
-                default { value := regress(mload(c), labels, last, records, u, shift) }
+                default { regress(firstRow, predictions, predictionsEnd, records, u, shift) }
             }
         }
     }

@@ -1,17 +1,21 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {Evaluator} from "./Evaluator.sol";
 import {IEvaluator} from "./interfaces/IEvaluator.sol";
 import {IMlpEvaluator} from "./interfaces/IMlpEvaluator.sol";
+import {EvaluatorChunks} from "./libraries/EvaluatorChunks.sol";
 
 /**
  * @title MlpEvaluator
  * @notice Scores ReLU networks with one or two hidden layers on a test-set chunk (chunk
  * format v1, the same as every family): accuracy of the argmax of the output layer, or the
  * sum of squared errors of `(acc + 2^s / 2) >> s` for regression. Stateless.
- * @dev Formats are in docs/formats.md ("Model (mlp family)"), the arithmetic and its
- * overflow proofs in docs/fixed-point.md ("MLP family", "MLP kernel"); `mlmarket.ml.mlp`
- * returns the same numbers.
+ * @dev {Evaluator} checks the chunk and scores the predictions (correct ones, squared
+ * errors, or {tallyBatch}'s counts); this contract checks and packs each network
+ * ({_prepare}) and predicts blocks of rows ({_predict}). Formats are in docs/formats.md
+ * ("Model (mlp family)"), the arithmetic and its overflow proofs in docs/fixed-point.md
+ * ("MLP family", "MLP kernel"); `mlmarket.ml.mlp` returns the same numbers.
  * A hidden unit computes `acc = b + sum_j W_j x_j` and outputs
  * `h = min(max((acc + 2^s / 2) >> s, 0), 2^32 - 1)` (round half up, arithmetic shift).
  * Bounds used by every `unchecked` block and assembly below (M1-M9):
@@ -23,7 +27,8 @@ import {IMlpEvaluator} from "./interfaces/IMlpEvaluator.sol";
  *  M3 first layer `|sum| <= 2^12 * 2^15 * 2^7 = 2^34`; later layers
  *     `|sum| <= 2^8 * 2^15 * 2^32 = 2^55`; so `|acc| < 2^63 + 2^55 < 2^64`, and with the
  *     rounding term (<= 2^62) below 2^65.
- *  M4 regression: `|y_hat| < 2^65`, `|y| <= 2^31`, `e^2 < 2^132`, a chunk's sum < 2^164.
+ *  M4 regression: `|y_hat| < 2^65` (the prediction {_predict} writes), so the errors of
+ *     {EvaluatorChunks} (C3) stay exact.
  *  M5 EVM `add`/`mul` are exact on two's complement words whenever the true result lies in
  *     [-2^255, 2^255), which M3-M4 guarantee with a wide margin.
  * SWAR kernel (docs/fixed-point.md, "MLP kernel"): one `mul` of two words multiplies lanes
@@ -51,30 +56,13 @@ import {IMlpEvaluator} from "./interfaces/IMlpEvaluator.sol";
  *     `h = (2^32 - 1) * (h > 0)`.
  * Ties in argmax go to the lowest class index; a single output predicts class 1 iff > 0.
  */
-contract MlpEvaluator is IMlpEvaluator {
-    /// @dev Bytes of the chunk header: magic(3) version(1) labelKind(1) features(2) rows(4).
-    uint256 private constant _CHUNK_HEADER = 11;
+contract MlpEvaluator is IMlpEvaluator, Evaluator {
     /// @dev Bytes of the model header: magic(3) version family task classes outputs
     /// features(2) layers hidden1 hidden2 shift1 shift2 outShift.
     uint256 private constant _MODEL_HEADER = 16;
-    uint256 private constant _MAX_FEATURES = 4096;
-    uint256 private constant _MAX_CLASSES = 255;
     uint256 private constant _MAX_SHIFT = 63;
-    uint8 private constant _VERSION = 1;
     uint8 private constant _FAMILY_MLP = 2;
-    uint8 private constant _LABEL_CLASS = 0;
-    uint8 private constant _LABEL_FIXED32 = 1;
-    bytes3 private constant _CHUNK_MAGIC = "MLC";
-    bytes3 private constant _MODEL_MAGIC = "MLM";
     bytes32 private constant _FAMILY = keccak256("mlp");
-
-    /// @dev Where the rows of a validated chunk are in calldata.
-    struct Chunk {
-        uint256 features; // absolute calldata offset of row 0, feature 0
-        uint256 labels; // absolute calldata offset of label 0
-        uint256 rows;
-        uint256 width; // features per row
-    }
 
     /// @dev One dense layer of a validated model: where its weights and biases are.
     struct Layer {
@@ -91,32 +79,6 @@ contract MlpEvaluator is IMlpEvaluator {
     }
 
     /// @inheritdoc IEvaluator
-    function scoreBatch(bytes calldata chunk, bytes[] calldata models, uint256 features, uint256 classes)
-        external
-        pure
-        returns (uint256 rows, uint256[] memory values)
-    {
-        _checkArguments(features, classes);
-        Chunk memory c = _readChunk(chunk, features, classes);
-        rows = c.rows;
-        values = new uint256[](models.length);
-        uint256 free;
-        // Reads the free memory pointer; touches nothing else.
-        assembly ("memory-safe") {
-            free := mload(0x40)
-        }
-        for (uint256 i = 0; i < models.length; ++i) {
-            Layer[] memory layers = _readModel(i, models[i], features, classes);
-            values[i] = _score(c, layers, classes);
-            // Memory-safe: releases the scratch of model i (its layer table and packed network),
-            // which nothing references any more, so memory does not grow with the models.
-            assembly ("memory-safe") {
-                mstore(0x40, free)
-            }
-        }
-    }
-
-    /// @inheritdoc IEvaluator
     /// @dev Budget: `maxMacs | maxUnits << 32` (multiply-accumulates per row, units of all
     /// layers, the output layer included). Work: multiply-accumulates per row.
     function checkModel(bytes calldata model, uint256 features, uint256 classes, uint256 budget)
@@ -124,7 +86,7 @@ contract MlpEvaluator is IMlpEvaluator {
         pure
         returns (uint256 work)
     {
-        _checkArguments(features, classes);
+        EvaluatorChunks.checkArguments(features, classes);
         Layer[] memory layers = _readModel(0, model, features, classes);
         uint256 units = 0;
         uint256 inputs = features;
@@ -143,73 +105,6 @@ contract MlpEvaluator is IMlpEvaluator {
 
     // --- validation -------------------------------------------------------------------
 
-    /// @dev Reverts with {MlpEvaluatorInvalidArguments} unless 1 <= features <= 4096 and classes is 0
-    /// (regression) or in 2..255: the checks {scoreBatch} and {checkModel} start with.
-    function _checkArguments(uint256 features, uint256 classes) private pure {
-        if (features == 0 || features > _MAX_FEATURES || classes == 1 || classes > _MAX_CLASSES) {
-            revert MlpEvaluatorInvalidArguments(features, classes);
-        }
-    }
-
-    /// @dev Checks the chunk header, length and labels; returns where its rows are.
-    function _readChunk(bytes calldata chunk, uint256 features, uint256 classes)
-        private
-        pure
-        returns (Chunk memory c)
-    {
-        if (chunk.length < _CHUNK_HEADER) revert MlpEvaluatorChunkTruncated(chunk.length);
-        bytes11 head = bytes11(chunk[0:_CHUNK_HEADER]);
-        if (bytes3(head) != _CHUNK_MAGIC) revert MlpEvaluatorChunkBadMagic(bytes3(head));
-        if (uint8(head[3]) != _VERSION) revert MlpEvaluatorChunkUnsupportedVersion(uint8(head[3]));
-        uint256 found = uint16(bytes2(head << 40));
-        if (found != features) revert MlpEvaluatorChunkFeaturesMismatch(features, found);
-        uint8 kind = uint8(head[4]);
-        if (kind != (classes == 0 ? _LABEL_FIXED32 : _LABEL_CLASS)) {
-            revert MlpEvaluatorChunkLabelKindMismatch(classes, kind);
-        }
-        c.rows = uint32(bytes4(head << 56));
-        c.width = features;
-        unchecked {
-            // B1: rows < 2^32 and features + 4 <= 4100, so the product is below 2^45.
-            uint256 expected = _CHUNK_HEADER + c.rows * (features + (classes == 0 ? 4 : 1));
-            if (chunk.length != expected) revert MlpEvaluatorChunkLengthMismatch(expected, chunk.length);
-            // B1: both offsets lie inside `chunk`, which lies inside calldata.
-            c.features = _offset(chunk) + _CHUNK_HEADER;
-            c.labels = c.features + c.rows * features;
-        }
-        if (classes != 0) _checkLabels(c.labels, c.rows, classes);
-    }
-
-    /// @dev Reverts with {MlpEvaluatorLabelOutOfRange} at the first label `>= classes`.
-    function _checkLabels(uint256 labels, uint256 rows, uint256 classes) private pure {
-        uint256 bad = rows;
-        // Reads the byte at `labels + r` for r < rows: inside the chunk (its length was checked).
-        assembly ("memory-safe") {
-            for { let r := 0 } lt(r, rows) { r := add(r, 1) } {
-                if iszero(lt(byte(0, calldataload(add(labels, r))), classes)) {
-                    bad := r
-                    break
-                }
-            }
-        }
-        if (bad < rows) {
-            uint256 label;
-            // Same in-bounds read as above, for the offending row.
-            assembly ("memory-safe") {
-                label := byte(0, calldataload(add(labels, bad)))
-            }
-            revert MlpEvaluatorLabelOutOfRange(bad, label, classes);
-        }
-    }
-
-    /// @dev Absolute calldata offset of the first byte of `data`.
-    function _offset(bytes calldata data) private pure returns (uint256 offset) {
-        // Reads the offset the ABI decoder already validated; no memory is touched.
-        assembly ("memory-safe") {
-            offset := data.offset
-        }
-    }
-
     /// @dev Checks model `index`'s header and length; returns its layers (hidden..., output).
     function _readModel(uint256 index, bytes calldata model, uint256 features, uint256 classes)
         private
@@ -218,8 +113,10 @@ contract MlpEvaluator is IMlpEvaluator {
     {
         if (model.length < _MODEL_HEADER) revert MlpEvaluatorModelTruncated(index, model.length);
         bytes16 head = bytes16(model[0:_MODEL_HEADER]);
-        if (bytes3(head) != _MODEL_MAGIC) revert MlpEvaluatorModelBadMagic(index, bytes3(head));
-        if (uint8(head[3]) != _VERSION) revert MlpEvaluatorModelUnsupportedVersion(index, uint8(head[3]));
+        if (bytes3(head) != EvaluatorChunks.MODEL_MAGIC) revert MlpEvaluatorModelBadMagic(index, bytes3(head));
+        if (uint8(head[3]) != EvaluatorChunks.VERSION) {
+            revert MlpEvaluatorModelUnsupportedVersion(index, uint8(head[3]));
+        }
         if (uint8(head[4]) != _FAMILY_MLP) revert MlpEvaluatorModelWrongFamily(index, uint8(head[4]));
         _checkShape(index, uint8(head[5]), uint8(head[6]), uint8(head[7]), classes);
         uint256 found = uint16(bytes2(head << 64));
@@ -232,7 +129,7 @@ contract MlpEvaluator is IMlpEvaluator {
         }
         _checkShifts(index, head, count, classes);
         layers = new Layer[](count + 1);
-        uint256 p = _offset(model) + _MODEL_HEADER;
+        uint256 p = EvaluatorChunks.offset(model) + _MODEL_HEADER;
         uint256 inputs = features;
         unchecked {
             // M1: every size below 2^23; the pointers stay inside `model` once its length
@@ -244,7 +141,7 @@ contract MlpEvaluator is IMlpEvaluator {
                 p += units * (2 * inputs + 8);
                 inputs = units;
             }
-            uint256 expected = p - _offset(model);
+            uint256 expected = p - EvaluatorChunks.offset(model);
             if (model.length != expected) revert MlpEvaluatorModelLengthMismatch(index, expected, model.length);
         }
     }
@@ -268,7 +165,7 @@ contract MlpEvaluator is IMlpEvaluator {
         if (!ok) revert MlpEvaluatorModelShapeMismatch(index, task, k, outputs, classes);
     }
 
-    // --- scoring ----------------------------------------------------------------------
+    // --- prediction -------------------------------------------------------------------
 
     /**
      * @dev A network packed for the SWAR kernel, and where the row loop finds it: absolute
@@ -279,45 +176,47 @@ contract MlpEvaluator is IMlpEvaluator {
      * ending at `e`, unit `i` in the 8 bytes ending at `e - 8 i`.
      */
     struct Net {
-        uint256 x; // 0x000 calldata offset of row 0's features
+        uint256 classes; // 0x000 0 for regression
         uint256 width; // 0x020 features per row
-        uint256 labels; // 0x040 calldata offset of label 0
-        uint256 last; // 0x060 calldata offset past the last label
-        uint256 q; // 0x080 memory for the row's feature words (unless one block of 32-bit lanes)
-        uint256 words; // 0x0a0 feature words per row (4: one block of 32-bit lanes, on the stack)
-        uint256 wide; // 0x0c0 1 iff the first layer uses 64-bit lanes
-        uint256 rec1; // 0x0e0 first layer's records ..
-        uint256 end1; // 0x100 .. and their end
-        uint256 shift1; // 0x120
-        uint256 e1; // 0x140 the first layer's activation words [a1, e1)
-        uint256 a1; // 0x160
-        uint256 rec2; // 0x180 second hidden layer's records (0: one hidden layer)
-        uint256 end2; // 0x1a0
-        uint256 shift2; // 0x1c0
-        uint256 e2; // 0x1e0 end of the second hidden layer's activation words
-        uint256 a; // 0x200 the output layer's input: activation words [a, e)
-        uint256 e; // 0x220
-        uint256 recO; // 0x240 output layer's records ..
-        uint256 endO; // 0x260 .. and their end
-        uint256 shiftO; // 0x280 regression output shift (0 for classifiers)
+        uint256 q; // 0x040 memory for the row's feature words (unless one block of 32-bit lanes)
+        uint256 words; // 0x060 feature words per row (4: one block of 32-bit lanes, on the stack)
+        uint256 wide; // 0x080 1 iff the first layer uses 64-bit lanes
+        uint256 rec1; // 0x0a0 first layer's records ..
+        uint256 end1; // 0x0c0 .. and their end
+        uint256 shift1; // 0x0e0
+        uint256 e1; // 0x100 the first layer's activation words [a1, e1)
+        uint256 a1; // 0x120
+        uint256 rec2; // 0x140 second hidden layer's records (0: one hidden layer)
+        uint256 end2; // 0x160
+        uint256 shift2; // 0x180
+        uint256 e2; // 0x1a0 end of the second hidden layer's activation words
+        uint256 a; // 0x1c0 the output layer's input: activation words [a, e)
+        uint256 e; // 0x1e0
+        uint256 recO; // 0x200 output layer's records ..
+        uint256 endO; // 0x220 .. and their end
+        uint256 shiftO; // 0x240 regression output shift (0 for classifiers)
     }
 
     /**
-     * @dev The value of the network `layers` on chunk `c`: correct predictions, or the sum
-     * of squared errors (`classes == 0`). Packs the network once into one zeroed scratch
-     * array (feature words, records, activation words; see {Net}), then runs {_run}.
+     * @dev Checks network `index` ({_readModel}) and packs it once into one zeroed scratch
+     * array (feature words, records, activation words; see {Net}) for {_predict}; the handle
+     * is the address of its {Net}.
      */
-    function _score(Chunk memory c, Layer[] memory layers, uint256 classes) private pure returns (uint256 value) {
+    function _prepare(uint256 index, bytes calldata model, EvaluatorChunks.Chunk memory c, uint256 classes)
+        internal
+        pure
+        override
+        returns (uint256 handle)
+    {
+        Layer[] memory layers = _readModel(index, model, c.width, classes);
         Net memory n;
-        n.x = c.features;
+        n.classes = classes;
         n.width = c.width;
-        n.labels = c.labels;
         uint256 lane = _lane(c.width);
         uint256 count = layers.length; // 2 or 3
         uint256[] memory scratch;
         unchecked {
-            // M1: rows < 2^32, width <= 4096, <= 255 units per layer: every size below 2^21 words.
-            n.last = c.labels + (classes == 0 ? c.rows << 2 : c.rows);
+            // M1: width <= 4096, <= 255 units per layer: every size below 2^21 words.
             n.wide = lane >> 6;
             n.words = ((c.width + 31) >> 5) * (lane >> 3);
             uint256 size = n.words + layers[0].units * (n.words + 1);
@@ -357,7 +256,10 @@ contract MlpEvaluator is IMlpEvaluator {
             n.endO = _packDense(layers[count - 1], layers[count - 2].units, g, p);
             n.shiftO = layers[count - 1].shift;
         }
-        value = _run(n, classes);
+        // Reads the address of `n`, which stays allocated until the model is scored.
+        assembly ("memory-safe") {
+            handle := n
+        }
     }
 
     /**
@@ -490,20 +392,26 @@ contract MlpEvaluator is IMlpEvaluator {
     /**
      * @dev The row loop: per row the first layer (SWAR on the int8 features, M6), the second
      * hidden layer if any and the output layer (SWAR on the activation words, M7-M8), then
-     * the output rule: argmax (first maximum), the sign rule for one output, or the squared
-     * error of `(acc + 2^s / 2) >> s` (the half folded into the bias). A hidden unit's
+     * the output rule: argmax (first maximum), the sign rule for one output, or the
+     * regression prediction `(acc + 2^s / 2) >> s` (the half folded into the bias). A hidden unit's
      * `h = min(max((b + half + sum) >> s, 0), 2^32 - 1)` is stored as the 8 bytes ending at
      * `e - 8 i`: one `mstore` of the word `h` at `e - 32 - 8 i`, units in increasing order, so
      * each store's 24 leading zero bytes only clear units not yet written (M7).
      */
-    function _run(Net memory n, uint256 classes) private pure returns (uint256 value) {
-        // Memory-safe: writes only the scratch array of {_score} (feature words at n.q, the
-        // activation words below n.e1 and n.e2, never below their slack word) and the scratch
-        // space word 0x00 (predict4/predict8: their first record). Calldata reads
-        // (M1): row r's 32-byte blocks at x + r * width + 32 b; bytes past the row meet zero
-        // weights in the top lane (S3) and are bytes elsewhere (M6); labels inside the chunk.
-        // Exact by M6-M9: the top lanes are the exact sums, the scores below 2^64, the
-        // regression errors as in M4. Masks as in LinearEvaluator: 0x80.. flips each feature's
+    function _predict(uint256 handle, uint256 firstRow, uint256 out, uint256 rows) internal pure override {
+        Net memory n;
+        // `handle` is the address of the Net that {_prepare} allocated for this model.
+        assembly ("memory-safe") {
+            n := handle
+        }
+        // Memory-safe: writes only the scratch array of {_prepare} (feature words at n.q, the
+        // activation words below n.e1 and n.e2, never below their slack word), the `rows`
+        // predictions at `out` (the buffer of {Evaluator}: bytes, a class below `outputs` or
+        // 0/1 by the sign rule, or regression words) and the scratch space word 0x00
+        // (predict4/predict8: their first record). Calldata reads (M1): row r's 32-byte blocks
+        // at firstRow + r * width + 32 b; bytes past the row meet zero weights in the top lane (S3)
+        // and are bytes elsewhere (M6). Exact by M6-M9: the top lanes are the exact sums, the
+        // scores below 2^64, the regression predictions as in M4. Masks as in LinearEvaluator: 0x80.. flips each feature's
         // sign bit (u = q + 128), 0x00ff.. keeps bytes at 16 s, 0x000000ff.. bytes at 32 t,
         // 0x00000000000000ff.. bytes at 64 T. OFF = 2^31 sum_{t<7} 2^(32 t) (32-bit lanes) or
         // OFF64 = 2^63 (1 + 2^64 + 2^128) (64-bit lanes).
@@ -683,25 +591,25 @@ contract MlpEvaluator is IMlpEvaluator {
             }
             // The hidden layers of the row at x.
             function forward(net, x) {
-                switch eq(mload(add(net, 0xa0)), 4)
-                case 1 { first4(x, mload(add(net, 0xe0)), mload(add(net, 0x100)), mload(add(net, 0x120)), sub(mload(add(net, 0x140)), 32)) }
+                switch eq(mload(add(net, 0x60)), 4)
+                case 1 { first4(x, mload(add(net, 0xa0)), mload(add(net, 0xc0)), mload(add(net, 0xe0)), sub(mload(add(net, 0x100)), 32)) }
                 default {
-                    let q := mload(add(net, 0x80))
-                    let qEnd := add(q, shl(5, mload(add(net, 0xa0))))
-                    let wide := mload(add(net, 0xc0))
+                    let q := mload(add(net, 0x40))
+                    let qEnd := add(q, shl(5, mload(add(net, 0x60))))
+                    let wide := mload(add(net, 0x80))
                     unpack(x, q, qEnd, wide)
                     let off := 0x80000000800000008000000080000000800000008000000080000000
                     if wide { off := 0x800000000000000080000000000000008000000000000000 }
-                    firstN(q, qEnd, mload(add(net, 0xe0)), mload(add(net, 0x100)), off, sub(224, shl(5, wide)), mload(add(net, 0x120)), sub(mload(add(net, 0x140)), 32))
+                    firstN(q, qEnd, mload(add(net, 0xa0)), mload(add(net, 0xc0)), off, sub(224, shl(5, wide)), mload(add(net, 0xe0)), sub(mload(add(net, 0x100)), 32))
                 }
-                let rec2 := mload(add(net, 0x180))
+                let rec2 := mload(add(net, 0x140))
                 if rec2 {
-                    let a1 := mload(add(net, 0x160))
-                    let e1 := mload(add(net, 0x140))
+                    let a1 := mload(add(net, 0x120))
+                    let e1 := mload(add(net, 0x100))
                     switch sub(e1, a1)
-                    case 0x80 { hidden4(a1, rec2, mload(add(net, 0x1a0)), mload(add(net, 0x1c0)), sub(mload(add(net, 0x1e0)), 32)) }
-                    case 0x100 { hidden8(a1, rec2, mload(add(net, 0x1a0)), mload(add(net, 0x1c0)), sub(mload(add(net, 0x1e0)), 32)) }
-                    default { hidden(a1, e1, rec2, mload(add(net, 0x1a0)), mload(add(net, 0x1c0)), sub(mload(add(net, 0x1e0)), 32)) }
+                    case 0x80 { hidden4(a1, rec2, mload(add(net, 0x160)), mload(add(net, 0x180)), sub(mload(add(net, 0x1a0)), 32)) }
+                    case 0x100 { hidden8(a1, rec2, mload(add(net, 0x160)), mload(add(net, 0x180)), sub(mload(add(net, 0x1a0)), 32)) }
+                    default { hidden(a1, e1, rec2, mload(add(net, 0x160)), mload(add(net, 0x180)), sub(mload(add(net, 0x1a0)), 32)) }
                 }
             }
             // Predicted class from the output records rec .. end on 4 activation words at a, held
@@ -780,44 +688,43 @@ contract MlpEvaluator is IMlpEvaluator {
                 best := div(sub(at, first), stride)
                 if eq(end, add(first, stride)) { best := sgt(top, 0) }
             }
-            let x := mload(n)
-            let labels := mload(add(n, 0x40))
-            let last := mload(add(n, 0x60))
-            let a := mload(add(n, 0x200))
-            let e := mload(add(n, 0x220))
-            let rec := mload(add(n, 0x240))
-            let end := mload(add(n, 0x260))
+            let x := firstRow
+            let classes := mload(n)
+            let a := mload(add(n, 0x1c0))
+            let e := mload(add(n, 0x1e0))
+            let rec := mload(add(n, 0x200))
+            let end := mload(add(n, 0x220))
             switch classes
             case 0 {
-                let sh := mload(add(n, 0x280))
-                for {} lt(labels, last) { labels := add(labels, 4) } {
+                let sh := mload(add(n, 0x240))
+                for { let outEnd := add(out, shl(5, rows)) } lt(out, outEnd) { out := add(out, 0x20) } {
                     forward(n, x)
                     let s, next := score(a, e, rec)
-                    let err := sub(sar(sh, s), sar(224, calldataload(labels)))
-                    value := add(value, mul(err, err))
+                    mstore(out, sar(sh, s))
                     x := add(x, mload(add(n, 0x20)))
                 }
             }
             default {
+                let outEnd := add(out, rows)
                 switch sub(e, a)
                 case 0x80 {
-                    for {} lt(labels, last) { labels := add(labels, 1) } {
+                    for {} lt(out, outEnd) { out := add(out, 1) } {
                         forward(n, x)
-                        value := add(value, eq(predict4(a, rec, end), byte(0, calldataload(labels))))
+                        mstore8(out, predict4(a, rec, end))
                         x := add(x, mload(add(n, 0x20)))
                     }
                 }
                 case 0x100 {
-                    for {} lt(labels, last) { labels := add(labels, 1) } {
+                    for {} lt(out, outEnd) { out := add(out, 1) } {
                         forward(n, x)
-                        value := add(value, eq(predict8(a, rec, end), byte(0, calldataload(labels))))
+                        mstore8(out, predict8(a, rec, end))
                         x := add(x, mload(add(n, 0x20)))
                     }
                 }
                 default {
-                    for {} lt(labels, last) { labels := add(labels, 1) } {
+                    for {} lt(out, outEnd) { out := add(out, 1) } {
                         forward(n, x)
-                        value := add(value, eq(predictN(a, e, rec, end), byte(0, calldataload(labels))))
+                        mstore8(out, predictN(a, e, rec, end))
                         x := add(x, mload(add(n, 0x20)))
                     }
                 }

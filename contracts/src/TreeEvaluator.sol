@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {Evaluator} from "./Evaluator.sol";
 import {IEvaluator} from "./interfaces/IEvaluator.sol";
 import {ITreeEvaluator} from "./interfaces/ITreeEvaluator.sol";
+import {EvaluatorChunks} from "./libraries/EvaluatorChunks.sol";
 
 /**
  * @title TreeEvaluator
@@ -10,8 +12,11 @@ import {ITreeEvaluator} from "./interfaces/ITreeEvaluator.sol";
  * same as every family): a row goes left at a node iff `q[feature] <= threshold` (int8,
  * signed); a forest predicts the class most trees vote for (ties to the lowest class); a
  * regression tree predicts its leaf's int32 value. Stateless.
- * @dev Formats are in docs/formats.md ("Model (tree family)"); `mlmarket.ml.tree` returns the
- * same numbers. A node whose feature field is 0xFFFF is a leaf. Bounds used by every `unchecked` block and assembly below (T1-T4):
+ * @dev {Evaluator} checks the chunk and scores the predictions (correct ones, squared
+ * errors, or {tallyBatch}'s counts); this contract checks each model ({_prepare}) and
+ * predicts blocks of rows ({_predict}). Formats are in docs/formats.md ("Model (tree
+ * family)"); `mlmarket.ml.tree` returns the same numbers. A node whose feature field is
+ * 0xFFFF is a leaf. Bounds used by every `unchecked` block and assembly below (T1-T4):
  *  T1 `features <= 4096`, trees <= 255, nodes per tree <= 65535 (6 bytes each), rows < 2^32:
  *     every size product is below 2^40 and every calldata pointer stays inside its `bytes`
  *     argument, whose end the ABI decoder checked against `calldatasize()`.
@@ -21,51 +26,27 @@ import {ITreeEvaluator} from "./interfaces/ITreeEvaluator.sol";
  *     leaf after at most n - 1 steps.
  *  T3 a classifier's leaf holds a class `< classes <= 255`, so a vote indexes the votes array
  *     in bounds; votes per class <= 255.
- *  T4 regression: `|leaf| <= 2^31`, `|y| <= 2^31`, `e^2 <= 2^64`, a chunk's sum < 2^96.
+ *  T4 regression: a prediction is a leaf's int32 (`|leaf| <= 2^31`), well inside the
+ *     bounds of {EvaluatorChunks} (C3).
  */
-contract TreeEvaluator is ITreeEvaluator {
-    /// @dev Bytes of the chunk header: magic(3) version(1) labelKind(1) features(2) rows(4).
-    uint256 private constant _CHUNK_HEADER = 11;
+contract TreeEvaluator is ITreeEvaluator, Evaluator {
     /// @dev Bytes of the model header: magic(3) version family task classes trees features(2).
     uint256 private constant _MODEL_HEADER = 10;
     uint256 private constant _NODE = 6;
-    uint256 private constant _MAX_FEATURES = 4096;
-    uint256 private constant _MAX_CLASSES = 255;
-    uint8 private constant _VERSION = 1;
     uint8 private constant _FAMILY_TREE = 3;
-    uint8 private constant _LABEL_CLASS = 0;
-    uint8 private constant _LABEL_FIXED32 = 1;
-    bytes3 private constant _CHUNK_MAGIC = "MLC";
-    bytes3 private constant _MODEL_MAGIC = "MLM";
     bytes32 private constant _FAMILY = keccak256("tree");
 
-    /// @dev Where the rows of a validated chunk are in calldata.
-    struct Chunk {
-        uint256 features; // absolute calldata offset of row 0, feature 0
-        uint256 labels; // absolute calldata offset of label 0
-        uint256 rows;
+    /// @dev A validated model for {_predict}; {_prepare}'s handle is its address.
+    struct Forest {
+        uint256[] roots; // calldata offset of each tree's node 0
+        uint256[] votes; // one vote word per class (forests of more than 32 classes), else empty
         uint256 width; // features per row
+        uint256 classes; // 0 for regression
     }
 
     /// @inheritdoc IEvaluator
     function family() external pure returns (bytes32) {
         return _FAMILY;
-    }
-
-    /// @inheritdoc IEvaluator
-    function scoreBatch(bytes calldata chunk, bytes[] calldata models, uint256 features, uint256 classes)
-        external
-        pure
-        returns (uint256 rows, uint256[] memory values)
-    {
-        _checkArguments(features, classes);
-        Chunk memory c = _readChunk(chunk, features, classes);
-        rows = c.rows;
-        values = new uint256[](models.length);
-        for (uint256 i = 0; i < models.length; ++i) {
-            uint256[] memory roots = _readModel(i, models[i], features, classes);
-            values[i] = _score(c, roots, classes);
-        }
     }
 
     /// @inheritdoc IEvaluator
@@ -77,7 +58,7 @@ contract TreeEvaluator is ITreeEvaluator {
         pure
         returns (uint256 work)
     {
-        _checkArguments(features, classes);
+        EvaluatorChunks.checkArguments(features, classes);
         uint256[] memory roots = _readModel(0, model, features, classes);
         uint256 maxTrees = uint8(budget);
         uint256 maxDepth = uint8(budget >> 8);
@@ -132,84 +113,6 @@ contract TreeEvaluator is ITreeEvaluator {
 
     // --- validation -------------------------------------------------------------------
 
-    /// @dev Reverts with {TreeEvaluatorInvalidArguments} unless 1 <= features <= 4096 and classes is 0
-    /// (regression) or in 2..255: the checks {scoreBatch} and {checkModel} start with.
-    function _checkArguments(uint256 features, uint256 classes) private pure {
-        if (features == 0 || features > _MAX_FEATURES || classes == 1 || classes > _MAX_CLASSES) {
-            revert TreeEvaluatorInvalidArguments(features, classes);
-        }
-    }
-
-    /// @dev Checks the chunk header, length and labels; returns where its rows are.
-    function _readChunk(bytes calldata chunk, uint256 features, uint256 classes)
-        private
-        pure
-        returns (Chunk memory c)
-    {
-        if (chunk.length < _CHUNK_HEADER) revert TreeEvaluatorChunkTruncated(chunk.length);
-        bytes11 head = bytes11(chunk[0:_CHUNK_HEADER]);
-        if (bytes3(head) != _CHUNK_MAGIC) revert TreeEvaluatorChunkBadMagic(bytes3(head));
-        if (uint8(head[3]) != _VERSION) revert TreeEvaluatorChunkUnsupportedVersion(uint8(head[3]));
-        uint256 found = uint16(bytes2(head << 40));
-        if (found != features) revert TreeEvaluatorChunkFeaturesMismatch(features, found);
-        uint8 kind = uint8(head[4]);
-        if (kind != (classes == 0 ? _LABEL_FIXED32 : _LABEL_CLASS)) {
-            revert TreeEvaluatorChunkLabelKindMismatch(classes, kind);
-        }
-        c.rows = uint32(bytes4(head << 56));
-        c.width = features;
-        unchecked {
-            // B1: rows < 2^32 and features + 4 <= 4100, so the product is below 2^45.
-            uint256 expected = _CHUNK_HEADER + c.rows * (features + (classes == 0 ? 4 : 1));
-            if (chunk.length != expected) revert TreeEvaluatorChunkLengthMismatch(expected, chunk.length);
-            // B1: both offsets lie inside `chunk`, which lies inside calldata.
-            c.features = _offset(chunk) + _CHUNK_HEADER;
-            c.labels = c.features + c.rows * features;
-        }
-        if (classes != 0) _checkLabels(c.labels, c.rows, classes);
-    }
-
-    /// @dev Reverts with {TreeEvaluatorLabelOutOfRange} at the first label `>= classes`.
-    function _checkLabels(uint256 labels, uint256 rows, uint256 classes) private pure {
-        uint256 bad = rows;
-        // Reads the byte at `labels + r` for r < rows: inside the chunk (its length was checked).
-        assembly ("memory-safe") {
-            for { let r := 0 } lt(r, rows) { r := add(r, 1) } {
-                if iszero(lt(byte(0, calldataload(add(labels, r))), classes)) {
-                    bad := r
-                    break
-                }
-            }
-        }
-        if (bad < rows) {
-            uint256 label;
-            // Same in-bounds read as above, for the offending row.
-            assembly ("memory-safe") {
-                label := byte(0, calldataload(add(labels, bad)))
-            }
-            revert TreeEvaluatorLabelOutOfRange(bad, label, classes);
-        }
-    }
-
-    /// @dev Absolute calldata offset of the first byte of `data`.
-    function _offset(bytes calldata data) private pure returns (uint256 offset) {
-        // Reads the offset the ABI decoder already validated; no memory is touched.
-        assembly ("memory-safe") {
-            offset := data.offset
-        }
-    }
-
-    /// @dev Label of row `r` of a validated chunk: class index, or int32 fixed point.
-    function _label(Chunk memory c, uint256 r, uint256 classes) private pure returns (int256 y) {
-        uint256 labels = c.labels;
-        // In bounds: r < rows, and the chunk holds `rows` labels of 1 or 4 bytes at `labels`.
-        assembly ("memory-safe") {
-            switch classes
-            case 0 { y := sar(224, calldataload(add(labels, shl(2, r)))) }
-            default { y := byte(0, calldataload(add(labels, r))) }
-        }
-    }
-
     /// @dev Checks model `index`'s header and every tree; returns each tree's node 0 offset.
     function _readModel(uint256 index, bytes calldata model, uint256 features, uint256 classes)
         private
@@ -218,8 +121,10 @@ contract TreeEvaluator is ITreeEvaluator {
     {
         if (model.length < _MODEL_HEADER) revert TreeEvaluatorModelTruncated(index, model.length);
         bytes10 head = bytes10(model[0:_MODEL_HEADER]);
-        if (bytes3(head) != _MODEL_MAGIC) revert TreeEvaluatorModelBadMagic(index, bytes3(head));
-        if (uint8(head[3]) != _VERSION) revert TreeEvaluatorModelUnsupportedVersion(index, uint8(head[3]));
+        if (bytes3(head) != EvaluatorChunks.MODEL_MAGIC) revert TreeEvaluatorModelBadMagic(index, bytes3(head));
+        if (uint8(head[3]) != EvaluatorChunks.VERSION) {
+            revert TreeEvaluatorModelUnsupportedVersion(index, uint8(head[3]));
+        }
         if (uint8(head[4]) != _FAMILY_TREE) revert TreeEvaluatorModelWrongFamily(index, uint8(head[4]));
         uint8 task = uint8(head[5]);
         uint8 k = uint8(head[6]);
@@ -247,7 +152,7 @@ contract TreeEvaluator is ITreeEvaluator {
                 if (nodes == 0) revert TreeEvaluatorModelEmptyTree(index, t);
                 p += 2;
                 if (p + nodes * _NODE > model.length) revert TreeEvaluatorModelTreeTruncated(index, t);
-                roots[t] = _offset(model) + p;
+                roots[t] = EvaluatorChunks.offset(model) + p;
                 uint256 bad = _firstBadNode(roots[t], nodes, features, classes);
                 if (bad < nodes) revert TreeEvaluatorModelBadNode(index, t, bad);
                 p += nodes * _NODE;
@@ -290,21 +195,41 @@ contract TreeEvaluator is ITreeEvaluator {
         }
     }
 
-    // --- scoring ----------------------------------------------------------------------
+    // --- prediction -------------------------------------------------------------------
+
+    /// @dev Checks model `index` ({_readModel}); the handle is the address of its {Forest}.
+    function _prepare(uint256 index, bytes calldata model, EvaluatorChunks.Chunk memory c, uint256 classes)
+        internal
+        pure
+        override
+        returns (uint256 handle)
+    {
+        Forest memory forest = Forest(
+            _readModel(index, model, c.width, classes), new uint256[](classes > 32 ? classes : 0), c.width, classes
+        );
+        // Reads the address of `forest`, which stays allocated until the model is scored.
+        assembly ("memory-safe") {
+            handle := forest
+        }
+    }
 
     /**
-     * @dev Correct predictions of the trees at `roots` on chunk `c`, or the sum of squared
-     * errors. One assembly loop over the rows (no call per row or tree). A forest of at most
-     * 32 classes keeps its votes in the bytes of one word (byte k = class k; T3: at most 255
-     * trees, so a count fits its byte and never carries), reset by one assignment per row;
-     * more classes count in the memory array `votes`. Argmax keeps the first maximum.
+     * @dev Predictions of the trees of `handle` for `rows` rows from calldata `firstRow`, to
+     * `predictions`: the leaf's class (one tree), the class most trees vote for, or the
+     * leaf's int32 value (regression). One assembly loop over the rows (no call per row or tree). A forest of
+     * at most 32 classes keeps its votes in the bytes of one word (byte k = class k; T3: at
+     * most 255 trees, so a count fits its byte and never carries), reset by one assignment
+     * per row; more classes count in the memory array `votes`. Argmax keeps the first
+     * maximum.
      */
-    function _score(Chunk memory c, uint256[] memory roots, uint256 classes) private pure returns (uint256 value) {
-        uint256[] memory votes = new uint256[](classes > 32 ? classes : 0);
-        // Memory-safe: reads `c`, `roots`, writes only `votes` and the scratch word 0x00. Calldata reads: each row's
-        // features at x = features + r * width (r < rows, T1), labels at labels + r (class
-        // bytes) or + 4 r (int32), and the validated trees (T2). Arithmetic: a vote count
-        // <= 255 (T3), correct predictions <= rows < 2^32, squared errors as T4.
+    function _predict(uint256 handle, uint256 firstRow, uint256 predictions, uint256 rows) internal pure override {
+        // `handle` is the address of the Forest that {_prepare} allocated for this model; the
+        // assembly reads its fields: roots (0x00), votes (0x20), width (0x40), classes (0x60).
+        // Memory-safe: reads the roots, writes only the votes, the `rows` predictions at
+        // `predictions` (the buffer of {Evaluator}: class bytes, each < classes by T3, or int32
+        // leaves as words) and the scratch word 0x00. Calldata reads: each row's features at
+        // firstRow + r * width (r < rows, T1) and the validated trees (T2). A vote count <= 255
+        // (T3).
         assembly ("memory-safe") {
             // The leaf's 32-bit field reached from node 0 at `node0` by the row at `x` (T2):
             // left (the next node) iff the feature byte <= the threshold byte, both signed; as
@@ -357,46 +282,46 @@ contract TreeEvaluator is ITreeEvaluator {
                     }
                 }
             }
-            function regress(x, lp, lend, root0) -> total {
-                for {} lt(lp, lend) { lp := add(lp, 4) } {
-                    let e := sub(signextend(3, walk(root0, x)), sar(224, calldataload(lp)))
-                    total := add(total, mul(e, e))
+            function regress(x, out, end, root0) {
+                for {} lt(out, end) { out := add(out, 0x20) } {
+                    mstore(out, signextend(3, walk(root0, x)))
                     x := add(x, mload(0)) // the row width, in scratch space
                 }
             }
-            function single(x, lp, lend, root0) -> total {
-                for {} lt(lp, lend) { lp := add(lp, 1) } {
-                    total := add(total, eq(walk(root0, x), byte(0, calldataload(lp))))
+            function single(x, out, end, root0) {
+                for {} lt(out, end) { out := add(out, 1) } {
+                    mstore8(out, walk(root0, x))
                     x := add(x, mload(0)) // the row width, in scratch space
                 }
             }
-            function forestBytes(x, lp, lend, from, to, n) -> total {
-                for {} lt(lp, lend) { lp := add(lp, 1) } {
-                    total := add(total, eq(argmaxBytes(tally(from, to, x), n), byte(0, calldataload(lp))))
+            function forestBytes(x, out, end, from, to, n) {
+                for {} lt(out, end) { out := add(out, 1) } {
+                    mstore8(out, argmaxBytes(tally(from, to, x), n))
                     x := add(x, mload(0)) // the row width, in scratch space
                 }
             }
-            function forestWords(x, lp, lend, from, to, n, base) -> total {
-                for {} lt(lp, lend) { lp := add(lp, 1) } {
-                    total := add(total, eq(voteWords(base, n, from, to, x), byte(0, calldataload(lp))))
+            // The same with the vote words of the Forest at `forest` (more than 32 classes).
+            function forestWords(x, out, end, from, to, forest) {
+                let n := mload(add(forest, 0x60)) // Forest.classes
+                let base := add(mload(add(forest, 0x20)), 0x20) // Forest.votes
+                for {} lt(out, end) { out := add(out, 1) } {
+                    mstore8(out, voteWords(base, n, from, to, x))
                     x := add(x, mload(0)) // the row width, in scratch space
                 }
             }
-            let x := mload(c) // Chunk.features
-            let lp := mload(add(c, 0x20)) // Chunk.labels
-            let rows := mload(add(c, 0x40)) // Chunk.rows
-            mstore(0, mload(add(c, 0x60))) // Chunk.width, read by the row loops
-            let from := add(roots, 0x20)
-            let to := add(from, shl(5, mload(roots)))
-            switch classes
-            case 0 { value := regress(x, lp, add(lp, shl(2, rows)), mload(from)) }
+            mstore(0, mload(add(handle, 0x40))) // Forest.width, read by the row loops
+            let from := add(mload(handle), 0x20) // Forest.roots
+            let to := add(from, shl(5, mload(sub(from, 0x20))))
+            switch mload(add(handle, 0x60)) // Forest.classes
+            case 0 { regress(firstRow, predictions, add(predictions, shl(5, rows)), mload(from)) }
             default {
+                rows := add(predictions, rows) // from here on: the end of the predictions
                 switch eq(to, add(from, 0x20))
-                case 1 { value := single(x, lp, add(lp, rows), mload(from)) }
+                case 1 { single(firstRow, predictions, rows, mload(from)) }
                 default {
-                    switch gt(classes, 32)
-                    case 0 { value := forestBytes(x, lp, add(lp, rows), from, to, classes) }
-                    default { value := forestWords(x, lp, add(lp, rows), from, to, classes, add(votes, 0x20)) }
+                    switch gt(mload(add(handle, 0x60)), 32)
+                    case 0 { forestBytes(firstRow, predictions, rows, from, to, mload(add(handle, 0x60))) }
+                    default { forestWords(firstRow, predictions, rows, from, to, handle) }
                 }
             }
         }

@@ -339,35 +339,36 @@ MESSAGES: dict[str, str] = {
         "Batch {batchId} can be settled only from {reviewBy} (Unix time) on; until then the "
         "curator may still review it."
     ),
-    # LinearEvaluator
-    "LinearEvaluatorInvalidArguments": (
+    # Every evaluator: arguments and chunks (IEvaluatorErrors)
+    "EvaluatorInvalidArguments": (
         "The evaluator scores 1..4096 features and 0 (regression) or 2..255 classes; "
         "it was called with features={features}, classes={classes}."
     ),
-    "LinearEvaluatorChunkTruncated": (
+    "EvaluatorChunkTruncated": (
         "The test-set chunk has only {length} bytes, less than its 11-byte header; "
         "build chunks with mlmarket.ml.TestSet."
     ),
-    "LinearEvaluatorChunkBadMagic": (
+    "EvaluatorChunkBadMagic": (
         "The test-set chunk starts with {magic}, not the magic \"MLC\"; it is not a chunk."
     ),
-    "LinearEvaluatorChunkUnsupportedVersion": (
+    "EvaluatorChunkUnsupportedVersion": (
         "The test-set chunk has format version {version}; this evaluator reads version 1."
     ),
-    "LinearEvaluatorChunkFeaturesMismatch": (
+    "EvaluatorChunkFeaturesMismatch": (
         "The test-set chunk has {found} features per row, but the competition declared {expected}."
     ),
-    "LinearEvaluatorChunkLabelKindMismatch": (
+    "EvaluatorChunkLabelKindMismatch": (
         "The test-set chunk's label kind {labelKind} does not suit classes={classes} "
         "(0 = class indices for classification, 1 = int32 for regression)."
     ),
-    "LinearEvaluatorChunkLengthMismatch": (
+    "EvaluatorChunkLengthMismatch": (
         "The test-set chunk has {actual} bytes, but its header implies {expected}; it is "
         "truncated or padded."
     ),
-    "LinearEvaluatorLabelOutOfRange": (
+    "EvaluatorLabelOutOfRange": (
         "Row {row} of the test-set chunk has class {label}, but there are only {classes} classes."
     ),
+    # LinearEvaluator
     "LinearEvaluatorModelTruncated": (
         "Model {model} has only {length} bytes, less than its 13-byte header; export it with "
         "mlmarket.ml.export."
@@ -399,7 +400,7 @@ MESSAGES: dict[str, str] = {
         "Model {model} has {actual} bytes, but its header implies {expected}; it is truncated "
         "or padded."
     ),
-    # MlpEvaluator and TreeEvaluator (their chunk errors follow the dictionary)
+    # MlpEvaluator and TreeEvaluator
     "MlpEvaluatorModelTruncated": (
         "Model {model} has only {length} bytes, less than its 16-byte header; export it with "
         "mlmarket.ml.export."
@@ -465,11 +466,3 @@ MESSAGES: dict[str, str] = {
         "Model {model} has {actual} bytes, but its trees end at {expected}; it is padded."
     ),
 }
-
-_CHUNK_ERRORS = (
-    "InvalidArguments", "ChunkTruncated", "ChunkBadMagic", "ChunkUnsupportedVersion",
-    "ChunkFeaturesMismatch", "ChunkLabelKindMismatch", "ChunkLengthMismatch", "LabelOutOfRange",
-)  # fmt: skip
-for _family in ("MlpEvaluator", "TreeEvaluator"):  # every family checks chunks alike
-    for _error in _CHUNK_ERRORS:
-        MESSAGES[_family + _error] = MESSAGES["LinearEvaluator" + _error]

@@ -10,7 +10,8 @@ The pieces a competition needs, none of which touches the chain:
   features to int8 and labels to class indices or int32 fixed point.
 * :func:`export` — a fitted estimator (or ``Pipeline([StandardScaler, ...])``) to an
   :class:`ExportedModel`, the bytes its family's evaluator scores (:func:`family_of`).
-* :func:`score_chunk` / :func:`score_batch` — exactly what the contract returns.
+* :func:`score_chunk` / :func:`score_batch` — exactly what the contract returns;
+  :func:`tally_batch` — its per-class counts (or absolute errors) for other metrics.
 * :func:`agreement` — how closely the exported model follows the float one.
 * :class:`TestSet`, :func:`rows_per_chunk`, :class:`MerkleTree` — chunks that fit one
   transaction, and a salted Merkle commitment OpenZeppelin's ``MerkleProof`` verifies.
@@ -49,7 +50,7 @@ from mlmarket.ml.merkle import MerkleTree, chunk_leaf, process_proof, verify_pro
 from mlmarket.ml.mlp import MlpParams
 from mlmarket.ml.model import ExportedModel
 from mlmarket.ml.quantize import Quantizer
-from mlmarket.ml.reference import Agreement, agreement, score_batch, score_chunk
+from mlmarket.ml.reference import Agreement, agreement, score_batch, score_chunk, tally_batch
 from mlmarket.ml.testset import (
     GAS_CAP,
     TRAINING_SALT,
@@ -110,5 +111,6 @@ __all__ = [
     "rows_per_chunk",
     "score_batch",
     "score_chunk",
+    "tally_batch",
     "verify_proof",
 ]

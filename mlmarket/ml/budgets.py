@@ -25,13 +25,12 @@ from dataclasses import dataclass
 
 from mlmarket.errors import DataValidationError
 from mlmarket.ml.formats import (
-    FormatError,
     ModelFormatError,
     check_arguments,
     decode_model,
     model_size,
 )
-from mlmarket.ml.mlp import decode_mlp, renamed
+from mlmarket.ml.mlp import decode_mlp
 from mlmarket.ml.tree import decode_tree
 
 __all__ = [
@@ -202,10 +201,7 @@ def check_model(family: str, data: bytes, features: int, classes: int, budget: M
     if budget.family != family:
         raise DataValidationError(f"A {budget.family} budget cannot check a {family} model.")
     prefix = PREFIXES[family]
-    try:
-        check_arguments(features, classes)
-    except FormatError as exc:
-        raise renamed(exc, prefix) from None
+    check_arguments(features, classes)  # EvaluatorInvalidArguments, as every family
     if isinstance(budget, LinearBudget):
         params = decode_model(data, features, classes)
         if params.weight_bytes > budget.max_weight_bytes:

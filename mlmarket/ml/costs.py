@@ -68,7 +68,7 @@ class MlpCost:
     model: int = 14_000  # header checks, layer table, scratch allocation, per model
     pack_unit: int = 600  # a unit's record (bias, word placement set-up), per model
     pack_mac: int = 90  # a weight placed in its lane, per model
-    row_model: int = 1_300  # row loop, layer calls, output rule, label comparison
+    row_model: int = 1_300  # row loop, layer calls, output rule, scoring the prediction
     unit: int = 180  # bias, shift, clamp, store, loop: a unit on memory words, per row
     unit_stack: int = 240  # a unit on four stack words, its four `mul`s included, per row
     unit_stack8: int = 320  # a unit on eight stack words (17..32 inputs), per row

@@ -25,6 +25,9 @@ Model (13-byte header, then ``outputs * features`` weights row-major, then ``out
 
 Decoding validates in exactly the order ``LinearEvaluator.sol`` does and raises a
 :class:`FormatError` whose ``name`` and ``args_dict`` equal the contract's custom error.
+The argument and chunk checks are the same for every family (``EvaluatorChunks.sol``),
+so their errors carry family-neutral names (``EvaluatorChunkTruncated``, ...,
+``IEvaluatorErrors.sol``); model errors are named after the family's evaluator.
 """
 
 from __future__ import annotations
@@ -82,8 +85,9 @@ MODEL_HEADER_BYTES = 13
 class FormatError(DataValidationError):
     """Malformed chunk or model bytes, or arguments they do not match.
 
-    ``name`` is the custom error ``LinearEvaluator`` reverts with for the same input
-    and ``args_dict`` its arguments.
+    ``name`` is the custom error the evaluator reverts with for the same input (the
+    family-neutral ``Evaluator...`` errors for arguments and chunks, ``LinearEvaluator...``,
+    ``MlpEvaluator...`` or ``TreeEvaluator...`` for models) and ``args_dict`` its arguments.
     """
 
     def __init__(self, name: str, message: str, **args: Any) -> None:
@@ -141,7 +145,7 @@ def check_arguments(features: int, classes: int) -> None:
     """The contract's argument check: 1..4096 features, 0 or 2..255 classes."""
     if not 1 <= features <= MAX_FEATURES or not (classes == 0 or 2 <= classes <= MAX_CLASSES):
         raise ChunkFormatError(
-            "LinearEvaluatorInvalidArguments",
+            "EvaluatorInvalidArguments",
             f"features must be 1..{MAX_FEATURES} and classes 0 (regression) or "
             f"2..{MAX_CLASSES}; got features={features}, classes={classes}",
             features=features,
@@ -189,27 +193,25 @@ def decode_chunk(data: bytes, features: int, classes: int) -> Chunk:
         ...     decode_chunk(b"MLC", 2, 3)
         ... except ChunkFormatError as error:
         ...     error.name, error.args_dict
-        ('LinearEvaluatorChunkTruncated', {'length': 3})
+        ('EvaluatorChunkTruncated', {'length': 3})
     """
     check_arguments(features, classes)
     if len(data) < CHUNK_HEADER_BYTES:
         raise ChunkFormatError(
-            "LinearEvaluatorChunkTruncated",
+            "EvaluatorChunkTruncated",
             f"the chunk has only {len(data)} bytes",
             length=len(data),
         )
     if data[0:3] != CHUNK_MAGIC:
-        raise ChunkFormatError(
-            "LinearEvaluatorChunkBadMagic", "not a chunk", magic=bytes(data[0:3])
-        )
+        raise ChunkFormatError("EvaluatorChunkBadMagic", "not a chunk", magic=bytes(data[0:3]))
     if data[3] != FORMAT_VERSION:
         raise ChunkFormatError(
-            "LinearEvaluatorChunkUnsupportedVersion", f"chunk version {data[3]}", version=data[3]
+            "EvaluatorChunkUnsupportedVersion", f"chunk version {data[3]}", version=data[3]
         )
     found = int.from_bytes(data[5:7], "big")
     if found != features:
         raise ChunkFormatError(
-            "LinearEvaluatorChunkFeaturesMismatch",
+            "EvaluatorChunkFeaturesMismatch",
             f"the chunk has {found} features, but the competition expects {features}",
             expected=features,
             found=found,
@@ -217,7 +219,7 @@ def decode_chunk(data: bytes, features: int, classes: int) -> Chunk:
     kind, expected_kind = data[4], label_kind_for(classes)
     if kind != expected_kind:
         raise ChunkFormatError(
-            "LinearEvaluatorChunkLabelKindMismatch",
+            "EvaluatorChunkLabelKindMismatch",
             f"label kind {kind} does not suit classes={classes}",
             classes=classes,
             labelKind=kind,
@@ -230,7 +232,7 @@ def _decode_chunk_body(data: bytes, features: int, classes: int, kind: int) -> C
     expected = CHUNK_HEADER_BYTES + rows * (features + LABEL_BYTES[kind])
     if len(data) != expected:
         raise ChunkFormatError(
-            "LinearEvaluatorChunkLengthMismatch",
+            "EvaluatorChunkLengthMismatch",
             f"a chunk of {rows} rows has {expected} bytes, not {len(data)}",
             expected=expected,
             actual=len(data),
@@ -245,7 +247,7 @@ def _decode_chunk_body(data: bytes, features: int, classes: int, kind: int) -> C
         if bad.size:
             row = int(bad[0])
             raise ChunkFormatError(
-                "LinearEvaluatorLabelOutOfRange",
+                "EvaluatorLabelOutOfRange",
                 f"row {row} has label {labels[row]}, but there are only {classes} classes",
                 row=row,
                 label=int(labels[row]),

@@ -35,9 +35,7 @@ from mlmarket.ml.formats import (
     MODEL_MAGIC,
     TASK_CLASSIFICATION,
     TASK_REGRESSION,
-    FormatError,
     ModelFormatError,
-    decode_chunk,
     pack_signed,
     unpack_signed,
 )
@@ -259,29 +257,10 @@ def predict_mlp(Xq: npt.ArrayLike, params: MlpParams) -> npt.NDArray[Any]:
                       dtype=np.int64)  # fmt: skip
 
 
-def renamed(error: FormatError, prefix: str) -> FormatError:
-    """A linear-chunk error under another evaluator's prefix (the chunk checks are shared)."""
-    name = error.name.replace("LinearEvaluator", prefix, 1)
-    clone = type(error)(name, str(error).rsplit(" (", 1)[0], **error.args_dict)
-    return clone
-
-
 def score_batch_mlp(
     chunk: bytes, models: list[bytes], features: int, classes: int
 ) -> tuple[int, list[int]]:
     """What ``MlpEvaluator.scoreBatch`` returns, or its error."""
-    try:
-        decoded = decode_chunk(chunk, features, classes)
-    except FormatError as exc:
-        raise renamed(exc, PREFIX) from None
-    values = []
-    for i, raw in enumerate(models):
-        params = decode_mlp(raw, features, classes, i)
-        values.append(_value(predict_mlp(decoded.features, params), decoded.labels, classes))
-    return decoded.rows, values
+    from mlmarket.ml.reference import score_batch
 
-
-def _value(predictions: npt.NDArray[Any], labels: npt.NDArray[np.int64], classes: int) -> int:
-    if classes != 0:
-        return int(np.count_nonzero(predictions.astype(np.int64) == labels))
-    return int(sum((int(p) - int(y)) ** 2 for p, y in zip(predictions, labels, strict=True)))
+    return score_batch(chunk, models, features, classes, family="mlp")

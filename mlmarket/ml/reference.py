@@ -1,10 +1,18 @@
-"""The reference evaluator: exactly the integers ``LinearEvaluator.scoreBatch`` returns.
+"""The reference evaluator: exactly the integers the evaluators' ``scoreBatch`` and
+``tallyBatch`` return.
 
-Arithmetic follows :mod:`mlmarket.ml.fixedpoint`: ``acc = bias + sum_j W_j q_j``
-(exact: the int64 matrix product is bounded by ``2**50``, biases are added as
-Python ints); classification predicts ``argmax_k acc_k`` with the lowest index
-winning ties, or with a single output class 1 iff ``acc > 0``; regression predicts
-``(acc + 2**shift / 2) >> shift`` and scores the sum of squared errors.
+Arithmetic of the linear family follows :mod:`mlmarket.ml.fixedpoint`:
+``acc = bias + sum_j W_j q_j`` (exact: the int64 matrix product is bounded by ``2**50``,
+biases are added as Python ints); classification predicts ``argmax_k acc_k`` with the
+lowest index winning ties, or with a single output class 1 iff ``acc > 0``; regression
+predicts ``(acc + 2**shift / 2) >> shift``. The other families predict in
+:mod:`mlmarket.ml.mlp` and :mod:`mlmarket.ml.tree`.
+
+Scoring is the same for every family (``EvaluatorChunks.sol``): ``scoreBatch`` counts the
+correct predictions (classification) or sums the squared errors (regression);
+``tallyBatch`` counts per class (``support``, true positives and predictions per class,
+for balanced accuracy or macro F1) or sums the squared and absolute errors
+(:func:`tally_batch`, docs/formats.md "Tallies").
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mlmarket.errors import DataValidationError
-from mlmarket.ml.formats import LinearParams, decode_chunk, decode_model
+from mlmarket.ml.formats import Chunk, LinearParams, decode_chunk, decode_model
 
 if TYPE_CHECKING:
     from mlmarket.ml.model import ExportedModel
@@ -26,9 +34,12 @@ __all__ = [
     "Agreement",
     "agreement",
     "linear_scores",
+    "predict_batch",
     "predict_quantised",
     "score_batch",
     "score_chunk",
+    "tally",
+    "tally_batch",
 ]
 
 _INT64_SAFE_BIAS = 2**61  # |bias| below this keeps acc + rounding term inside int64
@@ -73,16 +84,95 @@ def predict_quantised(Xq: npt.ArrayLike, params: LinearParams) -> npt.NDArray[An
 
 
 def _value(predictions: npt.NDArray[Any], labels: npt.NDArray[np.int64], classes: int) -> int:
+    """``scoreBatch``'s value: correct predictions, or the sum of squared errors."""
     if classes != 0:
-        return int(np.count_nonzero(predictions == labels))
+        return int(np.count_nonzero(predictions.astype(np.int64) == labels))
     errors = predictions.astype(object) - labels.astype(object)
     return int(sum(e * e for e in errors.tolist()))
+
+
+def tally(predictions: npt.ArrayLike, labels: npt.ArrayLike, classes: int) -> list[int]:
+    """One model's ``tallyBatch`` counts from its predictions on a chunk's labels.
+
+    Classification (``classes = K >= 2``): ``[correct, tp_0 .. tp_{K-1}, predicted_0 ..
+    predicted_{K-1}]``, where ``tp_c`` counts the rows of class ``c`` predicted ``c`` and
+    ``predicted_c`` the rows predicted ``c``. Regression (``classes == 0``): ``[sse, sae]``,
+    the sums of squared and absolute errors in the label's fixed-point scale.
+
+    Example:
+        >>> tally([0, 1, 1, 2], [0, 1, 2, 2], 3)
+        [3, 1, 1, 1, 1, 2, 1]
+        >>> tally([5, -3], [2, 1], 0)
+        [25, 7]
+    """
+    predicted = np.asarray(predictions)
+    truth = np.asarray(labels)
+    if classes == 0:
+        errors = [int(p) - int(y) for p, y in zip(predicted.tolist(), truth.tolist(), strict=True)]
+        return [sum(e * e for e in errors), sum(abs(e) for e in errors)]
+    p = predicted.astype(np.int64)
+    y = truth.astype(np.int64)
+    hits = p == y
+    tp = np.bincount(y[hits], minlength=classes)
+    counts = np.bincount(p, minlength=classes)
+    return [int(hits.sum()), *(int(v) for v in tp), *(int(v) for v in counts)]
+
+
+def _support(labels: npt.ArrayLike, classes: int) -> list[int]:
+    """``tallyBatch``'s ``support``: rows per class (classification), empty for regression."""
+    if classes == 0:
+        return []
+    return [int(v) for v in np.bincount(np.asarray(labels, dtype=np.int64), minlength=classes)]
 
 
 def _family_byte(models: Sequence[bytes]) -> str:
     if models and len(models[0]) > 4 and models[0][:3] == b"MLM":
         return {2: "mlp", 3: "tree"}.get(models[0][4], "linear")
     return "linear"
+
+
+def predict_batch(
+    chunk: bytes,
+    models: Sequence[bytes],
+    features: int,
+    classes: int,
+    *,
+    family: str = "linear",
+) -> tuple[Chunk, list[npt.NDArray[Any]]]:
+    """The decoded chunk and every model's predictions on its rows, checked as the family's
+    evaluator checks them (arguments and chunk first, then the models in order), or its
+    :class:`~mlmarket.ml.formats.FormatError`. ``family`` picks the evaluator
+    (``"linear"``, ``"mlp"``, ``"tree"``): each rejects the others' models, and so does this.
+
+    Example:
+        >>> from mlmarket.ml.formats import LinearParams, encode_chunk, encode_model
+        >>> chunk = encode_chunk([[3, -1], [-2, 5]], [1, 0], regression=False)
+        >>> model = encode_model(LinearParams(0, 2, np.array([[1, 1]]), (0,), 1, 1, 0))
+        >>> decoded, predictions = predict_batch(chunk, [model], 2, 2)
+        >>> decoded.labels.tolist(), predictions[0].tolist()
+        ([1, 0], [1, 1])
+    """
+    decoded = decode_chunk(chunk, features, classes)
+    if family == "mlp":
+        from mlmarket.ml.mlp import decode_mlp, predict_mlp
+
+        return decoded, [
+            predict_mlp(decoded.features, decode_mlp(m, features, classes, i))
+            for i, m in enumerate(models)
+        ]
+    if family == "tree":
+        from mlmarket.ml.tree import decode_tree, predict_tree
+
+        return decoded, [
+            predict_tree(decoded.features, decode_tree(m, features, classes, i))
+            for i, m in enumerate(models)
+        ]
+    if family != "linear":
+        raise DataValidationError(f"Unknown model family {family!r}; known: linear, mlp, tree.")
+    params: list[LinearParams] = [
+        decode_model(m, features, classes, i) for i, m in enumerate(models)
+    ]
+    return decoded, [predict_quantised(decoded.features, p) for p in params]
 
 
 def score_batch(
@@ -100,21 +190,39 @@ def score_batch(
     ``family`` picks the evaluator (``"linear"``, ``"mlp"``, ``"tree"``): each family's
     contract rejects the others' models, and so does this.
     """
-    chosen = family
-    if chosen == "mlp":
-        from mlmarket.ml.mlp import score_batch_mlp
+    decoded, predictions = predict_batch(chunk, models, features, classes, family=family)
+    return decoded.rows, [_value(p, decoded.labels, classes) for p in predictions]
 
-        return score_batch_mlp(chunk, list(models), features, classes)
-    if chosen == "tree":
-        from mlmarket.ml.tree import score_batch_tree
 
-        return score_batch_tree(chunk, list(models), features, classes)
-    decoded = decode_chunk(chunk, features, classes)
-    params = [decode_model(m, features, classes, i) for i, m in enumerate(models)]
-    values = [
-        _value(predict_quantised(decoded.features, p), decoded.labels, classes) for p in params
-    ]
-    return decoded.rows, values
+def tally_batch(
+    chunk: bytes,
+    models: Sequence[bytes],
+    features: int,
+    classes: int,
+    *,
+    family: str = "linear",
+) -> tuple[int, list[int], list[list[int]]]:
+    """What ``tallyBatch(chunk, models, features, classes)`` returns: ``(rows, support,
+    tallies)``, or the same error as :func:`score_batch`.
+
+    ``support[c]`` counts the rows labelled ``c`` (empty for regression) and ``tallies[i]``
+    is :func:`tally` of model ``i``'s predictions. Balanced accuracy is the mean over the
+    classes of ``tp_c / support_c``, macro F1 the mean of ``2 tp_c / (support_c +
+    predicted_c)``; a regression's mean absolute error is ``sae / rows``.
+
+    Example:
+        >>> from mlmarket.ml.formats import LinearParams, encode_chunk, encode_model
+        >>> chunk = encode_chunk([[3, -1], [-2, 5], [-4, 1]], [1, 0, 0], regression=False)
+        >>> model = encode_model(LinearParams(0, 2, np.array([[1, 1]]), (0,), 1, 1, 0))
+        >>> tally_batch(chunk, [model], features=2, classes=2)
+        (3, [2, 1], [[2, 1, 1, 1, 2]])
+    """
+    decoded, predictions = predict_batch(chunk, models, features, classes, family=family)
+    return (
+        decoded.rows,
+        _support(decoded.labels, classes),
+        [tally(p, decoded.labels, classes) for p in predictions],
+    )
 
 
 def score_chunk(

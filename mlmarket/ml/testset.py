@@ -85,7 +85,7 @@ class EvaluationCost:
     model: int = 6_000  # header checks, memory set-up, per model
     output: int = 1_800  # init word (sum of weight words), bias, per output of each model
     weight: int = 260  # placing one weight into its lane, per weight of each model
-    row_model: int = 120  # spreading a one-block row into 4 words, label comparison
+    row_model: int = 120  # spreading a one-block row into 4 words, scoring its prediction
     row_output: int = 310  # 4 mul + init + sar + bias + argmax step, per row and output
     row_word: int = 175  # unpacking one more word into memory, per row and model
     word: int = 40  # one more word's mul (one-block rows), per row and output

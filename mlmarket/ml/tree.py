@@ -41,9 +41,7 @@ from mlmarket.ml.formats import (
     MODEL_MAGIC,
     TASK_CLASSIFICATION,
     TASK_REGRESSION,
-    FormatError,
     ModelFormatError,
-    decode_chunk,
 )
 
 __all__ = [
@@ -248,18 +246,6 @@ def score_batch_tree(
     chunk: bytes, models: list[bytes], features: int, classes: int
 ) -> tuple[int, list[int]]:
     """What ``TreeEvaluator.scoreBatch`` returns, or its error."""
-    from mlmarket.ml.mlp import renamed
+    from mlmarket.ml.reference import score_batch
 
-    try:
-        decoded = decode_chunk(chunk, features, classes)
-    except FormatError as exc:
-        raise renamed(exc, PREFIX) from None
-    values = []
-    for i, raw in enumerate(models):
-        predictions = predict_tree(decoded.features, decode_tree(raw, features, classes, i))
-        if classes:
-            values.append(int(np.count_nonzero(predictions == decoded.labels)))
-        else:
-            errors = predictions.astype(object) - decoded.labels.astype(object)
-            values.append(int(sum(e * e for e in errors.tolist())))
-    return decoded.rows, values
+    return score_batch(chunk, models, features, classes, family="tree")

@@ -8,7 +8,7 @@ import numpy as np
 
 from mlmarket.chain import Chain
 from mlmarket.errors import ContractRevertError
-from mlmarket.ml import FormatError, score_batch
+from mlmarket.ml import FormatError, score_batch, tally_batch
 
 Outcome = tuple[str, Any]
 
@@ -31,6 +31,27 @@ def in_python(chunk: bytes, models: list[bytes], d: int, k: int) -> Outcome:
     except FormatError as exc:
         return "error", (exc.name, dict(exc.args_dict))
     return "ok", (rows, values)
+
+
+def tally_on_chain(
+    chain: Chain, evaluator: Any, chunk: bytes, models: list[bytes], d: int, k: int
+) -> Outcome:
+    """("ok", (rows, support, tallies)) or ("error", (name, args)) from ``tallyBatch``."""
+    try:
+        rows, support, tallies = chain.call(evaluator.functions.tallyBatch(chunk, models, d, k))
+    except ContractRevertError as exc:
+        return "error", (exc.error_name, dict(exc.args_dict))
+    return "ok", (rows, list(support), [list(t) for t in tallies])
+
+
+def tally_in_python(
+    chunk: bytes, models: list[bytes], d: int, k: int, family: str = "linear"
+) -> Outcome:
+    """The same outcome from the reference (:func:`mlmarket.ml.tally_batch`)."""
+    try:
+        return "ok", tally_batch(chunk, models, d, k, family=family)
+    except FormatError as exc:
+        return "error", (exc.name, dict(exc.args_dict))
 
 
 def calldata_gas(data: bytes) -> int:

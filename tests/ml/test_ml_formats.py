@@ -39,22 +39,22 @@ def patch(data: bytes, offset: int, value: int) -> bytes:
 
 # (expected error, chunk, models, features, classes)
 MALFORMED: list[tuple[str, bytes, list[bytes], int, int]] = [
-    ("LinearEvaluatorInvalidArguments", CHUNK, [MODEL], 0, K),
-    ("LinearEvaluatorInvalidArguments", CHUNK, [MODEL], 4097, K),
-    ("LinearEvaluatorInvalidArguments", CHUNK, [MODEL], D, 1),
-    ("LinearEvaluatorInvalidArguments", CHUNK, [MODEL], D, 256),
-    ("LinearEvaluatorChunkTruncated", CHUNK[:10], [MODEL], D, K),
-    ("LinearEvaluatorChunkTruncated", b"", [MODEL], D, K),
-    ("LinearEvaluatorChunkBadMagic", b"XLC" + CHUNK[3:], [MODEL], D, K),
-    ("LinearEvaluatorChunkUnsupportedVersion", patch(CHUNK, 3, 2), [MODEL], D, K),
-    ("LinearEvaluatorChunkFeaturesMismatch", CHUNK, [MODEL], 4, K),
-    ("LinearEvaluatorChunkLabelKindMismatch", CHUNK, [REG_MODEL], D, 0),
-    ("LinearEvaluatorChunkLabelKindMismatch", REG_CHUNK, [MODEL], D, K),
-    ("LinearEvaluatorChunkLengthMismatch", CHUNK + b"\x00", [MODEL], D, K),
-    ("LinearEvaluatorChunkLengthMismatch", CHUNK[:-1], [MODEL], D, K),
-    ("LinearEvaluatorChunkLengthMismatch", patch(CHUNK, 10, 3), [MODEL], D, K),
-    ("LinearEvaluatorLabelOutOfRange", patch(CHUNK, len(CHUNK) - 1, 3), [MODEL], D, K),
-    ("LinearEvaluatorLabelOutOfRange", patch(CHUNK, len(CHUNK) - 2, 255), [MODEL], D, K),
+    ("EvaluatorInvalidArguments", CHUNK, [MODEL], 0, K),
+    ("EvaluatorInvalidArguments", CHUNK, [MODEL], 4097, K),
+    ("EvaluatorInvalidArguments", CHUNK, [MODEL], D, 1),
+    ("EvaluatorInvalidArguments", CHUNK, [MODEL], D, 256),
+    ("EvaluatorChunkTruncated", CHUNK[:10], [MODEL], D, K),
+    ("EvaluatorChunkTruncated", b"", [MODEL], D, K),
+    ("EvaluatorChunkBadMagic", b"XLC" + CHUNK[3:], [MODEL], D, K),
+    ("EvaluatorChunkUnsupportedVersion", patch(CHUNK, 3, 2), [MODEL], D, K),
+    ("EvaluatorChunkFeaturesMismatch", CHUNK, [MODEL], 4, K),
+    ("EvaluatorChunkLabelKindMismatch", CHUNK, [REG_MODEL], D, 0),
+    ("EvaluatorChunkLabelKindMismatch", REG_CHUNK, [MODEL], D, K),
+    ("EvaluatorChunkLengthMismatch", CHUNK + b"\x00", [MODEL], D, K),
+    ("EvaluatorChunkLengthMismatch", CHUNK[:-1], [MODEL], D, K),
+    ("EvaluatorChunkLengthMismatch", patch(CHUNK, 10, 3), [MODEL], D, K),
+    ("EvaluatorLabelOutOfRange", patch(CHUNK, len(CHUNK) - 1, 3), [MODEL], D, K),
+    ("EvaluatorLabelOutOfRange", patch(CHUNK, len(CHUNK) - 2, 255), [MODEL], D, K),
     ("LinearEvaluatorModelTruncated", CHUNK, [MODEL[:12]], D, K),
     ("LinearEvaluatorModelBadMagic", CHUNK, [b"MLX" + MODEL[3:]], D, K),
     ("LinearEvaluatorModelUnsupportedVersion", CHUNK, [patch(MODEL, 3, 0)], D, K),
@@ -90,13 +90,32 @@ def test_everyErrorOfTheContract_isCovered() -> None:
     assert declared == {case[0] for case in MALFORMED} | {"LinearEvaluatorModelOverBudget"}
 
 
+@pytest.mark.parametrize(
+    "name", ["IEvaluatorErrors", "ILinearEvaluator", "IMlpEvaluator", "ITreeEvaluator"]
+)
+def test_everyEvaluatorError_hasASentenceUsingItsArguments(name: str) -> None:
+    """The chunk errors once (every family shares them), each family's model errors."""
+    import string
+
+    from mlmarket.contracts.messages import MESSAGES
+
+    errors = [e for e in load_artifact(name).abi if e["type"] == "error"]
+    shared = {e["name"] for e in load_artifact("IEvaluatorErrors").abi if e["type"] == "error"}
+    assert len(shared) == 8 and all(n.startswith("Evaluator") for n in shared)
+    assert shared <= {e["name"] for e in errors}
+    for error in errors:
+        template = MESSAGES[error["name"]]
+        fields = {field for _, field, _, _ in string.Formatter().parse(template) if field}
+        assert fields <= {i["name"] for i in error["inputs"]}, error["name"]
+
+
 def test_errors_carryTheModelIndex_andAreValueErrors() -> None:
     with pytest.raises(ModelFormatError) as info:
         decode_model(MODEL[:-1], D, K, index=4)
     assert info.value.name == "LinearEvaluatorModelLengthMismatch"
     assert info.value.args_dict == {"model": 4, "expected": len(MODEL), "actual": len(MODEL) - 1}
     assert isinstance(info.value, ValueError) and isinstance(info.value, DataValidationError)
-    with pytest.raises(ChunkFormatError, match="LinearEvaluatorChunkBadMagic"):
+    with pytest.raises(ChunkFormatError, match="EvaluatorChunkBadMagic"):
         decode_chunk(MODEL, D, K)
 
 

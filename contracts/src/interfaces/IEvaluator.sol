@@ -30,6 +30,25 @@ interface IEvaluator {
         returns (uint256 rows, uint256[] memory values);
 
     /**
+     * @notice Score every model in `models` on `chunk` and count per class, for metrics
+     * beyond accuracy (balanced accuracy, macro F1) and regression's absolute error.
+     * @dev The same checks, errors and predictions as {scoreBatch}. Layout (docs/formats.md,
+     * "Tallies"): for classification (`classes = K >= 2`) `support[c]` is the number of rows
+     * labelled c (K entries, the same for every model) and `tallies[i]` is
+     * `[correct, tp_0 .. tp_{K-1}, predicted_0 .. predicted_{K-1}]` (1 + 2K entries: rows
+     * predicted correctly, rows of class c predicted c, rows predicted c). For regression
+     * (`classes == 0`) `support` is empty and `tallies[i]` is `[sse, sae]`, the sums of
+     * squared and absolute errors in the label's fixed-point scale.
+     * @return rows Number of samples in the chunk.
+     * @return support Per class: rows with that label (classification), else empty.
+     * @return tallies Per model: the counts above.
+     */
+    function tallyBatch(bytes calldata chunk, bytes[] calldata models, uint256 features, uint256 classes)
+        external
+        view
+        returns (uint256 rows, uint256[] memory support, uint256[][] memory tallies);
+
+    /**
      * @notice Check one model in full (as {scoreBatch} would) and against a model budget.
      * @dev {Competition.reveal} calls it, so a malformed model or one above the budget the
      * creator chose is refused at reveal, and chunks can be sized for the budget. The

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IEvaluator} from "./IEvaluator.sol";
+import {IEvaluatorErrors} from "./IEvaluatorErrors.sol";
 
 /**
  * @title IMlpEvaluator
@@ -11,33 +12,10 @@ import {IEvaluator} from "./IEvaluator.sol";
  * @dev Byte formats: docs/formats.md; arithmetic: docs/fixed-point.md. The checks run in
  * this order, and the Python reference (`mlmarket.ml.mlp`) raises a `FormatError` with the
  * same name and arguments for the same input: arguments, chunk header, chunk length,
- * labels, then each model in order (header fields from left to right, then its length).
+ * labels (the family-neutral errors of {IEvaluatorErrors}), then each model in order
+ * (header fields from left to right, then its length).
  */
-interface IMlpEvaluator is IEvaluator {
-    /// @dev `features` is not in 1..4096, or `classes` is neither 0 (regression) nor in 2..255.
-    error MlpEvaluatorInvalidArguments(uint256 features, uint256 classes);
-
-    /// @dev The chunk has only `length` bytes, fewer than its 11-byte header.
-    error MlpEvaluatorChunkTruncated(uint256 length);
-
-    /// @dev The chunk does not start with the magic "MLC"; `magic` is what it starts with.
-    error MlpEvaluatorChunkBadMagic(bytes3 magic);
-
-    /// @dev The chunk format `version` is not 1, the only version this evaluator reads.
-    error MlpEvaluatorChunkUnsupportedVersion(uint8 version);
-
-    /// @dev The chunk has `found` features per row but the competition declared `expected`.
-    error MlpEvaluatorChunkFeaturesMismatch(uint256 expected, uint256 found);
-
-    /// @dev The chunk's `labelKind` (0 class index, 1 int32) does not suit `classes`.
-    error MlpEvaluatorChunkLabelKindMismatch(uint256 classes, uint8 labelKind);
-
-    /// @dev The chunk should have `expected` bytes for its header's row count but has `actual`.
-    error MlpEvaluatorChunkLengthMismatch(uint256 expected, uint256 actual);
-
-    /// @dev Row `row` of the chunk has class `label`, but there are only `classes` classes.
-    error MlpEvaluatorLabelOutOfRange(uint256 row, uint256 label, uint256 classes);
-
+interface IMlpEvaluator is IEvaluator, IEvaluatorErrors {
     /// @dev Model `model` has only `length` bytes, fewer than its 16-byte header.
     error MlpEvaluatorModelTruncated(uint256 model, uint256 length);
 

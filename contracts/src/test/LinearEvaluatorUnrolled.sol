@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {Evaluator} from "../Evaluator.sol";
 import {IEvaluator} from "../interfaces/IEvaluator.sol";
 import {ILinearEvaluator} from "../interfaces/ILinearEvaluator.sol";
+import {EvaluatorChunks} from "../libraries/EvaluatorChunks.sol";
 
 /**
  * @title LinearEvaluatorUnrolled
  * @notice The previous (version-1, eight-wide unrolled) kernel of {LinearEvaluator}, kept as a
- * benchmark baseline; the Market deploys {LinearEvaluator}. Scores linear models on a test-set chunk: accuracy of `argmax(W q + b)` for
- * classification, sum of squared errors of `(W q + b + 2^shift / 2) >> shift` for
- * regression. Stateless; every input arrives in calldata.
+ * benchmark baseline; the Market deploys {LinearEvaluator}. Like it, it predicts through
+ * {Evaluator} (shared chunk checks and scoring), so only the kernels differ. Scores linear
+ * models on a test-set chunk: accuracy of `argmax(W q + b)` for classification, sum of
+ * squared errors of `(W q + b + 2^shift / 2) >> shift` for regression. Stateless; every
+ * input arrives in calldata.
  * @dev Formats (version 1) are in docs/formats.md and the arithmetic with its overflow
  * proofs in docs/fixed-point.md; `mlmarket.ml.reference` returns the same numbers.
  * Bounds used by every `unchecked` block below (B1-B5):
@@ -26,30 +30,13 @@ import {ILinearEvaluator} from "../interfaces/ILinearEvaluator.sol";
  * Ties in argmax go to the lowest class index (only a strictly greater score replaces
  * the best so far); a single-output classifier predicts class 1 iff its score is > 0.
  */
-contract LinearEvaluatorUnrolled is ILinearEvaluator {
-    /// @dev Bytes of the chunk header: magic(3) version(1) labelKind(1) features(2) rows(4).
-    uint256 private constant _CHUNK_HEADER = 11;
+contract LinearEvaluatorUnrolled is ILinearEvaluator, Evaluator {
     /// @dev Bytes of the model header: magic(3) version family task classes outputs
     /// features(2) weightBytes biasBytes shift.
     uint256 private constant _MODEL_HEADER = 13;
-    uint256 private constant _MAX_FEATURES = 4096;
-    uint256 private constant _MAX_CLASSES = 255;
     uint256 private constant _MAX_SHIFT = 63;
-    uint8 private constant _VERSION = 1;
     uint8 private constant _FAMILY_LINEAR = 1;
-    uint8 private constant _LABEL_CLASS = 0;
-    uint8 private constant _LABEL_FIXED32 = 1;
-    bytes3 private constant _CHUNK_MAGIC = "MLC";
-    bytes3 private constant _MODEL_MAGIC = "MLM";
     bytes32 private constant _FAMILY = keccak256("linear");
-
-    /// @dev Where the rows of a validated chunk are in calldata.
-    struct Chunk {
-        uint256 features; // absolute calldata offset of row 0, feature 0
-        uint256 labels; // absolute calldata offset of label 0
-        uint256 rows;
-        uint256 width; // features per row
-    }
 
     /// @dev Where the parameters of a validated model are in calldata, and how to read them.
     struct Model {
@@ -64,25 +51,19 @@ contract LinearEvaluatorUnrolled is ILinearEvaluator {
         uint256 shift; // regression output shift
     }
 
-    /// @inheritdoc IEvaluator
-    function family() external pure returns (bytes32) {
-        return _FAMILY;
+    /// @dev A checked model for {_predict}; {_prepare}'s handle is its address.
+    struct Prepared {
+        int256[] biases; // corrected biases ({_biases}), the regression half folded in
+        uint256 weights; // absolute calldata offset of W[0][0]
+        uint256 weightBytes;
+        uint256 shift;
+        uint256 width;
+        uint256 classes;
     }
 
     /// @inheritdoc IEvaluator
-    function scoreBatch(bytes calldata chunk, bytes[] calldata models, uint256 features, uint256 classes)
-        external
-        pure
-        returns (uint256 rows, uint256[] memory values)
-    {
-        _checkArguments(features, classes);
-        Chunk memory c = _readChunk(chunk, features, classes);
-        rows = c.rows;
-        values = new uint256[](models.length);
-        for (uint256 i = 0; i < models.length; ++i) {
-            Model memory m = _readModel(i, models[i], features, classes);
-            values[i] = _score(c, m, classes);
-        }
+    function family() external pure returns (bytes32) {
+        return _FAMILY;
     }
 
     /// @inheritdoc IEvaluator
@@ -92,72 +73,13 @@ contract LinearEvaluatorUnrolled is ILinearEvaluator {
         pure
         returns (uint256 work)
     {
-        _checkArguments(features, classes);
+        EvaluatorChunks.checkArguments(features, classes);
         Model memory m = _readModel(0, model, features, classes);
         if (m.weightBytes > budget) revert LinearEvaluatorModelOverBudget(m.weightBytes, budget);
         work = m.outputs * features;
     }
 
     // --- validation -------------------------------------------------------------------
-
-    /// @dev Reverts with {LinearEvaluatorInvalidArguments} unless 1 <= features <= 4096 and classes is 0
-    /// (regression) or in 2..255: the checks {scoreBatch} and {checkModel} start with.
-    function _checkArguments(uint256 features, uint256 classes) private pure {
-        if (features == 0 || features > _MAX_FEATURES || classes == 1 || classes > _MAX_CLASSES) {
-            revert LinearEvaluatorInvalidArguments(features, classes);
-        }
-    }
-
-    /// @dev Checks the chunk header, length and labels; returns where its rows are.
-    function _readChunk(bytes calldata chunk, uint256 features, uint256 classes)
-        private
-        pure
-        returns (Chunk memory c)
-    {
-        if (chunk.length < _CHUNK_HEADER) revert LinearEvaluatorChunkTruncated(chunk.length);
-        bytes11 head = bytes11(chunk[0:_CHUNK_HEADER]);
-        if (bytes3(head) != _CHUNK_MAGIC) revert LinearEvaluatorChunkBadMagic(bytes3(head));
-        if (uint8(head[3]) != _VERSION) revert LinearEvaluatorChunkUnsupportedVersion(uint8(head[3]));
-        uint256 found = uint16(bytes2(head << 40));
-        if (found != features) revert LinearEvaluatorChunkFeaturesMismatch(features, found);
-        uint8 kind = uint8(head[4]);
-        if (kind != (classes == 0 ? _LABEL_FIXED32 : _LABEL_CLASS)) {
-            revert LinearEvaluatorChunkLabelKindMismatch(classes, kind);
-        }
-        c.rows = uint32(bytes4(head << 56));
-        c.width = features;
-        unchecked {
-            // B1: rows < 2^32 and features + 4 <= 4100, so the product is below 2^45.
-            uint256 expected = _CHUNK_HEADER + c.rows * (features + (classes == 0 ? 4 : 1));
-            if (chunk.length != expected) revert LinearEvaluatorChunkLengthMismatch(expected, chunk.length);
-            // B1: both offsets lie inside `chunk`, which lies inside calldata.
-            c.features = _offset(chunk) + _CHUNK_HEADER;
-            c.labels = c.features + c.rows * features;
-        }
-        if (classes != 0) _checkLabels(c.labels, c.rows, classes);
-    }
-
-    /// @dev Reverts with {LinearEvaluatorLabelOutOfRange} at the first label `>= classes`.
-    function _checkLabels(uint256 labels, uint256 rows, uint256 classes) private pure {
-        uint256 bad = rows;
-        // Reads the byte at `labels + r` for r < rows: inside the chunk (its length was checked).
-        assembly ("memory-safe") {
-            for { let r := 0 } lt(r, rows) { r := add(r, 1) } {
-                if iszero(lt(byte(0, calldataload(add(labels, r))), classes)) {
-                    bad := r
-                    break
-                }
-            }
-        }
-        if (bad < rows) {
-            uint256 label;
-            // Same in-bounds read as above, for the offending row.
-            assembly ("memory-safe") {
-                label := byte(0, calldataload(add(labels, bad)))
-            }
-            revert LinearEvaluatorLabelOutOfRange(bad, label, classes);
-        }
-    }
 
     /// @dev Checks model `index`'s header and length; returns where its parameters are.
     function _readModel(uint256 index, bytes calldata model, uint256 features, uint256 classes)
@@ -167,8 +89,10 @@ contract LinearEvaluatorUnrolled is ILinearEvaluator {
     {
         if (model.length < _MODEL_HEADER) revert LinearEvaluatorModelTruncated(index, model.length);
         bytes13 head = bytes13(model[0:_MODEL_HEADER]);
-        if (bytes3(head) != _MODEL_MAGIC) revert LinearEvaluatorModelBadMagic(index, bytes3(head));
-        if (uint8(head[3]) != _VERSION) revert LinearEvaluatorModelUnsupportedVersion(index, uint8(head[3]));
+        if (bytes3(head) != EvaluatorChunks.MODEL_MAGIC) revert LinearEvaluatorModelBadMagic(index, bytes3(head));
+        if (uint8(head[3]) != EvaluatorChunks.VERSION) {
+            revert LinearEvaluatorModelUnsupportedVersion(index, uint8(head[3]));
+        }
         if (uint8(head[4]) != _FAMILY_LINEAR) revert LinearEvaluatorModelWrongFamily(index, uint8(head[4]));
         _checkShape(index, uint8(head[5]), uint8(head[6]), uint8(head[7]), classes);
         uint256 found = uint16(bytes2(head << 64));
@@ -188,7 +112,7 @@ contract LinearEvaluatorUnrolled is ILinearEvaluator {
             uint256 expected = _MODEL_HEADER + m.outputs * (m.rowStride + bb);
             if (model.length != expected) revert LinearEvaluatorModelLengthMismatch(index, expected, model.length);
             // B1: inside `model`, whose length was just checked; 8 * wb <= 32, 8 * bb <= 64.
-            m.weights = _offset(model) + _MODEL_HEADER;
+            m.weights = EvaluatorChunks.offset(model) + _MODEL_HEADER;
             m.biases = m.weights + m.outputs * m.rowStride;
             m.weightShift = 256 - 8 * uint256(wb);
             m.biasShift = 256 - 8 * uint256(bb);
@@ -203,15 +127,7 @@ contract LinearEvaluatorUnrolled is ILinearEvaluator {
         if (!ok) revert LinearEvaluatorModelShapeMismatch(index, task, k, outputs, classes);
     }
 
-    /// @dev Absolute calldata offset of the first byte of `data`.
-    function _offset(bytes calldata data) private pure returns (uint256 offset) {
-        // Reads the offset the ABI decoder already validated; no memory is touched.
-        assembly ("memory-safe") {
-            offset := data.offset
-        }
-    }
-
-    // --- scoring ----------------------------------------------------------------------
+    // --- prediction -------------------------------------------------------------------
 
     /**
      * @dev Per output k, the bias minus the correction for {_score}'s unsigned features:
@@ -245,9 +161,31 @@ contract LinearEvaluatorUnrolled is ILinearEvaluator {
         }
     }
 
+    /// @dev Checks model `index` and reads its corrected biases; the handle is the address of
+    /// its {Prepared}.
+    function _prepare(uint256 index, bytes calldata model, EvaluatorChunks.Chunk memory c, uint256 classes)
+        internal
+        pure
+        override
+        returns (uint256 handle)
+    {
+        Model memory m = _readModel(index, model, c.width, classes);
+        int256[] memory b = _biases(m, c.width);
+        unchecked {
+            // Regression rounds half up: fold 2^shift / 2 (<= 2^62, shift <= 63) into the bias;
+            // |b[0]| < 2^63 + 2^50, so the sum stays below 2^64 (B3).
+            if (classes == 0) b[0] += int256((uint256(1) << m.shift) >> 1);
+        }
+        Prepared memory p = Prepared(b, m.weights, m.weightBytes, m.shift, c.width, classes);
+        // Reads the address of `p`, which stays allocated until the model is scored.
+        assembly ("memory-safe") {
+            handle := p
+        }
+    }
+
     /**
-     * @dev The value of model `m` on chunk `c`: correct predictions (classification) or
-     * the sum of squared errors (regression, `classes == 0`).
+     * @dev Predictions of the prepared model for `rows` rows from calldata `x`, to `out`
+     * (class bytes, or regression words).
      *
      * Kernel: `dot` returns `sum_j u_j * W[j]` for one row and one output, where
      * `u_j = q_j + 128` is the feature byte xor 0x80, so `b[k] + dot = bias + W . q`
@@ -257,27 +195,33 @@ contract LinearEvaluatorUnrolled is ILinearEvaluator {
      * maximum (only a strictly greater score replaces it); one output means class 1 iff > 0.
      * Regression rounds half up: `(acc + 2^shift / 2) >> shift`, arithmetic shift.
      */
-    function _score(Chunk memory c, Model memory m, uint256 classes) private pure returns (uint256 value) {
-        int256[] memory b = _biases(m, c.width);
-        uint256 x = c.features;
-        uint256 width = c.width;
-        uint256 labels = c.labels;
-        uint256 rows = c.rows;
-        uint256 w = m.weights;
-        uint256 wb = m.weightBytes;
-        uint256 shift = m.shift;
-        unchecked {
-            // Regression rounds half up: fold 2^shift / 2 (<= 2^62, shift <= 63) into the bias;
-            // |b[0]| < 2^63 + 2^50, so the sum stays below 2^64 (B3).
-            if (classes == 0) b[0] += int256((uint256(1) << shift) >> 1);
+    function _predict(uint256 handle, uint256 x, uint256 out, uint256 rows) internal pure override {
+        int256[] memory b;
+        uint256 w;
+        uint256 wb;
+        uint256 shift;
+        uint256 width;
+        uint256 classes;
+        // `handle` is the address of the Prepared that {_prepare} allocated for this model:
+        // reads its six fields.
+        assembly ("memory-safe") {
+            b := mload(handle)
+            w := mload(add(handle, 0x20))
+            wb := mload(add(handle, 0x40))
+            shift := mload(add(handle, 0x60))
+            width := mload(add(handle, 0x80))
+            classes := mload(add(handle, 0xa0))
         }
-        // Memory-safe: reads `b` (allocated above), writes nothing. Bounds (B1): rows r < rows
-        // span x + r * width .. + width inside the chunk, labels + r (or + 4r) likewise;
-        // output k's weights w + k * width * wb .. + width * wb lie inside the model. Loads
-        // of 32 bytes may run past a row or a weight block, but only their leading bytes
-        // (< 8 features, 1..4 weight bytes, 4 label bytes) are used, and those are in bounds.
-        // Exact arithmetic (B5): |dot| <= 4096 * 2^8 * 2^31 = 2^51, |b[k]| < 2^63 + 2^50,
-        // so |score| < 2^64 (B3); regression errors as in B4. value <= rows or < 2^164.
+        unchecked {
+            // rows <= BLOCK_ROWS: from here on, `rows` is the end of the predictions.
+            rows = classes == 0 ? out + (rows << 5) : out + rows;
+        }
+        // Memory-safe: reads `b`, writes only the `rows` predictions at `out`. Bounds (B1):
+        // rows r < rows span x + r * width .. + width inside the chunk; output k's weights
+        // w + k * width * wb .. + width * wb lie inside the model. Loads of 32 bytes may run
+        // past a row or a weight block, but only their leading bytes (< 8 features, 1..4
+        // weight bytes) are used, and those are in bounds. Exact arithmetic (B5):
+        // |dot| <= 4096 * 2^8 * 2^31 = 2^51, |b[k]| < 2^63 + 2^50, so |score| < 2^64 (B3).
         assembly ("memory-safe") {
             function dot(p, end, q, size) -> acc {
                 let ws := sub(256, shl(3, size))
@@ -364,18 +308,16 @@ contract LinearEvaluatorUnrolled is ILinearEvaluator {
             switch classes
             case 0 {
                 let bias := mload(add(b, 0x20))
-                for { let r := 0 } lt(r, rows) { r := add(r, 1) } {
+                for {} lt(out, rows) { out := add(out, 0x20) } {
                     let end := add(x, width)
-                    let e := sub(sar(shift, add(bias, dot(x, end, w, wb))), sar(224, calldataload(labels)))
-                    value := add(value, mul(e, e))
+                    mstore(out, sar(shift, add(bias, dot(x, end, w, wb))))
                     x := end
-                    labels := add(labels, 4)
                 }
             }
             default {
-                for { let last := add(labels, rows) } lt(labels, last) { labels := add(labels, 1) } {
+                for {} lt(out, rows) { out := add(out, 1) } {
                     let end := add(x, width)
-                    value := add(value, eq(predict(x, end, b, w, wb), byte(0, calldataload(labels))))
+                    mstore8(out, predict(x, end, b, w, wb))
                     x := end
                 }
             }

@@ -43,6 +43,31 @@ contract MockEvaluator is IEvaluator {
         }
     }
 
+    /// @inheritdoc IEvaluator
+    /// @dev Every row is labelled class 0 and each model predicts class 0 on `value` rows:
+    /// classification gives `support = [rows, 0, ..]` and `[value, value, 0.., value, 0..]`,
+    /// regression `[value, value]` (the value is both the squared and the absolute error).
+    function tallyBatch(bytes calldata chunk, bytes[] calldata models, uint256 features, uint256 classes)
+        external
+        view
+        returns (uint256 rows, uint256[] memory support, uint256[][] memory tallies)
+    {
+        uint256[] memory values;
+        (rows, values) = this.scoreBatch(chunk, models, features, classes);
+        tallies = new uint256[][](values.length);
+        if (classes != 0) {
+            support = new uint256[](classes);
+            support[0] = rows;
+        }
+        for (uint256 i = 0; i < values.length; ++i) {
+            uint256[] memory tally = new uint256[](classes == 0 ? 2 : 1 + 2 * classes);
+            tally[0] = values[i];
+            tally[1] = values[i];
+            if (classes != 0) tally[1 + classes] = values[i];
+            tallies[i] = tally;
+        }
+    }
+
     /// @dev Model `index` declares `values` values, more than the budget allows.
     error MockEvaluatorOverBudget(uint256 values, uint256 budget);
 

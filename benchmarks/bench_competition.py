@@ -67,7 +67,7 @@ class Bench:
         return int(self.chain.transact(fn, sender=sender)["gasUsed"])
 
     def competition(
-        self, chunks: int, places: int, stake: int = 0, max_model: int = 4096
+        self, chunks: int, places: int, stake: int = 0, max_model: int = 4096, **rules: Any
     ) -> tuple[Any, int, dict]:
         salt = fixed_bytes(f"test salt {chunks}")
         data = [word(10) + word(i) for i in range(chunks)]
@@ -104,6 +104,12 @@ class Bench:
             "maxSubmissionsPerAddress": 0,
             "metadataCid": "bafybeihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku",
             "modelBudget": 4,  # linear: weights up to 4 bytes wide
+            "metric": 0,  # accuracy
+            "entriesPerPeriod": 0,
+            "periodLength": 0,
+            "finals": 0,
+            "multiplePlaces": True,  # as before the one-place rule
+            **rules,
         }
         self.send(
             self.token.contract.functions.approve(self.factory.address, params["reward"]), "carol"
@@ -181,7 +187,10 @@ def run() -> list[tuple[str, int]]:
         four = evaluate(chunk, [2, 3, 4, 5])
         rows.append((f"evaluate, {label}, 1 model: total / without the evaluator", one))  # type: ignore[arg-type]
         rows.append(
-            (f"evaluate, {label}, per extra model (without evaluator)", (four[1] - one[1]) // 3)
+            (
+                f"evaluate, {label}, per extra model: total / without the evaluator",
+                ((four[0] - one[0]) // 3, (four[1] - one[1]) // 3),  # type: ignore[arg-type]
+            )
         )
     evaluate(0, [6, 7, 8])
     evaluate(1, [6, 7, 8])

@@ -400,7 +400,8 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
     /// @inheritdoc ICompetition
     function entriesThisPeriod(address account) external view returns (uint256) {
         Participant storage participant = _participants[account];
-        return participant.period == currentPeriod() ? participant.periodEntries : 0;
+        // The stored period is never ahead of the current one (it is set to it at a commit).
+        return participant.period < currentPeriod() ? 0 : participant.periodEntries;
     }
 
     /// @inheritdoc ICompetition

@@ -337,3 +337,13 @@ def test_rankedOutcome_withFinals(world: World) -> None:
     comp.evaluate(0, [a1, b1])
     assert comp.call("outcome") == RANKED
     assert comp.call("winner")[0] == a1
+
+
+def test_lowerIsBetter_tiesGoToTheEarlierCommit(world: World) -> None:
+    comp = world.create(test_set=ONE_CHUNK, classes=0, metric=SAE, payoutBps=[6000, 4000])
+    a = comp.commit("alice", mock_model(7))
+    b = comp.commit("bob", mock_model(7, 7))  # the same error, other bytes
+    to_evaluation(comp, ("alice", a), ("bob", b))
+    comp.evaluate(0, [b])  # the later commit completes first
+    comp.evaluate(0, [a])
+    assert comp.call("ranking") == [a, b]

@@ -5,6 +5,7 @@ import {Evaluator} from "./Evaluator.sol";
 import {IEvaluator} from "./interfaces/IEvaluator.sol";
 import {ILinearEvaluator} from "./interfaces/ILinearEvaluator.sol";
 import {EvaluatorChunks} from "./libraries/EvaluatorChunks.sol";
+import {LinearKernel} from "./libraries/LinearKernel.sol";
 
 /**
  * @title LinearEvaluator
@@ -64,13 +65,25 @@ contract LinearEvaluator is ILinearEvaluator, Evaluator {
         uint256 shift; // regression output shift
     }
 
-    /// @dev A model packed for the kernel ({_pack}); {_prepare}'s handle is its address.
+    /// @dev Kernels ({_predict}): rows of at most 32 features with one output ({_one}), or
+    /// with 2..16 outputs and weights of at most 16 bits ({LinearKernel}), read their records
+    /// from the fixed memory; every other shape takes the general loops over `records`.
+    uint256 private constant _PATH_GENERAL = 0;
+    uint256 private constant _PATH_ARGMAX = 1;
+    uint256 private constant _PATH_ONE = 2;
+    uint256 private constant _PATH_ONE_SPLIT = 3;
+    uint256 private constant _PATH_BLOCK = 4;
+    uint256 private constant _PATH_BLOCK_SPLIT = 5;
+
+    /// @dev A model packed for the kernel ({_prepare}); {_prepare}'s handle is its address.
     struct Packed {
-        uint256[] records; // per output: weight words, init, bias (+ half for regression)
-        uint256[] u; // scratch for one row's feature words
+        uint256[] records; // general path: per output weight words, init, bias (+ half)
+        uint256[] u; // general path: scratch for one row's feature words
         uint256 width; // features per row
         uint256 shift; // regression output shift
         uint256 classes; // 0 for regression
+        uint256 path; // _PATH_*
+        uint256 outputs;
     }
 
     /// @inheritdoc IEvaluator
@@ -215,15 +228,22 @@ contract LinearEvaluator is ILinearEvaluator, Evaluator {
         }
     }
 
+    /// @inheritdoc Evaluator
+    /// @dev The records of {LinearKernel} (16 outputs) or of {_one} (one output, at most 15 words).
+    function _fixedMemory() internal pure override returns (uint256) {
+        return LinearKernel.RECORD_BYTES * LinearKernel.MAX_OUTPUTS;
+    }
+
     /**
-     * @dev Checks model `index` ({_readModel}) and packs it for the SWAR kernel
-     * (docs/fixed-point.md, S1-S4): per row, each 32-byte block of features is xored with
-     * 0x80.. (`u = q + 128`, unsigned bytes) and spread by masks and shifts into `R` words of
-     * `n` lanes (no per-feature work); per output, `acc = init_k + sum_i U_i * V_k,i` over the
-     * row's `words` feature words, and `sar(256 - lane, acc)` is exactly `sum_j W[k][j] q_j`.
-     * One `mul` does 8 (32-bit lanes) or 4 (64-bit lanes) multiply-accumulates. Regression
-     * rounds half up: `(acc + 2^shift / 2) >> shift`, arithmetic shift, with the half folded
-     * into the bias here.
+     * @dev Checks model `index` ({_readModel}) and packs it for its kernel (docs/fixed-point.md,
+     * "SWAR kernel"): per row, each 32-byte block of features is xored with 0x80.. (`u = q +
+     * 128`, unsigned bytes) and spread by masks and shifts into words of lanes (no per-feature
+     * work); per output, one `mul` per feature word multiplies 8 (32-bit lanes) or 4 (64-bit
+     * lanes) features by their weights and adds the products in the word's top lane.
+     * Rows of at most 32 features with one output, and with 2..16 outputs and weights of at
+     * most 16 bits, are packed into the fixed memory ({_packOne}, {_packArgmax}); every other
+     * shape into `records` ({_pack}). Regression rounds half up: `(acc + 2^shift / 2) >>
+     * shift`, arithmetic shift, with the half folded into the bias here.
      */
     function _prepare(uint256 index, bytes calldata model, EvaluatorChunks.Chunk memory c, uint256 classes)
         internal
@@ -232,21 +252,47 @@ contract LinearEvaluator is ILinearEvaluator, Evaluator {
         returns (uint256 handle)
     {
         Model memory m = _readModel(index, model, c.width, classes);
-        uint256 lane = _lane(c.width, m.weightBytes);
-        uint256 words;
-        unchecked {
-            // B1: width <= 4096, so at most 128 blocks of 8 words.
-            words = ((c.width + 31) >> 5) * (lane >> 3);
-        }
-        uint256[] memory records = _pack(m, c.width, lane, words);
-        if (classes == 0) {
-            // Regression rounds half up: fold 2^shift / 2 (<= 2^62, shift <= 63) into the bias
-            // (record word words + 1); |bias| <= 2^63, so the sum stays below 2^64 (B3).
+        // Regression: 2^shift / 2 <= 2^62 (shift <= 63); |bias| <= 2^63, so the sum stays below
+        // 2^64 (B3).
+        uint256 half = classes == 0 ? (uint256(1) << m.shift) >> 1 : 0;
+        Packed memory p;
+        if (c.width <= 32 && m.outputs == 1) {
+            _packOne(m, c.width, half);
+            p = Packed(new uint256[](0), new uint256[](0), c.width, m.shift, classes, _PATH_ONE, 1);
+            if (m.weightBytes > 2) p.path = _PATH_ONE_SPLIT;
+        } else if (c.width <= 32 && m.weightBytes <= 2 && m.outputs <= LinearKernel.MAX_OUTPUTS) {
+            _packArgmax(m, c.width, LinearKernel.RECORDS, false);
+            p = Packed(new uint256[](0), new uint256[](0), c.width, 0, classes, _PATH_ARGMAX, m.outputs);
+        } else if (c.width <= 32) {
+            bool split = m.weightBytes > 2;
+            uint256[] memory records;
             unchecked {
-                records[words + 1] = uint256(int256(records[words + 1]) + int256((uint256(1) << m.shift) >> 1));
+                // B1: outputs <= 255 records of 5 or 9 words.
+                records = new uint256[](m.outputs * (split ? 9 : 5));
             }
+            uint256 base;
+            // Reads the address of the records' first word.
+            assembly ("memory-safe") {
+                base := add(records, 0x20)
+            }
+            _packArgmax(m, c.width, base, split);
+            p = Packed(records, new uint256[](0), c.width, 0, classes, split ? _PATH_BLOCK_SPLIT : _PATH_BLOCK, m.outputs);
+        } else {
+            uint256 lane = _lane(c.width, m.weightBytes);
+            uint256 words;
+            unchecked {
+                // B1: width <= 4096, so at most 128 blocks of 8 words.
+                words = ((c.width + 31) >> 5) * (lane >> 3);
+            }
+            uint256[] memory records = _pack(m, c.width, lane, words);
+            if (classes == 0) {
+                // the bias is record word words + 1
+                unchecked {
+                    records[words + 1] = uint256(int256(records[words + 1]) + int256(half));
+                }
+            }
+            p = Packed(records, new uint256[](words), c.width, m.shift, classes, _PATH_GENERAL, m.outputs);
         }
-        Packed memory p = Packed(records, new uint256[](words), c.width, m.shift, classes);
         // Reads the address of `p`, which stays allocated until the model is scored.
         assembly ("memory-safe") {
             handle := p
@@ -254,11 +300,115 @@ contract LinearEvaluator is ILinearEvaluator, Evaluator {
     }
 
     /**
-     * @dev The row loop. Rows of at most 32 features with 32-bit lanes (one block, four
-     * words: the common case) keep their four feature words on the stack; one block with
-     * 64-bit lanes uses 8 words at `u`; other shapes loop over the blocks of each row,
-     * unpacked into `u`. Argmax keeps the first maximum (only a strictly greater score
-     * replaces it); one output means class 1 iff > 0.
+     * @dev Packs the weights and biases of model `m` (rows of `width <= 32` features, several
+     * outputs) at memory `base`, one record per output (docs/fixed-point.md, U1-U4). With
+     * weights of at most 16 bits: four weight words, lane `7 - T` of word `r` holding `w +
+     * 2^15` (in [0, 2^16)) of the feature in lane T of feature word r, i.e. of feature `j = 31 -
+     * 4 T - r` (0 for `j >= width`), then `B_k = b_k - 128 sum_j w_kj`; {LinearKernel} reads
+     * them from the fixed memory. With wider weights (`split`), `w = 2^16 hi + lo`: four words
+     * of `hi + 2^15` and four of `lo` (both in [0, 2^16)), then `B_k`.
+     */
+    function _packArgmax(Model memory m, uint256 width, uint256 base, bool split) private pure {
+        uint256 wb = m.weightBytes;
+        uint256 ws = m.weightShift;
+        // Memory-safe: writes only the `outputs` records from `base` (the fixed memory, or the
+        // records array allocated for them: 5 or 9 words each). Reads the model's weights
+        // (k * width + j) * wb and biases k * bb, inside `model` (B1). Each lane receives one
+        // value in [0, 2^16), so the words are exact sums. |B_k| <= 2^63 + 2^7 * 32 * 2^31 (B3).
+        assembly ("memory-safe") {
+            // Adds v to lane 7 - T of word r of the words at w0, feature j = 31 - (4 T + r).
+            function place(w0, j, v) {
+                let e := xor(j, 31)
+                let slot := add(w0, shl(5, and(e, 3)))
+                mstore(slot, add(mload(slot), shl(sub(224, shl(3, and(e, 28))), v)))
+            }
+            let words := 0x80
+            if split { words := 0x100 }
+            for { let k := 0 } lt(k, mload(add(m, 0x40))) { k := add(k, 1) } { // Model.outputs
+                for { let q := base } lt(q, add(base, words)) { q := add(q, 0x20) } { mstore(q, 0) }
+                let row := add(mload(m), mul(mul(k, width), wb)) // Model.weights
+                let sum := 0
+                for { let j := 0 } lt(j, width) { j := add(j, 1) } {
+                    let w := sar(ws, calldataload(add(row, mul(j, wb))))
+                    switch split
+                    case 0 { place(base, j, add(w, 0x8000)) }
+                    default {
+                        place(base, j, add(sar(16, w), 0x8000))
+                        place(add(base, 0x80), j, and(w, 0xffff))
+                    }
+                    sum := add(sum, w)
+                }
+                base := add(base, words)
+                // Model.biasShift, .biases, .biasBytes
+                let bias := sar(mload(add(m, 0xc0)), calldataload(add(mload(add(m, 0x20)), mul(k, mload(add(m, 0xa0))))))
+                mstore(base, sub(bias, shl(7, sum)))
+                base := add(base, 0x20)
+            }
+        }
+    }
+
+    /**
+     * @dev Packs the one output of model `m` (rows of `width <= 32` features) into the fixed
+     * memory for {_one}, in the signed layout of {_pack} (S1-S4): four weight words (lane
+     * `7 - T` of word r holding the weight of feature `31 - 4 T - r`), `init` and the bias
+     * plus `half`. Weights wider than 16 bits are split, `w = 2^16 hi + lo` with `hi = w >> 16`
+     * and `lo = w & 0xffff` (docs/fixed-point.md, S5): the four words of `hi`, the four of
+     * `lo`, the init of each, then the bias plus `half`.
+     */
+    function _packOne(Model memory m, uint256 width, uint256 half) private pure {
+        uint256 weights = m.weights;
+        uint256 wb = m.weightBytes;
+        uint256 ws = m.weightShift;
+        uint256 bias = m.biases;
+        uint256 bs = m.biasShift;
+        // Memory-safe: writes only the fixed memory, words 0x80 .. 0x1c0 ({_fixedMemory}).
+        // Reads weights j * wb and the bias inside `model` (B1). Lanes as in {_pack} (S1-S3):
+        // |w| <= 2^15 (16-bit weights), |hi| <= 2^15 and 0 <= lo < 2^16 (wider ones).
+        assembly ("memory-safe") {
+            function place(base, j, v) {
+                let e := xor(j, 31)
+                let slot := add(base, shl(5, and(e, 3)))
+                mstore(slot, add(mload(slot), shl(sub(224, shl(3, and(e, 28))), v)))
+            }
+            // init = OFF - 128 ONES sum(words) (mod 2^256), lane 32 (S1-S2)
+            function init(base) -> i {
+                let sum := add(add(mload(base), mload(add(base, 0x20))), add(mload(add(base, 0x40)), mload(add(base, 0x60))))
+                i := sub(
+                    0x0000000080000000800000008000000080000000800000008000000080000000,
+                    mul(0x0000008000000080000000800000008000000080000000800000008000000080, sum)
+                )
+            }
+            for { let p := 0x80 } lt(p, 0x180) { p := add(p, 0x20) } { mstore(p, 0) }
+            let split := gt(wb, 2)
+            for { let j := 0 } lt(j, width) { j := add(j, 1) } {
+                let w := sar(ws, calldataload(add(weights, mul(j, wb))))
+                switch split
+                case 0 { place(0x80, j, w) }
+                default {
+                    place(0x80, j, sar(16, w))
+                    place(0x100, j, and(w, 0xffff))
+                }
+            }
+            let b := add(sar(bs, calldataload(bias)), half)
+            switch split
+            case 0 {
+                mstore(0x100, init(0x80))
+                mstore(0x120, b)
+            }
+            default {
+                mstore(0x180, init(0x80))
+                mstore(0x1a0, init(0x100))
+                mstore(0x1c0, b)
+            }
+        }
+    }
+
+    /**
+     * @dev The row loop. Rows of at most 32 features: one output in {_one}, 2..16 outputs with
+     * weights of at most 16 bits in {LinearKernel}. Other shapes: rows of one block with
+     * 32-bit lanes keep their four feature words on the stack; one block with 64-bit lanes
+     * uses 8 words at `u`; longer rows loop over their blocks, unpacked into `u`. Argmax keeps
+     * the first maximum; one output means class 1 iff > 0.
      */
     function _predict(uint256 handle, uint256 x, uint256 out, uint256 rows) internal pure override {
         Packed memory p;
@@ -268,8 +418,191 @@ contract LinearEvaluator is ILinearEvaluator, Evaluator {
         }
         unchecked {
             // rows <= BLOCK_ROWS: the ends lie inside the prediction buffer.
-            if (p.classes == 0) _regress(x, out, out + (rows << 5), p);
+            uint256 path = p.path;
+            if (path == _PATH_ARGMAX) LinearKernel.argmax(p.outputs, x, out, out + rows, p.width);
+            else if (path == _PATH_ONE || path == _PATH_ONE_SPLIT) _one(x, out, rows, p);
+            else if (path != _PATH_GENERAL) _block(x, out, out + rows, p);
+            else if (p.classes == 0) _regress(x, out, out + (rows << 5), p);
             else _classify(x, out, out + rows, p);
+        }
+    }
+
+    /**
+     * @dev One output, rows of at most 32 features ({_packOne}): class 1 iff the score is
+     * above 0 (one byte per row), or the regression prediction `score >> shift` (one word per
+     * row), for `rows` rows from calldata `x`, written from `out`. `score = bias + sar(224,
+     * init + sum_r u_r V_r)`, or with split weights `bias + (sar(224, init_hi + sum_r u_r
+     * H_r) << 16) + sar(224, init_lo + sum_r u_r L_r)` (S1-S5).
+     */
+    function _one(uint256 x, uint256 out, uint256 rows, Packed memory p) private pure {
+        uint256 width = p.width;
+        uint256 sh = p.shift;
+        uint256 variant = (p.classes == 0 ? 2 : 0) + (p.path == _PATH_ONE_SPLIT ? 1 : 0);
+        // Memory-safe: reads the fixed memory, writes the `rows` predictions from `out` (the
+        // buffer of {Evaluator}). Reads 32 calldata bytes per row from x: bytes past the row
+        // meet zero weights in the top lane (S3). Exact by S1-S5 and B3-B5.
+        assembly ("memory-safe") {
+            // lane t of u_r: the byte at position 31 - 4 t - r (of the row's 32 bytes f xored
+            // with h = 0x80.., u = q + 128), kept by m = 0x000000ff..
+            let m := 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff
+            let h := 0x8080808080808080808080808080808080808080808080808080808080808080
+            switch variant
+            case 0 {
+                for { let end := add(out, rows) } lt(out, end) { out := add(out, 1) } {
+                    let f := xor(calldataload(x), h)
+                    let u0 := and(f, m)
+                    let u1 := and(shr(8, f), m)
+                    let u2 := and(shr(16, f), m)
+                    let u3 := and(shr(24, f), m)
+                    let s := add(mload(0x120), sar(224, add(mload(0x100), add(
+                        add(mul(u0, mload(0x80)), mul(u1, mload(0xa0))),
+                        add(mul(u2, mload(0xc0)), mul(u3, mload(0xe0)))
+                    ))))
+                    mstore8(out, sgt(s, 0))
+                    x := add(x, width)
+                }
+            }
+            case 1 {
+                for { let end := add(out, rows) } lt(out, end) { out := add(out, 1) } {
+                    let f := xor(calldataload(x), h)
+                    let u0 := and(f, m)
+                    let u1 := and(shr(8, f), m)
+                    let u2 := and(shr(16, f), m)
+                    let u3 := and(shr(24, f), m)
+                    let s := add(mload(0x1c0), add(
+                        shl(16, sar(224, add(mload(0x180), add(
+                            add(mul(u0, mload(0x80)), mul(u1, mload(0xa0))),
+                            add(mul(u2, mload(0xc0)), mul(u3, mload(0xe0)))
+                        )))),
+                        sar(224, add(mload(0x1a0), add(
+                            add(mul(u0, mload(0x100)), mul(u1, mload(0x120))),
+                            add(mul(u2, mload(0x140)), mul(u3, mload(0x160)))
+                        )))
+                    ))
+                    mstore8(out, sgt(s, 0))
+                    x := add(x, width)
+                }
+            }
+            case 2 {
+                for { let end := add(out, shl(5, rows)) } lt(out, end) { out := add(out, 0x20) } {
+                    let f := xor(calldataload(x), h)
+                    let u0 := and(f, m)
+                    let u1 := and(shr(8, f), m)
+                    let u2 := and(shr(16, f), m)
+                    let u3 := and(shr(24, f), m)
+                    let s := add(mload(0x120), sar(224, add(mload(0x100), add(
+                        add(mul(u0, mload(0x80)), mul(u1, mload(0xa0))),
+                        add(mul(u2, mload(0xc0)), mul(u3, mload(0xe0)))
+                    ))))
+                    mstore(out, sar(sh, s))
+                    x := add(x, width)
+                }
+            }
+            default {
+                for { let end := add(out, shl(5, rows)) } lt(out, end) { out := add(out, 0x20) } {
+                    let f := xor(calldataload(x), h)
+                    let u0 := and(f, m)
+                    let u1 := and(shr(8, f), m)
+                    let u2 := and(shr(16, f), m)
+                    let u3 := and(shr(24, f), m)
+                    let s := add(mload(0x1c0), add(
+                        shl(16, sar(224, add(mload(0x180), add(
+                            add(mul(u0, mload(0x80)), mul(u1, mload(0xa0))),
+                            add(mul(u2, mload(0xc0)), mul(u3, mload(0xe0)))
+                        )))),
+                        sar(224, add(mload(0x1a0), add(
+                            add(mul(u0, mload(0x100)), mul(u1, mload(0x120))),
+                            add(mul(u2, mload(0x140)), mul(u3, mload(0x160)))
+                        )))
+                    ))
+                    mstore(out, sar(sh, s))
+                    x := add(x, width)
+                }
+            }
+        }
+    }
+
+    /**
+     * @dev Argmax of rows of at most 32 features whose records ({_packArgmax}) are in `records`:
+     * more than 16 outputs, or weights wider than 16 bits (`w = 2^16 hi + lo`, score
+     * `B_k + (shr(224, sum_r u_r H_r) << 16) + shr(224, sum_r u_r L_r)`). One loop over the
+     * outputs; a strictly greater score replaces the best, so ties go to the lowest index.
+     * Writes the class of the rows from calldata `x` as bytes from `out` to `end`.
+     */
+    function _block(uint256 x, uint256 out, uint256 end, Packed memory p) private pure {
+        bool split = p.path == _PATH_BLOCK_SPLIT;
+        // Memory-safe: reads the records and writes the prediction bytes from `out` to `end` (the
+        // buffer of {Evaluator}) and the scratch space 0x00-0x3f. Reads 32 calldata bytes per row
+        // from x: bytes past the row meet zero weights in the top lane (U2). Exact by U1-U4.
+        assembly ("memory-safe") {
+            let rec := add(mload(p), 0x20) // Packed.records
+            mstore(0x00, mload(add(p, 0x40))) // Packed.width
+            mstore(0x20, add(rec, shl(5, mload(mload(p))))) // end of the records
+            switch split
+            case 0 {
+                for {} lt(out, end) { out := add(out, 1) } {
+                    let f := xor(calldataload(x), 0x8080808080808080808080808080808080808080808080808080808080808080)
+                    let u0 := and(f, 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff)
+                    let u1 := and(shr(8, f), 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff)
+                    let u2 := and(shr(16, f), 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff)
+                    let u3 := and(shr(24, f), 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff)
+                    let s := add(mload(add(rec, 0x80)), shr(224, add(
+                        add(mul(u0, mload(rec)), mul(u1, mload(add(rec, 0x20)))),
+                        add(mul(u2, mload(add(rec, 0x40))), mul(u3, mload(add(rec, 0x60))))
+                    )))
+                    let at := rec
+                    for { let q := add(rec, 0xa0) } lt(q, mload(0x20)) { q := add(q, 0xa0) } {
+                        let t := add(mload(add(q, 0x80)), shr(224, add(
+                            add(mul(u0, mload(q)), mul(u1, mload(add(q, 0x20)))),
+                            add(mul(u2, mload(add(q, 0x40))), mul(u3, mload(add(q, 0x60))))
+                        )))
+                        if sgt(t, s) {
+                            s := t
+                            at := q
+                        }
+                    }
+                    mstore8(out, div(sub(at, rec), 0xa0))
+                    x := add(x, mload(0x00))
+                }
+            }
+            default {
+                for {} lt(out, end) { out := add(out, 1) } {
+                    let f := xor(calldataload(x), 0x8080808080808080808080808080808080808080808080808080808080808080)
+                    let u0 := and(f, 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff)
+                    let u1 := and(shr(8, f), 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff)
+                    let u2 := and(shr(16, f), 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff)
+                    let u3 := and(shr(24, f), 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff)
+                    let s := add(mload(add(rec, 0x100)), add(
+                        shl(16, shr(224, add(
+                            add(mul(u0, mload(rec)), mul(u1, mload(add(rec, 0x20)))),
+                            add(mul(u2, mload(add(rec, 0x40))), mul(u3, mload(add(rec, 0x60))))
+                        ))),
+                        shr(224, add(
+                            add(mul(u0, mload(add(rec, 0x80))), mul(u1, mload(add(rec, 0xa0)))),
+                            add(mul(u2, mload(add(rec, 0xc0))), mul(u3, mload(add(rec, 0xe0))))
+                        ))
+                    ))
+                    let at := rec
+                    for { let q := add(rec, 0x120) } lt(q, mload(0x20)) { q := add(q, 0x120) } {
+                        let t := add(mload(add(q, 0x100)), add(
+                            shl(16, shr(224, add(
+                                add(mul(u0, mload(q)), mul(u1, mload(add(q, 0x20)))),
+                                add(mul(u2, mload(add(q, 0x40))), mul(u3, mload(add(q, 0x60))))
+                            ))),
+                            shr(224, add(
+                                add(mul(u0, mload(add(q, 0x80))), mul(u1, mload(add(q, 0xa0)))),
+                                add(mul(u2, mload(add(q, 0xc0))), mul(u3, mload(add(q, 0xe0))))
+                            ))
+                        ))
+                        if sgt(t, s) {
+                            s := t
+                            at := q
+                        }
+                    }
+                    mstore8(out, div(sub(at, rec), 0x120))
+                    x := add(x, mload(0x00))
+                }
+            }
         }
     }
 
@@ -363,66 +696,6 @@ contract LinearEvaluator is ILinearEvaluator, Evaluator {
                 best := div(sub(at, rec), add(sub(end, q), 0x40))
                 if eq(pk, add(add(rec, sub(end, q)), 0x40)) { best := sgt(score, 0) }
             }
-            // Predicted classes, one-block rows with 32-bit lanes: words on the stack.
-            function classify1(x, out, end, rec) {
-                for {} lt(out, end) { out := add(out, 1) } {
-                    let u0, u1, u2, u3 := spread(x)
-                    let pk := rec
-                    // Record: 4 weight words, init, bias (0xc0 bytes).
-                    let score := add(
-                        mload(add(pk, 0xa0)),
-                        sar(224, add(mload(add(pk, 0x80)), add(
-                            add(mul(u0, mload(pk)), mul(u1, mload(add(pk, 0x20)))),
-                            add(mul(u2, mload(add(pk, 0x40))), mul(u3, mload(add(pk, 0x60))))
-                        )))
-                    )
-                    let at := rec
-                    for { pk := add(pk, 0xc0) } lt(pk, mload(0x20)) { pk := add(pk, 0xc0) } {
-                            let s := add(
-                                mload(add(pk, 0xa0)),
-                                sar(224, add(mload(add(pk, 0x80)), add(
-                            add(mul(u0, mload(pk)), mul(u1, mload(add(pk, 0x20)))),
-                            add(mul(u2, mload(add(pk, 0x40))), mul(u3, mload(add(pk, 0x60))))
-                        )))
-                            )
-                            if sgt(s, score) {
-                                score := s
-                                at := pk
-                            }
-                    }
-                    // argmax (first maximum), or the sign rule for one output
-                    let best := div(sub(at, rec), 0xc0)
-                    if eq(mload(0x20), add(rec, 0xc0)) { best := sgt(score, 0) }
-                    mstore8(out, best)
-                    x := add(x, mload(0x00))
-                }
-            }
-            // Predicted classes, one-block rows with 64-bit lanes: 8 words at q (record: 8
-            // weight words, init, bias = 0x140 bytes).
-            function classify8(x, out, end, rec, q) {
-                for {} lt(out, end) { out := add(out, 1) } {
-                    unpack(x, q, add(q, 0x100), 1)
-                    let pk := rec
-                    let score := add(mload(add(pk, 0x100)), add(add(mul(mload(q), mload(pk)), mul(mload(add(q, 0x20)), mload(add(pk, 0x20)))), add(mul(mload(add(q, 0x40)), mload(add(pk, 0x40))), mul(mload(add(q, 0x60)), mload(add(pk, 0x60))))))
-                    score := add(score, add(add(mul(mload(add(q, 0x80)), mload(add(pk, 0x80))), mul(mload(add(q, 0xa0)), mload(add(pk, 0xa0)))), add(mul(mload(add(q, 0xc0)), mload(add(pk, 0xc0))), mul(mload(add(q, 0xe0)), mload(add(pk, 0xe0))))))
-                    score := add(mload(add(pk, 0x120)), sar(192, score))
-                    let at := rec
-                    for { pk := add(pk, 0x140) } lt(pk, mload(0x20)) { pk := add(pk, 0x140) } {
-                            let s := add(mload(add(pk, 0x100)), add(add(mul(mload(q), mload(pk)), mul(mload(add(q, 0x20)), mload(add(pk, 0x20)))), add(mul(mload(add(q, 0x40)), mload(add(pk, 0x40))), mul(mload(add(q, 0x60)), mload(add(pk, 0x60))))))
-                            s := add(s, add(add(mul(mload(add(q, 0x80)), mload(add(pk, 0x80))), mul(mload(add(q, 0xa0)), mload(add(pk, 0xa0)))), add(mul(mload(add(q, 0xc0)), mload(add(pk, 0xc0))), mul(mload(add(q, 0xe0)), mload(add(pk, 0xe0))))))
-                            s := add(mload(add(pk, 0x120)), sar(192, s))
-                            if sgt(s, score) {
-                                score := s
-                                at := pk
-                            }
-                    }
-                    // argmax (first maximum), or the sign rule for one output
-                    let best := div(sub(at, rec), 0x140)
-                    if eq(mload(0x20), add(rec, 0x140)) { best := sgt(score, 0) }
-                    mstore8(out, best)
-                    x := add(x, mload(0x00))
-                }
-            }
             // Predicted classes, any shape: each row unpacked into memory at q.
             function classifyN(x, out, end, rs, us) {
                 let wide := eq(mload(us), shl(3, shr(5, add(mload(0x00), 31))))
@@ -437,18 +710,7 @@ contract LinearEvaluator is ILinearEvaluator, Evaluator {
             // Scratch space: 0x00 = the row width, 0x20 = end of the records (read by the functions).
             mstore(0x00, mload(add(p, 0x40))) // Packed.width
             mstore(0x20, add(add(records, 0x20), shl(5, mload(records))))
-            switch mload(u)
-            case 4 { classify1(firstRow, predictions, predictionsEnd, add(records, 0x20)) } // one block, 32-bit lanes
-            default {
-                // 64-bit lanes iff 8 words per block: one block of 64-bit lanes
-                switch eq(mload(u), shl(3, shr(5, add(mload(0x00), 31))))
-                case 1 {
-                    switch eq(mload(u), 8)
-                    case 1 { classify8(firstRow, predictions, predictionsEnd, add(records, 0x20), add(u, 0x20)) }
-                    default { classifyN(firstRow, predictions, predictionsEnd, records, u) }
-                }
-                default { classifyN(firstRow, predictions, predictionsEnd, records, u) }
-            }
+            classifyN(firstRow, predictions, predictionsEnd, records, u) // rows of several blocks
         }
     }
 
@@ -522,33 +784,6 @@ contract LinearEvaluator is ILinearEvaluator, Evaluator {
                 s := add(mload(add(pk, 0x20)), sar(top, add(mload(pk), acc)))
                 next := add(pk, 0x40)
             }
-            // Predictions, one-block rows with 32-bit lanes: words on the stack.
-            function regress1(x, out, end, rec, sh) {
-                let init := mload(add(rec, 0x80))
-                let bias := mload(add(rec, 0xa0))
-                for {} lt(out, end) { out := add(out, 0x20) } {
-                    let u0, u1, u2, u3 := spread(x)
-                    let score := add(bias, sar(224, add(init, add(
-                            add(mul(u0, mload(rec)), mul(u1, mload(add(rec, 0x20)))),
-                            add(mul(u2, mload(add(rec, 0x40))), mul(u3, mload(add(rec, 0x60))))
-                        ))))
-                    mstore(out, sar(sh, score))
-                    x := add(x, mload(0x00))
-                }
-            }
-            // Predictions, one-block rows with 64-bit lanes: 8 words at q.
-            function regress8(x, out, end, rec, sh, q) {
-                let init := mload(add(rec, 0x100))
-                let bias := mload(add(rec, 0x120))
-                for {} lt(out, end) { out := add(out, 0x20) } {
-                    unpack(x, q, add(q, 0x100), 1)
-                    let score := add(init, add(add(mul(mload(q), mload(rec)), mul(mload(add(q, 0x20)), mload(add(rec, 0x20)))), add(mul(mload(add(q, 0x40)), mload(add(rec, 0x40))), mul(mload(add(q, 0x60)), mload(add(rec, 0x60))))))
-                    score := add(score, add(add(mul(mload(add(q, 0x80)), mload(add(rec, 0x80))), mul(mload(add(q, 0xa0)), mload(add(rec, 0xa0)))), add(mul(mload(add(q, 0xc0)), mload(add(rec, 0xc0))), mul(mload(add(q, 0xe0)), mload(add(rec, 0xe0))))))
-                    score := add(bias, sar(192, score))
-                    mstore(out, sar(sh, score))
-                    x := add(x, mload(0x00))
-                }
-            }
             // Predictions (score >> shift), any shape.
             function regress(x, out, end, rs, us, sh) {
                 let wide := eq(mload(us), shl(3, shr(5, add(mload(0x00), 31))))
@@ -565,17 +800,7 @@ contract LinearEvaluator is ILinearEvaluator, Evaluator {
             let shift := mload(add(p, 0x60)) // Packed.shift
             // Scratch space: 0x00 = the row width (read by the functions).
             mstore(0x00, mload(add(p, 0x40))) // Packed.width
-            switch mload(u)
-            case 4 { regress1(firstRow, predictions, predictionsEnd, add(records, 0x20), shift) } // one block, 32-bit lanes
-            default {
-                switch eq(mload(u), shl(3, shr(5, add(mload(0x00), 31))))
-                case 1 {
-                    switch eq(mload(u), 8)
-                    case 1 { regress8(firstRow, predictions, predictionsEnd, add(records, 0x20), shift, add(u, 0x20)) }
-                    default { regress(firstRow, predictions, predictionsEnd, records, u, shift) }
-                }
-                default { regress(firstRow, predictions, predictionsEnd, records, u, shift) }
-            }
+            regress(firstRow, predictions, predictionsEnd, records, u, shift) // rows of several blocks
         }
     }
 }

@@ -49,6 +49,11 @@ library EvaluatorChunks {
      * (class bytes are compared a word at a time).
      */
     uint256 internal constant BLOCK_ROWS = 512;
+    /**
+     * @dev Where a family's fixed memory starts ({allocateFixed}): the first address Solidity
+     * allocates, 0x80 (after the scratch space, the free memory pointer and the zero slot).
+     */
+    uint256 internal constant FIXED_MEMORY = 0x80;
 
     /// @dev Where the rows of a validated chunk are in calldata.
     struct Chunk {
@@ -126,6 +131,20 @@ library EvaluatorChunks {
     }
 
     // --- predictions ------------------------------------------------------------------
+
+    /**
+     * @dev Allocates `size` bytes at {FIXED_MEMORY}, for a kernel that addresses them with
+     * constants. Must be the call's first allocation: the free memory pointer must still be at
+     * 0x80, where Solidity starts (calldata arguments allocate nothing); otherwise it reverts.
+     */
+    function allocateFixed(uint256 size) internal pure {
+        // Memory-safe: moves the free memory pointer over [0x80, 0x80 + size), which nothing
+        // has allocated (checked), so the bytes belong to the caller from now on.
+        assembly ("memory-safe") {
+            if iszero(eq(mload(0x40), FIXED_MEMORY)) { revert(0, 0) }
+            mstore(0x40, add(FIXED_MEMORY, size))
+        }
+    }
 
     /// @dev Allocates the prediction buffer for a chunk of `rows` rows: the predictions of
     /// `min(rows, BLOCK_ROWS)` rows, class bytes (rounded up to whole words) or words.

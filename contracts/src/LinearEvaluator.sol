@@ -65,25 +65,22 @@ contract LinearEvaluator is ILinearEvaluator, Evaluator {
         uint256 shift; // regression output shift
     }
 
-    /// @dev Kernels ({_predict}): rows of at most 32 features with one output ({_one}), or
-    /// with 2..16 outputs and weights of at most 16 bits ({LinearKernel}), read their records
-    /// from the fixed memory; every other shape takes the general loops over `records`.
-    uint256 private constant _PATH_GENERAL = 0;
-    uint256 private constant _PATH_ARGMAX = 1;
-    uint256 private constant _PATH_ONE = 2;
-    uint256 private constant _PATH_ONE_SPLIT = 3;
-    uint256 private constant _PATH_BLOCK = 4;
-    uint256 private constant _PATH_BLOCK_SPLIT = 5;
+    /// @dev Kernels, by shape ({_prepare}, {_predict}).
+    uint256 private constant _PATH_ARGMAX = 0; // {LinearKernel}: d <= 32, 2..16 outputs, weights <= 16 bits
+    uint256 private constant _PATH_ONE = 1; // {_one}: d <= 32, one output
+    uint256 private constant _PATH_BLOCK = 2; // {_block}: d <= 32, other outputs
+    uint256 private constant _PATH_WIDE_ONE = 3; // {_wideOne}: d > 32, one output
+    uint256 private constant _PATH_WIDE_ARGMAX = 4; // {_wideArgmax}: d > 32, several outputs
 
-    /// @dev A model packed for the kernel ({_prepare}); {_prepare}'s handle is its address.
+    /// @dev A model packed for its kernel ({_prepare}); {_prepare}'s handle is its address.
     struct Packed {
-        uint256[] records; // general path: per output weight words, init, bias (+ half)
-        uint256[] u; // general path: scratch for one row's feature words
+        uint256 records; // memory address of the first record word
         uint256 width; // features per row
         uint256 shift; // regression output shift
-        uint256 classes; // 0 for regression
-        uint256 path; // _PATH_*
         uint256 outputs;
+        uint256 path; // _PATH_*
+        bool split; // weights wider than 16 bits: two sets of weight words
+        bool regression;
     }
 
     /// @inheritdoc IEvaluator
@@ -156,80 +153,9 @@ contract LinearEvaluator is ILinearEvaluator, Evaluator {
 
     // --- prediction -------------------------------------------------------------------
 
-    /**
-     * @dev SWAR lane width for a model: 32 bits when `features * 2^(8 wb + 6) < 2^31` (S1 in
-     * docs/fixed-point.md: every lane sum of `d` products `q * w` with `|q * w| <= 2^(8 wb + 6)`
-     * is then a signed 32-bit value), else 64 bits (`4096 * 2^38 = 2^50 < 2^63` always holds).
-     * int8 weights always get 32-bit lanes, int16 weights for `features <= 511`.
-     */
-    function _lane(uint256 features, uint256 wb) private pure returns (uint256) {
-        return wb < 4 && (features << (8 * wb + 6)) < (1 << 31) ? 32 : 64;
-    }
-
-    /**
-     * @dev Model `m` as SWAR words (layout and proofs in docs/fixed-point.md, "SWAR kernel").
-     * A row is read in blocks of 32 feature bytes; a block becomes `R = lane / 8` words of
-     * `n = 256 / lane` lanes, lane `T` of word `r` holding the byte at position
-     * `31 - R T - r` of the block. Output k's weight word for (block, r) holds, in lane
-     * `n - 1 - T`, the weight of that same feature (0 past `features`), so the top lane of
-     * `features word * weight word` is their dot product. One record per output:
-     * its `words = blocks * R` weight words, then `init_k = OFF - 128 ONES sum(weight words)`
-     * (mod 2^256) with `ONES = sum_{t<n} 2^(lane t)` and `OFF = 2^(lane-1) sum_{t<n-1}
-     * 2^(lane t)` (it turns the unsigned feature bytes `u = q + 128` back into `q` and lifts
-     * every lower lane into [0, 2^lane)), then the bias `b[k]`.
-     */
-    function _pack(Model memory m, uint256 width, uint256 lane, uint256 words)
-        private
-        pure
-        returns (uint256[] memory records)
-    {
-        unchecked {
-            // B1: outputs <= 255, words <= 128 * 8: the product is below 2^19.
-            records = new uint256[](m.outputs * (words + 2));
-        }
-        // ONES = sum_{t<n} 2^(lane t) and OFF = 2^(lane-1) (ONES - 2^(256-lane)), n = 256 / lane
-        // (lane is 32 or 64, so every shift is below 256).
-        uint256 ones;
-        for (uint256 t = 0; t < 256; t += lane) {
-            ones |= uint256(1) << t;
-        }
-        uint256 off = (ones - (uint256(1) << (256 - lane))) << (lane - 1);
-        // Memory-safe: writes only inside the freshly allocated (zeroed) `records`: slot
-        // (j >> 5) * R + (e & (R - 1)) < blocks * R = words for j < width, then init and bias.
-        // Reads stay inside the model (B1): weight (k * width + j) * wb, bias k * bb. `shl` of a
-        // signed weight is its product by 2^shift modulo 2^256, which is all the lanes need (S2).
-        assembly ("memory-safe") {
-            // Adds weight j of an output to its word (block j >> 5, r = e & (R - 1)), in lane
-            // n - 1 - T (bit offset 256 - lane - lane T), where e = 31 - (j & 31) = R T + r.
-            function place(base, j, l, weight) {
-                let e := and(not(j), 31)
-                let r8 := shr(3, l)
-                let slot := add(base, shl(5, add(mul(shr(5, j), r8), and(e, sub(r8, 1)))))
-                let at := sub(sub(256, l), mul(l, shr(add(2, gt(l, 32)), e)))
-                mstore(slot, add(mload(slot), shl(at, weight)))
-            }
-            let base := add(records, 0x20)
-            for { let k := 0 } lt(k, mload(add(m, 0x40))) { k := add(k, 1) } { // Model.outputs
-                let wb := mload(add(m, 0x60)) // Model.weightBytes
-                let row := add(mload(m), mul(mul(k, width), wb)) // Model.weights
-                for { let j := 0 } lt(j, width) { j := add(j, 1) } {
-                    place(base, j, lane, sar(mload(add(m, 0x80)), calldataload(add(row, mul(j, wb)))))
-                }
-                let sum := 0
-                let end := add(base, shl(5, words))
-                for { let p := base } lt(p, end) { p := add(p, 0x20) } { sum := add(sum, mload(p)) }
-                // init_k = OFF - 128 ONES sum (mod 2^256)
-                mstore(end, sub(off, mul(shl(7, ones), sum)))
-                // bias_k: Model.biasShift, .biases, .biasBytes
-                let bias := calldataload(add(mload(add(m, 0x20)), mul(k, mload(add(m, 0xa0)))))
-                mstore(add(end, 0x20), sar(mload(add(m, 0xc0)), bias))
-                base := add(end, 0x40)
-            }
-        }
-    }
-
     /// @inheritdoc Evaluator
-    /// @dev The records of {LinearKernel} (16 outputs) or of {_one} (one output, at most 15 words).
+    /// @dev The records of {LinearKernel} (16 outputs of five words) or of {_one} (one
+    /// output, at most 11 words).
     function _fixedMemory() internal pure override returns (uint256) {
         return LinearKernel.RECORD_BYTES * LinearKernel.MAX_OUTPUTS;
     }
@@ -237,13 +163,15 @@ contract LinearEvaluator is ILinearEvaluator, Evaluator {
     /**
      * @dev Checks model `index` ({_readModel}) and packs it for its kernel (docs/fixed-point.md,
      * "SWAR kernel"): per row, each 32-byte block of features is xored with 0x80.. (`u = q +
-     * 128`, unsigned bytes) and spread by masks and shifts into words of lanes (no per-feature
-     * work); per output, one `mul` per feature word multiplies 8 (32-bit lanes) or 4 (64-bit
-     * lanes) features by their weights and adds the products in the word's top lane.
-     * Rows of at most 32 features with one output, and with 2..16 outputs and weights of at
-     * most 16 bits, are packed into the fixed memory ({_packOne}, {_packArgmax}); every other
-     * shape into `records` ({_pack}). Regression rounds half up: `(acc + 2^shift / 2) >>
-     * shift`, arithmetic shift, with the half folded into the bias here.
+     * 128`, unsigned bytes) and spread by masks and shifts into four words of eight 32-bit
+     * lanes (no per-feature work); one `mul` of a feature word by a weight word multiplies
+     * eight features by their weights and adds the products in the top lane. Weights wider
+     * than 16 bits are split, `w = 2^16 hi + lo`, into two sets of weight words (`split`).
+     * Kernels ({_predict}) by shape: one output ({_packOne}: {_one} for rows of at most 32
+     * features, {_wideOne} for longer rows), or several ({_packArgmax}: {LinearKernel} for rows
+     * of at most 32 features, 2..16 outputs and weights of at most 16 bits, {_block} for the
+     * other rows of at most 32 features, {_wideArgmax} for longer rows). Regression rounds
+     * half up: `(acc + 2^shift / 2) >> shift`, arithmetic shift, the half folded into the bias.
      */
     function _prepare(uint256 index, bytes calldata model, EvaluatorChunks.Chunk memory c, uint256 classes)
         internal
@@ -252,46 +180,36 @@ contract LinearEvaluator is ILinearEvaluator, Evaluator {
         returns (uint256 handle)
     {
         Model memory m = _readModel(index, model, c.width, classes);
-        // Regression: 2^shift / 2 <= 2^62 (shift <= 63); |bias| <= 2^63, so the sum stays below
-        // 2^64 (B3).
-        uint256 half = classes == 0 ? (uint256(1) << m.shift) >> 1 : 0;
         Packed memory p;
-        if (c.width <= 32 && m.outputs == 1) {
-            _packOne(m, c.width, half);
-            p = Packed(new uint256[](0), new uint256[](0), c.width, m.shift, classes, _PATH_ONE, 1);
-            if (m.weightBytes > 2) p.path = _PATH_ONE_SPLIT;
-        } else if (c.width <= 32 && m.weightBytes <= 2 && m.outputs <= LinearKernel.MAX_OUTPUTS) {
-            _packArgmax(m, c.width, LinearKernel.RECORDS, false);
-            p = Packed(new uint256[](0), new uint256[](0), c.width, 0, classes, _PATH_ARGMAX, m.outputs);
-        } else if (c.width <= 32) {
-            bool split = m.weightBytes > 2;
-            uint256[] memory records;
-            unchecked {
-                // B1: outputs <= 255 records of 5 or 9 words.
-                records = new uint256[](m.outputs * (split ? 9 : 5));
-            }
-            uint256 base;
-            // Reads the address of the records' first word.
-            assembly ("memory-safe") {
-                base := add(records, 0x20)
-            }
-            _packArgmax(m, c.width, base, split);
-            p = Packed(records, new uint256[](0), c.width, 0, classes, split ? _PATH_BLOCK_SPLIT : _PATH_BLOCK, m.outputs);
-        } else {
-            uint256 lane = _lane(c.width, m.weightBytes);
-            uint256 words;
-            unchecked {
-                // B1: width <= 4096, so at most 128 blocks of 8 words.
-                words = ((c.width + 31) >> 5) * (lane >> 3);
-            }
-            uint256[] memory records = _pack(m, c.width, lane, words);
-            if (classes == 0) {
-                // the bias is record word words + 1
-                unchecked {
-                    records[words + 1] = uint256(int256(records[words + 1]) + int256(half));
+        p.width = c.width;
+        p.shift = m.shift;
+        p.outputs = m.outputs;
+        p.split = m.weightBytes > 2;
+        p.regression = classes == 0;
+        unchecked {
+            // B1: width <= 4096, outputs <= 255: at most 128 blocks and 255 * 128 * 8 + 510
+            // record words; 2^shift / 2 <= 2^62 (shift <= 63) and |bias| <= 2^63, so the
+            // regression bias plus the half stays below 2^64 (B3).
+            uint256 blocks = (c.width + 31) >> 5;
+            uint256 sets = p.split ? 2 : 1;
+            if (m.outputs == 1) {
+                p.path = c.width <= 32 ? _PATH_ONE : _PATH_WIDE_ONE;
+                p.records = c.width <= 32 ? LinearKernel.RECORDS : _allocate(blocks * 5 * sets + 1);
+                _packOne(m, c.width, p.records, classes == 0 ? (uint256(1) << m.shift) >> 1 : 0, p.split);
+            } else if (c.width <= 32) {
+                if (!p.split && m.outputs <= LinearKernel.MAX_OUTPUTS) {
+                    p.path = _PATH_ARGMAX;
+                    p.records = LinearKernel.RECORDS;
+                } else {
+                    p.path = _PATH_BLOCK;
+                    p.records = _allocate(m.outputs * (4 * sets + 1));
                 }
+                _packArgmax(m, c.width, p.records, p.split, false);
+            } else {
+                p.path = _PATH_WIDE_ARGMAX;
+                p.records = _allocate(blocks * m.outputs * 4 * sets + 2 * m.outputs);
+                _packArgmax(m, c.width, p.records, p.split, true);
             }
-            p = Packed(records, new uint256[](words), c.width, m.shift, classes, _PATH_GENERAL, m.outputs);
         }
         // Reads the address of `p`, which stays allocated until the model is scored.
         assembly ("memory-safe") {
@@ -299,116 +217,155 @@ contract LinearEvaluator is ILinearEvaluator, Evaluator {
         }
     }
 
-    /**
-     * @dev Packs the weights and biases of model `m` (rows of `width <= 32` features, several
-     * outputs) at memory `base`, one record per output (docs/fixed-point.md, U1-U4). With
-     * weights of at most 16 bits: four weight words, lane `7 - T` of word `r` holding `w +
-     * 2^15` (in [0, 2^16)) of the feature in lane T of feature word r, i.e. of feature `j = 31 -
-     * 4 T - r` (0 for `j >= width`), then `B_k = b_k - 128 sum_j w_kj`; {LinearKernel} reads
-     * them from the fixed memory. With wider weights (`split`), `w = 2^16 hi + lo`: four words
-     * of `hi + 2^15` and four of `lo` (both in [0, 2^16)), then `B_k`.
-     */
-    function _packArgmax(Model memory m, uint256 width, uint256 base, bool split) private pure {
-        uint256 wb = m.weightBytes;
-        uint256 ws = m.weightShift;
-        // Memory-safe: writes only the `outputs` records from `base` (the fixed memory, or the
-        // records array allocated for them: 5 or 9 words each). Reads the model's weights
-        // (k * width + j) * wb and biases k * bb, inside `model` (B1). Each lane receives one
-        // value in [0, 2^16), so the words are exact sums. |B_k| <= 2^63 + 2^7 * 32 * 2^31 (B3).
+    /// @dev The address of `words` fresh zero words (a new array's data), released with the model.
+    function _allocate(uint256 words) private pure returns (uint256 start) {
+        uint256[] memory a = new uint256[](words);
+        // Reads the address of the array's first word.
         assembly ("memory-safe") {
-            // Adds v to lane 7 - T of word r of the words at w0, feature j = 31 - (4 T + r).
-            function place(w0, j, v) {
-                let e := xor(j, 31)
-                let slot := add(w0, shl(5, and(e, 3)))
-                mstore(slot, add(mload(slot), shl(sub(224, shl(3, and(e, 28))), v)))
-            }
-            let words := 0x80
-            if split { words := 0x100 }
-            for { let k := 0 } lt(k, mload(add(m, 0x40))) { k := add(k, 1) } { // Model.outputs
-                for { let q := base } lt(q, add(base, words)) { q := add(q, 0x20) } { mstore(q, 0) }
-                let row := add(mload(m), mul(mul(k, width), wb)) // Model.weights
-                let sum := 0
-                for { let j := 0 } lt(j, width) { j := add(j, 1) } {
-                    let w := sar(ws, calldataload(add(row, mul(j, wb))))
-                    switch split
-                    case 0 { place(base, j, add(w, 0x8000)) }
-                    default {
-                        place(base, j, add(sar(16, w), 0x8000))
-                        place(add(base, 0x80), j, and(w, 0xffff))
-                    }
-                    sum := add(sum, w)
-                }
-                base := add(base, words)
-                // Model.biasShift, .biases, .biasBytes
-                let bias := sar(mload(add(m, 0xc0)), calldataload(add(mload(add(m, 0x20)), mul(k, mload(add(m, 0xa0))))))
-                mstore(base, sub(bias, shl(7, sum)))
-                base := add(base, 0x20)
-            }
+            start := add(a, 0x20)
         }
     }
 
     /**
-     * @dev Packs the one output of model `m` (rows of `width <= 32` features) into the fixed
-     * memory for {_one}, in the signed layout of {_pack} (S1-S4): four weight words (lane
-     * `7 - T` of word r holding the weight of feature `31 - 4 T - r`), `init` and the bias
-     * plus `half`. Weights wider than 16 bits are split, `w = 2^16 hi + lo` with `hi = w >> 16`
-     * and `lo = w & 0xffff` (docs/fixed-point.md, S5): the four words of `hi`, the four of
-     * `lo`, the init of each, then the bias plus `half`.
+     * @dev Adds the weights of one output (`width` weights of `m.weightBytes` bytes from
+     * calldata `row`) to weight words in memory: feature j's weight goes to block `j >> 5`'s
+     * words, at `set + (j >> 5) * perBlock`, word `r` and lane `7 - T` where `31 - (j & 31) = 4 T
+     * + r` (so that it meets the feature's lane T of feature word r in the top lane). The
+     * value is `w + offset`, or for `split` weights `(w >> 16) + offset` in the four words at
+     * the set and `w & 0xffff` in the four after them. Returns the sum of the weights.
      */
-    function _packOne(Model memory m, uint256 width, uint256 half) private pure {
-        uint256 weights = m.weights;
+    function _place(Model memory m, uint256 row, uint256 width, uint256 set, uint256 perBlock, bool split, uint256 offset)
+        private
+        pure
+        returns (uint256 sum)
+    {
         uint256 wb = m.weightBytes;
         uint256 ws = m.weightShift;
-        uint256 bias = m.biases;
-        uint256 bs = m.biasShift;
-        // Memory-safe: writes only the fixed memory, words 0x80 .. 0x1c0 ({_fixedMemory}).
-        // Reads weights j * wb and the bias inside `model` (B1). Lanes as in {_pack} (S1-S3):
-        // |w| <= 2^15 (16-bit weights), |hi| <= 2^15 and 0 <= lo < 2^16 (wider ones).
+        // Memory-safe: writes only the weight words of the caller's records (set + (width - 1 >>
+        // 5) * perBlock + 0x100 at most, inside them). Reads `width` weights from `row` inside
+        // the model (B1). |w| <= 2^31, the sum's magnitude below 2^43 (two's complement). A
+        // value `v` is added as `v * 2^(224 - 32 T)` mod 2^256: a negative one borrows from the
+        // lanes above, the word stays the exact sum of its lanes' values mod 2^256 (S1, U1).
         assembly ("memory-safe") {
-            function place(base, j, v) {
-                let e := xor(j, 31)
-                let slot := add(base, shl(5, and(e, 3)))
-                mstore(slot, add(mload(slot), shl(sub(224, shl(3, and(e, 28))), v)))
-            }
-            // init = OFF - 128 ONES sum(words) (mod 2^256), lane 32 (S1-S2)
-            function init(base) -> i {
-                let sum := add(add(mload(base), mload(add(base, 0x20))), add(mload(add(base, 0x40)), mload(add(base, 0x60))))
-                i := sub(
-                    0x0000000080000000800000008000000080000000800000008000000080000000,
-                    mul(0x0000008000000080000000800000008000000080000000800000008000000080, sum)
-                )
-            }
-            for { let p := 0x80 } lt(p, 0x180) { p := add(p, 0x20) } { mstore(p, 0) }
-            let split := gt(wb, 2)
             for { let j := 0 } lt(j, width) { j := add(j, 1) } {
-                let w := sar(ws, calldataload(add(weights, mul(j, wb))))
+                let w := sar(ws, calldataload(add(row, mul(j, wb))))
+                sum := add(sum, w)
+                let e := xor(and(j, 31), 31)
+                let slot := add(add(set, mul(shr(5, j), perBlock)), shl(5, and(e, 3)))
+                let at := sub(224, shl(3, and(e, 28)))
                 switch split
-                case 0 { place(0x80, j, w) }
+                case 0 { mstore(slot, add(mload(slot), shl(at, add(w, offset)))) }
                 default {
-                    place(0x80, j, sar(16, w))
-                    place(0x100, j, and(w, 0xffff))
+                    mstore(slot, add(mload(slot), shl(at, add(sar(16, w), offset))))
+                    slot := add(slot, 0x80)
+                    mstore(slot, add(mload(slot), shl(at, and(w, 0xffff))))
                 }
             }
-            let b := add(sar(bs, calldataload(bias)), half)
-            switch split
-            case 0 {
-                mstore(0x100, init(0x80))
-                mstore(0x120, b)
+        }
+    }
+
+    /// @dev Zeroes the memory words from `start` to `end`.
+    function _zero(uint256 start, uint256 end) private pure {
+        // Memory-safe: the caller's records.
+        assembly ("memory-safe") {
+            for {} lt(start, end) { start := add(start, 0x20) } { mstore(start, 0) }
+        }
+    }
+
+    /// @dev Model `m`'s bias `k`, sign-extended.
+    function _bias(Model memory m, uint256 k) private pure returns (uint256 b) {
+        uint256 at = m.biases;
+        uint256 bytes_ = m.biasBytes;
+        uint256 shift = m.biasShift;
+        // Reads bias k inside the model (B1).
+        assembly ("memory-safe") {
+            b := sar(shift, calldataload(add(at, mul(k, bytes_))))
+        }
+    }
+
+    /**
+     * @dev Packs the one output of model `m` at memory `base` in the signed layout (S1-S5):
+     * per block of 32 features, four weight words (lane `7 - T` of word `r` holding the weight
+     * of the block's feature `31 - 4 T - r`, 0 past the row) and their `init`, or with `split`
+     * weights (`w = 2^16 hi + lo`, `hi = w >> 16`, `lo = w & 0xffff`) the four words of `hi`, the
+     * four of `lo` and the init of each; after the last block, the bias plus `half`.
+     */
+    function _packOne(Model memory m, uint256 width, uint256 base, uint256 half, bool split) private pure {
+        unchecked {
+            // B1: at most 128 blocks of 10 words.
+            uint256 stride = split ? 0x140 : 0xa0; // bytes per block: 4 words and init, or 4 + 4 + 2
+            uint256 end = base + ((width + 31) >> 5) * stride;
+            _zero(base, end);
+            _place(m, m.weights, width, base, stride, split, 0);
+            // Memory-safe: writes the init words of the blocks from `base` to `end` and the bias
+            // at `end`, inside the records; |bias| <= 2^63, half <= 2^62 (B3).
+            assembly ("memory-safe") {
+                // init = OFF - 128 ONES sum(the four words at set) (mod 2^256), 32-bit lanes (S2).
+                function init(set) -> i {
+                    let sum := add(add(mload(set), mload(add(set, 0x20))), add(mload(add(set, 0x40)), mload(add(set, 0x60))))
+                    i := sub(
+                        0x0000000080000000800000008000000080000000800000008000000080000000,
+                        mul(0x0000008000000080000000800000008000000080000000800000008000000080, sum)
+                    )
+                }
+                for { let set := base } lt(set, end) { set := add(set, stride) } {
+                    switch split
+                    case 0 { mstore(add(set, 0x80), init(set)) }
+                    default {
+                        mstore(add(set, 0x100), init(set))
+                        mstore(add(set, 0x120), init(add(set, 0x80)))
+                    }
+                }
             }
-            default {
-                mstore(0x180, init(0x80))
-                mstore(0x1a0, init(0x100))
-                mstore(0x1c0, b)
+            _store(end, _bias(m, 0) + half);
+        }
+    }
+
+    /// @dev Writes `value` to the memory word at `at` (inside the caller's records).
+    function _store(uint256 at, uint256 value) private pure {
+        // Memory-safe: the caller's records.
+        assembly ("memory-safe") {
+            mstore(at, value)
+        }
+    }
+
+    /**
+     * @dev Packs the weights and biases of model `m` (several outputs) at memory `base` in the
+     * unsigned layout (U1-U4): the weight words of output k for a block of 32 features, lane
+     * `7 - T` of word `r` holding `w + 2^15` (in [0, 2^16)) of the block's feature `31 - 4 T -
+     * r` (0 past the row), or with `split` weights (`w = 2^16 hi + lo`) four words of `hi +
+     * 2^15` and four of `lo` (both in [0, 2^16)); and `B_k = b_k - 128 sum_j w_kj`. Rows of
+     * at most 32 features (`wide` false): output k's record is its words and then `B_k`. Longer
+     * rows: the words of every output for block 0, then for block 1, ..., then the pairs
+     * `(B_k, B_k)` (the bias and the accumulator {_wideArgmax} starts from).
+     */
+    function _packArgmax(Model memory m, uint256 width, uint256 base, bool split, bool wide) private pure {
+        unchecked {
+            // B1: outputs <= 255, at most 128 blocks of 8 words per output. |B_k| <= 2^63 +
+            // 2^7 * 4096 * 2^31 (B3), in two's complement.
+            uint256 words = split ? 0x100 : 0x80; // bytes of one output's words per block
+            uint256 record = wide ? words : words + 0x20; // from output k to k + 1 in block 0
+            uint256 perBlock = wide ? m.outputs * words : 0; // from block b to b + 1
+            uint256 biases = wide ? base + ((width + 31) >> 5) * perBlock : 0;
+            _zero(base, wide ? biases : base + m.outputs * record);
+            for (uint256 k = 0; k < m.outputs; ++k) {
+                uint256 set = base + k * record;
+                uint256 sum = _place(m, m.weights + k * m.rowStride, width, set, perBlock, split, 0x8000);
+                uint256 b = _bias(m, k) - (sum << 7);
+                if (wide) {
+                    _store(biases + (k << 6), b);
+                    _store(biases + (k << 6) + 0x20, b);
+                } else {
+                    _store(set + words, b);
+                }
             }
         }
     }
 
     /**
-     * @dev The row loop. Rows of at most 32 features: one output in {_one}, 2..16 outputs with
-     * weights of at most 16 bits in {LinearKernel}. Other shapes: rows of one block with
-     * 32-bit lanes keep their four feature words on the stack; one block with 64-bit lanes
-     * uses 8 words at `u`; longer rows loop over their blocks, unpacked into `u`. Argmax keeps
-     * the first maximum; one output means class 1 iff > 0.
+     * @dev The row loop of the model's kernel ({_prepare}), for `rows` rows from calldata `x`:
+     * class bytes (argmax; one output: class 1 iff the score is above 0) or regression words
+     * from `out`. Ties in argmax go to the lowest index.
      */
     function _predict(uint256 handle, uint256 x, uint256 out, uint256 rows) internal pure override {
         Packed memory p;
@@ -416,39 +373,39 @@ contract LinearEvaluator is ILinearEvaluator, Evaluator {
         assembly ("memory-safe") {
             p := handle
         }
+        uint256 path = p.path;
         unchecked {
             // rows <= BLOCK_ROWS: the ends lie inside the prediction buffer.
-            uint256 path = p.path;
             if (path == _PATH_ARGMAX) LinearKernel.argmax(p.outputs, x, out, out + rows, p.width);
-            else if (path == _PATH_ONE || path == _PATH_ONE_SPLIT) _one(x, out, rows, p);
-            else if (path != _PATH_GENERAL) _block(x, out, out + rows, p);
-            else if (p.classes == 0) _regress(x, out, out + (rows << 5), p);
-            else _classify(x, out, out + rows, p);
+            else if (path == _PATH_ONE) _one(x, out, rows, p);
+            else if (path == _PATH_BLOCK) _block(x, out, out + rows, p);
+            else if (path == _PATH_WIDE_ONE) _wideOne(x, out, rows, p);
+            else _wideArgmax(x, out, out + rows, p);
         }
     }
 
     /**
-     * @dev One output, rows of at most 32 features ({_packOne}): class 1 iff the score is
-     * above 0 (one byte per row), or the regression prediction `score >> shift` (one word per
-     * row), for `rows` rows from calldata `x`, written from `out`. `score = bias + sar(224,
-     * init + sum_r u_r V_r)`, or with split weights `bias + (sar(224, init_hi + sum_r u_r
-     * H_r) << 16) + sar(224, init_lo + sum_r u_r L_r)` (S1-S5).
+     * @dev One output, rows of at most 32 features ({_packOne}, in the fixed memory): class 1
+     * iff the score is above 0 (one byte per row) or the regression prediction `score >> shift`
+     * (one word per row), for the rows from calldata `x`, written from `out` to `end`. `score =
+     * bias + sar(224, init + sum_r u_r V_r)`, or with split weights `bias + (sar(224, init_hi +
+     * sum_r u_r H_r) << 16) + sar(224, init_lo + sum_r u_r L_r)` (S1-S5).
      */
     function _one(uint256 x, uint256 out, uint256 rows, Packed memory p) private pure {
         uint256 width = p.width;
         uint256 sh = p.shift;
-        uint256 variant = (p.classes == 0 ? 2 : 0) + (p.path == _PATH_ONE_SPLIT ? 1 : 0);
-        // Memory-safe: reads the fixed memory, writes the `rows` predictions from `out` (the
+        uint256 variant = (p.regression ? 2 : 0) + (p.split ? 1 : 0);
+        uint256 end = out + (p.regression ? rows << 5 : rows);
+        // Memory-safe: reads the fixed memory, writes the predictions from `out` to `end` (the
         // buffer of {Evaluator}). Reads 32 calldata bytes per row from x: bytes past the row
-        // meet zero weights in the top lane (S3). Exact by S1-S5 and B3-B5.
+        // meet zero weights in the top lane (S3). Exact by S1-S5 and B3-B5. Lane t of u_r holds
+        // the byte at position 31 - 4 t - r of the row xored with 0x80.. (u = q + 128).
         assembly ("memory-safe") {
-            // lane t of u_r: the byte at position 31 - 4 t - r (of the row's 32 bytes f xored
-            // with h = 0x80.., u = q + 128), kept by m = 0x000000ff..
             let m := 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff
             let h := 0x8080808080808080808080808080808080808080808080808080808080808080
             switch variant
             case 0 {
-                for { let end := add(out, rows) } lt(out, end) { out := add(out, 1) } {
+                for {} lt(out, end) { out := add(out, 1) } {
                     let f := xor(calldataload(x), h)
                     let u0 := and(f, m)
                     let u1 := and(shr(8, f), m)
@@ -463,7 +420,7 @@ contract LinearEvaluator is ILinearEvaluator, Evaluator {
                 }
             }
             case 1 {
-                for { let end := add(out, rows) } lt(out, end) { out := add(out, 1) } {
+                for {} lt(out, end) { out := add(out, 1) } {
                     let f := xor(calldataload(x), h)
                     let u0 := and(f, m)
                     let u1 := and(shr(8, f), m)
@@ -484,7 +441,7 @@ contract LinearEvaluator is ILinearEvaluator, Evaluator {
                 }
             }
             case 2 {
-                for { let end := add(out, shl(5, rows)) } lt(out, end) { out := add(out, 0x20) } {
+                for {} lt(out, end) { out := add(out, 0x20) } {
                     let f := xor(calldataload(x), h)
                     let u0 := and(f, m)
                     let u1 := and(shr(8, f), m)
@@ -499,7 +456,7 @@ contract LinearEvaluator is ILinearEvaluator, Evaluator {
                 }
             }
             default {
-                for { let end := add(out, shl(5, rows)) } lt(out, end) { out := add(out, 0x20) } {
+                for {} lt(out, end) { out := add(out, 0x20) } {
                     let f := xor(calldataload(x), h)
                     let u0 := and(f, m)
                     let u1 := and(shr(8, f), m)
@@ -523,35 +480,38 @@ contract LinearEvaluator is ILinearEvaluator, Evaluator {
     }
 
     /**
-     * @dev Argmax of rows of at most 32 features whose records ({_packArgmax}) are in `records`:
-     * more than 16 outputs, or weights wider than 16 bits (`w = 2^16 hi + lo`, score
-     * `B_k + (shr(224, sum_r u_r H_r) << 16) + shr(224, sum_r u_r L_r)`). One loop over the
-     * outputs; a strictly greater score replaces the best, so ties go to the lowest index.
-     * Writes the class of the rows from calldata `x` as bytes from `out` to `end`.
+     * @dev Argmax of rows of at most 32 features whose records ({_packArgmax}) are at
+     * `p.records`: more than 16 outputs, or split weights (score `B_k + (shr(224, sum_r u_r
+     * H_r) << 16) + shr(224, sum_r u_r L_r)`). One loop over the outputs; a strictly greater
+     * score replaces the best, so ties go to the lowest index. Writes the class of the rows
+     * from calldata `x` as bytes from `out` to `end`.
      */
     function _block(uint256 x, uint256 out, uint256 end, Packed memory p) private pure {
-        bool split = p.path == _PATH_BLOCK_SPLIT;
+        bool split = p.split;
         // Memory-safe: reads the records and writes the prediction bytes from `out` to `end` (the
-        // buffer of {Evaluator}) and the scratch space 0x00-0x3f. Reads 32 calldata bytes per row
-        // from x: bytes past the row meet zero weights in the top lane (U2). Exact by U1-U4.
+        // buffer of {Evaluator}) and the scratch space (0x00: the row width). Reads 32 calldata
+        // bytes per row from x: bytes past the row meet zero weights in the top lane (U2).
+        // Exact by U1-U4.
         assembly ("memory-safe") {
-            let rec := add(mload(p), 0x20) // Packed.records
-            mstore(0x00, mload(add(p, 0x40))) // Packed.width
-            mstore(0x20, add(rec, shl(5, mload(mload(p))))) // end of the records
+            let m := 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff
+            let h := 0x8080808080808080808080808080808080808080808080808080808080808080
+            let rec := mload(p) // Packed.records
+            mstore(0x00, mload(add(p, 0x20))) // Packed.width
             switch split
             case 0 {
+                let recEnd := add(rec, mul(mload(add(p, 0x60)), 0xa0)) // Packed.outputs
                 for {} lt(out, end) { out := add(out, 1) } {
-                    let f := xor(calldataload(x), 0x8080808080808080808080808080808080808080808080808080808080808080)
-                    let u0 := and(f, 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff)
-                    let u1 := and(shr(8, f), 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff)
-                    let u2 := and(shr(16, f), 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff)
-                    let u3 := and(shr(24, f), 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff)
+                    let f := xor(calldataload(x), h)
+                    let u0 := and(f, m)
+                    let u1 := and(shr(8, f), m)
+                    let u2 := and(shr(16, f), m)
+                    let u3 := and(shr(24, f), m)
                     let s := add(mload(add(rec, 0x80)), shr(224, add(
                         add(mul(u0, mload(rec)), mul(u1, mload(add(rec, 0x20)))),
                         add(mul(u2, mload(add(rec, 0x40))), mul(u3, mload(add(rec, 0x60))))
                     )))
                     let at := rec
-                    for { let q := add(rec, 0xa0) } lt(q, mload(0x20)) { q := add(q, 0xa0) } {
+                    for { let q := add(rec, 0xa0) } lt(q, recEnd) { q := add(q, 0xa0) } {
                         let t := add(mload(add(q, 0x80)), shr(224, add(
                             add(mul(u0, mload(q)), mul(u1, mload(add(q, 0x20)))),
                             add(mul(u2, mload(add(q, 0x40))), mul(u3, mload(add(q, 0x60))))
@@ -566,12 +526,13 @@ contract LinearEvaluator is ILinearEvaluator, Evaluator {
                 }
             }
             default {
+                let recEnd := add(rec, mul(mload(add(p, 0x60)), 0x120)) // Packed.outputs
                 for {} lt(out, end) { out := add(out, 1) } {
-                    let f := xor(calldataload(x), 0x8080808080808080808080808080808080808080808080808080808080808080)
-                    let u0 := and(f, 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff)
-                    let u1 := and(shr(8, f), 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff)
-                    let u2 := and(shr(16, f), 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff)
-                    let u3 := and(shr(24, f), 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff)
+                    let f := xor(calldataload(x), h)
+                    let u0 := and(f, m)
+                    let u1 := and(shr(8, f), m)
+                    let u2 := and(shr(16, f), m)
+                    let u3 := and(shr(24, f), m)
                     let s := add(mload(add(rec, 0x100)), add(
                         shl(16, shr(224, add(
                             add(mul(u0, mload(rec)), mul(u1, mload(add(rec, 0x20)))),
@@ -583,7 +544,7 @@ contract LinearEvaluator is ILinearEvaluator, Evaluator {
                         ))
                     ))
                     let at := rec
-                    for { let q := add(rec, 0x120) } lt(q, mload(0x20)) { q := add(q, 0x120) } {
+                    for { let q := add(rec, 0x120) } lt(q, recEnd) { q := add(q, 0x120) } {
                         let t := add(mload(add(q, 0x100)), add(
                             shl(16, shr(224, add(
                                 add(mul(u0, mload(q)), mul(u1, mload(add(q, 0x20)))),
@@ -606,201 +567,306 @@ contract LinearEvaluator is ILinearEvaluator, Evaluator {
         }
     }
 
-    /// @dev Predicted classes of the packed model `p` for the rows from calldata `firstRow`,
-    /// one byte each from `predictions` to `predictionsEnd` (see {_predict}).
-    function _classify(uint256 firstRow, uint256 predictions, uint256 predictionsEnd, Packed memory p)
-        private
-        pure
-    {
-        // Memory-safe: writes only `u`, the prediction bytes from `predictions` to `predictionsEnd` (the buffer of
-        // {Evaluator}) and the scratch space (0x00-0x3f); reads `p` and its records.
-        // Bounds (B1): row r's blocks are read at x + r * width + 32 b, b < blocks; bytes past
-        // the row (the next row, the labels, or zeros past calldata) land only in lanes whose
-        // weight is 0 in the top lane's sum, and are bounded bytes in the other lanes (S3).
-        // Exact arithmetic (S2-S4, B5): sar(256 - lane, acc) = sum_j W[k][j] q_j, |.| <= 2^50;
-        // |bias| < 2^63 + 2^62, |score| < 2^64. A predicted class is below `outputs`
-        // (argmax) or 0/1 (the sign rule), so below `classes`.
-        // Masks: 0x00ff.. keeps the bytes at bit offsets 16 s, 0x000000ff.. those at 32 t and
-        // 0x00000000000000ff.. those at 64 T; 0x80.. flips each feature's sign bit (u = q + 128).
+    /**
+     * @dev One output, rows of more than 32 features ({_packOne}): per row the sum over its
+     * blocks of `sar(224, init_b + sum_r u_r V_r)` (split weights: `(sar(.. H ..) << 16) +
+     * sar(.. L ..)`), plus the bias: class 1 iff above 0, or the regression prediction `>>
+     * shift`, for the rows from calldata `x`, written from `out` to `end`.
+     */
+    function _wideOne(uint256 x, uint256 out, uint256 rows, Packed memory p) private pure {
+        uint256 variant = (p.regression ? 2 : 0) + (p.split ? 1 : 0);
+        uint256 end = out + (p.regression ? rows << 5 : rows);
+        // Memory-safe: reads the records, writes the predictions from `out` to `end` (the buffer
+        // of {Evaluator}) and the scratch space (0x00: the row width, 0x20: 32 bytes per block).
+        // Reads the row's blocks from x: bytes past the row meet zero weights in the top lane
+        // (S3). Each block's sum is exact (S1-S5, at most 32 terms); |acc| <= 2^50 (B3).
         assembly ("memory-safe") {
-            // The four words of a one-block row with 32-bit lanes: lane t of word r holds the
-            // byte at position 31 - 4 t - r.
-            function spread(x) -> u0, u1, u2, u3 {
-                let f := xor(calldataload(x), 0x8080808080808080808080808080808080808080808080808080808080808080)
-                let a := and(f, 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff)
-                let b := and(shr(8, f), 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff)
-                u0 := and(a, 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff)
-                u1 := and(b, 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff)
-                u2 := and(shr(16, a), 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff)
-                u3 := and(shr(16, b), 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff)
-            }
-            // All words of a row into memory at q .. end: per block 4 words (32-bit lanes) or 8
-            // (64-bit lanes: word r < 4 keeps lanes t = 2 T of the 32-bit word r, word 4 + r the
-            // lanes t = 2 T + 1), so lane T of word r holds the byte at position 31 - R T - r.
-            function unpack(x, q, end, wide) {
-                for {} lt(q, end) { x := add(x, 32) } {
-                    let u0, u1, u2, u3 := spread(x)
-                    switch wide
-                    case 0 {
-                        mstore(q, u0)
-                        mstore(add(q, 0x20), u1)
-                        mstore(add(q, 0x40), u2)
-                        mstore(add(q, 0x60), u3)
-                        q := add(q, 0x80)
-                    }
-                    default {
-                        mstore(q, and(u0, 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff))
-                        mstore(add(q, 0x20), and(u1, 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff))
-                        mstore(add(q, 0x40), and(u2, 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff))
-                        mstore(add(q, 0x60), and(u3, 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff))
-                        mstore(add(q, 0x80), and(shr(32, u0), 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff))
-                        mstore(add(q, 0xa0), and(shr(32, u1), 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff))
-                        mstore(add(q, 0xc0), and(shr(32, u2), 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff))
-                        mstore(add(q, 0xe0), and(shr(32, u3), 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff))
-                        q := add(q, 0x100)
-                    }
-                }
-            }
-            // Score of the output whose record starts at pk, from the row's words at q .. end
-            // (a multiple of 4 words); returns the score and the next record.
-            function scoreN(q, end, pk, top) -> s, next {
-                let acc := 0
-                for {} lt(q, end) {
-                    q := add(q, 0x80)
-                    pk := add(pk, 0x80)
-                } {
-                    acc := add(acc, add(
-                            add(mul(mload(q), mload(pk)), mul(mload(add(q, 0x20)), mload(add(pk, 0x20)))),
-                            add(mul(mload(add(q, 0x40)), mload(add(pk, 0x40))), mul(mload(add(q, 0x60)), mload(add(pk, 0x60))))
-                        ))
-                }
-                s := add(mload(add(pk, 0x20)), sar(top, add(mload(pk), acc)))
-                next := add(pk, 0x40)
-            }
-            // Predicted class of a row unpacked at q .. end (records from rec to recEnd).
-            function predictN(us, rs, wide) -> best {
-                let q := add(us, 0x20)
-                let end := add(q, shl(5, mload(us)))
-                let rec := add(rs, 0x20)
-                let score, pk := scoreN(q, end, rec, sub(224, shl(5, wide)))
-                let at := rec
-                for {} lt(pk, add(rec, shl(5, mload(rs)))) {} {
-                    let s, next := scoreN(q, end, pk, sub(224, shl(5, wide)))
-                    if sgt(s, score) {
-                        score := s
-                        at := pk
-                    }
-                    pk := next
-                }
-                // argmax (first maximum; rs of words + 2 words), or the sign rule
-                best := div(sub(at, rec), add(sub(end, q), 0x40))
-                if eq(pk, add(add(rec, sub(end, q)), 0x40)) { best := sgt(score, 0) }
-            }
-            // Predicted classes, any shape: each row unpacked into memory at q.
-            function classifyN(x, out, end, rs, us) {
-                let wide := eq(mload(us), shl(3, shr(5, add(mload(0x00), 31))))
+            let m := 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff
+            let h := 0x8080808080808080808080808080808080808080808080808080808080808080
+            mstore(0x00, mload(add(p, 0x20))) // Packed.width
+            mstore(0x20, shl(5, shr(5, add(mload(add(p, 0x20)), 31))))
+            switch variant
+            case 0 {
                 for {} lt(out, end) { out := add(out, 1) } {
-                    unpack(x, add(us, 0x20), add(add(us, 0x20), shl(5, mload(us))), wide)
-                    mstore8(out, predictN(us, rs, wide))
+                    let acc := 0
+                    let q := mload(p) // Packed.records
+                    for { let b := x let xe := add(x, mload(0x20)) } lt(b, xe) { b := add(b, 32) } {
+                        let f := xor(calldataload(b), h)
+                        let u0 := and(f, m)
+                        let u1 := and(shr(8, f), m)
+                        let u2 := and(shr(16, f), m)
+                        let u3 := and(shr(24, f), m)
+                        acc := add(acc, sar(224, add(mload(add(q, 0x80)), add(
+                            add(mul(u0, mload(q)), mul(u1, mload(add(q, 0x20)))),
+                            add(mul(u2, mload(add(q, 0x40))), mul(u3, mload(add(q, 0x60))))
+                        ))))
+                        q := add(q, 0xa0)
+                    }
+                    mstore8(out, sgt(add(acc, mload(q)), 0))
                     x := add(x, mload(0x00))
                 }
             }
-            let records := mload(p) // Packed.records
-            let u := mload(add(p, 0x20)) // Packed.u
-            // Scratch space: 0x00 = the row width, 0x20 = end of the records (read by the functions).
-            mstore(0x00, mload(add(p, 0x40))) // Packed.width
-            mstore(0x20, add(add(records, 0x20), shl(5, mload(records))))
-            classifyN(firstRow, predictions, predictionsEnd, records, u) // rows of several blocks
+            case 1 {
+                for {} lt(out, end) { out := add(out, 1) } {
+                    let acc := 0
+                    let q := mload(p) // Packed.records
+                    for { let b := x let xe := add(x, mload(0x20)) } lt(b, xe) { b := add(b, 32) } {
+                        let f := xor(calldataload(b), h)
+                        let u0 := and(f, m)
+                        let u1 := and(shr(8, f), m)
+                        let u2 := and(shr(16, f), m)
+                        let u3 := and(shr(24, f), m)
+                        acc := add(acc, add(
+                            shl(16, sar(224, add(mload(add(q, 0x100)), add(
+                                add(mul(u0, mload(q)), mul(u1, mload(add(q, 0x20)))),
+                                add(mul(u2, mload(add(q, 0x40))), mul(u3, mload(add(q, 0x60))))
+                            )))),
+                            sar(224, add(mload(add(q, 0x120)), add(
+                                add(mul(u0, mload(add(q, 0x80))), mul(u1, mload(add(q, 0xa0)))),
+                                add(mul(u2, mload(add(q, 0xc0))), mul(u3, mload(add(q, 0xe0))))
+                            )))
+                        ))
+                        q := add(q, 0x140)
+                    }
+                    mstore8(out, sgt(add(acc, mload(q)), 0))
+                    x := add(x, mload(0x00))
+                }
+            }
+            case 2 {
+                for {} lt(out, end) { out := add(out, 0x20) } {
+                    let acc := 0
+                    let q := mload(p) // Packed.records
+                    for { let b := x let xe := add(x, mload(0x20)) } lt(b, xe) { b := add(b, 32) } {
+                        let f := xor(calldataload(b), h)
+                        let u0 := and(f, m)
+                        let u1 := and(shr(8, f), m)
+                        let u2 := and(shr(16, f), m)
+                        let u3 := and(shr(24, f), m)
+                        acc := add(acc, sar(224, add(mload(add(q, 0x80)), add(
+                            add(mul(u0, mload(q)), mul(u1, mload(add(q, 0x20)))),
+                            add(mul(u2, mload(add(q, 0x40))), mul(u3, mload(add(q, 0x60))))
+                        ))))
+                        q := add(q, 0xa0)
+                    }
+                    mstore(out, sar(mload(add(p, 0x40)), add(acc, mload(q)))) // Packed.shift
+                    x := add(x, mload(0x00))
+                }
+            }
+            default {
+                for {} lt(out, end) { out := add(out, 0x20) } {
+                    let acc := 0
+                    let q := mload(p) // Packed.records
+                    for { let b := x let xe := add(x, mload(0x20)) } lt(b, xe) { b := add(b, 32) } {
+                        let f := xor(calldataload(b), h)
+                        let u0 := and(f, m)
+                        let u1 := and(shr(8, f), m)
+                        let u2 := and(shr(16, f), m)
+                        let u3 := and(shr(24, f), m)
+                        acc := add(acc, add(
+                            shl(16, sar(224, add(mload(add(q, 0x100)), add(
+                                add(mul(u0, mload(q)), mul(u1, mload(add(q, 0x20)))),
+                                add(mul(u2, mload(add(q, 0x40))), mul(u3, mload(add(q, 0x60))))
+                            )))),
+                            sar(224, add(mload(add(q, 0x120)), add(
+                                add(mul(u0, mload(add(q, 0x80))), mul(u1, mload(add(q, 0xa0)))),
+                                add(mul(u2, mload(add(q, 0xc0))), mul(u3, mload(add(q, 0xe0))))
+                            )))
+                        ))
+                        q := add(q, 0x140)
+                    }
+                    mstore(out, sar(mload(add(p, 0x40)), add(acc, mload(q)))) // Packed.shift
+                    x := add(x, mload(0x00))
+                }
+            }
         }
     }
 
-    /// @dev Regression predictions `score >> shift` of the packed model `p` for the rows from
-    /// calldata `firstRow`, one word each from `predictions` to `predictionsEnd` (see {_predict}).
-    function _regress(uint256 firstRow, uint256 predictions, uint256 predictionsEnd, Packed memory p)
-        private
-        pure
-    {
-        // Memory-safe: writes only `u`, the prediction words from `predictions` to `predictionsEnd` (the buffer of
-        // {Evaluator}) and the scratch space (0x00-0x3f); reads `p` and its records.
-        // Bounds (B1): row r's blocks are read at x + r * width + 32 b, b < blocks; bytes past
-        // the row (the next row, the labels, or zeros past calldata) land only in lanes whose
-        // weight is 0 in the top lane's sum, and are bounded bytes in the other lanes (S3).
-        // Exact arithmetic (S2-S4, B5): sar(256 - lane, acc) = sum_j W[k][j] q_j, |.| <= 2^50;
-        // |bias| < 2^63 + 2^62, |score| < 2^64, so |prediction| < 2^64 (B4).
-        // Masks: 0x00ff.. keeps the bytes at bit offsets 16 s, 0x000000ff.. those at 32 t and
-        // 0x00000000000000ff.. those at 64 T; 0x80.. flips each feature's sign bit (u = q + 128).
+    /**
+     * @dev Argmax of rows of more than 32 features ({_packArgmax}, `wide`): per row and block,
+     * the block is spread once and every output's accumulator gets its sum `shr(224, sum_r u_r
+     * V_r)` (split weights: `(shr(.. H ..) << 16) + shr(.. L ..)`): the first block sets it to
+     * `B_k` plus the sum, the next ones add theirs, and the last one's gives the score, whose
+     * argmax is taken on the way (a strictly greater score replaces the best, so ties go to the
+     * lowest index). Writes the class of the rows from calldata `x` as bytes from `out` to `end`.
+     */
+    function _wideArgmax(uint256 x, uint256 out, uint256 end, Packed memory p) private pure {
+        bool split = p.split;
+        // Memory-safe: writes the scratch space (0x00: the row width, 0x20: 32 bytes per block)
+        // and the first words of the fixed memory (0x80: where the (bias, acc) pairs start, 0xa0:
+        // where they end, 0xc0: where the records start).
         assembly ("memory-safe") {
-            // The four words of a one-block row with 32-bit lanes: lane t of word r holds the
-            // byte at position 31 - 4 t - r.
-            function spread(x) -> u0, u1, u2, u3 {
-                let f := xor(calldataload(x), 0x8080808080808080808080808080808080808080808080808080808080808080)
-                let a := and(f, 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff)
-                let b := and(shr(8, f), 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff)
-                u0 := and(a, 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff)
-                u1 := and(b, 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff)
-                u2 := and(shr(16, a), 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff)
-                u3 := and(shr(16, b), 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff)
-            }
-            // All words of a row into memory at q .. end: per block 4 words (32-bit lanes) or 8
-            // (64-bit lanes: word r < 4 keeps lanes t = 2 T of the 32-bit word r, word 4 + r the
-            // lanes t = 2 T + 1), so lane T of word r holds the byte at position 31 - R T - r.
-            function unpack(x, q, end, wide) {
-                for {} lt(q, end) { x := add(x, 32) } {
-                    let u0, u1, u2, u3 := spread(x)
-                    switch wide
-                    case 0 {
-                        mstore(q, u0)
-                        mstore(add(q, 0x20), u1)
-                        mstore(add(q, 0x40), u2)
-                        mstore(add(q, 0x60), u3)
+            let width := mload(add(p, 0x20)) // Packed.width
+            let outputs := mload(add(p, 0x60)) // Packed.outputs
+            let blocks := shr(5, add(width, 31))
+            let words := 0x80
+            if split { words := 0x100 }
+            mstore(0x00, width)
+            mstore(0x20, shl(5, blocks))
+            mstore(0xc0, mload(p)) // Packed.records
+            mstore(0x80, add(mload(p), mul(mul(blocks, outputs), words)))
+            mstore(0xa0, add(mload(0x80), shl(6, outputs)))
+        }
+        _wideRows(x, out, end, split);
+    }
+
+    /// @dev The row loop of {_wideArgmax}, whose parameters are in the scratch space and the
+    /// fixed memory.
+    function _wideRows(uint256 x, uint256 out, uint256 end, bool split) private pure {
+        // Memory-safe: reads the records and writes their accumulators (the second word of each
+        // (bias, acc) pair), the prediction bytes from `out` to `end` (the buffer of
+        // {Evaluator}). Reads the row's blocks from x (at least two: width > 32): bytes past the
+        // row meet zero weights in the top lane (U2). Each block's sum is exact (U1-U4);
+        // accumulators stay below 2^63 + 2^50 + 2^53 in magnitude.
+        assembly ("memory-safe") {
+            let m := 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff
+            let h := 0x8080808080808080808080808080808080808080808080808080808080808080
+            switch split
+            case 0 {
+                for {} lt(out, end) { out := add(out, 1) } {
+                    let q := mload(0xc0) // the records
+                    // block 0: acc_k = B_k + its sum
+                    {
+                        let f := xor(calldataload(x), h)
+                        let u0 := and(f, m)
+                        let u1 := and(shr(8, f), m)
+                        let u2 := and(shr(16, f), m)
+                        let u3 := and(shr(24, f), m)
+                        for { let a := add(mload(0x80), 0x20) } lt(a, mload(0xa0)) { a := add(a, 0x40) } {
+                            mstore(a, add(mload(sub(a, 0x20)), shr(224, add(
+                                add(mul(u0, mload(q)), mul(u1, mload(add(q, 0x20)))),
+                                add(mul(u2, mload(add(q, 0x40))), mul(u3, mload(add(q, 0x60))))
+                            ))))
+                            q := add(q, 0x80)
+                        }
+                    }
+                    // the blocks between the first and the last: acc_k += its sum
+                    let last := add(x, sub(mload(0x20), 32))
+                    for { let b := add(x, 32) } lt(b, last) { b := add(b, 32) } {
+                        let f := xor(calldataload(b), h)
+                        let u0 := and(f, m)
+                        let u1 := and(shr(8, f), m)
+                        let u2 := and(shr(16, f), m)
+                        let u3 := and(shr(24, f), m)
+                        for { let a := add(mload(0x80), 0x20) } lt(a, mload(0xa0)) { a := add(a, 0x40) } {
+                            mstore(a, add(mload(a), shr(224, add(
+                                add(mul(u0, mload(q)), mul(u1, mload(add(q, 0x20)))),
+                                add(mul(u2, mload(add(q, 0x40))), mul(u3, mload(add(q, 0x60))))
+                            ))))
+                            q := add(q, 0x80)
+                        }
+                    }
+                    // the last block: score_k = acc_k + its sum, and the argmax
+                    let f := xor(calldataload(last), h)
+                    let u0 := and(f, m)
+                    let u1 := and(shr(8, f), m)
+                    let u2 := and(shr(16, f), m)
+                    let u3 := and(shr(24, f), m)
+                    let a := add(mload(0x80), 0x20)
+                    let s := add(mload(a), shr(224, add(
+                        add(mul(u0, mload(q)), mul(u1, mload(add(q, 0x20)))),
+                        add(mul(u2, mload(add(q, 0x40))), mul(u3, mload(add(q, 0x60))))
+                    )))
+                    let at := a
+                    for { a := add(a, 0x40) } lt(a, mload(0xa0)) { a := add(a, 0x40) } {
                         q := add(q, 0x80)
+                        let t := add(mload(a), shr(224, add(
+                            add(mul(u0, mload(q)), mul(u1, mload(add(q, 0x20)))),
+                            add(mul(u2, mload(add(q, 0x40))), mul(u3, mload(add(q, 0x60))))
+                        )))
+                        if sgt(t, s) {
+                            s := t
+                            at := a
+                        }
                     }
-                    default {
-                        mstore(q, and(u0, 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff))
-                        mstore(add(q, 0x20), and(u1, 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff))
-                        mstore(add(q, 0x40), and(u2, 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff))
-                        mstore(add(q, 0x60), and(u3, 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff))
-                        mstore(add(q, 0x80), and(shr(32, u0), 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff))
-                        mstore(add(q, 0xa0), and(shr(32, u1), 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff))
-                        mstore(add(q, 0xc0), and(shr(32, u2), 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff))
-                        mstore(add(q, 0xe0), and(shr(32, u3), 0x00000000000000ff00000000000000ff00000000000000ff00000000000000ff))
-                        q := add(q, 0x100)
-                    }
-                }
-            }
-            // Score of the output whose record starts at pk, from the row's words at q .. end
-            // (a multiple of 4 words); returns the score and the next record.
-            function scoreN(q, end, pk, top) -> s, next {
-                let acc := 0
-                for {} lt(q, end) {
-                    q := add(q, 0x80)
-                    pk := add(pk, 0x80)
-                } {
-                    acc := add(acc, add(
-                            add(mul(mload(q), mload(pk)), mul(mload(add(q, 0x20)), mload(add(pk, 0x20)))),
-                            add(mul(mload(add(q, 0x40)), mload(add(pk, 0x40))), mul(mload(add(q, 0x60)), mload(add(pk, 0x60))))
-                        ))
-                }
-                s := add(mload(add(pk, 0x20)), sar(top, add(mload(pk), acc)))
-                next := add(pk, 0x40)
-            }
-            // Predictions (score >> shift), any shape.
-            function regress(x, out, end, rs, us, sh) {
-                let wide := eq(mload(us), shl(3, shr(5, add(mload(0x00), 31))))
-                for {} lt(out, end) { out := add(out, 0x20) } {
-                    let q := add(us, 0x20)
-                    unpack(x, q, add(q, shl(5, mload(us))), wide)
-                    let score, next := scoreN(q, add(q, shl(5, mload(us))), add(rs, 0x20), sub(224, shl(5, wide)))
-                    mstore(out, sar(sh, score))
+                    mstore8(out, shr(6, sub(at, mload(0x80))))
                     x := add(x, mload(0x00))
                 }
             }
-            let records := mload(p) // Packed.records
-            let u := mload(add(p, 0x20)) // Packed.u
-            let shift := mload(add(p, 0x60)) // Packed.shift
-            // Scratch space: 0x00 = the row width (read by the functions).
-            mstore(0x00, mload(add(p, 0x40))) // Packed.width
-            regress(firstRow, predictions, predictionsEnd, records, u, shift) // rows of several blocks
+            default {
+                for {} lt(out, end) { out := add(out, 1) } {
+                    let q := mload(0xc0) // the records
+                    // block 0: acc_k = B_k + its sum
+                    {
+                        let f := xor(calldataload(x), h)
+                        let u0 := and(f, m)
+                        let u1 := and(shr(8, f), m)
+                        let u2 := and(shr(16, f), m)
+                        let u3 := and(shr(24, f), m)
+                        for { let a := add(mload(0x80), 0x20) } lt(a, mload(0xa0)) { a := add(a, 0x40) } {
+                            mstore(a, add(mload(sub(a, 0x20)), add(
+                                shl(16, shr(224, add(
+                                    add(mul(u0, mload(q)), mul(u1, mload(add(q, 0x20)))),
+                                    add(mul(u2, mload(add(q, 0x40))), mul(u3, mload(add(q, 0x60))))
+                                ))),
+                                shr(224, add(
+                                    add(mul(u0, mload(add(q, 0x80))), mul(u1, mload(add(q, 0xa0)))),
+                                    add(mul(u2, mload(add(q, 0xc0))), mul(u3, mload(add(q, 0xe0))))
+                                ))
+                            )))
+                            q := add(q, 0x100)
+                        }
+                    }
+                    // the blocks between the first and the last: acc_k += its sum
+                    let last := add(x, sub(mload(0x20), 32))
+                    for { let b := add(x, 32) } lt(b, last) { b := add(b, 32) } {
+                        let f := xor(calldataload(b), h)
+                        let u0 := and(f, m)
+                        let u1 := and(shr(8, f), m)
+                        let u2 := and(shr(16, f), m)
+                        let u3 := and(shr(24, f), m)
+                        for { let a := add(mload(0x80), 0x20) } lt(a, mload(0xa0)) { a := add(a, 0x40) } {
+                            mstore(a, add(mload(a), add(
+                                shl(16, shr(224, add(
+                                    add(mul(u0, mload(q)), mul(u1, mload(add(q, 0x20)))),
+                                    add(mul(u2, mload(add(q, 0x40))), mul(u3, mload(add(q, 0x60))))
+                                ))),
+                                shr(224, add(
+                                    add(mul(u0, mload(add(q, 0x80))), mul(u1, mload(add(q, 0xa0)))),
+                                    add(mul(u2, mload(add(q, 0xc0))), mul(u3, mload(add(q, 0xe0))))
+                                ))
+                            )))
+                            q := add(q, 0x100)
+                        }
+                    }
+                    // the last block: score_k = acc_k + its sum, and the argmax
+                    let f := xor(calldataload(last), h)
+                    let u0 := and(f, m)
+                    let u1 := and(shr(8, f), m)
+                    let u2 := and(shr(16, f), m)
+                    let u3 := and(shr(24, f), m)
+                    let a := add(mload(0x80), 0x20)
+                    let s := add(mload(a), add(
+                        shl(16, shr(224, add(
+                            add(mul(u0, mload(q)), mul(u1, mload(add(q, 0x20)))),
+                            add(mul(u2, mload(add(q, 0x40))), mul(u3, mload(add(q, 0x60))))
+                        ))),
+                        shr(224, add(
+                            add(mul(u0, mload(add(q, 0x80))), mul(u1, mload(add(q, 0xa0)))),
+                            add(mul(u2, mload(add(q, 0xc0))), mul(u3, mload(add(q, 0xe0))))
+                        ))
+                    ))
+                    let at := a
+                    for { a := add(a, 0x40) } lt(a, mload(0xa0)) { a := add(a, 0x40) } {
+                        q := add(q, 0x100)
+                        let t := add(mload(a), add(
+                            shl(16, shr(224, add(
+                                add(mul(u0, mload(q)), mul(u1, mload(add(q, 0x20)))),
+                                add(mul(u2, mload(add(q, 0x40))), mul(u3, mload(add(q, 0x60))))
+                            ))),
+                            shr(224, add(
+                                add(mul(u0, mload(add(q, 0x80))), mul(u1, mload(add(q, 0xa0)))),
+                                add(mul(u2, mload(add(q, 0xc0))), mul(u3, mload(add(q, 0xe0))))
+                            ))
+                        ))
+                        if sgt(t, s) {
+                            s := t
+                            at := a
+                        }
+                    }
+                    mstore8(out, shr(6, sub(at, mload(0x80))))
+                    x := add(x, mload(0x00))
+                }
+            }
         }
     }
 }

@@ -100,12 +100,28 @@ library EvaluatorChunks {
         if (classes != 0) _checkLabels(c.labels, c.rows, classes);
     }
 
-    /// @dev Reverts with {IEvaluatorErrors.EvaluatorLabelOutOfRange} at the first label `>= classes`.
+    /**
+     * @dev Reverts with {IEvaluatorErrors.EvaluatorLabelOutOfRange} at the first label `>= classes`.
+     * Up to 128 classes, 32 labels at a time: a byte `b` exceeds `K - 1 <= 127` iff the high bit
+     * of `b | (b + 128 - K)` is set (`b + 128 - K <= 254`: no carry into the next byte); the
+     * first bad label is then looked for one byte at a time.
+     */
     function _checkLabels(uint256 labels, uint256 rows, uint256 classes) private pure {
         uint256 bad = rows;
-        // Reads the byte at `labels + r` for r < rows: inside the chunk (its length was checked).
+        // Reads the bytes at `labels + r` for r < rows: inside the chunk (its length was
+        // checked); a word's bytes past the last label are masked off.
         assembly ("memory-safe") {
-            for { let r := 0 } lt(r, rows) { r := add(r, 1) } {
+            let from := 0
+            if lt(classes, 129) {
+                let lift := mul(0x0101010101010101010101010101010101010101010101010101010101010101, sub(128, classes))
+                for {} lt(from, rows) { from := add(from, 32) } {
+                    let y := calldataload(add(labels, from))
+                    let high := and(or(add(y, lift), y), 0x8080808080808080808080808080808080808080808080808080808080808080)
+                    if lt(sub(rows, from), 32) { high := and(high, not(shr(shl(3, sub(rows, from)), not(0)))) }
+                    if high { break }
+                }
+            }
+            for { let r := from } lt(r, rows) { r := add(r, 1) } {
                 if iszero(lt(byte(0, calldataload(add(labels, r))), classes)) {
                     bad := r
                     break

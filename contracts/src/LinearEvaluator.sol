@@ -247,15 +247,23 @@ contract LinearEvaluator is ILinearEvaluator, Evaluator {
         // value `v` is added as `v * 2^(224 - 32 T)` mod 2^256: a negative one borrows from the
         // lanes above, the word stays the exact sum of its lanes' values mod 2^256 (S1, U1).
         assembly ("memory-safe") {
-            for { let j := 0 } lt(j, width) { j := add(j, 1) } {
-                let w := sar(ws, calldataload(add(row, mul(j, wb))))
-                sum := add(sum, w)
-                let e := xor(and(j, 31), 31)
-                let slot := add(add(set, mul(shr(5, j), perBlock)), shl(5, and(e, 3)))
-                let at := sub(224, shl(3, and(e, 28)))
-                switch split
-                case 0 { mstore(slot, add(mload(slot), shl(at, add(w, offset)))) }
-                default {
+            // feature j: word 3 - (j & 3) of block j >> 5, lane 7 - T at bit 8 (j & 28), where
+            // 31 - (j & 31) = 4 T + r
+            switch split
+            case 0 {
+                for { let j := 0 } lt(j, width) { j := add(j, 1) } {
+                    let w := sar(ws, calldataload(add(row, mul(j, wb))))
+                    sum := add(sum, w)
+                    let slot := add(add(set, mul(shr(5, j), perBlock)), sub(0x60, shl(5, and(j, 3))))
+                    mstore(slot, add(mload(slot), shl(shl(3, and(j, 28)), add(w, offset))))
+                }
+            }
+            default {
+                for { let j := 0 } lt(j, width) { j := add(j, 1) } {
+                    let w := sar(ws, calldataload(add(row, mul(j, wb))))
+                    sum := add(sum, w)
+                    let slot := add(add(set, mul(shr(5, j), perBlock)), sub(0x60, shl(5, and(j, 3))))
+                    let at := shl(3, and(j, 28))
                     mstore(slot, add(mload(slot), shl(at, add(sar(16, w), offset))))
                     slot := add(slot, 0x80)
                     mstore(slot, add(mload(slot), shl(at, and(w, 0xffff))))

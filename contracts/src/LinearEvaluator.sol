@@ -28,21 +28,32 @@ import {LinearKernel} from "./libraries/LinearKernel.sol";
  *     `e^2 < 2^132`, and the sum over `< 2^32` rows stays below 2^164.
  *  B5 EVM `add`/`mul` are exact on two's complement words whenever the true result lies
  *     in [-2^255, 2^255), which B3-B4 guarantee with a wide margin.
- * SWAR kernel (docs/fixed-point.md, "SWAR kernel"): a row's 32-byte blocks become words of
- * `n = 256 / lane` lanes (lane 32 or 64 bits), lane T of word r holding feature byte
- * `31 - (lane / 8) T - r` as `u = q + 128`; output k's weight word holds the same feature's
- * weight in lane `n - 1 - T`. `acc = init_k + sum U * V (mod 2^256)`, then
- * `sar(256 - lane, acc) = sum_j W[k][j] q_j` exactly, because:
- *  S1 every lane sum `c_t` of `sum Q * V` (q = u - 128) has at most `d` nonzero terms
- *     `|q w| <= 2^(8 wb + 6)`, and `d * 2^(8 wb + 6) < 2^(lane - 1)` by the choice of lane
- *     (32 bits iff that holds for 32, else 64: `4096 * 2^38 = 2^50 < 2^63`);
- *  S2 lanes >= n vanish mod 2^256; `OFF` lifts each lower lane into [1, 2^lane), so they
- *     never borrow from or carry into the top lane, which is `c_{n-1}` (|.| < 2^(lane-1));
- *  S3 the top lane pairs each feature with its own weight once: `c_{n-1} = sum_j W q`;
- *     bytes read past a row meet zero weights there and are bounded bytes elsewhere (S1);
- *  S4 `|score| <= 2^50 + 2^63 + 2^62 < 2^64` (B3, B4).
- * Ties in argmax go to the lowest class index (only a strictly greater score replaces
- * the best so far); a single-output classifier predicts class 1 iff its score is > 0.
+ * SWAR kernel (docs/fixed-point.md, "SWAR kernel"): each 32-byte block of a row becomes four
+ * words of eight 32-bit lanes, lane T of word r holding feature byte `31 - 4 T - r` as `u = q +
+ * 128`; an output's four weight words hold the same features' values in lane `7 - T`, so the
+ * top lane of `sum_r U_r V_r` is the block's dot product. A value has at most 16 bits: weights
+ * wider than that are split, `w = 2^16 hi + lo`, `hi = w >> 16`, `lo = w & 0xffff`, into two
+ * sets of words. One output, signed layout (values `w`, `hi`, `lo`), per block and set
+ * `sar(224, init + sum_r U_r V_r) = sum_j v_j q_j` exactly, because:
+ *  S1 with `q = u - 128` and `init = OFF - 128 ONES sum_r V_r`, `init + sum U V = OFF + sum Q V`,
+ *     whose lane sums `c_t` have at most 32 terms `|q v| <= 2^23`: `|c_t| <= 2^28 < 2^31`;
+ *  S2 lanes >= 8 vanish mod 2^256; `OFF` lifts each lower lane into [1, 2^32), so they never
+ *     borrow from or carry into the top lane, which is `c_7` (|.| < 2^31);
+ *  S3 the top lane pairs each feature of the block with its own value once; bytes read past a
+ *     row meet zero values there and are bounded bytes elsewhere (S1);
+ *  S4 `|score| <= 2^50 + 2^63 + 2^62 < 2^64` (B3, B4);
+ *  S5 `sum_j q_j w_j = 2^16 sum_j q_j hi_j + sum_j q_j lo_j`, both exact by S1-S3.
+ * Several outputs, unsigned layout (values `w + 2^15`, or `hi + 2^15` and `lo`, all in [0,
+ * 2^16)), no init:
+ *  U1 every lane sum has at most 32 terms `u v <= 255 * 65535`, below 2^29: no lane carries,
+ *     and `shr(224, sum_r U_r V_r)` is the top lane's sum exactly;
+ *  U2 as S3, the top lane is `sum_j u_j v_j` over the block (values 0 past the row);
+ *  U3 summed over blocks, `B_k + sum = b_k + sum_j W[k][j] q_j + C` with `B_k = b_k - 128
+ *     sum_j W[k][j]` and `C = 2^15 sum_j u_j` (split: `2^31 sum_j u_j`), the same for every
+ *     output: the argmax, ties included, is the reference's;
+ *  U4 a block's sum is below 2^45 + 2^29, a row's below 2^53, `|B_k| <= 2^63 + 2^50`.
+ * Ties in argmax go to the lowest class index; a single-output classifier predicts class 1
+ * iff its score is > 0.
  */
 contract LinearEvaluator is ILinearEvaluator, Evaluator {
     /// @dev Bytes of the model header: magic(3) version family task classes outputs

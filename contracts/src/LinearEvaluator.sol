@@ -593,20 +593,24 @@ contract LinearEvaluator is ILinearEvaluator, Evaluator {
      * shift`, for the rows from calldata `x`, written from `out` to `end`.
      */
     function _wideOne(uint256 x, uint256 out, uint256 rows, Packed memory p) private pure {
-        uint256 variant = (p.regression ? 2 : 0) + (p.split ? 1 : 0);
+        bool split = p.split;
         uint256 end = out + (p.regression ? rows << 5 : rows);
         // Memory-safe: reads the records, writes the predictions from `out` to `end` (the buffer
-        // of {Evaluator}) and the scratch space (0x00: the row width, 0x20: 32 bytes per block).
-        // Reads the row's blocks from x: bytes past the row meet zero weights in the top lane
-        // (S3). Each block's sum is exact (S1-S5, at most 32 terms); |acc| <= 2^50 (B3).
+        // of {Evaluator}), the scratch space (0x00: the row width, 0x20: 32 bytes per block) and
+        // the first words of the fixed memory (0x80: regression or not, 0xa0: bytes per
+        // prediction). Reads the row's blocks from x: bytes past the row meet zero weights in
+        // the top lane (S3). Each block's sum is exact (S1-S5, at most 32 terms); |acc| <= 2^50
+        // (B3).
         assembly ("memory-safe") {
             let m := 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff
             let h := 0x8080808080808080808080808080808080808080808080808080808080808080
             mstore(0x00, mload(add(p, 0x20))) // Packed.width
             mstore(0x20, shl(5, shr(5, add(mload(add(p, 0x20)), 31))))
-            switch variant
+            mstore(0x80, mload(add(p, 0xc0))) // Packed.regression
+            mstore(0xa0, add(1, mul(31, mload(0x80))))
+            switch split
             case 0 {
-                for {} lt(out, end) { out := add(out, 1) } {
+                for {} lt(out, end) { out := add(out, mload(0xa0)) } {
                     let acc := 0
                     let q := mload(p) // Packed.records
                     for { let b := x let xe := add(x, mload(0x20)) } lt(b, xe) { b := add(b, 32) } {
@@ -621,58 +625,15 @@ contract LinearEvaluator is ILinearEvaluator, Evaluator {
                         ))))
                         q := add(q, 0xa0)
                     }
-                    mstore8(out, sgt(add(acc, mload(q)), 0))
-                    x := add(x, mload(0x00))
-                }
-            }
-            case 1 {
-                for {} lt(out, end) { out := add(out, 1) } {
-                    let acc := 0
-                    let q := mload(p) // Packed.records
-                    for { let b := x let xe := add(x, mload(0x20)) } lt(b, xe) { b := add(b, 32) } {
-                        let f := xor(calldataload(b), h)
-                        let u0 := and(f, m)
-                        let u1 := and(shr(8, f), m)
-                        let u2 := and(shr(16, f), m)
-                        let u3 := and(shr(24, f), m)
-                        acc := add(acc, add(
-                            shl(16, sar(224, add(mload(add(q, 0x100)), add(
-                                add(mul(u0, mload(q)), mul(u1, mload(add(q, 0x20)))),
-                                add(mul(u2, mload(add(q, 0x40))), mul(u3, mload(add(q, 0x60))))
-                            )))),
-                            sar(224, add(mload(add(q, 0x120)), add(
-                                add(mul(u0, mload(add(q, 0x80))), mul(u1, mload(add(q, 0xa0)))),
-                                add(mul(u2, mload(add(q, 0xc0))), mul(u3, mload(add(q, 0xe0))))
-                            )))
-                        ))
-                        q := add(q, 0x140)
-                    }
-                    mstore8(out, sgt(add(acc, mload(q)), 0))
-                    x := add(x, mload(0x00))
-                }
-            }
-            case 2 {
-                for {} lt(out, end) { out := add(out, 0x20) } {
-                    let acc := 0
-                    let q := mload(p) // Packed.records
-                    for { let b := x let xe := add(x, mload(0x20)) } lt(b, xe) { b := add(b, 32) } {
-                        let f := xor(calldataload(b), h)
-                        let u0 := and(f, m)
-                        let u1 := and(shr(8, f), m)
-                        let u2 := and(shr(16, f), m)
-                        let u3 := and(shr(24, f), m)
-                        acc := add(acc, sar(224, add(mload(add(q, 0x80)), add(
-                            add(mul(u0, mload(q)), mul(u1, mload(add(q, 0x20)))),
-                            add(mul(u2, mload(add(q, 0x40))), mul(u3, mload(add(q, 0x60))))
-                        ))))
-                        q := add(q, 0xa0)
-                    }
-                    mstore(out, sar(mload(add(p, 0x40)), add(acc, mload(q)))) // Packed.shift
+                    let score := add(acc, mload(q))
+                    switch mload(0x80)
+                    case 0 { mstore8(out, sgt(score, 0)) }
+                    default { mstore(out, sar(mload(add(p, 0x40)), score)) } // Packed.shift
                     x := add(x, mload(0x00))
                 }
             }
             default {
-                for {} lt(out, end) { out := add(out, 0x20) } {
+                for {} lt(out, end) { out := add(out, mload(0xa0)) } {
                     let acc := 0
                     let q := mload(p) // Packed.records
                     for { let b := x let xe := add(x, mload(0x20)) } lt(b, xe) { b := add(b, 32) } {
@@ -693,7 +654,10 @@ contract LinearEvaluator is ILinearEvaluator, Evaluator {
                         ))
                         q := add(q, 0x140)
                     }
-                    mstore(out, sar(mload(add(p, 0x40)), add(acc, mload(q)))) // Packed.shift
+                    let score := add(acc, mload(q))
+                    switch mload(0x80)
+                    case 0 { mstore8(out, sgt(score, 0)) }
+                    default { mstore(out, sar(mload(add(p, 0x40)), score)) } // Packed.shift
                     x := add(x, mload(0x00))
                 }
             }

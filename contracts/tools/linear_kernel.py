@@ -8,8 +8,10 @@ would write (``tests/contracts/test_linear_kernel.py`` runs that).
 For every number of outputs K from 2 to MAX_OUTPUTS the library has one row loop in which
 the K outputs are written out one after the other: no loop over outputs, no pointer, every
 record word read with a constant address (records start at EvaluatorChunks.FIXED_MEMORY),
-every class index a constant. The layout and the proof are in LinearEvaluator.sol and
-docs/fixed-point.md ("Straight-line argmax").
+every class index a constant. Up to SHARED outputs every loop has all its outputs inline;
+beyond, a loop scores its outputs above SHARED inline and calls one shared function for the
+SHARED below (one call per row, about 60 gas, instead of 1.9 KB more code). The layout and
+the proof are in LinearEvaluator.sol and docs/fixed-point.md ("Straight-line argmax").
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 
 TARGET = Path(__file__).resolve().parents[1] / "src" / "libraries" / "LinearKernel.sol"
 MAX_OUTPUTS = 16
+SHARED = 12  # outputs of the shared tail: more outputs score the rest and call it
 RECORDS = 0x80  # EvaluatorChunks.FIXED_MEMORY
 WORDS = 4  # feature words of a one-block row with 32-bit lanes
 RECORD = (WORDS + 1) * 32  # four weight words and the bias
@@ -38,7 +41,8 @@ pragma solidity ^0.8.24;
  * features, weights of at most 16 bits, 2 to {MAX_OUTPUTS} outputs. Straight-line code per
  * number of outputs: per row, one spread of the row into four words and, per output, four
  * `mul`s, three `add`s, a shift, the bias and one comparison, every record word read at a
- * constant address and every class index a constant.
+ * constant address and every class index a constant. Beyond {SHARED} outputs, the outputs
+ * below {SHARED} are scored by one function all those loops call (`tail`).
  * @dev Records ({{LinearEvaluator}} writes them into the fixed memory of {{Evaluator}}):
  * output k at `RECORDS + RECORD_BYTES k` holds its four weight words `V_r` (lane `7 - T` of
  * `V_r` holds `w + 2^15` of the feature in lane `T` of feature word `r`, 0 past the row)
@@ -74,7 +78,6 @@ library LinearKernel {{
         assembly ("memory-safe") {{
             let m := {MASK}
             let h := {FLIP}
-            switch outputs
 """
 
 FOOTER = """\
@@ -92,6 +95,23 @@ def _score(k: int) -> str:
     return f"add(mload({base + 32 * WORDS:#x}), shr(224, {dot}))"
 
 
+def _update(k: int, last: bool) -> list[str]:
+    """Scores output k and keeps it if at least as high as the best so far."""
+    update = f"i := {k}" if last else f"s := t{k} i := {k}"
+    return [f"let t{k} := {_score(k)}", f"if iszero(slt(t{k}, s)) {{ {update} }}"]
+
+
+def _tail() -> list[str]:
+    """The function scoring outputs SHARED - 1 .. 0 after the best of the higher ones."""
+    lines = [
+        f"// outputs {SHARED - 1} .. 0 after the best (s, i) of the ones above: the class",
+        "function tail(u0, u1, u2, u3, s, i) -> best {",
+    ]
+    for k in range(SHARED - 1, -1, -1):
+        lines += ["    " + line for line in _update(k, last=False)]
+    return [*lines, "    best := i", "}"]
+
+
 def _case(outputs: int) -> list[str]:
     lines = [
         f"case {outputs} {{",
@@ -104,17 +124,22 @@ def _case(outputs: int) -> list[str]:
         f"        let s := {_score(outputs - 1)}",
         f"        let i := {outputs - 1}",
     ]
-    for k in range(outputs - 2, -1, -1):
-        update = f"i := {k}" if k == 0 else f"s := t{k} i := {k}"
-        lines.append(f"        let t{k} := {_score(k)}")
-        lines.append(f"        if iszero(slt(t{k}, s)) {{ {update} }}")
-    lines += ["        mstore8(out, i)", "        x := add(x, width)", "    }", "}"]
+    if outputs > SHARED:  # the highest outputs here, the rest in the shared tail
+        for k in range(outputs - 2, SHARED - 1, -1):
+            lines += ["        " + line for line in _update(k, last=False)]
+        lines.append("        mstore8(out, tail(u0, u1, u2, u3, s, i))")
+    else:
+        for k in range(outputs - 2, -1, -1):
+            lines += ["        " + line for line in _update(k, last=k == 0)]
+        lines.append("        mstore8(out, i)")
+    lines += ["        x := add(x, width)", "    }", "}"]
     return lines
 
 
 def render() -> str:
     """The library's source text."""
-    body = []
+    body = [INDENT + line for line in _tail()]
+    body.append(INDENT + "switch outputs")
     for outputs in range(2, MAX_OUTPUTS + 1):
         body += [INDENT + line for line in _case(outputs)]
     return HEADER + "\n".join(body) + "\n" + FOOTER

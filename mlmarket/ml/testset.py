@@ -93,7 +93,7 @@ class EvaluationCost:
     row_output: int = 130  # straight-line argmax: 4 mul, shift, bias, compare, per output
     loop_output: int = 200  # the argmax loop (more than 16 outputs, or split), per output
     split: int = 120  # weights wider than 16 bits: 4 more mul and 2 shifts, per output and block
-    block: int = 260  # one output, rows > 32 features: a block of a row (spread, 4 mul, init)
+    block: int = 300  # one output, rows > 32 features: a block of a row (spread, 4 mul, init)
     wide_block: int = 100  # several outputs, rows > 32 features: spreading a block of a row
     block_output: int = 210  # several outputs, rows > 32 features: 4 mul, accumulator, per
     # output and block

@@ -8,7 +8,8 @@ pragma solidity ^0.8.24;
  * features, weights of at most 16 bits, 2 to 16 outputs. Straight-line code per
  * number of outputs: per row, one spread of the row into four words and, per output, four
  * `mul`s, three `add`s, a shift, the bias and one comparison, every record word read at a
- * constant address and every class index a constant.
+ * constant address and every class index a constant. Beyond 12 outputs, the outputs
+ * below 12 are scored by one function all those loops call (`tail`).
  * @dev Records ({LinearEvaluator} writes them into the fixed memory of {Evaluator}):
  * output k at `RECORDS + RECORD_BYTES k` holds its four weight words `V_r` (lane `7 - T` of
  * `V_r` holds `w + 2^15` of the feature in lane `T` of feature word `r`, 0 past the row)
@@ -44,6 +45,34 @@ library LinearKernel {
         assembly ("memory-safe") {
             let m := 0x000000ff000000ff000000ff000000ff000000ff000000ff000000ff000000ff
             let h := 0x8080808080808080808080808080808080808080808080808080808080808080
+            // outputs 11 .. 0 after the best (s, i) of the ones above: the class
+            function tail(u0, u1, u2, u3, s, i) -> best {
+                let t11 := add(mload(0x7e0), shr(224, add(add(mul(u0, mload(0x760)), mul(u1, mload(0x780))), add(mul(u2, mload(0x7a0)), mul(u3, mload(0x7c0))))))
+                if iszero(slt(t11, s)) { s := t11 i := 11 }
+                let t10 := add(mload(0x740), shr(224, add(add(mul(u0, mload(0x6c0)), mul(u1, mload(0x6e0))), add(mul(u2, mload(0x700)), mul(u3, mload(0x720))))))
+                if iszero(slt(t10, s)) { s := t10 i := 10 }
+                let t9 := add(mload(0x6a0), shr(224, add(add(mul(u0, mload(0x620)), mul(u1, mload(0x640))), add(mul(u2, mload(0x660)), mul(u3, mload(0x680))))))
+                if iszero(slt(t9, s)) { s := t9 i := 9 }
+                let t8 := add(mload(0x600), shr(224, add(add(mul(u0, mload(0x580)), mul(u1, mload(0x5a0))), add(mul(u2, mload(0x5c0)), mul(u3, mload(0x5e0))))))
+                if iszero(slt(t8, s)) { s := t8 i := 8 }
+                let t7 := add(mload(0x560), shr(224, add(add(mul(u0, mload(0x4e0)), mul(u1, mload(0x500))), add(mul(u2, mload(0x520)), mul(u3, mload(0x540))))))
+                if iszero(slt(t7, s)) { s := t7 i := 7 }
+                let t6 := add(mload(0x4c0), shr(224, add(add(mul(u0, mload(0x440)), mul(u1, mload(0x460))), add(mul(u2, mload(0x480)), mul(u3, mload(0x4a0))))))
+                if iszero(slt(t6, s)) { s := t6 i := 6 }
+                let t5 := add(mload(0x420), shr(224, add(add(mul(u0, mload(0x3a0)), mul(u1, mload(0x3c0))), add(mul(u2, mload(0x3e0)), mul(u3, mload(0x400))))))
+                if iszero(slt(t5, s)) { s := t5 i := 5 }
+                let t4 := add(mload(0x380), shr(224, add(add(mul(u0, mload(0x300)), mul(u1, mload(0x320))), add(mul(u2, mload(0x340)), mul(u3, mload(0x360))))))
+                if iszero(slt(t4, s)) { s := t4 i := 4 }
+                let t3 := add(mload(0x2e0), shr(224, add(add(mul(u0, mload(0x260)), mul(u1, mload(0x280))), add(mul(u2, mload(0x2a0)), mul(u3, mload(0x2c0))))))
+                if iszero(slt(t3, s)) { s := t3 i := 3 }
+                let t2 := add(mload(0x240), shr(224, add(add(mul(u0, mload(0x1c0)), mul(u1, mload(0x1e0))), add(mul(u2, mload(0x200)), mul(u3, mload(0x220))))))
+                if iszero(slt(t2, s)) { s := t2 i := 2 }
+                let t1 := add(mload(0x1a0), shr(224, add(add(mul(u0, mload(0x120)), mul(u1, mload(0x140))), add(mul(u2, mload(0x160)), mul(u3, mload(0x180))))))
+                if iszero(slt(t1, s)) { s := t1 i := 1 }
+                let t0 := add(mload(0x100), shr(224, add(add(mul(u0, mload(0x80)), mul(u1, mload(0xa0))), add(mul(u2, mload(0xc0)), mul(u3, mload(0xe0))))))
+                if iszero(slt(t0, s)) { s := t0 i := 0 }
+                best := i
+            }
             switch outputs
             case 2 {
                 for {} lt(out, end) { out := add(out, 1) } {
@@ -329,31 +358,7 @@ library LinearKernel {
                     let u3 := and(shr(24, f), m)
                     let s := add(mload(0x880), shr(224, add(add(mul(u0, mload(0x800)), mul(u1, mload(0x820))), add(mul(u2, mload(0x840)), mul(u3, mload(0x860))))))
                     let i := 12
-                    let t11 := add(mload(0x7e0), shr(224, add(add(mul(u0, mload(0x760)), mul(u1, mload(0x780))), add(mul(u2, mload(0x7a0)), mul(u3, mload(0x7c0))))))
-                    if iszero(slt(t11, s)) { s := t11 i := 11 }
-                    let t10 := add(mload(0x740), shr(224, add(add(mul(u0, mload(0x6c0)), mul(u1, mload(0x6e0))), add(mul(u2, mload(0x700)), mul(u3, mload(0x720))))))
-                    if iszero(slt(t10, s)) { s := t10 i := 10 }
-                    let t9 := add(mload(0x6a0), shr(224, add(add(mul(u0, mload(0x620)), mul(u1, mload(0x640))), add(mul(u2, mload(0x660)), mul(u3, mload(0x680))))))
-                    if iszero(slt(t9, s)) { s := t9 i := 9 }
-                    let t8 := add(mload(0x600), shr(224, add(add(mul(u0, mload(0x580)), mul(u1, mload(0x5a0))), add(mul(u2, mload(0x5c0)), mul(u3, mload(0x5e0))))))
-                    if iszero(slt(t8, s)) { s := t8 i := 8 }
-                    let t7 := add(mload(0x560), shr(224, add(add(mul(u0, mload(0x4e0)), mul(u1, mload(0x500))), add(mul(u2, mload(0x520)), mul(u3, mload(0x540))))))
-                    if iszero(slt(t7, s)) { s := t7 i := 7 }
-                    let t6 := add(mload(0x4c0), shr(224, add(add(mul(u0, mload(0x440)), mul(u1, mload(0x460))), add(mul(u2, mload(0x480)), mul(u3, mload(0x4a0))))))
-                    if iszero(slt(t6, s)) { s := t6 i := 6 }
-                    let t5 := add(mload(0x420), shr(224, add(add(mul(u0, mload(0x3a0)), mul(u1, mload(0x3c0))), add(mul(u2, mload(0x3e0)), mul(u3, mload(0x400))))))
-                    if iszero(slt(t5, s)) { s := t5 i := 5 }
-                    let t4 := add(mload(0x380), shr(224, add(add(mul(u0, mload(0x300)), mul(u1, mload(0x320))), add(mul(u2, mload(0x340)), mul(u3, mload(0x360))))))
-                    if iszero(slt(t4, s)) { s := t4 i := 4 }
-                    let t3 := add(mload(0x2e0), shr(224, add(add(mul(u0, mload(0x260)), mul(u1, mload(0x280))), add(mul(u2, mload(0x2a0)), mul(u3, mload(0x2c0))))))
-                    if iszero(slt(t3, s)) { s := t3 i := 3 }
-                    let t2 := add(mload(0x240), shr(224, add(add(mul(u0, mload(0x1c0)), mul(u1, mload(0x1e0))), add(mul(u2, mload(0x200)), mul(u3, mload(0x220))))))
-                    if iszero(slt(t2, s)) { s := t2 i := 2 }
-                    let t1 := add(mload(0x1a0), shr(224, add(add(mul(u0, mload(0x120)), mul(u1, mload(0x140))), add(mul(u2, mload(0x160)), mul(u3, mload(0x180))))))
-                    if iszero(slt(t1, s)) { s := t1 i := 1 }
-                    let t0 := add(mload(0x100), shr(224, add(add(mul(u0, mload(0x80)), mul(u1, mload(0xa0))), add(mul(u2, mload(0xc0)), mul(u3, mload(0xe0))))))
-                    if iszero(slt(t0, s)) { i := 0 }
-                    mstore8(out, i)
+                    mstore8(out, tail(u0, u1, u2, u3, s, i))
                     x := add(x, width)
                 }
             }
@@ -368,31 +373,7 @@ library LinearKernel {
                     let i := 13
                     let t12 := add(mload(0x880), shr(224, add(add(mul(u0, mload(0x800)), mul(u1, mload(0x820))), add(mul(u2, mload(0x840)), mul(u3, mload(0x860))))))
                     if iszero(slt(t12, s)) { s := t12 i := 12 }
-                    let t11 := add(mload(0x7e0), shr(224, add(add(mul(u0, mload(0x760)), mul(u1, mload(0x780))), add(mul(u2, mload(0x7a0)), mul(u3, mload(0x7c0))))))
-                    if iszero(slt(t11, s)) { s := t11 i := 11 }
-                    let t10 := add(mload(0x740), shr(224, add(add(mul(u0, mload(0x6c0)), mul(u1, mload(0x6e0))), add(mul(u2, mload(0x700)), mul(u3, mload(0x720))))))
-                    if iszero(slt(t10, s)) { s := t10 i := 10 }
-                    let t9 := add(mload(0x6a0), shr(224, add(add(mul(u0, mload(0x620)), mul(u1, mload(0x640))), add(mul(u2, mload(0x660)), mul(u3, mload(0x680))))))
-                    if iszero(slt(t9, s)) { s := t9 i := 9 }
-                    let t8 := add(mload(0x600), shr(224, add(add(mul(u0, mload(0x580)), mul(u1, mload(0x5a0))), add(mul(u2, mload(0x5c0)), mul(u3, mload(0x5e0))))))
-                    if iszero(slt(t8, s)) { s := t8 i := 8 }
-                    let t7 := add(mload(0x560), shr(224, add(add(mul(u0, mload(0x4e0)), mul(u1, mload(0x500))), add(mul(u2, mload(0x520)), mul(u3, mload(0x540))))))
-                    if iszero(slt(t7, s)) { s := t7 i := 7 }
-                    let t6 := add(mload(0x4c0), shr(224, add(add(mul(u0, mload(0x440)), mul(u1, mload(0x460))), add(mul(u2, mload(0x480)), mul(u3, mload(0x4a0))))))
-                    if iszero(slt(t6, s)) { s := t6 i := 6 }
-                    let t5 := add(mload(0x420), shr(224, add(add(mul(u0, mload(0x3a0)), mul(u1, mload(0x3c0))), add(mul(u2, mload(0x3e0)), mul(u3, mload(0x400))))))
-                    if iszero(slt(t5, s)) { s := t5 i := 5 }
-                    let t4 := add(mload(0x380), shr(224, add(add(mul(u0, mload(0x300)), mul(u1, mload(0x320))), add(mul(u2, mload(0x340)), mul(u3, mload(0x360))))))
-                    if iszero(slt(t4, s)) { s := t4 i := 4 }
-                    let t3 := add(mload(0x2e0), shr(224, add(add(mul(u0, mload(0x260)), mul(u1, mload(0x280))), add(mul(u2, mload(0x2a0)), mul(u3, mload(0x2c0))))))
-                    if iszero(slt(t3, s)) { s := t3 i := 3 }
-                    let t2 := add(mload(0x240), shr(224, add(add(mul(u0, mload(0x1c0)), mul(u1, mload(0x1e0))), add(mul(u2, mload(0x200)), mul(u3, mload(0x220))))))
-                    if iszero(slt(t2, s)) { s := t2 i := 2 }
-                    let t1 := add(mload(0x1a0), shr(224, add(add(mul(u0, mload(0x120)), mul(u1, mload(0x140))), add(mul(u2, mload(0x160)), mul(u3, mload(0x180))))))
-                    if iszero(slt(t1, s)) { s := t1 i := 1 }
-                    let t0 := add(mload(0x100), shr(224, add(add(mul(u0, mload(0x80)), mul(u1, mload(0xa0))), add(mul(u2, mload(0xc0)), mul(u3, mload(0xe0))))))
-                    if iszero(slt(t0, s)) { i := 0 }
-                    mstore8(out, i)
+                    mstore8(out, tail(u0, u1, u2, u3, s, i))
                     x := add(x, width)
                 }
             }
@@ -409,31 +390,7 @@ library LinearKernel {
                     if iszero(slt(t13, s)) { s := t13 i := 13 }
                     let t12 := add(mload(0x880), shr(224, add(add(mul(u0, mload(0x800)), mul(u1, mload(0x820))), add(mul(u2, mload(0x840)), mul(u3, mload(0x860))))))
                     if iszero(slt(t12, s)) { s := t12 i := 12 }
-                    let t11 := add(mload(0x7e0), shr(224, add(add(mul(u0, mload(0x760)), mul(u1, mload(0x780))), add(mul(u2, mload(0x7a0)), mul(u3, mload(0x7c0))))))
-                    if iszero(slt(t11, s)) { s := t11 i := 11 }
-                    let t10 := add(mload(0x740), shr(224, add(add(mul(u0, mload(0x6c0)), mul(u1, mload(0x6e0))), add(mul(u2, mload(0x700)), mul(u3, mload(0x720))))))
-                    if iszero(slt(t10, s)) { s := t10 i := 10 }
-                    let t9 := add(mload(0x6a0), shr(224, add(add(mul(u0, mload(0x620)), mul(u1, mload(0x640))), add(mul(u2, mload(0x660)), mul(u3, mload(0x680))))))
-                    if iszero(slt(t9, s)) { s := t9 i := 9 }
-                    let t8 := add(mload(0x600), shr(224, add(add(mul(u0, mload(0x580)), mul(u1, mload(0x5a0))), add(mul(u2, mload(0x5c0)), mul(u3, mload(0x5e0))))))
-                    if iszero(slt(t8, s)) { s := t8 i := 8 }
-                    let t7 := add(mload(0x560), shr(224, add(add(mul(u0, mload(0x4e0)), mul(u1, mload(0x500))), add(mul(u2, mload(0x520)), mul(u3, mload(0x540))))))
-                    if iszero(slt(t7, s)) { s := t7 i := 7 }
-                    let t6 := add(mload(0x4c0), shr(224, add(add(mul(u0, mload(0x440)), mul(u1, mload(0x460))), add(mul(u2, mload(0x480)), mul(u3, mload(0x4a0))))))
-                    if iszero(slt(t6, s)) { s := t6 i := 6 }
-                    let t5 := add(mload(0x420), shr(224, add(add(mul(u0, mload(0x3a0)), mul(u1, mload(0x3c0))), add(mul(u2, mload(0x3e0)), mul(u3, mload(0x400))))))
-                    if iszero(slt(t5, s)) { s := t5 i := 5 }
-                    let t4 := add(mload(0x380), shr(224, add(add(mul(u0, mload(0x300)), mul(u1, mload(0x320))), add(mul(u2, mload(0x340)), mul(u3, mload(0x360))))))
-                    if iszero(slt(t4, s)) { s := t4 i := 4 }
-                    let t3 := add(mload(0x2e0), shr(224, add(add(mul(u0, mload(0x260)), mul(u1, mload(0x280))), add(mul(u2, mload(0x2a0)), mul(u3, mload(0x2c0))))))
-                    if iszero(slt(t3, s)) { s := t3 i := 3 }
-                    let t2 := add(mload(0x240), shr(224, add(add(mul(u0, mload(0x1c0)), mul(u1, mload(0x1e0))), add(mul(u2, mload(0x200)), mul(u3, mload(0x220))))))
-                    if iszero(slt(t2, s)) { s := t2 i := 2 }
-                    let t1 := add(mload(0x1a0), shr(224, add(add(mul(u0, mload(0x120)), mul(u1, mload(0x140))), add(mul(u2, mload(0x160)), mul(u3, mload(0x180))))))
-                    if iszero(slt(t1, s)) { s := t1 i := 1 }
-                    let t0 := add(mload(0x100), shr(224, add(add(mul(u0, mload(0x80)), mul(u1, mload(0xa0))), add(mul(u2, mload(0xc0)), mul(u3, mload(0xe0))))))
-                    if iszero(slt(t0, s)) { i := 0 }
-                    mstore8(out, i)
+                    mstore8(out, tail(u0, u1, u2, u3, s, i))
                     x := add(x, width)
                 }
             }
@@ -452,31 +409,7 @@ library LinearKernel {
                     if iszero(slt(t13, s)) { s := t13 i := 13 }
                     let t12 := add(mload(0x880), shr(224, add(add(mul(u0, mload(0x800)), mul(u1, mload(0x820))), add(mul(u2, mload(0x840)), mul(u3, mload(0x860))))))
                     if iszero(slt(t12, s)) { s := t12 i := 12 }
-                    let t11 := add(mload(0x7e0), shr(224, add(add(mul(u0, mload(0x760)), mul(u1, mload(0x780))), add(mul(u2, mload(0x7a0)), mul(u3, mload(0x7c0))))))
-                    if iszero(slt(t11, s)) { s := t11 i := 11 }
-                    let t10 := add(mload(0x740), shr(224, add(add(mul(u0, mload(0x6c0)), mul(u1, mload(0x6e0))), add(mul(u2, mload(0x700)), mul(u3, mload(0x720))))))
-                    if iszero(slt(t10, s)) { s := t10 i := 10 }
-                    let t9 := add(mload(0x6a0), shr(224, add(add(mul(u0, mload(0x620)), mul(u1, mload(0x640))), add(mul(u2, mload(0x660)), mul(u3, mload(0x680))))))
-                    if iszero(slt(t9, s)) { s := t9 i := 9 }
-                    let t8 := add(mload(0x600), shr(224, add(add(mul(u0, mload(0x580)), mul(u1, mload(0x5a0))), add(mul(u2, mload(0x5c0)), mul(u3, mload(0x5e0))))))
-                    if iszero(slt(t8, s)) { s := t8 i := 8 }
-                    let t7 := add(mload(0x560), shr(224, add(add(mul(u0, mload(0x4e0)), mul(u1, mload(0x500))), add(mul(u2, mload(0x520)), mul(u3, mload(0x540))))))
-                    if iszero(slt(t7, s)) { s := t7 i := 7 }
-                    let t6 := add(mload(0x4c0), shr(224, add(add(mul(u0, mload(0x440)), mul(u1, mload(0x460))), add(mul(u2, mload(0x480)), mul(u3, mload(0x4a0))))))
-                    if iszero(slt(t6, s)) { s := t6 i := 6 }
-                    let t5 := add(mload(0x420), shr(224, add(add(mul(u0, mload(0x3a0)), mul(u1, mload(0x3c0))), add(mul(u2, mload(0x3e0)), mul(u3, mload(0x400))))))
-                    if iszero(slt(t5, s)) { s := t5 i := 5 }
-                    let t4 := add(mload(0x380), shr(224, add(add(mul(u0, mload(0x300)), mul(u1, mload(0x320))), add(mul(u2, mload(0x340)), mul(u3, mload(0x360))))))
-                    if iszero(slt(t4, s)) { s := t4 i := 4 }
-                    let t3 := add(mload(0x2e0), shr(224, add(add(mul(u0, mload(0x260)), mul(u1, mload(0x280))), add(mul(u2, mload(0x2a0)), mul(u3, mload(0x2c0))))))
-                    if iszero(slt(t3, s)) { s := t3 i := 3 }
-                    let t2 := add(mload(0x240), shr(224, add(add(mul(u0, mload(0x1c0)), mul(u1, mload(0x1e0))), add(mul(u2, mload(0x200)), mul(u3, mload(0x220))))))
-                    if iszero(slt(t2, s)) { s := t2 i := 2 }
-                    let t1 := add(mload(0x1a0), shr(224, add(add(mul(u0, mload(0x120)), mul(u1, mload(0x140))), add(mul(u2, mload(0x160)), mul(u3, mload(0x180))))))
-                    if iszero(slt(t1, s)) { s := t1 i := 1 }
-                    let t0 := add(mload(0x100), shr(224, add(add(mul(u0, mload(0x80)), mul(u1, mload(0xa0))), add(mul(u2, mload(0xc0)), mul(u3, mload(0xe0))))))
-                    if iszero(slt(t0, s)) { i := 0 }
-                    mstore8(out, i)
+                    mstore8(out, tail(u0, u1, u2, u3, s, i))
                     x := add(x, width)
                 }
             }

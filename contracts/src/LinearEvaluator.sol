@@ -283,6 +283,61 @@ contract LinearEvaluator is ILinearEvaluator, Evaluator {
         }
     }
 
+    /**
+     * @dev {_place} for one output of rows of at most 32 features with weights of at most 16
+     * bits, four features per `calldataload`: group g holds features `4 g .. 4 g + 3`, whose
+     * values `w + 2^15` (all in [0, 2^16)) go to lane g of words 3, 2, 1, 0 at `set`. Weights
+     * are read four at a time (bytes past the row's last weight belong to the model or lie past
+     * calldata); the lanes of features `>= width` are then cleared, which is exact
+     * because every lane holds a value in [0, 2^16) (no borrow). Returns the sum of the weights,
+     * from the lanes: `sum_j (w_j + 2^15) - 2^15 width`. Only the `ceil(width / 4)` groups of
+     * the row are read: the lanes of the others stay 0.
+     */
+    function _placeBlock(uint256 row, uint256 width, uint256 wb, uint256 ws, uint256 set)
+        private
+        pure
+        returns (uint256 sum)
+    {
+        // Memory-safe: writes the four words at `set` (the caller's records). Reads at most 8
+        // words of calldata from `row`, inside calldata or past its end (zeros). Lane sums: each word's
+        // lanes are below 2^16, the four words' lanes below 2^18, and the sum of all 32 lanes
+        // below 2^21: `mul` by ONES adds them into the top lane without a carry (U1).
+        assembly ("memory-safe") {
+            let step := shl(3, wb) // bits per weight
+            let v0 := 0
+            let v1 := 0
+            let v2 := 0
+            let v3 := 0
+            // the groups of the row (lane g / 32 of each word): ceil(width / 4)
+            let groups := shl(5, shr(2, add(width, 3)))
+            for { let g := 0 } lt(g, groups) { g := add(g, 32) } {
+                let c := calldataload(add(row, mul(shr(3, g), wb))) // features g / 8 ..
+                v3 := add(v3, shl(g, add(sar(ws, c), 0x8000)))
+                c := shl(step, c)
+                v2 := add(v2, shl(g, add(sar(ws, c), 0x8000)))
+                c := shl(step, c)
+                v1 := add(v1, shl(g, add(sar(ws, c), 0x8000)))
+                c := shl(step, c)
+                v0 := add(v0, shl(g, add(sar(ws, c), 0x8000)))
+            }
+            // Word 3 - s holds features 4 g + s: the lanes below g = width / 4 are the row's, and
+            // lane width / 4 in the words of s < width % 4.
+            let full := sub(shl(shl(5, shr(2, width)), 1), 1)
+            let part := shl(shl(5, shr(2, width)), 0xffffffff)
+            let rest := and(width, 3)
+            v0 := and(v0, full)
+            v1 := and(v1, or(full, mul(part, gt(rest, 2))))
+            v2 := and(v2, or(full, mul(part, gt(rest, 1))))
+            v3 := and(v3, or(full, mul(part, gt(rest, 0))))
+            mstore(set, v0)
+            mstore(add(set, 0x20), v1)
+            mstore(add(set, 0x40), v2)
+            mstore(add(set, 0x60), v3)
+            let lanesSum := shr(224, mul(add(add(v0, v1), add(v2, v3)), 0x0000000100000001000000010000000100000001000000010000000100000001))
+            sum := sub(lanesSum, shl(15, width))
+        }
+    }
+
     /// @dev Zeroes the memory words from `start` to `end`.
     function _zero(uint256 start, uint256 end) private pure {
         // Memory-safe: the caller's records.
@@ -369,7 +424,9 @@ contract LinearEvaluator is ILinearEvaluator, Evaluator {
             _zero(base, wide ? biases : base + m.outputs * record);
             for (uint256 k = 0; k < m.outputs; ++k) {
                 uint256 set = base + k * record;
-                uint256 sum = _place(m, m.weights + k * m.rowStride, width, set, perBlock, split, 0x8000);
+                uint256 sum = wide || split
+                    ? _place(m, m.weights + k * m.rowStride, width, set, perBlock, split, 0x8000)
+                    : _placeBlock(m.weights + k * m.rowStride, width, m.weightBytes, m.weightShift, set);
                 uint256 b = _bias(m, k) - (sum << 7);
                 if (wide) {
                     _store(biases + (k << 6), b);

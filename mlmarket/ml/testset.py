@@ -86,8 +86,9 @@ class EvaluationCost:
     call: int = 8_000  # dispatch, ABI decoding, argument and chunk-header checks, fixed memory
     row: int = 20  # label range check (32 labels a word), per row of the chunk
     model: int = 6_000  # header checks, memory set-up, per model
-    output: int = 1_000  # bias, record set-up, per output of each model
+    output: int = 1_500  # bias, record set-up, per output of each model
     weight: int = 200  # placing one weight into its lane (twice when split), per weight
+    group: int = 220  # straight-line argmax: placing four weights at once, per output
     one: int = 350  # one output, rows <= 32 features: spread, 4 mul, score, its scoring
     row_model: int = 160  # several outputs: spread, row loop, the class byte and its scoring
     row_output: int = 130  # straight-line argmax: 4 mul, shift, bias, compare, per output
@@ -116,17 +117,19 @@ def evaluation_gas(
 
     Example:
         >>> evaluation_gas(rows=100, features=30, outputs=10, models=1)
-        482000
+        487000
         >>> evaluation_gas(rows=100, features=30, outputs=10, models=1, weight_bytes=2)
-        232000
+        194600
     """
     blocks = -(-features // SWAR_BLOCK)
     sets = swar_sets(weight_bytes)
     extra = (sets - 1) * cost.split  # per output and block, when split
-    per_model = cost.model + outputs * (cost.output + features * sets * cost.weight)
+    straight = blocks == 1 and extra == 0 and 1 < outputs <= 16  # the straight-line argmax
+    placing = -(-features // 4) * cost.group if straight else features * sets * cost.weight
+    per_model = cost.model + outputs * (cost.output + placing)
     if outputs == 1:
         per_row = cost.one + extra if blocks == 1 else cost.one + blocks * (cost.block + extra)
-    elif blocks == 1 and extra == 0 and outputs <= 16:
+    elif straight:
         per_row = cost.row_model + outputs * cost.row_output
     elif blocks == 1:
         per_row = cost.row_model + outputs * (cost.loop_output + extra)
@@ -178,7 +181,7 @@ def rows_per_chunk(
 
     Example:
         >>> rows_per_chunk(30, 2), rows_per_chunk(30, 10, models_per_call=4)
-        (4141, 1008)
+        (4141, 1007)
     """
     check_arguments(features, classes)
     if models_per_call < 1:

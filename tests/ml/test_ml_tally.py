@@ -215,7 +215,10 @@ def random_models(rng: np.random.Generator, family: str, d: int, classes: int) -
 
 
 @pytest.mark.parametrize("family", sorted(NAMES))
-@pytest.mark.parametrize(("rows", "classes"), [(512, 2), (1030, 3), (1030, 0), (520, 33)])
+@pytest.mark.parametrize(
+    ("rows", "classes"),
+    [(512, 2), (1030, 3), (1030, 0), (520, 33), (511, 7), (513, 16), (513, 17), (1100, 32)],
+)
 def test_manyRows_acrossBlocks_equalReference(
     chain: Chain, evaluators: dict[str, Any], family: str, rows: int, classes: int
 ) -> None:
@@ -231,6 +234,31 @@ def test_manyRows_acrossBlocks_equalReference(
     got_rows, support, tallies = check(chain, evaluators[family], family, case)
     assert got_rows == rows
     consistent(rows, support, tallies, classes)
+
+
+@pytest.mark.parametrize("classes", [2, 3, 16, 17, 32, 33])
+@pytest.mark.parametrize("rows", [1, 31, 32, 33, 100, 512, 545])
+def test_countsInLanes_atTheirLimits_equalReference(
+    chain: Chain, evaluators: dict[str, Any], classes: int, rows: int
+) -> None:
+    """The word-wise counts (byte sums for K = 2, histograms up to 32 classes, one counter per
+    row beyond) at their edges: every row predicted the last class (the top lane) or the
+    first, every label the last class or the first (all hits or all misses), partial words
+    and blocks of rows; and a random model."""
+    rng = np.random.default_rng(classes * 10_000 + rows)
+    d = 3
+    weights = np.zeros((classes, d), dtype=np.int64)
+    last = encode_model(LinearParams(0, classes, weights, tuple(range(classes)), 1, 1, 0))
+    first = encode_model(LinearParams(0, classes, weights, (1,) + (0,) * (classes - 1), 1, 1, 0))
+    mixed = encode_model(LinearParams(0, classes, rng.integers(-128, 128, (classes, d)),
+                                      tuple(int(b) for b in rng.integers(-999, 999, classes)),
+                                      1, 2, 0))  # fmt: skip
+    features = rng.integers(-128, 128, (rows, d))
+    for labels in ([classes - 1] * rows, [0] * rows, list(rng.integers(0, classes, rows))):
+        chunk = encode_chunk(features, labels, regression=False)
+        case = (chunk, [last, first, mixed], d, classes)
+        got_rows, support, tallies = check(chain, evaluators["linear"], "linear", case)
+        consistent(got_rows, support, tallies, classes)
 
 
 def test_emptyChunk_andNoModels(chain: Chain, evaluators: dict[str, Any]) -> None:

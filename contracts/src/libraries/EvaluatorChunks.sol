@@ -95,14 +95,36 @@ library EvaluatorChunks {
         if (classes != 0) _checkLabels(c.labels, c.rows, classes);
     }
 
-    /// @dev Reverts with {IEvaluatorErrors.EvaluatorLabelOutOfRange} at the first label `>= classes`.
+    /**
+     * @dev Reverts with {IEvaluatorErrors.EvaluatorLabelOutOfRange} at the first label
+     * `>= classes` (2..255). Checks 32 labels per word: with `lo` a byte's low 7 bits and
+     * `c = (256 - classes) mod 128`, `lo + c <= 253` stays inside its byte and has bit 7 iff
+     * `lo >= classes` (classes <= 128; then a byte >= 128 is out of range too) or
+     * `lo >= classes - 128` (classes > 128; and the byte needs bit 7). Bytes past the last
+     * label are masked to 0 (in range). A word with a bad label is searched byte by byte.
+     */
     function _checkLabels(uint256 labels, uint256 rows, uint256 classes) private pure {
         uint256 bad = rows;
-        // Reads the byte at `labels + r` for r < rows: inside the chunk (its length was checked).
+        // Reads the words at `labels + r` for r < rows (a word's bytes past the chunk's end
+        // are masked off; C1) and, on the error path, single labels inside the chunk.
         assembly ("memory-safe") {
-            for { let r := 0 } lt(r, rows) { r := add(r, 1) } {
-                if iszero(lt(byte(0, calldataload(add(labels, r))), classes)) {
-                    bad := r
+            let high := 0x8080808080808080808080808080808080808080808080808080808080808080
+            let c := mul(and(sub(256, classes), 127), 0x0101010101010101010101010101010101010101010101010101010101010101)
+            let small := lt(classes, 129)
+            for { let r := 0 } lt(r, rows) { r := add(r, 32) } {
+                let w := calldataload(add(labels, r))
+                let left := sub(rows, r)
+                if lt(left, 32) { w := and(w, not(shr(shl(3, left), not(0)))) }
+                let t := add(and(w, not(high)), c)
+                let flags := and(t, w)
+                if small { flags := or(t, w) }
+                if and(flags, high) {
+                    for { let k := r } 1 { k := add(k, 1) } {
+                        if iszero(lt(byte(0, calldataload(add(labels, k))), classes)) {
+                            bad := k
+                            break
+                        }
+                    }
                     break
                 }
             }

@@ -391,31 +391,21 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
             switch mload(add(handle, 0x80)) // Forest.row
             case 0 { calldataWalk(handle, firstRow, predictions, rows) }
             default {
-                let width := mload(add(handle, 0x40))
-                let row := mload(add(handle, 0x80))
-                let levels := mload(add(handle, 0xa0))
-                let from := add(mload(add(handle, 0xc0)), 0x20) // Forest.slots
-                let to := add(from, shl(5, mload(sub(from, 0x20))))
                 switch mload(add(handle, 0x60)) // Forest.classes
-                case 0 { regression(firstRow, predictions, add(predictions, shl(5, rows)), width, row, mload(from), levels) }
+                case 0 { regression(firstRow, predictions, add(predictions, shl(5, rows)), handle) }
                 default {
-                    let end := add(predictions, rows)
-                    switch eq(to, add(from, 0x20))
-                    case 1 { single(firstRow, predictions, end, width, row, mload(from), levels) }
+                    switch mload(mload(add(handle, 0xc0))) // trees
+                    case 1 { single(firstRow, predictions, add(predictions, rows), handle) }
                     default {
                         switch gt(mload(add(handle, 0x60)), 16)
-                        case 0 {
-                            forest16(firstRow, predictions, end, width, row, from, to, levels,
-                                mload(add(handle, 0xe0)), mload(add(handle, 0x120)))
-                        }
-                        default {
-                            forestWords(firstRow, predictions, end, width, row, from, to, levels,
-                                mload(add(handle, 0x100)), mload(add(handle, 0xe0)), mload(add(handle, 0x120)))
-                        }
+                        case 0 { forest16(firstRow, predictions, add(predictions, rows), handle) }
+                        default { forestWords(firstRow, predictions, add(predictions, rows), handle) }
                     }
                 }
             }
 
+            // Each kernel writes the predictions of the rows from calldata x to [out, end)
+            // for the Forest at h; it reads the fields it needs into its own variables.
             // The slot reached after n levels from the record at p.
             function walk(p, n) -> q {
                 for {} gt(n, 3) { n := sub(n, 4) } {
@@ -440,240 +430,277 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                 q := p
             }
             // One tree, classes: two rows per iteration (one first if their count is odd);
-            // a leaf's first word is its class.
-            function single(x, out, end, width, row, root, levels) {
+            // a leaf's A is its class. The loops that test at their end run at least once:
+            // `rows >= 1`, and here an even count >= 2; a forest has at least 2 trees.
+            function single(x, out, end, h) {
+                mstore(0x00, mload(add(h, 0x80))) // the row copy
+                mstore(0x20, mload(add(h, 0x40))) // the width
+                let levels := mload(add(h, 0xa0))
+                let root := mload(add(mload(add(h, 0xc0)), 0x20))
                 if and(sub(end, out), 1) {
-                    calldatacopy(row, x, width)
-                    x := add(x, width)
+                    calldatacopy(mload(0x00), x, mload(0x20))
+                    x := add(x, mload(0x20))
                     mstore8(out, mload(walk(root, levels)))
                     out := add(out, 1)
                 }
-                let a0 := mload(root)
-                let t0 := mload(add(root, 32))
-                let c0 := add(root, 64)
-                switch levels
-                case 0 { for {} lt(out, end) { out := add(out, 1) } { mstore8(out, a0) } }
-                case 1 {
-                    for {} lt(out, end) { out := add(out, 2) } {
-                        calldatacopy(row, x, width)
-                        x := add(x, width)
-                        let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
-                        mstore8(out, mload(p))
-                        calldatacopy(row, x, width)
-                        x := add(x, width)
-                        p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
-                        mstore8(add(out, 1), mload(p))
+                if lt(out, end) {
+                    let a0 := mload(root)
+                    let t0 := mload(add(root, 32))
+                    let c0 := add(root, 64)
+                    switch levels
+                    case 0 { for {} lt(out, end) { out := add(out, 1) } { mstore8(out, a0) } }
+                    case 1 {
+                        for {} 1 {} {
+                            calldatacopy(mload(0x00), x, mload(0x20))
+                            x := add(x, mload(0x20))
+                            let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                            mstore8(out, mload(p))
+                            calldatacopy(mload(0x00), x, mload(0x20))
+                            x := add(x, mload(0x20))
+                            p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                            mstore8(add(out, 1), mload(p))
+                            out := add(out, 2)
+                            if eq(out, end) { break }
+                        }
                     }
-                }
-                case 2 {
-                    for {} lt(out, end) { out := add(out, 2) } {
-                        calldatacopy(row, x, width)
-                        x := add(x, width)
-                        let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        mstore8(out, mload(p))
-                        calldatacopy(row, x, width)
-                        x := add(x, width)
-                        p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        mstore8(add(out, 1), mload(p))
+                    case 2 {
+                        for {} 1 {} {
+                            calldatacopy(mload(0x00), x, mload(0x20))
+                            x := add(x, mload(0x20))
+                            let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            mstore8(out, mload(p))
+                            calldatacopy(mload(0x00), x, mload(0x20))
+                            x := add(x, mload(0x20))
+                            p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            mstore8(add(out, 1), mload(p))
+                            out := add(out, 2)
+                            if eq(out, end) { break }
+                        }
                     }
-                }
-                case 3 {
-                    for {} lt(out, end) { out := add(out, 2) } {
-                        calldatacopy(row, x, width)
-                        x := add(x, width)
-                        let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        mstore8(out, mload(p))
-                        calldatacopy(row, x, width)
-                        x := add(x, width)
-                        p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        mstore8(add(out, 1), mload(p))
+                    case 3 {
+                        for {} 1 {} {
+                            calldatacopy(mload(0x00), x, mload(0x20))
+                            x := add(x, mload(0x20))
+                            let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            mstore8(out, mload(p))
+                            calldatacopy(mload(0x00), x, mload(0x20))
+                            x := add(x, mload(0x20))
+                            p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            mstore8(add(out, 1), mload(p))
+                            out := add(out, 2)
+                            if eq(out, end) { break }
+                        }
                     }
-                }
-                case 4 {
-                    for {} lt(out, end) { out := add(out, 2) } {
-                        calldatacopy(row, x, width)
-                        x := add(x, width)
-                        let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        mstore8(out, mload(p))
-                        calldatacopy(row, x, width)
-                        x := add(x, width)
-                        p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        mstore8(add(out, 1), mload(p))
+                    case 4 {
+                        for {} 1 {} {
+                            calldatacopy(mload(0x00), x, mload(0x20))
+                            x := add(x, mload(0x20))
+                            let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            mstore8(out, mload(p))
+                            calldatacopy(mload(0x00), x, mload(0x20))
+                            x := add(x, mload(0x20))
+                            p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            mstore8(add(out, 1), mload(p))
+                            out := add(out, 2)
+                            if eq(out, end) { break }
+                        }
                     }
-                }
-                case 5 {
-                    for {} lt(out, end) { out := add(out, 2) } {
-                        calldatacopy(row, x, width)
-                        x := add(x, width)
-                        let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        mstore8(out, mload(p))
-                        calldatacopy(row, x, width)
-                        x := add(x, width)
-                        p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        mstore8(add(out, 1), mload(p))
+                    case 5 {
+                        for {} 1 {} {
+                            calldatacopy(mload(0x00), x, mload(0x20))
+                            x := add(x, mload(0x20))
+                            let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            mstore8(out, mload(p))
+                            calldatacopy(mload(0x00), x, mload(0x20))
+                            x := add(x, mload(0x20))
+                            p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            mstore8(add(out, 1), mload(p))
+                            out := add(out, 2)
+                            if eq(out, end) { break }
+                        }
                     }
-                }
-                case 6 {
-                    for {} lt(out, end) { out := add(out, 2) } {
-                        calldatacopy(row, x, width)
-                        x := add(x, width)
-                        let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        mstore8(out, mload(p))
-                        calldatacopy(row, x, width)
-                        x := add(x, width)
-                        p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        mstore8(add(out, 1), mload(p))
+                    case 6 {
+                        for {} 1 {} {
+                            calldatacopy(mload(0x00), x, mload(0x20))
+                            x := add(x, mload(0x20))
+                            let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            mstore8(out, mload(p))
+                            calldatacopy(mload(0x00), x, mload(0x20))
+                            x := add(x, mload(0x20))
+                            p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            mstore8(add(out, 1), mload(p))
+                            out := add(out, 2)
+                            if eq(out, end) { break }
+                        }
                     }
-                }
-                case 7 {
-                    for {} lt(out, end) { out := add(out, 2) } {
-                        calldatacopy(row, x, width)
-                        x := add(x, width)
-                        let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        mstore8(out, mload(p))
-                        calldatacopy(row, x, width)
-                        x := add(x, width)
-                        p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        mstore8(add(out, 1), mload(p))
+                    case 7 {
+                        for {} 1 {} {
+                            calldatacopy(mload(0x00), x, mload(0x20))
+                            x := add(x, mload(0x20))
+                            let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            mstore8(out, mload(p))
+                            calldatacopy(mload(0x00), x, mload(0x20))
+                            x := add(x, mload(0x20))
+                            p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            mstore8(add(out, 1), mload(p))
+                            out := add(out, 2)
+                            if eq(out, end) { break }
+                        }
                     }
-                }
-                case 8 {
-                    for {} lt(out, end) { out := add(out, 2) } {
-                        calldatacopy(row, x, width)
-                        x := add(x, width)
-                        let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        mstore8(out, mload(p))
-                        calldatacopy(row, x, width)
-                        x := add(x, width)
-                        p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
-                        mstore8(add(out, 1), mload(p))
+                    case 8 {
+                        for {} 1 {} {
+                            calldatacopy(mload(0x00), x, mload(0x20))
+                            x := add(x, mload(0x20))
+                            let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            mstore8(out, mload(p))
+                            calldatacopy(mload(0x00), x, mload(0x20))
+                            x := add(x, mload(0x20))
+                            p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            mstore8(add(out, 1), mload(p))
+                            out := add(out, 2)
+                            if eq(out, end) { break }
+                        }
                     }
-                }
-                default {
-                    for {} lt(out, end) { out := add(out, 1) } {
-                        calldatacopy(row, x, width)
-                        x := add(x, width)
-                        mstore8(out, mload(walk(root, levels)))
+                    default {
+                        for {} lt(out, end) { out := add(out, 1) } {
+                            calldatacopy(mload(0x00), x, mload(0x20))
+                            x := add(x, mload(0x20))
+                            mstore8(out, mload(walk(root, levels)))
+                        }
                     }
                 }
             }
             // Regression: a leaf's first word is the address of its value.
-            function regression(x, out, end, width, row, root, levels) {
+            function regression(x, out, end, h) {
+                mstore(0x00, mload(add(h, 0x80))) // the row copy
+                mstore(0x20, mload(add(h, 0x40))) // the width
+                let levels := mload(add(h, 0xa0))
+                let root := mload(add(mload(add(h, 0xc0)), 0x20))
                 let a0 := mload(root)
                 let t0 := mload(add(root, 32))
                 let c0 := add(root, 64)
                 switch levels
                 case 0 { for {} lt(out, end) { out := add(out, 0x20) } { mstore(out, mload(a0)) } }
                 case 1 {
-                    for {} lt(out, end) { out := add(out, 0x20) } {
-                        calldatacopy(row, x, width)
-                        x := add(x, width)
+                    for {} 1 {} {
+                        calldatacopy(mload(0x00), x, mload(0x20))
+                        x := add(x, mload(0x20))
                         let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
                         mstore(out, mload(mload(p)))
+                        out := add(out, 0x20)
+                        if eq(out, end) { break }
                     }
                 }
                 case 2 {
-                    for {} lt(out, end) { out := add(out, 0x20) } {
-                        calldatacopy(row, x, width)
-                        x := add(x, width)
+                    for {} 1 {} {
+                        calldatacopy(mload(0x00), x, mload(0x20))
+                        x := add(x, mload(0x20))
                         let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
                         p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                         mstore(out, mload(mload(p)))
+                        out := add(out, 0x20)
+                        if eq(out, end) { break }
                     }
                 }
                 case 3 {
-                    for {} lt(out, end) { out := add(out, 0x20) } {
-                        calldatacopy(row, x, width)
-                        x := add(x, width)
+                    for {} 1 {} {
+                        calldatacopy(mload(0x00), x, mload(0x20))
+                        x := add(x, mload(0x20))
                         let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
                         p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                         p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                         mstore(out, mload(mload(p)))
+                        out := add(out, 0x20)
+                        if eq(out, end) { break }
                     }
                 }
                 case 4 {
-                    for {} lt(out, end) { out := add(out, 0x20) } {
-                        calldatacopy(row, x, width)
-                        x := add(x, width)
+                    for {} 1 {} {
+                        calldatacopy(mload(0x00), x, mload(0x20))
+                        x := add(x, mload(0x20))
                         let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
                         p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                         p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                         p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                         mstore(out, mload(mload(p)))
+                        out := add(out, 0x20)
+                        if eq(out, end) { break }
                     }
                 }
                 case 5 {
-                    for {} lt(out, end) { out := add(out, 0x20) } {
-                        calldatacopy(row, x, width)
-                        x := add(x, width)
+                    for {} 1 {} {
+                        calldatacopy(mload(0x00), x, mload(0x20))
+                        x := add(x, mload(0x20))
                         let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
                         p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                         p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                         p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                         p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                         mstore(out, mload(mload(p)))
+                        out := add(out, 0x20)
+                        if eq(out, end) { break }
                     }
                 }
                 case 6 {
-                    for {} lt(out, end) { out := add(out, 0x20) } {
-                        calldatacopy(row, x, width)
-                        x := add(x, width)
+                    for {} 1 {} {
+                        calldatacopy(mload(0x00), x, mload(0x20))
+                        x := add(x, mload(0x20))
                         let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
                         p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                         p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
@@ -681,12 +708,14 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                         p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                         p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                         mstore(out, mload(mload(p)))
+                        out := add(out, 0x20)
+                        if eq(out, end) { break }
                     }
                 }
                 case 7 {
-                    for {} lt(out, end) { out := add(out, 0x20) } {
-                        calldatacopy(row, x, width)
-                        x := add(x, width)
+                    for {} 1 {} {
+                        calldatacopy(mload(0x00), x, mload(0x20))
+                        x := add(x, mload(0x20))
                         let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
                         p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                         p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
@@ -695,12 +724,14 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                         p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                         p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                         mstore(out, mload(mload(p)))
+                        out := add(out, 0x20)
+                        if eq(out, end) { break }
                     }
                 }
                 case 8 {
-                    for {} lt(out, end) { out := add(out, 0x20) } {
-                        calldatacopy(row, x, width)
-                        x := add(x, width)
+                    for {} 1 {} {
+                        calldatacopy(mload(0x00), x, mload(0x20))
+                        x := add(x, mload(0x20))
                         let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
                         p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                         p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
@@ -710,93 +741,123 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                         p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                         p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                         mstore(out, mload(mload(p)))
+                        out := add(out, 0x20)
+                        if eq(out, end) { break }
                     }
                 }
                 default {
                     for {} lt(out, end) { out := add(out, 0x20) } {
-                        calldatacopy(row, x, width)
-                        x := add(x, width)
+                        calldatacopy(mload(0x00), x, mload(0x20))
+                        x := add(x, mload(0x20))
                         mstore(out, mload(mload(walk(root, levels))))
                     }
                 }
             }
             // Forests of at most 16 classes: a leaf's first word points to its class's
             // increment of the vote word (lane k = bits 16 k .. 16 k + 15).
-            function forest16(x, out, end, width, row, from, to, levels, init, steps) {
+            function forest16(x, out, end, h) {
+                // the row copy and the width in the scratch words 0x00 and 0x20, the initial
+                // vote word and the halvings read per row (fewer stack slots)
+                mstore(0x00, mload(add(h, 0x80)))
+                mstore(0x20, mload(add(h, 0x40)))
+                let levels := mload(add(h, 0xa0))
+                let from := add(mload(add(h, 0xc0)), 0x20) // Forest.slots
+                let to := add(from, shl(5, mload(sub(from, 0x20))))
                 switch levels
                 case 0 {
                     for {} lt(out, end) { out := add(out, 1) } {
-                        let counts := init
+                        let counts := mload(add(h, 0xe0))
                         for { let t := from } lt(t, to) { t := add(t, 0x20) } {
                             counts := add(counts, mload(mload(mload(t))))
                         }
-                        mstore8(out, best16(counts, steps))
+                        mstore8(out, best16(counts, mload(add(h, 0x120))))
                     }
                 }
                 case 1 {
-                    for {} lt(out, end) { out := add(out, 1) } {
-                        calldatacopy(row, x, width)
-                        x := add(x, width)
-                        let counts := init
-                        for { let t := from } lt(t, to) { t := add(t, 0x20) } {
+                    for {} 1 {} {
+                        calldatacopy(mload(0x00), x, mload(0x20))
+                        x := add(x, mload(0x20))
+                        let counts := mload(add(h, 0xe0))
+                        let t := from
+                        for {} 1 {} {
                             let p := mload(t)
                             p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                             counts := add(counts, mload(mload(p)))
+                            t := add(t, 0x20)
+                            if eq(t, to) { break }
                         }
-                        mstore8(out, best16(counts, steps))
+                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                        out := add(out, 1)
+                        if eq(out, end) { break }
                     }
                 }
                 case 2 {
-                    for {} lt(out, end) { out := add(out, 1) } {
-                        calldatacopy(row, x, width)
-                        x := add(x, width)
-                        let counts := init
-                        for { let t := from } lt(t, to) { t := add(t, 0x20) } {
+                    for {} 1 {} {
+                        calldatacopy(mload(0x00), x, mload(0x20))
+                        x := add(x, mload(0x20))
+                        let counts := mload(add(h, 0xe0))
+                        let t := from
+                        for {} 1 {} {
                             let p := mload(t)
                             p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                             p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                             counts := add(counts, mload(mload(p)))
+                            t := add(t, 0x20)
+                            if eq(t, to) { break }
                         }
-                        mstore8(out, best16(counts, steps))
+                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                        out := add(out, 1)
+                        if eq(out, end) { break }
                     }
                 }
                 case 3 {
-                    for {} lt(out, end) { out := add(out, 1) } {
-                        calldatacopy(row, x, width)
-                        x := add(x, width)
-                        let counts := init
-                        for { let t := from } lt(t, to) { t := add(t, 0x20) } {
+                    for {} 1 {} {
+                        calldatacopy(mload(0x00), x, mload(0x20))
+                        x := add(x, mload(0x20))
+                        let counts := mload(add(h, 0xe0))
+                        let t := from
+                        for {} 1 {} {
                             let p := mload(t)
                             p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                             p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                             p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                             counts := add(counts, mload(mload(p)))
+                            t := add(t, 0x20)
+                            if eq(t, to) { break }
                         }
-                        mstore8(out, best16(counts, steps))
+                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                        out := add(out, 1)
+                        if eq(out, end) { break }
                     }
                 }
                 case 4 {
-                    for {} lt(out, end) { out := add(out, 1) } {
-                        calldatacopy(row, x, width)
-                        x := add(x, width)
-                        let counts := init
-                        for { let t := from } lt(t, to) { t := add(t, 0x20) } {
+                    for {} 1 {} {
+                        calldatacopy(mload(0x00), x, mload(0x20))
+                        x := add(x, mload(0x20))
+                        let counts := mload(add(h, 0xe0))
+                        let t := from
+                        for {} 1 {} {
                             let p := mload(t)
                             p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                             p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                             p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                             p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                             counts := add(counts, mload(mload(p)))
+                            t := add(t, 0x20)
+                            if eq(t, to) { break }
                         }
-                        mstore8(out, best16(counts, steps))
+                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                        out := add(out, 1)
+                        if eq(out, end) { break }
                     }
                 }
                 case 5 {
-                    for {} lt(out, end) { out := add(out, 1) } {
-                        calldatacopy(row, x, width)
-                        x := add(x, width)
-                        let counts := init
-                        for { let t := from } lt(t, to) { t := add(t, 0x20) } {
+                    for {} 1 {} {
+                        calldatacopy(mload(0x00), x, mload(0x20))
+                        x := add(x, mload(0x20))
+                        let counts := mload(add(h, 0xe0))
+                        let t := from
+                        for {} 1 {} {
                             let p := mload(t)
                             p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                             p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
@@ -804,16 +865,21 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                             p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                             p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                             counts := add(counts, mload(mload(p)))
+                            t := add(t, 0x20)
+                            if eq(t, to) { break }
                         }
-                        mstore8(out, best16(counts, steps))
+                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                        out := add(out, 1)
+                        if eq(out, end) { break }
                     }
                 }
                 case 6 {
-                    for {} lt(out, end) { out := add(out, 1) } {
-                        calldatacopy(row, x, width)
-                        x := add(x, width)
-                        let counts := init
-                        for { let t := from } lt(t, to) { t := add(t, 0x20) } {
+                    for {} 1 {} {
+                        calldatacopy(mload(0x00), x, mload(0x20))
+                        x := add(x, mload(0x20))
+                        let counts := mload(add(h, 0xe0))
+                        let t := from
+                        for {} 1 {} {
                             let p := mload(t)
                             p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                             p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
@@ -822,16 +888,21 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                             p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                             p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                             counts := add(counts, mload(mload(p)))
+                            t := add(t, 0x20)
+                            if eq(t, to) { break }
                         }
-                        mstore8(out, best16(counts, steps))
+                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                        out := add(out, 1)
+                        if eq(out, end) { break }
                     }
                 }
                 case 7 {
-                    for {} lt(out, end) { out := add(out, 1) } {
-                        calldatacopy(row, x, width)
-                        x := add(x, width)
-                        let counts := init
-                        for { let t := from } lt(t, to) { t := add(t, 0x20) } {
+                    for {} 1 {} {
+                        calldatacopy(mload(0x00), x, mload(0x20))
+                        x := add(x, mload(0x20))
+                        let counts := mload(add(h, 0xe0))
+                        let t := from
+                        for {} 1 {} {
                             let p := mload(t)
                             p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                             p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
@@ -841,16 +912,21 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                             p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                             p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                             counts := add(counts, mload(mload(p)))
+                            t := add(t, 0x20)
+                            if eq(t, to) { break }
                         }
-                        mstore8(out, best16(counts, steps))
+                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                        out := add(out, 1)
+                        if eq(out, end) { break }
                     }
                 }
                 case 8 {
-                    for {} lt(out, end) { out := add(out, 1) } {
-                        calldatacopy(row, x, width)
-                        x := add(x, width)
-                        let counts := init
-                        for { let t := from } lt(t, to) { t := add(t, 0x20) } {
+                    for {} 1 {} {
+                        calldatacopy(mload(0x00), x, mload(0x20))
+                        x := add(x, mload(0x20))
+                        let counts := mload(add(h, 0xe0))
+                        let t := from
+                        for {} 1 {} {
                             let p := mload(t)
                             p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                             p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
@@ -861,19 +937,23 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                             p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                             p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
                             counts := add(counts, mload(mload(p)))
+                            t := add(t, 0x20)
+                            if eq(t, to) { break }
                         }
-                        mstore8(out, best16(counts, steps))
+                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                        out := add(out, 1)
+                        if eq(out, end) { break }
                     }
                 }
                 default {
                     for {} lt(out, end) { out := add(out, 1) } {
-                        calldatacopy(row, x, width)
-                        x := add(x, width)
-                        let counts := init
+                        calldatacopy(mload(0x00), x, mload(0x20))
+                        x := add(x, mload(0x20))
+                        let counts := mload(add(h, 0xe0))
                         for { let t := from } lt(t, to) { t := add(t, 0x20) } {
                             counts := add(counts, mload(mload(walk(mload(t), levels))))
                         }
-                        mstore8(out, best16(counts, steps))
+                        mstore8(out, best16(counts, mload(add(h, 0x120))))
                     }
                 }
             }
@@ -931,8 +1011,15 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
             // Forests of more than 16 classes: a leaf's first word points to its class's
             // entry (vote word, increment); `words` vote words at `counts`, reset per row
             // from `init`.
-            function forestWords(x, out, end, width, row, from, to, levels, counts, init, words) {
-                let size := shl(5, words)
+            function forestWords(x, out, end, h) {
+                let width := mload(add(h, 0x40))
+                let row := mload(add(h, 0x80))
+                let levels := mload(add(h, 0xa0))
+                let from := add(mload(add(h, 0xc0)), 0x20) // Forest.slots
+                let to := add(from, shl(5, mload(sub(from, 0x20))))
+                let counts := mload(add(h, 0x100))
+                let init := mload(add(h, 0xe0))
+                let size := shl(5, mload(add(h, 0x120))) // the vote words
                 let last := add(counts, size)
                 for {} lt(out, end) { out := add(out, 1) } {
                     calldatacopy(row, x, width)

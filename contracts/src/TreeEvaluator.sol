@@ -36,12 +36,23 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
     uint8 private constant _FAMILY_TREE = 3;
     bytes32 private constant _FAMILY = keccak256("tree");
 
-    /// @dev A validated model for {_predict}; {_prepare}'s handle is its address.
+    /// @dev Most nodes {_build} writes records for (4 words each); a model with more is
+    /// walked in calldata.
+    uint256 private constant _MAX_NODES = 2048;
+
+    /// @dev A validated model for {_predict}; {_prepare}'s handle is its address. The
+    /// assembly reads the fields at their offsets (0x00, 0x20, ...).
     struct Forest {
-        uint256[] roots; // calldata offset of each tree's node 0
-        uint256[] votes; // one vote word per class (forests of more than 32 classes), else empty
-        uint256 width; // features per row
-        uint256 classes; // 0 for regression
+        uint256[] roots; // 0x000 calldata offset of each tree's node 0
+        uint256[] votes; // 0x020 calldata walk: one vote word per class (more than 32 classes)
+        uint256 width; // 0x040 features per row
+        uint256 classes; // 0x060 0 for regression
+        uint256 row; // 0x080 records: memory copy of the row being predicted; 0: calldata walk
+        uint256 levels; // 0x0a0 records: levels walked per tree and row (the deepest walk)
+        uint256[] slots; // 0x0c0 records: memory address of each tree's root record
+        uint256 init; // 0x0e0 records, forests: initial vote word (<= 16 classes) or its address
+        uint256 counts; // 0x100 records, forests of more than 16 classes: the vote words
+        uint256 steps; // 0x120 records, forests: lane halvings (<= 16 classes) or vote words
     }
 
     /// @inheritdoc IEvaluator
@@ -86,7 +97,8 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
     /**
      * @dev Internal nodes on the deepest walk of the validated tree at calldata `root`. Its
      * node count is the 2 bytes before `root`. By T2 a node's children (i + 1 and `right`)
-     * come after it, so one pass in index order knows each node's depth before its children.
+     * come after it, so one pass in index order knows each node's depth (the longest walk to
+     * it from node 0, or from a node no walk reaches) before its children.
      */
     function _depth(uint256 root) private pure returns (uint256 deepest) {
         uint256 nodes;
@@ -103,9 +115,11 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                 switch eq(shr(240, word), 0xffff)
                 case 1 { if gt(d, deepest) { deepest := d } }
                 default {
-                    let right := and(shr(208, word), 0xffffff)
-                    mstore(add(base, shl(5, add(i, 1))), add(d, 1))
-                    mstore(add(base, shl(5, right)), add(d, 1))
+                    d := add(d, 1)
+                    let left := add(base, shl(5, add(i, 1)))
+                    if gt(d, mload(left)) { mstore(left, d) }
+                    let right := add(base, shl(5, and(shr(208, word), 0xffffff)))
+                    if gt(d, mload(right)) { mstore(right, d) }
                 }
             }
         }
@@ -197,16 +211,29 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
 
     // --- prediction -------------------------------------------------------------------
 
-    /// @dev Checks model `index` ({_readModel}); the handle is the address of its {Forest}.
+    /**
+     * @dev Checks model `index` ({_readModel}) and writes its trees as records in memory
+     * ({_build}), unless they have more than {_MAX_NODES} nodes: then {_predict} walks the
+     * calldata nodes. The handle is the address of the {Forest}.
+     */
     function _prepare(uint256 index, bytes calldata model, EvaluatorChunks.Chunk memory c, uint256 classes)
         internal
         pure
         override
         returns (uint256 handle)
     {
-        Forest memory forest = Forest(
-            _readModel(index, model, c.width, classes), new uint256[](classes > 32 ? classes : 0), c.width, classes
-        );
+        uint256[] memory roots = _readModel(index, model, c.width, classes);
+        Forest memory forest;
+        forest.roots = roots;
+        forest.width = c.width;
+        forest.classes = classes;
+        uint256 nodes;
+        unchecked {
+            // T1: the model's length bounds the node count; 2 header bytes per tree.
+            nodes = (model.length - _MODEL_HEADER - 2 * roots.length) / _NODE;
+        }
+        if (nodes <= _MAX_NODES) _build(forest);
+        else forest.votes = new uint256[](classes > 32 ? classes : 0);
         // Reads the address of `forest`, which stays allocated until the model is scored.
         assembly ("memory-safe") {
             handle := forest
@@ -214,27 +241,836 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
     }
 
     /**
+     * @dev Writes the records of every tree of `forest` (docs/formats.md, "Tree records in
+     * memory"): node i of a tree whose records start at `base` has its record at
+     * `h = base + 128 i`: (A, T, L, R) = an internal node's row byte `row + feature`, its
+     * threshold word `t << 248 | (2^248 - 1)`, its children's records `h + 128` and
+     * `base + 128 right`; a leaf's value address, 2^255 - 1, `h` itself and its value.
+     * Sets `row`, `levels` (the deepest walk), `slots` (node 0's records) and the votes.
+     * Until node i's record is written its R word holds its depth (zeroed first, raised
+     * by each parent, all of which come before it, T2).
+     */
+    function _build(Forest memory forest) private pure {
+        uint256[] memory roots = forest.roots;
+        uint256[] memory slots = new uint256[](roots.length);
+        forest.slots = slots;
+        uint256 ptr = _tables(forest);
+        uint256 deepest;
+        // Memory-safe: writes the records past the free memory pointer, then moves it past
+        // them; reads the scratch words 0x00-0x3f that {_tables} wrote. Calldata reads:
+        // nodes i < n of validated trees (T1, T2).
+        assembly ("memory-safe") {
+            for { let t := 0 } lt(t, mload(roots)) { t := add(t, 1) } {
+                mstore(add(slots, shl(5, add(t, 1))), ptr)
+                let d := 0
+                ptr, d := records(mload(add(roots, shl(5, add(t, 1)))), ptr)
+                if gt(d, deepest) { deepest := d }
+            }
+            mstore(0x40, ptr)
+            // The records of the tree whose node 0 is at calldata `node0`, from `base`;
+            // returns their end and the tree's deepest walk. mload(0x00): the row copy;
+            // mload(0x20): how a leaf's A is written ({_tables}).
+            function records(node0, base) -> end, depth {
+                let n := shr(240, calldataload(sub(node0, 2)))
+                end := add(base, shl(7, n))
+                calldatacopy(base, calldatasize(), shl(7, n)) // zeroes: no depths yet
+                let max := shr(1, not(0))
+                let ones := shr(8, not(0))
+                for { let h := base } lt(h, end) {
+                    h := add(h, 128)
+                    node0 := add(node0, 6)
+                } {
+                    let w := calldataload(node0)
+                    switch eq(shr(240, w), 0xffff)
+                    case 0 {
+                        let d := add(mload(add(h, 96)), 1) // the depth of its children
+                        if gt(d, depth) { depth := d }
+                        let left := add(h, 128)
+                        let right := add(base, shl(7, and(shr(208, w), 0xffffff)))
+                        if gt(d, mload(add(left, 96))) { mstore(add(left, 96), d) }
+                        if gt(d, mload(add(right, 96))) { mstore(add(right, 96), d) }
+                        mstore(h, add(mload(0x00), shr(240, w)))
+                        mstore(add(h, 32), or(shl(248, byte(2, w)), ones))
+                        mstore(add(h, 64), left)
+                        mstore(add(h, 96), right)
+                    }
+                    default {
+                        // the value: a class, or an int32 sign-extended
+                        let v := signextend(3, shr(208, w))
+                        let mode := mload(0x20)
+                        switch mode
+                        case 0 { mstore(h, add(h, 96)) } // regression: R holds the value
+                        case 1 { mstore(h, v) } // one tree: A is the class
+                        case 2 {
+                            // at most 16 classes: R holds the class's vote increment
+                            mstore(h, add(h, 96))
+                            v := shl(add(shl(4, v), 4), 1)
+                        }
+                        default { mstore(h, add(mode, shl(6, v))) } // the class's vote entry
+                        mstore(add(h, 32), max)
+                        mstore(add(h, 64), h)
+                        mstore(add(h, 96), v)
+                    }
+                }
+            }
+        }
+        forest.levels = deepest;
+    }
+
+    /**
+     * @dev Allocates the row copy and the vote tables of `forest` and sets its `row`, `init`,
+     * `counts` and `steps`; returns where its records start. Leaves in the scratch word
+     * 0x00 the row copy's address and in 0x20 how {_build} writes a leaf's A: 0 regression,
+     * 1 one tree, 2 a forest of at most 16 classes, else the address of the vote entries.
+     */
+    function _tables(Forest memory forest) private pure returns (uint256 ptr) {
+        uint256 classes = forest.classes;
+        uint256 width = forest.width;
+        uint256 count = forest.roots.length;
+        // Memory-safe: allocates what it writes (row copy, tables) at the free memory pointer
+        // and returns the end; the caller moves the pointer.
+        assembly ("memory-safe") {
+            ptr := mload(0x40)
+            // the row copy: width bytes and the 31 a load at the last feature reads
+            let row := ptr
+            ptr := add(row, shl(5, add(shr(5, add(width, 31)), 1)))
+            mstore(add(forest, 0x80), row) // Forest.row
+            mstore(0x00, row)
+            mstore(0x20, iszero(iszero(classes))) // regression 0, one tree 1
+            if gt(count, 1) {
+                switch gt(classes, 16)
+                case 0 {
+                    // one vote word: class k's lane (bits 16 k ..) holds votes * 16 + 15 - k
+                    let init := 0
+                    for { let k := 0 } lt(k, classes) { k := add(k, 1) } {
+                        init := or(init, shl(shl(4, k), sub(15, k)))
+                    }
+                    mstore(add(forest, 0xe0), init) // Forest.init
+                    // lane halvings: log2 of the next power of two >= classes
+                    let steps := 1
+                    for {} lt(shl(steps, 1), classes) {} { steps := add(steps, 1) }
+                    mstore(add(forest, 0x120), steps) // Forest.steps
+                    mstore(0x20, 2)
+                }
+                default {
+                    // vote words of 8 lanes of 32 bits: votes * 256 + 255 - k in lane k mod 8
+                    // of word k / 8; entry k = (its word, its increment)
+                    let words := shr(3, add(classes, 7))
+                    let tab := ptr
+                    let counts := add(tab, shl(6, classes))
+                    let init := add(counts, shl(5, words))
+                    calldatacopy(init, calldatasize(), shl(5, words))
+                    for { let k := 0 } lt(k, classes) { k := add(k, 1) } {
+                        let entry := add(tab, shl(6, k))
+                        let word := shl(5, shr(3, k))
+                        mstore(entry, add(counts, word))
+                        mstore(add(entry, 0x20), shl(add(shl(5, and(k, 7)), 8), 1))
+                        mstore(add(init, word), or(mload(add(init, word)), shl(shl(5, and(k, 7)), sub(255, k))))
+                    }
+                    ptr := add(init, shl(5, words))
+                    mstore(add(forest, 0xe0), init) // Forest.init
+                    mstore(add(forest, 0x100), counts) // Forest.counts
+                    mstore(add(forest, 0x120), words) // Forest.steps: here the vote words
+                    mstore(0x20, tab)
+                }
+            }
+        }
+    }
+
+    /**
      * @dev Predictions of the trees of `handle` for `rows` rows from calldata `firstRow`, to
      * `predictions`: the leaf's class (one tree), the class most trees vote for, or the
-     * leaf's int32 value (regression). One assembly loop over the rows (no call per row or tree). A forest of
-     * at most 32 classes keeps its votes in the bytes of one word (byte k = class k; T3: at
-     * most 255 trees, so a count fits its byte and never carries), reset by one assignment
-     * per row; more classes count in the memory array `votes`. Argmax keeps the first
-     * maximum.
+     * leaf's int32 value (regression).
      */
     function _predict(uint256 handle, uint256 firstRow, uint256 predictions, uint256 rows) internal pure override {
-        // `handle` is the address of the Forest that {_prepare} allocated for this model; the
-        // assembly reads its fields: roots (0x00), votes (0x20), width (0x40), classes (0x60).
-        // Memory-safe: reads the roots, writes only the votes, the `rows` predictions at
-        // `predictions` (the buffer of {Evaluator}: class bytes, each < classes by T3, or int32
-        // leaves as words) and the scratch word 0x00. Calldata reads: each row's features at
-        // firstRow + r * width (r < rows, T1) and the validated trees (T2). A vote count <= 255
-        // (T3).
+        // `handle` is the address of the Forest of {_prepare}. Memory-safe: writes the row
+        // copy, the vote words (more than 16 classes) and the `rows` predictions at
+        // `predictions` (class bytes < classes by T3, or int32 leaves as words), and for
+        // the calldata walk the votes and the scratch word 0x00; reads the records.
         assembly ("memory-safe") {
-            // The leaf's 32-bit field reached from node 0 at `node0` by the row at `x` (T2):
-            // left (the next node) iff the feature byte <= the threshold byte, both signed; as
-            // unsigned bytes after xor 0x80 the order is the same.
-            function walk(node0, row) -> leaf {
+            switch mload(add(handle, 0x80)) // Forest.row
+            case 0 { calldataWalk(handle, firstRow, predictions, rows) }
+            default {
+                switch mload(add(handle, 0x60)) // Forest.classes
+                case 0 { regression(firstRow, predictions, add(predictions, shl(5, rows)), handle) }
+                default {
+                    switch mload(mload(add(handle, 0xc0))) // trees
+                    case 1 { single(firstRow, predictions, add(predictions, rows), handle) }
+                    default {
+                        switch gt(mload(add(handle, 0x60)), 16)
+                        case 0 { forest16(firstRow, predictions, add(predictions, rows), handle) }
+                        default { forestWords(firstRow, predictions, add(predictions, rows), handle) }
+                    }
+                }
+            }
+
+            // Each kernel writes the predictions of the rows from calldata x to [out, end)
+            // for the Forest at h; it reads the fields it needs into its own variables.
+            // The slot reached after n levels from the record at p.
+            function walk(p, n) -> q {
+                for {} gt(n, 3) { n := sub(n, 4) } {
+                    p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                    p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                    p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                    p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                }
+                switch n
+                case 1 {
+                    p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                }
+                case 2 {
+                    p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                    p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                }
+                case 3 {
+                    p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                    p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                    p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                }
+                q := p
+            }
+            // One tree, classes: two rows per iteration (one first if their count is odd);
+            // a leaf's A is its class. The loops that test at their end run at least once:
+            // `rows >= 1`, and here an even count >= 2; a forest has at least 2 trees.
+            function single(x, out, end, h) {
+                mstore(0x00, mload(add(h, 0x80))) // the row copy
+                mstore(0x20, mload(add(h, 0x40))) // the width
+                let levels := mload(add(h, 0xa0))
+                let root := mload(add(mload(add(h, 0xc0)), 0x20))
+                if and(sub(end, out), 1) {
+                    calldatacopy(mload(0x00), x, mload(0x20))
+                    x := add(x, mload(0x20))
+                    mstore8(out, mload(walk(root, levels)))
+                    out := add(out, 1)
+                }
+                if lt(out, end) {
+                    let a0 := mload(root)
+                    let t0 := mload(add(root, 32))
+                    let c0 := add(root, 64)
+                    switch levels
+                    case 0 { for {} lt(out, end) { out := add(out, 1) } { mstore8(out, a0) } }
+                    case 1 {
+                        for {} 1 {} {
+                            calldatacopy(mload(0x00), x, mload(0x20))
+                            x := add(x, mload(0x20))
+                            let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                            mstore8(out, mload(p))
+                            calldatacopy(mload(0x00), x, mload(0x20))
+                            x := add(x, mload(0x20))
+                            p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                            mstore8(add(out, 1), mload(p))
+                            out := add(out, 2)
+                            if eq(out, end) { break }
+                        }
+                    }
+                    case 2 {
+                        for {} 1 {} {
+                            calldatacopy(mload(0x00), x, mload(0x20))
+                            x := add(x, mload(0x20))
+                            let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            mstore8(out, mload(p))
+                            calldatacopy(mload(0x00), x, mload(0x20))
+                            x := add(x, mload(0x20))
+                            p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            mstore8(add(out, 1), mload(p))
+                            out := add(out, 2)
+                            if eq(out, end) { break }
+                        }
+                    }
+                    case 3 {
+                        for {} 1 {} {
+                            calldatacopy(mload(0x00), x, mload(0x20))
+                            x := add(x, mload(0x20))
+                            let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            mstore8(out, mload(p))
+                            calldatacopy(mload(0x00), x, mload(0x20))
+                            x := add(x, mload(0x20))
+                            p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            mstore8(add(out, 1), mload(p))
+                            out := add(out, 2)
+                            if eq(out, end) { break }
+                        }
+                    }
+                    case 4 {
+                        for {} 1 {} {
+                            calldatacopy(mload(0x00), x, mload(0x20))
+                            x := add(x, mload(0x20))
+                            let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            mstore8(out, mload(p))
+                            calldatacopy(mload(0x00), x, mload(0x20))
+                            x := add(x, mload(0x20))
+                            p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            mstore8(add(out, 1), mload(p))
+                            out := add(out, 2)
+                            if eq(out, end) { break }
+                        }
+                    }
+                    case 5 {
+                        for {} 1 {} {
+                            calldatacopy(mload(0x00), x, mload(0x20))
+                            x := add(x, mload(0x20))
+                            let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            mstore8(out, mload(p))
+                            calldatacopy(mload(0x00), x, mload(0x20))
+                            x := add(x, mload(0x20))
+                            p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            mstore8(add(out, 1), mload(p))
+                            out := add(out, 2)
+                            if eq(out, end) { break }
+                        }
+                    }
+                    case 6 {
+                        for {} 1 {} {
+                            calldatacopy(mload(0x00), x, mload(0x20))
+                            x := add(x, mload(0x20))
+                            let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            mstore8(out, mload(p))
+                            calldatacopy(mload(0x00), x, mload(0x20))
+                            x := add(x, mload(0x20))
+                            p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            mstore8(add(out, 1), mload(p))
+                            out := add(out, 2)
+                            if eq(out, end) { break }
+                        }
+                    }
+                    case 7 {
+                        for {} 1 {} {
+                            calldatacopy(mload(0x00), x, mload(0x20))
+                            x := add(x, mload(0x20))
+                            let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            mstore8(out, mload(p))
+                            calldatacopy(mload(0x00), x, mload(0x20))
+                            x := add(x, mload(0x20))
+                            p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            mstore8(add(out, 1), mload(p))
+                            out := add(out, 2)
+                            if eq(out, end) { break }
+                        }
+                    }
+                    case 8 {
+                        for {} 1 {} {
+                            calldatacopy(mload(0x00), x, mload(0x20))
+                            x := add(x, mload(0x20))
+                            let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            mstore8(out, mload(p))
+                            calldatacopy(mload(0x00), x, mload(0x20))
+                            x := add(x, mload(0x20))
+                            p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            mstore8(add(out, 1), mload(p))
+                            out := add(out, 2)
+                            if eq(out, end) { break }
+                        }
+                    }
+                    default {
+                        for {} lt(out, end) { out := add(out, 1) } {
+                            calldatacopy(mload(0x00), x, mload(0x20))
+                            x := add(x, mload(0x20))
+                            mstore8(out, mload(walk(root, levels)))
+                        }
+                    }
+                }
+            }
+            // Regression: a leaf's first word is the address of its value.
+            function regression(x, out, end, h) {
+                mstore(0x00, mload(add(h, 0x80))) // the row copy
+                mstore(0x20, mload(add(h, 0x40))) // the width
+                let levels := mload(add(h, 0xa0))
+                let root := mload(add(mload(add(h, 0xc0)), 0x20))
+                let a0 := mload(root)
+                let t0 := mload(add(root, 32))
+                let c0 := add(root, 64)
+                switch levels
+                case 0 { for {} lt(out, end) { out := add(out, 0x20) } { mstore(out, mload(a0)) } }
+                case 1 {
+                    for {} 1 {} {
+                        calldatacopy(mload(0x00), x, mload(0x20))
+                        x := add(x, mload(0x20))
+                        let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                        mstore(out, mload(mload(p)))
+                        out := add(out, 0x20)
+                        if eq(out, end) { break }
+                    }
+                }
+                case 2 {
+                    for {} 1 {} {
+                        calldatacopy(mload(0x00), x, mload(0x20))
+                        x := add(x, mload(0x20))
+                        let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                        mstore(out, mload(mload(p)))
+                        out := add(out, 0x20)
+                        if eq(out, end) { break }
+                    }
+                }
+                case 3 {
+                    for {} 1 {} {
+                        calldatacopy(mload(0x00), x, mload(0x20))
+                        x := add(x, mload(0x20))
+                        let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                        mstore(out, mload(mload(p)))
+                        out := add(out, 0x20)
+                        if eq(out, end) { break }
+                    }
+                }
+                case 4 {
+                    for {} 1 {} {
+                        calldatacopy(mload(0x00), x, mload(0x20))
+                        x := add(x, mload(0x20))
+                        let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                        mstore(out, mload(mload(p)))
+                        out := add(out, 0x20)
+                        if eq(out, end) { break }
+                    }
+                }
+                case 5 {
+                    for {} 1 {} {
+                        calldatacopy(mload(0x00), x, mload(0x20))
+                        x := add(x, mload(0x20))
+                        let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                        mstore(out, mload(mload(p)))
+                        out := add(out, 0x20)
+                        if eq(out, end) { break }
+                    }
+                }
+                case 6 {
+                    for {} 1 {} {
+                        calldatacopy(mload(0x00), x, mload(0x20))
+                        x := add(x, mload(0x20))
+                        let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                        mstore(out, mload(mload(p)))
+                        out := add(out, 0x20)
+                        if eq(out, end) { break }
+                    }
+                }
+                case 7 {
+                    for {} 1 {} {
+                        calldatacopy(mload(0x00), x, mload(0x20))
+                        x := add(x, mload(0x20))
+                        let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                        mstore(out, mload(mload(p)))
+                        out := add(out, 0x20)
+                        if eq(out, end) { break }
+                    }
+                }
+                case 8 {
+                    for {} 1 {} {
+                        calldatacopy(mload(0x00), x, mload(0x20))
+                        x := add(x, mload(0x20))
+                        let p := mload(add(c0, shl(5, slt(t0, mload(a0)))))
+                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                        p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                        mstore(out, mload(mload(p)))
+                        out := add(out, 0x20)
+                        if eq(out, end) { break }
+                    }
+                }
+                default {
+                    for {} lt(out, end) { out := add(out, 0x20) } {
+                        calldatacopy(mload(0x00), x, mload(0x20))
+                        x := add(x, mload(0x20))
+                        mstore(out, mload(mload(walk(root, levels))))
+                    }
+                }
+            }
+            // Forests of at most 16 classes: a leaf's first word points to its class's
+            // increment of the vote word (lane k = bits 16 k .. 16 k + 15).
+            function forest16(x, out, end, h) {
+                // the row copy and the width in the scratch words 0x00 and 0x20, the initial
+                // vote word and the halvings read per row (fewer stack slots)
+                mstore(0x00, mload(add(h, 0x80)))
+                mstore(0x20, mload(add(h, 0x40)))
+                let levels := mload(add(h, 0xa0))
+                let from := add(mload(add(h, 0xc0)), 0x20) // Forest.slots
+                let to := add(from, shl(5, mload(sub(from, 0x20))))
+                switch levels
+                case 0 {
+                    for {} lt(out, end) { out := add(out, 1) } {
+                        let counts := mload(add(h, 0xe0))
+                        for { let t := from } lt(t, to) { t := add(t, 0x20) } {
+                            counts := add(counts, mload(mload(mload(t))))
+                        }
+                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                    }
+                }
+                case 1 {
+                    for {} 1 {} {
+                        calldatacopy(mload(0x00), x, mload(0x20))
+                        x := add(x, mload(0x20))
+                        let counts := mload(add(h, 0xe0))
+                        let t := from
+                        for {} 1 {} {
+                            let p := mload(t)
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            counts := add(counts, mload(mload(p)))
+                            t := add(t, 0x20)
+                            if eq(t, to) { break }
+                        }
+                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                        out := add(out, 1)
+                        if eq(out, end) { break }
+                    }
+                }
+                case 2 {
+                    for {} 1 {} {
+                        calldatacopy(mload(0x00), x, mload(0x20))
+                        x := add(x, mload(0x20))
+                        let counts := mload(add(h, 0xe0))
+                        let t := from
+                        for {} 1 {} {
+                            let p := mload(t)
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            counts := add(counts, mload(mload(p)))
+                            t := add(t, 0x20)
+                            if eq(t, to) { break }
+                        }
+                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                        out := add(out, 1)
+                        if eq(out, end) { break }
+                    }
+                }
+                case 3 {
+                    for {} 1 {} {
+                        calldatacopy(mload(0x00), x, mload(0x20))
+                        x := add(x, mload(0x20))
+                        let counts := mload(add(h, 0xe0))
+                        let t := from
+                        for {} 1 {} {
+                            let p := mload(t)
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            counts := add(counts, mload(mload(p)))
+                            t := add(t, 0x20)
+                            if eq(t, to) { break }
+                        }
+                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                        out := add(out, 1)
+                        if eq(out, end) { break }
+                    }
+                }
+                case 4 {
+                    for {} 1 {} {
+                        calldatacopy(mload(0x00), x, mload(0x20))
+                        x := add(x, mload(0x20))
+                        let counts := mload(add(h, 0xe0))
+                        let t := from
+                        for {} 1 {} {
+                            let p := mload(t)
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            counts := add(counts, mload(mload(p)))
+                            t := add(t, 0x20)
+                            if eq(t, to) { break }
+                        }
+                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                        out := add(out, 1)
+                        if eq(out, end) { break }
+                    }
+                }
+                case 5 {
+                    for {} 1 {} {
+                        calldatacopy(mload(0x00), x, mload(0x20))
+                        x := add(x, mload(0x20))
+                        let counts := mload(add(h, 0xe0))
+                        let t := from
+                        for {} 1 {} {
+                            let p := mload(t)
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            counts := add(counts, mload(mload(p)))
+                            t := add(t, 0x20)
+                            if eq(t, to) { break }
+                        }
+                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                        out := add(out, 1)
+                        if eq(out, end) { break }
+                    }
+                }
+                case 6 {
+                    for {} 1 {} {
+                        calldatacopy(mload(0x00), x, mload(0x20))
+                        x := add(x, mload(0x20))
+                        let counts := mload(add(h, 0xe0))
+                        let t := from
+                        for {} 1 {} {
+                            let p := mload(t)
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            counts := add(counts, mload(mload(p)))
+                            t := add(t, 0x20)
+                            if eq(t, to) { break }
+                        }
+                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                        out := add(out, 1)
+                        if eq(out, end) { break }
+                    }
+                }
+                case 7 {
+                    for {} 1 {} {
+                        calldatacopy(mload(0x00), x, mload(0x20))
+                        x := add(x, mload(0x20))
+                        let counts := mload(add(h, 0xe0))
+                        let t := from
+                        for {} 1 {} {
+                            let p := mload(t)
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            counts := add(counts, mload(mload(p)))
+                            t := add(t, 0x20)
+                            if eq(t, to) { break }
+                        }
+                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                        out := add(out, 1)
+                        if eq(out, end) { break }
+                    }
+                }
+                case 8 {
+                    for {} 1 {} {
+                        calldatacopy(mload(0x00), x, mload(0x20))
+                        x := add(x, mload(0x20))
+                        let counts := mload(add(h, 0xe0))
+                        let t := from
+                        for {} 1 {} {
+                            let p := mload(t)
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            counts := add(counts, mload(mload(p)))
+                            t := add(t, 0x20)
+                            if eq(t, to) { break }
+                        }
+                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                        out := add(out, 1)
+                        if eq(out, end) { break }
+                    }
+                }
+                default {
+                    for {} lt(out, end) { out := add(out, 1) } {
+                        calldatacopy(mload(0x00), x, mload(0x20))
+                        x := add(x, mload(0x20))
+                        let counts := mload(add(h, 0xe0))
+                        for { let t := from } lt(t, to) { t := add(t, 0x20) } {
+                            counts := add(counts, mload(mload(walk(mload(t), levels))))
+                        }
+                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                    }
+                }
+            }
+            // The class of the largest lane of `w` (2^steps lanes of 16 bits, each below
+            // 2^15 and distinct): the upper half of the lanes against the lower half, lane by
+            // lane, until two remain. With a and w (the lower half) below 2^15 per lane, the
+            // lane 2^15 + a - w of d has bit 15 iff a >= w, and then its low 15 bits are
+            // a - w: w + (a - w) [a >= w] is the larger (the mask, 2^15 - 1 or 0 per lane,
+            // never borrows).
+            function best16(w, steps) -> class {
+                let h := 0x8000800080008000800080008000800080008000800080008000800080008000
+                let a := 0
+                let d := 0
+                switch steps
+                case 4 {
+                    a := shr(128, w)
+                    w := and(w, 0xffffffffffffffffffffffffffffffff)
+                    d := sub(or(a, h), w)
+                    a := and(d, h)
+                    w := add(w, and(d, sub(a, shr(15, a))))
+                    a := shr(64, w)
+                    w := and(w, 0xffffffffffffffff)
+                    d := sub(or(a, h), w)
+                    a := and(d, h)
+                    w := add(w, and(d, sub(a, shr(15, a))))
+                    a := shr(32, w)
+                    w := and(w, 0xffffffff)
+                    d := sub(or(a, h), w)
+                    a := and(d, h)
+                    w := add(w, and(d, sub(a, shr(15, a))))
+                }
+                case 3 {
+                    a := shr(64, w)
+                    w := and(w, 0xffffffffffffffff)
+                    d := sub(or(a, h), w)
+                    a := and(d, h)
+                    w := add(w, and(d, sub(a, shr(15, a))))
+                    a := shr(32, w)
+                    w := and(w, 0xffffffff)
+                    d := sub(or(a, h), w)
+                    a := and(d, h)
+                    w := add(w, and(d, sub(a, shr(15, a))))
+                }
+                case 2 {
+                    a := shr(32, w)
+                    w := and(w, 0xffffffff)
+                    d := sub(or(a, h), w)
+                    a := and(d, h)
+                    w := add(w, and(d, sub(a, shr(15, a))))
+                }
+                a := shr(16, w)
+                w := and(w, 0xffff)
+                class := xor(15, and(15, xor(w, mul(xor(a, w), gt(a, w)))))
+            }
+            // Forests of more than 16 classes: a leaf's first word points to its class's
+            // entry (vote word, increment); `words` vote words at `counts`, reset per row
+            // from `init`.
+            function forestWords(x, out, end, h) {
+                let width := mload(add(h, 0x40))
+                let row := mload(add(h, 0x80))
+                let levels := mload(add(h, 0xa0))
+                let from := add(mload(add(h, 0xc0)), 0x20) // Forest.slots
+                let to := add(from, shl(5, mload(sub(from, 0x20))))
+                let counts := mload(add(h, 0x100))
+                let init := mload(add(h, 0xe0))
+                let size := shl(5, mload(add(h, 0x120))) // the vote words
+                let last := add(counts, size)
+                for {} lt(out, end) { out := add(out, 1) } {
+                    calldatacopy(row, x, width)
+                    x := add(x, width)
+                    mcopy(counts, init, size)
+                    for { let t := from } lt(t, to) { t := add(t, 0x20) } {
+                        let entry := mload(walk(mload(t), levels))
+                        let slot := mload(entry)
+                        mstore(slot, add(mload(slot), mload(add(entry, 0x20))))
+                    }
+                    let w := mload(counts)
+                    for { let p := add(counts, 0x20) } lt(p, last) { p := add(p, 0x20) } { w := m32(w, mload(p)) }
+                    w := m32(shr(128, w), and(w, 0xffffffffffffffffffffffffffffffff))
+                    w := m32(shr(64, w), and(w, 0xffffffffffffffff))
+                    w := m32(shr(32, w), and(w, 0xffffffff))
+                    mstore8(out, xor(255, and(w, 255)))
+                }
+            }
+            // Lane-wise maximum of a and b (lanes of 32 bits below 2^31), as in best16.
+            function m32(a, b) -> c {
+                let h := 0x8000000080000000800000008000000080000000800000008000000080000000
+                let d := sub(or(a, h), b)
+                let ge := and(d, h)
+                c := add(b, and(d, sub(ge, shr(31, ge))))
+            }
+            // The walk over the calldata nodes (models above _MAX_BLOCKS blocks): per row and
+            // tree from node 0 to a leaf; a forest of at most 32 classes counts its votes in
+            // the bytes of one word (byte k = class k; T3: at most 255 trees, so a count fits
+            // its byte), more classes in the memory array `votes`. Argmax keeps the first
+            // maximum. The row width is kept in the scratch word 0x00.
+            function calldataWalk(h, x0, out0, n0) {
+                mstore(0, mload(add(h, 0x40))) // Forest.width
+                let from := add(mload(h), 0x20) // Forest.roots
+                let to := add(from, shl(5, mload(sub(from, 0x20))))
+                switch mload(add(h, 0x60)) // Forest.classes
+                case 0 { cdRegress(x0, out0, add(out0, shl(5, n0)), mload(from)) }
+                default {
+                    n0 := add(out0, n0) // from here on: the end of the out0
+                    switch eq(to, add(from, 0x20))
+                    case 1 { cdSingle(x0, out0, n0, mload(from)) }
+                    default {
+                        switch gt(mload(add(h, 0x60)), 32)
+                        case 0 { cdForestBytes(x0, out0, n0, from, to, mload(add(h, 0x60))) }
+                        default { cdForestWords(x0, out0, n0, from, to, h) }
+                    }
+                }
+            }
+            // The leaf's 32-bit field reached from node 0 at `node0` by the row at `row`
+            // (T2): left (the next node) iff the feature byte <= the threshold byte, both
+            // signed; as unsigned bytes after xor 0x80 the order is the same.
+            function cdWalk(node0, row) -> leaf {
                 let p := node0
                 for {} 1 {} {
                     let word := calldataload(p)
@@ -248,14 +1084,14 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                     default { p := add(node0, mul(and(shr(208, word), 0xffffff), 6)) }
                 }
             }
-            // Votes of the trees whose roots are the words [first, end) for the row at x, one
-            // byte per class (byte k = class k).
-            function tally(from, to, row) -> counts {
+            // Votes of the trees whose roots are the words [from, to) for the row at
+            // `row`, one byte per class (byte k = class k).
+            function cdTally(from, to, row) -> counts {
                 for { let t := from } lt(t, to) { t := add(t, 0x20) } {
-                    counts := add(counts, shl(shl(3, sub(31, walk(mload(t), row))), 1))
+                    counts := add(counts, shl(shl(3, sub(31, cdWalk(mload(t), row))), 1))
                 }
             }
-            function argmaxBytes(counts, n) -> best {
+            function cdArgmax(counts, n) -> best {
                 let top := byte(0, counts)
                 for { let k := 1 } lt(k, n) { k := add(k, 1) } {
                     let v := byte(k, counts)
@@ -265,12 +1101,12 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                     }
                 }
             }
-            // The same with one memory word per class at [base, base + 32 classes).
-            function voteWords(base, n, from, to, row) -> best {
+            // The same with one memory word per class at [base, base + 32 n).
+            function cdVoteWords(base, n, from, to, row) -> best {
                 let last := add(base, shl(5, n))
                 for { let p := base } lt(p, last) { p := add(p, 0x20) } { mstore(p, 0) }
                 for { let t := from } lt(t, to) { t := add(t, 0x20) } {
-                    let slot := add(base, shl(5, walk(mload(t), row)))
+                    let slot := add(base, shl(5, cdWalk(mload(t), row)))
                     mstore(slot, add(mload(slot), 1))
                 }
                 let top := mload(base)
@@ -282,46 +1118,31 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                     }
                 }
             }
-            function regress(x, out, end, root0) {
+            function cdRegress(x, out, end, root0) {
                 for {} lt(out, end) { out := add(out, 0x20) } {
-                    mstore(out, signextend(3, walk(root0, x)))
-                    x := add(x, mload(0)) // the row width, in scratch space
+                    mstore(out, signextend(3, cdWalk(root0, x)))
+                    x := add(x, mload(0))
                 }
             }
-            function single(x, out, end, root0) {
+            function cdSingle(x, out, end, root0) {
                 for {} lt(out, end) { out := add(out, 1) } {
-                    mstore8(out, walk(root0, x))
-                    x := add(x, mload(0)) // the row width, in scratch space
+                    mstore8(out, cdWalk(root0, x))
+                    x := add(x, mload(0))
                 }
             }
-            function forestBytes(x, out, end, from, to, n) {
+            function cdForestBytes(x, out, end, from, to, n) {
                 for {} lt(out, end) { out := add(out, 1) } {
-                    mstore8(out, argmaxBytes(tally(from, to, x), n))
-                    x := add(x, mload(0)) // the row width, in scratch space
+                    mstore8(out, cdArgmax(cdTally(from, to, x), n))
+                    x := add(x, mload(0))
                 }
             }
-            // The same with the vote words of the Forest at `forest` (more than 32 classes).
-            function forestWords(x, out, end, from, to, forest) {
+            // With the vote words of the Forest at `forest` (more than 32 classes).
+            function cdForestWords(x, out, end, from, to, forest) {
                 let n := mload(add(forest, 0x60)) // Forest.classes
                 let base := add(mload(add(forest, 0x20)), 0x20) // Forest.votes
                 for {} lt(out, end) { out := add(out, 1) } {
-                    mstore8(out, voteWords(base, n, from, to, x))
-                    x := add(x, mload(0)) // the row width, in scratch space
-                }
-            }
-            mstore(0, mload(add(handle, 0x40))) // Forest.width, read by the row loops
-            let from := add(mload(handle), 0x20) // Forest.roots
-            let to := add(from, shl(5, mload(sub(from, 0x20))))
-            switch mload(add(handle, 0x60)) // Forest.classes
-            case 0 { regress(firstRow, predictions, add(predictions, shl(5, rows)), mload(from)) }
-            default {
-                rows := add(predictions, rows) // from here on: the end of the predictions
-                switch eq(to, add(from, 0x20))
-                case 1 { single(firstRow, predictions, rows, mload(from)) }
-                default {
-                    switch gt(mload(add(handle, 0x60)), 32)
-                    case 0 { forestBytes(firstRow, predictions, rows, from, to, mload(add(handle, 0x60))) }
-                    default { forestWords(firstRow, predictions, rows, from, to, handle) }
+                    mstore8(out, cdVoteWords(base, n, from, to, x))
+                    x := add(x, mload(0))
                 }
             }
         }

@@ -92,13 +92,25 @@ class TreeParams:
         return sum(len(t) for t in self.trees)
 
     def depth(self) -> int:
-        """Longest root-to-leaf path (internal nodes visited) over all trees."""
+        """Longest root-to-leaf path (internal nodes visited) over all trees.
+
+        A node's depth is the longest walk to it from node 0 (or from a node no walk
+        reaches); a node with two parents takes the deeper one. Below, node 6 is the
+        right child of nodes 2 (depth 2) and 4 (depth 1): the walk 0, 1, 2, 6 visits 4.
+
+        Example:
+            >>> dag = ((0, 0, 4), (0, 0, 3), (0, 0, 6), (LEAF, 0, 0), (0, 0, 6),
+            ...        (LEAF, 0, 0), (0, 0, 8), (LEAF, 0, 0), (LEAF, 1, 0))
+            >>> TreeParams(0, 2, 1, (dag,)).depth()
+            4
+        """
         best = 0
         for tree in self.trees:
             depth = [0] * len(tree)
             for i, (f, _t, right) in enumerate(tree):
                 if f != LEAF:
-                    depth[i + 1] = depth[right] = depth[i] + 1
+                    for child in (i + 1, right):
+                        depth[child] = max(depth[child], depth[i] + 1)
                 else:
                     best = max(best, depth[i])
         return best

@@ -3,7 +3,9 @@
 Deployments, token transfers, approve + transferFrom, an ERC-2612 permit, ETH
 transfers (one with 100 KB of calldata, where EIP-7623's floor binds), custom
 errors with arguments, reasons, panics, an empty revert, gas exhaustion, events,
-and heavy compute (``LinearEvaluator.scoreBatch``). Compared per transaction:
+and heavy compute (``LinearEvaluator.scoreBatch``; ``TreeEvaluator.scoreBatch`` and
+``tallyBatch`` through each kernel: one tree, regression, forests of 10 and of 40
+classes, a model above the records' node limit). Compared per transaction:
 status, gasUsed, effective price, contract address, logs (address, topics, data,
 order) and the named Python exception; at the end every ETH and token balance.
 """
@@ -20,7 +22,8 @@ from mlmarket.chain import TX_GAS_CAP, Chain, connect
 from mlmarket.chain.revm_engine import ZERO_ADDRESS
 from mlmarket.contracts import MarketToken, bind_errors, load_artifact
 from mlmarket.errors import ContractRevertError, TransactionFailedError
-from mlmarket.ml import LinearParams, encode_chunk, encode_model
+from mlmarket.ml import LinearParams, TreeParams, encode_chunk, encode_model
+from mlmarket.ml.tree import LEAF, encode_tree
 from tests.chain.conftest import check_revm, send_eth
 
 NAMES = ("deployer", "alice", "bob", "carol", "dave", "erin", "frank", "grace")
@@ -74,6 +77,7 @@ def deploy_all(s: Scenario) -> None:
     s.deploy("MarketToken", [chain.address(n) for n in NAMES], [1000 * 10**18] * len(NAMES))
     s.deploy("RevertProbe", sender="alice")
     s.deploy("LinearEvaluator")
+    s.deploy("TreeEvaluator")
     s.deploy("DataMarket", s.contracts["MarketToken"].address)
     s.deploy("Competition")
     s.deploy("CompetitionFactory", s.contracts["Competition"].address, chain.address("deployer"))
@@ -135,6 +139,60 @@ def compute_and_eth_steps(s: Scenario) -> None:
     s.step("after an empty block", lambda: send_eth(chain, "carol", "ivan", 1))
 
 
+def random_tree(rng: np.random.Generator, d: int, depth: int, classes: int) -> tuple:
+    """A random tree in preorder: splits down to `depth` levels, some leaves earlier."""
+    nodes: list[list[int]] = []
+
+    def grow(level: int) -> None:
+        if level == depth or (level and rng.random() < 0.15):
+            value = rng.integers(-(2**31), 2**31) if classes == 0 else rng.integers(0, classes)
+            nodes.append([LEAF, int(value), 0])
+            return
+        here = len(nodes)
+        nodes.append([int(rng.integers(0, d)), int(rng.integers(-128, 128)), 0])
+        grow(level + 1)
+        nodes[here][2] = len(nodes)
+        grow(level + 1)
+
+    grow(0)
+    return tuple(tuple(n) for n in nodes)
+
+
+def tree_steps(s: Scenario) -> None:
+    """Each TreeEvaluator kernel: one tree and a forest of 10 classes (scoreBatch and
+    tallyBatch), a forest of 40 classes, a regression tree, and a model of more than
+    2,048 nodes (the calldata walk)."""
+    chain, rng = s.chain, np.random.default_rng(12)
+    tree = s.contracts["TreeEvaluator"].functions
+    d = 30
+
+    def model(trees: tuple, classes: int) -> bytes:
+        return encode_tree(TreeParams(int(classes == 0), classes, d, trees))
+
+    def chunk(rows: int, classes: int) -> bytes:
+        labels = (
+            rng.integers(-(2**31), 2**31, rows) if classes == 0 else rng.integers(0, classes, rows)
+        )
+        return encode_chunk(rng.integers(-128, 128, (rows, d)), labels, regression=classes == 0)
+
+    forest = model(tuple(random_tree(rng, d, 5, 10) for _ in range(8)), 10)
+    single = model((random_tree(rng, d, 6, 10),), 10)
+    big_trees = tuple(random_tree(rng, d, 9, 10) for _ in range(7))
+    assert sum(len(t) for t in big_trees) > 2048
+    big = model(big_trees, 10)
+    wide = model(tuple(random_tree(rng, d, 4, 40) for _ in range(6)), 40)
+    regression = model((random_tree(rng, d, 7, 0),), 0)
+    calls = [
+        ("tree scoreBatch", tree.scoreBatch(chunk(301, 10), [forest, single, big], d, 10)),
+        ("tree tallyBatch", tree.tallyBatch(chunk(64, 10), [forest, single], d, 10)),
+        ("tree 40 classes", tree.scoreBatch(chunk(65, 40), [wide], d, 40)),
+        ("tree regression", tree.scoreBatch(chunk(97, 0), [regression], d, 0)),
+    ]
+    for label, fn in calls:
+        s.step(label, s.transact(fn, "heidi"))
+        s.calls.append(chain.call(fn))
+
+
 def run_scenario(backend: str) -> Scenario:
     with connect(backend) as chain:
         bind_errors(chain)
@@ -143,6 +201,7 @@ def run_scenario(backend: str) -> Scenario:
         token_steps(s)
         probe_steps(s)
         compute_and_eth_steps(s)
+        tree_steps(s)
         token = s.contracts["MarketToken"].functions
         holders = [chain.address(n) for n in (*NAMES, "heidi", "ivan")] + [ZERO_ADDRESS]
         holders += [c.address for c in s.contracts.values()]
@@ -185,4 +244,5 @@ def test_scenario_coversTheIntendedOutcomes(both: tuple[Scenario, Scenario]) -> 
     gas = {step[0]: step[1][1] for step in revm.steps}
     assert gas["calldata floor"] == 21_000 + 40 * 100_000  # EIP-7623's floor binds
     assert gas["scoreBatch"] > 2_000_000  # heavy compute, not just calldata
+    assert gas["tree scoreBatch"] > 1_000_000
     assert all(step[1][4] for step in revm.steps if step[0].startswith("ping"))

@@ -92,6 +92,26 @@ def test_aModelAtItsExactBudget_fits_oneLessIsRefusedWithTheWorkAndTheBudget(
                                        "maxDepth": 1, "maxNodes": 8}  # fmt: skip
 
 
+def test_treeDepth_isTheLongestWalk_throughSharedNodes(
+    chain: Chain, evaluators: dict[str, Any]
+) -> None:
+    """Node 6 is the right child of nodes 2 (depth 2) and 4 (depth 1): the walk 0, 1, 2, 6
+    visits 4 internal nodes, so a budget of depth 3 refuses the model."""
+    from mlmarket.ml.tree import LEAF, TreeParams, encode_tree
+
+    dag = ((0, 0, 4), (0, 0, 3), (0, 0, 6), (LEAF, 0, 0), (0, 0, 6),
+           (LEAF, 0, 0), (0, 0, 8), (LEAF, 0, 0), (LEAF, 1, 0))  # fmt: skip
+    model = encode_tree(TreeParams(0, 2, 1, (dag,)))
+    tree = evaluators["tree"]
+    for depth, expected in ((4, ("ok", 4)), (3, ("error", "TreeEvaluatorModelOverBudget"))):
+        budget = TreeBudget(max_trees=1, max_depth=depth, max_nodes=9)
+        got = outcome(
+            lambda b=budget: chain.call(tree.functions.checkModel(model, 1, 2, encode_budget(b)))
+        )
+        assert got[0] == expected[0] and (got[1] == expected[1] or got[1][0] == expected[1])
+        assert got == outcome(lambda b=budget: check_model("tree", model, 1, 2, b))
+
+
 @pytest.mark.parametrize(
     "budget",
     [

@@ -83,6 +83,29 @@ def test_malformed_failsWithTheSameNamedError(
     assert on_chain(chain, evaluator, chunk, models, d, k) == expected
 
 
+@given(
+    classes=st.sampled_from([2, 3, 127, 128, 129, 200, 254, 255]),
+    rows=st.integers(1, 80),
+    data=st.data(),
+)
+def test_labelOutOfRange_theFirstIsNamed(
+    chain: Any, evaluator: Any, classes: int, rows: int, data: st.DataObject
+) -> None:
+    """Labels are checked 32 per word: the first label >= classes is named wherever it falls
+    (any byte of a word, the last partial word), whatever the labels after it."""
+    labels = data.draw(st.lists(st.integers(0, classes - 1), min_size=rows, max_size=rows))
+    chunk = encode_chunk(np.zeros((rows, 1), dtype=np.int64), labels, regression=False)
+    start = len(chunk) - rows
+    for row, label in data.draw(
+        st.lists(st.tuples(st.integers(0, rows - 1), st.integers(classes, 255)), max_size=3)
+    ):
+        chunk = patch(chunk, start + row, label)
+    model = encode_model(LinearParams(0, classes, np.ones((classes, 1), dtype=np.int64),
+                                      (0,) * classes, 1, 1, 0))  # fmt: skip
+    expected = in_python(chunk, [model], 1, classes)
+    assert on_chain(chain, evaluator, chunk, [model], 1, classes) == expected
+
+
 def test_everyErrorOfTheContract_isCovered() -> None:
     abi = load_artifact("ILinearEvaluator").abi
     declared = {entry["name"] for entry in abi if entry["type"] == "error"}

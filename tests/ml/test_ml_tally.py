@@ -49,11 +49,18 @@ from tests.ml.test_ml_differential import cases as linear_cases
 from tests.ml.test_ml_mlp import cases as mlp_cases
 from tests.ml.test_ml_mlp import networks
 from tests.ml.test_ml_tree import cases as tree_cases
-from tests.ml.test_ml_tree import forests
+from tests.ml.test_ml_tree import forests, record_cases
 
 SETTINGS = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 NAMES = {"linear": "LinearEvaluator", "mlp": "MlpEvaluator", "tree": "TreeEvaluator"}
-CASES = {"linear": linear_cases, "mlp": mlp_cases, "tree": tree_cases}
+
+
+def any_tree_case(max_rows: int = 8) -> st.SearchStrategy[Any]:
+    """The tree family's cases and those of every records kernel (test_ml_tree.py)."""
+    return st.one_of(tree_cases(max_rows=max_rows), record_cases(max_rows=max_rows))
+
+
+CASES = {"linear": linear_cases, "mlp": mlp_cases, "tree": any_tree_case}
 MODELS = {"linear": linear_models, "mlp": networks, "tree": forests}
 LOW32, HIGH32 = int_range(4)
 

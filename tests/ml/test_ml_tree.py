@@ -3,7 +3,10 @@
 Random trees and forests (thresholds at the int8 extremes, ties between classes in
 the vote, int32 leaf values), malformed bytes that must fail alike on chain and in
 Python, and exported scikit-learn trees whose integer splits equal the float ones on
-every quantisation grid value.
+every quantisation grid value. Every kernel of the records in memory (one tree,
+regression, forests of at most 16 classes and of more, each depth unrolled or looped)
+and the calldata walk of models above the records' node limit, on node lists of any
+valid shape (shared children, unreachable nodes, long chains).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from mlmarket.ml import (
 )
 from mlmarket.ml.tree import LEAF, TreeParams, encode_tree, score_batch_tree
 from tests.ml.conftest import deploy
-from tests.ml.helpers import on_chain
+from tests.ml.helpers import on_chain, tally_in_python, tally_on_chain
 from tests.ml.test_ml_differential import INT8, INT32, MUTATIONS, mutate
 
 SETTINGS = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -61,13 +64,15 @@ def in_python(chunk: bytes, models: list[bytes], d: int, k: int) -> tuple[str, A
 
 
 @st.composite
-def one_tree(draw: st.DrawFn, d: int, classes: int, budget: int = 12) -> tuple[Any, ...]:
+def one_tree(
+    draw: st.DrawFn, d: int, classes: int, budget: int = 12, max_depth: int = 4
+) -> tuple[Any, ...]:
     """A random valid tree in preorder (left child next, right child patched)."""
     nodes: list[list[int]] = []
     leaf = INT32 if classes == 0 else st.integers(0, classes - 1)
 
     def grow(depth: int) -> None:
-        if depth >= 4 or len(nodes) >= budget or draw(st.booleans()):
+        if depth >= max_depth or len(nodes) >= budget or draw(st.booleans()):
             nodes.append([LEAF, draw(leaf), 0])
             return
         here = len(nodes)
@@ -99,6 +104,150 @@ def cases(draw: st.DrawFn, max_rows: int = 8) -> tuple[bytes, list[bytes], int, 
     chunk = encode_chunk(features.reshape(rows, d), labels, regression=classes == 0)
     models = [draw(forests(d, classes)) for _ in range(draw(st.integers(1, 3)))]
     return chunk, models, d, classes
+
+
+@st.composite
+def any_tree(draw: st.DrawFn, d: int, classes: int, max_nodes: int = 40) -> tuple[Any, ...]:
+    """Any valid node list: each internal node's right child anywhere after its left one,
+    so nodes are shared by several parents, some are unreachable and chains run deep."""
+    n = draw(st.integers(1, max_nodes))
+    leaf = INT32 if classes == 0 else st.integers(0, classes - 1)
+    nodes: list[tuple[int, int, int]] = []
+    for i in range(n):
+        if i + 2 < n and draw(st.integers(0, 2)):
+            right = draw(st.integers(i + 2, n - 1))
+            nodes.append((draw(st.integers(0, d - 1)), draw(THRESHOLD), right))
+        else:
+            nodes.append((LEAF, draw(leaf), 0))
+    return tuple(nodes)
+
+
+# Kernels of the records in memory (TreeEvaluator._predict) and the classes they run for.
+KERNELS = {
+    "one tree": [2, 3, 255],
+    "regression": [0],
+    "forest, <= 16 classes": [2, 3, 4, 5, 8, 9, 16],
+    "forest, > 16 classes": [17, 40, 255],
+}
+NEAR = st.sampled_from([-128, -127, -2, -1, 0, 1, 126, 127])  # features that meet thresholds
+
+
+@st.composite
+def record_cases(draw: st.DrawFn, max_rows: int = 12) -> tuple[bytes, list[bytes], int, int]:
+    """A chunk and 1-2 models for one records kernel: deep proper trees (depths 0 to 10,
+    unrolled up to 8 levels, looped beyond), node lists of any shape, ties in the vote,
+    features that often equal the thresholds, odd and even row counts."""
+    kernel = draw(st.sampled_from(sorted(KERNELS)))
+    classes = draw(st.sampled_from(KERNELS[kernel]))
+    d = draw(st.integers(1, 40))
+    rows = draw(st.integers(1, max_rows))
+    features = draw(arrays(np.int64, (rows, d), elements=st.one_of(NEAR, INT8)))
+    label = INT32 if classes == 0 else st.integers(0, classes - 1)
+    labels = [draw(label) for _ in range(rows)]
+    chunk = encode_chunk(features, labels, regression=classes == 0)
+    models = []
+    for _ in range(draw(st.integers(1, 2))):
+        count = 1 if kernel in ("one tree", "regression") else draw(st.integers(2, 12))
+        budget, depth = draw(st.integers(1, 200)), draw(st.integers(0, 10))
+        tree = st.one_of(one_tree(d, classes, budget, depth), any_tree(d, classes))
+        trees = tuple(draw(tree) for _ in range(count))
+        if count > 1 and draw(st.integers(0, 4)) == 0:  # every class votes alike: a tie
+            trees = tuple(((LEAF, k % classes, 0),) for k in range(count))
+        models.append(encode_tree(TreeParams(1 if classes == 0 else 0, classes, d, trees)))
+    return chunk, models, d, classes
+
+
+@SETTINGS
+@given(case=record_cases())
+def test_everyRecordsKernel_equalsReference(chain: Chain, tree: Any, case: Any) -> None:
+    chunk, models, d, classes = case
+    expected = in_python(chunk, models, d, classes)
+    assert expected[0] == "ok"
+    assert on_chain(chain, tree, chunk, models, d, classes) == expected
+
+
+def complete(rng: np.random.Generator, d: int, depth: int, classes: int) -> tuple[Any, ...]:
+    """A complete tree of `depth` levels (each row visits all of them), random splits."""
+    nodes: list[list[int]] = []
+
+    def grow(level: int) -> None:
+        if level == depth:
+            value = rng.integers(-(2**31), 2**31) if classes == 0 else rng.integers(0, classes)
+            nodes.append([LEAF, int(value), 0])
+            return
+        here = len(nodes)
+        nodes.append([int(rng.integers(0, d)), int(rng.integers(-128, 128)), 0])
+        grow(level + 1)
+        nodes[here][2] = len(nodes)
+        grow(level + 1)
+
+    grow(0)
+    return tuple(tuple(n) for n in nodes)
+
+
+@pytest.mark.parametrize("depth", range(0, 11))
+@pytest.mark.parametrize("classes", [0, 2, 10, 40])
+def test_everyDepth_ofEveryKernel_equalsReference(
+    chain: Chain, tree: Any, depth: int, classes: int
+) -> None:
+    """Depths 0-8 run unrolled levels, 9-10 the loop; one tree and a forest of trees of
+    mixed depths (the shallower ones' leaves absorb the extra levels); 1 and 40 rows."""
+    rng = np.random.default_rng(depth * 100 + classes)
+    d = 7
+    single = (complete(rng, d, depth, classes),)
+    forests = [single]
+    if classes:  # five trees of random depths up to `depth`, then one of `depth`
+        mixed = [complete(rng, d, int(rng.integers(0, depth + 1)), classes) for _ in range(5)]
+        forests.append((*mixed, *single))
+    for rows in (1, 40):
+        labels = (
+            rng.integers(-(2**31), 2**31, rows) if classes == 0 else rng.integers(0, classes, rows)
+        )
+        chunk = encode_chunk(rng.integers(-128, 128, (rows, d)), labels, regression=classes == 0)
+        models = [encode_tree(TreeParams(int(classes == 0), classes, d, f)) for f in forests]
+        expected = in_python(chunk, models, d, classes)
+        assert on_chain(chain, tree, chunk, models, d, classes) == expected
+
+
+@pytest.mark.parametrize("nodes", [2048, 2049])
+@pytest.mark.parametrize("shape", ["one tree", "regression", "forest"])
+def test_recordsUpToTheNodeLimit_calldataWalkAbove(
+    chain: Chain, tree: Any, nodes: int, shape: str
+) -> None:
+    """A model of at most 2,048 nodes is written as records, a larger one walked in
+    calldata: both equal the reference. A complete tree of depth 10 (2,047 nodes) and
+    leaves: unreachable ones after it, or one-leaf trees beside it."""
+    rng = np.random.default_rng(nodes)
+    d, rows = 5, 30
+    classes = 0 if shape == "regression" else 3
+    big = complete(rng, d, 10, classes)
+    leaves = tuple((LEAF, 1 + k, 0) for k in range(nodes - len(big)))
+    if shape == "forest":
+        trees: tuple[Any, ...] = (big, *((leaf,) for leaf in leaves))
+    else:
+        trees = ((*big, *leaves),)
+    labels = rng.integers(-(2**31), 2**31, rows) if classes == 0 else rng.integers(0, 3, rows)
+    chunk = encode_chunk(rng.integers(-128, 128, (rows, d)), labels, regression=classes == 0)
+    model = encode_tree(TreeParams(int(classes == 0), classes, d, trees))
+    assert sum(len(t) for t in trees) == nodes
+    expected = in_python(chunk, [model], d, classes)
+    assert on_chain(chain, tree, chunk, [model], d, classes) == expected
+    assert tally_on_chain(chain, tree, chunk, [model], d, classes) == tally_in_python(
+        chunk, [model], d, classes, "tree"
+    )
+
+
+def test_255Trees_255Classes_andTies(chain: Chain, tree: Any) -> None:
+    """The largest forest the format holds, every class voted for, ties to the lowest."""
+    rng = np.random.default_rng(255)
+    d, classes, rows = 4, 255, 9
+    trees = tuple(complete(rng, d, int(rng.integers(0, 4)), classes) for _ in range(255))
+    ties = tuple(((LEAF, (200 - k) % classes, 0),) for k in range(254))  # classes 200..., once each
+    chunk = encode_chunk(rng.integers(-128, 128, (rows, d)), rng.integers(0, classes, rows),
+                         regression=False)  # fmt: skip
+    models = [encode_tree(TreeParams(0, classes, d, t)) for t in (trees, ties)]
+    expected = in_python(chunk, models, d, classes)
+    assert on_chain(chain, tree, chunk, models, d, classes) == expected
 
 
 @SETTINGS

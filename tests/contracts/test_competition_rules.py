@@ -347,3 +347,17 @@ def test_lowerIsBetter_tiesGoToTheEarlierCommit(world: World) -> None:
     comp.evaluate(0, [b])  # the later commit completes first
     comp.evaluate(0, [a])
     assert comp.call("ranking") == [a, b]
+
+
+def test_finals_aFinalRepeatingAnEarlierNonFinal_stillRanks(world: World) -> None:
+    """Re-committing one's best model to make it the last (default) final keeps it placeable:
+    only finals count as originals."""
+    comp = world.create(test_set=ONE_CHUNK, finals=1, payoutBps=[6000, 4000])
+    best = mock_model(90)
+    a1 = comp.commit("alice", best)
+    a2 = comp.commit("alice", best)  # her final by default: the same bytes
+    b1 = comp.commit("bob", mock_model(10))
+    to_evaluation(comp, ("alice", a1), ("alice", a2), ("bob", b1))
+    assert comp.call("originalOf", comp.call("submission", a2)[3]) == a2
+    comp.evaluate(0, [a2, b1])
+    assert comp.call("ranking") == [a2, b1]

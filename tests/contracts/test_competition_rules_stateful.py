@@ -27,7 +27,7 @@ or not; reveal the test set, with the wrong salt, or default; evaluate everythin
 and every account claims. The ranking, every payout, what the sink received and the
 clone's zero balance match an independent Python model of the rules: only finals are
 ranked, one place per account unless ``multiplePlaces``, ties to the earlier id, copies
-never placed (the original is the lowest revealed id of a model hash), lower is better for
+never placed (the original is the lowest revealed final id of a model hash), lower is better for
 the error sums, per-class scores by the docs' fixed-point formulas from the mock's
 tallies, after a default the training scores strictly beating ``trainingBaseline``,
 pool = reward + stakes of unrevealed submissions, dust and bond to the creator (to the
@@ -719,7 +719,8 @@ class CompetitionMachine(RuleBasedStateMachine):
         if error is not None:
             return False
         sub.revealed = True
-        self.originals[sub.hash] = min(self.originals.get(sub.hash, sub_id), sub_id)
+        if self.is_final(sub_id):  # only finals count as originals
+            self.originals[sub.hash] = min(self.originals.get(sub.hash, sub_id), sub_id)
         self.move(sender, self.stake)
         return True
 

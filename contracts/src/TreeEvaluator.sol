@@ -262,8 +262,8 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
         assembly ("memory-safe") {
             for { let t := 0 } lt(t, mload(roots)) { t := add(t, 1) } {
                 mstore(add(slots, shl(5, add(t, 1))), ptr)
-                let d := 0
-                ptr, d := records(mload(add(roots, shl(5, add(t, 1)))), ptr)
+                let next, d := records(mload(add(roots, shl(5, add(t, 1)))), ptr)
+                ptr := next
                 if gt(d, deepest) { deepest := d }
             }
             mstore(0x40, ptr)
@@ -348,6 +348,7 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                     mstore(add(forest, 0xe0), init) // Forest.init
                     // lane halvings: log2 of the next power of two >= classes
                     let steps := 1
+                    // slither-disable-next-line incorrect-shift // shl(amount, value) in Yul
                     for {} lt(shl(steps, 1), classes) {} { steps := add(steps, 1) }
                     mstore(add(forest, 0x120), steps) // Forest.steps
                     mstore(0x20, 2)
@@ -364,6 +365,7 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                         let entry := add(tab, shl(6, k))
                         let word := shl(5, shr(3, k))
                         mstore(entry, add(counts, word))
+                        // slither-disable-next-line incorrect-shift // shl(amount, value) in Yul
                         mstore(add(entry, 0x20), shl(add(shl(5, and(k, 7)), 8), 1))
                         mstore(add(init, word), or(mload(add(init, word)), shl(shl(5, and(k, 7)), sub(255, k))))
                     }
@@ -1006,6 +1008,7 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                 }
                 a := shr(16, w)
                 w := and(w, 0xffff)
+                // slither-disable-next-line incorrect-exp // xor, not a power
                 class := xor(15, and(15, xor(w, mul(xor(a, w), gt(a, w)))))
             }
             // Forests of more than 16 classes: a leaf's first word points to its class's
@@ -1035,6 +1038,7 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                     w := m32(shr(128, w), and(w, 0xffffffffffffffffffffffffffffffff))
                     w := m32(shr(64, w), and(w, 0xffffffffffffffff))
                     w := m32(shr(32, w), and(w, 0xffffffff))
+                    // slither-disable-next-line incorrect-exp // xor, not a power
                     mstore8(out, xor(255, and(w, 255)))
                 }
             }

@@ -58,7 +58,8 @@ def leaderboard_table(comp: Competition) -> pd.DataFrame:
             evaluated, raw_score = call(fns.trainingScore(sub_id))
         complete = revealed and int(evaluated) == chunks
         final = bool(call(fns.isFinal(sub_id))) if finals else True
-        original = int(call(fns.originalOf(model_hash))) if revealed else sub_id
+        # Only finals are originals (a non-final is never ranked, whatever its bytes).
+        original = int(call(fns.originalOf(model_hash))) if revealed and final else sub_id
         status = _status(revealed, int(evaluated), chunks, final)
         placeable = complete
         if original != sub_id:

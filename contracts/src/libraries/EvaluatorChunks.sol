@@ -509,9 +509,20 @@ library EvaluatorChunks {
                     }
                 }
                 q := shl(3, and(q, keep))
+                // the sum of 2^(8 v) over the word's 32 values
                 let w := add(
-                    add(add(add(add(shl(byte(0, q), 1), shl(byte(1, q), 1)), add(shl(byte(2, q), 1), shl(byte(3, q), 1))), add(add(shl(byte(4, q), 1), shl(byte(5, q), 1)), add(shl(byte(6, q), 1), shl(byte(7, q), 1)))), add(add(add(shl(byte(8, q), 1), shl(byte(9, q), 1)), add(shl(byte(10, q), 1), shl(byte(11, q), 1))), add(add(shl(byte(12, q), 1), shl(byte(13, q), 1)), add(shl(byte(14, q), 1), shl(byte(15, q), 1))))),
-                    add(add(add(add(shl(byte(16, q), 1), shl(byte(17, q), 1)), add(shl(byte(18, q), 1), shl(byte(19, q), 1))), add(add(shl(byte(20, q), 1), shl(byte(21, q), 1)), add(shl(byte(22, q), 1), shl(byte(23, q), 1)))), add(add(add(shl(byte(24, q), 1), shl(byte(25, q), 1)), add(shl(byte(26, q), 1), shl(byte(27, q), 1))), add(add(shl(byte(28, q), 1), shl(byte(29, q), 1)), add(shl(byte(30, q), 1), shl(byte(31, q), 1)))))
+                    add(
+                        add(add(add(shl(byte(0, q), 1), shl(byte(1, q), 1)), add(shl(byte(2, q), 1), shl(byte(3, q), 1))),
+                            add(add(shl(byte(4, q), 1), shl(byte(5, q), 1)), add(shl(byte(6, q), 1), shl(byte(7, q), 1)))),
+                        add(add(add(shl(byte(8, q), 1), shl(byte(9, q), 1)), add(shl(byte(10, q), 1), shl(byte(11, q), 1))),
+                            add(add(shl(byte(12, q), 1), shl(byte(13, q), 1)), add(shl(byte(14, q), 1), shl(byte(15, q), 1))))
+                    ),
+                    add(
+                        add(add(add(shl(byte(16, q), 1), shl(byte(17, q), 1)), add(shl(byte(18, q), 1), shl(byte(19, q), 1))),
+                            add(add(shl(byte(20, q), 1), shl(byte(21, q), 1)), add(shl(byte(22, q), 1), shl(byte(23, q), 1)))),
+                        add(add(add(shl(byte(24, q), 1), shl(byte(25, q), 1)), add(shl(byte(26, q), 1), shl(byte(27, q), 1))),
+                            add(add(shl(byte(28, q), 1), shl(byte(29, q), 1)), add(shl(byte(30, q), 1), shl(byte(31, q), 1))))
+                    )
                 )
                 even := add(sub(even, dropped), and(w, 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff))
                 odd := add(odd, and(shr(8, w), 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff))

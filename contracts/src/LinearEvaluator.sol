@@ -326,7 +326,10 @@ contract LinearEvaluator is ILinearEvaluator, Evaluator {
             }
             // Word 3 - s holds features 4 g + s: the lanes below g = width / 4 are the row's, and
             // lane width / 4 in the words of s < width % 4.
+            // (`1` and `0xffffffff` are the values shifted, by 32 times a number of lanes)
+            // slither-disable-next-line incorrect-shift
             let full := sub(shl(shl(5, shr(2, width)), 1), 1)
+            // slither-disable-next-line incorrect-shift
             let part := shl(shl(5, shr(2, width)), 0xffffffff)
             let rest := and(width, 3)
             v0 := and(v0, full)

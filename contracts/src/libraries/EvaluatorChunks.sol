@@ -512,7 +512,8 @@ library EvaluatorChunks {
                     }
                 }
                 q := shl(3, and(q, keep))
-                // the sum of 2^(8 v) over the word's 32 values
+                // the sum of 2^(8 v) over the word's 32 values (`shl(8 v, 1)`: 1 is the value)
+                // slither-disable-next-line incorrect-shift
                 let w := add(
                     add(
                         add(add(add(shl(byte(0, q), 1), shl(byte(1, q), 1)), add(shl(byte(2, q), 1), shl(byte(3, q), 1))),

@@ -5,7 +5,7 @@ Run: ``python benchmarks/bench_evaluator.py [--backend eth-tester|anvil] [--feat
 Three kernels score the same version-1 chunks and models in one run:
 
 * ``NaiveLinearEvaluator`` (test only): plain ``unchecked`` Solidity over calldata;
-* ``LinearEvaluatorUnrolled``: the previous kernel (eight-wide unrolled assembly);
+* ``LinearEvaluatorUnrolled`` (test only): an older kernel (eight-wide unrolled assembly);
 * ``LinearEvaluator``: the SWAR kernel the Market deploys (docs/fixed-point.md).
 
 Execution gas is what a call spends beyond the 21,000 base and the calldata's standard
@@ -43,7 +43,7 @@ from mlmarket.ml.testset import DEFAULT_RESERVE_BYTES, DEFAULT_RESERVE_GAS, GAS_
 
 KERNELS = {
     "naive Solidity": "NaiveLinearEvaluator",
-    "unrolled assembly (previous)": "LinearEvaluatorUnrolled",
+    "unrolled assembly": "LinearEvaluatorUnrolled",
     "SWAR (LinearEvaluator)": "LinearEvaluator",
 }
 CASES = [  # (label, classes, outputs per model, models per call)

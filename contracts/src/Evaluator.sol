@@ -37,15 +37,15 @@ abstract contract Evaluator is IEvaluator {
      * int8 features each) to memory at `out`: for classification one byte per row, the
      * predicted class (`< classes`); for regression one word per row, the signed prediction
      * in the label's fixed-point scale (below 2^65 in magnitude). Writes nothing else but
-     * the model's scratch and the scratch space (0x00-0x3f).
+     * the model's scratch, the family's fixed memory and the scratch space (0x00-0x3f).
      */
     function _predict(uint256 handle, uint256 x, uint256 out, uint256 rows) internal pure virtual;
 
     /**
      * @dev Bytes of memory at the constant address {EvaluatorChunks.FIXED_MEMORY} that the
      * family keeps for the whole call (none by default): a kernel that reads its packed model
-     * from there addresses every word with a constant. {_prepare} may overwrite it for each
-     * model; nothing else uses it.
+     * from there addresses every word with a constant. {_prepare} and {_predict} may
+     * overwrite it for each model; nothing else uses it.
      */
     function _fixedMemory() internal pure virtual returns (uint256) {
         return 0;

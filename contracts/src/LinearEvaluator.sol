@@ -245,11 +245,15 @@ contract LinearEvaluator is ILinearEvaluator, Evaluator {
      * value is `w + offset`, or for `split` weights `(w >> 16) + offset` in the four words at
      * the set and `w & 0xffff` in the four after them. Returns the sum of the weights.
      */
-    function _place(Model memory m, uint256 row, uint256 width, uint256 set, uint256 perBlock, bool split, uint256 offset)
-        private
-        pure
-        returns (uint256 sum)
-    {
+    function _place(
+        Model memory m,
+        uint256 row,
+        uint256 width,
+        uint256 set,
+        uint256 perBlock,
+        bool split,
+        uint256 offset
+    ) private pure returns (uint256 sum) {
         uint256 wb = m.weightBytes;
         uint256 ws = m.weightShift;
         // Memory-safe: writes only the weight words of the caller's records (set + (width - 1 >>
@@ -322,9 +326,10 @@ contract LinearEvaluator is ILinearEvaluator, Evaluator {
             }
             // Word 3 - s holds features 4 g + s: the lanes below g = width / 4 are the row's, and
             // lane width / 4 in the words of s < width % 4.
-            // slither-disable-next-line incorrect-shift // shl(amount, value) in Yul
+            // (`1` and `0xffffffff` are the values shifted, by 32 times a number of lanes)
+            // slither-disable-next-line incorrect-shift
             let full := sub(shl(shl(5, shr(2, width)), 1), 1)
-            // slither-disable-next-line incorrect-shift // shl(amount, value) in Yul
+            // slither-disable-next-line incorrect-shift
             let part := shl(shl(5, shr(2, width)), 0xffffffff)
             let rest := and(width, 3)
             v0 := and(v0, full)
@@ -335,8 +340,8 @@ contract LinearEvaluator is ILinearEvaluator, Evaluator {
             mstore(add(set, 0x20), v1)
             mstore(add(set, 0x40), v2)
             mstore(add(set, 0x60), v3)
-            let lanesSum := shr(224, mul(add(add(v0, v1), add(v2, v3)), 0x0000000100000001000000010000000100000001000000010000000100000001))
-            sum := sub(lanesSum, shl(15, width))
+            let ones := 0x0000000100000001000000010000000100000001000000010000000100000001
+            sum := sub(shr(224, mul(add(add(v0, v1), add(v2, v3)), ones)), shl(15, width))
         }
     }
 

@@ -84,7 +84,8 @@ class EvaluationCost:
     """
 
     call: int = 8_000  # dispatch, ABI decoding, argument and chunk-header checks, fixed memory
-    row: int = 20  # label range check (32 labels a word), per row of the chunk
+    row: int = 20  # label range check, 32 labels a word (up to 128 classes), per chunk row
+    label: int = 80  # more than 128 classes: the label check one byte at a time, per row
     model: int = 6_000  # header checks, memory set-up, per model
     output: int = 1_500  # bias, record set-up, per output of each model
     weight: int = 200  # placing one weight into its lane (twice when split), per weight
@@ -136,7 +137,8 @@ def evaluation_gas(
     else:
         per_block = cost.wide_block + outputs * (cost.block_output + extra)
         per_row = cost.row_model + blocks * per_block
-    return cost.call + models * per_model + rows * (cost.row + models * per_row)
+    per_chunk_row = cost.row + (cost.label if outputs > 128 else 0)
+    return cost.call + models * per_model + rows * (per_chunk_row + models * per_row)
 
 
 def call_bytes(rows: int, features: int, classes: int, models: int, model_bytes: int) -> int:

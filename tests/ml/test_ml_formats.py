@@ -238,3 +238,34 @@ def test_labelOutOfRange_isTheFirstBadRow_atEveryPositionOfAWord(
                 ("EvaluatorLabelOutOfRange", {"row": bad, "label": value, "classes": classes}),
             )
             assert on_chain(chain, evaluator, wrong, [model], d, classes) == expected
+
+
+def raw_call(chain: Any, to: str, data: bytes) -> tuple[str, Any]:
+    """("ok", return bytes) or ("revert", revert data) of an ``eth_call`` with raw calldata."""
+    try:
+        return "ok", bytes(chain.w3.eth.call({"to": to, "data": "0x" + data.hex()}))
+    except Exception as exc:  # noqa: BLE001 - the revert data is what is compared
+        return "revert", getattr(exc, "data", None)
+
+
+@pytest.mark.parametrize("classes", [2, 3, 128])
+def test_bytesPastTheLabels_neverChangeTheOutcome(chain: Any, evaluator: Any, classes: int) -> None:
+    """The word-wise label check reads the bytes after the last label too (masked off, but a
+    byte >= 128 there carries into the last label's byte): with the chunk's ABI padding set
+    to 0xff by hand, a chunk whose labels are all valid (the last one K - 1) scores the same,
+    and a bad last label is reported the same."""
+    d, rows = 2, 33  # the last word of labels holds one label, then the chunk's padding
+    rng = np.random.default_rng(classes)
+    model = encode_model(LinearParams(0, classes, rng.integers(-5, 5, (classes, d)),
+                                      (0,) * classes, 1, 1, 0))  # fmt: skip
+    chunk = encode_chunk(rng.integers(-128, 128, (rows, d)), [classes - 1] * rows, regression=False)
+    for body in (chunk, patch(chunk, len(chunk) - 1, classes)):
+        fn = evaluator.functions.scoreBatch(body, [model], d, classes)
+        data = bytes.fromhex(fn._encode_transaction_data()[2:])
+        start = 4 + 5 * 32  # selector, four head words, the chunk's length word
+        assert data[start : start + len(body)] == body
+        end = start + len(body)
+        padded = data[:end] + b"\xff" * ((-len(body)) % 32) + data[end + (-len(body)) % 32 :]
+        expected = raw_call(chain, evaluator.address, data)
+        assert expected[0] == ("ok" if body == chunk else "revert")
+        assert raw_call(chain, evaluator.address, padded) == expected

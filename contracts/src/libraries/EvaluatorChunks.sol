@@ -102,9 +102,12 @@ library EvaluatorChunks {
 
     /**
      * @dev Reverts with {IEvaluatorErrors.EvaluatorLabelOutOfRange} at the first label `>= classes`.
-     * Up to 128 classes, 32 labels at a time: a byte `b` exceeds `K - 1 <= 127` iff the high bit
-     * of `b | (b + 128 - K)` is set (`b + 128 - K <= 254`: no carry into the next byte); the
-     * first bad label is then looked for one byte at a time.
+     * Up to 128 classes, 32 labels at a time: a byte `b < 128` exceeds `K - 1 <= 127` iff the
+     * high bit of `b + 128 - K` (at most 254: no carry) is set, and a byte `b >= 128` has its own
+     * high bit set, so `(y + (128 - K) 0x0101..01) | y` has a high bit set in every byte of a
+     * bad label. A carry (only out of a byte `>= 128`: a bad label, or a byte past the last
+     * label) can only add flags, never hide one; the first flagged word is then searched one
+     * byte at a time, which finds the first bad label or none.
      */
     function _checkLabels(uint256 labels, uint256 rows, uint256 classes) private pure {
         uint256 bad = rows;
@@ -346,7 +349,7 @@ library EvaluatorChunks {
      * `predictions` (each `< classes`, as every family guarantees), labels at calldata `labels`
      * (each `< classes`, checked by {read}). Two classes: 32 rows at a time by byte sums
      * ({_tallyBinary}); up to 32: 32 rows at a time into the lanes of histograms
-     * ({_tallyLanes}), added to `tally` once per call; more, one memory counter update per row.
+     * ({_tallyLanes}), added to `tally` once per block; more, one memory counter update per row.
      */
     function tallyClasses(uint256 predictions, uint256 labels, uint256 n, uint256[] memory tally, uint256 classes)
         internal
@@ -509,10 +512,21 @@ library EvaluatorChunks {
                     }
                 }
                 q := shl(3, and(q, keep))
-                // slither-disable-next-line incorrect-shift // shl(amount, value) in Yul
+                // the sum of 2^(8 v) over the word's 32 values (`shl(8 v, 1)`: 1 is the value)
+                // slither-disable-next-line incorrect-shift
                 let w := add(
-                    add(add(add(add(shl(byte(0, q), 1), shl(byte(1, q), 1)), add(shl(byte(2, q), 1), shl(byte(3, q), 1))), add(add(shl(byte(4, q), 1), shl(byte(5, q), 1)), add(shl(byte(6, q), 1), shl(byte(7, q), 1)))), add(add(add(shl(byte(8, q), 1), shl(byte(9, q), 1)), add(shl(byte(10, q), 1), shl(byte(11, q), 1))), add(add(shl(byte(12, q), 1), shl(byte(13, q), 1)), add(shl(byte(14, q), 1), shl(byte(15, q), 1))))),
-                    add(add(add(add(shl(byte(16, q), 1), shl(byte(17, q), 1)), add(shl(byte(18, q), 1), shl(byte(19, q), 1))), add(add(shl(byte(20, q), 1), shl(byte(21, q), 1)), add(shl(byte(22, q), 1), shl(byte(23, q), 1)))), add(add(add(shl(byte(24, q), 1), shl(byte(25, q), 1)), add(shl(byte(26, q), 1), shl(byte(27, q), 1))), add(add(shl(byte(28, q), 1), shl(byte(29, q), 1)), add(shl(byte(30, q), 1), shl(byte(31, q), 1)))))
+                    add(
+                        add(add(add(shl(byte(0, q), 1), shl(byte(1, q), 1)), add(shl(byte(2, q), 1), shl(byte(3, q), 1))),
+                            add(add(shl(byte(4, q), 1), shl(byte(5, q), 1)), add(shl(byte(6, q), 1), shl(byte(7, q), 1)))),
+                        add(add(add(shl(byte(8, q), 1), shl(byte(9, q), 1)), add(shl(byte(10, q), 1), shl(byte(11, q), 1))),
+                            add(add(shl(byte(12, q), 1), shl(byte(13, q), 1)), add(shl(byte(14, q), 1), shl(byte(15, q), 1))))
+                    ),
+                    add(
+                        add(add(add(shl(byte(16, q), 1), shl(byte(17, q), 1)), add(shl(byte(18, q), 1), shl(byte(19, q), 1))),
+                            add(add(shl(byte(20, q), 1), shl(byte(21, q), 1)), add(shl(byte(22, q), 1), shl(byte(23, q), 1)))),
+                        add(add(add(shl(byte(24, q), 1), shl(byte(25, q), 1)), add(shl(byte(26, q), 1), shl(byte(27, q), 1))),
+                            add(add(shl(byte(28, q), 1), shl(byte(29, q), 1)), add(shl(byte(30, q), 1), shl(byte(31, q), 1))))
+                    )
                 )
                 even := add(sub(even, dropped), and(w, 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff))
                 odd := add(odd, and(shr(8, w), 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff))

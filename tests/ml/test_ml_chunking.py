@@ -84,7 +84,7 @@ def test_rowsPerChunk_refusesWhatCannotFit() -> None:
 
 @pytest.mark.parametrize(
     ("d", "classes", "outputs", "models", "rows"),
-    [(30, 2, 1, 1, 40), (30, 2, 2, 3, 20), (30, 10, 10, 2, 10), (30, 0, 1, 2, 40), (7, 5, 5, 1, 30),
+    [(30, 2, 1, 4, 40), (30, 2, 2, 3, 20), (30, 10, 10, 2, 10), (30, 0, 1, 2, 40), (7, 5, 5, 1, 30),
      (1, 2, 1, 4, 30), (101, 3, 3, 1, 10)],
 )  # fmt: skip
 def test_costModel_boundsMeasuredGas(

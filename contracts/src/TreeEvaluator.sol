@@ -311,9 +311,11 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                     }
                     case 1 { mstore(h, v) } // one tree: A is the class
                     case 2 {
-                        // at most 16 classes: R holds the class's vote increment
+                        // at most 16 classes: R holds the class's vote increment, 16 (a vote:
+                        // bit 4 of a lane) in lane v
                         mstore(h, add(h, 96))
-                        v := shl(add(shl(4, v), 4), 1)
+                        let vote := 16
+                        v := shl(shl(4, v), vote)
                     }
                     default { mstore(h, add(mload(0x20), shl(6, v))) } // the class's vote entry
                     mstore(add(h, 32), shr(1, not(0)))
@@ -403,7 +405,7 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                     mstore(add(forest, 0xe0), init) // Forest.init
                     // lane halvings: log2 of the next power of two >= classes
                     let steps := 1
-                    for {} lt(shl(steps, 1), classes) {} { steps := add(steps, 1) }
+                    for { let lanes := 2 } lt(lanes, classes) { lanes := add(lanes, lanes) } { steps := add(steps, 1) }
                     mstore(add(forest, 0x120), steps) // Forest.steps
                     mode := 2
                 }
@@ -415,11 +417,12 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                     let counts := add(tab, shl(6, classes))
                     let init := add(counts, shl(5, words))
                     calldatacopy(init, calldatasize(), shl(5, words))
+                    let vote := 0x100 // one vote in a lane: its bit 8
                     for { let k := 0 } lt(k, classes) { k := add(k, 1) } {
                         let entry := add(tab, shl(6, k))
                         let word := shl(5, shr(3, k))
                         mstore(entry, add(counts, word))
-                        mstore(add(entry, 0x20), shl(add(shl(5, and(k, 7)), 8), 1))
+                        mstore(add(entry, 0x20), shl(shl(5, and(k, 7)), vote))
                         mstore(add(init, word), or(mload(add(init, word)), shl(shl(5, and(k, 7)), sub(255, k))))
                     }
                     ptr := add(init, shl(5, words))
@@ -1065,7 +1068,7 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                 }
                 a := shr(16, w)
                 w := and(w, 0xffff)
-                class := xor(15, and(15, xor(w, mul(xor(a, w), gt(a, w)))))
+                class := sub(15, and(15, xor(w, mul(xor(a, w), gt(a, w)))))
             }
             // Forests of more than 16 classes: a leaf's first word points to its class's
             // entry (vote word, increment); `words` vote words at `counts`, reset per row
@@ -1094,7 +1097,7 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                     w := m32(shr(128, w), and(w, 0xffffffffffffffffffffffffffffffff))
                     w := m32(shr(64, w), and(w, 0xffffffffffffffff))
                     w := m32(shr(32, w), and(w, 0xffffffff))
-                    mstore8(out, xor(255, and(w, 255)))
+                    mstore8(out, sub(255, and(w, 255)))
                 }
             }
             // Lane-wise maximum of a and b (lanes of 32 bits below 2^31), as in best16.

@@ -238,9 +238,13 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
         sub.hash = modelHash;
         _participants[msg.sender].reveals += 1;
         _revealedCount += 1;
-        if (_isFinal(id)) _revealedFinals += 1;
-        uint256 original = _originals[modelHash];
-        if (original == 0 || id < original) _originals[modelHash] = id;
+        // Only finals can rank, so only finals count as originals: a final repeating the bytes
+        // of an earlier non-final (a participant re-committing its best model) still ranks.
+        if (_isFinal(id)) {
+            _revealedFinals += 1;
+            uint256 original = _originals[modelHash];
+            if (original == 0 || id < original) _originals[modelHash] = id;
+        }
         emit SubmissionRevealed(id, msg.sender, modelHash, artifactCid, modelBytes, work);
 
         uint256 stake = _params.entryStake;
@@ -400,7 +404,8 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
     /// @inheritdoc ICompetition
     function entriesThisPeriod(address account) external view returns (uint256) {
         Participant storage participant = _participants[account];
-        return participant.period == currentPeriod() ? participant.periodEntries : 0;
+        // The stored period is never ahead of the current one (it is set to it at a commit).
+        return participant.period < currentPeriod() ? 0 : participant.periodEntries;
     }
 
     /// @inheritdoc ICompetition

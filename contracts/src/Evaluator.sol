@@ -12,9 +12,10 @@ import {EvaluatorChunks} from "./libraries/EvaluatorChunks.sol";
  * at most {EvaluatorChunks.BLOCK_ROWS} rows the family's {_predict} and the shared scoring.
  * @dev A family contract inherits this and implements the two hooks; they are internal,
  * so calling them is a jump inside the family's own code (no linking, no external call).
- * Memory: the results and the prediction buffer are allocated first; everything a model
- * allocates after that (its scratch) is released once it is scored, so memory does not
- * grow with the number of models.
+ * Memory: a family's fixed memory ({_fixedMemory}) is allocated first, at
+ * {EvaluatorChunks.FIXED_MEMORY}, so that its kernel can address it with constants; then the
+ * results and the prediction buffer; everything a model allocates after that (its scratch)
+ * is released once it is scored, so memory does not grow with the number of models.
  */
 abstract contract Evaluator is IEvaluator {
     /**
@@ -40,12 +41,23 @@ abstract contract Evaluator is IEvaluator {
      */
     function _predict(uint256 handle, uint256 x, uint256 out, uint256 rows) internal pure virtual;
 
+    /**
+     * @dev Bytes of memory at the constant address {EvaluatorChunks.FIXED_MEMORY} that the
+     * family keeps for the whole call (none by default): a kernel that reads its packed model
+     * from there addresses every word with a constant. {_prepare} may overwrite it for each
+     * model; nothing else uses it.
+     */
+    function _fixedMemory() internal pure virtual returns (uint256) {
+        return 0;
+    }
+
     /// @inheritdoc IEvaluator
     function scoreBatch(bytes calldata chunk, bytes[] calldata models, uint256 features, uint256 classes)
         external
         pure
         returns (uint256 rows, uint256[] memory values)
     {
+        EvaluatorChunks.allocateFixed(_fixedMemory());
         EvaluatorChunks.Chunk memory c = EvaluatorChunks.read(chunk, features, classes);
         rows = c.rows;
         values = new uint256[](models.length);
@@ -63,6 +75,7 @@ abstract contract Evaluator is IEvaluator {
         pure
         returns (uint256 rows, uint256[] memory support, uint256[][] memory tallies)
     {
+        EvaluatorChunks.allocateFixed(_fixedMemory());
         EvaluatorChunks.Chunk memory c = EvaluatorChunks.read(chunk, features, classes);
         rows = c.rows;
         support = classes == 0 ? new uint256[](0) : EvaluatorChunks.support(c, classes);

@@ -15,6 +15,7 @@ import ast
 import re
 import string
 from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from eth_abi import decode, encode
@@ -86,7 +87,8 @@ def error_class(name: str, signature: str) -> type[ContractRevertError]:
 
 
 class _ValueFormatter(string.Formatter):
-    """Formats ``{x:tokens}`` as whole tokens and ``{x:account}`` with the account name."""
+    """Formats ``{x:tokens}`` as whole tokens, ``{x:account}`` with the account name and
+    ``{x:time}`` (Unix seconds) as a UTC date and time."""
 
     def __init__(self, names: Callable[[str], str | None]) -> None:
         self._names = names
@@ -96,6 +98,9 @@ class _ValueFormatter(string.Formatter):
             return f"{from_units(int(value)):f} tokens"
         if format_spec == "account":
             return describe_address(str(value), self._names)
+        if format_spec == "time":
+            when = datetime.fromtimestamp(int(value), tz=UTC)
+            return f"{when:%Y-%m-%d %H:%M:%S} UTC ({int(value)})"
         return super().format_field(value, format_spec)
 
 

@@ -103,7 +103,7 @@ MESSAGES: dict[str, str] = {
     ),
     "CompetitionPeriodCapReached": (
         "{submitter:account} already made {cap} submissions in this period, the most this "
-        "competition allows per period; the next period opens at {nextEntryAt} (Unix time)."
+        "competition allows per period; the next period opens at {nextEntryAt:time} (chain time)."
     ),
     "CompetitionInvalidMetric": (
         "Metric {metric} does not suit a task with {classes} classes (0 accuracy, 1 MSE, "

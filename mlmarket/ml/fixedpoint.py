@@ -55,6 +55,7 @@ __all__ = [
     "MAX_SHIFT",
     "REGRESSION_LABEL_MAX",
     "REGRESSION_LABEL_MIN",
+    "SWAR_BLOCK",
     "WEIGHT_BYTES",
     "accumulator_bound",
     "int_range",
@@ -62,7 +63,7 @@ __all__ = [
     "round_half_up",
     "shift_round",
     "sse_bound",
-    "swar_lane",
+    "swar_sets",
 ]
 
 FEATURE_MIN = -127
@@ -176,18 +177,22 @@ def lane_bits(features: int, weight_bytes: int) -> int:
     return magnitude.bit_length() + 1
 
 
-def swar_lane(features: int, weight_bytes: int) -> int:
-    """Lane width (32 or 64 bits) ``LinearEvaluator``'s SWAR kernel uses for a model.
+SWAR_BLOCK = 32
+"""Features per block of ``LinearEvaluator``'s SWAR kernel: one 32-byte word of a row, spread
+into four words of eight 32-bit lanes; each block's dot product is taken out of its lanes on
+its own, so a lane never sums more than 32 products (docs/fixed-point.md, S1, U1)."""
 
-    32-bit lanes when every lane sum fits a signed 32-bit value (``lane_bits <= 32``:
-    int8 weights at any ``features``, int16 weights up to 511 features), else 64-bit
-    lanes, which always suffice (``lane_bits <= 52``). See docs/fixed-point.md (S1).
+
+def swar_sets(weight_bytes: int) -> int:
+    """Weight words per feature word in ``LinearEvaluator``'s SWAR kernel: 1 for weights of at
+    most 16 bits, 2 for wider ones, split into ``w = 2**16 hi + lo`` (one set of words for
+    ``hi``, one for ``lo``, each value in 16 bits). See docs/fixed-point.md (S5, U1).
 
     Example:
-        >>> swar_lane(30, 2), swar_lane(511, 2), swar_lane(512, 2), swar_lane(30, 4)
-        (32, 32, 64, 64)
+        >>> [swar_sets(wb) for wb in (1, 2, 3, 4)]
+        [1, 1, 2, 2]
     """
-    return 32 if lane_bits(features, weight_bytes) <= 32 else 64
+    return 1 if weight_bytes <= 2 else 2
 
 
 def _check_bounds() -> None:
@@ -199,8 +204,11 @@ def _check_bounds() -> None:
     dot = MAX_FEATURES * 2**31 * FEATURE_ABS_BOUND
     assert dot <= 2**50 < 2**63, "the int64 matmul of the Python reference could overflow"
     assert math.log2(MAX_FEATURES) == 12
-    assert lane_bits(MAX_FEATURES, max(WEIGHT_BYTES)) <= 64, "64-bit SWAR lanes could overflow"
-    assert lane_bits(MAX_FEATURES, 1) <= 32 and lane_bits(511, 2) <= 32 < lane_bits(512, 2)
+    # SWAR lanes (32 bits, at most SWAR_BLOCK products each): signed values of at most 16 bits
+    # (a weight, its high half, or its low half in [0, 2**16)) times |q| <= 2**7 (S1), and
+    # unsigned ones below 2**16 times u <= 255 (U1)
+    assert SWAR_BLOCK * FEATURE_ABS_BOUND * 2**16 < 2**31, "a signed lane could overflow"
+    assert SWAR_BLOCK * 255 * (2**16 - 1) < 2**32, "an unsigned lane could carry"
 
 
 _check_bounds()

@@ -29,7 +29,7 @@ import numpy.typing as npt
 
 from mlmarket.errors import DataValidationError
 from mlmarket.ml.budgets import LinearBudget, ModelBudget
-from mlmarket.ml.fixedpoint import MAX_ROWS, swar_lane
+from mlmarket.ml.fixedpoint import MAX_ROWS, SWAR_BLOCK, swar_sets
 from mlmarket.ml.formats import (
     CHUNK_HEADER_BYTES,
     check_arguments,
@@ -71,25 +71,33 @@ ABI_BYTES_OVERHEAD = 96
 class EvaluationCost:
     """Upper bounds on ``LinearEvaluator.scoreBatch``'s execution gas, per unit of work.
 
-    The SWAR kernel reads a row in blocks of 32 features, each spread into ``R`` words
-    (``R = 4`` with 32-bit lanes, 8 with 64-bit lanes; ``words = blocks * R`` per row), and
-    does one ``mul`` per word and output. Rows of one block with 32-bit lanes (``words =
-    4``) are the base case; every further word costs ``row_word`` per row and model plus
-    ``word`` per output, and rows of several blocks (the general loop) ``block_word`` more
-    per word and output. Measured on the EVM (``tests/ml/test_ml_chunking.py`` checks that
-    the bounds hold and are within a factor of the measured gas); see :func:`evaluation_gas`.
+    The SWAR kernel spreads each block of 32 features of a row into four words and does one
+    ``mul`` per word and output (two with weights wider than 16 bits, split into ``2**16 hi +
+    lo``: ``split`` more per output and block). Its paths (docs/fixed-point.md, "SWAR kernel"):
+    rows of at most 32 features with one output (``one``), with 2..16 outputs and weights of
+    at most 16 bits (the straight-line argmax: ``row_model`` plus ``output`` per output), or
+    with other outputs (the loop over the outputs: ``loop_output`` per output); rows of more
+    than 32 features with one output (``block`` per block) or several (``wide_block`` per
+    block and ``block_output`` per output and block). Measured on the EVM
+    (``tests/ml/test_ml_chunking.py`` checks that the bounds hold and are within a factor of
+    the measured gas); see :func:`evaluation_gas`.
     """
 
-    call: int = 8_000  # dispatch, ABI decoding, argument and chunk-header checks
-    row: int = 300  # label range check and row loop, per row of the chunk
+    call: int = 8_000  # dispatch, ABI decoding, argument and chunk-header checks, fixed memory
+    row: int = 20  # label range check (32 labels a word), per row of the chunk
     model: int = 6_000  # header checks, memory set-up, per model
-    output: int = 1_800  # init word (sum of weight words), bias, per output of each model
-    weight: int = 260  # placing one weight into its lane, per weight of each model
-    row_model: int = 120  # spreading a one-block row into 4 words, scoring its prediction
-    row_output: int = 310  # 4 mul + init + sar + bias + argmax step, per row and output
-    row_word: int = 175  # unpacking one more word into memory, per row and model
-    word: int = 40  # one more word's mul (one-block rows), per row and output
-    block_word: int = 60  # the general loop over several blocks, per word, row and output
+    output: int = 1_500  # bias, record set-up, per output of each model
+    weight: int = 200  # placing one weight into its lane (twice when split), per weight
+    group: int = 220  # straight-line argmax: placing four weights at once, per output
+    one: int = 350  # one output, rows <= 32 features: spread, 4 mul, score, its scoring
+    row_model: int = 160  # several outputs: spread, row loop, the class byte and its scoring
+    row_output: int = 130  # straight-line argmax: 4 mul, shift, bias, compare, per output
+    loop_output: int = 200  # the argmax loop (more than 16 outputs, or split), per output
+    split: int = 120  # weights wider than 16 bits: 4 more mul and 2 shifts, per output and block
+    block: int = 300  # one output, rows > 32 features: a block of a row (spread, 4 mul, init)
+    wide_block: int = 100  # several outputs, rows > 32 features: spreading a block of a row
+    block_output: int = 210  # several outputs, rows > 32 features: 4 mul, accumulator, per
+    # output and block
 
 
 def evaluation_gas(
@@ -103,24 +111,31 @@ def evaluation_gas(
 ) -> int:
     """Upper bound on the execution gas of one ``scoreBatch`` call (no 21k, no calldata).
 
-    ``weight_bytes`` sets the lane width (:func:`~mlmarket.ml.fixedpoint.swar_lane`),
-    hence the words per row; the default, int32 weights, is the worst case.
+    ``weight_bytes`` selects the kernel's path: weights of at most 16 bits, or wider ones
+    split in two (:func:`~mlmarket.ml.fixedpoint.swar_sets`); the default, int32 weights, is
+    the worst case for every shape.
 
     Example:
         >>> evaluation_gas(rows=100, features=30, outputs=10, models=1)
-        692000
+        487000
         >>> evaluation_gas(rows=100, features=30, outputs=10, models=1, weight_bytes=2)
-        462000
+        194600
     """
-    blocks = -(-features // 32)
-    words = blocks * swar_lane(features, weight_bytes) // 8
-    per_model = cost.model + outputs * (cost.output + features * cost.weight)
-    per_row = (
-        cost.row_model
-        + outputs * cost.row_output
-        + (words - 4) * (cost.row_word + outputs * cost.word)
-        + (words * outputs * cost.block_word if blocks > 1 else 0)
-    )
+    blocks = -(-features // SWAR_BLOCK)
+    sets = swar_sets(weight_bytes)
+    extra = (sets - 1) * cost.split  # per output and block, when split
+    straight = blocks == 1 and extra == 0 and 1 < outputs <= 16  # the straight-line argmax
+    placing = -(-features // 4) * cost.group if straight else features * sets * cost.weight
+    per_model = cost.model + outputs * (cost.output + placing)
+    if outputs == 1:
+        per_row = cost.one + extra if blocks == 1 else cost.one + blocks * (cost.block + extra)
+    elif straight:
+        per_row = cost.row_model + outputs * cost.row_output
+    elif blocks == 1:
+        per_row = cost.row_model + outputs * (cost.loop_output + extra)
+    else:
+        per_block = cost.wide_block + outputs * (cost.block_output + extra)
+        per_row = cost.row_model + blocks * per_block
     return cost.call + models * per_model + rows * (cost.row + models * per_row)
 
 
@@ -166,7 +181,7 @@ def rows_per_chunk(
 
     Example:
         >>> rows_per_chunk(30, 2), rows_per_chunk(30, 10, models_per_call=4)
-        (4141, 621)
+        (4141, 1007)
     """
     check_arguments(features, classes)
     if models_per_call < 1:

@@ -269,12 +269,10 @@ class TrainPanel(Panel):
             )
         try:
             submission = competition.submit(run.estimator, by=key[0])
-        except CompetitionPeriodCapReached as refused:  # its sentence, and the time readable
+        except CompetitionPeriodCapReached as refused:  # its sentence, and how soon
             opens = int(refused.nextEntryAt)
-            said = (
-                f"{str(refused).removesuffix('.')}: {when(opens)}, "
-                f"{relative(opens, self.state.market.clock.now())} (chain time)."
-            )
+            soon = relative(opens, self.state.market.clock.now())
+            said = f"{str(refused).removesuffix('.')}, {soon}."
             raise type(refused)(said, refused.args_dict) from None
         self.submissions.append(submission)
         self.ok(

@@ -243,6 +243,6 @@ def test_scenario_coversTheIntendedOutcomes(both: tuple[Scenario, Scenario]) -> 
     }
     gas = {step[0]: step[1][1] for step in revm.steps}
     assert gas["calldata floor"] == 21_000 + 40 * 100_000  # EIP-7623's floor binds
-    assert gas["scoreBatch"] > 2_000_000  # heavy compute, not just calldata
+    assert gas["scoreBatch"] > 1_500_000  # heavy compute, not just calldata (1.9 M on the SWAR kernel)
     assert gas["tree scoreBatch"] > 1_000_000
     assert all(step[1][4] for step in revm.steps if step[0].startswith("ping"))

@@ -337,3 +337,27 @@ def test_rankedOutcome_withFinals(world: World) -> None:
     comp.evaluate(0, [a1, b1])
     assert comp.call("outcome") == RANKED
     assert comp.call("winner")[0] == a1
+
+
+def test_lowerIsBetter_tiesGoToTheEarlierCommit(world: World) -> None:
+    comp = world.create(test_set=ONE_CHUNK, classes=0, metric=SAE, payoutBps=[6000, 4000])
+    a = comp.commit("alice", mock_model(7))
+    b = comp.commit("bob", mock_model(7, 7))  # the same error, other bytes
+    to_evaluation(comp, ("alice", a), ("bob", b))
+    comp.evaluate(0, [b])  # the later commit completes first
+    comp.evaluate(0, [a])
+    assert comp.call("ranking") == [a, b]
+
+
+def test_finals_aFinalRepeatingAnEarlierNonFinal_stillRanks(world: World) -> None:
+    """Re-committing one's best model to make it the last (default) final keeps it placeable:
+    only finals count as originals."""
+    comp = world.create(test_set=ONE_CHUNK, finals=1, payoutBps=[6000, 4000])
+    best = mock_model(90)
+    a1 = comp.commit("alice", best)
+    a2 = comp.commit("alice", best)  # her final by default: the same bytes
+    b1 = comp.commit("bob", mock_model(10))
+    to_evaluation(comp, ("alice", a1), ("alice", a2), ("bob", b1))
+    assert comp.call("originalOf", comp.call("submission", a2)[3]) == a2
+    comp.evaluate(0, [a2, b1])
+    assert comp.call("ranking") == [a2, b1]

@@ -84,7 +84,7 @@ def test_rowsPerChunk_refusesWhatCannotFit() -> None:
 
 @pytest.mark.parametrize(
     ("d", "classes", "outputs", "models", "rows"),
-    [(30, 2, 1, 4, 40), (30, 2, 2, 3, 20), (30, 10, 10, 2, 10), (30, 0, 1, 2, 40), (7, 5, 5, 1, 30),
+    [(30, 2, 1, 3, 40), (30, 2, 2, 3, 20), (30, 10, 10, 2, 10), (30, 0, 1, 2, 40), (7, 5, 5, 1, 30),
      (1, 2, 1, 4, 30), (101, 3, 3, 1, 10)],
 )  # fmt: skip
 def test_costModel_boundsMeasuredGas(
@@ -101,19 +101,44 @@ def test_costModel_boundsMeasuredGas(
     assert 0.5 * bound <= measured <= bound
 
 
-@pytest.mark.parametrize(
-    ("d", "classes", "outputs", "wb", "models", "rows"),
-    [(30, 10, 10, 4, 2, 10), (30, 0, 1, 4, 2, 20), (30, 2, 1, 4, 1, 30), (33, 2, 2, 2, 1, 20),
-     (33, 3, 3, 4, 1, 10), (200, 10, 10, 4, 1, 3), (784, 2, 2, 4, 1, 2), (1, 10, 10, 1, 3, 10)],
-)  # fmt: skip
+KERNEL_PATHS = [  # (d, classes, outputs, wb, models, rows): every path of the SWAR kernel
+    (30, 2, 1, 4, 3, 30), (30, 0, 1, 2, 2, 20), (30, 0, 1, 4, 2, 20),  # one output, one block
+    (1, 10, 10, 1, 3, 10), (32, 16, 16, 2, 1, 20), (30, 2, 2, 2, 2, 20),  # straight-line argmax
+    (30, 10, 10, 4, 2, 10), (30, 17, 17, 2, 1, 10), (3, 255, 255, 1, 1, 4),  # loop over outputs
+    (33, 2, 1, 2, 2, 20), (100, 0, 1, 4, 2, 10), (4096, 2, 1, 4, 1, 2),  # one output, blocks
+    (33, 2, 2, 2, 1, 20), (33, 3, 3, 4, 1, 10), (64, 10, 10, 2, 1, 10), (200, 10, 10, 4, 1, 3),
+    (784, 2, 2, 4, 1, 2),  # several outputs, several blocks
+]  # fmt: skip
+
+
+def beating_biases(outputs: int, rising: bool) -> tuple[int, ...]:
+    """Biases that make every output's score beat the one before in the order the kernel scores
+    them (the straight-line argmax from the last output down, the loops from the first up), so
+    that the argmax takes its update branch at every output: the most gas per row."""
+    step = 2**50 if rising else -(2**50)
+    return tuple(k * step for k in range(outputs))
+
+
+@pytest.mark.parametrize("rising", [True, False])
+@pytest.mark.parametrize(("d", "classes", "outputs", "wb", "models", "rows"), KERNEL_PATHS)
 def test_costModel_boundsEveryKernelPath(
-    chain: Any, evaluator: Any, d: int, classes: int, outputs: int, wb: int, models: int, rows: int
+    chain: Any,
+    evaluator: Any,
+    d: int,
+    classes: int,
+    outputs: int,
+    wb: int,
+    models: int,
+    rows: int,
+    rising: bool,
 ) -> None:
-    """Both lane widths, one and several blocks: the bound holds with the widest weights."""
+    """Every path, with the widest weights of its class and biases that update the argmax at
+    every output: the bound holds, and is not loose."""
     low, high = int_range(wb)
     weights = RNG.integers(low, high + 1, (outputs, d))
     task, shift = (1, 3) if classes == 0 else (0, 0)
-    model = encode_model(LinearParams(task, classes, weights, (5,) * outputs, wb, 8, shift))
+    biases = beating_biases(outputs, rising)
+    model = encode_model(LinearParams(task, classes, weights, biases, wb, 8, shift))
     chunk = full_chunk(d, classes, rows)
     measured = execution_gas(
         chain, evaluator.functions.scoreBatch(chunk, [model] * models, d, classes)

@@ -207,3 +207,34 @@ def test_encode_refusesValuesThatDoNotFit() -> None:
         encode_model(LinearParams(0, 2, np.array([[128]]), (0,), 1, 1, 0))
     with pytest.raises(DataValidationError, match="biases"):
         encode_model(LinearParams(0, 2, np.array([[1]]), (128,), 1, 1, 0))
+
+
+@pytest.mark.parametrize("classes", [2, 3, 16, 128, 129, 255])
+@pytest.mark.parametrize("rows", [1, 31, 32, 33, 64, 100])
+def test_labelOutOfRange_isTheFirstBadRow_atEveryPositionOfAWord(
+    chain: Any, evaluator: Any, classes: int, rows: int
+) -> None:
+    """The chunk's labels are checked 32 at a time (up to 128 classes): the first bad label is
+    reported wherever it is in its word (first, last, past a word boundary, the last row),
+    with labels just in range around it, and a chunk whose labels all fit passes."""
+    d = 2
+    rng = np.random.default_rng(classes * 1000 + rows)
+    model = encode_model(LinearParams(0, classes, rng.integers(-5, 5, (classes, d)),
+                                      (0,) * classes, 1, 1, 0))  # fmt: skip
+    labels = [classes - 1] * rows  # the largest label that fits, everywhere
+    chunk = encode_chunk(rng.integers(-128, 128, (rows, d)), labels, regression=False)
+    assert on_chain(chain, evaluator, chunk, [model], d, classes) == in_python(
+        chunk, [model], d, classes
+    )
+    first = len(chunk) - rows  # the labels are the chunk's last bytes
+    for bad in sorted({0, min(31, rows - 1), min(32, rows - 1), rows - 1}):
+        for value in sorted({classes, 255}):
+            wrong = patch(chunk, first + bad, value)
+            if bad + 1 < rows:
+                wrong = patch(wrong, first + bad + 1, 255)  # a later bad label is not reported
+            expected = in_python(wrong, [model], d, classes)
+            assert expected == (
+                "error",
+                ("EvaluatorLabelOutOfRange", {"row": bad, "label": value, "classes": classes}),
+            )
+            assert on_chain(chain, evaluator, wrong, [model], d, classes) == expected

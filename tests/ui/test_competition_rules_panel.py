@@ -281,7 +281,7 @@ def test_thePerPeriodCap_showsEntriesLeft_andItsRefusalIsASentence(market: Marke
     assert "already made 1 submissions in this period, the most this competition allows per " in (
         said
     )
-    assert f"(Unix time): {moment(opens)}, in " in said and "(chain time).</span>" in said
+    assert f"opens at {moment(opens)} ({int(opens.timestamp())}) (chain time), in " in said
     assert sent(market) == transactions  # refused by the dry run: nothing mined
 
     train.participant.value = "carol"  # a cap per participant

@@ -455,7 +455,8 @@ interface ICompetition {
     /// @notice Whether submission `id` has been scored on training chunk `chunkIndex`.
     function isEvaluatedOnTraining(uint256 id, uint256 chunkIndex) external view returns (bool);
 
-    /// @notice The lowest revealed id with model hash `modelHash` (0 if none): only it can take a place.
+    /// @notice The lowest revealed final id with model hash `modelHash` (0 if none): only it can
+    /// take a place (every submission is a final when `finals` is 0).
     function originalOf(bytes32 modelHash) external view returns (uint256);
 
     /// @notice The commitment {commit} expects from `submitter` for a model hash and salt.

@@ -49,6 +49,11 @@ library EvaluatorChunks {
      * (class bytes are compared a word at a time).
      */
     uint256 internal constant BLOCK_ROWS = 512;
+    /**
+     * @dev Where a family's fixed memory starts ({allocateFixed}): the first address Solidity
+     * allocates, 0x80 (after the scratch space, the free memory pointer and the zero slot).
+     */
+    uint256 internal constant FIXED_MEMORY = 0x80;
 
     /// @dev Where the rows of a validated chunk are in calldata.
     struct Chunk {
@@ -96,35 +101,29 @@ library EvaluatorChunks {
     }
 
     /**
-     * @dev Reverts with {IEvaluatorErrors.EvaluatorLabelOutOfRange} at the first label
-     * `>= classes` (2..255). Checks 32 labels per word: with `lo` a byte's low 7 bits and
-     * `c = (256 - classes) mod 128`, `lo + c <= 253` stays inside its byte and has bit 7 iff
-     * `lo >= classes` (classes <= 128; then a byte >= 128 is out of range too) or
-     * `lo >= classes - 128` (classes > 128; and the byte needs bit 7). Bytes past the last
-     * label are masked to 0 (in range). A word with a bad label is searched byte by byte.
+     * @dev Reverts with {IEvaluatorErrors.EvaluatorLabelOutOfRange} at the first label `>= classes`.
+     * Up to 128 classes, 32 labels at a time: a byte `b` exceeds `K - 1 <= 127` iff the high bit
+     * of `b | (b + 128 - K)` is set (`b + 128 - K <= 254`: no carry into the next byte); the
+     * first bad label is then looked for one byte at a time.
      */
     function _checkLabels(uint256 labels, uint256 rows, uint256 classes) private pure {
         uint256 bad = rows;
-        // Reads the words at `labels + r` for r < rows (a word's bytes past the chunk's end
-        // are masked off; C1) and, on the error path, single labels inside the chunk.
+        // Reads the bytes at `labels + r` for r < rows: inside the chunk (its length was
+        // checked); a word's bytes past the last label are masked off.
         assembly ("memory-safe") {
-            let high := 0x8080808080808080808080808080808080808080808080808080808080808080
-            let c := mul(and(sub(256, classes), 127), 0x0101010101010101010101010101010101010101010101010101010101010101)
-            let small := lt(classes, 129)
-            for { let r := 0 } lt(r, rows) { r := add(r, 32) } {
-                let w := calldataload(add(labels, r))
-                let left := sub(rows, r)
-                if lt(left, 32) { w := and(w, not(shr(shl(3, left), not(0)))) }
-                let t := add(and(w, not(high)), c)
-                let flags := and(t, w)
-                if small { flags := or(t, w) }
-                if and(flags, high) {
-                    for { let k := r } 1 { k := add(k, 1) } {
-                        if iszero(lt(byte(0, calldataload(add(labels, k))), classes)) {
-                            bad := k
-                            break
-                        }
-                    }
+            let from := 0
+            if lt(classes, 129) {
+                let lift := mul(0x0101010101010101010101010101010101010101010101010101010101010101, sub(128, classes))
+                for {} lt(from, rows) { from := add(from, 32) } {
+                    let y := calldataload(add(labels, from))
+                    let high := and(or(add(y, lift), y), 0x8080808080808080808080808080808080808080808080808080808080808080)
+                    if lt(sub(rows, from), 32) { high := and(high, not(shr(shl(3, sub(rows, from)), not(0)))) }
+                    if high { break }
+                }
+            }
+            for { let r := from } lt(r, rows) { r := add(r, 1) } {
+                if iszero(lt(byte(0, calldataload(add(labels, r))), classes)) {
+                    bad := r
                     break
                 }
             }
@@ -148,6 +147,20 @@ library EvaluatorChunks {
     }
 
     // --- predictions ------------------------------------------------------------------
+
+    /**
+     * @dev Allocates `size` bytes at {FIXED_MEMORY}, for a kernel that addresses them with
+     * constants. Must be the call's first allocation: the free memory pointer must still be at
+     * 0x80, where Solidity starts (calldata arguments allocate nothing); otherwise it reverts.
+     */
+    function allocateFixed(uint256 size) internal pure {
+        // Memory-safe: moves the free memory pointer over [0x80, 0x80 + size), which nothing
+        // has allocated (checked), so the bytes belong to the caller from now on.
+        assembly ("memory-safe") {
+            if iszero(eq(mload(0x40), FIXED_MEMORY)) { revert(0, 0) }
+            mstore(0x40, add(FIXED_MEMORY, size))
+        }
+    }
 
     /// @dev Allocates the prediction buffer for a chunk of `rows` rows: the predictions of
     /// `min(rows, BLOCK_ROWS)` rows, class bytes (rounded up to whole words) or words.
@@ -272,12 +285,50 @@ library EvaluatorChunks {
 
     /**
      * @dev Labels per class of a validated classification chunk: `support[c]` is the number
-     * of rows labelled `c` (`classes` entries).
+     * of rows labelled `c` (`classes` entries). Two classes: the byte sum of 32 labels at a
+     * time; up to 32 classes, a histogram of 32 labels at a time ({_lanes}); more classes, one
+     * memory counter per class.
      */
     function support(Chunk memory c, uint256 classes) internal pure returns (uint256[] memory counts) {
         counts = new uint256[](classes);
         uint256 labels = c.labels;
         uint256 rows = c.rows;
+        if (classes == 2) {
+            // Memory-safe: writes the two words of `counts`; reads the chunk's `rows` labels (C1),
+            // bytes 0 or 1 (checked by {read}), bytes past the last masked off. A word's byte sum
+            // is at most 32: `mul` by 0x0101..01 adds them into the top byte without a carry.
+            assembly ("memory-safe") {
+                let ones := 0x0101010101010101010101010101010101010101010101010101010101010101
+                let n1 := 0
+                for { let i := 0 } lt(i, rows) { i := add(i, 32) } {
+                    let y := calldataload(add(labels, i))
+                    if lt(sub(rows, i), 32) { y := and(y, not(shr(shl(3, sub(rows, i)), not(0)))) }
+                    n1 := add(n1, shr(248, mul(y, ones)))
+                }
+                mstore(add(counts, 0x20), sub(rows, n1))
+                mstore(add(counts, 0x40), n1)
+            }
+            return counts;
+        }
+        if (classes <= 32) {
+            unchecked {
+                // C1: every label of the chunk is read; per block of BLOCK_ROWS rows the 16-bit
+                // lanes count at most 512 (C2), flushed into `counts` once per block.
+                for (uint256 start = 0; start < rows; start += BLOCK_ROWS) {
+                    (uint256 even, uint256 odd) = _lanes(0, labels + start, blockRows(start, rows), 0);
+                    // Memory-safe: adds lane k to counts[k], k < classes.
+                    assembly ("memory-safe") {
+                        for { let k := 0 } lt(k, classes) { k := add(k, 1) } {
+                            let w := even
+                            if and(k, 1) { w := odd }
+                            let slot := add(counts, shl(5, add(k, 1)))
+                            mstore(slot, add(mload(slot), and(shr(shl(3, and(k, 30)), w), 0xffff)))
+                        }
+                    }
+                }
+            }
+            return counts;
+        }
         // Memory-safe: writes only the words of `counts` (every label < classes: checked by
         // {read}); reads the chunk's `rows` labels (C1). C2: counts <= rows.
         assembly ("memory-safe") {
@@ -290,15 +341,19 @@ library EvaluatorChunks {
     }
 
     /**
-     * @dev Adds the counts of `n` rows to `tally` = `[correct, tp_0 .. tp_{K-1}, predicted_0
-     * .. predicted_{K-1}]` (`K = classes`, 1 + 2K words): class bytes at `predictions`
-     * (each `< classes`, as every family guarantees), labels at calldata `labels` (each
-     * `< classes`, checked by {read}).
+     * @dev Adds the counts of `n <= BLOCK_ROWS` rows to `tally` = `[correct, tp_0 .. tp_{K-1},
+     * predicted_0 .. predicted_{K-1}]` (`K = classes`, 1 + 2K words): class bytes at
+     * `predictions` (each `< classes`, as every family guarantees), labels at calldata `labels`
+     * (each `< classes`, checked by {read}). Two classes: 32 rows at a time by byte sums
+     * ({_tallyBinary}); up to 32: 32 rows at a time into the lanes of histograms
+     * ({_tallyLanes}), added to `tally` once per call; more, one memory counter update per row.
      */
     function tallyClasses(uint256 predictions, uint256 labels, uint256 n, uint256[] memory tally, uint256 classes)
         internal
         pure
     {
+        if (classes == 2) return _tallyBinary(predictions, labels, n, tally);
+        if (classes <= 32) return _tallyLanes(predictions, labels, n, tally, classes);
         // Memory-safe: writes only words of `tally` (1 + 2K words): tp at 1 + label, predicted
         // at 1 + K + prediction, both < 1 + 2K. Reads n buffer bytes and n labels (C1). C2.
         assembly ("memory-safe") {
@@ -319,6 +374,149 @@ library EvaluatorChunks {
                 }
             }
             mstore(add(tally, 0x20), correct)
+        }
+    }
+
+    /**
+     * @dev {tallyClasses} for two classes, 32 rows per word: with prediction and label bytes
+     * 0 or 1, the rows predicted 1 are the byte sum of the predictions, the hits of class 1 the
+     * byte sum of `predictions & labels`, the misses the byte sum of `predictions ^ labels`
+     * (each sum at most 32, so `mul` by 0x0101..01 adds them without a carry into the top byte).
+     */
+    function _tallyBinary(uint256 predictions, uint256 labels, uint256 n, uint256[] memory tally) private pure {
+        // Memory-safe: writes only the five words of `tally`; reads n buffer bytes (whole words
+        // of the buffer) and n labels (C1); bytes past the n-th are masked off. C2.
+        assembly ("memory-safe") {
+            let ones := 0x0101010101010101010101010101010101010101010101010101010101010101
+            let p1 := 0 // rows predicted 1
+            let t1 := 0 // rows labelled and predicted 1
+            let miss := 0
+            for { let end := add(predictions, n) } lt(predictions, end) {
+                predictions := add(predictions, 32)
+                labels := add(labels, 32)
+            } {
+                let keep := not(0)
+                if lt(sub(end, predictions), 32) { keep := not(shr(shl(3, sub(end, predictions)), not(0))) }
+                let p := and(mload(predictions), keep)
+                let y := and(calldataload(labels), keep)
+                p1 := add(p1, shr(248, mul(p, ones)))
+                t1 := add(t1, shr(248, mul(and(p, y), ones)))
+                miss := add(miss, shr(248, mul(xor(p, y), ones)))
+            }
+            let correct := sub(n, miss)
+            mstore(add(tally, 0x20), add(mload(add(tally, 0x20)), correct))
+            mstore(add(tally, 0x40), add(mload(add(tally, 0x40)), sub(correct, t1))) // tp_0
+            mstore(add(tally, 0x60), add(mload(add(tally, 0x60)), t1)) // tp_1
+            mstore(add(tally, 0x80), add(mload(add(tally, 0x80)), sub(n, p1))) // predicted_0
+            mstore(add(tally, 0xa0), add(mload(add(tally, 0xa0)), p1)) // predicted_1
+        }
+    }
+
+    /**
+     * @dev {tallyClasses} for up to 32 classes, 32 rows per word ({_lanes}). Up to 16 classes,
+     * one histogram of `p + 16 hit`: lane c counts the rows predicted c that miss, lane `16 + c`
+     * the hits of class c (16 is even: both in the same word, 128 bits apart). Up to 32, one
+     * histogram of the predictions and one of the hits.
+     */
+    function _tallyLanes(uint256 predictions, uint256 labels, uint256 n, uint256[] memory tally, uint256 classes)
+        private
+        pure
+    {
+        uint256 predictedEven;
+        uint256 predictedOdd;
+        uint256 hitEven;
+        uint256 hitOdd;
+        if (classes <= 16) {
+            (hitEven, hitOdd) = _lanes(predictions, labels, n, 1);
+            unchecked {
+                // lanes of at most n <= 512: no carry
+                predictedEven = (hitEven & type(uint128).max) + (hitEven >> 128);
+                predictedOdd = (hitOdd & type(uint128).max) + (hitOdd >> 128);
+            }
+            hitEven >>= 128;
+            hitOdd >>= 128;
+        } else {
+            (predictedEven, predictedOdd) = _lanes(predictions, labels, n, 2);
+            (hitEven, hitOdd) = _lanes(predictions, labels, n, 3);
+        }
+        // Memory-safe: writes only words of `tally` (1 + 2K words): tp at 1 + c, predicted at 1 +
+        // K + c, c < K. C2: each count at most n <= 512 per block.
+        assembly ("memory-safe") {
+            let tp := add(tally, 0x40)
+            let predicted := add(tp, shl(5, classes))
+            let correct := 0
+            for { let k := 0 } lt(k, classes) { k := add(k, 1) } {
+                let h := hitEven
+                let q := predictedEven
+                if and(k, 1) {
+                    h := hitOdd
+                    q := predictedOdd
+                }
+                let at := shl(3, and(k, 30))
+                h := and(shr(at, h), 0xffff)
+                let slot := add(tp, shl(5, k))
+                mstore(slot, add(mload(slot), h))
+                slot := add(predicted, shl(5, k))
+                mstore(slot, add(mload(slot), and(shr(at, q), 0xffff)))
+                correct := add(correct, h)
+            }
+            mstore(add(tally, 0x20), add(mload(add(tally, 0x20)), correct))
+        }
+    }
+
+    /**
+     * @dev A histogram of `n <= BLOCK_ROWS` rows, 32 rows a word, in 32 lanes of 16 bits: lane v
+     * (bit `8 v` of `even` for even v, bit `8 (v - 1)` of `odd` for odd v) counts the rows of
+     * value v (< 32): by `mode`, 0: the label at calldata `labels`; 1: the prediction byte at
+     * `predictions` plus 16 if it equals the label (both < 16); 2: the prediction; 3: the
+     * prediction of the rows that hit their label (the others are not counted). Per word, the
+     * 32 values are counted in 8-bit lanes (at most 32 each), split into the even and odd
+     * lanes, which count at most n <= 512 (no carry). Rows not counted (past the n-th, or
+     * misses in mode 3) are given value 0 and taken off lane 0 again.
+     */
+    function _lanes(uint256 predictions, uint256 labels, uint256 n, uint256 mode)
+        private
+        pure
+        returns (uint256 even, uint256 odd)
+    {
+        // Reads n labels and (modes 1-3) n buffer bytes, whole words (C1); writes nothing.
+        // Or-folding the xor of a prediction and its label onto bit 0 of each byte leaves 1
+        // where they differ. Each value is below 32, so `8 v` fits its byte and `shl(8 v, 1)` is
+        // lane v's 1: the sum of the 32 of a word is its histogram in 8-bit lanes (at most 32).
+        assembly ("memory-safe") {
+            let ones := 0x0101010101010101010101010101010101010101010101010101010101010101
+            for { let i := 0 } lt(i, n) { i := add(i, 32) } {
+                let q := calldataload(add(labels, i))
+                let keep := not(0)
+                let dropped := 0
+                if lt(sub(n, i), 32) {
+                    keep := not(shr(shl(3, sub(n, i)), not(0))) // the first n - i bytes
+                    dropped := sub(32, sub(n, i))
+                }
+                if mode {
+                    let p := mload(add(predictions, i))
+                    let z := xor(p, q)
+                    z := or(z, shr(4, z))
+                    z := or(z, shr(2, z))
+                    z := or(z, shr(1, z))
+                    let miss := and(z, ones) // 1 in each byte where p != label
+                    switch mode
+                    case 1 { q := add(p, shl(4, xor(miss, ones))) } // p + 16 hit, < 32
+                    case 2 { q := p }
+                    default {
+                        q := and(p, mul(xor(miss, ones), 0xff))
+                        dropped := add(dropped, shr(248, mul(and(miss, keep), ones)))
+                    }
+                }
+                q := shl(3, and(q, keep))
+                // slither-disable-next-line incorrect-shift // shl(amount, value) in Yul
+                let w := add(
+                    add(add(add(add(shl(byte(0, q), 1), shl(byte(1, q), 1)), add(shl(byte(2, q), 1), shl(byte(3, q), 1))), add(add(shl(byte(4, q), 1), shl(byte(5, q), 1)), add(shl(byte(6, q), 1), shl(byte(7, q), 1)))), add(add(add(shl(byte(8, q), 1), shl(byte(9, q), 1)), add(shl(byte(10, q), 1), shl(byte(11, q), 1))), add(add(shl(byte(12, q), 1), shl(byte(13, q), 1)), add(shl(byte(14, q), 1), shl(byte(15, q), 1))))),
+                    add(add(add(add(shl(byte(16, q), 1), shl(byte(17, q), 1)), add(shl(byte(18, q), 1), shl(byte(19, q), 1))), add(add(shl(byte(20, q), 1), shl(byte(21, q), 1)), add(shl(byte(22, q), 1), shl(byte(23, q), 1)))), add(add(add(shl(byte(24, q), 1), shl(byte(25, q), 1)), add(shl(byte(26, q), 1), shl(byte(27, q), 1))), add(add(shl(byte(28, q), 1), shl(byte(29, q), 1)), add(shl(byte(30, q), 1), shl(byte(31, q), 1)))))
+                )
+                even := add(sub(even, dropped), and(w, 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff))
+                odd := add(odd, and(shr(8, w), 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff))
+            }
         }
     }
 

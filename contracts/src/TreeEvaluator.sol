@@ -13,9 +13,10 @@ import {EvaluatorChunks} from "./libraries/EvaluatorChunks.sol";
  * signed); a forest predicts the class most trees vote for (ties to the lowest class); a
  * regression tree predicts its leaf's int32 value. Stateless.
  * @dev {Evaluator} checks the chunk and scores the predictions (correct ones, squared
- * errors, or {tallyBatch}'s counts); this contract checks each model ({_prepare}) and
- * predicts blocks of rows ({_predict}). Formats are in docs/formats.md ("Model (tree
- * family)"); `mlmarket.ml.tree` returns the same numbers. A node whose feature field is
+ * errors, or {tallyBatch}'s counts); this contract checks each model and writes its trees
+ * as records in memory in the same pass ({_prepare}), and predicts blocks of rows
+ * ({_predict}). Formats are in docs/formats.md ("Model (tree family)", "Tree records in
+ * memory"); `mlmarket.ml.tree` returns the same numbers. A node whose feature field is
  * 0xFFFF is a leaf. Bounds used by every `unchecked` block and assembly below (T1-T4):
  *  T1 `features <= 4096`, trees <= 255, nodes per tree <= 65535 (6 bytes each), rows < 2^32:
  *     every size product is below 2^40 and every calldata pointer stays inside its `bytes`
@@ -28,6 +29,25 @@ import {EvaluatorChunks} from "./libraries/EvaluatorChunks.sol";
  *     in bounds; votes per class <= 255.
  *  T4 regression: a prediction is a leaf's int32 (`|leaf| <= 2^31`), well inside the
  *     bounds of {EvaluatorChunks} (C3).
+ * Records (models of at most {_MAX_NODES} nodes; R1-R4, docs/fixed-point.md, "Tree kernel"):
+ *  R1 node i's record (A, T, L, R) is 4 words at `h = base + 128 i`. An internal node: A =
+ *     `row + feature`, the address of its feature in the row's copy; T = `t << 248 |
+ *     (2^248 - 1)`; L = `h + 128` (node i + 1), R = `base + 128 right`. A level is
+ *     `p := mload(p + 64 + 32 sgt(mload(A), T))`: the loaded word is the feature byte `x`
+ *     then 31 more bytes `r`, and as signed words `x 2^248 + r > t 2^248 + 2^248 - 1` iff
+ *     `x > t` (`0 <= r < 2^248`): right iff `x > t`, the format's rule.
+ *  R2 a leaf: T = 2^255 - 1 (nothing is greater), L = `h`: a level leaves the walk where it
+ *     is, so walking every tree as deep as the deepest (`levels`, T2: the longest walk)
+ *     ends on each row's leaf. Its A is the class (one tree), the address of its R word
+ *     (R = the int32 sign-extended, or the class's vote increment), or the class's vote
+ *     entry (more than 16 classes).
+ *  R3 every record a walk reads was written: L and R point to records of the same tree
+ *     (T2); a load at A stays in memory the call expanded: the row's copy (`feature <
+ *     width`, the copy holds at least width + 31 bytes), a leaf's own R word or vote entry,
+ *     or for one tree the class (a load below 0x120).
+ *  R4 votes: a lane of 16 bits holds `16 votes + 15 - k` (at most 16 classes), of 32 bits
+ *     `256 votes + 255 - k` (more): distinct per class, below 2^12 and 2^16, the largest
+ *     has the most votes and then the lowest class; argmax keeps the largest lane.
  */
 contract TreeEvaluator is ITreeEvaluator, Evaluator {
     /// @dev Bytes of the model header: magic(3) version family task classes trees features(2).
@@ -1070,35 +1090,142 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                 w := and(w, 0xffff)
                 class := sub(15, and(15, xor(w, mul(xor(a, w), gt(a, w)))))
             }
-            // Forests of more than 16 classes: a leaf's first word points to its class's
-            // entry (vote word, increment); `words` vote words at `counts`, reset per row
-            // from `init`.
+            // Forests of more than 16 classes: a leaf's A is its class's entry (vote word,
+            // increment); the vote words at Forest.counts are reset per row from Forest.init.
             function forestWords(x, out, end, h) {
                 let width := mload(add(h, 0x40))
                 let row := mload(add(h, 0x80))
                 let levels := mload(add(h, 0xa0))
                 let from := add(mload(add(h, 0xc0)), 0x20) // Forest.slots
                 let to := add(from, shl(5, mload(sub(from, 0x20))))
-                let counts := mload(add(h, 0x100))
-                let init := mload(add(h, 0xe0))
-                let size := shl(5, mload(add(h, 0x120))) // the vote words
-                let last := add(counts, size)
                 for {} lt(out, end) { out := add(out, 1) } {
                     calldatacopy(row, x, width)
                     x := add(x, width)
-                    mcopy(counts, init, size)
-                    for { let t := from } lt(t, to) { t := add(t, 0x20) } {
-                        let entry := mload(walk(mload(t), levels))
-                        let slot := mload(entry)
-                        mstore(slot, add(mload(slot), mload(add(entry, 0x20))))
+                    mcopy(mload(add(h, 0x100)), mload(add(h, 0xe0)), shl(5, mload(add(h, 0x120))))
+                    switch levels
+                    case 0 { for { let t := from } lt(t, to) { t := add(t, 0x20) } { vote(mload(mload(t))) } }
+                    case 1 {
+                        for { let t := from } 1 {} {
+                            let p := mload(t)
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            vote(mload(p)) // the class's vote entry
+                            t := add(t, 0x20)
+                            if eq(t, to) { break }
+                        }
                     }
-                    let w := mload(counts)
-                    for { let p := add(counts, 0x20) } lt(p, last) { p := add(p, 0x20) } { w := m32(w, mload(p)) }
-                    w := m32(shr(128, w), and(w, 0xffffffffffffffffffffffffffffffff))
-                    w := m32(shr(64, w), and(w, 0xffffffffffffffff))
-                    w := m32(shr(32, w), and(w, 0xffffffff))
-                    mstore8(out, sub(255, and(w, 255)))
+                    case 2 {
+                        for { let t := from } 1 {} {
+                            let p := mload(t)
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            vote(mload(p)) // the class's vote entry
+                            t := add(t, 0x20)
+                            if eq(t, to) { break }
+                        }
+                    }
+                    case 3 {
+                        for { let t := from } 1 {} {
+                            let p := mload(t)
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            vote(mload(p)) // the class's vote entry
+                            t := add(t, 0x20)
+                            if eq(t, to) { break }
+                        }
+                    }
+                    case 4 {
+                        for { let t := from } 1 {} {
+                            let p := mload(t)
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            vote(mload(p)) // the class's vote entry
+                            t := add(t, 0x20)
+                            if eq(t, to) { break }
+                        }
+                    }
+                    case 5 {
+                        for { let t := from } 1 {} {
+                            let p := mload(t)
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            vote(mload(p)) // the class's vote entry
+                            t := add(t, 0x20)
+                            if eq(t, to) { break }
+                        }
+                    }
+                    case 6 {
+                        for { let t := from } 1 {} {
+                            let p := mload(t)
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            vote(mload(p)) // the class's vote entry
+                            t := add(t, 0x20)
+                            if eq(t, to) { break }
+                        }
+                    }
+                    case 7 {
+                        for { let t := from } 1 {} {
+                            let p := mload(t)
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            vote(mload(p)) // the class's vote entry
+                            t := add(t, 0x20)
+                            if eq(t, to) { break }
+                        }
+                    }
+                    case 8 {
+                        for { let t := from } 1 {} {
+                            let p := mload(t)
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            vote(mload(p)) // the class's vote entry
+                            t := add(t, 0x20)
+                            if eq(t, to) { break }
+                        }
+                    }
+                    default {
+                        for { let t := from } lt(t, to) { t := add(t, 0x20) } { vote(mload(walk(mload(t), levels))) }
+                    }
+                    mstore8(out, bestWords(h))
                 }
+            }
+            // Adds the increment of the vote entry at e to its vote word.
+            function vote(e) {
+                let slot := mload(e)
+                mstore(slot, add(mload(slot), mload(add(e, 0x20))))
+            }
+            // The class of the largest lane of the vote words of the Forest at h (lanes of 32
+            // bits below 2^16, distinct): the words lane by lane, then three halvings.
+            function bestWords(h) -> class {
+                let counts := mload(add(h, 0x100))
+                let last := add(counts, shl(5, mload(add(h, 0x120))))
+                let w := mload(counts)
+                for { let p := add(counts, 0x20) } lt(p, last) { p := add(p, 0x20) } { w := m32(w, mload(p)) }
+                w := m32(shr(128, w), and(w, 0xffffffffffffffffffffffffffffffff))
+                w := m32(shr(64, w), and(w, 0xffffffffffffffff))
+                w := m32(shr(32, w), and(w, 0xffffffff))
+                class := sub(255, and(w, 255))
             }
             // Lane-wise maximum of a and b (lanes of 32 bits below 2^31), as in best16.
             function m32(a, b) -> c {

@@ -159,33 +159,32 @@ class TreeCost:
     A model of at most :data:`~mlmarket.ml.tree.RECORD_NODES` nodes is checked and written
     as records in memory once per call (``node`` per node, ``table`` per class, and the
     memory of four words per node, :meth:`model_gas`); each row is copied to memory
-    (``copy`` per 32 features) and walks every tree as deep as the deepest. Unrolled
-    kernels (depth at most 8, and one tree or at most 16 classes) take ``visit`` per
-    level, ``tree`` per tree, ``row_model`` per row and a forest's argmax ``vote_row``;
-    the others (deeper trees, forests of more than 16 classes) ``visit_loop``,
-    ``tree_loop``, ``row_model_loop`` and ``vote_row_loop`` plus ``vote`` per class. A
-    larger model is walked in calldata (``walk_*``). Measured with pyrevm (Cancun, no
-    calldata floor) on paths every row walks to the end, 255 one-leaf trees, node lists
-    whose internal nodes share one leaf, and rows of 30 and 4,096 features
-    (benchmarks/README.md, "Model families").
+    (``copy`` per 32 features) and walks every tree as deep as the deepest. Walks of at
+    most 8 levels are unrolled (``visit`` per level, ``tree`` per tree, ``row_model`` per
+    row), deeper ones looped (``visit_loop``, ``tree_loop``, ``row_model_loop``); a forest
+    adds its argmax, ``vote_row`` for at most 16 classes (one vote word), else
+    ``vote_row_words`` and ``vote`` per class. A larger model is walked in calldata
+    (``walk_*``). Measured with pyrevm (Cancun, no calldata floor) on paths every row walks
+    to the end, 255 one-leaf trees, node lists whose internal nodes share one leaf, and
+    rows of 30 and 4,096 features (benchmarks/README.md, "Model families").
     """
 
     call: int = 10_000
     row: int = 50  # labels (32 per word), per row of the chunk
     model: int = 10_000  # header checks, per model
     tree_setup: int = 1_500  # node count checks and the tree's records, per tree (once)
-    node: int = 600  # check and record, per node (once; measured up to 556)
+    node: int = 600  # check and record, per node (once; measured up to 557)
     table: int = 400  # vote entries, per class (once)
     row_model: int = 200  # unrolled: row loop, prediction, scoring, per row and model
     copy: int = 3  # the row copy, per 32 features and row
-    vote_row: int = 300  # unrolled forest: argmax of the vote word, per row
-    tree: int = 100  # unrolled forest: root, vote, loop, per tree and row
+    tree: int = 100  # unrolled: root, vote, loop, per tree and row (measured up to 86)
     visit: int = 45  # unrolled: one level (42 measured), per tree and row
     row_model_loop: int = 450
-    vote_row_loop: int = 600
-    vote: int = 20  # more than 16 classes: a vote word's lanes, per class and row
     tree_loop: int = 300
     visit_loop: int = 60  # a level of the loop (54.5 measured)
+    vote_row: int = 300  # at most 16 classes: the vote word's halvings, per row
+    vote_row_words: int = 800  # more classes: reset, lane maxima and halvings, per row
+    vote: int = 20  # more classes: a vote word's lanes, per class and row
     # The calldata walk of models above RECORD_NODES nodes (the kernel before the records):
     walk_node: int = 200
     walk_row_model: int = 500
@@ -217,13 +216,12 @@ class TreeCost:
         """
         from mlmarket.ml.tree import RECORD_NODES
 
-        forest = trees > 1 and classes > 0
-        if depth <= 8 and (trees == 1 or classes <= 16):
+        if depth <= 8:
             gas = self.row_model + trees * (self.tree + depth * self.visit)
-            gas += self.vote_row if forest else 0
         else:
             gas = self.row_model_loop + trees * (self.tree_loop + depth * self.visit_loop)
-            gas += self.vote_row_loop + classes * self.vote if forest else 0
+        if trees > 1 and classes > 0:  # a forest's vote
+            gas += self.vote_row if classes <= 16 else self.vote_row_words + classes * self.vote
         gas += self.copy * -(-features // 32)
         if nodes > RECORD_NODES:
             walk = self.walk_row_model + classes * self.walk_vote

@@ -418,32 +418,20 @@ ADVERSARIAL = {
     "many trees": (tuple(((LEAF, t % 255, 0),) for t in range(255)), 255, 30, (255, 1, 255), 12, 1),
     "long path": ((path_tree(30, 255, 255),), 255, 30, (1, 255, 511), 12, 1),
     "wide rows": ((path_tree(4096, 255, 3),), 3, 4096, (1, 255, 511), 6, 8),
-    "deep forest": (
-        tuple(path_tree(30, 9, 255) for _ in range(100)),
-        255,
-        30,
-        (100, 9, 1900),
-        12,
-        1,
-    ),
+    "deep forest": (tuple(path_tree(30, 9, 255) for _ in range(99)), 255, 30, (99, 9, 1881), 12, 1),
+    "many classes": (tuple(path_tree(30, 8, 40) for _ in range(99)), 40, 30, (99, 8, 1683), 12, 1),
     "shared leaf": ((shared_leaf(30, 2048),), 255, 30, (1, 2046, 2048), 12, 1),
     "calldata walk": ((shared_leaf(30, 2049),), 255, 30, (1, 2047, 2049), 12, 1),
-    "unrolled forest": (
-        tuple(path_tree(30, 6, 10) for _ in range(16)),
-        10,
-        30,
-        (16, 6, 208),
-        40,
-        1,
-    ),
-}
+    "unrolled forest": (tuple(path_tree(30, 6, 10) for _ in range(16)), 10, 30, (16, 6, 208), 9, 1),
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("shape", sorted(ADVERSARIAL))
 def test_worstCaseCostModel_boundsAdversarialModels(chain: Chain, tree: Any, shape: str) -> None:
     """The chunk-size bound of mlmarket.ml.costs holds for the most expensive tree models:
-    the most trees and classes, the deepest walks (looped), the widest rows (copied per
-    row), the most internal nodes (records) and a model walked in calldata."""
+    the most trees and classes (one vote word, vote words), the deepest walks (looped),
+    the widest rows (copied per row), the most internal nodes (records) and a model walked
+    in calldata."""
     from mlmarket.ml.budgets import TreeBudget
     from mlmarket.ml.costs import TreeCost, worst_row_gas
     from tests.ml.helpers import execution_gas

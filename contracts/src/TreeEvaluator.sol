@@ -852,7 +852,7 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                         for { let t := from } lt(t, to) { t := add(t, 0x20) } {
                             counts := add(counts, mload(mload(mload(t))))
                         }
-                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                        mstore8(out, best16(counts, mload(add(h, 0x60))))
                     }
                 }
                 case 1 {
@@ -868,7 +868,7 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                             t := add(t, 0x20)
                             if eq(t, to) { break }
                         }
-                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                        mstore8(out, best16(counts, mload(add(h, 0x60))))
                         out := add(out, 1)
                         if eq(out, end) { break }
                     }
@@ -887,7 +887,7 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                             t := add(t, 0x20)
                             if eq(t, to) { break }
                         }
-                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                        mstore8(out, best16(counts, mload(add(h, 0x60))))
                         out := add(out, 1)
                         if eq(out, end) { break }
                     }
@@ -907,7 +907,7 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                             t := add(t, 0x20)
                             if eq(t, to) { break }
                         }
-                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                        mstore8(out, best16(counts, mload(add(h, 0x60))))
                         out := add(out, 1)
                         if eq(out, end) { break }
                     }
@@ -928,7 +928,7 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                             t := add(t, 0x20)
                             if eq(t, to) { break }
                         }
-                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                        mstore8(out, best16(counts, mload(add(h, 0x60))))
                         out := add(out, 1)
                         if eq(out, end) { break }
                     }
@@ -950,7 +950,7 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                             t := add(t, 0x20)
                             if eq(t, to) { break }
                         }
-                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                        mstore8(out, best16(counts, mload(add(h, 0x60))))
                         out := add(out, 1)
                         if eq(out, end) { break }
                     }
@@ -973,7 +973,7 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                             t := add(t, 0x20)
                             if eq(t, to) { break }
                         }
-                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                        mstore8(out, best16(counts, mload(add(h, 0x60))))
                         out := add(out, 1)
                         if eq(out, end) { break }
                     }
@@ -997,7 +997,7 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                             t := add(t, 0x20)
                             if eq(t, to) { break }
                         }
-                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                        mstore8(out, best16(counts, mload(add(h, 0x60))))
                         out := add(out, 1)
                         if eq(out, end) { break }
                     }
@@ -1022,7 +1022,7 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                             t := add(t, 0x20)
                             if eq(t, to) { break }
                         }
-                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                        mstore8(out, best16(counts, mload(add(h, 0x60))))
                         out := add(out, 1)
                         if eq(out, end) { break }
                     }
@@ -1035,60 +1035,79 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                         for { let t := from } lt(t, to) { t := add(t, 0x20) } {
                             counts := add(counts, mload(mload(walk(mload(t), levels))))
                         }
-                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                        mstore8(out, best16(counts, mload(add(h, 0x60))))
                     }
                 }
             }
-            // The class of the largest lane of `w` (2^steps lanes of 16 bits, each below
-            // 2^15 and distinct): the upper half of the lanes against the lower half, lane by
-            // lane, until two remain. With a and w (the lower half) below 2^15 per lane, the
-            // lane 2^15 + a - w of d has bit 15 iff a >= w, and then its low 15 bits are
-            // a - w: w + (a - w) [a >= w] is the larger (the mask, 2^15 - 1 or 0 per lane,
-            // never borrows).
-            function best16(w, steps) -> class {
-                let h := 0x8000800080008000800080008000800080008000800080008000800080008000
-                let a := 0
-                let d := 0
-                switch steps
-                case 4 {
-                    a := shr(128, w)
-                    w := and(w, 0xffffffffffffffffffffffffffffffff)
-                    d := sub(or(a, h), w)
-                    a := and(d, h)
-                    w := add(w, and(d, sub(a, shr(15, a))))
-                    a := shr(64, w)
-                    w := and(w, 0xffffffffffffffff)
-                    d := sub(or(a, h), w)
-                    a := and(d, h)
-                    w := add(w, and(d, sub(a, shr(15, a))))
-                    a := shr(32, w)
-                    w := and(w, 0xffffffff)
-                    d := sub(or(a, h), w)
-                    a := and(d, h)
-                    w := add(w, and(d, sub(a, shr(15, a))))
+            // The class of the largest lane of `w` (lanes of 16 bits, each below 2^15 and
+            // distinct; lane k belongs to class k, lanes from `classes` on are 0). Two
+            // classes: class 1 iff its lane is the larger; three: the largest lane as a
+            // number; the class is then 15 - (lane & 15). More: the upper half of the lanes
+            // against the lower half, lane by lane, until two remain (16, 8 or 4 lanes to
+            // start with). With a and w (the lower half) below 2^15 per lane, each lane
+            // 2^15 + a - w of `(a | 2^15) - w` has bit 15 iff a >= w, and then its low 15
+            // bits are a - w: w + (a - w) [a >= w] is the larger (bit 15 moved to bit 0
+            // and times 2^15 - 1: a mask that never carries into the next lane).
+            function best16(w, classes) -> class {
+                switch lt(classes, 4)
+                case 1 {
+                    switch classes
+                    case 2 { class := gt(shr(16, w), and(w, 0xffff)) }
+                    default {
+                        let m := and(w, 0xffff)
+                        let v := and(shr(16, w), 0xffff)
+                        m := xor(m, mul(xor(v, m), gt(v, m)))
+                        v := shr(32, w)
+                        class := and(not(xor(m, mul(xor(v, m), gt(v, m)))), 15)
+                    }
                 }
-                case 3 {
-                    a := shr(64, w)
-                    w := and(w, 0xffffffffffffffff)
-                    d := sub(or(a, h), w)
-                    a := and(d, h)
-                    w := add(w, and(d, sub(a, shr(15, a))))
-                    a := shr(32, w)
-                    w := and(w, 0xffffffff)
-                    d := sub(or(a, h), w)
-                    a := and(d, h)
-                    w := add(w, and(d, sub(a, shr(15, a))))
+                default {
+                    let h := 0x8000800080008000800080008000800080008000800080008000800080008000
+                    let a := 0
+                    switch gt(classes, 8)
+                    case 1 {
+                        a := shr(128, w)
+                        w := and(w, 0xffffffffffffffffffffffffffffffff)
+                        a := sub(or(a, h), w)
+                        w := add(w, and(a, mul(shr(15, and(a, h)), 0x7fff)))
+                        a := shr(64, w)
+                        w := and(w, 0xffffffffffffffff)
+                        a := sub(or(a, h), w)
+                        w := add(w, and(a, mul(shr(15, and(a, h)), 0x7fff)))
+                        a := shr(32, w)
+                        w := and(w, 0xffffffff)
+                        a := sub(or(a, h), w)
+                        w := add(w, and(a, mul(shr(15, and(a, h)), 0x7fff)))
+                        a := shr(16, w)
+                        w := and(w, 0xffff)
+                        class := and(not(xor(w, mul(xor(a, w), gt(a, w)))), 15)
+                    }
+                    default {
+                        switch gt(classes, 4)
+                        case 1 {
+                            a := shr(64, w)
+                            w := and(w, 0xffffffffffffffff)
+                            a := sub(or(a, h), w)
+                            w := add(w, and(a, mul(shr(15, and(a, h)), 0x7fff)))
+                            a := shr(32, w)
+                            w := and(w, 0xffffffff)
+                            a := sub(or(a, h), w)
+                            w := add(w, and(a, mul(shr(15, and(a, h)), 0x7fff)))
+                            a := shr(16, w)
+                            w := and(w, 0xffff)
+                            class := and(not(xor(w, mul(xor(a, w), gt(a, w)))), 15)
+                        }
+                        default {
+                            a := shr(32, w)
+                            w := and(w, 0xffffffff)
+                            a := sub(or(a, h), w)
+                            w := add(w, and(a, mul(shr(15, and(a, h)), 0x7fff)))
+                            a := shr(16, w)
+                            w := and(w, 0xffff)
+                            class := and(not(xor(w, mul(xor(a, w), gt(a, w)))), 15)
+                        }
+                    }
                 }
-                case 2 {
-                    a := shr(32, w)
-                    w := and(w, 0xffffffff)
-                    d := sub(or(a, h), w)
-                    a := and(d, h)
-                    w := add(w, and(d, sub(a, shr(15, a))))
-                }
-                a := shr(16, w)
-                w := and(w, 0xffff)
-                class := sub(15, and(15, xor(w, mul(xor(a, w), gt(a, w)))))
             }
             // Forests of more than 16 classes: a leaf's A is its class's entry (vote word,
             // increment); the vote words at Forest.counts are reset per row from Forest.init.

@@ -13,9 +13,10 @@ import {EvaluatorChunks} from "./libraries/EvaluatorChunks.sol";
  * signed); a forest predicts the class most trees vote for (ties to the lowest class); a
  * regression tree predicts its leaf's int32 value. Stateless.
  * @dev {Evaluator} checks the chunk and scores the predictions (correct ones, squared
- * errors, or {tallyBatch}'s counts); this contract checks each model ({_prepare}) and
- * predicts blocks of rows ({_predict}). Formats are in docs/formats.md ("Model (tree
- * family)"); `mlmarket.ml.tree` returns the same numbers. A node whose feature field is
+ * errors, or {tallyBatch}'s counts); this contract checks each model and writes its trees
+ * as records in memory in the same pass ({_prepare}), and predicts blocks of rows
+ * ({_predict}). Formats are in docs/formats.md ("Model (tree family)", "Tree records in
+ * memory"); `mlmarket.ml.tree` returns the same numbers. A node whose feature field is
  * 0xFFFF is a leaf. Bounds used by every `unchecked` block and assembly below (T1-T4):
  *  T1 `features <= 4096`, trees <= 255, nodes per tree <= 65535 (6 bytes each), rows < 2^32:
  *     every size product is below 2^40 and every calldata pointer stays inside its `bytes`
@@ -28,6 +29,25 @@ import {EvaluatorChunks} from "./libraries/EvaluatorChunks.sol";
  *     in bounds; votes per class <= 255.
  *  T4 regression: a prediction is a leaf's int32 (`|leaf| <= 2^31`), well inside the
  *     bounds of {EvaluatorChunks} (C3).
+ * Records (models of at most {_MAX_NODES} nodes; R1-R4, docs/fixed-point.md, "Tree kernel"):
+ *  R1 node i's record (A, T, L, R) is 4 words at `h = base + 128 i`. An internal node: A =
+ *     `row + feature`, the address of its feature in the row's copy; T = `t << 248 |
+ *     (2^248 - 1)`; L = `h + 128` (node i + 1), R = `base + 128 right`. A level is
+ *     `p := mload(p + 64 + 32 sgt(mload(A), T))`: the loaded word is the feature byte `x`
+ *     then 31 more bytes `r`, and as signed words `x 2^248 + r > t 2^248 + 2^248 - 1` iff
+ *     `x > t` (`0 <= r < 2^248`): right iff `x > t`, the format's rule.
+ *  R2 a leaf: T = 2^255 - 1 (nothing is greater), L = `h`: a level leaves the walk where it
+ *     is, so walking every tree as deep as the deepest (`levels`, T2: the longest walk)
+ *     ends on each row's leaf. Its A is the class (one tree), the address of its R word
+ *     (R = the int32 sign-extended, or the class's vote increment), or the class's vote
+ *     entry (more than 16 classes).
+ *  R3 every record a walk reads was written: L and R point to records of the same tree
+ *     (T2); a load at A stays in memory the call expanded: the row's copy (`feature <
+ *     width`, the copy holds at least width + 31 bytes), a leaf's own R word or vote entry,
+ *     or for one tree the class (a load below 0x120).
+ *  R4 votes: a lane of 16 bits holds `16 votes + 15 - k` (at most 16 classes), of 32 bits
+ *     `256 votes + 255 - k` (more): distinct per class, below 2^12 and 2^16, the largest
+ *     has the most votes and then the lowest class; argmax keeps the largest lane.
  */
 contract TreeEvaluator is ITreeEvaluator, Evaluator {
     /// @dev Bytes of the model header: magic(3) version family task classes trees features(2).
@@ -36,8 +56,8 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
     uint8 private constant _FAMILY_TREE = 3;
     bytes32 private constant _FAMILY = keccak256("tree");
 
-    /// @dev Most nodes {_build} writes records for (4 words each); a model with more is
-    /// walked in calldata.
+    /// @dev Most nodes {_checkAndWrite} writes records for (4 words each); a model with more
+    /// is walked in calldata.
     uint256 private constant _MAX_NODES = 2048;
 
     /// @dev A validated model for {_predict}; {_prepare}'s handle is its address. The
@@ -133,6 +153,16 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
         pure
         returns (uint256[] memory roots)
     {
+        roots = new uint256[](_readHeader(index, model, features, classes));
+        _readTrees(index, model, roots, features, classes, Records(0, 0, 0, new uint256[](0)));
+    }
+
+    /// @dev Checks model `index`'s header (in the order of {ITreeEvaluator}); returns its trees.
+    function _readHeader(uint256 index, bytes calldata model, uint256 features, uint256 classes)
+        private
+        pure
+        returns (uint256 count)
+    {
         if (model.length < _MODEL_HEADER) revert TreeEvaluatorModelTruncated(index, model.length);
         bytes10 head = bytes10(model[0:_MODEL_HEADER]);
         if (bytes3(head) != EvaluatorChunks.MODEL_MAGIC) revert TreeEvaluatorModelBadMagic(index, bytes3(head));
@@ -142,23 +172,39 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
         if (uint8(head[4]) != _FAMILY_TREE) revert TreeEvaluatorModelWrongFamily(index, uint8(head[4]));
         uint8 task = uint8(head[5]);
         uint8 k = uint8(head[6]);
-        uint8 count = uint8(head[7]);
+        count = uint8(head[7]);
         bool ok = classes == 0 ? task == 1 && k == 0 && count == 1 : task == 0 && k == classes && count >= 1;
-        if (!ok) revert TreeEvaluatorModelShapeMismatch(index, task, k, count, classes);
+        if (!ok) revert TreeEvaluatorModelShapeMismatch(index, task, k, uint8(count), classes);
         uint256 found = uint16(bytes2(head << 64));
         if (found != features) revert TreeEvaluatorModelFeaturesMismatch(index, features, found);
-        roots = _readTrees(index, model, count, features, classes);
     }
 
-    /// @dev Checks each tree's node count and nodes, then the total length; returns the roots.
-    function _readTrees(uint256 index, bytes calldata model, uint256 count, uint256 features, uint256 classes)
-        private
-        pure
-        returns (uint256[] memory roots)
-    {
-        roots = new uint256[](count);
+    /// @dev Where {_readTrees} writes the records (`base` 0: nowhere, a check only): from
+    /// `base`, with the row copy at `row` and leaves written as `mode` says ({_tables});
+    /// node 0's record of each tree goes to `slots`.
+    struct Records {
+        uint256 base;
+        uint256 row;
+        uint256 mode;
+        uint256[] slots;
+    }
+
+    /**
+     * @dev Checks each tree's node count and nodes, then the total length; writes each
+     * tree's node 0 offset to `roots`. With `out.base` nonzero it also writes the records
+     * ({_checkAndWrite}) and returns their end and the deepest walk.
+     */
+    function _readTrees(
+        uint256 index,
+        bytes calldata model,
+        uint256[] memory roots,
+        uint256 features,
+        uint256 classes,
+        Records memory out
+    ) private pure returns (uint256 end, uint256 deepest) {
         uint256 p = _MODEL_HEADER;
-        for (uint256 t = 0; t < count; ++t) {
+        end = out.base;
+        for (uint256 t = 0; t < roots.length; ++t) {
             unchecked {
                 // T1: p < 2^32 (bounded by the model's length plus one tree), no overflow.
                 if (p + 2 > model.length) revert TreeEvaluatorModelTreeTruncated(index, t);
@@ -167,7 +213,16 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                 p += 2;
                 if (p + nodes * _NODE > model.length) revert TreeEvaluatorModelTreeTruncated(index, t);
                 roots[t] = EvaluatorChunks.offset(model) + p;
-                uint256 bad = _firstBadNode(roots[t], nodes, features, classes);
+                uint256 bad;
+                if (end == 0) {
+                    bad = _firstBadNode(roots[t], nodes, features, classes);
+                } else {
+                    out.slots[t] = end;
+                    uint256 depth;
+                    (bad, depth) = _checkAndWrite(roots[t], nodes, features, classes, end, out);
+                    if (depth > deepest) deepest = depth;
+                    end += nodes << 7;
+                }
                 if (bad < nodes) revert TreeEvaluatorModelBadNode(index, t, bad);
                 p += nodes * _NODE;
             }
@@ -209,12 +264,94 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
         }
     }
 
+    /**
+     * @dev {_firstBadNode}, and the record of each good node (docs/formats.md, "Tree records
+     * in memory"): node i's at `h = base + 128 i`, (A, T, L, R) = an internal node's row
+     * byte `row + feature`, its threshold word `t << 248 | (2^248 - 1)` and its children's
+     * records `h + 128` and `base + 128 right`; a leaf's A ({_tables}: the class, its vote
+     * entry, or `h + 96`), 2^255 - 1 (so the walk stays), `h` itself and its value (the
+     * class, int32, or vote increment). Until node i's record is written its R word holds
+     * its depth: zeroed first and raised by each parent, all of which come before it (T2).
+     * Returns the deepest walk too. Memory: 128 `nodes` bytes from `base`, past the free
+     * memory pointer ({_prepare} moves it after the last tree).
+     */
+    function _checkAndWrite(
+        uint256 start,
+        uint256 nodes,
+        uint256 features,
+        uint256 classes,
+        uint256 base,
+        Records memory out
+    ) private pure returns (uint256 bad, uint256 depth) {
+        bad = nodes;
+        uint256 row = out.row;
+        uint256 mode = out.mode;
+        // Memory-safe: writes [base, base + 128 nodes), which lies past the free memory
+        // pointer, and the scratch words 0x00-0x3f (`row` and `mode`, fewer stack slots).
+        // Calldata reads: the tree's nodes (as in {_firstBadNode}); a child's record is
+        // written only after its parent is checked (right < nodes).
+        assembly ("memory-safe") {
+            mstore(0x00, row)
+            mstore(0x20, mode)
+            let end := add(base, shl(7, nodes))
+            calldatacopy(base, calldatasize(), shl(7, nodes)) // zeroes: no depths yet
+            for { let h := base } lt(h, end) {
+                h := add(h, 128)
+                start := add(start, 6)
+            } {
+                let w := calldataload(start)
+                switch eq(shr(240, w), 0xffff)
+                case 0 {
+                    // i + 1 < right < nodes, as record addresses
+                    let right := add(base, shl(7, and(shr(208, w), 0xffffff)))
+                    if iszero(and(lt(shr(240, w), features), and(gt(right, add(h, 128)), lt(right, end)))) {
+                        bad := shr(7, sub(h, base))
+                        break
+                    }
+                    let d := add(mload(add(h, 96)), 1) // the depth of its children
+                    if gt(d, depth) { depth := d }
+                    if gt(d, mload(add(h, 224))) { mstore(add(h, 224), d) } // left: h + 128
+                    if gt(d, mload(add(right, 96))) { mstore(add(right, 96), d) }
+                    mstore(h, add(mload(0x00), shr(240, w)))
+                    mstore(add(h, 32), or(shl(16, w), shr(8, not(0)))) // the threshold byte on top
+                    mstore(add(h, 64), add(h, 128))
+                    mstore(add(h, 96), right)
+                }
+                default {
+                    let v := and(shr(208, w), 0xffffffff)
+                    if iszero(or(iszero(classes), lt(v, classes))) {
+                        bad := shr(7, sub(h, base))
+                        break
+                    }
+                    switch mload(0x20)
+                    case 0 {
+                        // regression: R holds the value
+                        mstore(h, add(h, 96))
+                        v := signextend(3, v)
+                    }
+                    case 1 { mstore(h, v) } // one tree: A is the class
+                    case 2 {
+                        // at most 16 classes: R holds the class's vote increment, 16 (a vote:
+                        // bit 4 of a lane) in lane v
+                        mstore(h, add(h, 96))
+                        let vote := 16
+                        v := shl(shl(4, v), vote)
+                    }
+                    default { mstore(h, add(mload(0x20), shl(6, v))) } // the class's vote entry
+                    mstore(add(h, 32), shr(1, not(0)))
+                    mstore(add(h, 64), h)
+                    mstore(add(h, 96), v)
+                }
+            }
+        }
+    }
+
     // --- prediction -------------------------------------------------------------------
 
     /**
-     * @dev Checks model `index` ({_readModel}) and writes its trees as records in memory
-     * ({_build}), unless they have more than {_MAX_NODES} nodes: then {_predict} walks the
-     * calldata nodes. The handle is the address of the {Forest}.
+     * @dev Checks model `index` and, unless it has more than {_MAX_NODES} nodes (then
+     * {_predict} walks the calldata nodes), writes its trees as records in memory in the
+     * same pass ({_checkAndWrite}). The handle is the address of the {Forest}.
      */
     function _prepare(uint256 index, bytes calldata model, EvaluatorChunks.Chunk memory c, uint256 classes)
         internal
@@ -222,18 +359,33 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
         override
         returns (uint256 handle)
     {
-        uint256[] memory roots = _readModel(index, model, c.width, classes);
+        uint256 count = _readHeader(index, model, c.width, classes);
         Forest memory forest;
-        forest.roots = roots;
+        forest.roots = new uint256[](count);
         forest.width = c.width;
         forest.classes = classes;
         uint256 nodes;
         unchecked {
-            // T1: the model's length bounds the node count; 2 header bytes per tree.
-            nodes = (model.length - _MODEL_HEADER - 2 * roots.length) / _NODE;
+            // The nodes of a valid model (T1: its length bounds them; 2 header bytes per
+            // tree); for an invalid one any number, and the checks revert.
+            nodes = (model.length - _MODEL_HEADER - 2 * count) / _NODE;
         }
-        if (nodes <= _MAX_NODES) _build(forest);
-        else forest.votes = new uint256[](classes > 32 ? classes : 0);
+        Records memory out;
+        if (model.length >= _MODEL_HEADER + 2 * count && nodes <= _MAX_NODES) {
+            forest.slots = new uint256[](count);
+            out.slots = forest.slots;
+            _tables(forest, out); // allocates last: the records follow
+        }
+        (uint256 end, uint256 deepest) = _readTrees(index, model, forest.roots, c.width, classes, out);
+        if (end == 0) {
+            forest.votes = new uint256[](classes > 32 ? classes : 0);
+        } else {
+            forest.levels = deepest;
+            // Allocates the records, written past the free memory pointer.
+            assembly ("memory-safe") {
+                mstore(0x40, end)
+            }
+        }
         // Reads the address of `forest`, which stays allocated until the model is scored.
         assembly ("memory-safe") {
             handle := forest
@@ -241,102 +393,27 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
     }
 
     /**
-     * @dev Writes the records of every tree of `forest` (docs/formats.md, "Tree records in
-     * memory"): node i of a tree whose records start at `base` has its record at
-     * `h = base + 128 i`: (A, T, L, R) = an internal node's row byte `row + feature`, its
-     * threshold word `t << 248 | (2^248 - 1)`, its children's records `h + 128` and
-     * `base + 128 right`; a leaf's value address, 2^255 - 1, `h` itself and its value.
-     * Sets `row`, `levels` (the deepest walk), `slots` (node 0's records) and the votes.
-     * Until node i's record is written its R word holds its depth (zeroed first, raised
-     * by each parent, all of which come before it, T2).
-     */
-    function _build(Forest memory forest) private pure {
-        uint256[] memory roots = forest.roots;
-        uint256[] memory slots = new uint256[](roots.length);
-        forest.slots = slots;
-        uint256 ptr = _tables(forest);
-        uint256 deepest;
-        // Memory-safe: writes the records past the free memory pointer, then moves it past
-        // them; reads the scratch words 0x00-0x3f that {_tables} wrote. Calldata reads:
-        // nodes i < n of validated trees (T1, T2).
-        assembly ("memory-safe") {
-            for { let t := 0 } lt(t, mload(roots)) { t := add(t, 1) } {
-                mstore(add(slots, shl(5, add(t, 1))), ptr)
-                let next, d := records(mload(add(roots, shl(5, add(t, 1)))), ptr)
-                ptr := next
-                if gt(d, deepest) { deepest := d }
-            }
-            mstore(0x40, ptr)
-            // The records of the tree whose node 0 is at calldata `node0`, from `base`;
-            // returns their end and the tree's deepest walk. mload(0x00): the row copy;
-            // mload(0x20): how a leaf's A is written ({_tables}).
-            function records(node0, base) -> end, depth {
-                let n := shr(240, calldataload(sub(node0, 2)))
-                end := add(base, shl(7, n))
-                calldatacopy(base, calldatasize(), shl(7, n)) // zeroes: no depths yet
-                let max := shr(1, not(0))
-                let ones := shr(8, not(0))
-                for { let h := base } lt(h, end) {
-                    h := add(h, 128)
-                    node0 := add(node0, 6)
-                } {
-                    let w := calldataload(node0)
-                    switch eq(shr(240, w), 0xffff)
-                    case 0 {
-                        let d := add(mload(add(h, 96)), 1) // the depth of its children
-                        if gt(d, depth) { depth := d }
-                        let left := add(h, 128)
-                        let right := add(base, shl(7, and(shr(208, w), 0xffffff)))
-                        if gt(d, mload(add(left, 96))) { mstore(add(left, 96), d) }
-                        if gt(d, mload(add(right, 96))) { mstore(add(right, 96), d) }
-                        mstore(h, add(mload(0x00), shr(240, w)))
-                        mstore(add(h, 32), or(shl(248, byte(2, w)), ones))
-                        mstore(add(h, 64), left)
-                        mstore(add(h, 96), right)
-                    }
-                    default {
-                        // the value: a class, or an int32 sign-extended
-                        let v := signextend(3, shr(208, w))
-                        let mode := mload(0x20)
-                        switch mode
-                        case 0 { mstore(h, add(h, 96)) } // regression: R holds the value
-                        case 1 { mstore(h, v) } // one tree: A is the class
-                        case 2 {
-                            // at most 16 classes: R holds the class's vote increment
-                            mstore(h, add(h, 96))
-                            v := shl(add(shl(4, v), 4), 1)
-                        }
-                        default { mstore(h, add(mode, shl(6, v))) } // the class's vote entry
-                        mstore(add(h, 32), max)
-                        mstore(add(h, 64), h)
-                        mstore(add(h, 96), v)
-                    }
-                }
-            }
-        }
-        forest.levels = deepest;
-    }
-
-    /**
      * @dev Allocates the row copy and the vote tables of `forest` and sets its `row`, `init`,
-     * `counts` and `steps`; returns where its records start. Leaves in the scratch word
-     * 0x00 the row copy's address and in 0x20 how {_build} writes a leaf's A: 0 regression,
-     * 1 one tree, 2 a forest of at most 16 classes, else the address of the vote entries.
+     * `counts` and `steps`; sets in `out` where the records start (the free memory pointer
+     * after them), the row copy, and how {_checkAndWrite} writes a leaf's A: `mode` 0
+     * regression, 1 one tree, 2 a forest of at most 16 classes, else the address of the
+     * vote entries.
      */
-    function _tables(Forest memory forest) private pure returns (uint256 ptr) {
+    function _tables(Forest memory forest, Records memory out) private pure {
         uint256 classes = forest.classes;
         uint256 width = forest.width;
         uint256 count = forest.roots.length;
-        // Memory-safe: allocates what it writes (row copy, tables) at the free memory pointer
-        // and returns the end; the caller moves the pointer.
+        uint256 ptr;
+        uint256 mode;
+        // Memory-safe: allocates what it writes (row copy, tables) at the free memory
+        // pointer, and moves the pointer past them.
         assembly ("memory-safe") {
             ptr := mload(0x40)
             // the row copy: width bytes and the 31 a load at the last feature reads
             let row := ptr
             ptr := add(row, shl(5, add(shr(5, add(width, 31)), 1)))
             mstore(add(forest, 0x80), row) // Forest.row
-            mstore(0x00, row)
-            mstore(0x20, iszero(iszero(classes))) // regression 0, one tree 1
+            mode := iszero(iszero(classes)) // regression 0, one tree 1
             if gt(count, 1) {
                 switch gt(classes, 16)
                 case 0 {
@@ -348,10 +425,9 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                     mstore(add(forest, 0xe0), init) // Forest.init
                     // lane halvings: log2 of the next power of two >= classes
                     let steps := 1
-                    // slither-disable-next-line incorrect-shift // shl(amount, value) in Yul
-                    for {} lt(shl(steps, 1), classes) {} { steps := add(steps, 1) }
+                    for { let lanes := 2 } lt(lanes, classes) { lanes := add(lanes, lanes) } { steps := add(steps, 1) }
                     mstore(add(forest, 0x120), steps) // Forest.steps
-                    mstore(0x20, 2)
+                    mode := 2
                 }
                 default {
                     // vote words of 8 lanes of 32 bits: votes * 256 + 255 - k in lane k mod 8
@@ -361,22 +437,26 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                     let counts := add(tab, shl(6, classes))
                     let init := add(counts, shl(5, words))
                     calldatacopy(init, calldatasize(), shl(5, words))
+                    let vote := 0x100 // one vote in a lane: its bit 8
                     for { let k := 0 } lt(k, classes) { k := add(k, 1) } {
                         let entry := add(tab, shl(6, k))
                         let word := shl(5, shr(3, k))
                         mstore(entry, add(counts, word))
-                        // slither-disable-next-line incorrect-shift // shl(amount, value) in Yul
-                        mstore(add(entry, 0x20), shl(add(shl(5, and(k, 7)), 8), 1))
+                        mstore(add(entry, 0x20), shl(shl(5, and(k, 7)), vote))
                         mstore(add(init, word), or(mload(add(init, word)), shl(shl(5, and(k, 7)), sub(255, k))))
                     }
                     ptr := add(init, shl(5, words))
                     mstore(add(forest, 0xe0), init) // Forest.init
                     mstore(add(forest, 0x100), counts) // Forest.counts
                     mstore(add(forest, 0x120), words) // Forest.steps: here the vote words
-                    mstore(0x20, tab)
+                    mode := tab
                 }
             }
+            mstore(0x40, ptr)
         }
+        out.base = ptr;
+        out.row = forest.row;
+        out.mode = mode;
     }
 
     /**
@@ -772,7 +852,7 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                         for { let t := from } lt(t, to) { t := add(t, 0x20) } {
                             counts := add(counts, mload(mload(mload(t))))
                         }
-                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                        mstore8(out, best16(counts, mload(add(h, 0x60))))
                     }
                 }
                 case 1 {
@@ -788,7 +868,7 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                             t := add(t, 0x20)
                             if eq(t, to) { break }
                         }
-                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                        mstore8(out, best16(counts, mload(add(h, 0x60))))
                         out := add(out, 1)
                         if eq(out, end) { break }
                     }
@@ -807,7 +887,7 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                             t := add(t, 0x20)
                             if eq(t, to) { break }
                         }
-                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                        mstore8(out, best16(counts, mload(add(h, 0x60))))
                         out := add(out, 1)
                         if eq(out, end) { break }
                     }
@@ -827,7 +907,7 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                             t := add(t, 0x20)
                             if eq(t, to) { break }
                         }
-                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                        mstore8(out, best16(counts, mload(add(h, 0x60))))
                         out := add(out, 1)
                         if eq(out, end) { break }
                     }
@@ -848,7 +928,7 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                             t := add(t, 0x20)
                             if eq(t, to) { break }
                         }
-                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                        mstore8(out, best16(counts, mload(add(h, 0x60))))
                         out := add(out, 1)
                         if eq(out, end) { break }
                     }
@@ -870,7 +950,7 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                             t := add(t, 0x20)
                             if eq(t, to) { break }
                         }
-                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                        mstore8(out, best16(counts, mload(add(h, 0x60))))
                         out := add(out, 1)
                         if eq(out, end) { break }
                     }
@@ -893,7 +973,7 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                             t := add(t, 0x20)
                             if eq(t, to) { break }
                         }
-                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                        mstore8(out, best16(counts, mload(add(h, 0x60))))
                         out := add(out, 1)
                         if eq(out, end) { break }
                     }
@@ -917,7 +997,7 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                             t := add(t, 0x20)
                             if eq(t, to) { break }
                         }
-                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                        mstore8(out, best16(counts, mload(add(h, 0x60))))
                         out := add(out, 1)
                         if eq(out, end) { break }
                     }
@@ -942,7 +1022,7 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                             t := add(t, 0x20)
                             if eq(t, to) { break }
                         }
-                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                        mstore8(out, best16(counts, mload(add(h, 0x60))))
                         out := add(out, 1)
                         if eq(out, end) { break }
                     }
@@ -955,92 +1035,216 @@ contract TreeEvaluator is ITreeEvaluator, Evaluator {
                         for { let t := from } lt(t, to) { t := add(t, 0x20) } {
                             counts := add(counts, mload(mload(walk(mload(t), levels))))
                         }
-                        mstore8(out, best16(counts, mload(add(h, 0x120))))
+                        mstore8(out, best16(counts, mload(add(h, 0x60))))
                     }
                 }
             }
-            // The class of the largest lane of `w` (2^steps lanes of 16 bits, each below
-            // 2^15 and distinct): the upper half of the lanes against the lower half, lane by
-            // lane, until two remain. With a and w (the lower half) below 2^15 per lane, the
-            // lane 2^15 + a - w of d has bit 15 iff a >= w, and then its low 15 bits are
-            // a - w: w + (a - w) [a >= w] is the larger (the mask, 2^15 - 1 or 0 per lane,
-            // never borrows).
-            function best16(w, steps) -> class {
-                let h := 0x8000800080008000800080008000800080008000800080008000800080008000
-                let a := 0
-                let d := 0
-                switch steps
-                case 4 {
-                    a := shr(128, w)
-                    w := and(w, 0xffffffffffffffffffffffffffffffff)
-                    d := sub(or(a, h), w)
-                    a := and(d, h)
-                    w := add(w, and(d, sub(a, shr(15, a))))
-                    a := shr(64, w)
-                    w := and(w, 0xffffffffffffffff)
-                    d := sub(or(a, h), w)
-                    a := and(d, h)
-                    w := add(w, and(d, sub(a, shr(15, a))))
-                    a := shr(32, w)
-                    w := and(w, 0xffffffff)
-                    d := sub(or(a, h), w)
-                    a := and(d, h)
-                    w := add(w, and(d, sub(a, shr(15, a))))
+            // The class of the largest lane of `w` (lanes of 16 bits, each below 2^15 and
+            // distinct; lane k belongs to class k, lanes from `classes` on are 0). Two
+            // classes: class 1 iff its lane is the larger; three: the largest lane as a
+            // number; the class is then 15 - (lane & 15). More: the upper half of the lanes
+            // against the lower half, lane by lane, until two remain (16, 8 or 4 lanes to
+            // start with). With a and w (the lower half) below 2^15 per lane, each lane
+            // 2^15 + a - w of `(a | 2^15) - w` has bit 15 iff a >= w, and then its low 15
+            // bits are a - w: w + (a - w) [a >= w] is the larger (bit 15 moved to bit 0
+            // and times 2^15 - 1: a mask that never carries into the next lane).
+            function best16(w, classes) -> class {
+                switch lt(classes, 4)
+                case 1 {
+                    switch classes
+                    case 2 { class := gt(shr(16, w), and(w, 0xffff)) }
+                    default {
+                        let m := and(w, 0xffff)
+                        let v := and(shr(16, w), 0xffff)
+                        m := xor(m, mul(xor(v, m), gt(v, m)))
+                        v := shr(32, w)
+                        class := and(not(xor(m, mul(xor(v, m), gt(v, m)))), 15)
+                    }
                 }
-                case 3 {
-                    a := shr(64, w)
-                    w := and(w, 0xffffffffffffffff)
-                    d := sub(or(a, h), w)
-                    a := and(d, h)
-                    w := add(w, and(d, sub(a, shr(15, a))))
-                    a := shr(32, w)
-                    w := and(w, 0xffffffff)
-                    d := sub(or(a, h), w)
-                    a := and(d, h)
-                    w := add(w, and(d, sub(a, shr(15, a))))
+                default {
+                    let h := 0x8000800080008000800080008000800080008000800080008000800080008000
+                    let a := 0
+                    switch gt(classes, 8)
+                    case 1 {
+                        a := shr(128, w)
+                        w := and(w, 0xffffffffffffffffffffffffffffffff)
+                        a := sub(or(a, h), w)
+                        w := add(w, and(a, mul(shr(15, and(a, h)), 0x7fff)))
+                        a := shr(64, w)
+                        w := and(w, 0xffffffffffffffff)
+                        a := sub(or(a, h), w)
+                        w := add(w, and(a, mul(shr(15, and(a, h)), 0x7fff)))
+                        a := shr(32, w)
+                        w := and(w, 0xffffffff)
+                        a := sub(or(a, h), w)
+                        w := add(w, and(a, mul(shr(15, and(a, h)), 0x7fff)))
+                        a := shr(16, w)
+                        w := and(w, 0xffff)
+                        class := and(not(xor(w, mul(xor(a, w), gt(a, w)))), 15)
+                    }
+                    default {
+                        switch gt(classes, 4)
+                        case 1 {
+                            a := shr(64, w)
+                            w := and(w, 0xffffffffffffffff)
+                            a := sub(or(a, h), w)
+                            w := add(w, and(a, mul(shr(15, and(a, h)), 0x7fff)))
+                            a := shr(32, w)
+                            w := and(w, 0xffffffff)
+                            a := sub(or(a, h), w)
+                            w := add(w, and(a, mul(shr(15, and(a, h)), 0x7fff)))
+                            a := shr(16, w)
+                            w := and(w, 0xffff)
+                            class := and(not(xor(w, mul(xor(a, w), gt(a, w)))), 15)
+                        }
+                        default {
+                            a := shr(32, w)
+                            w := and(w, 0xffffffff)
+                            a := sub(or(a, h), w)
+                            w := add(w, and(a, mul(shr(15, and(a, h)), 0x7fff)))
+                            a := shr(16, w)
+                            w := and(w, 0xffff)
+                            class := and(not(xor(w, mul(xor(a, w), gt(a, w)))), 15)
+                        }
+                    }
                 }
-                case 2 {
-                    a := shr(32, w)
-                    w := and(w, 0xffffffff)
-                    d := sub(or(a, h), w)
-                    a := and(d, h)
-                    w := add(w, and(d, sub(a, shr(15, a))))
-                }
-                a := shr(16, w)
-                w := and(w, 0xffff)
-                // slither-disable-next-line incorrect-exp // xor, not a power
-                class := xor(15, and(15, xor(w, mul(xor(a, w), gt(a, w)))))
             }
-            // Forests of more than 16 classes: a leaf's first word points to its class's
-            // entry (vote word, increment); `words` vote words at `counts`, reset per row
-            // from `init`.
+            // Forests of more than 16 classes: a leaf's A is its class's entry (vote word,
+            // increment); the vote words at Forest.counts are reset per row from Forest.init.
             function forestWords(x, out, end, h) {
                 let width := mload(add(h, 0x40))
                 let row := mload(add(h, 0x80))
                 let levels := mload(add(h, 0xa0))
                 let from := add(mload(add(h, 0xc0)), 0x20) // Forest.slots
                 let to := add(from, shl(5, mload(sub(from, 0x20))))
-                let counts := mload(add(h, 0x100))
-                let init := mload(add(h, 0xe0))
-                let size := shl(5, mload(add(h, 0x120))) // the vote words
-                let last := add(counts, size)
                 for {} lt(out, end) { out := add(out, 1) } {
                     calldatacopy(row, x, width)
                     x := add(x, width)
-                    mcopy(counts, init, size)
-                    for { let t := from } lt(t, to) { t := add(t, 0x20) } {
-                        let entry := mload(walk(mload(t), levels))
-                        let slot := mload(entry)
-                        mstore(slot, add(mload(slot), mload(add(entry, 0x20))))
+                    mcopy(mload(add(h, 0x100)), mload(add(h, 0xe0)), shl(5, mload(add(h, 0x120))))
+                    switch levels
+                    case 0 { for { let t := from } lt(t, to) { t := add(t, 0x20) } { vote(mload(mload(t))) } }
+                    case 1 {
+                        for { let t := from } 1 {} {
+                            let p := mload(t)
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            vote(mload(p)) // the class's vote entry
+                            t := add(t, 0x20)
+                            if eq(t, to) { break }
+                        }
                     }
-                    let w := mload(counts)
-                    for { let p := add(counts, 0x20) } lt(p, last) { p := add(p, 0x20) } { w := m32(w, mload(p)) }
-                    w := m32(shr(128, w), and(w, 0xffffffffffffffffffffffffffffffff))
-                    w := m32(shr(64, w), and(w, 0xffffffffffffffff))
-                    w := m32(shr(32, w), and(w, 0xffffffff))
-                    // slither-disable-next-line incorrect-exp // xor, not a power
-                    mstore8(out, xor(255, and(w, 255)))
+                    case 2 {
+                        for { let t := from } 1 {} {
+                            let p := mload(t)
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            vote(mload(p)) // the class's vote entry
+                            t := add(t, 0x20)
+                            if eq(t, to) { break }
+                        }
+                    }
+                    case 3 {
+                        for { let t := from } 1 {} {
+                            let p := mload(t)
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            vote(mload(p)) // the class's vote entry
+                            t := add(t, 0x20)
+                            if eq(t, to) { break }
+                        }
+                    }
+                    case 4 {
+                        for { let t := from } 1 {} {
+                            let p := mload(t)
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            vote(mload(p)) // the class's vote entry
+                            t := add(t, 0x20)
+                            if eq(t, to) { break }
+                        }
+                    }
+                    case 5 {
+                        for { let t := from } 1 {} {
+                            let p := mload(t)
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            vote(mload(p)) // the class's vote entry
+                            t := add(t, 0x20)
+                            if eq(t, to) { break }
+                        }
+                    }
+                    case 6 {
+                        for { let t := from } 1 {} {
+                            let p := mload(t)
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            vote(mload(p)) // the class's vote entry
+                            t := add(t, 0x20)
+                            if eq(t, to) { break }
+                        }
+                    }
+                    case 7 {
+                        for { let t := from } 1 {} {
+                            let p := mload(t)
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            vote(mload(p)) // the class's vote entry
+                            t := add(t, 0x20)
+                            if eq(t, to) { break }
+                        }
+                    }
+                    case 8 {
+                        for { let t := from } 1 {} {
+                            let p := mload(t)
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            p := mload(add(add(p, 64), shl(5, slt(mload(add(p, 32)), mload(mload(p))))))
+                            vote(mload(p)) // the class's vote entry
+                            t := add(t, 0x20)
+                            if eq(t, to) { break }
+                        }
+                    }
+                    default {
+                        for { let t := from } lt(t, to) { t := add(t, 0x20) } { vote(mload(walk(mload(t), levels))) }
+                    }
+                    mstore8(out, bestWords(h))
                 }
+            }
+            // Adds the increment of the vote entry at e to its vote word.
+            function vote(e) {
+                let slot := mload(e)
+                mstore(slot, add(mload(slot), mload(add(e, 0x20))))
+            }
+            // The class of the largest lane of the vote words of the Forest at h (lanes of 32
+            // bits below 2^16, distinct): the words lane by lane, then three halvings.
+            function bestWords(h) -> class {
+                let counts := mload(add(h, 0x100))
+                let last := add(counts, shl(5, mload(add(h, 0x120))))
+                let w := mload(counts)
+                for { let p := add(counts, 0x20) } lt(p, last) { p := add(p, 0x20) } { w := m32(w, mload(p)) }
+                w := m32(shr(128, w), and(w, 0xffffffffffffffffffffffffffffffff))
+                w := m32(shr(64, w), and(w, 0xffffffffffffffff))
+                w := m32(shr(32, w), and(w, 0xffffffff))
+                class := sub(255, and(w, 255))
             }
             // Lane-wise maximum of a and b (lanes of 32 bits below 2^31), as in best16.
             function m32(a, b) -> c {

@@ -7,17 +7,18 @@ Every family scores the same chunk (format v1), but the work per row differs:
 * ``mlp`` — every unit of every layer: its dot product in SWAR words (8 or 4
   multiply-accumulates per ``mul``), one bias, a rounding shift and the clamped ReLU
   (:class:`MlpCost`).
-* ``tree`` — per tree one walk from the root to a leaf, one node visit per level,
-  then the vote (:class:`TreeCost`).
+* ``tree`` — per row and tree one walk of the deepest tree's depth over the records
+  the model was written to in memory, one node visit per level, then the vote
+  (:class:`TreeCost`).
 
 A competition fixes the family and a model budget (:mod:`mlmarket.ml.budgets`) before
 any model is known, so the chunk size must hold for the most expensive model within
 it (:func:`worst_row_gas`): for an MLP the maximum of :meth:`MlpCost.row_gas` over
 every network shape within ``max_macs`` and ``max_units`` (and the task's features and
-outputs); a tree model within ``max_trees``,
-``max_depth`` and ``max_nodes`` at most ``trees * (tree + depth * visit)`` for its walks,
-and its validation is paid once per model and call. This module does not touch the chain;
-``mlmarket.market.gas`` measures the real numbers (``benchmarks/bench_families.py``).
+outputs); a tree model within ``max_trees``, ``max_depth`` and ``max_nodes`` at most
+:meth:`TreeCost.row_gas` per row, and its checks and records :meth:`TreeCost.model_gas`
+once per model and call. This module does not touch the chain; ``mlmarket.market.gas``
+measures the real numbers (``benchmarks/bench_families.py``).
 """
 
 from __future__ import annotations
@@ -146,22 +147,86 @@ def _worst_mlp_row(cost: MlpCost, budget: MlpBudget, classes: int, features: int
     return worst
 
 
+def _memory_gas(words: int) -> int:
+    """Gas of expanding memory to ``words`` words (3 per word and ``words^2 / 512``)."""
+    return 3 * words + words * words // 512
+
+
 @dataclass(frozen=True)
 class TreeCost:
-    """Upper bounds on ``TreeEvaluator.scoreBatch``'s execution gas, per unit of work."""
+    """Upper bounds on ``TreeEvaluator.scoreBatch``'s execution gas, per unit of work.
+
+    A model of at most :data:`~mlmarket.ml.tree.RECORD_NODES` nodes is checked and written
+    as records in memory once per call (``node`` per node, ``table`` per class, and the
+    memory of four words per node, :meth:`model_gas`); each row is copied to memory
+    (``copy`` per 32 features) and walks every tree as deep as the deepest. Walks of at
+    most 8 levels are unrolled (``visit`` per level, ``tree`` per tree, ``row_model`` per
+    row), deeper ones looped (``visit_loop``, ``tree_loop``, ``row_model_loop``); a forest
+    adds its argmax, ``vote_row`` for at most 16 classes (one vote word), else
+    ``vote_row_words`` and ``vote`` per class. A larger model is walked in calldata
+    (``walk_*``). Measured with pyrevm (Cancun, no calldata floor) on paths every row walks
+    to the end, 255 one-leaf trees, node lists whose internal nodes share one leaf, and
+    rows of 30 and 4,096 features (benchmarks/README.md, "Model families").
+    """
 
     call: int = 10_000
-    row: int = 300
-    model: int = 10_000  # header checks, roots, per model
-    tree_setup: int = 1_000  # node count checks and root, per tree of each model (once)
-    node: int = 200  # validation, per node of each model (once)
-    # Per row, measured on the assembly row loop (one-leaf trees and 200-node paths, d = 1):
-    # 288 for a single tree, 412 + 195 per tree for forests, 80 (up to 32 classes, votes in
-    # one word) or 140 (more classes, a memory word each) per class, 134 per visit.
-    row_model: int = 500  # row loop, label, comparison
-    vote: int = 160  # vote reset and argmax, per class and row (forests)
-    tree: int = 250  # walk call, leaf, vote, per tree and row
-    visit: int = 150  # one internal node on a root-to-leaf walk
+    row: int = 50  # labels (32 per word), per row of the chunk
+    model: int = 10_000  # header checks, per model
+    tree_setup: int = 1_500  # node count checks and the tree's records, per tree (once)
+    node: int = 600  # check and record, per node (once; measured up to 557)
+    table: int = 400  # vote entries, per class (once)
+    row_model: int = 200  # unrolled: row loop, prediction, scoring, per row and model
+    copy: int = 3  # the row copy, per 32 features and row
+    tree: int = 100  # unrolled: root, vote, loop, per tree and row (measured up to 86)
+    visit: int = 45  # unrolled: one level (42 measured), per tree and row
+    row_model_loop: int = 450
+    tree_loop: int = 300
+    visit_loop: int = 60  # a level of the loop (54.5 measured)
+    vote_row: int = 300  # at most 16 classes: the vote word's halvings, per row
+    vote_row_words: int = 800  # more classes: reset, lane maxima and halvings, per row
+    vote: int = 20  # more classes: a vote word's lanes, per class and row
+    # The calldata walk of models above RECORD_NODES nodes (the kernel before the records):
+    walk_node: int = 200
+    walk_row_model: int = 500
+    walk_vote: int = 160  # per class and row
+    walk_tree: int = 250
+    walk_visit: int = 150
+
+    def model_gas(self, trees: int, nodes: int, classes: int, features: int) -> int:
+        """Gas of one model of at most ``trees`` trees and ``nodes`` nodes, once per call:
+        checks, records, vote tables and memory (records, row copy, tables, and 1,300
+        words for the prediction buffer and the call's own memory)."""
+        from mlmarket.ml.tree import RECORD_NODES
+
+        walk = self.model + trees * self.tree_setup + nodes * self.walk_node
+        if nodes > RECORD_NODES:  # a model this large may be walked in calldata
+            nodes = RECORD_NODES
+        words = 4 * nodes + 2 * classes + 2 + -(-features // 32) + 1_300
+        records = (self.model + trees * self.tree_setup + nodes * self.node
+                   + classes * self.table + _memory_gas(words))  # fmt: skip
+        return max(walk, records)
+
+    def row_gas(self, trees: int, depth: int, nodes: int, classes: int, features: int) -> int:
+        """Gas of one row for one model of at most ``trees`` trees, walks ``depth`` deep and
+        ``nodes`` nodes, beyond :attr:`row`.
+
+        Example:
+            >>> TreeCost().row_gas(16, 6, 2032, 10, 30), TreeCost().row_gas(1, 5, 63, 10, 30)
+            (6423, 528)
+        """
+        from mlmarket.ml.tree import RECORD_NODES
+
+        if depth <= 8:
+            gas = self.row_model + trees * (self.tree + depth * self.visit)
+        else:
+            gas = self.row_model_loop + trees * (self.tree_loop + depth * self.visit_loop)
+        if trees > 1 and classes > 0:  # a forest's vote
+            gas += self.vote_row if classes <= 16 else self.vote_row_words + classes * self.vote
+        gas += self.copy * -(-features // 32)
+        if nodes > RECORD_NODES:
+            walk = self.walk_row_model + classes * self.walk_vote
+            gas = max(gas, walk + trees * (self.walk_tree + depth * self.walk_visit))
+        return gas
 
 
 MAX_MODEL_BYTES = {"mlp": 8192, "tree": 4096}
@@ -192,7 +257,7 @@ def worst_row_gas(
 
     Example:
         >>> worst_row_gas("tree", TreeBudget(max_trees=16, max_depth=6, max_nodes=2032), 3)
-        (432400, 19380)
+        (1461744, 6804)
         >>> worst_row_gas("mlp", MlpBudget(max_macs=640, max_units=26), 10, features=30)
         (97886, 7540)
     """
@@ -201,11 +266,12 @@ def worst_row_gas(
         per_row = _worst_mlp_row(c, budget, classes, features)
         return c.model_gas(budget.max_macs, budget.max_units), per_row
     if family == "tree" and isinstance(budget, TreeBudget):
+        from mlmarket.ml.fixedpoint import MAX_FEATURES
+
         t = TreeCost()
-        trees, nodes = budget.max_trees, budget.max_nodes
-        per_model = t.model + trees * t.tree_setup + nodes * t.node
-        walk = trees * (t.tree + budget.max_depth * t.visit)
-        return per_model, t.row_model + classes * t.vote + walk
+        d = MAX_FEATURES if features is None else features
+        args = (budget.max_trees, budget.max_nodes, classes, d)
+        return t.model_gas(*args), t.row_gas(budget.max_trees, budget.max_depth, *args[1:])
     raise DataValidationError(f"No worst-case cost model for family {family!r} and {budget}.")
 
 

@@ -48,6 +48,7 @@ __all__ = [
     "FAMILY_TREE",
     "LEAF",
     "MAX_TREES",
+    "RECORD_NODES",
     "TREE_HEADER_BYTES",
     "TreeParams",
     "decode_tree",
@@ -66,6 +67,10 @@ MAX_TREES = 32
 MAX_TREE_BYTES = 4096
 """Largest model the exporter writes (and a competition accepts): about 680 nodes."""
 PREFIX = "TreeEvaluator"
+RECORD_NODES = 2048
+"""Most nodes a model may have for ``TreeEvaluator`` to write it as records in memory
+(``_MAX_NODES``; docs/formats.md, "Tree records in memory"); a larger one is walked in
+calldata, to the same predictions."""
 
 Node = tuple[int, int, int]  # (feature or LEAF, threshold, right) or (LEAF, value, 0)
 

@@ -399,29 +399,52 @@ def test_docstringExamples(module: Any) -> None:
     assert doctest.testmod(module).failed == 0
 
 
-@pytest.mark.parametrize("shape", ["many_trees", "long_path"])
+def path_tree(d: int, depth: int, classes: int) -> tuple[Any, ...]:
+    """`depth` internal nodes every row walks (threshold 127: always left), then leaves."""
+    path = [(i % d, 127, 2 * depth - i) for i in range(depth)]
+    return tuple(path + [(LEAF, 1 % max(classes, 2), 0)] + [(LEAF, 0, 0)] * depth)
+
+
+def shared_leaf(d: int, nodes: int) -> tuple[Any, ...]:
+    """`nodes - 2` internal nodes, each with the next node left (always taken) and the last
+    node right: the most internal nodes a node list can have (each costs most to check
+    and write) and the longest walk."""
+    inner = [(i % d, 127, nodes - 1) for i in range(nodes - 2)]
+    return tuple(inner + [(LEAF, 0, 0), (LEAF, 1, 0)])
+
+
+# shape: (trees, classes, features, budget (trees, depth, nodes), rows, copies of the model)
+ADVERSARIAL = {
+    "many trees": (tuple(((LEAF, t % 255, 0),) for t in range(255)), 255, 30, (255, 1, 255), 12, 1),
+    "long path": ((path_tree(30, 255, 255),), 255, 30, (1, 255, 511), 12, 1),
+    "wide rows": ((path_tree(4096, 255, 3),), 3, 4096, (1, 255, 511), 6, 8),
+    "deep forest": (tuple(path_tree(30, 9, 255) for _ in range(99)), 255, 30, (99, 9, 1881), 12, 1),
+    "many classes": (tuple(path_tree(30, 8, 40) for _ in range(99)), 40, 30, (99, 8, 1683), 12, 1),
+    "shared leaf": ((shared_leaf(30, 2048),), 255, 30, (1, 2046, 2048), 12, 1),
+    "calldata walk": ((shared_leaf(30, 2049),), 255, 30, (1, 2047, 2049), 12, 1),
+    "unrolled forest": (tuple(path_tree(30, 6, 10) for _ in range(16)), 10, 30, (16, 6, 208), 9, 1),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("shape", sorted(ADVERSARIAL))
 def test_worstCaseCostModel_boundsAdversarialModels(chain: Chain, tree: Any, shape: str) -> None:
-    """The chunk-size bound of mlmarket.ml.costs holds for the most expensive tree models."""
+    """The chunk-size bound of mlmarket.ml.costs holds for the most expensive tree models:
+    the most trees and classes (one vote word, vote words), the deepest walks (looped),
+    the widest rows (copied per row), the most internal nodes (records) and a model walked
+    in calldata."""
     from mlmarket.ml.budgets import TreeBudget
-    from mlmarket.ml.costs import MAX_MODEL_BYTES, TreeCost, worst_row_gas
+    from mlmarket.ml.costs import TreeCost, worst_row_gas
     from tests.ml.helpers import execution_gas
 
-    d, classes = 30, 255
-    if shape == "many_trees":  # 255 one-leaf trees and 255 classes: votes dominate
-        trees: tuple[Any, ...] = tuple(((LEAF, t % classes, 0),) for t in range(255))
-        budget = TreeBudget(max_trees=255, max_depth=1, max_nodes=255)
-    else:  # one path as deep as a budget allows, every node on it visited
-        depth = 255
-        path = [(i % d, 127, 2 * depth - i) for i in range(depth)]
-        trees = (tuple(path + [(LEAF, 1, 0)] + [(LEAF, 0, 0)] * depth),)
-        budget = TreeBudget(max_trees=1, max_depth=depth, max_nodes=2 * depth + 1)
+    trees, classes, d, limits, rows, copies = ADVERSARIAL[shape]
+    budget = TreeBudget(*limits)
     model = encode_tree(TreeParams(0, classes, d, trees))
-    assert len(model) <= MAX_MODEL_BYTES["tree"]
+    assert TreeParams(0, classes, d, trees).depth() <= budget.max_depth
     rng = np.random.default_rng(1)
-    rows = 12
     chunk = encode_chunk(rng.integers(-128, 128, (rows, d)), rng.integers(0, classes, rows),
                          regression=False)  # fmt: skip
-    measured = execution_gas(chain, tree.functions.scoreBatch(chunk, [model], d, classes))
-    per_model, per_row = worst_row_gas("tree", budget, classes)
+    fn = tree.functions.scoreBatch(chunk, [model] * copies, d, classes)
+    measured = execution_gas(chain, fn)
+    per_model, per_row = worst_row_gas("tree", budget, classes, features=d)
     cost = TreeCost()
-    assert measured <= cost.call + per_model + rows * (cost.row + per_row)
+    assert measured <= cost.call + copies * per_model + rows * (cost.row + copies * per_row)

@@ -398,6 +398,8 @@ def _deploy_services(chain: Chain, token: MarketToken, sender: NamedAccount) -> 
     data_market = deploy("DataMarket", token.address)
     implementation = deploy("Competition")
     factory = deploy("CompetitionFactory", implementation.address, sender.address)
+    score_claims = deploy("ScoreClaims", factory.address)
+    chain.transact(factory.functions.setScoreClaims(score_claims.address), sender=sender)
     evaluators = {}
     for name in ("LinearEvaluator", "MlpEvaluator", "TreeEvaluator"):
         evaluator = deploy(name)
@@ -408,6 +410,7 @@ def _deploy_services(chain: Chain, token: MarketToken, sender: NamedAccount) -> 
         "DataMarket": data_market.address,
         "Competition": implementation.address,
         "CompetitionFactory": factory.address,
+        "ScoreClaims": score_claims.address,
         **evaluators,
     }
 

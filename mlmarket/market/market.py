@@ -234,6 +234,9 @@ class Market:
         """The deployment's web3 contract objects by name."""
         found = {"MarketToken": self.token.contract, "DataMarket": self.data.contract}
         found["CompetitionFactory"] = self.competitions.factory
+        claims = self.competitions.score_claims
+        if int(claims.address, 16):  # optimistic evaluation registered
+            found["ScoreClaims"] = claims
         for index, comp in enumerate(self.competitions.all()):
             found[competition_label(index)] = comp.contract
         return found

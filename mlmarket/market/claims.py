@@ -85,7 +85,7 @@ def claims_table(comp: Competition) -> pd.DataFrame:
     return with_amounts(pd.DataFrame(rows, columns=CLAIM_COLUMNS), "bond")
 
 
-class _Evidence:
+class Evidence:
     """What claims are checked against: the revealed test set, its proofs and the models."""
 
     def __init__(self, comp: Competition) -> None:
@@ -98,6 +98,11 @@ class _Evidence:
 
     def leaves(self, sub_id: int) -> list[list[int]]:
         """The true leaf vectors of submission ``sub_id`` (exact reference, cached)."""
+        if sub_id not in self.models:
+            raise ConfigurationError(
+                f"Submission #{sub_id} is not a revealed final of {self.comp.name!r}; scored "
+                f"ones: {sorted(self.models)}."
+            )
         if sub_id not in self._leaves:
             p = self.comp.params
             self._leaves[sub_id] = leaf_vectors(
@@ -134,7 +139,7 @@ def claim_scores(
             f"{timestamp(window_end)}, not before the evaluation deadline "
             f"{timestamp(p.evaluation_end)} with time to settle. Score the rest with comp.evaluate()."
         )
-    evidence = _Evidence(comp)
+    evidence = Evidence(comp)
     posted = _posted(comp)
     open_roots = {(int(a["id"]), bytes(a["root"])) for c, a in posted.items()
                   if _status(comp, c)[0] == "open"}  # fmt: skip
@@ -171,7 +176,7 @@ def watch(comp: Competition, *, by: NamedAccount | str, settle: bool = True) -> 
     posted = _posted(comp)
     if not posted:
         return pd.DataFrame(actions, columns=ACTION_COLUMNS)
-    evidence = _Evidence(comp)
+    evidence = Evidence(comp)
     now = comp.chain.clock.now()
     p = comp.params
     for claim_id, args in sorted(posted.items()):

@@ -543,6 +543,14 @@ class Competition:
 
         return settle_claims(self, by=by)
 
+    def chunk_results(self, submission: Submission | int) -> list[list[int]]:
+        """A revealed final's result on every test chunk, as a claim lists it (the leaf
+        vectors of :mod:`mlmarket.ml.claims`), computed with the exact reference."""
+        from mlmarket.market.claims import Evidence
+
+        sub_id = submission.id if isinstance(submission, Submission) else int(submission)
+        return Evidence(self).leaves(sub_id)
+
     def claims(self) -> pd.DataFrame:
         """Every score claim of this competition with its status, score, bond and window."""
         from mlmarket.market.claims import claims_table

@@ -14,7 +14,6 @@ from sklearn.preprocessing import StandardScaler
 import mlmarket as mm
 from mlmarket.contracts.sink import SINK
 from mlmarket.errors import ConfigurationError
-from mlmarket.market.claims import _Evidence
 from mlmarket.market.phases import CompetitionPhaseError
 from mlmarket.ml.claims import SumTree
 
@@ -96,7 +95,7 @@ def test_claims_rankRegressionsByMae_asOnChain(fresh: mm.Market) -> None:
 
 def post_wrong_claim(market: mm.Market, comp: mm.Competition, sub_id: int, who: str) -> int:
     """A claim whose first chunk says 5 more correct predictions, sent as raw calls."""
-    leaves = _Evidence(comp).leaves(sub_id)
+    leaves = comp.chunk_results(sub_id)
     leaves[0] = [leaves[0][0] + 5, *leaves[0][1:]]
     contract = market.competitions.score_claims
     market.token.approve(contract.address, 1_000, owner=who)
@@ -216,5 +215,5 @@ def test_claims_table_saysStatusScoreBondWindow(fresh: mm.Market, cancer: pd.Dat
     assert row["challengeable"] and row["window_end"] == pd.Timestamp(
         posted_at + comp.params.challenge_window, unit="s", tz="UTC"
     )
-    correct = sum(leaf[0] for leaf in _Evidence(comp).leaves(1))
+    correct = sum(leaf[0] for leaf in comp.chunk_results(1))
     assert row["score"] == correct / comp.params.samples

@@ -167,6 +167,14 @@ def claims_reason(row: pd.Series | None, now: int) -> str:
     return ""
 
 
+def due_claims(row: pd.Series | None) -> bool:
+    """Whether the competition of ``row`` has open claims whose window has ended."""
+    claims = None if row is None else row.get("claims")
+    if claims is None or not len(claims):
+        return False
+    return bool(((claims["status"] == "open") & ~claims["challengeable"].astype(bool)).any())
+
+
 def claims_html(claims: pd.DataFrame | None) -> str:
     """The claims of an optimistic competition: submission, claimer, status, score, bond, window."""
     if claims is None:
@@ -338,6 +346,8 @@ class CompetitionsPanel(Panel):
             allowed.add("claim_button")
             if not row["finalized"]:
                 allowed.add("finalize_button")
+        if phase == "evaluation" and due_claims(row):  # finalize settles them first
+            allowed.add("finalize_button")
         self.create_button.disabled = False
         for name, needed in STEPS.items():
             if name in allowed:

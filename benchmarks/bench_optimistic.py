@@ -16,29 +16,34 @@ scenarios, each rolled back before the next:
   with an ``approve`` of its bond), the clock passes the challenge window, then
   ``comp.settle_claims()`` (one ``settle`` per claim) and ``comp.finalize()``;
 * **optimistic, one successful challenge**: the same, plus one wrong claim posted with
-  raw contract calls (the honest leaves of the first model with one chunk's count + 1,
-  built with ``mlmarket.ml.claims.SumTree``; its own ``approve`` and ``postClaim``) and
-  ``comp.watch(by=...)`` challenging it during the window (the contract scores that one
-  chunk with that one model and voids the claim);
+  raw contract calls (the first model's true leaves from ``comp.chunk_results`` with the
+  middle chunk's count of hits + 1, built with ``mlmarket.ml.claims.SumTree``; its own
+  ``approve`` and ``postClaim``) and ``comp.watch(by=...)`` challenging it during the
+  window (the contract scores that one chunk with that one model and voids the claim);
 * **on chain**: ``comp.evaluate(by=...)`` scores every chunk of every model, then
   ``comp.finalize()``.
 
 Gas is the receipts' (``market.chain.history``), summed by action; "scoring" is every
 transaction after the test reveal except ``finalize`` (the same in every scenario and
-reported apart). The leaderboards of the honest optimistic run and the on-chain run
-(ids, order, raw on-chain scores) are checked to be equal.
+reported apart). The leaderboards of both optimistic runs are checked against the
+on-chain run's (rank, id, score, prize, and each submission's raw on-chain score): part 1
+prints the result, part 2 stops at a difference.
 
 Part 2, break-even test-set size per family (linear, MLP, tree; K = 10, d = 30, each at
-its default model budget and chunk size; ``--models`` ``MLPClassifier`` (hidden 16-32) or
-``RandomForestClassifier`` (8-16 trees of depth 6) models, fitted once on the same 5,000
-training rows): per family, the same three scenarios *measured* on small competitions of
-1/8, 1/2, 1, 2 and 4 chunks of test rows (``--points``). The break-even size is
-*computed*: each scenario's measured scoring gas is interpolated linearly in the test rows
-between those points, and the smallest size where on-chain scoring costs at least as much
-as the optimistic one is reported (honest; with one challenge, counting the wrong
-claim's ``approve`` and ``postClaim``, the watcher's ``approve`` and the ``challenge``);
-then one more competition of exactly that size is *measured* to check it. ``postClaim``
-per model at each chunk count comes from the same runs (and part 1's).
+its default model budget and chunk size; ``--models`` ``LogisticRegression``,
+``MLPClassifier`` (hidden 16-30) or ``RandomForestClassifier`` (3-5 trees of depth 6)
+models, fitted once per family on 5,000 training rows; the test sets are the first rows
+of one pool of 10,000, whatever ``--rows``): the same three scenarios *measured* on
+small competitions of 1/8, 1/2, 1, 2 and 4 chunks of test rows (``--points``). The
+break-even size is first *computed*: each scenario's measured scoring gas is interpolated
+linearly in the test rows between those points, and the smallest size where on-chain
+scoring costs at least as much as the optimistic one is taken (honest; with one
+challenge, counting the wrong claim's ``approve`` and ``postClaim``, the watcher's
+``approve`` and the ``challenge``). Then competitions of that size and the sizes next to
+it are *measured*, a row at a time (at most 20), down to the smallest size where on-chain
+scoring costs at least as much as the optimistic one and less a row below: the measured
+break-even. ``postClaim`` per model at 1, 2 and 4 chunks comes from the same runs (and at
+part 1's chunk count from part 1).
 
 Wall times are printed for every step (one run; the machine is whatever runs it).
 """
@@ -65,7 +70,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import mlmarket as mm
-from mlmarket.ml.claims import SumTree, leaf_vectors
+from mlmarket.ml.claims import SumTree
 from mlmarket.units import from_units
 
 DAY = 86_400
@@ -76,6 +81,8 @@ TRAIN_ROWS = 5_000
 PEOPLE = ("bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan")
 CREATOR, CLAIMER, CHEAT, WATCHER, EVALUATOR = "alice", "bob", "carol", "dave", "frank"
 POINTS = "0.125,0.5,1,2,4"
+MAX_STEPS = 20  # rows tried around a computed break-even
+PART2_POOL = 10_000  # test rows part 2 slices its test sets from
 
 
 class Data:
@@ -113,11 +120,12 @@ def estimator(family: str, i: int) -> Any:
         return make_pipeline(
             StandardScaler(), LogisticRegression(C=10.0 ** (1 - i / 2), max_iter=3000)
         )
-    if family == "mlp":  # within the default budget (one hidden layer of up to 32)
+    if family == "mlp":  # within the default budget (one hidden layer of up to 32 units)
         return make_pipeline(StandardScaler(), MLPClassifier(
             hidden_layer_sizes=(16 + 2 * (i % 9),), max_iter=300, random_state=i))  # fmt: skip
-    # within the default budget (16 trees of depth 6)
-    return RandomForestClassifier(n_estimators=8 + i % 9, max_depth=6, random_state=i)
+    # 3-5 trees of depth 6: within the default budget (16 trees of depth 6) and the tree
+    # format's 4,096 bytes (about 680 nodes), which binds first for complete trees
+    return RandomForestClassifier(n_estimators=3 + i % 3, max_depth=6, random_state=i)
 
 
 class Timer:
@@ -242,16 +250,13 @@ class Competition:
     def post_wrong_claim(self) -> None:
         """The first model's true leaves with the middle chunk's count of hits one higher."""
         comp, market = self.comp, self.market
-        p = comp.params
-        chunks, _salt = comp._revealed_test_set()
-        sub_id, model = sorted(comp.scorable_models().items())[0]
-        leaves = leaf_vectors(chunks, model, features=p.features, classes=p.classes,
-                              metric=p.metric_name, family=comp.model_family)  # fmt: skip
-        wrong = len(chunks) // 2
+        sub_id = min(comp.scorable_models())
+        leaves = comp.chunk_results(sub_id)  # the exact reference's leaf vectors
+        wrong = len(leaves) // 2
         leaves[wrong] = [leaves[wrong][0] + 1, *leaves[wrong][1:]]
         tree = SumTree(sub_id, leaves)
         contract = market.competitions.score_claims
-        market.token.approve(contract.address, from_units(p.claim_bond), owner=CHEAT)
+        market.token.approve(contract.address, from_units(comp.params.claim_bond), owner=CHEAT)
         fn = contract.functions.postClaim(comp.address, sub_id, tree.flat_leaves())
         market.chain.transact(fn, sender=CHEAT)
 
@@ -395,12 +400,35 @@ def break_even(market: mm.Market, data: Data, family: str, models: int, fraction
         with timer(f"{family}: measure {rows:,} test rows"):
             points.append(measure(market, data, family, rows, models, timer))
     result: dict[str, Any] = {"family": family, "chunk_size": size, "points": points}
-    for optimistic in ("honest", "challenged"):
-        rows = crossing(points, optimistic)
-        result[optimistic] = rows
-        if rows is not None:  # measure at the computed size
+    checks: dict[int, Point] = {p.rows: p for p in points}
+
+    def at(rows: int) -> Point:
+        if rows not in checks:
             with timer(f"{family}: check at {rows:,} test rows"):
-                result[f"{optimistic}_check"] = measure(market, data, family, rows, models, timer)
+                checks[rows] = measure(market, data, family, rows, models, timer)
+        return checks[rows]
+
+    for optimistic in ("honest", "challenged"):
+        computed = crossing(points, optimistic)
+        result[optimistic] = computed
+        if computed is None:
+            continue
+
+        # The measured break-even near the computed one: on chain >= optimistic there, < a row less.
+        def crosses(rows: int, kind: str = optimistic) -> bool:
+            point = at(rows)
+            return point.onchain >= getattr(point, kind)
+
+        rows = computed
+        for _ in range(MAX_STEPS):
+            if rows > 1 and crosses(rows - 1):
+                rows -= 1
+            elif not crosses(rows):
+                rows += 1
+            else:
+                result[f"{optimistic}_measured"] = rows
+                break
+        result[f"{optimistic}_checks"] = [at(n) for n in (rows - 1, rows) if n >= 1]
     return result
 
 
@@ -410,32 +438,43 @@ def print_break_even(results: list[dict[str, Any]], models: int) -> None:
           "\n| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")  # fmt: skip
     for r in results:
         for p in r["points"]:
-            print(f"| {r['family']} | {r['chunk_size']:,} | {p.rows:,} ({p.chunks}) | "
-                  f"{fmt(p.onchain)} | {fmt(p.honest)} | {fmt(p.challenged)} | {spread(p.post)} | "
-                  f"{spread(p.settle)} | {fmt(p.challenge)} ({p.challenge_rows:,} rows) |")
-    print(f"\n| family | break-even, honest ({models} models): computed rows | measured there: "
-          "on chain / optimistic | break-even, one challenge: computed rows | measured there: "
-          "on chain / optimistic |\n| --- | ---: | ---: | ---: | ---: |")  # fmt: skip
+            print(
+                f"| {r['family']} | {r['chunk_size']:,} | {p.rows:,} ({p.chunks}) | "
+                f"{fmt(p.onchain)} | {fmt(p.honest)} | {fmt(p.challenged)} | {spread(p.post)} | "
+                f"{spread(p.settle)} | {fmt(p.challenge)} ({p.challenge_rows:,} rows) |"
+            )
+    print(f"\n| family | scenario ({models} models) | break-even rows: computed | measured | "
+          "measured one row below: on chain / optimistic | measured at it: on chain / "
+          "optimistic |\n| --- | --- | ---: | ---: | ---: | ---: |")  # fmt: skip
     for r in results:
-        cells = [r["family"]]
-        for kind in ("honest", "challenged"):
-            check = r.get(f"{kind}_check")
-            cells.append(f"{r[kind]:,}" if r[kind] is not None else "beyond the points")
-            cells.append(f"{fmt(check.onchain)} / {fmt(getattr(check, kind))}" if check else "")
-        print("| " + " | ".join(cells) + " |")
+        for kind, label in (("honest", "honest"), ("challenged", "one challenge")):
+            computed, measured = r[kind], r.get(f"{kind}_measured")
+            cells = [r["family"], label, f"{computed:,}" if computed else "beyond the points",
+                     f"{measured:,}" if measured else "not found"]  # fmt: skip
+            for check in r.get(f"{kind}_checks", []):
+                sign = ">=" if check.onchain >= getattr(check, kind) else "<"
+                cells.append(f"{check.rows:,}: {fmt(check.onchain)} {sign} "
+                             f"{fmt(getattr(check, kind))}")  # fmt: skip
+            print("| " + " | ".join(cells) + " |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--backend", default=None, help="revm (the default chain), eth-tester or anvil")
+    parser.add_argument(
+        "--backend", default=None, help="revm (the default chain), eth-tester or anvil"
+    )
     parser.add_argument("--rows", type=int, default=100_000, help="hidden test rows of part 1")
     parser.add_argument("--models", type=int, default=8, help="participants' models")
-    parser.add_argument("--families", default="linear,mlp,tree",
-                        help="families of part 2, comma-separated ('' skips part 2)")
-    parser.add_argument("--points", default=POINTS,
-                        help=f"part 2's test-set sizes, in chunks (default {POINTS})")
+    parser.add_argument(
+        "--families",
+        default="linear,mlp,tree",
+        help="families of part 2, comma-separated ('' skips part 2)",
+    )
+    parser.add_argument(
+        "--points", default=POINTS, help=f"part 2's test-set sizes, in chunks (default {POINTS})"
+    )
     parser.add_argument("--skip-main", action="store_true", help="skip part 1")
     args = parser.parse_args()
     started = time.perf_counter()
@@ -443,21 +482,23 @@ def main() -> None:
     market = mm.Market.local(args.backend, journal=False, tokens_per_account=1_000_000)
     print(f"backend: {market.chain.kind}; {args.models} models; part 1: {args.rows:,} test rows")
     fractions = [float(f) for f in args.points.split(",")]
-    data = Data(max(args.rows, 5_000))
     if not args.skip_main:
+        data = Data(args.rows)
         print(f"\n## Part 1: {args.rows:,} test rows x {args.models} linear K={CLASSES} models")
         comp = Competition(market, data, "linear", args.rows, args.models, timer)
         runs = comp.honest(), comp.challenged(), comp.onchain()
         problems = same_leaderboard(runs[0], runs[2]) + same_leaderboard(runs[1], runs[2])
         scenario_table(comp, runs)
-        print("\nleaderboards of both optimistic runs and the on-chain run (rank, id, score, prize, "
-              f"raw on-chain score): {'equal' if not problems else 'DIFFERENT'}")  # fmt: skip
+        verdict = "equal" if not problems else "DIFFERENT"
+        print("\nleaderboards of both optimistic runs and the on-chain run (rank, id, score, "
+              f"prize, raw on-chain score): {verdict}")  # fmt: skip
         print(runs[0].leaderboard[["rank", "id", "submitter", "score", "prize"]]
               .to_string(index=False))  # type: ignore[index]  # fmt: skip
         for problem in problems:
             print("PROBLEM:", problem)
         market.chain.revert(comp.snapshot)
     results = []
+    data = Data(max(PART2_POOL, round(max(fractions) * 1_100)))  # the same whatever --rows
     for family in [f for f in args.families.split(",") if f]:
         print(f"\n## Part 2: break-even, {family}")
         results.append(break_even(market, data, family, args.models, fractions, timer))

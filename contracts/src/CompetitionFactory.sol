@@ -10,6 +10,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {ICompetition} from "./interfaces/ICompetition.sol";
 import {ICompetitionFactory} from "./interfaces/ICompetitionFactory.sol";
 import {IEvaluator} from "./interfaces/IEvaluator.sol";
+import {CLAIM_SETTLE_MARGIN, IScoreClaims} from "./interfaces/IScoreClaims.sol";
 
 /**
  * @title CompetitionFactory
@@ -77,6 +78,9 @@ contract CompetitionFactory is ICompetitionFactory, Ownable, ReentrancyGuardTran
 
     /// @inheritdoc ICompetitionFactory
     function setScoreClaims(address scoreClaims_) external onlyOwner {
+        if (scoreClaims_ != address(0) && IScoreClaims(scoreClaims_).factory() != address(this)) {
+            revert CompetitionFactoryScoreClaimsMismatch(scoreClaims_);
+        }
         _scoreClaims = scoreClaims_;
         emit ScoreClaimsSet(scoreClaims_);
     }
@@ -136,7 +140,7 @@ contract CompetitionFactory is ICompetitionFactory, Ownable, ReentrancyGuardTran
         if (claims == address(0)) revert CompetitionFactoryNoScoreClaims();
         // initialize checks testRevealEnd < evaluationEnd; a window this long is refused either way.
         if (
-            window < MIN_CHALLENGE_WINDOW || uint256(p.testRevealEnd) + window >= p.evaluationEnd
+            window < MIN_CHALLENGE_WINDOW || uint256(p.testRevealEnd) + window + CLAIM_SETTLE_MARGIN >= p.evaluationEnd
                 || p.claimBond == 0 || p.claimBond < p.reward / CLAIM_BOND_DIVISOR || p.challengeBond == 0
         ) {
             revert CompetitionFactoryInvalidOptimistic(window, p.claimBond, p.challengeBond);

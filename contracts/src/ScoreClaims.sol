@@ -7,7 +7,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {ICompetition} from "./interfaces/ICompetition.sol";
 import {ICompetitionFactory} from "./interfaces/ICompetitionFactory.sol";
 import {IEvaluator} from "./interfaces/IEvaluator.sol";
-import {IScoreClaims} from "./interfaces/IScoreClaims.sol";
+import {CLAIM_SETTLE_MARGIN, IScoreClaims} from "./interfaces/IScoreClaims.sol";
 import {PositionalMerkle} from "./libraries/PositionalMerkle.sol";
 import {SINK} from "./libraries/Sink.sol";
 
@@ -55,8 +55,8 @@ contract ScoreClaims is IScoreClaims, ReentrancyGuardTransient {
         if (sub.evaluatedChunks == chunks) revert ScoreClaimsAlreadyCompleted(id);
         ICompetition.Params memory p = c.params();
         uint256 windowEnd = block.timestamp + p.challengeWindow;
-        // A second after the window is left to settle before the deadline.
-        if (windowEnd + 1 >= p.evaluationEnd) revert ScoreClaimsTooLate(windowEnd, p.evaluationEnd);
+        // The settle margin after the window is left to settle before the deadline.
+        if (windowEnd + CLAIM_SETTLE_MARGIN >= p.evaluationEnd) revert ScoreClaimsTooLate(windowEnd, p.evaluationEnd);
         uint256 width = _leafLength(p);
         if (leaves.length != width * chunks) revert ScoreClaimsInvalidLeaves(width * chunks, leaves.length);
 
@@ -93,8 +93,8 @@ contract ScoreClaims is IScoreClaims, ReentrancyGuardTransient {
         IERC20 token = IERC20(p.token);
         uint256 stake = p.challengeBond;
         token.safeTransferFrom(msg.sender, address(this), stake);
-        uint256[] memory actual = _chunkLeaf(c, p, opening, chunks);
-        voided = !_equal(actual, opening.leaf);
+        (bool scorable, uint256[] memory actual) = _chunkLeaf(c, p, opening, chunks);
+        voided = !scorable || !_equal(actual, opening.leaf);
         if (!voided) {
             emit ChallengeFailed(claimId, msg.sender, index, stake);
             token.safeTransfer(SINK, stake);
@@ -260,10 +260,13 @@ contract ScoreClaims is IScoreClaims, ReentrancyGuardTransient {
         for (uint256 level = 0; level < depth; ++level) {
             for (uint256 j = 0; j < width; ++j) {
                 uint256 a = sums[j];
-                uint256 b = opening.siblingSums[level * width + j];
+                uint256 sum;
+                unchecked {
+                    sum = a + opening.siblingSums[level * width + j];
+                }
                 // The claim's tree has no sum above 2^256; a path that overflows is not its path.
-                if (a + b < a) return false;
-                sums[j] = a + b;
+                if (sum < a) return false;
+                sums[j] = sum;
             }
             bytes32 sibling = opening.siblings[level];
             node = (index >> level) & 1 == 0
@@ -273,43 +276,82 @@ contract ScoreClaims is IScoreClaims, ReentrancyGuardTransient {
         return node == claim.root;
     }
 
-    /// @dev The leaf vector of `opening`'s chunk for the submission's model, scored by the competition's evaluator.
+    /**
+     * @dev The leaf vector of `opening`'s chunk for the submission's model, scored by the
+     * competition's evaluator, or `scorable = false` when the committed chunk cannot be
+     * scored on chain (the evaluator refuses it, gives no value, or reads another row count
+     * than the chunk must hold): then no model can be scored on it by `evaluate` either, and
+     * no claim of it can stand. An evaluator call that fails for want of gas reverts instead
+     * (a challenger cannot starve it to void an honest claim).
+     */
     function _chunkLeaf(ICompetition c, ICompetition.Params memory p, Opening calldata opening, uint256 chunks)
         private
         view
-        returns (uint256[] memory leaf)
+        returns (bool scorable, uint256[] memory leaf)
     {
         bytes[] memory models = new bytes[](1);
         models[0] = opening.model;
         IEvaluator evaluator = IEvaluator(c.evaluator());
-        uint256 rows;
         ICompetition.Metric m = p.metric;
         leaf = new uint256[](_leafLength(p));
+        uint256 rows;
+        uint256 before = gasleft();
         if (m == ICompetition.Metric.Accuracy || m == ICompetition.Metric.SumOfSquaredErrors) {
-            uint256[] memory values;
-            (rows, values) = evaluator.scoreBatch(opening.chunk, models, p.features, p.classes);
-            leaf[0] = values[0];
+            try evaluator.scoreBatch(opening.chunk, models, p.features, p.classes) returns (
+                uint256 read, uint256[] memory values
+            ) {
+                if (values.length != 1) return (false, leaf);
+                (rows, leaf[0]) = (read, values[0]);
+            } catch {
+                _requireGasLeft(before);
+                return (false, leaf);
+            }
         } else {
-            uint256[] memory support;
-            uint256[][] memory tallies;
-            (rows, support, tallies) = evaluator.tallyBatch(opening.chunk, models, p.features, p.classes);
-            if (m == ICompetition.Metric.SumOfAbsoluteErrors) {
-                leaf[0] = tallies[0][1];
-            } else {
-                uint256 k = p.classes;
-                for (uint256 j = 0; j <= 2 * k; ++j) {
-                    leaf[j] = tallies[0][j];
-                }
-                for (uint256 j = 0; j < k; ++j) {
-                    leaf[2 * k + 1 + j] = support[j];
-                }
+            try evaluator.tallyBatch(opening.chunk, models, p.features, p.classes) returns (
+                uint256 read, uint256[] memory support, uint256[][] memory tallies
+            ) {
+                rows = read;
+                if (!_fillTallies(leaf, m, p.classes, support, tallies)) return (false, leaf);
+            } catch {
+                _requireGasLeft(before);
+                return (false, leaf);
             }
         }
-        // The committed chunk holds chunkSize rows (the last one the remainder); the competition checks the same.
+        // The committed chunk holds chunkSize rows (the last one the remainder); `evaluate` checks the same.
         uint256 index = opening.chunkIndex;
         uint256 size = p.chunkSize;
-        uint256 expected = index + 1 < chunks ? size : p.samples - size * index;
-        if (rows != expected) revert ICompetition.CompetitionChunkRowsMismatch(index, expected, rows);
+        scorable = rows == (index + 1 < chunks ? size : p.samples - size * index);
+    }
+
+    /// @dev Copies `tallyBatch`'s result for one model into `leaf`; false if it has the wrong shape.
+    function _fillTallies(
+        uint256[] memory leaf,
+        ICompetition.Metric m,
+        uint256 k,
+        uint256[] memory support,
+        uint256[][] memory tallies
+    ) private pure returns (bool) {
+        if (tallies.length != 1) return false;
+        uint256[] memory tally = tallies[0];
+        if (m == ICompetition.Metric.SumOfAbsoluteErrors) {
+            if (tally.length < 2) return false;
+            leaf[0] = tally[1];
+            return true;
+        }
+        if (tally.length != 2 * k + 1 || support.length != k) return false;
+        for (uint256 j = 0; j <= 2 * k; ++j) {
+            leaf[j] = tally[j];
+        }
+        for (uint256 j = 0; j < k; ++j) {
+            leaf[2 * k + 1 + j] = support[j];
+        }
+        return true;
+    }
+
+    /// @dev Reverts if a failed evaluator call may have run out of gas: it had at most 63/64
+    /// of `before` and then left the caller about 1/64 (EIP-150).
+    function _requireGasLeft(uint256 before) private view {
+        if (gasleft() <= before / 63) revert ScoreClaimsOutOfGas();
     }
 
     function _equal(uint256[] memory a, uint256[] calldata b) private pure returns (bool) {

@@ -22,6 +22,7 @@ import pandas as pd
 from web3.logs import DISCARD
 
 from mlmarket.errors import ConfigurationError
+from mlmarket.market.competitions import CLAIM_SETTLE_MARGIN
 from mlmarket.market.tables import timestamp, with_amounts
 from mlmarket.ml import MerkleTree, chunk_leaf
 from mlmarket.ml.claims import SumTree, leaf_vectors
@@ -133,18 +134,19 @@ def claim_scores(
     p = comp.params
     window_end = comp.chain.clock.next_block_timestamp(comp.chain.backend.latest_block()[0])
     window_end += p.challenge_window
-    if window_end + 1 >= p.evaluation_end:
+    if window_end + CLAIM_SETTLE_MARGIN >= p.evaluation_end:
         raise ConfigurationError(
             f"Too late to claim in {comp.name!r}: a claim posted now stays open until "
-            f"{timestamp(window_end)}, not before the evaluation deadline "
-            f"{timestamp(p.evaluation_end)} with time to settle. Score the rest with comp.evaluate()."
+            f"{timestamp(window_end)}, not {CLAIM_SETTLE_MARGIN // 60} minutes before the "
+            f"evaluation deadline {timestamp(p.evaluation_end)}. Score the rest with "
+            "comp.evaluate()."
         )
     evidence = Evidence(comp)
     posted = _posted(comp)
     open_roots = {(int(a["id"]), bytes(a["root"])) for c, a in posted.items()
                   if _status(comp, c)[0] == "open"}  # fmt: skip
     wanted = submissions if submissions is not None else sorted(evidence.models)
-    new = []
+    trees = []
     for sub_id in wanted:
         if sub_id not in evidence.models:
             raise ConfigurationError(
@@ -154,9 +156,13 @@ def claim_scores(
         if comp._completed(sub_id):
             continue
         tree = SumTree(sub_id, evidence.leaves(sub_id))
-        if (sub_id, tree.root) in open_roots:
-            continue  # somebody already claimed these exact results
-        _approve(comp, account, p.claim_bond)
+        if (sub_id, tree.root) not in open_roots:  # else somebody claimed these exact results
+            trees.append(tree)
+    if trees:
+        _approve(comp, account, p.claim_bond * len(trees))  # one approval for every bond
+    new = []
+    for tree in trees:
+        sub_id = tree.id
         fn = contract.functions.postClaim(comp.address, sub_id, tree.flat_leaves())
         with comp._in_phase():
             receipt = comp.chain.transact(fn, sender=account)
@@ -185,9 +191,13 @@ def watch(comp: Competition, *, by: NamedAccount | str, settle: bool = True) -> 
         if status != "open" or now > window_end or sub_id not in evidence.models:
             continue
         width = len(args["leaves"]) // len(evidence.chunks)
-        claimed = [list(args["leaves"][i * width:(i + 1) * width]) for i in range(len(evidence.chunks))]
+        claimed = [
+            list(args["leaves"][i * width : (i + 1) * width]) for i in range(len(evidence.chunks))
+        ]
         truth = evidence.leaves(sub_id)
-        wrong = next((i for i, (a, b) in enumerate(zip(claimed, truth, strict=True)) if a != b), None)
+        wrong = next(
+            (i for i, (a, b) in enumerate(zip(claimed, truth, strict=True)) if a != b), None
+        )
         if wrong is None:
             continue
         tree = SumTree(sub_id, claimed)
@@ -195,9 +205,13 @@ def watch(comp: Competition, *, by: NamedAccount | str, settle: bool = True) -> 
         opening = (wrong, claimed[wrong], siblings, sums, evidence.chunks[wrong],
                    evidence.tree.proof(wrong), evidence.models[sub_id])  # fmt: skip
         _approve(comp, account, p.challenge_bond)
-        receipt = comp.chain.transact(contract.functions.challenge(claim_id, opening), sender=account)
+        receipt = comp.chain.transact(
+            contract.functions.challenge(claim_id, opening), sender=account
+        )
         voided = contract.events.ClaimVoided().process_receipt(receipt, errors=DISCARD)
-        reward = from_units(voided[0]["args"]["reward"]) if voided else -from_units(p.challenge_bond)
+        reward = (
+            from_units(voided[0]["args"]["reward"]) if voided else -from_units(p.challenge_bond)
+        )
         actions.append({"action": "challenge", "claim": claim_id, "submission": sub_id,
                         "chunk": wrong, "result": "voided" if voided else "failed",
                         "tokens": reward})  # fmt: skip

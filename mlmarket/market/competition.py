@@ -560,7 +560,9 @@ class Competition:
     def _completed(self, sub_id: int) -> bool:
         """Whether submission ``sub_id`` has its final test score (every chunk, or a claim)."""
         fns = self.contract.functions
-        return int(self.chain.call(fns.submission(sub_id))[1]) == int(self.chain.call(fns.chunkCount()))
+        return int(self.chain.call(fns.submission(sub_id))[1]) == int(
+            self.chain.call(fns.chunkCount())
+        )
 
     def _revealed_test_set(self) -> tuple[list[bytes], bytes]:
         if not self.chain.call(self.contract.functions.testSetRevealed()):

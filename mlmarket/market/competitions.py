@@ -360,6 +360,7 @@ def _rules(
 
 EVALUATIONS = ("on-chain", "optimistic")
 MIN_CHALLENGE_WINDOW = 3600  # CompetitionFactory.MIN_CHALLENGE_WINDOW
+CLAIM_SETTLE_MARGIN = 600  # IScoreClaims.sol: a window ends this long before the deadline
 
 
 def _optimistic(
@@ -380,11 +381,11 @@ def _optimistic(
     if isinstance(window, pd.Timedelta):
         window = int(window.total_seconds())
     seconds = int(window) if window is not None else max(MIN_CHALLENGE_WINDOW, phase // 4)
-    if not MIN_CHALLENGE_WINDOW <= seconds < phase:
+    if not MIN_CHALLENGE_WINDOW <= seconds < phase - CLAIM_SETTLE_MARGIN:
         raise ConfigurationError(
             f"challenge_window must be at least {MIN_CHALLENGE_WINDOW} s and shorter than the "
-            f"evaluation phase ({phase} s), so a claim posted at the test reveal can close "
-            f"before the deadline; got {seconds} s."
+            f"evaluation phase ({phase} s) less {CLAIM_SETTLE_MARGIN} s to settle, so a claim "
+            f"posted at the test reveal can close before the deadline; got {seconds} s."
         )
     bond = to_units(claim_bond) if claim_bond is not None else reward // 10
     if bond <= 0 or bond < reward // 100:

@@ -76,8 +76,9 @@ def leaf_vectors(
 ) -> list[list[int]]:  # fmt: skip
     """Every chunk's leaf vector for ``model``, in chunk order."""
     return [
-        chunk_leaf_vector(c, model, features=features, classes=classes, metric=metric,
-                          family=family)  # fmt: skip
+        chunk_leaf_vector(
+            c, model, features=features, classes=classes, metric=metric, family=family
+        )  # fmt: skip
         for c in chunks
     ]
 
@@ -150,11 +151,19 @@ class SumTree:
         return siblings, sums
 
     def opens(
-        self, index: int, leaf: Sequence[int], siblings: Sequence[bytes], sibling_sums: Sequence[int]
+        self,
+        index: int,
+        leaf: Sequence[int],
+        siblings: Sequence[bytes],
+        sibling_sums: Sequence[int],
     ) -> bool:
         """Whether an opening leads to this tree's root, as the contract checks it."""
         width = self.width
-        if len(leaf) != width or len(siblings) != self.depth or len(sibling_sums) != self.depth * width:
+        if (
+            len(leaf) != width
+            or len(siblings) != self.depth
+            or len(sibling_sums) != self.depth * width
+        ):
             return False
         node = keccak(_words(self.id, index, *leaf))
         sums = list(leaf)

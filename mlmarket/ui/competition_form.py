@@ -294,8 +294,9 @@ class CompetitionForm(widgets.VBox):
             widgets.HBox([self.ends, self.reveal_days, self.test_reveal_days]),
             widgets.HBox([self.evaluation_days, self.payout, self.multiple_places]),
             widgets.HBox([self.bond, self.bond_help]),
-            widgets.HBox([self.evaluation, self.challenge_hours, self.claim_bond,
-                          self.challenge_bond]),  # fmt: skip
+            widgets.HBox(
+                [self.evaluation, self.challenge_hours, self.claim_bond, self.challenge_bond]
+            ),  # fmt: skip
         ]
         self._offer_listings()
         self._source_changed()
@@ -479,7 +480,7 @@ class CompetitionForm(widgets.VBox):
 
     def _optimistic(self) -> dict[str, Any]:
         """``evaluation`` and, when optimistic, ``challenge_window`` (seconds), ``claim_bond``
-        and ``challenge_bond`` (None = the defaults), checked; on chain the three are left out."""
+        and ``challenge_bond`` (None = the defaults), checked; on chain the three are None."""
         fields = (self.challenge_hours, self.claim_bond, self.challenge_bond)
         if self.evaluation.value != "optimistic":
             if any(f.value.strip() for f in fields):
@@ -487,11 +488,18 @@ class CompetitionForm(widgets.VBox):
                     "A challenge window and bonds are for optimistic evaluation: choose "
                     "Evaluation: optimistic, or clear them."
                 )
-            return {"evaluation": "on-chain"}
+            return {
+                "evaluation": "on-chain",
+                "challenge_window": None,
+                "claim_bond": None,
+                "challenge_bond": None,
+            }
         hours = self.challenge_hours.value.strip()
         window = None
         if hours:
-            window = int(positive_amount(hours, "challenge window (hours)", allow_zero=False) * 3600)
+            window = int(
+                positive_amount(hours, "challenge window (hours)", allow_zero=False) * 3600
+            )
         bonds = {}
         for name, field in (("claim_bond", self.claim_bond),
                             ("challenge_bond", self.challenge_bond)):  # fmt: skip

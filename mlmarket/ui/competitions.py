@@ -142,8 +142,8 @@ def evaluation_html(row: pd.Series) -> str:
     """How a competitions row is scored: on chain, or optimistically with its window and bonds.
 
     Example:
-        >>> html = evaluation_html(pd.Series({"evaluation": "optimistic", "challenge_window": 43_200,
-        ...     "claim_bond": 10, "challenge_bond": 1}))
+        >>> html = evaluation_html(pd.Series({"evaluation": "optimistic",
+        ...     "challenge_window": 43_200, "claim_bond": 10, "challenge_bond": 1}))
         >>> print(html.split(": ", 1)[1])
         claims open to challenges for 12 h, claim bond 10, challenge bond 1</span>
     """
@@ -157,7 +157,8 @@ def evaluation_html(row: pd.Series) -> str:
 
 
 def claims_reason(row: pd.Series | None, now: int) -> str:
-    """Why ``Claim scores`` / ``Watch now`` are not open for the competition of ``row``, or ``""``."""
+    """Why ``Claim scores`` / ``Watch now`` are not open for the competition of ``row``
+    (or ``""``)."""
     if row is None:
         return NO_COMPETITION
     if str(row.get("evaluation") or "on-chain") != "optimistic":
@@ -279,8 +280,15 @@ class CompetitionsPanel(Panel):
             widgets.HBox([self.reveal_button, self.reveal_test_button, self.evaluate_button]),
             self.progress,
             self.claims_view,
-            widgets.HBox([self.claimer, self.claim_scores_button, self.watcher,
-                          self.watch_button, self.watch_toggle]),  # fmt: skip
+            widgets.HBox(
+                [
+                    self.claimer,
+                    self.claim_scores_button,
+                    self.watcher,
+                    self.watch_button,
+                    self.watch_toggle,
+                ]
+            ),  # fmt: skip
             widgets.HBox([self.finalize_button, self.claimant, self.claim_button]),
         )
 

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from eth_utils import keccak
 from sklearn.datasets import make_regression
-from web3.logs import DISCARD
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
+from web3.logs import DISCARD
 
 import mlmarket as mm
 from mlmarket.contracts.sink import SINK
 from mlmarket.errors import ConfigurationError
 from mlmarket.market.phases import CompetitionPhaseError
+from mlmarket.ml import MerkleTree, chunk_leaf
 from mlmarket.ml.claims import SumTree
 
 DAY = 86_400
@@ -101,7 +104,9 @@ def post_wrong_claim(market: mm.Market, comp: mm.Competition, sub_id: int, who: 
     market.token.approve(contract.address, 1_000, owner=who)
     fn = contract.functions.postClaim(comp.address, sub_id, SumTree(sub_id, leaves).flat_leaves())
     receipt = market.chain.transact(fn, sender=who)
-    return int(contract.events.ClaimPosted().process_receipt(receipt, errors=DISCARD)[0]["args"]["claimId"])
+    return int(
+        contract.events.ClaimPosted().process_receipt(receipt, errors=DISCARD)[0]["args"]["claimId"]
+    )
 
 
 def test_watcher_voidsAWrongClaim_takesItsBond_andTheHonestClaimStands(
@@ -209,11 +214,47 @@ def test_claims_table_saysStatusScoreBondWindow(fresh: mm.Market, cancer: pd.Dat
     assert comp.claims().empty
     posted = comp.claim_scores(by="grace")
     row = posted.iloc[0]
-    assert (row["submission"], row["claimer"], row["status"], row["bond"]) == (1, "grace",
-                                                                                "open", 12.0)
+    assert (row["submission"], row["claimer"], row["status"], row["bond"]) == (
+        1,
+        "grace",
+        "open",
+        12.0,
+    )
     posted_at = int(fresh.chain.w3.eth.get_block("latest")["timestamp"])
     assert row["challengeable"] and row["window_end"] == pd.Timestamp(
         posted_at + comp.params.challenge_window, unit="s", tz="UTC"
     )
     correct = sum(leaf[0] for leaf in comp.chunk_results(1))
     assert row["score"] == correct / comp.params.samples
+
+
+def test_challengeStarvedOfGas_raisesOutOfGas_neverVoidsAnHonestClaim(
+    fresh: mm.Market, cancer: pd.DataFrame
+) -> None:
+    """With the real evaluator, a challenge sent with too little gas for the scoring call
+    raises ScoreClaimsOutOfGas (or runs out of gas outright); it never voids a right claim."""
+    comp = create(fresh, cancer)
+    to_evaluation(fresh, comp, {"bob": classifier(1.0)})
+    comp.claim_scores(by="grace")
+    results = comp.chunk_results(1)
+    tree = SumTree(1, results)
+    chunks, salt = comp._revealed_test_set()
+    proof = MerkleTree([chunk_leaf(salt, i, c) for i, c in enumerate(chunks)]).proof(0)
+    siblings, sums = tree.opening(0)
+    opening = (0, results[0], siblings, sums, chunks[0], proof, comp.revealed_models()[1])
+    contract = fresh.competitions.score_claims
+    fresh.token.approve(contract.address, 10, owner="erin")
+    fn = contract.functions.challenge(1, opening)
+    sender = fresh.chain.address("erin")
+    needed = fn.estimate_gas({"from": sender})
+    out_of_gas = "0x" + keccak(text="ScoreClaimsOutOfGas()")[:4].hex()
+    seen = set()
+    for gas in [*range(needed // 4, needed, needed // 200), 2 * needed]:
+        try:
+            assert fn.call({"from": sender, "gas": gas}) is False
+            seen.add("failed challenge")
+        except ContractCustomError as error:
+            seen.add("ScoreClaimsOutOfGas" if str(error.data).startswith(out_of_gas) else "other")
+        except (ContractLogicError, Web3RPCError):
+            seen.add("out of gas outright")
+    assert {"ScoreClaimsOutOfGas", "failed challenge"} <= seen and "other" not in seen

@@ -101,5 +101,7 @@ def test_watchOnRefresh_challengesAWrongClaimOnce(market: Market) -> None:
     assert not panel.finalize_button.disabled  # finalizing settles them
     panel.finalize_button.click()
     assert comp.phase == "finalized" and comp.claims()["status"].tolist() == [
-        "final", "final", "voided"
+        "final",
+        "final",
+        "voided",
     ]

@@ -22,13 +22,17 @@ interface ICompetitionFactory {
     /// @dev There is no competition at index `index`; the factory created `count`.
     error CompetitionFactoryIndexOutOfRange(uint256 index, uint256 count);
 
+    /// @dev `scoreClaims` serves another factory (its `factory()` is not this one).
+    error CompetitionFactoryScoreClaimsMismatch(address scoreClaims);
+
     /// @dev An optimistic competition (`challengeWindow` set) needs a score-claims contract; none is registered.
     error CompetitionFactoryNoScoreClaims();
 
     /**
      * @dev Optimistic evaluation needs a challenge window of at least {MIN_CHALLENGE_WINDOW}
-     * seconds ending before the evaluation deadline when the test set is revealed at its deadline
-     * (`challengeWindow < evaluationEnd - testRevealEnd`), a claim bond of at least 1 % of the
+     * seconds ending {CLAIM_SETTLE_MARGIN} before the evaluation deadline when the test set is
+     * revealed at its deadline (`testRevealEnd + challengeWindow + CLAIM_SETTLE_MARGIN <
+     * evaluationEnd`), a claim bond of at least 1 % of the
      * reward (and not zero) and a non-zero challenge bond.
      */
     error CompetitionFactoryInvalidOptimistic(uint256 challengeWindow, uint256 claimBond, uint256 challengeBond);

@@ -3,6 +3,10 @@ pragma solidity ^0.8.24;
 
 import {ICompetition} from "./ICompetition.sol";
 
+/// @dev Seconds a claim's window must end before the evaluation deadline, left to settle it
+/// (a block must fall between the two on a real chain).
+uint256 constant CLAIM_SETTLE_MARGIN = 10 minutes;
+
 /**
  * @title IScoreClaims
  * @notice Optimistic evaluation: instead of scoring a submission on every test chunk,
@@ -87,8 +91,8 @@ interface IScoreClaims {
     error ScoreClaimsNotEvaluable(uint256 id);
     /// @dev Submission `id` already has its final score.
     error ScoreClaimsAlreadyCompleted(uint256 id);
-    /// @dev A claim posted now would stay open until `windowEnd`, not before the evaluation deadline `evaluationEnd`
-    /// with a second left to settle it.
+    /// @dev A claim posted now would stay open until `windowEnd`, not {CLAIM_SETTLE_MARGIN} before the evaluation
+    /// deadline `evaluationEnd`.
     error ScoreClaimsTooLate(uint256 windowEnd, uint256 evaluationEnd);
     /// @dev The claim needs `expected` leaf words (leaf length × chunks); it has `actual`.
     error ScoreClaimsInvalidLeaves(uint256 expected, uint256 actual);
@@ -108,6 +112,8 @@ interface IScoreClaims {
     error ScoreClaimsInvalidChunk(uint256 chunkIndex);
     /// @dev The model bytes are not submission `id`'s revealed model.
     error ScoreClaimsModelMismatch(uint256 id);
+    /// @dev The evaluator call failed with too little gas left to tell a refusal from starvation; send more gas.
+    error ScoreClaimsOutOfGas();
 
     /// @dev A claim was posted; `leaves` are its leaf vectors, chunk by chunk (for watchers).
     event ClaimPosted(
@@ -143,7 +149,8 @@ interface IScoreClaims {
      * @notice Challenge claim `claimId` on one chunk, locking the competition's challenge
      * bond (approve it first). Reverts, taking nothing, unless the opening leads to the
      * claim's root and the chunk and model are the committed ones. The chunk is then
-     * scored: a leaf that differs voids the claim (the bond goes to the caller, a fifth
+     * scored: a leaf that differs, or a committed chunk the evaluator cannot score (as
+     * `evaluate` could not either), voids the claim (the bond goes to the caller, a fifth
      * to the sink, and the challenge bond comes back); a right leaf forfeits the challenge bond to the sink.
      * @return voided Whether the claim was voided.
      */

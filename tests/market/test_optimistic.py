@@ -258,3 +258,22 @@ def test_challengeStarvedOfGas_raisesOutOfGas_neverVoidsAnHonestClaim(
         except (ContractLogicError, Web3RPCError):
             seen.add("out of gas outright")
     assert {"ScoreClaimsOutOfGas", "failed challenge"} <= seen and "other" not in seen
+
+
+def test_leaderboard_saysWhichClaimScoredASubmission(
+    fresh: mm.Market, cancer: pd.DataFrame
+) -> None:
+    comp = create(fresh, cancer)
+    to_evaluation(fresh, comp, {"bob": classifier(1.0), "carol": classifier(0.01)})
+    comp.claim_scores(by="grace", submissions=[2])
+    assert comp.leaderboard().set_index("id")["status"].to_dict() == {
+        1: "revealed",
+        2: "claim #1 open",
+    }
+    fresh.clock.advance(comp.params.challenge_window + 1)
+    comp.settle_claims()
+    comp.evaluate(by="frank")
+    assert comp.leaderboard().set_index("id")["status"].to_dict() == {
+        1: "scored",
+        2: "scored by claim #1",
+    }

@@ -77,6 +77,9 @@ def test_claimScores_andWatchNow_fromThePanel(market: Market) -> None:
     assert panel.feedback.value.count("challenged claim #3 on chunk") == 1
     assert "voided" in panel.feedback.value
     assert 'class="mlm-claim-voided"' in panel.claims_view.value
+    logged = panel.state.events
+    claims_log = logged[logged["contract"] == "ScoreClaims"]["event"].tolist()
+    assert claims_log == ["ClaimPosted", "ClaimPosted", "ClaimPosted", "ClaimVoided"]
 
 
 def test_watchOnRefresh_challengesAWrongClaimOnce(market: Market) -> None:

@@ -47,9 +47,6 @@ const SETTINGS_OVERRIDES = {
   // unrolled by hand, and more runs only inline more of the shared code (same gas per row,
   // about 0.8 KB more).
   'src/TreeEvaluator.sol': { optimizer: { runs: 2000 }, viaIR: true },
-  // The IR pipeline: a challenge checks an opening, a chunk proof and a model and scores
-  // the chunk in one call, more locals than the legacy code generator's stack reaches.
-  'src/ScoreClaims.sol': { viaIR: true },
   'src/test/LinearEvaluatorUnrolled.sol': { optimizer: { runs: 1000000 } },
   'src/test/NaiveLinearEvaluator.sol': { optimizer: { runs: 1000000 } },
 };

@@ -46,14 +46,7 @@ contract ScoreClaims is IScoreClaims, ReentrancyGuardTransient {
         nonReentrant
         returns (uint256 claimId)
     {
-        ICompetition c = _optimistic(competition);
-        ICompetition.Phase actual = c.phase();
-        if (actual != ICompetition.Phase.Evaluation) revert ScoreClaimsNotInEvaluation(actual);
-        ICompetition.Submission memory sub = c.submission(id);
-        if (!sub.revealed || !c.isFinal(id)) revert ScoreClaimsNotEvaluable(id);
-        uint256 chunks = c.chunkCount();
-        if (sub.evaluatedChunks == chunks) revert ScoreClaimsAlreadyCompleted(id);
-        ICompetition.Params memory p = c.params();
+        (ICompetition.Params memory p, uint256 chunks) = _claimable(competition, id);
         uint256 windowEnd = block.timestamp + p.challengeWindow;
         // The settle margin after the window is left to settle before the deadline.
         if (windowEnd + CLAIM_SETTLE_MARGIN >= p.evaluationEnd) revert ScoreClaimsTooLate(windowEnd, p.evaluationEnd);
@@ -61,13 +54,18 @@ contract ScoreClaims is IScoreClaims, ReentrancyGuardTransient {
         if (leaves.length != width * chunks) revert ScoreClaimsInvalidLeaves(width * chunks, leaves.length);
 
         (bytes32 root, uint256[] memory total) = _build(id, leaves, width, chunks);
-        uint256 score = _score(p, total);
         claimId = ++_claimCount;
-        _claims[claimId] = Claim(
-            competition, uint64(windowEnd), msg.sender, ClaimStatus.Open, id, root, score, p.claimBond
-        );
+        Claim storage claim = _claims[claimId];
+        claim.competition = competition;
+        claim.windowEnd = uint64(windowEnd);
+        claim.claimer = msg.sender;
+        claim.status = ClaimStatus.Open;
+        claim.id = id;
+        claim.root = root;
+        claim.score = _score(p, total);
+        claim.bond = p.claimBond;
         _claimsFor[competition][id].push(claimId);
-        emit ClaimPosted(claimId, competition, id, msg.sender, root, score, p.claimBond, uint64(windowEnd), leaves);
+        _logPosted(claimId, claim, leaves);
         IERC20(p.token).safeTransferFrom(msg.sender, address(this), p.claimBond);
     }
 
@@ -77,18 +75,7 @@ contract ScoreClaims is IScoreClaims, ReentrancyGuardTransient {
         if (block.timestamp > claim.windowEnd) revert ScoreClaimsWindowClosed(claimId, claim.windowEnd);
         ICompetition c = ICompetition(claim.competition);
         ICompetition.Params memory p = c.params();
-        uint256 chunks = c.chunkCount();
-        uint256 index = opening.chunkIndex;
-        uint256 depth = PositionalMerkle.depthFor(chunks);
-        if (index >= chunks || !_opens(claim, opening, _leafLength(p), depth)) {
-            revert ScoreClaimsInvalidOpening(claimId, index);
-        }
-        bytes32 chunkLeaf = keccak256(abi.encode(c.testSalt(), index, keccak256(opening.chunk)));
-        if (!PositionalMerkle.verify(opening.chunkProof, p.testRoot, chunkLeaf, index, depth)) {
-            revert ScoreClaimsInvalidChunk(index);
-        }
-        uint256 id = claim.id;
-        if (keccak256(opening.model) != c.submission(id).hash) revert ScoreClaimsModelMismatch(id);
+        uint256 chunks = _checkOpening(claim, claimId, c, p, opening);
 
         IERC20 token = IERC20(p.token);
         uint256 stake = p.challengeBond;
@@ -96,16 +83,11 @@ contract ScoreClaims is IScoreClaims, ReentrancyGuardTransient {
         (bool scorable, uint256[] memory actual) = _chunkLeaf(c, p, opening, chunks);
         voided = !scorable || !_equal(actual, opening.leaf);
         if (!voided) {
-            emit ChallengeFailed(claimId, msg.sender, index, stake);
+            emit ChallengeFailed(claimId, msg.sender, opening.chunkIndex, stake);
             token.safeTransfer(SINK, stake);
             return false;
         }
-        claim.status = ClaimStatus.Voided;
-        uint256 bond = claim.bond;
-        uint256 burned = bond * SINK_SHARE_BPS / _BPS;
-        emit ClaimVoided(claimId, msg.sender, index, bond - burned, burned);
-        token.safeTransfer(msg.sender, bond - burned + stake);
-        if (burned != 0) token.safeTransfer(SINK, burned);
+        _void(claim, claimId, opening.chunkIndex, token, stake);
     }
 
     /// @inheritdoc IScoreClaims
@@ -159,11 +141,66 @@ contract ScoreClaims is IScoreClaims, ReentrancyGuardTransient {
 
     // --- internals ------------------------------------------------------------------
 
-    function _optimistic(address competition) private view returns (ICompetition c) {
-        c = ICompetition(competition);
+    /// @dev The parameters and chunk count of `competition` after checking that submission
+    /// `id` may be claimed there now.
+    function _claimable(address competition, uint256 id)
+        private
+        view
+        returns (ICompetition.Params memory p, uint256 chunks)
+    {
+        ICompetition c = ICompetition(competition);
         if (!ICompetitionFactory(_factory).isCompetition(competition) || c.scoreClaims() != address(this)) {
             revert ScoreClaimsNotOptimistic(competition);
         }
+        ICompetition.Phase actual = c.phase();
+        if (actual != ICompetition.Phase.Evaluation) revert ScoreClaimsNotInEvaluation(actual);
+        ICompetition.Submission memory sub = c.submission(id);
+        if (!sub.revealed || !c.isFinal(id)) revert ScoreClaimsNotEvaluable(id);
+        chunks = c.chunkCount();
+        if (sub.evaluatedChunks == chunks) revert ScoreClaimsAlreadyCompleted(id);
+        p = c.params();
+    }
+
+    /**
+     * @dev Reverts unless `opening` leads to `claim`'s root at a chunk's position, its chunk
+     * is the committed one and its model the submission's; returns the chunk count.
+     */
+    function _checkOpening(
+        Claim storage claim,
+        uint256 claimId,
+        ICompetition c,
+        ICompetition.Params memory p,
+        Opening calldata opening
+    ) private view returns (uint256 chunks) {
+        chunks = c.chunkCount();
+        uint256 index = opening.chunkIndex;
+        uint256 depth = PositionalMerkle.depthFor(chunks);
+        if (index >= chunks || !_opens(claim, opening, _leafLength(p), depth)) {
+            revert ScoreClaimsInvalidOpening(claimId, index);
+        }
+        bytes32 chunkLeaf = keccak256(abi.encode(c.testSalt(), index, keccak256(opening.chunk)));
+        if (!PositionalMerkle.verify(opening.chunkProof, p.testRoot, chunkLeaf, index, depth)) {
+            revert ScoreClaimsInvalidChunk(index);
+        }
+        uint256 id = claim.id;
+        if (keccak256(opening.model) != c.submission(id).hash) revert ScoreClaimsModelMismatch(id);
+    }
+
+    function _logPosted(uint256 claimId, Claim storage claim, uint256[] calldata leaves) private {
+        emit ClaimPosted(
+            claimId, claim.competition, claim.id, claim.claimer, claim.root, claim.score, claim.bond, claim.windowEnd,
+            leaves
+        );
+    }
+
+    /// @dev Void `claim`: its bond to the challenger (less the sink's share) with the challenge bond `stake`.
+    function _void(Claim storage claim, uint256 claimId, uint256 index, IERC20 token, uint256 stake) private {
+        claim.status = ClaimStatus.Voided;
+        uint256 bond = claim.bond;
+        uint256 burned = bond * SINK_SHARE_BPS / _BPS;
+        emit ClaimVoided(claimId, msg.sender, index, bond - burned, burned);
+        token.safeTransfer(msg.sender, bond - burned + stake);
+        if (burned != 0) token.safeTransfer(SINK, burned);
     }
 
     function _openClaim(uint256 claimId) private view returns (Claim storage claim) {
@@ -294,7 +331,7 @@ contract ScoreClaims is IScoreClaims, ReentrancyGuardTransient {
         IEvaluator evaluator = IEvaluator(c.evaluator());
         ICompetition.Metric m = p.metric;
         leaf = new uint256[](_leafLength(p));
-        uint256 rows;
+        uint256 rows = 0; // set by the evaluator call below, or the chunk is not scorable
         uint256 before = gasleft();
         if (m == ICompetition.Metric.Accuracy || m == ICompetition.Metric.SumOfSquaredErrors) {
             try evaluator.scoreBatch(opening.chunk, models, p.features, p.classes) returns (

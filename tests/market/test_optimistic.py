@@ -22,7 +22,7 @@ from mlmarket.ml.claims import SumTree
 
 DAY = 86_400
 PERIODS = {"submission": 2 * DAY, "reveal": DAY, "test_reveal": DAY, "evaluation": 2 * DAY}
-BOARD = ["id", "submitter", "status", "score", "rank", "prize", "winner"]
+BOARD = ["id", "submitter", "score", "rank", "prize", "winner"]
 
 
 def create(market: mm.Market, data: pd.DataFrame, **options: object) -> mm.Competition:
@@ -78,6 +78,9 @@ def test_claims_rankAsOnChainEvaluation_sameScoresPlacesAndPrizes(
     assert (comp.claims()["status"] == "final").all()
     pd.testing.assert_frame_equal(board(comp), on_chain)
     assert on_chain["rank"].notna().all()
+    assert comp.leaderboard().sort_values("id")["status"].tolist() == [
+        f"scored by claim #{i}" for i in (1, 2, 3)
+    ]
 
 
 def test_claims_rankRegressionsByMae_asOnChain(fresh: mm.Market) -> None:

@@ -123,9 +123,8 @@ def estimator(family: str, i: int) -> Any:
     if family == "mlp":  # within the default budget (one hidden layer of up to 32 units)
         return make_pipeline(StandardScaler(), MLPClassifier(
             hidden_layer_sizes=(16 + 2 * (i % 9),), max_iter=300, random_state=i))  # fmt: skip
-    # 3-5 trees of depth 6: within the default budget (16 trees of depth 6) and the tree
-    # format's 4,096 bytes (about 680 nodes), which binds first for complete trees
-    return RandomForestClassifier(n_estimators=3 + i % 3, max_depth=6, random_state=i)
+    # 12-16 trees of depth 6: within the default budget (16 trees of depth 6)
+    return RandomForestClassifier(n_estimators=12 + i % 5, max_depth=6, random_state=i)
 
 
 class Timer:

@@ -12,8 +12,8 @@ rows (``competitions.create(test=...)``), ``--models`` ``LogisticRegression`` pa
 (the default). From one chain snapshot taken right after the test reveal, three
 scenarios, each rolled back before the next:
 
-* **optimistic, honest**: ``comp.claim_scores(by=...)`` posts one claim per model (each
-  with an ``approve`` of its bond), the clock passes the challenge window, then
+* **optimistic, honest**: ``comp.claim_scores(by=...)`` posts one claim per model (after
+  one ``approve`` of every bond), the clock passes the challenge window, then
   ``comp.settle_claims()`` (one ``settle`` per claim) and ``comp.finalize()``;
 * **optimistic, one successful challenge**: the same, plus one wrong claim posted with
   raw contract calls (the first model's true leaves from ``comp.chunk_results`` with the
@@ -31,7 +31,7 @@ prints the result, part 2 stops at a difference.
 
 Part 2, break-even test-set size per family (linear, MLP, tree; K = 10, d = 30, each at
 its default model budget and chunk size; ``--models`` ``LogisticRegression``,
-``MLPClassifier`` (hidden 16-30) or ``RandomForestClassifier`` (3-5 trees of depth 6)
+``MLPClassifier`` (hidden 16-30) or ``RandomForestClassifier`` (12-16 trees of depth 6)
 models, fitted once per family on 5,000 training rows; the test sets are the first rows
 of one pool of 10,000, whatever ``--rows``): the same three scenarios *measured* on
 small competitions of 1/8, 1/2, 1, 2 and 4 chunks of test rows (``--points``). The
@@ -217,7 +217,7 @@ class Competition:
 
     def honest(self) -> Run:
         with self.scenario("optimistic, honest") as run:
-            with self.step("claim_scores (8 approve + 8 postClaim)".replace("8", str(self.models))):
+            with self.step(f"claim_scores (1 approve + {self.models} postClaim)"):
                 self.comp.claim_scores(by=CLAIMER)
             self.market.clock.advance(WINDOW + 1)
             with self.step("settle_claims"):

@@ -47,6 +47,7 @@ COMPETITION_COLUMNS = [
     "name", "creator", "reward", "reward_exact", "model_family", "phase", "submissions",
     "address", "task", "outcome", "finalized", "creator_bond", "creator_bond_exact",
     "test_revealed", "burned", "burned_exact", "model_budget", *ENDS, *RULES,
+    "claim_bond_exact", "challenge_bond_exact",
 ]  # fmt: skip
 """Columns of ``MarketState.competitions`` (indexed by the factory's 0-based index).
 
@@ -61,7 +62,7 @@ accepts, in words. The ``<phase>_end`` columns are UTC Timestamps;
 ``next_period_at`` (a UTC Timestamp, else NaT) and ``entries_left`` (named account ->
 commits it may still make this period; else None). Optimistic evaluation: ``evaluation``
 ("on-chain" or "optimistic"), ``challenge_window`` (seconds), ``claim_bond`` and
-``challenge_bond`` (Decimal tokens), ``claims`` (``comp.claims()``, or None when on chain)."""
+``challenge_bond`` (float tokens, exact in ``<name>_exact``), ``claims`` (``comp.claims()``, or None when on chain)."""
 
 EventCursor = tuple[int, bytes]
 """The last block whose events were read, and its hash (to notice a revert)."""
@@ -148,7 +149,10 @@ def read_competitions(market: Market) -> tuple[pd.DataFrame, dict[int, pd.DataFr
         boards[int(index)] = handle.leaderboard()
     if not len(table):
         return table.reindex(columns=COMPETITION_COLUMNS), boards
-    details = with_amounts(pd.DataFrame(extra, index=table.index), "creator_bond", "burned")
+    details = with_amounts(
+        pd.DataFrame(extra, index=table.index), "creator_bond", "burned", "claim_bond",
+        "challenge_bond",
+    )  # fmt: skip
     return table.join(with_times(details, *ENDS, "next_period_at")), boards
 
 

@@ -95,6 +95,7 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
     uint64 private _trainingCompletedCount;
     uint64 private _revealedFinals;
     uint64 private _createdAt;
+    address private _scoreClaims;
     /// @dev Fully evaluated ids in paid places, best first; at most `payoutBps.length` long.
     /// Filled from the test scores, or (only after a default, when it is still empty) the training scores.
     uint256[] private _ranking;
@@ -126,7 +127,7 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
     // --- lifecycle ------------------------------------------------------------------
 
     /// @inheritdoc ICompetition
-    function initialize(Params calldata p, address creatorAccount, address evaluatorContract)
+    function initialize(Params calldata p, address creatorAccount, address evaluatorContract, address scoreClaims_)
         external
         initializer
     {
@@ -154,19 +155,13 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
         if (p.entriesPerPeriod != 0 && p.periodLength == 0) {
             revert CompetitionInvalidPeriod(p.entriesPerPeriod, p.periodLength);
         }
-        uint256 places = p.payoutBps.length;
-        uint256 totalBps = 0;
-        for (uint256 i = 0; i < places; ++i) {
-            totalBps += p.payoutBps[i];
-        }
-        if (places == 0 || places > MAX_PLACES || totalBps != BPS) {
-            revert CompetitionInvalidPayoutSplit(places, totalBps);
-        }
+        _checkPayoutSplit(p.payoutBps);
         if (bytes(p.trainingDataCid).length == 0 && p.trainingListingId == 0) revert CompetitionNoTrainingData();
 
         _params = p;
         _creator = creatorAccount;
         _evaluator = evaluatorContract;
+        _scoreClaims = scoreClaims_;
         _factory = msg.sender;
         _createdAt = uint64(block.timestamp);
         // samples < 2**64 and chunkSize < 2**32: the sums cannot overflow 256 bits, and
@@ -302,6 +297,20 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc ICompetition
+    function completeByClaim(uint256 id, uint256 score) external nonReentrant {
+        if (msg.sender != _scoreClaims || msg.sender == address(0)) revert CompetitionNotScoreClaims(msg.sender);
+        _requirePhase(Phase.Evaluation);
+        Submission storage sub = _submission(id);
+        uint64 chunks = _chunkCount;
+        if (sub.evaluatedChunks == chunks) revert CompetitionAlreadyCompleted(id);
+        sub.score = score;
+        sub.evaluatedChunks = chunks;
+        _completedCount += 1;
+        emit SubmissionCompleted(id, score);
+        _insertRanked(id, score, false);
+    }
+
+    /// @inheritdoc ICompetition
     function finalize() external nonReentrant {
         _requirePhase(Phase.Finalized);
         if (_finalized) revert CompetitionAlreadyFinalized();
@@ -367,6 +376,11 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
     /// @inheritdoc ICompetition
     function evaluator() external view returns (address) {
         return _evaluator;
+    }
+
+    /// @inheritdoc ICompetition
+    function scoreClaims() external view returns (address) {
+        return _scoreClaims;
     }
 
     /// @inheritdoc ICompetition
@@ -579,6 +593,8 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
             // id <= _submissionCount < 2**64 and chunkIndex < chunk count < 2**64: no overlap.
             uint256 bit = (id << 64) | chunkIndex;
             if (bits.get(bit)) revert CompetitionChunkAlreadyEvaluated(id, chunkIndex);
+            // A submission completed by a claim keeps its claimed score.
+            if (sub.evaluatedChunks == _chunkCount) revert CompetitionAlreadyCompleted(id);
             bits.set(bit);
         }
     }
@@ -702,6 +718,18 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
         if (!ok) revert CompetitionInvalidMetric(m, classes);
         if ((m == Metric.BalancedAccuracy || m == Metric.MacroF1) && classes > MAX_METRIC_CLASSES) {
             revert CompetitionTooManyClassesForMetric(classes, MAX_METRIC_CLASSES);
+        }
+    }
+
+    /// @dev Reverts unless `bps` has 1 to MAX_PLACES places summing to BPS.
+    function _checkPayoutSplit(uint16[] calldata bps) private pure {
+        uint256 places = bps.length;
+        uint256 totalBps = 0;
+        for (uint256 i = 0; i < places; ++i) {
+            totalBps += bps[i];
+        }
+        if (places == 0 || places > MAX_PLACES || totalBps != BPS) {
+            revert CompetitionInvalidPayoutSplit(places, totalBps);
         }
     }
 

@@ -10,6 +10,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {ICompetition} from "./interfaces/ICompetition.sol";
 import {ICompetitionFactory} from "./interfaces/ICompetitionFactory.sol";
 import {IEvaluator} from "./interfaces/IEvaluator.sol";
+import {CLAIM_SETTLE_MARGIN, IScoreClaims} from "./interfaces/IScoreClaims.sol";
 
 /**
  * @title CompetitionFactory
@@ -25,6 +26,13 @@ contract CompetitionFactory is ICompetitionFactory, Ownable, ReentrancyGuardTran
 
     address private immutable _implementation;
     mapping(bytes32 family => address) private _evaluators;
+    address private _scoreClaims;
+
+    /// @notice Shortest challenge window an optimistic competition may choose.
+    uint256 public constant MIN_CHALLENGE_WINDOW = 1 hours;
+
+    /// @notice A claim bond is at least the reward divided by this (1 %).
+    uint256 public constant CLAIM_BOND_DIVISOR = 100;
     address[] private _competitions;
     mapping(address competition => bool) private _created;
 
@@ -69,6 +77,20 @@ contract CompetitionFactory is ICompetitionFactory, Ownable, ReentrancyGuardTran
     }
 
     /// @inheritdoc ICompetitionFactory
+    function setScoreClaims(address scoreClaims_) external onlyOwner {
+        if (scoreClaims_ != address(0) && IScoreClaims(scoreClaims_).factory() != address(this)) {
+            revert CompetitionFactoryScoreClaimsMismatch(scoreClaims_);
+        }
+        _scoreClaims = scoreClaims_;
+        emit ScoreClaimsSet(scoreClaims_);
+    }
+
+    /// @inheritdoc ICompetitionFactory
+    function scoreClaims() external view returns (address) {
+        return _scoreClaims;
+    }
+
+    /// @inheritdoc ICompetitionFactory
     function implementation() external view returns (address) {
         return _implementation;
     }
@@ -106,6 +128,22 @@ contract CompetitionFactory is ICompetitionFactory, Ownable, ReentrancyGuardTran
         _created[competition] = true;
         emit CompetitionCreated(index, competition, msg.sender, p.family, evaluator, p.token, p.reward);
 
-        ICompetition(competition).initialize(p, msg.sender, evaluator);
+        ICompetition(competition).initialize(p, msg.sender, evaluator, _optimistic(p));
+    }
+
+    /// @dev The score-claims contract of an optimistic competition after checking its
+    /// parameters (zero for on-chain evaluation only).
+    function _optimistic(ICompetition.Params calldata p) private view returns (address claims) {
+        uint256 window = p.challengeWindow;
+        if (window == 0) return address(0);
+        claims = _scoreClaims;
+        if (claims == address(0)) revert CompetitionFactoryNoScoreClaims();
+        // initialize checks testRevealEnd < evaluationEnd; a window this long is refused either way.
+        if (
+            window < MIN_CHALLENGE_WINDOW || uint256(p.testRevealEnd) + window + CLAIM_SETTLE_MARGIN >= p.evaluationEnd
+                || p.claimBond == 0 || p.claimBond < p.reward / CLAIM_BOND_DIVISOR || p.challengeBond == 0
+        ) {
+            revert CompetitionFactoryInvalidOptimistic(window, p.claimBond, p.challengeBond);
+        }
     }
 }

@@ -199,6 +199,81 @@ MESSAGES: dict[str, str] = {
         "There is no competition at index {index}; the factory created {count} (indexes 0 to "
         "competitionCount() - 1)."
     ),
+    "CompetitionFactoryNoScoreClaims": (
+        "Optimistic evaluation needs the factory's ScoreClaims contract, and none is registered; "
+        "create the competition with on-chain evaluation or ask the factory owner to register one."
+    ),
+    "CompetitionFactoryInvalidOptimistic": (
+        "Optimistic evaluation needs a challenge window of at least an hour that ends 10 minutes "
+        "before the evaluation deadline when the test set is revealed at its deadline "
+        "({challengeWindow} s given), a claim bond of at least 1 % of the "
+        "reward ({claimBond:tokens} given) and a positive challenge bond ({challengeBond:tokens})."
+    ),
+    "CompetitionAlreadyCompleted": (
+        "Submission {id} already has its final score (scored on every chunk, or by a claim that "
+        "stood); leave it out."
+    ),
+    "CompetitionNotScoreClaims": (
+        "Only the competition's ScoreClaims contract completes submissions by claim; "
+        "{caller:account} is not it. Post a claim with comp.claim_scores() instead."
+    ),
+    # ScoreClaims (optimistic evaluation)
+    "ScoreClaimsNotOptimistic": (
+        "{competition} is not an optimistic competition of this market; score it with "
+        "comp.evaluate()."
+    ),
+    "ScoreClaimsNotInEvaluation": (
+        "Score claims are posted in the evaluation phase (after the test set is revealed, "
+        "before the evaluation deadline); the competition is in phase {actual}."
+    ),
+    "ScoreClaimsNotEvaluable": (
+        "Submission {id} is not a revealed final, so it is never scored; claim only revealed "
+        "finals."
+    ),
+    "ScoreClaimsAlreadyCompleted": "Submission {id} already has its final score; nothing to claim.",
+    "ScoreClaimsTooLate": (
+        "A claim posted now would stay open until {windowEnd:time}, not 10 minutes before the "
+        "evaluation deadline {evaluationEnd:time} (time to settle it); evaluate on chain instead."
+    ),
+    "ScoreClaimsInvalidLeaves": (
+        "The claim needs {expected} leaf words (words per leaf times chunks) but has {actual}; "
+        "build it with mlmarket.ml.claims.SumTree."
+    ),
+    "ScoreClaimsUnknownClaim": (
+        "There is no claim {claimId}; ids start at 1 and go up to claimCount()."
+    ),
+    "ScoreClaimsNotOpen": (
+        "Claim {claimId} is no longer open (status {status}: 2 voided, 3 final, 4 closed)."
+    ),
+    "ScoreClaimsWindowClosed": (
+        "The challenge window of claim {claimId} closed at {windowEnd:time}; challenges are no "
+        "longer accepted (settle it instead)."
+    ),
+    "ScoreClaimsWindowOpen": (
+        "Claim {claimId} can be challenged until {windowEnd:time}; settle it after that."
+    ),
+    "ScoreClaimsNotFirst": (
+        "Claim {earlier}, posted earlier for the same submission, is still open: settle it first."
+    ),
+    "ScoreClaimsInvalidOpening": (
+        "The opening of chunk {chunkIndex} does not lead to claim {claimId}'s root: use the "
+        "claimer's leaf at that position and its path (mlmarket.ml.claims.SumTree.opening)."
+    ),
+    "ScoreClaimsInvalidChunk": (
+        "Chunk {chunkIndex} and its proof do not match the competition's test root at that "
+        "position; use the revealed chunk bytes and the proof for that index."
+    ),
+    "ScoreClaimsOutOfGas": (
+        "The evaluator ran out of gas scoring the challenged chunk, so the challenge cannot "
+        "tell a refused chunk from a starved call; send it again with more gas."
+    ),
+    "CompetitionFactoryScoreClaimsMismatch": (
+        "{scoreClaims} serves another factory; register a ScoreClaims deployed for this one."
+    ),
+    "ScoreClaimsModelMismatch": (
+        "The model bytes given are not submission {id}'s revealed model; take them from its "
+        "SubmissionRevealed event."
+    ),
     # OpenZeppelin Initializable and Ownable (used by the competition contracts)
     "InvalidInitialization": (
         "This contract is already initialized (or is the locked implementation); create "
@@ -349,7 +424,7 @@ MESSAGES: dict[str, str] = {
         "build chunks with mlmarket.ml.TestSet."
     ),
     "EvaluatorChunkBadMagic": (
-        "The test-set chunk starts with {magic}, not the magic \"MLC\"; it is not a chunk."
+        'The test-set chunk starts with {magic}, not the magic "MLC"; it is not a chunk.'
     ),
     "EvaluatorChunkUnsupportedVersion": (
         "The test-set chunk has format version {version}; this evaluator reads version 1."
@@ -374,7 +449,7 @@ MESSAGES: dict[str, str] = {
         "mlmarket.ml.export."
     ),
     "LinearEvaluatorModelBadMagic": (
-        "Model {model} starts with {magic}, not \"MLM\"; it is not a model."
+        'Model {model} starts with {magic}, not "MLM"; it is not a model.'
     ),
     "LinearEvaluatorModelUnsupportedVersion": (
         "Model {model} has format version {version}; this evaluator reads version 1."
@@ -406,7 +481,7 @@ MESSAGES: dict[str, str] = {
         "mlmarket.ml.export."
     ),
     "MlpEvaluatorModelBadMagic": (
-        "Model {model} starts with {magic}, not \"MLM\"; it is not a model."
+        'Model {model} starts with {magic}, not "MLM"; it is not a model.'
     ),
     "MlpEvaluatorModelUnsupportedVersion": (
         "Model {model} has format version {version}; this evaluator reads version 1."
@@ -438,7 +513,7 @@ MESSAGES: dict[str, str] = {
         "mlmarket.ml.export."
     ),
     "TreeEvaluatorModelBadMagic": (
-        "Model {model} starts with {magic}, not \"MLM\"; it is not a model."
+        'Model {model} starts with {magic}, not "MLM"; it is not a model.'
     ),
     "TreeEvaluatorModelUnsupportedVersion": (
         "Model {model} has format version {version}; this evaluator reads version 1."

@@ -448,7 +448,10 @@ class Competition:
         return cid
 
     def finalize(self, *, by: NamedAccount | str | None = None) -> str:
-        """Close the competition and fix the payouts; returns the outcome."""
+        """Close the competition and fix the payouts; returns the outcome. In an optimistic
+        competition the claims whose window has ended are settled first."""
+        if self.params.challenge_window and self.phase == "evaluation":
+            self.settle_claims(by=by)
         with self._in_phase():
             self.chain.transact(self.contract.functions.finalize(), sender=by or self.creator)
         return self.outcome
@@ -489,6 +492,8 @@ class Competition:
             scored = self.contract.events.SubmissionScored
         tree = MerkleTree([chunk_leaf(salt, i, c) for i, c in enumerate(chunks)])
         models = self.scorable_models()
+        if not training and self.params.challenge_window:  # a claim may have scored some
+            models = {s: m for s, m in models.items() if not self._completed(s)}
         per_call = models_per_call or int(self.metadata.get("models_per_call", 1))
         # What is already scored, from the events (one query, not a call per model and chunk).
         done = {(int(log["args"]["chunkIndex"]), int(log["args"]["id"]))
@@ -507,6 +512,57 @@ class Competition:
             with self._in_phase():
                 self.chain.transact(fn, sender=sender, simulate=False)
         return len(batches)
+
+    # --- optimistic evaluation ----------------------------------------------------------
+
+    @property
+    def evaluation(self) -> str:
+        """``"on-chain"``, or ``"optimistic"`` when score claims are accepted."""
+        return "optimistic" if self.params.challenge_window else "on-chain"
+
+    def claim_scores(
+        self, *, by: NamedAccount | str, submissions: list[int] | None = None
+    ) -> pd.DataFrame:
+        """Post a bonded claim of each unscored revealed final's per-chunk results (the
+        exact reference), or of ``submissions``; returns the claims posted. Evaluation phase
+        of an optimistic competition; see :mod:`mlmarket.market.claims`."""
+        from mlmarket.market.claims import claim_scores
+
+        return claim_scores(self, by=by, submissions=submissions)
+
+    def watch(self, *, by: NamedAccount | str, settle: bool = True) -> pd.DataFrame:
+        """Check every open claim once, challenge the wrong ones (and settle those whose
+        window ended); returns what was done, one row per transaction."""
+        from mlmarket.market.claims import watch
+
+        return watch(self, by=by, settle=settle)
+
+    def settle_claims(self, *, by: NamedAccount | str | None = None) -> pd.DataFrame:
+        """Settle the claims whose window has ended (the first of a submission scores it)."""
+        from mlmarket.market.claims import settle_claims
+
+        return settle_claims(self, by=by)
+
+    def chunk_results(self, submission: Submission | int) -> list[list[int]]:
+        """A revealed final's result on every test chunk, as a claim lists it (the leaf
+        vectors of :mod:`mlmarket.ml.claims`), computed with the exact reference."""
+        from mlmarket.market.claims import Evidence
+
+        sub_id = submission.id if isinstance(submission, Submission) else int(submission)
+        return Evidence(self).leaves(sub_id)
+
+    def claims(self) -> pd.DataFrame:
+        """Every score claim of this competition with its status, score, bond and window."""
+        from mlmarket.market.claims import claims_table
+
+        return claims_table(self)
+
+    def _completed(self, sub_id: int) -> bool:
+        """Whether submission ``sub_id`` has its final test score (every chunk, or a claim)."""
+        fns = self.contract.functions
+        return int(self.chain.call(fns.submission(sub_id))[1]) == int(
+            self.chain.call(fns.chunkCount())
+        )
 
     def _revealed_test_set(self) -> tuple[list[bytes], bytes]:
         if not self.chain.call(self.contract.functions.testSetRevealed()):

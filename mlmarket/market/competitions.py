@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from decimal import Decimal
+from functools import cached_property
 from io import BytesIO
 from typing import TYPE_CHECKING, Any
 
@@ -63,6 +64,14 @@ class CompetitionService:
         from mlmarket.contracts import load_artifact
 
         self._abi = load_artifact("Competition").abi
+
+    @cached_property
+    def score_claims(self) -> Any:
+        """The ``ScoreClaims`` contract of optimistic competitions (from the factory)."""
+        from mlmarket.contracts import load_artifact
+
+        address = self.chain.call(self.factory.functions.scoreClaims())
+        return self.chain.contract(str(address), load_artifact("ScoreClaims").abi)
 
     def get(self, which: str | int) -> Competition:
         """A competition by address or by its index in the factory (0-based)."""
@@ -123,6 +132,10 @@ class CompetitionService:
         period: int | pd.Timedelta | None = None,
         finals: int = 0,
         multiple_places: bool = False,
+        evaluation: str = "on-chain",
+        challenge_window: int | pd.Timedelta | None = None,
+        claim_bond: Amount | None = None,
+        challenge_bond: Amount | None = None,
         seed: int = 0,
     ) -> Competition:
         """Escrow ``reward`` and open a competition.
@@ -154,6 +167,15 @@ class CompetitionService:
         its last ``finals``, or those it picks with ``comp.select_finals``. Each account
         takes at most one prize place unless ``multiple_places``.
 
+        ``evaluation="optimistic"`` lets anyone score a model by posting a bonded claim of
+        its per-chunk results (``comp.claim_scores``) that others may challenge on one chunk
+        during ``challenge_window`` (seconds or a ``pd.Timedelta``; default a quarter of the
+        evaluation phase, at least an hour and shorter than the phase); ``comp.watch``
+        challenges wrong claims. ``claim_bond`` (default a tenth of the reward; at least
+        1 %) is lost to a successful challenger, ``challenge_bond`` (default a tenth of the
+        claim bond) to the sink when a challenge fails. On-chain ``comp.evaluate()`` stays
+        possible (docs/competition-protocol.md, "Optimistic evaluation").
+
         The data (and ``test``) are checked first, as ``market.data.publish`` checks
         them (:mod:`mlmarket.ml.validation`): a target with missing or infinite values
         (or text, for a regression) raises :class:`~mlmarket.errors.TargetValidationError`,
@@ -176,6 +198,9 @@ class CompetitionService:
         payout_bps = _payout_bps(payout)
         durations = _periods(periods)
         rules = _rules(entries_per_period, period, finals)
+        optimistic = _optimistic(
+            evaluation, challenge_window, claim_bond, challenge_bond, reward_units, durations
+        )
         for given in (data, test):  # before the split, so messages name the caller's rows
             if given is not None:
                 validate_frame(given, target=target, task=task)
@@ -214,7 +239,7 @@ class CompetitionService:
             reward_units, bond_units, training_cid, listing_id, training, testset, quantizer,
             payout_bps, durations, to_units(entry_stake), max_submissions_per_address,
             self._store(json.dumps(metadata, sort_keys=True).encode()), model_family, budget,
-            metric, rules, multiple_places,
+            metric, rules, multiple_places, optimistic,
         )  # fmt: skip
         escrow = from_units(reward_units + bond_units)
         value, deadline, v, r, s = self.market.token.permit(account, self.factory.address, escrow)
@@ -279,7 +304,7 @@ class CompetitionService:
         self, reward: int, bond: int, training_cid: str, listing_id: int, training: TestSet,
         testset: TestSet, quantizer: Quantizer, payout_bps: list[int], durations: list[int],
         stake: int, cap: int, metadata_cid: str, family: str, budget: ModelBudget, metric: str,
-        rules: tuple[int, int, int], multiple_places: bool,
+        rules: tuple[int, int, int], multiple_places: bool, optimistic: tuple[int, int, int],
     ) -> CompetitionParams:  # fmt: skip
         now = self.chain.clock.now()
         ends, total = [], now
@@ -299,7 +324,8 @@ class CompetitionService:
             max_submissions_per_address=cap, metadata_cid=metadata_cid,
             model_budget=encode_budget(budget), metric=metric_code(metric),
             entries_per_period=rules[0], period_length=rules[1], finals=rules[2],
-            multiple_places=bool(multiple_places),
+            multiple_places=bool(multiple_places), challenge_window=optimistic[0],
+            claim_bond=optimistic[1], challenge_bond=optimistic[2],
         )  # fmt: skip
 
     def _store(self, data: bytes) -> str:
@@ -330,6 +356,47 @@ def _rules(
             "period= only counts entries_per_period; give both, or neither for no cap."
         )
     return entries_per_period, int(period or 0), finals
+
+
+EVALUATIONS = ("on-chain", "optimistic")
+MIN_CHALLENGE_WINDOW = 3600  # CompetitionFactory.MIN_CHALLENGE_WINDOW
+CLAIM_SETTLE_MARGIN = 600  # IScoreClaims.sol: a window ends this long before the deadline
+
+
+def _optimistic(
+    evaluation: str, window: int | pd.Timedelta | None, claim_bond: Amount | None,
+    challenge_bond: Amount | None, reward: int, durations: list[int],
+) -> tuple[int, int, int]:  # fmt: skip
+    """``(challengeWindow, claimBond, challengeBond)`` in seconds and token units, checked
+    as the factory checks them (all zero for on-chain evaluation)."""
+    if evaluation not in EVALUATIONS:
+        raise ConfigurationError(f"evaluation must be one of {EVALUATIONS}, not {evaluation!r}.")
+    if evaluation == "on-chain":
+        if any(v is not None for v in (window, claim_bond, challenge_bond)):
+            raise ConfigurationError(
+                "challenge_window, claim_bond and challenge_bond are for evaluation='optimistic'."
+            )
+        return 0, 0, 0
+    phase = durations[3]
+    if isinstance(window, pd.Timedelta):
+        window = int(window.total_seconds())
+    seconds = int(window) if window is not None else max(MIN_CHALLENGE_WINDOW, phase // 4)
+    if not MIN_CHALLENGE_WINDOW <= seconds < phase - CLAIM_SETTLE_MARGIN:
+        raise ConfigurationError(
+            f"challenge_window must be at least {MIN_CHALLENGE_WINDOW} s and shorter than the "
+            f"evaluation phase ({phase} s) less {CLAIM_SETTLE_MARGIN} s to settle, so a claim "
+            f"posted at the test reveal can close before the deadline; got {seconds} s."
+        )
+    bond = to_units(claim_bond) if claim_bond is not None else reward // 10
+    if bond <= 0 or bond < reward // 100:
+        raise ConfigurationError(
+            f"claim_bond must be at least 1 % of the reward ({from_units(max(reward // 100, 1))} "
+            f"tokens): it is what a wrong claim loses; got {from_units(bond)}."
+        )
+    stake = to_units(challenge_bond) if challenge_bond is not None else bond // 10
+    if stake <= 0:
+        raise ConfigurationError(f"challenge_bond must be positive, got {from_units(stake)}.")
+    return seconds, bond, stake
 
 
 def _budget(given: ModelBudget | None, family: str, quantizer: Quantizer) -> ModelBudget:

@@ -41,7 +41,7 @@ TOKEN_COLUMNS = ["block", "time", "holder", "kind", "change", "tokens"]
 SCORE_COLUMNS = ["block", "time", "id", "submitter", "on", "chunk", "rows", "score", "metric"]
 GAS_COLUMNS = ["transactions", "gas", "gas_per_transaction", "failed", "failed_gas"]
 REVENUE_COLUMNS = ["role", "shares", "sales", "bounty", "revenue"]
-SETUP_ACTIONS = ("deploy", "setEvaluator")
+SETUP_ACTIONS = ("deploy", "setEvaluator", "setScoreClaims")
 """Actions of a deployment (not of the marketplace's users)."""
 SCORED = {"SubmissionScored": "test", "SubmissionScoredOnTraining": "training"}
 """Scoring events and what they score on."""

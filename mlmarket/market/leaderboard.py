@@ -31,7 +31,8 @@ def leaderboard_table(comp: Competition) -> pd.DataFrame:
     After a creator default the scores are those on the committed training chunks
     (metric suffixed "on training"); a model no better than the best constant
     prediction is "below baseline" and a later copy of a revealed model is "copy of #n":
-    neither can take a place.
+    neither can take a place. In an optimistic competition a submission scored by a claim
+    says "scored by claim #n", and one with an open claim "claim #n open".
     """
     fns = comp.contract.functions
     call = comp.chain.call
@@ -51,6 +52,7 @@ def leaderboard_table(comp: Competition) -> pd.DataFrame:
         int(log["args"]["id"]): int(log["args"]["work"])
         for log in comp.contract.events.SubmissionRevealed.get_logs(from_block=0)
     }
+    claimed = _claim_statuses(comp) if p.challenge_window else {}
     rows = []
     for sub_id in range(1, int(call(fns.submissionCount())) + 1):
         submitter, evaluated, revealed, model_hash, raw_score = call(fns.submission(sub_id))
@@ -62,6 +64,8 @@ def leaderboard_table(comp: Competition) -> pd.DataFrame:
         original = int(call(fns.originalOf(model_hash))) if revealed and final else sub_id
         status = _status(revealed, int(evaluated), chunks, final)
         placeable = complete
+        if sub_id in claimed and status in ("scored", "revealed", "scoring"):
+            status = claimed[sub_id]
         if original != sub_id:
             status, placeable = f"copy of #{original}", False
         elif complete and training and not _beats(int(raw_score), p.training_baseline, p):
@@ -91,6 +95,20 @@ def leaderboard_table(comp: Competition) -> pd.DataFrame:
     frame["work"] = frame["work"].astype("Int64")
     order = list(ranked.index) + [i for i in frame.index if i not in ranked.index]
     return with_amounts(frame.loc[order, COLUMNS].reset_index(drop=True), "prize")
+
+
+def _claim_statuses(comp: Competition) -> dict[int, str]:
+    """Per submission with claims: "scored by claim #n" (its final claim) or "claim #n open"
+    (its oldest open claim)."""
+    from mlmarket.market.claims import claims_table
+
+    said: dict[int, str] = {}
+    claims = claims_table(comp)
+    for _, row in claims[claims["status"] == "final"].iterrows():
+        said[int(row["submission"])] = f"scored by claim #{int(row['claim'])}"
+    for _, row in claims[claims["status"] == "open"].iterrows():
+        said.setdefault(int(row["submission"]), f"claim #{int(row['claim'])} open")
+    return said
 
 
 def _beats(score: int, baseline: int, params: CompetitionParams) -> bool:

@@ -234,6 +234,9 @@ class Market:
         """The deployment's web3 contract objects by name."""
         found = {"MarketToken": self.token.contract, "DataMarket": self.data.contract}
         found["CompetitionFactory"] = self.competitions.factory
+        claims = self.competitions.score_claims
+        if int(claims.address, 16):  # optimistic evaluation registered
+            found["ScoreClaims"] = claims
         for index, comp in enumerate(self.competitions.all()):
             found[competition_label(index)] = comp.contract
         return found
@@ -398,6 +401,8 @@ def _deploy_services(chain: Chain, token: MarketToken, sender: NamedAccount) -> 
     data_market = deploy("DataMarket", token.address)
     implementation = deploy("Competition")
     factory = deploy("CompetitionFactory", implementation.address, sender.address)
+    score_claims = deploy("ScoreClaims", factory.address)
+    chain.transact(factory.functions.setScoreClaims(score_claims.address), sender=sender)
     evaluators = {}
     for name in ("LinearEvaluator", "MlpEvaluator", "TreeEvaluator"):
         evaluator = deploy(name)
@@ -408,6 +413,7 @@ def _deploy_services(chain: Chain, token: MarketToken, sender: NamedAccount) -> 
         "DataMarket": data_market.address,
         "Competition": implementation.address,
         "CompetitionFactory": factory.address,
+        "ScoreClaims": score_claims.address,
         **evaluators,
     }
 

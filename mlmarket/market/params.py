@@ -80,6 +80,9 @@ class CompetitionParams:
     period_length: int
     finals: int
     multiple_places: bool
+    challenge_window: int = 0
+    claim_bond: int = 0
+    challenge_bond: int = 0
 
     @classmethod
     def from_chain(cls, values: tuple[Any, ...], names: tuple[str, ...]) -> CompetitionParams:

@@ -64,8 +64,10 @@ NODE_BYTES = 6
 LEAF = 0xFFFF
 MAX_TREES = 32
 """Largest forest the exporter writes (the format holds 255)."""
-MAX_TREE_BYTES = 4096
-"""Largest model the exporter writes (and a competition accepts): about 680 nodes."""
+MAX_TREE_BYTES = 16_384
+"""Largest model the exporter writes: about 2,700 nodes, room for the default budget's 16
+trees of depth 6 (2,032 nodes, 12,234 bytes). A competition accepts what its model budget
+allows (``submit`` checks it before anything is sent)."""
 PREFIX = "TreeEvaluator"
 RECORD_NODES = 2048
 """Most nodes a model may have for ``TreeEvaluator`` to write it as records in memory

@@ -134,7 +134,7 @@ def export_tree(estimator: Any, quantizer: Any, *, check_fitted: Any) -> TreePar
     if size > MAX_TREE_BYTES:
         raise UnsupportedModelError(
             f"Cannot export {name}: {sum(len(t) for t in trees)} nodes take {size} bytes, but "
-            f"the tree family accepts at most {MAX_TREE_BYTES} bytes (too many nodes); limit "
+            f"the tree exporter writes at most {MAX_TREE_BYTES} bytes (too many nodes); limit "
             "max_depth, max_leaf_nodes or n_estimators."
         )
     task = TASK_CLASSIFICATION if is_classifier else TASK_REGRESSION

@@ -178,6 +178,15 @@ def parse_budget(family: str, text_value: str) -> ModelBudget | None:
     return budget
 
 
+EVALUATION_OPTIONS = [("on chain (every chunk)", "on-chain"),
+                      ("optimistic (bonded claims)", "optimistic")]  # fmt: skip
+EVALUATION_TIP = (
+    "on chain: the contract scores every model on every test chunk. optimistic: anyone posts a "
+    "bonded claim of a model's per-chunk results; during the challenge window anyone may have "
+    "one chunk scored on chain, and a wrong claim loses its bond."
+)
+
+
 class CompetitionForm(widgets.VBox):
     """Fields: ``source``, ``upload``, ``target``, ``test_upload`` (optional hidden test
     set), ``creator``, ``name``, ``description``, ``reward``, ``bond`` (creator bond;
@@ -192,7 +201,9 @@ class CompetitionForm(widgets.VBox):
     tooltip says what it means), ``seed`` (of the split), ``ends`` (end of submissions:
     an :class:`~mlmarket.ui.base.IsoDatetime`, typed ``YYYY-MM-DD HH:MM`` in UTC; its
     ``value`` is the datetime), ``reveal_days``, ``test_reveal_days``, ``evaluation_days``,
-    ``payout`` (percent per place)."""
+    ``payout`` (percent per place); ``evaluation`` (on chain or optimistic) with
+    ``challenge_hours`` (the claims' challenge window; blank = a quarter of the evaluation
+    phase), ``claim_bond`` and ``challenge_bond`` (blank = the defaults)."""
 
     def __init__(self, state: MarketState, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -240,6 +251,17 @@ class CompetitionForm(widgets.VBox):
         self.test_reveal_days = text("Test reveal (d)", "mlm-comp-test-reveal-days", "1")
         self.evaluation_days = text("Evaluation (d)", "mlm-comp-evaluation-days", "2")
         self.payout = text("Payout (%)", "mlm-comp-payout", "60, 30, 10")
+        self.evaluation = dropdown("Evaluation", "mlm-comp-evaluation", EVALUATION_OPTIONS,
+                                   value="on-chain")  # fmt: skip
+        self.challenge_hours = text("Challenge window (h)", "mlm-comp-challenge-hours", "",
+                                    placeholder="¼ of evaluation")  # fmt: skip
+        self.claim_bond = text("Claim bond", "mlm-comp-claim-bond", "", placeholder="reward / 10")
+        self.challenge_bond = text("Challenge bond", "mlm-comp-challenge-bond", "",
+                                   placeholder="claim bond / 10")  # fmt: skip
+        for field in (self.challenge_hours, self.claim_bond, self.challenge_bond):
+            field.style.description_width = "initial"
+            field.layout.width = "220px"
+        self.evaluation.tooltip = EVALUATION_TIP
         self._auto_end: datetime | None = None
         self._frame: pd.DataFrame | None = None  # the data, to tell the task from the target
         self.source.observe(self._source_changed, names="value")
@@ -272,6 +294,9 @@ class CompetitionForm(widgets.VBox):
             widgets.HBox([self.ends, self.reveal_days, self.test_reveal_days]),
             widgets.HBox([self.evaluation_days, self.payout, self.multiple_places]),
             widgets.HBox([self.bond, self.bond_help]),
+            widgets.HBox(
+                [self.evaluation, self.challenge_hours, self.claim_bond, self.challenge_bond]
+            ),  # fmt: skip
         ]
         self._offer_listings()
         self._source_changed()
@@ -399,6 +424,7 @@ class CompetitionForm(widgets.VBox):
             "seed": whole_number(self.seed.value, "split seed"),
             "model_budget": parse_budget(self.family.value, self.budget.value),
             **self._rules(),
+            **self._optimistic(),
         }
         return {
             "name": name, "description": self.description.value.strip(),
@@ -451,6 +477,36 @@ class CompetitionForm(widgets.VBox):
             ),
             "multiple_places": bool(self.multiple_places.value),
         }
+
+    def _optimistic(self) -> dict[str, Any]:
+        """``evaluation`` and, when optimistic, ``challenge_window`` (seconds), ``claim_bond``
+        and ``challenge_bond`` (None = the defaults), checked; on chain the three are None."""
+        fields = (self.challenge_hours, self.claim_bond, self.challenge_bond)
+        if self.evaluation.value != "optimistic":
+            if any(f.value.strip() for f in fields):
+                raise InputError(
+                    "A challenge window and bonds are for optimistic evaluation: choose "
+                    "Evaluation: optimistic, or clear them."
+                )
+            return {
+                "evaluation": "on-chain",
+                "challenge_window": None,
+                "claim_bond": None,
+                "challenge_bond": None,
+            }
+        hours = self.challenge_hours.value.strip()
+        window = None
+        if hours:
+            window = int(
+                positive_amount(hours, "challenge window (hours)", allow_zero=False) * 3600
+            )
+        bonds = {}
+        for name, field in (("claim_bond", self.claim_bond),
+                            ("challenge_bond", self.challenge_bond)):  # fmt: skip
+            typed = field.value.strip()
+            what = name.replace("_", " ")
+            bonds[name] = positive_amount(typed, what, allow_zero=False) if typed else None
+        return {"evaluation": "optimistic", "challenge_window": window, **bonds}
 
     def _bond(self) -> Decimal | None:
         """The creator bond in tokens (zero allowed), or None (blank): as much as the reward."""

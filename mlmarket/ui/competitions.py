@@ -35,7 +35,7 @@ from mlmarket.ui.base import CompetitionPicker, InputError, Panel, account_names
 from mlmarket.ui.competition_form import CompetitionForm
 from mlmarket.ui.phases import DEFAULT_EVALUATION, PHASES, outcome_label, timeline
 from mlmarket.ui.reading import burned
-from mlmarket.ui.render import amount
+from mlmarket.ui.render import amount, table, when
 
 if TYPE_CHECKING:
     from mlmarket.chain.core import TxRecord
@@ -138,6 +138,55 @@ def rules_html(row: pd.Series) -> str:
     )
 
 
+def evaluation_html(row: pd.Series) -> str:
+    """How a competitions row is scored: on chain, or optimistically with its window and bonds.
+
+    Example:
+        >>> html = evaluation_html(pd.Series({"evaluation": "optimistic",
+        ...     "challenge_window": 43_200, "claim_bond": 10, "challenge_bond": 1}))
+        >>> print(html.split(": ", 1)[1])
+        claims open to challenges for 12 h, claim bond 10, challenge bond 1</span>
+    """
+    if str(row.get("evaluation") or "on-chain") != "optimistic":
+        return '<span class="mlm-comp-evaluation">on-chain evaluation</span>'
+    return (
+        '<span class="mlm-comp-evaluation">optimistic evaluation: claims open to challenges for '
+        f"{duration(int(row['challenge_window']))}, claim bond {amount(row['claim_bond'])}, "
+        f"challenge bond {amount(row['challenge_bond'])}</span>"
+    )
+
+
+def claims_reason(row: pd.Series | None, now: int) -> str:
+    """Why ``Claim scores`` / ``Watch now`` are not open for the competition of ``row``
+    (or ``""``)."""
+    if row is None:
+        return NO_COMPETITION
+    if str(row.get("evaluation") or "on-chain") != "optimistic":
+        return "This competition is evaluated on chain only (created with evaluation='on-chain')."
+    if row["phase"] != "evaluation":
+        return phase_reason("evaluation", row, now)
+    return ""
+
+
+def due_claims(row: pd.Series | None) -> bool:
+    """Whether the competition of ``row`` has open claims whose window has ended."""
+    claims = None if row is None else row.get("claims")
+    if claims is None or not len(claims):
+        return False
+    return bool(((claims["status"] == "open") & ~claims["challengeable"].astype(bool)).any())
+
+
+def claims_html(claims: pd.DataFrame | None) -> str:
+    """The claims of an optimistic competition: submission, claimer, status, score, bond, window."""
+    if claims is None:
+        return ""
+    shown = claims.set_index("claim") if len(claims) else claims
+    return table(
+        shown, css="mlm-comp-claims-table", empty="no score claim yet",
+        formats={"window_end": when}, row_class=lambda _k, r: f"mlm-claim-{r['status']}",
+    )  # fmt: skip
+
+
 def finals_reason(row: pd.Series | None, submissions: int, who: str | None, now: int) -> str:
     """Why ``Select finals`` is not open for ``who`` (with ``submissions`` of its own in the
     competition of ``row``), or ``""``."""
@@ -170,7 +219,9 @@ class CompetitionsPanel(Panel):
     """``form`` + ``create_button``; ``picker`` (shared selection), ``info`` (with the
     rules), ``timeline``; ``finalist`` (a participant) + ``finals_pick`` (its submissions,
     its finals selected) + ``finals_button``; ``reveal_button``, ``reveal_test_button``,
-    ``evaluate_button`` with ``progress``, ``finalize_button``, ``claimant`` +
+    ``evaluate_button`` with ``progress``; optimistic evaluation: ``claims_view`` (every
+    claim), ``claimer`` + ``claim_scores_button``, ``watcher`` + ``watch_button`` +
+    ``watch_toggle`` (watch on every refresh); ``finalize_button``, ``claimant`` +
     ``claim_button``."""
 
     title = "Competitions"
@@ -205,6 +256,18 @@ class CompetitionsPanel(Panel):
         self.finalist.observe(lambda _: self.render(), names="value")
         self.claimant = dropdown("Claimant", "mlm-comp-claimant", names, value=names[2])
         self.claim_button = self.button("Claim", "mlm-comp-claim", self._claim, style="success")
+        self.claims_view = widgets.HTML()
+        self.claims_view.add_class("mlm-comp-claims")
+        self.claimer = dropdown("Claimer", "mlm-comp-claimer", names, value=names[-1])
+        self.claim_scores_button = self.button("Claim scores", "mlm-comp-claim-scores",
+                                               self._claim_scores)  # fmt: skip
+        self.watcher = dropdown("Watcher", "mlm-comp-watcher", names, value=names[-2])
+        self.watch_button = self.button("Watch now", "mlm-comp-watch", self._watch)
+        self.watch_toggle = widgets.Checkbox(value=False, description="Watch on every refresh",
+                                             indent=False)  # fmt: skip
+        self.watch_toggle.add_class("mlm-comp-watch-toggle")
+        self.watch_toggle.observe(lambda _: self.render(), names="value")
+        self._watched: object = None  # the claims last watched (see _watch_on_refresh)
         self._ready(
             widgets.HTML("<i>Open a competition</i>"),
             self.form,
@@ -216,6 +279,16 @@ class CompetitionsPanel(Panel):
             widgets.HBox([self.finalist, self.finals_pick, self.finals_button]),
             widgets.HBox([self.reveal_button, self.reveal_test_button, self.evaluate_button]),
             self.progress,
+            self.claims_view,
+            widgets.HBox(
+                [
+                    self.claimer,
+                    self.claim_scores_button,
+                    self.watcher,
+                    self.watch_button,
+                    self.watch_toggle,
+                ]
+            ),  # fmt: skip
             widgets.HBox([self.finalize_button, self.claimant, self.claim_button]),
         )
 
@@ -240,14 +313,16 @@ class CompetitionsPanel(Panel):
                 f"{row['submissions']} "
                 f"submissions · phase "
                 f'<b class="mlm-comp-phase">{row["phase"]}</b> · {outcome_html(row)}<br>'
-                f"{rules_html(row)}"
+                f"{rules_html(row)} · {evaluation_html(row)}"
             )
             self.timeline.value = timeline(
                 phase_deadlines(row), row["phase"], now=self.state.time,
                 skipped=skipped_phases(row),
             )  # fmt: skip
+        self.claims_view.value = "" if row is None else claims_html(row.get("claims"))
         self._offer_finals()
         self.enable()
+        self._watch_on_refresh(row)
 
     def own_submissions(self) -> pd.DataFrame:
         """The finalist's rows of the selected competition's leaderboard, by id."""
@@ -279,6 +354,8 @@ class CompetitionsPanel(Panel):
             allowed.add("claim_button")
             if not row["finalized"]:
                 allowed.add("finalize_button")
+        if phase == "evaluation" and due_claims(row):  # finalize settles them first
+            allowed.add("finalize_button")
         self.create_button.disabled = False
         for name, needed in STEPS.items():
             if name in allowed:
@@ -290,6 +367,10 @@ class CompetitionsPanel(Panel):
             allow(getattr(self, name), why)
         mine = len(self.finals_pick.options)
         allow(self.finals_button, finals_reason(row, mine, self.finalist.value, self.state.time))
+        why = claims_reason(row, self.state.time)
+        allow(self.claim_scores_button, why)
+        optimistic = row is not None and row.get("evaluation") == "optimistic"
+        allow(self.watch_button, "" if optimistic else why)
 
     # --- actions -----------------------------------------------------------------------
 
@@ -363,6 +444,38 @@ class CompetitionsPanel(Panel):
         per_call = int(competition.metadata.get("models_per_call", 1))
         return max(1, chunks * math.ceil(revealed / per_call))
 
+    def _claim_scores(self) -> None:
+        posted = self._handle().claim_scores(by=self.claimer.value)
+        if not len(posted):
+            raise InputError(
+                "Every revealed final is scored or already claimed with these results: "
+                "nothing to claim."
+            )
+        ids = ", ".join(f"#{int(i)}" for i in posted["submission"])
+        self.ok(
+            f"{self.claimer.value} claimed the scores of {ids} ({len(posted)} claim(s), bonds "
+            f"locked); each becomes final when its window ends unchallenged."
+        )
+
+    def _watch(self) -> None:
+        done = self._handle().watch(by=self.watcher.value)
+        self.ok(watch_said(self.watcher.value, done))
+
+    def _watch_on_refresh(self, row: pd.Series | None) -> None:
+        """With ``watch_toggle`` on, watch the selected optimistic competition once per new
+        state of its claims (a refresh that changes nothing sends nothing)."""
+        if not self.watch_toggle.value or row is None or row.get("evaluation") != "optimistic":
+            return
+        if self._acting:  # another action is under way: watch on the refresh after it
+            return
+        claims = row.get("claims")
+        key = (int(row.name), self.state.time,
+               None if claims is None else tuple(claims["status"]))  # fmt: skip
+        if key == self._watched:
+            return
+        self._watched = key
+        self.act(self._watch)
+
     def _finalize(self) -> None:
         competition = self._handle()
         outcome = competition.finalize()
@@ -375,3 +488,22 @@ class CompetitionsPanel(Panel):
     def _claim(self) -> None:
         paid = self._handle().claim(by=self.claimant.value)
         self.ok(f"Paid {amount(paid)} tokens to {self.claimant.value}.")
+
+
+def watch_said(watcher: str, done: pd.DataFrame) -> str:
+    """One sentence for what ``comp.watch`` did.
+
+    Example:
+        >>> print(watch_said("erin", pd.DataFrame(columns=["action"])))
+        erin checked every open claim: all right, nothing to settle.
+    """
+    if not len(done):
+        return f"{watcher} checked every open claim: all right, nothing to settle."
+    parts = []
+    for _, r in done.iterrows():
+        if r["action"] == "challenge":
+            parts.append(f"challenged claim #{r['claim']} on chunk {r['chunk']}: {r['result']} "
+                         f"({amount(r['tokens'])} tokens)")  # fmt: skip
+        else:
+            parts.append(f"settled claim #{r['claim']}: {r['result']}")
+    return f"{watcher} " + "; ".join(parts) + "."

@@ -41,11 +41,13 @@ class Fingerprint(NamedTuple):
 ENDS = ["submission_end", "reveal_end", "test_reveal_end", "evaluation_end",
         "default_evaluation_end"]  # fmt: skip
 RULES = ["metric", "finals", "entries_per_period", "period_length", "multiple_places",
-         "next_period_at", "entries_left"]  # fmt: skip
+         "next_period_at", "entries_left", "evaluation", "challenge_window", "claim_bond",
+         "challenge_bond", "claims"]  # fmt: skip
 COMPETITION_COLUMNS = [
     "name", "creator", "reward", "reward_exact", "model_family", "phase", "submissions",
     "address", "task", "outcome", "finalized", "creator_bond", "creator_bond_exact",
     "test_revealed", "burned", "burned_exact", "model_budget", *ENDS, *RULES,
+    "claim_bond_exact", "challenge_bond_exact",
 ]  # fmt: skip
 """Columns of ``MarketState.competitions`` (indexed by the factory's 0-based index).
 
@@ -58,7 +60,9 @@ accepts, in words. The ``<phase>_end`` columns are UTC Timestamps;
 0 = every submission), ``entries_per_period`` (0 = no cap) and ``period_length``
 (seconds), ``multiple_places``; while a capped competition takes submissions,
 ``next_period_at`` (a UTC Timestamp, else NaT) and ``entries_left`` (named account ->
-commits it may still make this period; else None)."""
+commits it may still make this period; else None). Optimistic evaluation: ``evaluation``
+("on-chain" or "optimistic"), ``challenge_window`` (seconds), ``claim_bond`` and
+``challenge_bond`` (float tokens, exact in ``<name>_exact``), ``claims`` (``comp.claims()``, or None when on chain)."""
 
 EventCursor = tuple[int, bytes]
 """The last block whose events were read, and its hash (to notice a revert)."""
@@ -145,7 +149,10 @@ def read_competitions(market: Market) -> tuple[pd.DataFrame, dict[int, pd.DataFr
         boards[int(index)] = handle.leaderboard()
     if not len(table):
         return table.reindex(columns=COMPETITION_COLUMNS), boards
-    details = with_amounts(pd.DataFrame(extra, index=table.index), "creator_bond", "burned")
+    details = with_amounts(
+        pd.DataFrame(extra, index=table.index), "creator_bond", "burned", "claim_bond",
+        "challenge_bond",
+    )  # fmt: skip
     return table.join(with_times(details, *ENDS, "next_period_at")), boards
 
 
@@ -164,6 +171,11 @@ def rules(market: Market, handle: Competition, phase: str) -> dict[str, Any]:
         "entries_left": {name: handle.entries_left(name) for name in market.accounts}
         if capped
         else None,
+        "evaluation": handle.evaluation,
+        "challenge_window": params.challenge_window,
+        "claim_bond": from_units(params.claim_bond),
+        "challenge_bond": from_units(params.challenge_bond),
+        "claims": handle.claims() if params.challenge_window else None,
     }
 
 

@@ -264,7 +264,7 @@ def test_createWithoutAllowance_fails(world: World) -> None:
 
 def test_implementation_cannotBeInitialized(world: World) -> None:
     fn = world.implementation.functions.initialize(
-        as_tuple(world.params()), world.chain.address("alice"), world.evaluator.address
+        as_tuple(world.params()), world.chain.address("alice"), world.evaluator.address, ZERO
     )
     with pytest.raises(InvalidInitialization, match="already initialized .* locked implementation"):
         world.chain.transact(fn, sender="alice")
@@ -277,6 +277,7 @@ def test_clone_cannotBeInitializedTwice(world: World) -> None:
             "initialize",
             as_tuple(world.params()),
             world.chain.address("alice"),
+            ZERO,
             ZERO,
             sender="alice",
         )

@@ -148,6 +148,7 @@ class World:
     evaluator: Any
     implementation: Any
     factory: Any
+    claims: Any = None
 
     def at(self, address: str, name: str = "Competition") -> Any:
         return self.chain.contract(address, load_artifact(name).abi)
@@ -192,6 +193,9 @@ class World:
             "periodLength": 0,
             "finals": 0,
             "multiplePlaces": True,  # the rules tests turn the one-place rule on
+            "challengeWindow": 0,  # on-chain evaluation only; the score-claims tests set these
+            "claimBond": 0,
+            "challengeBond": 0,
         }
         if overrides.get("classes") == 0 and "metric" not in overrides:
             values["metric"] = SSE
@@ -243,7 +247,9 @@ def make_world(chain: Chain | None = None) -> World:
     chain.transact(
         factory.functions.setEvaluator(MOCK_FAMILY, evaluator.address), sender="deployer"
     )
-    return World(chain, token, evaluator, implementation, factory)
+    claims = deploy(chain, "ScoreClaims", factory.address)
+    chain.transact(factory.functions.setScoreClaims(claims.address), sender="deployer")
+    return World(chain, token, evaluator, implementation, factory, claims)
 
 
 @dataclass

@@ -21,7 +21,13 @@ from eth_utils import keccak
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris, load_wine
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_diabetes,
+    load_iris,
+    load_wine,
+    make_classification,
+)
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -42,6 +48,7 @@ from mlmarket.ml import (
     export,
     score_chunk,
 )
+from mlmarket.ml.budgets import budget_model_bytes, check_model, default_budget
 from mlmarket.ml.tree import LEAF, TreeParams, encode_tree, score_batch_tree
 from tests.ml.conftest import deploy
 from tests.ml.helpers import on_chain, tally_in_python, tally_on_chain
@@ -368,6 +375,18 @@ def test_regressionTree_onChain(chain: Chain, tree: Any) -> None:
     assert on_chain(chain, tree, chunk, [model.to_bytes()], 10, 0) == ("ok", (80, [sse]))
 
 
+def test_theDefaultBudgetsForest_exports_andFitsTheBudget() -> None:
+    """16 trees of depth 6 (the default budget's typical model) export and fit the budget."""
+    X, y = make_classification(5000, n_features=30, n_informative=20, n_classes=10,
+                               random_state=0)  # fmt: skip
+    quantizer = Quantizer.fit(X, y)
+    forest = RandomForestClassifier(16, max_depth=6, random_state=0).fit(X, y)
+    model = export(forest, quantizer)
+    budget = default_budget("tree", 30, 10)
+    assert len(model.to_bytes()) <= budget_model_bytes(budget, 30, 10)
+    assert check_model("tree", model.to_bytes(), 30, 10, budget) <= 16 * 6
+
+
 def test_export_neverMutates_andRefusesWhatItCannot() -> None:
     X, y = load_breast_cancer(return_X_y=True)
     quantizer = Quantizer.fit(X, y)
@@ -377,8 +396,11 @@ def test_export_neverMutates_andRefusesWhatItCannot() -> None:
     assert np.array_equal(before, clf.tree_.threshold)
     with pytest.raises(ModelNotFittedError, match="not fitted yet"):
         export(DecisionTreeClassifier(), quantizer)
+    X_big, y_big = make_classification(4000, n_features=30, n_informative=20, n_classes=10,
+                                       random_state=0)  # fmt: skip
+    big = Quantizer.fit(X_big, y_big)
     with pytest.raises(UnsupportedModelError, match="too many nodes"):
-        export(RandomForestClassifier(30, random_state=0).fit(X, y), quantizer)
+        export(RandomForestClassifier(12, random_state=0).fit(X_big, y_big), big)
     with pytest.raises(UnsupportedModelError, match="at most 32 trees"):
         export(RandomForestClassifier(40, max_depth=1, random_state=0).fit(X, y), quantizer)
 

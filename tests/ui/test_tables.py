@@ -31,7 +31,7 @@ AMOUNTS = {
     "collections": {"curator_cut", "stake", "bounty_per_row", "bounty_fund"},
     "batches": set(),
     "contributors": {"claimable"},
-    "dashboard competitions": {"reward", "creator_bond", "burned"},
+    "dashboard competitions": {"reward", "creator_bond", "burned", "claim_bond", "challenge_bond"},
     "event log": {"paid_eth", "cost_eth", "cost_usd"},
     "test-set cost": {"eth", "usd"},
 }

@@ -123,6 +123,11 @@ interface ICompetition {
      * default its last `finals` commits.
      * @param multiplePlaces Whether one address may hold several prize places (false: only
      * its best submission is ranked).
+     * @param challengeWindow Optimistic evaluation (0 = on-chain only): seconds a score
+     * claim of {IScoreClaims} stays open to challenges; checked by the factory (at least
+     * an hour, shorter than the evaluation window).
+     * @param claimBond Tokens a score claim locks (at least 1 % of the reward, not zero).
+     * @param challengeBond Tokens a challenge locks (not zero); forfeited if it fails.
      */
     struct Params {
         address token;
@@ -154,6 +159,9 @@ interface ICompetition {
         uint64 periodLength;
         uint8 finals;
         bool multiplePlaces;
+        uint64 challengeWindow;
+        uint256 claimBond;
+        uint256 challengeBond;
     }
 
     /**
@@ -219,6 +227,10 @@ interface ICompetition {
     error CompetitionDuplicateFinal(uint256 id);
     /// @dev Submission `id` is not one of its submitter's finals, so it is neither evaluated nor ranked.
     error CompetitionNotFinal(uint256 id);
+    /// @dev Submission `id` already has its final score (every chunk scored, or a final claim).
+    error CompetitionAlreadyCompleted(uint256 id);
+    /// @dev Only the competition's score-claims contract may complete a submission by claim.
+    error CompetitionNotScoreClaims(address caller);
     /// @dev Neither a training-data CID nor a DataMarket listing id was given.
     error CompetitionNoTrainingData();
 
@@ -342,7 +354,20 @@ interface ICompetition {
      * @notice Record the parameters; callable once, by the factory right after cloning.
      * @dev Validates `p`; the factory escrows `p.reward` in the same transaction.
      */
-    function initialize(Params calldata p, address creatorAccount, address evaluatorContract) external;
+    function initialize(Params calldata p, address creatorAccount, address evaluatorContract, address scoreClaims_)
+        external;
+
+    /**
+     * @notice Give submission `id` its final test score from a score claim that stood
+     * unchallenged through its window (optimistic evaluation): it counts as completed and
+     * is ranked as if scored on every chunk.
+     * @dev Only the score-claims contract fixed at creation, in the Evaluation phase, for a
+     * submission not yet completed; that contract checks that `id` is a revealed final.
+     */
+    function completeByClaim(uint256 id, uint256 score) external;
+
+    /// @notice The score-claims contract of an optimistic competition (zero: on-chain only).
+    function scoreClaims() external view returns (address);
 
     /**
      * @notice Commit to a model during the Submission phase; pulls the entry stake if any.

@@ -22,6 +22,24 @@ interface ICompetitionFactory {
     /// @dev There is no competition at index `index`; the factory created `count`.
     error CompetitionFactoryIndexOutOfRange(uint256 index, uint256 count);
 
+    /// @dev `scoreClaims` serves another factory (its `factory()` is not this one).
+    error CompetitionFactoryScoreClaimsMismatch(address scoreClaims);
+
+    /// @dev An optimistic competition (`challengeWindow` set) needs a score-claims contract; none is registered.
+    error CompetitionFactoryNoScoreClaims();
+
+    /**
+     * @dev Optimistic evaluation needs a challenge window of at least {MIN_CHALLENGE_WINDOW}
+     * seconds ending {CLAIM_SETTLE_MARGIN} before the evaluation deadline when the test set is
+     * revealed at its deadline (`testRevealEnd + challengeWindow + CLAIM_SETTLE_MARGIN <
+     * evaluationEnd`), a claim bond of at least 1 % of the
+     * reward (and not zero) and a non-zero challenge bond.
+     */
+    error CompetitionFactoryInvalidOptimistic(uint256 challengeWindow, uint256 claimBond, uint256 challengeBond);
+
+    /// @dev Emitted when the owner registers (or, with the zero address, removes) the score-claims contract.
+    event ScoreClaimsSet(address indexed scoreClaims);
+
     /// @dev Emitted when the owner registers (or, with the zero address, removes) an evaluator.
     event EvaluatorSet(bytes32 indexed family, address indexed evaluator);
 
@@ -41,6 +59,16 @@ interface ICompetitionFactory {
      * @dev Existing competitions keep the evaluator they were created with.
      */
     function setEvaluator(bytes32 family, address evaluator) external;
+
+    /**
+     * @notice Register the score-claims contract that optimistic competitions use (owner
+     * only; the zero address stops new optimistic competitions).
+     * @dev Existing competitions keep the one they were created with.
+     */
+    function setScoreClaims(address scoreClaims_) external;
+
+    /// @notice The score-claims contract new optimistic competitions get.
+    function scoreClaims() external view returns (address);
 
     /**
      * @notice Create a competition: clone, initialize, and pull `p.reward + p.creatorBond` of `p.token`

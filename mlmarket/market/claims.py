@@ -1,0 +1,238 @@
+"""Optimistic evaluation from Python: post score claims, watch them, settle them.
+
+A competition created with ``evaluation="optimistic"`` can be scored without running every
+chunk on chain: anyone posts, per revealed final, a **claim** of its per-chunk results
+(computed with the exact Python reference, :mod:`mlmarket.ml.claims`) with a bond; during
+the challenge window anyone may challenge one chunk of it, which the ``ScoreClaims``
+contract then scores on chain. A wrong leaf voids the claim and pays its bond to the
+challenger (a fifth to the sink); a claim whose window ends unchallenged gives the
+submission its score when settled. Protocol: docs/competition-protocol.md, "Optimistic
+evaluation"; trust: docs/trust-model.md ("at least one honest watcher during the window").
+
+These functions back ``comp.claim_scores``, ``comp.watch``, ``comp.settle_claims`` and
+``comp.claims``. Nothing here runs in the background: ``watch`` looks once and returns
+what it did (the dashboard calls it on refresh when a watcher is set).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from web3.logs import DISCARD
+
+from mlmarket.errors import ConfigurationError
+from mlmarket.market.competitions import CLAIM_SETTLE_MARGIN
+from mlmarket.market.tables import timestamp, with_amounts
+from mlmarket.ml import MerkleTree, chunk_leaf
+from mlmarket.ml.claims import SumTree, leaf_vectors
+from mlmarket.units import from_units
+
+if TYPE_CHECKING:
+    from mlmarket.chain import NamedAccount
+    from mlmarket.market.competition import Competition
+
+STATUSES = ("none", "open", "voided", "final", "closed")
+CLAIM_COLUMNS = ["claim", "submission", "claimer", "status", "score", "bond", "window_end",
+                 "challengeable"]  # fmt: skip
+ACTION_COLUMNS = ["action", "claim", "submission", "chunk", "result", "tokens"]
+
+
+def _require_optimistic(comp: Competition) -> Any:
+    if not comp.params.challenge_window:
+        raise ConfigurationError(
+            f"{comp.name!r} is evaluated on chain only; score claims need a competition created "
+            "with evaluation='optimistic'. Score it with comp.evaluate()."
+        )
+    return comp.market.competitions.score_claims
+
+
+def _posted(comp: Competition) -> dict[int, dict[str, Any]]:
+    """Every claim on ``comp``, by claim id: its ClaimPosted arguments."""
+    contract = comp.market.competitions.score_claims
+    logs = contract.events.ClaimPosted.get_logs(
+        from_block=0, argument_filters={"competition": comp.address}
+    )
+    return {int(log["args"]["claimId"]): dict(log["args"]) for log in logs}
+
+
+def _status(comp: Competition, claim_id: int) -> tuple[str, int]:
+    contract = comp.market.competitions.score_claims
+    claim = comp.chain.call(contract.functions.claimOf(claim_id))
+    return STATUSES[int(claim[3])], int(claim[1])
+
+
+def claims_table(comp: Competition) -> pd.DataFrame:
+    """One row per claim: its submission, claimer, status (``open``, ``voided``, ``final``,
+    ``closed``), claimed score in the metric's units, bond (float tokens; exact in
+    ``bond_exact``), the end of its window and whether a challenge is still accepted."""
+    _require_optimistic(comp)
+    from mlmarket.market.leaderboard import score_value
+
+    now = comp.chain.clock.now()
+    labels = None
+    rows = []
+    for claim_id, args in sorted(_posted(comp).items()):
+        status, window_end = _status(comp, claim_id)
+        if comp.params.metric_name == "balanced_accuracy" and labels is None:
+            labels = comp.scored_labels()
+        rows.append({
+            "claim": claim_id, "submission": int(args["id"]),
+            "claimer": comp.chain.describe(args["claimer"]), "status": status,
+            "score": score_value(comp, int(args["score"]), comp.params.samples, labels),
+            "bond": from_units(args["bond"]), "window_end": timestamp(window_end),
+            "challengeable": status == "open" and now <= window_end,
+        })  # fmt: skip
+    return with_amounts(pd.DataFrame(rows, columns=CLAIM_COLUMNS), "bond")
+
+
+class Evidence:
+    """What claims are checked against: the revealed test set, its proofs and the models."""
+
+    def __init__(self, comp: Competition) -> None:
+        chunks, salt = comp._revealed_test_set()
+        self.comp = comp
+        self.chunks = chunks
+        self.tree = MerkleTree([chunk_leaf(salt, i, c) for i, c in enumerate(chunks)])
+        self.models = comp.scorable_models()
+        self._leaves: dict[int, list[list[int]]] = {}
+
+    def leaves(self, sub_id: int) -> list[list[int]]:
+        """The true leaf vectors of submission ``sub_id`` (exact reference, cached)."""
+        if sub_id not in self.models:
+            raise ConfigurationError(
+                f"Submission #{sub_id} is not a revealed final of {self.comp.name!r}; scored "
+                f"ones: {sorted(self.models)}."
+            )
+        if sub_id not in self._leaves:
+            p = self.comp.params
+            self._leaves[sub_id] = leaf_vectors(
+                self.chunks, self.models[sub_id], features=p.features, classes=p.classes,
+                metric=p.metric_name, family=self.comp.model_family,
+            )  # fmt: skip
+        return self._leaves[sub_id]
+
+
+def _approve(comp: Competition, account: NamedAccount, units: int) -> None:
+    contract = comp.market.competitions.score_claims
+    if int(comp.market.token.contract.functions.allowance(account.address, contract.address)
+           .call()) < units:  # fmt: skip
+        comp.market.token.approve(contract.address, from_units(units), owner=account)
+
+
+def claim_scores(
+    comp: Competition, *, by: NamedAccount | str, submissions: list[int] | None = None
+) -> pd.DataFrame:
+    """Post a claim for every revealed final not yet scored (or those in ``submissions``)
+    that has no open claim of the same results; returns the claims posted (as
+    :func:`claims_table`)."""
+    contract = _require_optimistic(comp)
+    account = comp.chain.accounts.resolve(by)
+    phase = comp.phase
+    if phase != "evaluation":
+        raise comp._phase_error("evaluation", phase)
+    p = comp.params
+    window_end = comp.chain.clock.next_block_timestamp(comp.chain.backend.latest_block()[0])
+    window_end += p.challenge_window
+    if window_end + CLAIM_SETTLE_MARGIN >= p.evaluation_end:
+        raise ConfigurationError(
+            f"Too late to claim in {comp.name!r}: a claim posted now stays open until "
+            f"{timestamp(window_end)}, not {CLAIM_SETTLE_MARGIN // 60} minutes before the "
+            f"evaluation deadline {timestamp(p.evaluation_end)}. Score the rest with "
+            "comp.evaluate()."
+        )
+    evidence = Evidence(comp)
+    posted = _posted(comp)
+    open_roots = {(int(a["id"]), bytes(a["root"])) for c, a in posted.items()
+                  if _status(comp, c)[0] == "open"}  # fmt: skip
+    wanted = submissions if submissions is not None else sorted(evidence.models)
+    trees = []
+    for sub_id in wanted:
+        if sub_id not in evidence.models:
+            raise ConfigurationError(
+                f"Submission #{sub_id} is not a revealed final of {comp.name!r}; claimable: "
+                f"{sorted(evidence.models)}."
+            )
+        if comp._completed(sub_id):
+            continue
+        tree = SumTree(sub_id, evidence.leaves(sub_id))
+        if (sub_id, tree.root) not in open_roots:  # else somebody claimed these exact results
+            trees.append(tree)
+    if trees:
+        _approve(comp, account, p.claim_bond * len(trees))  # one approval for every bond
+    new = []
+    for tree in trees:
+        sub_id = tree.id
+        fn = contract.functions.postClaim(comp.address, sub_id, tree.flat_leaves())
+        with comp._in_phase():
+            receipt = comp.chain.transact(fn, sender=account)
+        event = contract.events.ClaimPosted().process_receipt(receipt, errors=DISCARD)[0]
+        new.append(int(event["args"]["claimId"]))
+    table = claims_table(comp)
+    return table[table["claim"].isin(new)].reset_index(drop=True)
+
+
+def watch(comp: Competition, *, by: NamedAccount | str, settle: bool = True) -> pd.DataFrame:
+    """Check every open claim once: challenge a wrong one on its first wrong chunk (the
+    contract scores that chunk and voids the claim), and with ``settle`` settle the claims
+    whose window has ended. Returns one row per action taken."""
+    contract = _require_optimistic(comp)
+    account = comp.chain.accounts.resolve(by)
+    actions: list[dict[str, Any]] = []
+    posted = _posted(comp)
+    if not posted:
+        return pd.DataFrame(actions, columns=ACTION_COLUMNS)
+    evidence = Evidence(comp)
+    now = comp.chain.clock.now()
+    p = comp.params
+    for claim_id, args in sorted(posted.items()):
+        status, window_end = _status(comp, claim_id)
+        sub_id = int(args["id"])
+        if status != "open" or now > window_end or sub_id not in evidence.models:
+            continue
+        width = len(args["leaves"]) // len(evidence.chunks)
+        claimed = [
+            list(args["leaves"][i * width : (i + 1) * width]) for i in range(len(evidence.chunks))
+        ]
+        truth = evidence.leaves(sub_id)
+        wrong = next(
+            (i for i, (a, b) in enumerate(zip(claimed, truth, strict=True)) if a != b), None
+        )
+        if wrong is None:
+            continue
+        tree = SumTree(sub_id, claimed)
+        siblings, sums = tree.opening(wrong)
+        opening = (wrong, claimed[wrong], siblings, sums, evidence.chunks[wrong],
+                   evidence.tree.proof(wrong), evidence.models[sub_id])  # fmt: skip
+        _approve(comp, account, p.challenge_bond)
+        receipt = comp.chain.transact(
+            contract.functions.challenge(claim_id, opening), sender=account
+        )
+        voided = contract.events.ClaimVoided().process_receipt(receipt, errors=DISCARD)
+        reward = (
+            from_units(voided[0]["args"]["reward"]) if voided else -from_units(p.challenge_bond)
+        )
+        actions.append({"action": "challenge", "claim": claim_id, "submission": sub_id,
+                        "chunk": wrong, "result": "voided" if voided else "failed",
+                        "tokens": reward})  # fmt: skip
+    if settle:
+        actions += settle_claims(comp, by=account).to_dict("records")
+    return pd.DataFrame(actions, columns=ACTION_COLUMNS)
+
+
+def settle_claims(comp: Competition, *, by: NamedAccount | str | None = None) -> pd.DataFrame:
+    """Settle every open claim whose window has ended, oldest first: the first of each
+    submission gives it its score (``final``), the rest are ``closed``; bonds go back."""
+    contract = _require_optimistic(comp)
+    sender = by or comp.creator
+    now = comp.chain.clock.now()
+    actions = []
+    for claim_id, args in sorted(_posted(comp).items()):
+        status, window_end = _status(comp, claim_id)
+        if status != "open" or now <= window_end:
+            continue
+        comp.chain.transact(contract.functions.settle(claim_id), sender=sender)
+        actions.append({"action": "settle", "claim": claim_id, "submission": int(args["id"]),
+                        "chunk": None, "result": _status(comp, claim_id)[0],
+                        "tokens": from_units(args["bond"])})  # fmt: skip
+    return pd.DataFrame(actions, columns=ACTION_COLUMNS)

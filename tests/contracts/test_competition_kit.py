@@ -358,6 +358,16 @@ class Competition:
         return self.world.token.raw_balance_of(self.address)
 
 
+def to_evaluation(comp: Competition, *reveals: tuple[str, int]) -> None:
+    """Reveal ``(who, id)`` pairs, then the test set: the competition is in Evaluation."""
+    comp.to_reveal()
+    for who, sub_id in reveals:
+        comp.reveal(who, sub_id)
+    comp.to_test_reveal()
+    comp.reveal_test_set()
+    assert comp.phase() == EVALUATION
+
+
 @pytest.fixture(name="world")
 def world_fixture() -> Any:
     """A fresh chain with the whole stack (import ``world_fixture`` to use ``world``)."""

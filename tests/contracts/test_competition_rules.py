@@ -40,6 +40,7 @@ from tests.contracts.test_competition_kit import (
     World,
     events,
     mock_model,
+    to_evaluation,
     world_fixture,  # noqa: F401 - the `world` fixture
 )
 
@@ -48,15 +49,6 @@ ONE_CHUNK = TestSet(samples=100, chunk_size=100)
 
 def mined(world: World) -> int:
     return int(world.chain.w3.eth.block_number)
-
-
-def to_evaluation(comp: Competition, *reveals: tuple[str, int]) -> None:
-    comp.to_reveal()
-    for who, sub_id in reveals:
-        comp.reveal(who, sub_id)
-    comp.to_test_reveal()
-    comp.reveal_test_set()
-    assert comp.phase() == EVALUATION
 
 
 # --- metrics ------------------------------------------------------------------------------

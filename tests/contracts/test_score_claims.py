@@ -75,6 +75,7 @@ from tests.contracts.test_competition_kit import (
     make_world,
     mock_chunk,
     mock_model,
+    to_evaluation,
     word,
     world_fixture,  # noqa: F401 - the `world` fixture
 )
@@ -132,15 +133,6 @@ def optimistic(world: World, **overrides: Any) -> Competition:
     }
     values.update(overrides)
     return world.create(**values)
-
-
-def to_evaluation(comp: Competition, *reveals: tuple[str, int]) -> None:
-    comp.to_reveal()
-    for who, sub_id in reveals:
-        comp.reveal(who, sub_id)
-    comp.to_test_reveal()
-    comp.reveal_test_set()
-    assert comp.phase() == EVALUATION
 
 
 def started(world: World, **overrides: Any) -> tuple[Competition, int, int]:

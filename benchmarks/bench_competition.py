@@ -109,6 +109,9 @@ class Bench:
             "periodLength": 0,
             "finals": 0,
             "multiplePlaces": True,  # as before the one-place rule
+            "challengeWindow": 0,  # on-chain evaluation only (no score claims)
+            "claimBond": 0,
+            "challengeBond": 0,
             **rules,
         }
         self.send(

@@ -321,7 +321,7 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
 
     /// @inheritdoc ICompetition
     function isFinal(uint256 id) external view returns (bool) {
-        CompetitionScoring.submission(_scoring, id);
+        CompetitionScoring.requireSubmission(_scoring, id);
         return CompetitionScoring.isFinal(_scoring, _params.finals, id);
     }
 

@@ -139,8 +139,13 @@ library CompetitionScoring {
 
     /// @dev Submission `id`; reverts for an unknown id.
     function submission(Scoring storage s, uint256 id) internal view returns (ICompetition.Submission storage) {
-        if (id == 0 || id > s.submissionCount) revert ICompetition.CompetitionUnknownSubmission(id);
+        requireSubmission(s, id);
         return s.submissions[id];
+    }
+
+    /// @dev Reverts unless submission `id` exists (ids start at 1).
+    function requireSubmission(Scoring storage s, uint256 id) internal view {
+        if (id == 0 || id > s.submissionCount) revert ICompetition.CompetitionUnknownSubmission(id);
     }
 
     /// @dev Whether submission `id` (a valid id) is one of its submitter's finals (`limit`: the `finals` parameter).

@@ -22,6 +22,9 @@ import {SINK} from "./libraries/Sink.sol";
  * @dev Used only through EIP-1167 clones made by {CompetitionFactory}: the
  * implementation itself is locked by its constructor. See ICompetition for the
  * phases and docs/competition-protocol.md for the rules and their reasons.
+ * The evaluation path ({evaluate} after the phase, {completeByClaim} after the caller
+ * and phase checks) is the external library {CompetitionScoring}, run by DELEGATECALL
+ * on this storage; its address is linked into this contract's code at deployment.
  *
  * Gas: every function is O(1) except {reveal} (linear in the model size, capped
  * at {MAX_MODEL_SIZE_LIMIT}), {evaluate} (linear in the batch the caller chooses,

@@ -44,7 +44,10 @@ class Bench:
         bind_errors(self.chain)
         self.token = MarketToken.deploy(self.chain, {w: 10**6 for w in ("carol", *PEOPLE)})
         self.mock = self.deploy("MockEvaluator")
-        self.implementation, self.implementation_gas = self.deploy("Competition", gas=True)
+        self.scoring, self.scoring_gas = self.deploy("CompetitionScoring", gas=True)
+        self.implementation, self.implementation_gas = self.deploy(
+            "Competition", gas=True, libraries={"CompetitionScoring": self.scoring.address}
+        )
         self.factory = self.deploy(
             "CompetitionFactory", self.implementation.address, self.chain.address("deployer")
         )
@@ -56,11 +59,12 @@ class Bench:
             ][0]["components"]
         ]
 
-    def deploy(self, name: str, *args: Any, gas: bool = False) -> Any:
+    def deploy(
+        self, name: str, *args: Any, gas: bool = False, libraries: dict[str, str] | None = None
+    ) -> Any:
         artifact = load_artifact(name)
-        contract, receipt = self.chain.deploy(
-            artifact.abi, artifact.bytecode, *args, sender="deployer"
-        )
+        code = artifact.linked_bytecode(libraries or {})
+        contract, receipt = self.chain.deploy(artifact.abi, code, *args, sender="deployer")
         return (contract, receipt["gasUsed"]) if gas else contract
 
     def send(self, fn: Any, sender: str) -> int:
@@ -109,6 +113,9 @@ class Bench:
             "periodLength": 0,
             "finals": 0,
             "multiplePlaces": True,  # as before the one-place rule
+            "challengeWindow": 0,  # on-chain evaluation only (no score claims)
+            "claimBond": 0,
+            "challengeBond": 0,
             **rules,
         }
         self.send(
@@ -139,6 +146,7 @@ def run() -> list[tuple[str, int]]:
     comp, create_gas, test = b.competition(chunks=3, places=3, stake=TOKEN)
     rows.append(("createCompetition (clone + initialize + escrow)", create_gas))
     rows.append(("deploy a full Competition (the implementation)", b.implementation_gas))
+    rows.append(("deploy the CompetitionScoring library (once, before it)", b.scoring_gas))
     f = comp.functions
     models: dict[int, bytes] = {}
     salts: dict[int, bytes] = {}
@@ -234,7 +242,7 @@ def main() -> None:
         shown = f"{gas[0]:,} / {gas[1]:,}" if isinstance(gas, tuple) else f"{gas:,}"
         print(f"| {label} | {shown} |")
     print("\n| runtime bytecode | bytes (limit 24,576) |\n| --- | ---: |")
-    for name in ("Competition", "CompetitionFactory", "MockEvaluator"):
+    for name in ("Competition", "CompetitionScoring", "CompetitionFactory", "MockEvaluator"):
         size = (len(load_artifact(name).deployed_bytecode) - 2) // 2
         print(f"| {name} | {size:,} |")
 

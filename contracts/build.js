@@ -27,7 +27,15 @@ const DEFAULT_SETTINGS = {
   evmVersion: 'cancun', // py-evm's newest VM is Prague; OZ 5 needs mcopy (cancun)
   optimizer: { enabled: true, runs: 200 },
   outputSelection: {
-    '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] },
+    '*': {
+      '*': [
+        'abi',
+        'evm.bytecode.object',
+        'evm.bytecode.linkReferences',
+        'evm.deployedBytecode.object',
+        'evm.deployedBytecode.linkReferences',
+      ],
+    },
   },
 };
 
@@ -247,6 +255,9 @@ function main() {
           abi,
           bytecode: prefixed(bytecode),
           deployedBytecode: prefixed((evm.deployedBytecode || {}).object),
+          // Where the code holds an external library's address: placeholders until linked.
+          linkReferences: (evm.bytecode || {}).linkReferences || {},
+          deployedLinkReferences: (evm.deployedBytecode || {}).linkReferences || {},
           compiler: { name: 'solc', version },
           settings: group.settings,
           sourcesHash: group.sourcesHash,
@@ -255,6 +266,19 @@ function main() {
     }
   }
   if (artifacts.size === 0) fail('compilation produced no contracts');
+  // Every library a contract links must ship as an artifact of its own (deployed first).
+  for (const artifact of artifacts.values()) {
+    for (const refs of [artifact.linkReferences, artifact.deployedLinkReferences]) {
+      for (const [sourceName, libraries] of Object.entries(refs)) {
+        for (const library of Object.keys(libraries)) {
+          const found = artifacts.get(library);
+          if (!found || found.sourceName !== sourceName) {
+            fail(`${artifact.contractName} links ${sourceName}:${library}, which has no artifact of its own`);
+          }
+        }
+      }
+    }
+  }
 
   fs.mkdirSync(args.out, { recursive: true });
   const written = [];

@@ -30,6 +30,7 @@ from mlmarket.chain.reverts import ErrorRegistry, revert_data_of
 from mlmarket.errors import (
     BackendNotSupportedError,
     ChainError,
+    ConfigurationError,
     GasLimitError,
     TransactionFailedError,
 )
@@ -152,7 +153,18 @@ class Chain:
         sender: NamedAccount | str,
         gas: int | None = None,
     ) -> tuple[Contract, TxReceipt]:
-        """Deploy a contract; return it bound to its address, and the receipt."""
+        """Deploy a contract; return it bound to its address, and the receipt.
+
+        ``bytecode`` must be linked: code that calls an external library holds
+        placeholders until :meth:`~mlmarket.contracts.Artifact.linked_bytecode` puts the
+        library's address in (a :class:`ConfigurationError` says so here).
+        """
+        if "__$" in bytecode:
+            raise ConfigurationError(
+                "The bytecode calls an external library whose address is not linked in yet: "
+                "deploy the library first, then deploy "
+                "load_artifact(name).linked_bytecode({library: address})."
+            )
         self.errors.register_abi(abi)
         factory = self.w3.eth.contract(abi=abi, bytecode=bytecode)
         receipt = self.transact(factory.constructor(*args), sender=sender, gas=gas)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import difflib
 import json
-from dataclasses import dataclass
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,12 @@ MAX_RUNTIME_SIZE = 24_576
 MAX_INITCODE_SIZE = 49_152
 """EIP-3860: the largest creation code (bytes) a deployment may send."""
 
+LinkReferences = dict[str, dict[str, list[dict[str, int]]]]
+"""solc's ``linkReferences``: source name -> library name -> ``[{"start", "length"}]``,
+byte offsets into the code (without ``0x``) where the library's address goes."""
+
+_PLACEHOLDER = re.compile(r"__\$[0-9a-f]{34}\$__")
+
 
 @dataclass(frozen=True)
 class Artifact:
@@ -34,6 +42,8 @@ class Artifact:
     bytecode: str
     deployed_bytecode: str
     compiler: str
+    link_references: LinkReferences = field(default_factory=dict)
+    deployed_link_references: LinkReferences = field(default_factory=dict)
 
     @property
     def deployable(self) -> bool:
@@ -59,6 +69,91 @@ class Artifact:
             0
         """
         return (len(self.bytecode) - 2) // 2
+
+    @property
+    def libraries(self) -> list[str]:
+        """Names of the external libraries whose addresses the code needs (deploy them first).
+
+        Example:
+            >>> load_artifact("Competition").libraries
+            ['CompetitionScoring']
+            >>> load_artifact("MarketToken").libraries
+            []
+        """
+        return sorted({name for refs in self.link_references.values() for name in refs})
+
+    def linked_bytecode(self, libraries: Mapping[str, str]) -> str:
+        """The creation code with each library's address in place (``libraries``: name -> address).
+
+        Raises :class:`~mlmarket.errors.ConfigurationError` naming a library that is
+        needed but not given. Code that links nothing comes back unchanged.
+
+        Example:
+            >>> code = load_artifact("Competition").linked_bytecode(
+            ...     {"CompetitionScoring": "0x" + "ab" * 20})
+            >>> "__$" in code, ("ab" * 20) in code
+            (False, True)
+        """
+        return link_bytecode(self.bytecode, self.link_references, libraries, what=self.name)
+
+
+def link_bytecode(
+    bytecode: str,
+    references: LinkReferences,
+    libraries: Mapping[str, str],
+    *,
+    what: str = "the contract",
+) -> str:
+    """Put library addresses into ``bytecode`` (``0x``-prefixed hex) where ``references`` say.
+
+    solc leaves a 40-character placeholder ``__$<34 hex>$__`` (the first 34 hex digits of
+    keccak256 of ``"<source name>:<library name>"``) for each use of an external library's
+    address; ``references`` (the artifact's ``linkReferences``) gives their byte offsets.
+    ``libraries`` maps a library name to its address; names of libraries the code does not
+    link are ignored. Every placeholder must be at a referenced offset and every referenced
+    library given, else :class:`~mlmarket.errors.ConfigurationError`.
+
+    Example:
+        >>> code = "0x60" + "__$" + "0" * 34 + "$__" + "00"
+        >>> refs = {"src/L.sol": {"L": [{"start": 1, "length": 20}]}}
+        >>> link_bytecode(code, refs, {"L": "0x" + "12" * 20}) == "0x60" + "12" * 20 + "00"
+        True
+    """
+    if not bytecode.startswith("0x"):
+        raise ConfigurationError(f"The code of {what} is not 0x-prefixed hex.")
+    code = bytecode[2:]
+    needed = sorted({name for refs in references.values() for name in refs})
+    missing = [name for name in needed if name not in libraries]
+    if missing:
+        raise ConfigurationError(
+            f"{what} calls the external librar{'y' if len(missing) == 1 else 'ies'} "
+            f"{', '.join(missing)}: deploy {'it' if len(missing) == 1 else 'them'} first and "
+            f"pass the address{'' if len(missing) == 1 else 'es'} "
+            f"(libraries={{{', '.join(repr(n) + ': address' for n in missing)}}})."
+        )
+    for refs in references.values():
+        for name, places in refs.items():
+            address = libraries[name]
+            digits = address[2:].lower() if address[:2] in ("0x", "0X") else ""
+            if not re.fullmatch(r"[0-9a-f]{40}", digits):
+                raise ConfigurationError(
+                    f"The address of library {name} for {what} is not a 20-byte hex address: "
+                    f"{address!r}."
+                )
+            for place in places:
+                start, length = 2 * place["start"], 2 * place["length"]
+                if length != 40 or not _PLACEHOLDER.fullmatch(code[start : start + length]):
+                    raise ConfigurationError(
+                        f"{what}'s code has no library placeholder for {name} at byte "
+                        f"{place['start']}: the link references do not match the code."
+                    )
+                code = code[:start] + digits + code[start + length :]
+    if "__$" in code:
+        raise ConfigurationError(
+            f"{what}'s code still holds a library placeholder that its link references do not "
+            "name; rebuild the artifacts (node contracts/build.js)."
+        )
+    return "0x" + code
 
 
 def artifact_names() -> list[str]:
@@ -108,6 +203,8 @@ def load_artifact(name: str) -> Artifact:
         bytecode=data["bytecode"],
         deployed_bytecode=data["deployedBytecode"],
         compiler=data["compiler"]["version"],
+        link_references=data.get("linkReferences", {}),
+        deployed_link_references=data.get("deployedLinkReferences", {}),
     )
 
 

@@ -391,14 +391,22 @@ class Market:
 
 
 def _deploy_services(chain: Chain, token: MarketToken, sender: NamedAccount) -> dict[str, str]:
-    """Deploy the data market and the competition factory with its evaluator(s)."""
+    """Deploy the data market and the competition factory with its evaluator(s).
+
+    The Competition implementation calls the CompetitionScoring library (its evaluation
+    path, run by DELEGATECALL): the library is deployed first and its address linked in.
+    """
+    linked: dict[str, str] = {}
 
     def deploy(name: str, *args: Any) -> Any:
         artifact = load_artifact(name)
-        contract, _ = chain.deploy(artifact.abi, artifact.bytecode, *args, sender=sender)
+        code = artifact.linked_bytecode(linked)
+        contract, _ = chain.deploy(artifact.abi, code, *args, sender=sender)
+        linked[name] = contract.address
         return contract
 
     data_market = deploy("DataMarket", token.address)
+    scoring = deploy("CompetitionScoring")
     implementation = deploy("Competition")
     factory = deploy("CompetitionFactory", implementation.address, sender.address)
     score_claims = deploy("ScoreClaims", factory.address)
@@ -411,6 +419,7 @@ def _deploy_services(chain: Chain, token: MarketToken, sender: NamedAccount) -> 
         evaluators[name] = evaluator.address
     return {
         "DataMarket": data_market.address,
+        "CompetitionScoring": scoring.address,
         "Competition": implementation.address,
         "CompetitionFactory": factory.address,
         "ScoreClaims": score_claims.address,

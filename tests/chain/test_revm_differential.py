@@ -63,9 +63,9 @@ class Scenario:
     def deploy(self, name: str, *args: Any, sender: str = "deployer") -> None:
         def action() -> Any:
             artifact = load_artifact(name)
-            contract, receipt = self.chain.deploy(
-                artifact.abi, artifact.bytecode, *args, sender=sender
-            )
+            # Linked with the libraries deployed before it (Competition: CompetitionScoring).
+            code = artifact.linked_bytecode({n: c.address for n, c in self.contracts.items()})
+            contract, receipt = self.chain.deploy(artifact.abi, code, *args, sender=sender)
             self.contracts[name] = contract
             return receipt["transactionHash"]
 
@@ -79,6 +79,7 @@ def deploy_all(s: Scenario) -> None:
     s.deploy("LinearEvaluator")
     s.deploy("TreeEvaluator")
     s.deploy("DataMarket", s.contracts["MarketToken"].address)
+    s.deploy("CompetitionScoring")
     s.deploy("Competition")
     s.deploy("CompetitionFactory", s.contracts["Competition"].address, chain.address("deployer"))
 

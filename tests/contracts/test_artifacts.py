@@ -31,11 +31,14 @@ ARTIFACT_KEYS = {
     "compiler",
     "contractName",
     "deployedBytecode",
+    "deployedLinkReferences",
+    "linkReferences",
     "settings",
     "sourceName",
     "sourcesHash",
 }
 HEX = re.compile(r"^0x(?:[0-9a-f]{2})*$")
+PLACEHOLDER = re.compile(r"__\$[0-9a-f]{34}\$__")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 REBUILD = "run ./dev build-contracts (or: cd contracts && npm ci && node build.js) and commit"
 
@@ -113,8 +116,13 @@ def test_artifact_well_formed(path: Path, manifest: dict[str, Any]) -> None:
     assert art["sourceName"].startswith("src/") and art["sourceName"].endswith(".sol")
     assert art["sourceName"] in manifest["sources"]
     assert isinstance(art["abi"], list)
-    for key in ("bytecode", "deployedBytecode"):
-        assert HEX.match(art[key]), f"{path.name}: {key} is not 0x-prefixed lowercase hex"
+    for key, refs_key in (
+        ("bytecode", "linkReferences"),
+        ("deployedBytecode", "deployedLinkReferences"),
+    ):
+        # Hex but for the library placeholders, exactly where the link references say.
+        code = unlinked(art[key], art[refs_key], path.name)
+        assert HEX.match(code), f"{path.name}: {key} is not 0x-prefixed lowercase hex"
     assert (art["bytecode"] == "0x") == (art["deployedBytecode"] == "0x")
     assert art["abi"] or art["bytecode"] != "0x"
     assert art["compiler"] == manifest["compiler"]
@@ -122,7 +130,9 @@ def test_artifact_well_formed(path: Path, manifest: dict[str, Any]) -> None:
     assert set(art["settings"]["outputSelection"]["*"]["*"]) >= {
         "abi",
         "evm.bytecode.object",
+        "evm.bytecode.linkReferences",
         "evm.deployedBytecode.object",
+        "evm.deployedBytecode.linkReferences",
     }
     assert SHA256.match(art["sourcesHash"])
     if not manifest["settingsOverrides"]:
@@ -134,6 +144,43 @@ def test_artifact_well_formed(path: Path, manifest: dict[str, Any]) -> None:
 def test_json_is_canonical(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     assert text == json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def unlinked(code: str, refs: dict[str, Any], name: str) -> str:
+    """``code`` with each referenced placeholder zeroed; fails on a misplaced or extra one."""
+    chars = list(code[2:])
+    for source, libraries in refs.items():
+        assert source.startswith("src/") and source.endswith(".sol"), f"{name}: {source}"
+        for places in libraries.values():
+            for place in places:
+                start, end = 2 * place["start"], 2 * (place["start"] + place["length"])
+                assert place["length"] == 20, f"{name}: link reference of {place['length']} bytes"
+                assert PLACEHOLDER.fullmatch("".join(chars[start:end])), (
+                    f"{name}: no placeholder at byte {place['start']}"
+                )
+                chars[start:end] = "0" * (end - start)
+    rest = "".join(chars)
+    assert "__$" not in rest, f"{name}: a library placeholder without a link reference"
+    return "0x" + rest
+
+
+def test_competition_links_theScoringLibrary(artifacts: dict[str, dict[str, Any]]) -> None:
+    # The evaluation path is an external library (docs/competition-protocol.md, the split plan).
+    lib = "src/libraries/CompetitionScoring.sol"
+    competition = artifacts["Competition"]
+    assert set(competition["linkReferences"]) == {lib}
+    assert set(competition["linkReferences"][lib]) == {"CompetitionScoring"}
+    assert set(competition["deployedLinkReferences"]) == {lib}
+    scoring = artifacts["CompetitionScoring"]
+    assert scoring["sourceName"] == lib
+    assert scoring["linkReferences"] == {} and scoring["deployedLinkReferences"] == {}
+    # Its events and errors are ICompetition's, so a clone's ABI decodes them.
+    assert _abi_names(scoring, "event") <= _abi_names(competition, "event")
+    assert _abi_names(scoring, "error") <= _abi_names(competition, "error")
+    assert {"SubmissionScored", "SubmissionCompleted"} <= _abi_names(scoring, "event")
+    # Nothing else links a library.
+    linking = sorted(name for name, art in artifacts.items() if art["linkReferences"])
+    assert linking == ["Competition"]
 
 
 def _abi_names(art: dict[str, Any], kind: str) -> set[str]:

@@ -133,9 +133,17 @@ class TestSet:
 # --- deployment ------------------------------------------------------------------------
 
 
-def deploy(chain: Chain, name: str, *args: Any, sender: str = "deployer") -> Any:
+def deploy(
+    chain: Chain,
+    name: str,
+    *args: Any,
+    sender: str = "deployer",
+    libraries: dict[str, str] | None = None,
+) -> Any:
+    """Deploy artifact ``name``, linking the external ``libraries`` it calls (name -> address)."""
     artifact = load_artifact(name)
-    contract, _ = chain.deploy(artifact.abi, artifact.bytecode, *args, sender=sender)
+    code = artifact.linked_bytecode(libraries or {})
+    contract, _ = chain.deploy(artifact.abi, code, *args, sender=sender)
     return contract
 
 
@@ -149,6 +157,12 @@ class World:
     implementation: Any
     factory: Any
     claims: Any = None
+    scoring: Any = None  # the CompetitionScoring library linked into the implementation
+
+    @property
+    def libraries(self) -> dict[str, str]:
+        """What a Competition deployed here is linked with."""
+        return {"CompetitionScoring": self.scoring.address}
 
     def at(self, address: str, name: str = "Competition") -> Any:
         return self.chain.contract(address, load_artifact(name).abi)
@@ -242,14 +256,15 @@ def make_world(chain: Chain | None = None) -> World:
     bind_errors(chain)
     token = MarketToken.deploy(chain, {who: 1_000_000 for who in HOLDERS})
     evaluator = deploy(chain, "MockEvaluator")
-    implementation = deploy(chain, "Competition")
+    scoring = deploy(chain, "CompetitionScoring")
+    implementation = deploy(chain, "Competition", libraries={"CompetitionScoring": scoring.address})
     factory = deploy(chain, "CompetitionFactory", implementation.address, chain.address("deployer"))
     chain.transact(
         factory.functions.setEvaluator(MOCK_FAMILY, evaluator.address), sender="deployer"
     )
     claims = deploy(chain, "ScoreClaims", factory.address)
     chain.transact(factory.functions.setScoreClaims(claims.address), sender="deployer")
-    return World(chain, token, evaluator, implementation, factory, claims)
+    return World(chain, token, evaluator, implementation, factory, claims, scoring)
 
 
 @dataclass

@@ -31,3 +31,9 @@ def test_initcode_fitsEip3860(name: str) -> None:
         f"{name}'s creation code is {size:,} bytes; EIP-3860 allows less than "
         f"{MAX_INITCODE_SIZE:,}. Shrink the constructor or the runtime code."
     )
+
+
+def test_competitionAndItsScoringLibrary_areBothChecked() -> None:
+    # Competition links CompetitionScoring (the split plan's step 1): both are deployed.
+    assert {"Competition", "CompetitionScoring"} <= set(DEPLOYABLE)
+    assert load_artifact("Competition").libraries == ["CompetitionScoring"]

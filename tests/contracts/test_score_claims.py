@@ -460,7 +460,7 @@ def test_postClaim_onAContractTheFactoryDidNotMake_isRefused(world: World) -> No
         foreign.address
     )
     # Nor a Competition deployed outside any factory (its implementation is locked).
-    outside = deploy(world.chain, "Competition")
+    outside = deploy(world.chain, "Competition", libraries=world.libraries)
     fn = world.claims.functions.postClaim(outside.address, 1, [80, 90, 40])
     refused(comp, ScoreClaimsNotOptimistic, fn, sender="heidi")
 

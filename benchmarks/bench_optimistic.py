@@ -16,10 +16,10 @@ scenarios, each rolled back before the next:
   one ``approve`` of every bond), the clock passes the challenge window, then
   ``comp.settle_claims()`` (one ``settle`` per claim) and ``comp.finalize()``;
 * **optimistic, one successful challenge**: the same, plus one wrong claim posted with
-  raw contract calls (the first model's true leaves from ``comp.chunk_results`` with the
-  middle chunk's count of hits + 1, built with ``mlmarket.ml.claims.SumTree``; its own
-  ``approve`` and ``postClaim``) and ``comp.watch(by=...)`` challenging it during the
-  window (the contract scores that one chunk with that one model and voids the claim);
+  ``comp.post_claim`` (the first model's true leaves from ``comp.chunk_results`` with the
+  middle chunk's count of hits + 1; its own ``approve`` and ``postClaim``) and
+  ``comp.watch(by=...)`` challenging it during the window (the contract scores that one
+  chunk with that one model and voids the claim);
 * **on chain**: ``comp.evaluate(by=...)`` scores every chunk of every model, then
   ``comp.finalize()``.
 
@@ -70,8 +70,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import mlmarket as mm
-from mlmarket.ml.claims import SumTree
-from mlmarket.units import from_units
 
 DAY = 86_400
 PERIODS = {"submission": DAY, "reveal": DAY, "test_reveal": DAY, "evaluation": 7 * DAY}
@@ -248,16 +246,12 @@ class Competition:
 
     def post_wrong_claim(self) -> None:
         """The first model's true leaves with the middle chunk's count of hits one higher."""
-        comp, market = self.comp, self.market
+        comp = self.comp
         sub_id = min(comp.scorable_models())
         leaves = comp.chunk_results(sub_id)  # the exact reference's leaf vectors
         wrong = len(leaves) // 2
         leaves[wrong] = [leaves[wrong][0] + 1, *leaves[wrong][1:]]
-        tree = SumTree(sub_id, leaves)
-        contract = market.competitions.score_claims
-        market.token.approve(contract.address, from_units(comp.params.claim_bond), owner=CHEAT)
-        fn = contract.functions.postClaim(comp.address, sub_id, tree.flat_leaves())
-        market.chain.transact(fn, sender=CHEAT)
+        comp.post_claim(sub_id, leaves, by=CHEAT)  # an approve of the bond, then postClaim
 
     def wrong_chunk_rows(self) -> int:
         wrong = self.chunks // 2

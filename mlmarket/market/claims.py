@@ -16,7 +16,7 @@ what it did (the dashboard calls it on refresh when a watcher is set).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pandas as pd
 from web3.logs import DISCARD
@@ -47,19 +47,36 @@ def _require_optimistic(comp: Competition) -> Any:
     return comp.market.competitions.score_claims
 
 
-def _posted(comp: Competition) -> dict[int, dict[str, Any]]:
-    """Every claim on ``comp``, by claim id: its ClaimPosted arguments."""
+class Posted(NamedTuple):
+    """One claim as posted (its ``ClaimPosted`` arguments) and where it stands now."""
+
+    claim: int
+    args: dict[str, Any]
+    status: str
+    window_end: int
+
+    @property
+    def submission(self) -> int:
+        return int(self.args["id"])
+
+
+def posted_claims(comp: Competition) -> list[Posted]:
+    """Every claim on ``comp``, oldest first: one log query, one ``claimOf`` call each."""
     contract = comp.market.competitions.score_claims
     logs = contract.events.ClaimPosted.get_logs(
         from_block=0, argument_filters={"competition": comp.address}
     )
-    return {int(log["args"]["claimId"]): dict(log["args"]) for log in logs}
+    found = []
+    for log in sorted(logs, key=lambda entry: int(entry["args"]["claimId"])):
+        claim_id = int(log["args"]["claimId"])
+        claim = comp.chain.call(contract.functions.claimOf(claim_id))
+        found.append(Posted(claim_id, dict(log["args"]), STATUSES[int(claim[3])], int(claim[1])))
+    return found
 
 
-def _status(comp: Competition, claim_id: int) -> tuple[str, int]:
-    contract = comp.market.competitions.score_claims
-    claim = comp.chain.call(contract.functions.claimOf(claim_id))
-    return STATUSES[int(claim[3])], int(claim[1])
+def _next_block_time(comp: Competition) -> int:
+    """The time the next transaction will be mined at (what a window is checked against)."""
+    return comp.chain.clock.next_block_timestamp(comp.chain.backend.latest_block()[0])
 
 
 def claims_table(comp: Competition) -> pd.DataFrame:
@@ -72,16 +89,15 @@ def claims_table(comp: Competition) -> pd.DataFrame:
     now = comp.chain.clock.now()
     labels = None
     rows = []
-    for claim_id, args in sorted(_posted(comp).items()):
-        status, window_end = _status(comp, claim_id)
+    for c in posted_claims(comp):
         if comp.params.metric_name == "balanced_accuracy" and labels is None:
             labels = comp.scored_labels()
         rows.append({
-            "claim": claim_id, "submission": int(args["id"]),
-            "claimer": comp.chain.describe(args["claimer"]), "status": status,
-            "score": score_value(comp, int(args["score"]), comp.params.samples, labels),
-            "bond": from_units(args["bond"]), "window_end": timestamp(window_end),
-            "challengeable": status == "open" and now <= window_end,
+            "claim": c.claim, "submission": c.submission,
+            "claimer": comp.chain.describe(c.args["claimer"]), "status": c.status,
+            "score": score_value(comp, int(c.args["score"]), comp.params.samples, labels),
+            "bond": from_units(c.args["bond"]), "window_end": timestamp(c.window_end),
+            "challengeable": c.status == "open" and now <= c.window_end,
         })  # fmt: skip
     return with_amounts(pd.DataFrame(rows, columns=CLAIM_COLUMNS), "bond")
 
@@ -112,12 +128,36 @@ class Evidence:
             )  # fmt: skip
         return self._leaves[sub_id]
 
+    def opening(self, sub_id: int, claimed: list[list[int]], index: int) -> tuple[Any, ...]:
+        """What ``challenge`` takes to have chunk ``index`` of a claim of ``claimed`` (its
+        leaf vectors) scored: the leaf, its path, the chunk with its proof and the model."""
+        siblings, sums = SumTree(sub_id, claimed).opening(index)
+        return (index, claimed[index], siblings, sums, self.chunks[index],
+                self.tree.proof(index), self.models[sub_id])  # fmt: skip
+
 
 def _approve(comp: Competition, account: NamedAccount, units: int) -> None:
-    contract = comp.market.competitions.score_claims
-    if int(comp.market.token.contract.functions.allowance(account.address, contract.address)
-           .call()) < units:  # fmt: skip
-        comp.market.token.approve(contract.address, from_units(units), owner=account)
+    """Approve ``units`` for the ScoreClaims contract unless ``account`` already has."""
+    spender = comp.market.competitions.score_claims.address
+    if comp.market.token.allowance(account, spender) < from_units(units):
+        comp.market.token.approve(spender, from_units(units), owner=account)
+
+
+def post_claim(
+    comp: Competition, sub_id: int, results: list[list[int]], *, by: NamedAccount | str
+) -> int:
+    """Post a claim that submission ``sub_id`` has ``results`` (a leaf vector per chunk,
+    as :meth:`Evidence.leaves` computes them), locking the bond; returns the claim id.
+    :func:`claim_scores` posts the true results; any others can be posted to see a watcher
+    void them."""
+    contract = _require_optimistic(comp)
+    account = comp.chain.accounts.resolve(by)
+    _approve(comp, account, comp.params.claim_bond)
+    fn = contract.functions.postClaim(comp.address, sub_id, SumTree(sub_id, results).flat_leaves())
+    with comp._in_phase():
+        receipt = comp.chain.transact(fn, sender=account)
+    return int(contract.events.ClaimPosted().process_receipt(receipt, errors=DISCARD)[0]["args"]
+               ["claimId"])  # fmt: skip
 
 
 def claim_scores(
@@ -126,14 +166,13 @@ def claim_scores(
     """Post a claim for every revealed final not yet scored (or those in ``submissions``)
     that has no open claim of the same results; returns the claims posted (as
     :func:`claims_table`)."""
-    contract = _require_optimistic(comp)
+    _require_optimistic(comp)
     account = comp.chain.accounts.resolve(by)
     phase = comp.phase
     if phase != "evaluation":
         raise comp._phase_error("evaluation", phase)
     p = comp.params
-    window_end = comp.chain.clock.next_block_timestamp(comp.chain.backend.latest_block()[0])
-    window_end += p.challenge_window
+    window_end = _next_block_time(comp) + p.challenge_window
     if window_end + CLAIM_SETTLE_MARGIN >= p.evaluation_end:
         raise ConfigurationError(
             f"Too late to claim in {comp.name!r}: a claim posted now stays open until "
@@ -142,9 +181,8 @@ def claim_scores(
             "comp.evaluate()."
         )
     evidence = Evidence(comp)
-    posted = _posted(comp)
-    open_roots = {(int(a["id"]), bytes(a["root"])) for c, a in posted.items()
-                  if _status(comp, c)[0] == "open"}  # fmt: skip
+    open_roots = {(c.submission, bytes(c.args["root"])) for c in posted_claims(comp)
+                  if c.status == "open"}  # fmt: skip
     wanted = submissions if submissions is not None else sorted(evidence.models)
     trees = []
     for sub_id in wanted:
@@ -160,14 +198,7 @@ def claim_scores(
             trees.append(tree)
     if trees:
         _approve(comp, account, p.claim_bond * len(trees))  # one approval for every bond
-    new = []
-    for tree in trees:
-        sub_id = tree.id
-        fn = contract.functions.postClaim(comp.address, sub_id, tree.flat_leaves())
-        with comp._in_phase():
-            receipt = comp.chain.transact(fn, sender=account)
-        event = contract.events.ClaimPosted().process_receipt(receipt, errors=DISCARD)[0]
-        new.append(int(event["args"]["claimId"]))
+    new = [post_claim(comp, tree.id, evidence.leaves(tree.id), by=account) for tree in trees]
     table = claims_table(comp)
     return table[table["claim"].isin(new)].reset_index(drop=True)
 
@@ -179,40 +210,35 @@ def watch(comp: Competition, *, by: NamedAccount | str, settle: bool = True) -> 
     contract = _require_optimistic(comp)
     account = comp.chain.accounts.resolve(by)
     actions: list[dict[str, Any]] = []
-    posted = _posted(comp)
+    posted = posted_claims(comp)
     if not posted:
         return pd.DataFrame(actions, columns=ACTION_COLUMNS)
     evidence = Evidence(comp)
-    now = comp.chain.clock.now()
+    mined_at = _next_block_time(comp)
     p = comp.params
-    for claim_id, args in sorted(posted.items()):
-        status, window_end = _status(comp, claim_id)
-        sub_id = int(args["id"])
-        if status != "open" or now > window_end or sub_id not in evidence.models:
+    chunks = len(evidence.chunks)
+    for c in posted:
+        sub_id = c.submission
+        if c.status != "open" or mined_at > c.window_end or sub_id not in evidence.models:
             continue
-        width = len(args["leaves"]) // len(evidence.chunks)
-        claimed = [
-            list(args["leaves"][i * width : (i + 1) * width]) for i in range(len(evidence.chunks))
-        ]
+        width = len(c.args["leaves"]) // chunks
+        claimed = [list(c.args["leaves"][i * width : (i + 1) * width]) for i in range(chunks)]
         truth = evidence.leaves(sub_id)
         wrong = next(
             (i for i, (a, b) in enumerate(zip(claimed, truth, strict=True)) if a != b), None
         )
         if wrong is None:
             continue
-        tree = SumTree(sub_id, claimed)
-        siblings, sums = tree.opening(wrong)
-        opening = (wrong, claimed[wrong], siblings, sums, evidence.chunks[wrong],
-                   evidence.tree.proof(wrong), evidence.models[sub_id])  # fmt: skip
+        opening = evidence.opening(sub_id, claimed, wrong)
         _approve(comp, account, p.challenge_bond)
         receipt = comp.chain.transact(
-            contract.functions.challenge(claim_id, opening), sender=account
+            contract.functions.challenge(c.claim, opening), sender=account
         )
         voided = contract.events.ClaimVoided().process_receipt(receipt, errors=DISCARD)
         reward = (
             from_units(voided[0]["args"]["reward"]) if voided else -from_units(p.challenge_bond)
         )
-        actions.append({"action": "challenge", "claim": claim_id, "submission": sub_id,
+        actions.append({"action": "challenge", "claim": c.claim, "submission": sub_id,
                         "chunk": wrong, "result": "voided" if voided else "failed",
                         "tokens": reward})  # fmt: skip
     if settle:
@@ -225,14 +251,14 @@ def settle_claims(comp: Competition, *, by: NamedAccount | str | None = None) ->
     submission gives it its score (``final``), the rest are ``closed``; bonds go back."""
     contract = _require_optimistic(comp)
     sender = by or comp.creator
-    now = comp.chain.clock.now()
+    mined_at = _next_block_time(comp)
     actions = []
-    for claim_id, args in sorted(_posted(comp).items()):
-        status, window_end = _status(comp, claim_id)
-        if status != "open" or now <= window_end:
+    for c in posted_claims(comp):
+        if c.status != "open" or mined_at <= c.window_end:
             continue
-        comp.chain.transact(contract.functions.settle(claim_id), sender=sender)
-        actions.append({"action": "settle", "claim": claim_id, "submission": int(args["id"]),
-                        "chunk": None, "result": _status(comp, claim_id)[0],
-                        "tokens": from_units(args["bond"])})  # fmt: skip
+        receipt = comp.chain.transact(contract.functions.settle(c.claim), sender=sender)
+        final = contract.events.ClaimFinalized().process_receipt(receipt, errors=DISCARD)
+        actions.append({"action": "settle", "claim": c.claim, "submission": c.submission,
+                        "chunk": None, "result": "final" if final else "closed",
+                        "tokens": from_units(c.args["bond"])})  # fmt: skip
     return pd.DataFrame(actions, columns=ACTION_COLUMNS)

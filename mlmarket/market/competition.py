@@ -299,7 +299,7 @@ class Competition:
 
     def is_final(self, submission: Submission | int) -> bool:
         """Whether a submission is one of its submitter's finals (always, when ``finals`` is 0)."""
-        sub_id = submission.id if isinstance(submission, Submission) else int(submission)
+        sub_id = _sub_id(submission)
         return bool(self.chain.call(self.contract.functions.isFinal(sub_id)))
 
     def select_finals(
@@ -312,7 +312,7 @@ class Competition:
         Raises ``CompetitionInvalidFinals``, ``CompetitionNotSubmitter`` or
         ``CompetitionDuplicateFinal`` (nothing is mined), or a phase error after the deadline.
         """
-        ids = [s.id if isinstance(s, Submission) else int(s) for s in submissions]
+        ids = [_sub_id(s) for s in submissions]
         if (phase := self.phase) != "submission":
             raise self._phase_error("submission", phase)
         with self._in_phase():
@@ -365,7 +365,7 @@ class Competition:
     def reveal(self, submission: Submission | int | None = None) -> list[int]:
         """Reveal one submission, or every unrevealed one whose secrets this session holds."""
         if submission is not None:
-            sub_id = submission.id if isinstance(submission, Submission) else int(submission)
+            sub_id = _sub_id(submission)
             secret = self._pending_secret(sub_id)
             if secret is None:
                 raise ConfigurationError(
@@ -530,6 +530,17 @@ class Competition:
 
         return claim_scores(self, by=by, submissions=submissions)
 
+    def post_claim(
+        self, submission: Submission | int, results: list[list[int]], *, by: NamedAccount | str
+    ) -> int:
+        """Post a claim that ``submission`` has ``results`` on the test chunks (a leaf vector
+        per chunk, as :meth:`chunk_results` gives them), locking the bond; returns the claim
+        id. ``claim_scores`` posts the true results; other results show a watcher at work."""
+        from mlmarket.market.claims import post_claim
+
+        sub_id = _sub_id(submission)
+        return post_claim(self, sub_id, results, by=by)
+
     def watch(self, *, by: NamedAccount | str, settle: bool = True) -> pd.DataFrame:
         """Check every open claim once, challenge the wrong ones (and settle those whose
         window ended); returns what was done, one row per transaction."""
@@ -548,7 +559,7 @@ class Competition:
         vectors of :mod:`mlmarket.ml.claims`), computed with the exact reference."""
         from mlmarket.market.claims import Evidence
 
-        sub_id = submission.id if isinstance(submission, Submission) else int(submission)
+        sub_id = _sub_id(submission)
         return Evidence(self).leaves(sub_id)
 
     def claims(self) -> pd.DataFrame:
@@ -631,6 +642,11 @@ class Competition:
         return getattr(self.contract.events, name)().process_receipt(receipt, errors=DISCARD)[0][
             "args"
         ]
+
+
+def _sub_id(submission: Submission | int) -> int:
+    """The id of a submission given as a :class:`Submission` or an id."""
+    return submission.id if isinstance(submission, Submission) else int(submission)
 
 
 def _by_chunk(work: list[tuple[int, int]], per_call: int) -> list[list[tuple[int, int]]]:

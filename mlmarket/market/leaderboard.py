@@ -100,14 +100,16 @@ def leaderboard_table(comp: Competition) -> pd.DataFrame:
 def _claim_statuses(comp: Competition) -> dict[int, str]:
     """Per submission with claims: "scored by claim #n" (its final claim) or "claim #n open"
     (its oldest open claim)."""
-    from mlmarket.market.claims import claims_table
+    from mlmarket.market.claims import posted_claims
 
     said: dict[int, str] = {}
-    claims = claims_table(comp)
-    for _, row in claims[claims["status"] == "final"].iterrows():
-        said[int(row["submission"])] = f"scored by claim #{int(row['claim'])}"
-    for _, row in claims[claims["status"] == "open"].iterrows():
-        said.setdefault(int(row["submission"]), f"claim #{int(row['claim'])} open")
+    claims = posted_claims(comp)
+    for c in claims:
+        if c.status == "final":
+            said[c.submission] = f"scored by claim #{c.claim}"
+    for c in claims:
+        if c.status == "open":
+            said.setdefault(c.submission, f"claim #{c.claim} open")
     return said
 
 

@@ -62,7 +62,8 @@ accepts, in words. The ``<phase>_end`` columns are UTC Timestamps;
 ``next_period_at`` (a UTC Timestamp, else NaT) and ``entries_left`` (named account ->
 commits it may still make this period; else None). Optimistic evaluation: ``evaluation``
 ("on-chain" or "optimistic"), ``challenge_window`` (seconds), ``claim_bond`` and
-``challenge_bond`` (float tokens, exact in ``<name>_exact``), ``claims`` (``comp.claims()``, or None when on chain)."""
+``challenge_bond`` (float tokens, exact in ``<name>_exact``), ``claims`` (``comp.claims()``,
+or None when on chain)."""
 
 EventCursor = tuple[int, bytes]
 """The last block whose events were read, and its hash (to notice a revert)."""

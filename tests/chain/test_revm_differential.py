@@ -23,8 +23,9 @@ from mlmarket.chain.revm_engine import ZERO_ADDRESS
 from mlmarket.contracts import MarketToken, bind_errors, load_artifact
 from mlmarket.errors import ContractRevertError, TransactionFailedError
 from mlmarket.ml import LinearParams, TreeParams, encode_chunk, encode_model
-from mlmarket.ml.tree import LEAF, encode_tree
+from mlmarket.ml.tree import encode_tree
 from tests.chain.conftest import check_revm, send_eth
+from tests.ml.helpers import random_tree
 
 NAMES = ("deployer", "alice", "bob", "carol", "dave", "erin", "frank", "grace")
 TAG = b"\x44" * 32
@@ -140,25 +141,6 @@ def compute_and_eth_steps(s: Scenario) -> None:
     s.step("after an empty block", lambda: send_eth(chain, "carol", "ivan", 1))
 
 
-def random_tree(rng: np.random.Generator, d: int, depth: int, classes: int) -> tuple:
-    """A random tree in preorder: splits down to `depth` levels, some leaves earlier."""
-    nodes: list[list[int]] = []
-
-    def grow(level: int) -> None:
-        if level == depth or (level and rng.random() < 0.15):
-            value = rng.integers(-(2**31), 2**31) if classes == 0 else rng.integers(0, classes)
-            nodes.append([LEAF, int(value), 0])
-            return
-        here = len(nodes)
-        nodes.append([int(rng.integers(0, d)), int(rng.integers(-128, 128)), 0])
-        grow(level + 1)
-        nodes[here][2] = len(nodes)
-        grow(level + 1)
-
-    grow(0)
-    return tuple(tuple(n) for n in nodes)
-
-
 def tree_steps(s: Scenario) -> None:
     """Each TreeEvaluator kernel: one tree and a forest of 10 classes (scoreBatch and
     tallyBatch), a forest of 40 classes, a regression tree, and a model of more than
@@ -176,13 +158,13 @@ def tree_steps(s: Scenario) -> None:
         )
         return encode_chunk(rng.integers(-128, 128, (rows, d)), labels, regression=classes == 0)
 
-    forest = model(tuple(random_tree(rng, d, 5, 10) for _ in range(8)), 10)
-    single = model((random_tree(rng, d, 6, 10),), 10)
-    big_trees = tuple(random_tree(rng, d, 9, 10) for _ in range(7))
+    forest = model(tuple(random_tree(rng, d, 5, 10, early_leaf=0.15) for _ in range(8)), 10)
+    single = model((random_tree(rng, d, 6, 10, early_leaf=0.15),), 10)
+    big_trees = tuple(random_tree(rng, d, 9, 10, early_leaf=0.15) for _ in range(7))
     assert sum(len(t) for t in big_trees) > 2048
     big = model(big_trees, 10)
-    wide = model(tuple(random_tree(rng, d, 4, 40) for _ in range(6)), 40)
-    regression = model((random_tree(rng, d, 7, 0),), 0)
+    wide = model(tuple(random_tree(rng, d, 4, 40, early_leaf=0.15) for _ in range(6)), 40)
+    regression = model((random_tree(rng, d, 7, 0, early_leaf=0.15),), 0)
     calls = [
         ("tree scoreBatch", tree.scoreBatch(chunk(301, 10), [forest, single, big], d, 10)),
         ("tree tallyBatch", tree.tallyBatch(chunk(64, 10), [forest, single], d, 10)),

@@ -11,14 +11,12 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
-from web3.logs import DISCARD
 
 import mlmarket as mm
 from mlmarket.contracts.sink import SINK
 from mlmarket.errors import ConfigurationError
+from mlmarket.market.claims import Evidence
 from mlmarket.market.phases import CompetitionPhaseError
-from mlmarket.ml import MerkleTree, chunk_leaf
-from mlmarket.ml.claims import SumTree
 
 DAY = 86_400
 PERIODS = {"submission": 2 * DAY, "reveal": DAY, "test_reveal": DAY, "evaluation": 2 * DAY}
@@ -99,17 +97,11 @@ def test_claims_rankRegressionsByMae_asOnChain(fresh: mm.Market) -> None:
     pd.testing.assert_frame_equal(board(comp), on_chain)
 
 
-def post_wrong_claim(market: mm.Market, comp: mm.Competition, sub_id: int, who: str) -> int:
-    """A claim whose first chunk says 5 more correct predictions, sent as raw calls."""
+def post_wrong_claim(comp: mm.Competition, sub_id: int, who: str) -> int:
+    """A claim whose first chunk says 5 more correct predictions."""
     leaves = comp.chunk_results(sub_id)
     leaves[0] = [leaves[0][0] + 5, *leaves[0][1:]]
-    contract = market.competitions.score_claims
-    market.token.approve(contract.address, 1_000, owner=who)
-    fn = contract.functions.postClaim(comp.address, sub_id, SumTree(sub_id, leaves).flat_leaves())
-    receipt = market.chain.transact(fn, sender=who)
-    return int(
-        contract.events.ClaimPosted().process_receipt(receipt, errors=DISCARD)[0]["args"]["claimId"]
-    )
+    return comp.post_claim(sub_id, leaves, by=who)
 
 
 def test_watcher_voidsAWrongClaim_takesItsBond_andTheHonestClaimStands(
@@ -117,7 +109,7 @@ def test_watcher_voidsAWrongClaim_takesItsBond_andTheHonestClaimStands(
 ) -> None:
     comp = create(fresh, cancer, claim_bond=20, challenge_bond=2)
     to_evaluation(fresh, comp, {"bob": classifier(1.0), "carol": classifier(0.01)})
-    wrong = post_wrong_claim(fresh, comp, 2, "carol")  # carol inflates her own score
+    wrong = post_wrong_claim(comp, 2, "carol")  # carol inflates her own score
     comp.claim_scores(by="grace")
     before = {w: fresh.token.raw_balance_of(w) for w in ("carol", "erin", "grace")}
     sink = fresh.token.raw_balance_of(SINK)
@@ -239,12 +231,8 @@ def test_challengeStarvedOfGas_raisesOutOfGas_neverVoidsAnHonestClaim(
     comp = create(fresh, cancer)
     to_evaluation(fresh, comp, {"bob": classifier(1.0)})
     comp.claim_scores(by="grace")
-    results = comp.chunk_results(1)
-    tree = SumTree(1, results)
-    chunks, salt = comp._revealed_test_set()
-    proof = MerkleTree([chunk_leaf(salt, i, c) for i, c in enumerate(chunks)]).proof(0)
-    siblings, sums = tree.opening(0)
-    opening = (0, results[0], siblings, sums, chunks[0], proof, comp.revealed_models()[1])
+    evidence = Evidence(comp)
+    opening = evidence.opening(1, evidence.leaves(1), 0)
     contract = fresh.competitions.score_claims
     fresh.token.approve(contract.address, 10, owner="erin")
     fn = contract.functions.challenge(1, opening)

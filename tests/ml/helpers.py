@@ -9,6 +9,7 @@ import numpy as np
 from mlmarket.chain import Chain
 from mlmarket.errors import ContractRevertError
 from mlmarket.ml import FormatError, score_batch, tally_batch
+from mlmarket.ml.tree import LEAF
 
 Outcome = tuple[str, Any]
 
@@ -82,3 +83,28 @@ def execution_gas(chain: Chain, fn: Any) -> int:
 
 def random_int8(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return rng.integers(-128, 128, shape, dtype=np.int64)
+
+
+def random_tree(
+    rng: np.random.Generator, d: int, depth: int, classes: int, *, threshold: int = 128,
+    early_leaf: float = 0.0,
+) -> tuple[tuple[int, int, int], ...]:  # fmt: skip
+    """A random tree in preorder: splits on features ``0..d-1`` at thresholds in
+    ``[-threshold, threshold)`` down to ``depth`` levels (a node below the root becomes a
+    leaf earlier with probability ``early_leaf``), leaves a class below ``classes`` or, for a
+    regression (``classes == 0``), any int32."""
+    nodes: list[list[int]] = []
+
+    def grow(level: int) -> None:
+        if level == depth or (early_leaf and level and rng.random() < early_leaf):
+            value = rng.integers(-(2**31), 2**31) if classes == 0 else rng.integers(0, classes)
+            nodes.append([LEAF, int(value), 0])
+            return
+        here = len(nodes)
+        nodes.append([int(rng.integers(0, d)), int(rng.integers(-threshold, threshold)), 0])
+        grow(level + 1)
+        nodes[here][2] = len(nodes)
+        grow(level + 1)
+
+    grow(0)
+    return tuple((a, b, c) for a, b, c in nodes)

@@ -41,9 +41,15 @@ from mlmarket.ml import (
 from mlmarket.ml.fixedpoint import int_range
 from mlmarket.ml.mlp import encode_mlp
 from mlmarket.ml.reference import predict_batch, tally
-from mlmarket.ml.tree import LEAF, encode_tree
+from mlmarket.ml.tree import encode_tree
 from tests.ml.conftest import deploy
-from tests.ml.helpers import in_python, on_chain, tally_in_python, tally_on_chain
+from tests.ml.helpers import (
+    in_python,
+    on_chain,
+    random_tree,
+    tally_in_python,
+    tally_on_chain,
+)
 from tests.ml.test_ml_differential import INT8, MUTATIONS, linear_models, mutate
 from tests.ml.test_ml_differential import cases as linear_cases
 from tests.ml.test_ml_mlp import cases as mlp_cases
@@ -201,22 +207,7 @@ def random_models(rng: np.random.Generator, family: str, d: int, classes: int) -
         else:
             trees = []
             for _ in range(1 if classes == 0 else 5):
-                leaf = (lambda: int(rng.integers(LOW32, HIGH32))) if classes == 0 else (
-                    lambda: int(rng.integers(0, classes)))  # fmt: skip
-                nodes: list[list[int]] = []
-
-                def grow(level: int, nodes: list[list[int]] = nodes, leaf: Any = leaf) -> None:
-                    if level == 4:
-                        nodes.append([LEAF, leaf(), 0])
-                        return
-                    here = len(nodes)
-                    nodes.append([int(rng.integers(0, d)), int(rng.integers(-100, 100)), 0])
-                    grow(level + 1)
-                    nodes[here][2] = len(nodes)
-                    grow(level + 1)
-
-                grow(0)
-                trees.append(tuple(tuple(n) for n in nodes))
+                trees.append(random_tree(rng, d, 4, classes, threshold=100))
             models.append(encode_tree(TreeParams(task, classes, d, tuple(trees))))
     return models
 

@@ -51,7 +51,7 @@ from mlmarket.ml import (
 from mlmarket.ml.budgets import budget_model_bytes, check_model, default_budget
 from mlmarket.ml.tree import LEAF, TreeParams, encode_tree, score_batch_tree
 from tests.ml.conftest import deploy
-from tests.ml.helpers import on_chain, tally_in_python, tally_on_chain
+from tests.ml.helpers import on_chain, random_tree, tally_in_python, tally_on_chain
 from tests.ml.test_ml_differential import INT8, INT32, MUTATIONS, mutate
 
 SETTINGS = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -173,25 +173,6 @@ def test_everyRecordsKernel_equalsReference(chain: Chain, tree: Any, case: Any) 
     assert on_chain(chain, tree, chunk, models, d, classes) == expected
 
 
-def complete(rng: np.random.Generator, d: int, depth: int, classes: int) -> tuple[Any, ...]:
-    """A complete tree of `depth` levels (each row visits all of them), random splits."""
-    nodes: list[list[int]] = []
-
-    def grow(level: int) -> None:
-        if level == depth:
-            value = rng.integers(-(2**31), 2**31) if classes == 0 else rng.integers(0, classes)
-            nodes.append([LEAF, int(value), 0])
-            return
-        here = len(nodes)
-        nodes.append([int(rng.integers(0, d)), int(rng.integers(-128, 128)), 0])
-        grow(level + 1)
-        nodes[here][2] = len(nodes)
-        grow(level + 1)
-
-    grow(0)
-    return tuple(tuple(n) for n in nodes)
-
-
 @pytest.mark.parametrize("depth", range(0, 11))
 @pytest.mark.parametrize("classes", [0, 2, 10, 40])
 def test_everyDepth_ofEveryKernel_equalsReference(
@@ -201,10 +182,10 @@ def test_everyDepth_ofEveryKernel_equalsReference(
     mixed depths (the shallower ones' leaves absorb the extra levels); 1 and 40 rows."""
     rng = np.random.default_rng(depth * 100 + classes)
     d = 7
-    single = (complete(rng, d, depth, classes),)
+    single = (random_tree(rng, d, depth, classes),)
     forests = [single]
     if classes:  # five trees of random depths up to `depth`, then one of `depth`
-        mixed = [complete(rng, d, int(rng.integers(0, depth + 1)), classes) for _ in range(5)]
+        mixed = [random_tree(rng, d, int(rng.integers(0, depth + 1)), classes) for _ in range(5)]
         forests.append((*mixed, *single))
     for rows in (1, 40):
         labels = (
@@ -227,7 +208,7 @@ def test_recordsUpToTheNodeLimit_calldataWalkAbove(
     rng = np.random.default_rng(nodes)
     d, rows = 5, 30
     classes = 0 if shape == "regression" else 3
-    big = complete(rng, d, 10, classes)
+    big = random_tree(rng, d, 10, classes)
     leaves = tuple((LEAF, 1 + k, 0) for k in range(nodes - len(big)))
     if shape == "forest":
         trees: tuple[Any, ...] = (big, *((leaf,) for leaf in leaves))
@@ -248,7 +229,7 @@ def test_255Trees_255Classes_andTies(chain: Chain, tree: Any) -> None:
     """The largest forest the format holds, every class voted for, ties to the lowest."""
     rng = np.random.default_rng(255)
     d, classes, rows = 4, 255, 9
-    trees = tuple(complete(rng, d, int(rng.integers(0, 4)), classes) for _ in range(255))
+    trees = tuple(random_tree(rng, d, int(rng.integers(0, 4)), classes) for _ in range(255))
     ties = tuple(((LEAF, (200 - k) % classes, 0),) for k in range(254))  # classes 200..., once each
     chunk = encode_chunk(rng.integers(-128, 128, (rows, d)), rng.integers(0, classes, rows),
                          regression=False)  # fmt: skip

@@ -6,11 +6,9 @@ from __future__ import annotations
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from web3.logs import DISCARD
 
 from mlmarket.market import Market
 from mlmarket.market.competition import Competition
-from mlmarket.ml.claims import SumTree
 from mlmarket.ui import CompetitionsPanel
 from tests.ui.conftest import open_competition, sent
 
@@ -26,14 +24,10 @@ def to_evaluation(market: Market, comp: Competition) -> None:
     comp.reveal_test_set()
 
 
-def wrong_claim(market: Market, comp: Competition, sub_id: int) -> None:
+def wrong_claim(comp: Competition, sub_id: int) -> None:
     leaves = comp.chunk_results(sub_id)
     leaves[-1] = [leaves[-1][0] + 3]
-    contract = market.competitions.score_claims
-    market.token.approve(contract.address, 100, owner="carol")
-    fn = contract.functions.postClaim(comp.address, sub_id, SumTree(sub_id, leaves).flat_leaves())
-    receipt = market.chain.transact(fn, sender="carol")
-    assert contract.events.ClaimPosted().process_receipt(receipt, errors=DISCARD)
+    comp.post_claim(sub_id, leaves, by="carol")
 
 
 def test_form_createsAnOptimisticCompetition_andRefusesBondsOnChain(market: Market) -> None:
@@ -70,7 +64,7 @@ def test_claimScores_andWatchNow_fromThePanel(market: Market) -> None:
     panel.claim_scores_button.click()
     assert "grace claimed the scores of #1, #2 (2 claim(s)" in panel.feedback.value
     assert panel.claims_view.value.count('class="mlm-claim-open"') == 2
-    wrong_claim(market, comp, 2)
+    wrong_claim(comp, 2)
     panel.state.refresh()
     panel.watcher.value = "erin"
     panel.watch_button.click()
@@ -91,7 +85,7 @@ def test_watchOnRefresh_challengesAWrongClaimOnce(market: Market) -> None:
     before = sent(market)
     panel.state.refresh()
     assert sent(market) == before
-    wrong_claim(market, comp, 1)
+    wrong_claim(comp, 1)
     panel.state.refresh()
     challenges = [r for r in market.chain.history if r.action == "challenge"]
     assert len(challenges) == 1 and 'class="mlm-claim-voided"' in panel.claims_view.value

@@ -45,8 +45,10 @@ class Bench:
         self.token = MarketToken.deploy(self.chain, {w: 10**6 for w in ("carol", *PEOPLE)})
         self.mock = self.deploy("MockEvaluator")
         self.scoring, self.scoring_gas = self.deploy("CompetitionScoring", gas=True)
+        self.teams, self.teams_gas = self.deploy("CompetitionTeams", gas=True)
         self.implementation, self.implementation_gas = self.deploy(
-            "Competition", gas=True, libraries={"CompetitionScoring": self.scoring.address}
+            "Competition", gas=True, libraries={"CompetitionScoring": self.scoring.address,
+                                                "CompetitionTeams": self.teams.address},
         )
         self.factory = self.deploy(
             "CompetitionFactory", self.implementation.address, self.chain.address("deployer")
@@ -116,6 +118,13 @@ class Bench:
             "challengeWindow": 0,  # on-chain evaluation only (no score claims)
             "claimBond": 0,
             "challengeBond": 0,
+            "publicRoot": bytes(32),  # no public board, teams allowed, no performance stakes
+            "publicSamples": 0,
+            "publicWindow": 0,
+            "publicClaimBond": 0,
+            "mergerDeadline": 0,
+            "slashBps": 0,
+            "stakeThreshold": 0,
             **rules,
         }
         self.send(

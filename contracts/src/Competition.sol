@@ -10,6 +10,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ICompetition} from "./interfaces/ICompetition.sol";
 import {IEvaluator} from "./interfaces/IEvaluator.sol";
 import {CompetitionScoring} from "./libraries/CompetitionScoring.sol";
+import {CompetitionTeams} from "./libraries/CompetitionTeams.sol";
 import {PositionalMerkle} from "./libraries/PositionalMerkle.sol";
 import {SINK} from "./libraries/Sink.sol";
 
@@ -124,9 +125,11 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
     function commit(bytes32 commitment) external nonReentrant returns (uint256 id) {
         _requirePhase(Phase.Submission);
         if (msg.sender == _creator) revert CompetitionCreatorCannotCommit(msg.sender);
-        CompetitionScoring.Participant storage participant = _scoring.participants[msg.sender];
+        // A team commits as one entrant: its caps, its finals, its single place.
+        address entrant = CompetitionScoring.entrant(_scoring, msg.sender);
+        CompetitionScoring.Participant storage participant = _scoring.participants[entrant];
         uint256 cap = _params.maxSubmissionsPerAddress;
-        if (cap != 0 && participant.commits >= cap) revert CompetitionSubmissionCapReached(msg.sender, cap);
+        if (cap != 0 && participant.commits >= cap) revert CompetitionSubmissionCapReached(entrant, cap);
         uint256 perPeriod = _params.entriesPerPeriod;
         if (perPeriod != 0) {
             uint256 current = currentPeriod();
@@ -137,7 +140,7 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
             }
             if (participant.periodEntries >= perPeriod) {
                 revert CompetitionPeriodCapReached(
-                    msg.sender, perPeriod, _createdAt + (current + 1) * _params.periodLength
+                    entrant, perPeriod, _createdAt + (current + 1) * _params.periodLength
                 );
             }
             participant.periodEntries += 1;
@@ -147,10 +150,13 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
         participant.commits = ordinal;
         id = ++_scoring.submissionCount;
         Submission storage sub = _scoring.submissions[id];
-        sub.submitter = msg.sender;
+        sub.submitter = entrant;
         sub.hash = commitment;
-        if (_params.finals != 0) _scoring.entries[id].ordinal = ordinal;
-        emit SubmissionCommitted(id, msg.sender, commitment);
+        CompetitionScoring.Entry storage entry = _scoring.entries[id];
+        if (_params.finals != 0) entry.ordinal = ordinal;
+        // The stake comes back to the member who paid it.
+        if (entrant != msg.sender) entry.committer = msg.sender;
+        emit SubmissionCommitted(id, entrant, commitment);
 
         uint256 stake = _params.entryStake;
         if (stake != 0) IERC20(_params.token).safeTransferFrom(msg.sender, address(this), stake);
@@ -167,8 +173,9 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
         uint256 maxSize = _params.maxModelSize;
         if (modelBytes.length > maxSize) revert CompetitionModelTooLarge(id, modelBytes.length, maxSize);
         bytes32 modelHash = keccak256(modelBytes);
-        // The commitment binds the sender: a copied commitment cannot be revealed by the copier.
-        if (commitmentFor(msg.sender, modelHash, salt) != sub.hash) revert CompetitionCommitmentMismatch(id, msg.sender);
+        // The commitment binds the entrant (account or team): a copied commitment cannot be
+        // revealed by the copier, and only the entrant's members may reveal.
+        _checkRevealer(id, sub, modelHash, salt);
         // A malformed model, or one above the creator's budget, reverts with the evaluator's
         // named error: the chunks were sized for models within the budget.
         uint256 work = IEvaluator(_scoring.evaluator)
@@ -176,19 +183,10 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
 
         sub.revealed = true;
         sub.hash = modelHash;
-        _scoring.participants[msg.sender].reveals += 1;
+        _scoring.participants[sub.submitter].reveals += 1;
         _scoring.revealedCount += 1;
-        // Only finals can rank, so only finals count as originals: a final repeating the bytes
-        // of an earlier non-final (a participant re-committing its best model) still ranks.
-        if (CompetitionScoring.isFinal(_scoring, _params.finals, id)) {
-            _revealedFinals += 1;
-            uint256 original = _scoring.originals[modelHash];
-            if (original == 0 || id < original) _scoring.originals[modelHash] = id;
-        }
-        emit SubmissionRevealed(id, msg.sender, modelHash, artifactCid, modelBytes, work);
-
-        uint256 stake = _params.entryStake;
-        if (stake != 0) IERC20(_params.token).safeTransfer(msg.sender, stake);
+        emit SubmissionRevealed(id, sub.submitter, modelHash, artifactCid, modelBytes, work);
+        _recordReveal(id, modelHash);
     }
 
     /// @inheritdoc ICompetition
@@ -196,25 +194,31 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
         _requirePhase(Phase.Submission);
         uint256 limit = _params.finals;
         if (limit == 0 || ids.length == 0 || ids.length > limit) revert CompetitionInvalidFinals(ids.length, limit);
-        CompetitionScoring.Participant storage participant = _scoring.participants[msg.sender];
-        uint32 selection = participant.selection + 1;
-        participant.selection = selection;
+        address entrant = CompetitionScoring.entrant(_scoring, msg.sender);
+        // Stamps are unique across entrants, so a merger never mixes two entrants' choices.
+        uint32 selection = ++_scoring.selectionNonce;
+        _scoring.participants[entrant].selection = selection;
         for (uint256 i = 0; i < ids.length; ++i) {
             uint256 id = ids[i];
-            if (CompetitionScoring.submission(_scoring, id).submitter != msg.sender) {
+            if (CompetitionScoring.entrant(_scoring, CompetitionScoring.submission(_scoring, id).submitter) != entrant) {
                 revert CompetitionNotSubmitter(id, msg.sender);
             }
             CompetitionScoring.Entry storage entry = _scoring.entries[id];
             if (entry.selection == selection) revert CompetitionDuplicateFinal(id);
             entry.selection = selection;
         }
-        emit FinalsSelected(msg.sender, ids);
+        emit FinalsSelected(entrant, ids);
     }
 
     /// @inheritdoc ICompetition
     function revealTestSet(bytes32 salt, string calldata cid) external {
         _requirePhase(Phase.TestReveal);
         if (msg.sender != _creator) revert CompetitionNotCreator(msg.sender);
+        if (_params.publicRoot != bytes32(0)) {
+            // Public claims stay challengeable for the public window after the reveal deadline.
+            uint256 opensAt = uint256(_params.revealEnd) + _params.publicWindow;
+            if (block.timestamp < opensAt) revert CompetitionPublicChecksOpen(opensAt);
+        }
         _testRevealed = true;
         _scoring.testSalt = salt;
         _testDataCid = cid;
@@ -237,6 +241,39 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
         if (msg.sender != _scoreClaims || msg.sender == address(0)) revert CompetitionNotScoreClaims(msg.sender);
         _requirePhase(Phase.Evaluation);
         CompetitionScoring.completeByClaim(_scoring, _params, id, score);
+    }
+
+    /// @inheritdoc ICompetition
+    function disqualify(uint256 id) external {
+        if (msg.sender != _scoreClaims || msg.sender == address(0)) revert CompetitionNotScoreClaims(msg.sender);
+        CompetitionScoring.requireSubmission(_scoring, id);
+        _scoring.disqualified.set(id);
+        emit SubmissionDisqualified(id);
+    }
+
+    /// @inheritdoc ICompetition
+    function proposeTeam(string calldata name, address[] calldata members, uint16[] calldata shares)
+        external
+        returns (address team)
+    {
+        return CompetitionTeams.propose(_scoring, _params, _creator, name, members, shares);
+    }
+
+    /// @inheritdoc ICompetition
+    function acceptTeam(address team) external {
+        CompetitionTeams.accept(_scoring, _params, currentPeriod(), team);
+    }
+
+    /// @inheritdoc ICompetition
+    function withdrawStake(uint256 id) external nonReentrant returns (uint256 amount) {
+        _requirePhase(Phase.Finalized);
+        if (!_finalized) _finalize();
+        amount = stakeOf(id);
+        if (amount == 0) revert CompetitionNoStakeHeld(id);
+        _scoring.stakeWithdrawn.set(id);
+        address staker = _stakerOf(id);
+        emit StakeWithdrawn(id, staker, amount);
+        IERC20(_params.token).safeTransfer(staker, amount);
     }
 
     /// @inheritdoc ICompetition
@@ -326,6 +363,38 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
     function isFinal(uint256 id) external view returns (bool) {
         CompetitionScoring.requireSubmission(_scoring, id);
         return CompetitionScoring.isFinal(_scoring, _params.finals, id);
+    }
+
+    /// @inheritdoc ICompetition
+    function isDisqualified(uint256 id) external view returns (bool) {
+        return _scoring.disqualified.get(id);
+    }
+
+    /// @inheritdoc ICompetition
+    function entrantOf(address account) external view returns (address) {
+        return CompetitionScoring.entrant(_scoring, account);
+    }
+
+    /// @inheritdoc ICompetition
+    function teamOf(address team) external view returns (Team memory) {
+        return _scoring.teams[team];
+    }
+
+    /// @inheritdoc ICompetition
+    function stakeOf(uint256 id) public view returns (uint256) {
+        uint256 slashBps = _params.slashBps;
+        if (slashBps == 0 || id == 0 || id > _scoring.submissionCount || _scoring.stakeWithdrawn.get(id)) return 0;
+        Submission storage sub = _scoring.submissions[id];
+        Outcome result = outcome();
+        if (result == Outcome.Pending || !sub.revealed || !CompetitionScoring.isFinal(_scoring, _params.finals, id)) {
+            return 0;
+        }
+        uint256 stake = _params.entryStake;
+        // Judged only on a final test score; otherwise (not scored, or a default) returned whole.
+        if (result != Outcome.Ranked || sub.evaluatedChunks != _scoring.chunkCount) return stake;
+        uint256 slash = stake * slashBps / BPS;
+        if (!CompetitionScoring.beatsThreshold(_params, sub.score)) return stake - slash;
+        return stake + slash * _scoring.stakesBelow / _scoring.stakesAbove;
     }
 
     /// @inheritdoc ICompetition
@@ -531,11 +600,67 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
             emit WinnerLicensed(best, _scoring.submissions[best].submitter, _creator, _scoring.submissions[best].hash);
         }
         if (defaulted && rest != 0) IERC20(_params.token).safeTransfer(SINK, rest);
+        // Slashed stakes the stakes above the threshold do not share out (the division's
+        // remainder, or all of them when none is above) go to the sink.
+        uint256 below = _scoring.stakesBelow;
+        if (result == Outcome.Ranked && below != 0) {
+            uint256 slashed = below * (_params.entryStake * _params.slashBps / BPS);
+            uint256 above = _scoring.stakesAbove;
+            uint256 unshared = above == 0 ? slashed : slashed % above;
+            if (unshared != 0) IERC20(_params.token).safeTransfer(SINK, unshared);
+        }
+    }
+
+    /// @dev The submitter of `sub` (submission `id`) after checking that the caller is one of
+    /// its entrant's members and that the model hash and salt open its commitment.
+    function _checkRevealer(uint256 id, Submission storage sub, bytes32 modelHash, bytes32 salt) private view {
+        address submitter = sub.submitter;
+        if (
+            CompetitionScoring.entrant(_scoring, msg.sender) != CompetitionScoring.entrant(_scoring, submitter)
+                || commitmentFor(submitter, modelHash, salt) != sub.hash
+        ) revert CompetitionCommitmentMismatch(id, msg.sender);
+    }
+
+    /**
+     * @dev After a reveal: count a final and its bytes (only finals can rank, so only finals
+     * count as originals: a final repeating the bytes of an earlier non-final, a participant
+     * re-committing its best model, still ranks); the entry stake goes back to whoever paid
+     * it, unless performance stakes hold a final's stake until finalization ({withdrawStake}).
+     */
+    function _recordReveal(uint256 id, bytes32 modelHash) private {
+        bool isFinal_ = CompetitionScoring.isFinal(_scoring, _params.finals, id);
+        if (isFinal_) {
+            _revealedFinals += 1;
+            uint256 original = _scoring.originals[modelHash];
+            if (original == 0 || id < original) _scoring.originals[modelHash] = id;
+        }
+        uint256 stake = _params.entryStake;
+        if (stake != 0 && !(isFinal_ && _params.slashBps != 0)) {
+            IERC20(_params.token).safeTransfer(_stakerOf(id), stake);
+        }
+    }
+
+    /// @dev Who paid submission `id`'s stake: the committing member of a team, else the submitter.
+    function _stakerOf(uint256 id) private view returns (address) {
+        address committer = _scoring.entries[id].committer;
+        return committer != address(0) ? committer : _scoring.submissions[id].submitter;
     }
 
     /// @dev Pool share of place `i` (0-based): rounded down, the dust stays with the creator (or the sink).
     function _placeShare(uint256 pool, uint256 i) private view returns (uint256) {
         return pool * _params.payoutBps[i] / BPS;
+    }
+
+    /// @dev `account`'s part of `amount` won by team `team` (at most {CompetitionTeams-MAX_TEAM_SIZE} steps).
+    function _memberPart(address team, address account, uint256 amount) private view returns (uint256 part) {
+        Team storage t = _scoring.teams[team];
+        uint256 rest = amount;
+        for (uint256 i = 0; i < t.members.length; ++i) {
+            uint256 each = amount * t.shares[i] / BPS;
+            rest -= each;
+            if (t.members[i] == account) part = each;
+        }
+        if (t.members[0] == account) part += rest;
     }
 
     /**
@@ -548,11 +673,15 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
         uint256 pool = prizePool();
         uint256 places = _scoring.ranking.length;
         uint256 paid = 0;
+        address entrant = CompetitionScoring.entrant(_scoring, account);
         for (uint256 i = 0; i < places; ++i) {
             uint256 share = _placeShare(pool, i);
             paid += share;
-            if (_scoring.submissions[_scoring.ranking[i]].submitter == account) amount += share;
+            address submitter = _scoring.submissions[_scoring.ranking[i]].submitter;
+            if (CompetitionScoring.entrant(_scoring, submitter) == entrant) amount += share;
         }
+        // A member's part of its team's prize: pro rata to its share, the rounding to the first member.
+        if (entrant != account && amount != 0) amount = _memberPart(entrant, account, amount);
         // Places nobody reached, the rounding dust and the bond: the creator's, unless it defaulted.
         if (account == _creator && result != Outcome.Defaulted) amount += pool - paid + _params.creatorBond;
     }

@@ -128,16 +128,53 @@ contract CompetitionFactory is ICompetitionFactory, Ownable, ReentrancyGuardTran
         _created[competition] = true;
         emit CompetitionCreated(index, competition, msg.sender, p.family, evaluator, p.token, p.reward);
 
-        ICompetition(competition).initialize(p, msg.sender, evaluator, _optimistic(p));
+        _checkRules(p);
+        ICompetition(competition).initialize(p, msg.sender, evaluator, _claimsContract(p));
     }
 
-    /// @dev The score-claims contract of an optimistic competition after checking its
-    /// parameters (zero for on-chain evaluation only).
-    function _optimistic(ICompetition.Params calldata p) private view returns (address claims) {
-        uint256 window = p.challengeWindow;
-        if (window == 0) return address(0);
+    /// @dev Reverts unless the merger deadline and the performance stakes are consistent.
+    function _checkRules(ICompetition.Params calldata p) private pure {
+        if (p.mergerDeadline > p.submissionEnd) {
+            revert CompetitionFactoryInvalidMergerDeadline(p.mergerDeadline, p.submissionEnd);
+        }
+        if (p.slashBps > 10_000 || (p.slashBps != 0 && p.entryStake == 0)) {
+            revert CompetitionFactoryInvalidStakes(p.slashBps, p.entryStake);
+        }
+    }
+
+    /// @dev The score-claims contract of an optimistic competition or one with a public board,
+    /// after checking their parameters (zero for neither).
+    function _claimsContract(ICompetition.Params calldata p) private view returns (address claims) {
+        bool board = _publicBoard(p);
+        if (p.challengeWindow == 0 && !board) return address(0);
         claims = _scoreClaims;
         if (claims == address(0)) revert CompetitionFactoryNoScoreClaims();
+        _optimistic(p);
+    }
+
+    /// @dev Whether `p` has a public board, after checking it.
+    function _publicBoard(ICompetition.Params calldata p) private pure returns (bool) {
+        uint256 window = p.publicWindow;
+        if (p.publicRoot == bytes32(0)) {
+            if (p.publicSamples != 0 || window != 0 || p.publicClaimBond != 0) {
+                revert CompetitionFactoryInvalidPublicBoard(p.publicSamples, window, p.publicClaimBond);
+            }
+            return false;
+        }
+        // initialize checks revealEnd < testRevealEnd; a window this long is refused either way.
+        if (
+            p.publicSamples == 0 || p.publicClaimBond == 0 || window < MIN_CHALLENGE_WINDOW
+                || uint256(p.revealEnd) + window >= p.testRevealEnd
+        ) {
+            revert CompetitionFactoryInvalidPublicBoard(p.publicSamples, window, p.publicClaimBond);
+        }
+        return true;
+    }
+
+    /// @dev Reverts unless the optimistic-evaluation parameters are valid (all zero: on-chain only).
+    function _optimistic(ICompetition.Params calldata p) private pure {
+        uint256 window = p.challengeWindow;
+        if (window == 0) return;
         // initialize checks testRevealEnd < evaluationEnd; a window this long is refused either way.
         if (
             window < MIN_CHALLENGE_WINDOW || uint256(p.testRevealEnd) + window + CLAIM_SETTLE_MARGIN >= p.evaluationEnd

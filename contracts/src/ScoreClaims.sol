@@ -35,6 +35,15 @@ contract ScoreClaims is IScoreClaims, ReentrancyGuardTransient {
     mapping(address competition => mapping(uint256 id => uint256[] claimIds)) private _claimsFor;
     /// @dev Claims of a submission before this position are no longer open.
     mapping(address competition => mapping(uint256 id => uint256 position)) private _firstOpen;
+    mapping(address competition => mapping(uint256 id => uint256 claimId)) private _publicClaims;
+
+    /// @dev The chunks a claim is over: the test set's, or the public set's (zero salt).
+    struct ChunkSet {
+        bytes32 root;
+        bytes32 salt;
+        uint256 chunks;
+        uint256 samples;
+    }
 
     constructor(address factory_) {
         _factory = factory_;
@@ -70,29 +79,50 @@ contract ScoreClaims is IScoreClaims, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IScoreClaims
+    function postPublicClaim(address competition, uint256 id, uint256[] calldata leaves)
+        external
+        nonReentrant
+        returns (uint256 claimId)
+    {
+        ICompetition.Params memory p = _publicClaimable(competition, id);
+        uint256 chunks = _publicSet(p).chunks;
+        uint256 width = _leafLength(p);
+        if (leaves.length != width * chunks) revert ScoreClaimsInvalidLeaves(width * chunks, leaves.length);
+        (bytes32 root, uint256[] memory total) = _build(id, leaves, width, chunks);
+        claimId = _recordPublic(competition, id, root, _score(p, total), p);
+        emit PublicClaimPosted(claimId, competition, id, msg.sender, root, _claims[claimId].score, p.publicClaimBond, leaves);
+        IERC20(p.token).safeTransferFrom(msg.sender, address(this), p.publicClaimBond);
+    }
+
+    /// @inheritdoc IScoreClaims
     function challenge(uint256 claimId, Opening calldata opening) external nonReentrant returns (bool voided) {
         Claim storage claim = _openClaim(claimId);
-        if (block.timestamp > claim.windowEnd) revert ScoreClaimsWindowClosed(claimId, claim.windowEnd);
         ICompetition c = ICompetition(claim.competition);
+        if (claim.onPublic ? !_publicChecksOpen(c) : block.timestamp > claim.windowEnd) {
+            revert ScoreClaimsWindowClosed(claimId, claim.windowEnd);
+        }
         ICompetition.Params memory p = c.params();
-        uint256 chunks = _checkOpening(claim, claimId, c, p, opening);
+        ChunkSet memory set = _checkOpening(claim, claimId, c, p, opening);
 
         IERC20 token = IERC20(p.token);
         uint256 stake = p.challengeBond;
         token.safeTransferFrom(msg.sender, address(this), stake);
-        (bool scorable, uint256[] memory actual) = _chunkLeaf(c, p, opening, chunks);
+        (bool scorable, uint256[] memory actual) = _chunkLeaf(c, p, opening, set);
         voided = !scorable || !_equal(actual, opening.leaf);
         if (!voided) {
             emit ChallengeFailed(claimId, msg.sender, opening.chunkIndex, stake);
             token.safeTransfer(SINK, stake);
             return false;
         }
+        // A false public score forfeits the entry as well as the bond.
+        if (claim.onPublic) c.disqualify(claim.id);
         _void(claim, claimId, opening.chunkIndex, token, stake);
     }
 
     /// @inheritdoc IScoreClaims
     function settle(uint256 claimId) external nonReentrant {
         Claim storage claim = _openClaim(claimId);
+        if (claim.onPublic) return _settlePublic(claim, claimId);
         uint256 windowEnd = claim.windowEnd;
         if (block.timestamp <= windowEnd) revert ScoreClaimsWindowOpen(claimId, windowEnd);
         ICompetition c = ICompetition(claim.competition);
@@ -130,6 +160,11 @@ contract ScoreClaims is IScoreClaims, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IScoreClaims
+    function publicClaimOf(address competition, uint256 id) external view returns (uint256) {
+        return _publicClaims[competition][id];
+    }
+
+    /// @inheritdoc IScoreClaims
     function leafLength(address competition) external view returns (uint256) {
         return _leafLength(ICompetition(competition).params());
     }
@@ -148,17 +183,95 @@ contract ScoreClaims is IScoreClaims, ReentrancyGuardTransient {
         view
         returns (ICompetition.Params memory p, uint256 chunks)
     {
-        ICompetition c = ICompetition(competition);
-        if (!ICompetitionFactory(_factory).isCompetition(competition) || c.scoreClaims() != address(this)) {
-            revert ScoreClaimsNotOptimistic(competition);
-        }
+        ICompetition c = _served(competition);
+        p = c.params();
+        if (p.challengeWindow == 0) revert ScoreClaimsNotOptimistic(competition);
         ICompetition.Phase actual = c.phase();
         if (actual != ICompetition.Phase.Evaluation) revert ScoreClaimsNotInEvaluation(actual);
         ICompetition.Submission memory sub = c.submission(id);
         if (!sub.revealed || !c.isFinal(id)) revert ScoreClaimsNotEvaluable(id);
         chunks = c.chunkCount();
         if (sub.evaluatedChunks == chunks) revert ScoreClaimsAlreadyCompleted(id);
+    }
+
+    /// @dev The parameters of `competition` after checking that the caller may post a public
+    /// claim of submission `id` there now.
+    function _publicClaimable(address competition, uint256 id) private view returns (ICompetition.Params memory p) {
+        ICompetition c = _served(competition);
         p = c.params();
+        if (p.publicRoot == bytes32(0)) revert ScoreClaimsNoPublicBoard(competition);
+        ICompetition.Phase actual = c.phase();
+        if (actual != ICompetition.Phase.Submission) revert ScoreClaimsNotInSubmission(actual);
+        if (c.entrantOf(msg.sender) != c.entrantOf(c.submission(id).submitter)) {
+            revert ScoreClaimsNotEntrant(id, msg.sender);
+        }
+        uint256 existing = _publicClaims[competition][id];
+        if (existing != 0) revert ScoreClaimsPublicClaimExists(id, existing);
+    }
+
+    /// @dev Store a new open public claim; challenges close when the private test set is
+    /// revealed, at the latest at `testRevealEnd` (its `windowEnd`).
+    function _recordPublic(
+        address competition,
+        uint256 id,
+        bytes32 root,
+        uint256 score,
+        ICompetition.Params memory p
+    ) private returns (uint256 claimId) {
+        claimId = ++_claimCount;
+        Claim storage claim = _claims[claimId];
+        claim.competition = competition;
+        claim.windowEnd = p.testRevealEnd;
+        claim.claimer = msg.sender;
+        claim.status = ClaimStatus.Open;
+        claim.onPublic = true;
+        claim.id = id;
+        claim.root = root;
+        claim.score = score;
+        claim.bond = p.publicClaimBond;
+        _publicClaims[competition][id] = claimId;
+    }
+
+    /// @dev `competition` after checking that it is one of the factory's and uses this contract.
+    function _served(address competition) private view returns (ICompetition c) {
+        c = ICompetition(competition);
+        if (!ICompetitionFactory(_factory).isCompetition(competition) || c.scoreClaims() != address(this)) {
+            revert ScoreClaimsNotOptimistic(competition);
+        }
+    }
+
+    /// @dev The public test chunks: zero salt, the test chunk size.
+    function _publicSet(ICompetition.Params memory p) private pure returns (ChunkSet memory) {
+        uint256 samples = p.publicSamples;
+        return ChunkSet(p.publicRoot, bytes32(0), (samples + p.chunkSize - 1) / p.chunkSize, samples);
+    }
+
+    /// @dev Whether public claims of `c` can still be challenged: models are revealed and the
+    /// private test set is not yet (it waits for the public window after the reveal deadline).
+    function _publicChecksOpen(ICompetition c) private view returns (bool) {
+        ICompetition.Phase actual = c.phase();
+        return actual == ICompetition.Phase.Reveal || actual == ICompetition.Phase.TestReveal;
+    }
+
+    /// @dev {settle} of a public claim: once checks are closed, the bond goes back if the model
+    /// was revealed (the score stood), else to the sink (an unrevealed claim could not be checked).
+    function _settlePublic(Claim storage claim, uint256 claimId) private {
+        ICompetition c = ICompetition(claim.competition);
+        ICompetition.Phase actual = c.phase();
+        if (actual == ICompetition.Phase.Submission || _publicChecksOpen(c)) {
+            revert ScoreClaimsWindowOpen(claimId, claim.windowEnd);
+        }
+        IERC20 token = IERC20(c.params().token);
+        uint256 bond = claim.bond;
+        if (c.submission(claim.id).revealed) {
+            claim.status = ClaimStatus.Final;
+            emit ClaimFinalized(claimId, address(c), claim.id, claim.score);
+            token.safeTransfer(claim.claimer, bond);
+        } else {
+            claim.status = ClaimStatus.Voided;
+            emit PublicClaimForfeited(claimId, bond);
+            token.safeTransfer(SINK, bond);
+        }
     }
 
     /**
@@ -171,19 +284,22 @@ contract ScoreClaims is IScoreClaims, ReentrancyGuardTransient {
         ICompetition c,
         ICompetition.Params memory p,
         Opening calldata opening
-    ) private view returns (uint256 chunks) {
-        chunks = c.chunkCount();
+    ) private view returns (ChunkSet memory set) {
+        set = claim.onPublic ? _publicSet(p) : ChunkSet(p.testRoot, c.testSalt(), c.chunkCount(), p.samples);
         uint256 index = opening.chunkIndex;
-        uint256 depth = PositionalMerkle.depthFor(chunks);
-        if (index >= chunks || !_opens(claim, opening, _leafLength(p), depth)) {
+        uint256 depth = PositionalMerkle.depthFor(set.chunks);
+        if (index >= set.chunks || !_opens(claim, opening, _leafLength(p), depth)) {
             revert ScoreClaimsInvalidOpening(claimId, index);
         }
-        bytes32 chunkLeaf = keccak256(abi.encode(c.testSalt(), index, keccak256(opening.chunk)));
-        if (!PositionalMerkle.verify(opening.chunkProof, p.testRoot, chunkLeaf, index, depth)) {
+        bytes32 chunkLeaf = keccak256(abi.encode(set.salt, index, keccak256(opening.chunk)));
+        if (!PositionalMerkle.verify(opening.chunkProof, set.root, chunkLeaf, index, depth)) {
             revert ScoreClaimsInvalidChunk(index);
         }
         uint256 id = claim.id;
-        if (keccak256(opening.model) != c.submission(id).hash) revert ScoreClaimsModelMismatch(id);
+        ICompetition.Submission memory sub = c.submission(id);
+        // Before its reveal a submission's hash is its commitment: no bytes can match it.
+        if (!sub.revealed) revert ScoreClaimsNotRevealed(id);
+        if (keccak256(opening.model) != sub.hash) revert ScoreClaimsModelMismatch(id);
     }
 
     function _logPosted(uint256 claimId, Claim storage claim, uint256[] calldata leaves) private {
@@ -321,7 +437,7 @@ contract ScoreClaims is IScoreClaims, ReentrancyGuardTransient {
      * no claim of it can stand. An evaluator call that fails for want of gas reverts instead
      * (a challenger cannot starve it to void an honest claim).
      */
-    function _chunkLeaf(ICompetition c, ICompetition.Params memory p, Opening calldata opening, uint256 chunks)
+    function _chunkLeaf(ICompetition c, ICompetition.Params memory p, Opening calldata opening, ChunkSet memory set)
         private
         view
         returns (bool scorable, uint256[] memory leaf)
@@ -357,7 +473,7 @@ contract ScoreClaims is IScoreClaims, ReentrancyGuardTransient {
         // The committed chunk holds chunkSize rows (the last one the remainder); `evaluate` checks the same.
         uint256 index = opening.chunkIndex;
         uint256 size = p.chunkSize;
-        scorable = rows == (index + 1 < chunks ? size : p.samples - size * index);
+        scorable = rows == (index + 1 < set.chunks ? size : set.samples - size * index);
     }
 
     /// @dev Copies `tallyBatch`'s result for one model into `leaf`; false if it has the wrong shape.

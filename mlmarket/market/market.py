@@ -393,8 +393,9 @@ class Market:
 def _deploy_services(chain: Chain, token: MarketToken, sender: NamedAccount) -> dict[str, str]:
     """Deploy the data market and the competition factory with its evaluator(s).
 
-    The Competition implementation calls the CompetitionScoring library (its evaluation
-    path, run by DELEGATECALL): the library is deployed first and its address linked in.
+    The Competition implementation calls the CompetitionScoring and CompetitionTeams
+    libraries (its evaluation path and its teams, run by DELEGATECALL): they are deployed
+    first and their addresses linked in.
     """
     linked: dict[str, str] = {}
 
@@ -407,6 +408,7 @@ def _deploy_services(chain: Chain, token: MarketToken, sender: NamedAccount) -> 
 
     data_market = deploy("DataMarket", token.address)
     scoring = deploy("CompetitionScoring")
+    teams = deploy("CompetitionTeams")
     implementation = deploy("Competition")
     factory = deploy("CompetitionFactory", implementation.address, sender.address)
     score_claims = deploy("ScoreClaims", factory.address)
@@ -420,6 +422,7 @@ def _deploy_services(chain: Chain, token: MarketToken, sender: NamedAccount) -> 
     return {
         "DataMarket": data_market.address,
         "CompetitionScoring": scoring.address,
+        "CompetitionTeams": teams.address,
         "Competition": implementation.address,
         "CompetitionFactory": factory.address,
         "ScoreClaims": score_claims.address,

@@ -83,6 +83,13 @@ class CompetitionParams:
     challenge_window: int = 0
     claim_bond: int = 0
     challenge_bond: int = 0
+    public_root: bytes = bytes(32)
+    public_samples: int = 0
+    public_window: int = 0
+    public_claim_bond: int = 0
+    merger_deadline: int = 0
+    slash_bps: int = 0
+    stake_threshold: int = 0
 
     @classmethod
     def from_chain(cls, values: tuple[Any, ...], names: tuple[str, ...]) -> CompetitionParams:
@@ -94,7 +101,7 @@ class CompetitionParams:
         by_name = {snake(name): value for name, value in zip(names, values, strict=True)}
         _check_fields(set(by_name))
         by_name["payout_bps"] = tuple(int(b) for b in by_name["payout_bps"])
-        for name in ("family", "training_root", "test_root"):
+        for name in ("family", "training_root", "test_root", "public_root"):
             by_name[name] = bytes(by_name[name])
         return cls(**by_name)
 

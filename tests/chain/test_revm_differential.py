@@ -81,6 +81,7 @@ def deploy_all(s: Scenario) -> None:
     s.deploy("TreeEvaluator")
     s.deploy("DataMarket", s.contracts["MarketToken"].address)
     s.deploy("CompetitionScoring")
+    s.deploy("CompetitionTeams")
     s.deploy("Competition")
     s.deploy("CompetitionFactory", s.contracts["Competition"].address, chain.address("deployer"))
 

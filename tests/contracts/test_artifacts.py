@@ -165,18 +165,25 @@ def unlinked(code: str, refs: dict[str, Any], name: str) -> str:
 
 
 def test_competition_links_theScoringLibrary(artifacts: dict[str, dict[str, Any]]) -> None:
-    # The evaluation path is an external library (docs/competition-protocol.md, the split plan).
-    lib = "src/libraries/CompetitionScoring.sol"
+    # The evaluation path and the teams are external libraries (docs/competition-protocol.md,
+    # the split plan).
+    libs = {
+        "src/libraries/CompetitionScoring.sol": "CompetitionScoring",
+        "src/libraries/CompetitionTeams.sol": "CompetitionTeams",
+    }
     competition = artifacts["Competition"]
-    assert set(competition["linkReferences"]) == {lib}
-    assert set(competition["linkReferences"][lib]) == {"CompetitionScoring"}
-    assert set(competition["deployedLinkReferences"]) == {lib}
+    assert set(competition["linkReferences"]) == set(libs)
+    assert set(competition["deployedLinkReferences"]) == set(libs)
+    for lib, name in libs.items():
+        assert set(competition["linkReferences"][lib]) == {name}
+        library = artifacts[name]
+        assert library["sourceName"] == lib
+        assert library["linkReferences"] == {} and library["deployedLinkReferences"] == {}
+        # Its events and errors are ICompetition's, so a clone's ABI decodes them.
+        assert _abi_names(library, "event") <= _abi_names(competition, "event")
+        assert _abi_names(library, "error") <= _abi_names(competition, "error")
     scoring = artifacts["CompetitionScoring"]
-    assert scoring["sourceName"] == lib
-    assert scoring["linkReferences"] == {} and scoring["deployedLinkReferences"] == {}
-    # Its events and errors are ICompetition's, so a clone's ABI decodes them.
-    assert _abi_names(scoring, "event") <= _abi_names(competition, "event")
-    assert _abi_names(scoring, "error") <= _abi_names(competition, "error")
+    assert {"TeamProposed", "TeamFormed"} <= _abi_names(artifacts["CompetitionTeams"], "event")
     assert {"SubmissionScored", "SubmissionCompleted"} <= _abi_names(scoring, "event")
     # Nothing else links a library.
     linking = sorted(name for name, art in artifacts.items() if art["linkReferences"])

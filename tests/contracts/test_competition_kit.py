@@ -158,11 +158,12 @@ class World:
     factory: Any
     claims: Any = None
     scoring: Any = None  # the CompetitionScoring library linked into the implementation
+    teams: Any = None  # the CompetitionTeams library, likewise
 
     @property
     def libraries(self) -> dict[str, str]:
         """What a Competition deployed here is linked with."""
-        return {"CompetitionScoring": self.scoring.address}
+        return {"CompetitionScoring": self.scoring.address, "CompetitionTeams": self.teams.address}
 
     def at(self, address: str, name: str = "Competition") -> Any:
         return self.chain.contract(address, load_artifact(name).abi)
@@ -210,6 +211,13 @@ class World:
             "challengeWindow": 0,  # on-chain evaluation only; the score-claims tests set these
             "claimBond": 0,
             "challengeBond": 0,
+            "publicRoot": bytes(32),  # no public board; the public-board tests set these
+            "publicSamples": 0,
+            "publicWindow": 0,
+            "publicClaimBond": 0,
+            "mergerDeadline": 0,  # teams may form until the submission deadline
+            "slashBps": 0,  # stakes come back at reveal; the stake tests set these
+            "stakeThreshold": 0,
         }
         if overrides.get("classes") == 0 and "metric" not in overrides:
             values["metric"] = SSE
@@ -257,14 +265,16 @@ def make_world(chain: Chain | None = None) -> World:
     token = MarketToken.deploy(chain, {who: 1_000_000 for who in HOLDERS})
     evaluator = deploy(chain, "MockEvaluator")
     scoring = deploy(chain, "CompetitionScoring")
-    implementation = deploy(chain, "Competition", libraries={"CompetitionScoring": scoring.address})
+    teams = deploy(chain, "CompetitionTeams")
+    libraries = {"CompetitionScoring": scoring.address, "CompetitionTeams": teams.address}
+    implementation = deploy(chain, "Competition", libraries=libraries)
     factory = deploy(chain, "CompetitionFactory", implementation.address, chain.address("deployer"))
     chain.transact(
         factory.functions.setEvaluator(MOCK_FAMILY, evaluator.address), sender="deployer"
     )
     claims = deploy(chain, "ScoreClaims", factory.address)
     chain.transact(factory.functions.setScoreClaims(claims.address), sender="deployer")
-    return World(chain, token, evaluator, implementation, factory, claims, scoring)
+    return World(chain, token, evaluator, implementation, factory, claims, scoring, teams)
 
 
 @dataclass

@@ -72,14 +72,16 @@ def test_link_withoutReferences_leavesTheCodeAlone() -> None:
 
 
 def test_link_missingLibrary_isNamed() -> None:
-    with pytest.raises(ConfigurationError, match="CompetitionScoring: deploy it first"):
+    with pytest.raises(ConfigurationError, match="CompetitionScoring, CompetitionTeams: deploy them first"):
         load_artifact("Competition").linked_bytecode({})
 
 
 @pytest.mark.parametrize("address", ["0x1234", "ab" * 20, "0x" + "zz" * 20, "0x" + "ab" * 21])
 def test_link_badAddress_isRefused(address: str) -> None:
     with pytest.raises(ConfigurationError, match="not a 20-byte hex address"):
-        load_artifact("Competition").linked_bytecode({"CompetitionScoring": address})
+        load_artifact("Competition").linked_bytecode(
+            {"CompetitionScoring": address, "CompetitionTeams": ADDRESS}
+        )
 
 
 def test_link_referenceWithoutPlaceholder_isRefused() -> None:
@@ -97,8 +99,8 @@ def test_link_placeholderWithoutReference_isRefused() -> None:
 
 def test_link_artifactCode_leavesNoPlaceholder() -> None:
     artifact = load_artifact("Competition")
-    assert artifact.libraries == ["CompetitionScoring"]
-    linked = artifact.linked_bytecode({"CompetitionScoring": ADDRESS})
+    assert artifact.libraries == ["CompetitionScoring", "CompetitionTeams"]
+    linked = artifact.linked_bytecode({"CompetitionScoring": ADDRESS, "CompetitionTeams": ADDRESS})
     assert "__$" not in linked and len(linked) == len(artifact.bytecode)
     references = sum(len(p) for r in artifact.link_references.values() for p in r.values())
     assert references >= 1

@@ -416,14 +416,14 @@ def test_postClaim_postsTheTree_locksTheBond_andListsTheClaim(world: World) -> N
     assert after["heidi"] == before["heidi"] - CLAIM_BOND
     assert after[world.claims.address] == before[world.claims.address] + CLAIM_BOND
     assert list(claims_call(world, "claimOf", 1)) == [
-        comp.address, now + WINDOW, world.chain.address("heidi"), OPEN, a,
+        comp.address, now + WINDOW, world.chain.address("heidi"), OPEN, False, a,
         claim.tree.root, 210, CLAIM_BOND,
     ]  # fmt: skip
     assert claims_call(world, "claimCount") == 1
     assert claims_call(world, "claimsFor", comp.address, a) == [1]
     second = post(comp, "ivan", a, inflated(comp, a, 2))
     assert claims_call(world, "claimsFor", comp.address, a) == [1, second.claim_id]
-    assert claims_call(world, "claimOf", 2)[6] == 215
+    assert claims_call(world, "claimOf", 2)[7] == 215
     assert comp.call("submission", a)[1] == 0  # nothing is scored before a claim settles
 
 
@@ -827,7 +827,7 @@ def test_claimTree_ofEveryDepth_opensOnEveryChunk(world: World, chunks: int) -> 
     comp, a, _b = started(world, test_set=TestSet(samples=100 * chunks - 30, chunk_size=100))
     honest = post(comp, "heidi", a)
     assert honest.tree.depth == (chunks - 1).bit_length()
-    assert claims_call(world, "claimOf", honest.claim_id)[5] == honest.tree.root
+    assert claims_call(world, "claimOf", honest.claim_id)[6] == honest.tree.root
     for index in range(chunks):
         assert len(honest.opening(index)[2]) == honest.tree.depth
         receipt = honest.challenge(index, who="frank")
@@ -884,7 +884,7 @@ def test_claimedScore_equalsOnChainEvaluation_forEveryMetric(
     claims = [post(opt, "heidi", sub_id) for sub_id in ids[opt.address]]
     for claim in claims:
         assert len(claim.tree.leaves[0]) == width
-        assert claims_call(world, "claimOf", claim.claim_id)[5] == claim.tree.root
+        assert claims_call(world, "claimOf", claim.claim_id)[6] == claim.tree.root
     # The evaluator's per-class branch of a challenge: a right leaf stands ...
     claims[0].challenge(2)
     assert claims[0].status() == OPEN
@@ -900,7 +900,7 @@ def test_claimedScore_equalsOnChainEvaluation_forEveryMetric(
         claim.settle()
     scores = [onchain.call("submission", i)[4] for i in ids[onchain.address]]
     assert [opt.call("submission", i)[4] for i in ids[opt.address]] == scores
-    assert [claims_call(world, "claimOf", c.claim_id)[6] for c in claims] == scores
+    assert [claims_call(world, "claimOf", c.claim_id)[7] for c in claims] == scores
     assert opt.call("ranking") == onchain.call("ranking")
     assert opt.phase() == onchain.phase() == FINALIZED
 
@@ -1094,7 +1094,7 @@ def test_adversary_inflatedClaimIsVoided_honestClaimSurvivesEveryChallenge(world
     start = balances(opt)
 
     attack = post(opt, "ivan", 2, inflated(opt, 2, 1, by=100))  # claims 250: would win
-    assert claims_call(world, "claimOf", attack.claim_id)[6] == 250
+    assert claims_call(world, "claimOf", attack.claim_id)[7] == 250
     honest = post(opt, "heidi", 2)
     honest_alice = post(opt, "heidi", 1)
     # The watcher finds the wrong chunk in the posted leaves and takes the attacker's bond.

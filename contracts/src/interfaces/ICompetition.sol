@@ -128,6 +128,20 @@ interface ICompetition {
      * an hour, shorter than the evaluation window).
      * @param claimBond Tokens a score claim locks (at least 1 % of the reward, not zero).
      * @param challengeBond Tokens a challenge locks (not zero); forfeited if it fails.
+     * @param publicRoot Public leaderboard (zero = none): positional Merkle root, with a zero
+     * salt, over the public test chunks (same format and chunk size as the private ones),
+     * published at creation. Participants post bonded claims of their public score with
+     * each commit ({IScoreClaims-postPublicClaim}); no model is revealed before the deadline.
+     * @param publicSamples Rows of the public test set (> 0 with a public board, else 0).
+     * @param publicWindow Seconds after `revealEnd` during which public claims can still be
+     * challenged before the private test set may be revealed (at least an hour; checked by the factory).
+     * @param publicClaimBond Tokens a public claim locks (> 0 with a public board): lost to a
+     * successful challenger, or to the sink if the model is never revealed.
+     * @param mergerDeadline Last second (exclusive) teams may form or merge (0 = the submission deadline; at most it).
+     * @param slashBps Performance stakes (0 = none): the entry stake of a revealed final is held
+     * until finalization; below `stakeThreshold` this share of it (basis points) is slashed and
+     * shared by the stakes above the threshold (the sink takes it when none is).
+     * @param stakeThreshold The private score a staked final must beat (strictly), in the metric's units.
      */
     struct Params {
         address token;
@@ -162,6 +176,24 @@ interface ICompetition {
         uint64 challengeWindow;
         uint256 claimBond;
         uint256 challengeBond;
+        bytes32 publicRoot;
+        uint64 publicSamples;
+        uint64 publicWindow;
+        uint256 publicClaimBond;
+        uint64 mergerDeadline;
+        uint16 slashBps;
+        uint256 stakeThreshold;
+    }
+
+    /**
+     * @notice A team (see {proposeTeam}): its members and payout shares in basis points
+     * (summing to 10,000); `accepted` members have agreed; `formed` once all have.
+     */
+    struct Team {
+        address[] members;
+        uint16[] shares;
+        uint8 accepted;
+        bool formed;
     }
 
     /**
@@ -231,6 +263,30 @@ interface ICompetition {
     error CompetitionAlreadyCompleted(uint256 id);
     /// @dev Only the competition's score-claims contract may complete a submission by claim.
     error CompetitionNotScoreClaims(address caller);
+    /// @dev The private test set waits until public claims had their window: `opensAt`.
+    error CompetitionPublicChecksOpen(uint256 opensAt);
+    /// @dev Teams need one prize place per entrant: this competition lets one address hold several.
+    error CompetitionTeamsNotAllowed();
+    /// @dev A team needs 1 to `limit` distinct members (the caller among them, not the creator)
+    /// with positive shares summing to 10,000 basis points.
+    error CompetitionInvalidTeam(uint256 members, uint256 totalBps, uint256 limit);
+    /// @dev Teams form and merge only before `deadline` (the merger deadline).
+    error CompetitionMergerClosed(uint256 deadline);
+    /// @dev No team `team` was proposed in this competition.
+    error CompetitionUnknownTeam(address team);
+    /// @dev `account` is not a member of team `team`, or has already accepted it.
+    error CompetitionCannotAccept(address team, address account);
+    /// @dev Team `team` has already formed.
+    error CompetitionTeamAlreadyFormed(address team);
+    /// @dev Member `member`'s current team `entrant` would be split: a team merges whole.
+    error CompetitionTeamSplit(address member, address entrant);
+    /// @dev Team `entrant` has committed, so its members and shares are frozen: it can only merge with another entrant.
+    error CompetitionTeamFrozen(address entrant);
+    /// @dev The merged entrants made `entries` commits; the rules allow `allowed` by now
+    /// (the cap per period times the periods so far, and the cap per entrant).
+    error CompetitionMergeOverCap(uint256 entries, uint256 allowed);
+    /// @dev Submission `id` holds no stake to withdraw (none held, or already withdrawn).
+    error CompetitionNoStakeHeld(uint256 id);
     /// @dev Neither a training-data CID nor a DataMarket listing id was given.
     error CompetitionNoTrainingData();
 
@@ -348,6 +404,22 @@ interface ICompetition {
     /// @dev Emitted by {claim}.
     event PayoutClaimed(address indexed account, uint256 amount);
 
+    /// @dev Emitted by {proposeTeam}: `team` is the entrant address the team commits as.
+    event TeamProposed(address indexed team, address indexed proposer, string name, address[] members, uint16[] shares);
+
+    /// @dev Emitted by {acceptTeam}.
+    event TeamAccepted(address indexed team, address indexed member);
+
+    /// @dev Emitted when the last member accepts: `merged` are the entrants (accounts or teams)
+    /// it absorbed, whose `entries` commits are now the team's.
+    event TeamFormed(address indexed team, address[] merged, uint256 entries);
+
+    /// @dev Emitted when a voided public claim disqualifies submission `id`: it can take no place.
+    event SubmissionDisqualified(uint256 indexed id);
+
+    /// @dev Emitted by {withdrawStake}: `amount` went to `staker` (held stake, less a slash or plus a share).
+    event StakeWithdrawn(uint256 indexed id, address indexed staker, uint256 amount);
+
     // --- lifecycle ------------------------------------------------------------------
 
     /**
@@ -366,8 +438,51 @@ interface ICompetition {
      */
     function completeByClaim(uint256 id, uint256 score) external;
 
-    /// @notice The score-claims contract of an optimistic competition (zero: on-chain only).
+    /// @notice The score-claims contract of an optimistic competition or one with a public
+    /// board (zero: on-chain evaluation only, no public board).
     function scoreClaims() external view returns (address);
+
+    /**
+     * @notice Mark submission `id` disqualified: it is never ranked. Only the score-claims
+     * contract calls it, when a challenge voids the submission's public-score claim (before
+     * the private test set is revealed, so nothing is ranked yet).
+     */
+    function disqualify(uint256 id) external;
+
+    /// @notice Whether a voided public claim disqualified submission `id`.
+    function isDisqualified(uint256 id) external view returns (bool);
+
+    /**
+     * @notice Propose a team of `members` (the caller among them) with payout `shares` in basis
+     * points, before the merger deadline; returns the team's entrant address. It forms when
+     * every member has called {acceptTeam}: each member's current entrant (itself, or its
+     * team, which must join whole) merges into it, with its commits; the merged commits must
+     * fit the caps (Kaggle's rule: entries per period × periods so far). A team that has
+     * committed cannot change except by merging with another entrant. Needs `multiplePlaces` off.
+     */
+    function proposeTeam(string calldata name, address[] calldata members, uint16[] calldata shares)
+        external
+        returns (address team);
+
+    /// @notice Accept team `team` (a member, once); the last acceptance forms it.
+    function acceptTeam(address team) external;
+
+    /// @notice The entrant `account` commits as: its team (after any mergers), or itself.
+    function entrantOf(address account) external view returns (address);
+
+    /// @notice Team `team`'s members, shares and acceptance.
+    function teamOf(address team) external view returns (Team memory);
+
+    /**
+     * @notice Pay submission `id`'s held performance stake to the account that committed it,
+     * in the Finalized phase (anyone may call): the stake, less `slashBps` of it if the
+     * submission's private score does not beat `stakeThreshold`, plus an equal share of the
+     * slashed stakes if it does; the whole stake if it was not scored or the creator defaulted.
+     */
+    function withdrawStake(uint256 id) external returns (uint256 amount);
+
+    /// @notice What {withdrawStake} pays for `id` (0 before the Finalized phase, for no held stake, or once withdrawn).
+    function stakeOf(uint256 id) external view returns (uint256);
 
     /**
      * @notice Commit to a model during the Submission phase; pulls the entry stake if any.

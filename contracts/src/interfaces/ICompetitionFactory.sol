@@ -37,6 +37,17 @@ interface ICompetitionFactory {
      */
     error CompetitionFactoryInvalidOptimistic(uint256 challengeWindow, uint256 claimBond, uint256 challengeBond);
 
+    /// @dev A public board needs public rows, a public-claim bond above zero, and a window of
+    /// at least an hour that ends (`revealEnd + publicWindow`) before `testRevealEnd`; without
+    /// a public root all three are zero.
+    error CompetitionFactoryInvalidPublicBoard(uint256 publicSamples, uint256 publicWindow, uint256 publicClaimBond);
+
+    /// @dev The merger deadline is after the submission deadline.
+    error CompetitionFactoryInvalidMergerDeadline(uint256 mergerDeadline, uint256 submissionEnd);
+
+    /// @dev Performance stakes need an entry stake and a slash of at most 10,000 basis points.
+    error CompetitionFactoryInvalidStakes(uint256 slashBps, uint256 entryStake);
+
     /// @dev Emitted when the owner registers (or, with the zero address, removes) the score-claims contract.
     event ScoreClaimsSet(address indexed scoreClaims);
 

@@ -49,13 +49,16 @@ interface IScoreClaims {
      * @param id The submission it scores.
      * @param root The Merkle sum tree's root over the claimed leaves.
      * @param score The metric of the root's sum, as {ICompetition} would compute it.
-     * @param bond Tokens locked (the competition's `claimBond` when posted).
+     * @param bond Tokens locked (the competition's `claimBond` when posted, `publicClaimBond` for a public claim).
+     * @param onPublic A public-score claim ({postPublicClaim}): over the public test chunks, posted in the
+     * Submission phase, challengeable once its model is revealed until the private test set is.
      */
     struct Claim {
         address competition;
         uint64 windowEnd;
         address claimer;
         ClaimStatus status;
+        bool onPublic;
         uint256 id;
         bytes32 root;
         uint256 score;
@@ -115,6 +118,32 @@ interface IScoreClaims {
     /// @dev The evaluator call failed with too little gas left to tell a refusal from starvation; send more gas.
     error ScoreClaimsOutOfGas();
 
+    /// @dev `competition` has no public board (its `publicRoot` is zero).
+    error ScoreClaimsNoPublicBoard(address competition);
+    /// @dev Public claims are posted in the Submission phase, with the commit.
+    error ScoreClaimsNotInSubmission(ICompetition.Phase actual);
+    /// @dev `caller` is not a member of submission `id`'s entrant.
+    error ScoreClaimsNotEntrant(uint256 id, address caller);
+    /// @dev Submission `id` already has public claim `claimId` (one per submission).
+    error ScoreClaimsPublicClaimExists(uint256 id, uint256 claimId);
+    /// @dev Submission `id`'s model is not revealed yet: its public claim cannot be checked before.
+    error ScoreClaimsNotRevealed(uint256 id);
+
+    /// @dev A public-score claim was posted with submission `id`'s commit (`leaves` over the public chunks).
+    event PublicClaimPosted(
+        uint256 indexed claimId,
+        address indexed competition,
+        uint256 indexed id,
+        address claimer,
+        bytes32 root,
+        uint256 score,
+        uint256 bond,
+        uint256[] leaves
+    );
+
+    /// @dev A public claim whose model was never revealed: its bond went to the sink.
+    event PublicClaimForfeited(uint256 indexed claimId, uint256 burned);
+
     /// @dev A claim was posted; `leaves` are its leaf vectors, chunk by chunk (for watchers).
     event ClaimPosted(
         uint256 indexed claimId,
@@ -146,7 +175,25 @@ interface IScoreClaims {
     function postClaim(address competition, uint256 id, uint256[] calldata leaves) external returns (uint256 claimId);
 
     /**
-     * @notice Challenge claim `claimId` on one chunk, locking the competition's challenge
+     * @notice Claim submission `id`'s results on the public test chunks of `competition` (a
+     * competition with a public board), in the Submission phase, as a member of the
+     * submission's entrant, locking `publicClaimBond`; one per submission. Nothing about the
+     * model is revealed: the public board shows these scores until the deadline.
+     * Once the model is revealed, anyone may {challenge} it on one public chunk until the
+     * private test set is revealed (the Reveal and TestReveal phases): a wrong leaf voids it
+     * and disqualifies the submission ({ICompetition-disqualify}). After that, {settle}
+     * returns the bond if the model was revealed, or sends it to the sink if not.
+     * @param leaves Every public chunk's leaf vector in chunk order, `leafLength` words each.
+     */
+    function postPublicClaim(address competition, uint256 id, uint256[] calldata leaves)
+        external
+        returns (uint256 claimId);
+
+    /// @notice The public claim of submission `id` in `competition` (0 = none).
+    function publicClaimOf(address competition, uint256 id) external view returns (uint256);
+
+    /**
+     * @notice Challenge claim `claimId` on one chunk (a public chunk for a public claim), locking the competition's challenge
      * bond (approve it first). Reverts, taking nothing, unless the opening leads to the
      * claim's root and the chunk and model are the committed ones. The chunk is then
      * scored: a leaf that differs, or a committed chunk the evaluator cannot score (as
@@ -159,7 +206,9 @@ interface IScoreClaims {
     /**
      * @notice After claim `claimId`'s window: give its submission the claimed score if
      * the submission is still unscored (earlier open claims of it settle first), else
-     * close it; either way the bond goes back to the claimer.
+     * close it; either way the bond goes back to the claimer. A public claim settles once
+     * the private test set is revealed (or can no longer be): its bond goes back if its
+     * model was revealed, else to the sink; its status becomes Final or Voided.
      */
     function settle(uint256 claimId) external;
 

@@ -37,6 +37,7 @@ library CompetitionScoring {
     struct Entry {
         uint64 ordinal; // 1-based commit number of its submitter
         uint32 selection; // the submitter's selection that chose it (0 = none)
+        address committer; // the team member who committed (zero: the submitter itself)
     }
 
     /// @dev A submission's progress on the training chunks (after a default).
@@ -88,6 +89,25 @@ library CompetitionScoring {
         /// keys `SUPPORT` and `SUPPORT + 1` the test and training support (labels per class).
         /// A lane never carries: it counts rows of one set, fewer than 2^64 (`samples` is a uint64).
         mapping(uint256 key => mapping(uint256 word => uint256)) lanes;
+        // --- teams (library CompetitionTeams) ---
+        /// @dev Teams by entrant address, with who has accepted each.
+        mapping(address team => ICompetition.Team) teams;
+        mapping(address team => mapping(address member => bool)) accepted;
+        /// @dev The team an account last joined (zero: none); {entrant} follows `mergedInto` from it.
+        mapping(address account => address team) memberOf;
+        /// @dev The team an entrant (account or team) merged into (zero: none).
+        mapping(address entrant => address team) mergedInto;
+        uint64 teamCount;
+        /// @dev Stamps of {ICompetition-selectFinals}, unique across entrants (so a merger mixes none).
+        uint32 selectionNonce;
+        // --- performance stakes ---
+        /// @dev Completed finals whose test score beat, or did not beat, `stakeThreshold`.
+        uint64 stakesAbove;
+        uint64 stakesBelow;
+        /// @dev Ids whose held stake was withdrawn.
+        BitMaps.BitMap stakeWithdrawn;
+        /// @dev Ids disqualified by a voided public claim: never ranked.
+        BitMaps.BitMap disqualified;
     }
 
     // --- entry points (DELEGATECALL from Competition) --------------------------------
@@ -132,6 +152,7 @@ library CompetitionScoring {
         sub.evaluatedChunks = chunks;
         s.completedCount += 1;
         emit ICompetition.SubmissionCompleted(id, score);
+        _countStake(s, p, score);
         _insertRanked(s, p, id, score, false);
     }
 
@@ -148,16 +169,41 @@ library CompetitionScoring {
         if (id == 0 || id > s.submissionCount) revert ICompetition.CompetitionUnknownSubmission(id);
     }
 
-    /// @dev Whether submission `id` (a valid id) is one of its submitter's finals (`limit`: the `finals` parameter).
+    /// @dev Whether submission `id` (a valid id) is one of its entrant's finals (`limit`: the `finals` parameter).
     function isFinal(Scoring storage s, uint256 limit, uint256 id) internal view returns (bool) {
         if (limit == 0) return true;
-        Participant storage participant = s.participants[s.submissions[id].submitter];
+        Participant storage participant = s.participants[entrant(s, s.submissions[id].submitter)];
         Entry storage entry = s.entries[id];
         uint256 selection = participant.selection;
         return selection == 0 ? entry.ordinal + limit > participant.commits : entry.selection == selection;
     }
 
+    /**
+     * @dev The entrant `account` commits as: the team it last joined, followed through the
+     * mergers since (each merger of a team that committed adds a member, so at most
+     * {CompetitionTeams-MAX_TEAM_SIZE} steps), or the account itself.
+     */
+    function entrant(Scoring storage s, address account) internal view returns (address e) {
+        e = s.memberOf[account];
+        if (e == address(0)) e = account;
+        for (address next = s.mergedInto[e]; next != address(0); next = s.mergedInto[e]) {
+            e = next;
+        }
+    }
+
+    /// @dev Whether a final test `score` beats the performance-stake threshold (strictly).
+    function beatsThreshold(ICompetition.Params storage p, uint256 score) internal view returns (bool) {
+        return _lowerIsBetter(p) ? score < p.stakeThreshold : score > p.stakeThreshold;
+    }
+
     // --- internals ------------------------------------------------------------------
+
+    /// @dev Count a completed final's held stake above or below the threshold (performance stakes only).
+    function _countStake(Scoring storage s, ICompetition.Params storage p, uint256 score) private {
+        if (p.slashBps == 0) return;
+        if (beatsThreshold(p, score)) s.stakesAbove += 1;
+        else s.stakesBelow += 1;
+    }
 
     /// @dev The chunks {evaluate} accepts in phase `actual`; reverts in any other phase.
     function _chunkSet(Scoring storage s, ICompetition.Params storage p, ICompetition.Phase actual)
@@ -380,6 +426,7 @@ library CompetitionScoring {
                 if (_perClassMetric(p)) sub.score = total = _classScore(s, p, id, false);
                 s.completedCount += 1;
                 emit ICompetition.SubmissionCompleted(id, total);
+                _countStake(s, p, total);
                 _insertRanked(s, p, id, total, false);
             }
         }
@@ -446,18 +493,19 @@ library CompetitionScoring {
     function _insertRanked(Scoring storage s, ICompetition.Params storage p, uint256 id, uint256 score, bool training)
         private
     {
-        if (s.originals[s.submissions[id].hash] != id) return;
+        if (s.originals[s.submissions[id].hash] != id || s.disqualified.get(id)) return;
         bool lowerIsBetter = _lowerIsBetter(p);
         uint256 places = p.payoutBps.length;
         uint256[] storage ranking = s.ranking;
         uint256 length = ranking.length;
         if (!p.multiplePlaces) {
-            // One place per address: a ranked entry of the same submitter stays if it is better,
-            // else it leaves and the new one is inserted below (an address's best only improves).
-            address submitter = s.submissions[id].submitter;
+            // One place per entrant: a ranked entry of the same entrant stays if it is better,
+            // else it leaves and the new one is inserted below (an entrant's best only improves).
+            // Entrants are fixed by now: mergers end before the submission deadline.
+            address submitter = entrant(s, s.submissions[id].submitter);
             for (uint256 i = 0; i < length; ++i) {
                 uint256 other = ranking[i];
-                if (s.submissions[other].submitter != submitter) continue;
+                if (entrant(s, s.submissions[other].submitter) != submitter) continue;
                 if (!_before(score, id, _scoreOf(s, other, training), other, lowerIsBetter)) return;
                 for (uint256 j = i + 1; j < length; ++j) {
                     ranking[j - 1] = ranking[j];

@@ -13,6 +13,7 @@ Example:
     >>> ax = plots.scores(competition)                        # doctest: +SKIP
     >>> ax = plots.gas_by_action(market)                      # doctest: +SKIP
     >>> ax = plots.collection_revenue(market.data.collections, cohort)  # doctest: +SKIP
+    >>> ax = plots.shakeup(competition)                       # doctest: +SKIP
     >>> from matplotlib.figure import Figure
     >>> ax = draw_gas(history.gas_by_action(market.chain.history), Figure().subplots())
     >>> [label.get_text() for label in ax.get_yticklabels()][-1]
@@ -40,8 +41,8 @@ if TYPE_CHECKING:
     from mlmarket.market.market import Market
 
 __all__ = [
-    "collection_revenue", "draw_gas", "draw_revenue", "draw_scores", "draw_token_balances",
-    "gas_by_action", "scores", "token_balances",
+    "collection_revenue", "draw_gas", "draw_revenue", "draw_scores", "draw_shakeup",
+    "draw_token_balances", "gas_by_action", "scores", "shakeup", "token_balances",
 ]  # fmt: skip
 
 BLUE, ORANGE, RED, GREY = "#2a6ebb", "#e08a1e", "#a40000", "#777777"
@@ -195,6 +196,62 @@ def _score_bars(shown: pd.DataFrame, ax: Axes, metric: str) -> None:
     top = max(values) if values else 1.0
     ax.set_xlim(0, 1.12 if metric.startswith("accuracy") else top * 1.25)
     ax.set_xlabel(metric)
+
+
+# --- the shake-up: public board against the private final -------------------------------------
+
+
+def shakeup(competition: Competition, *, ax: Axes | None = None) -> Axes:
+    """The shake-up of a competition with a public board: each submission's rank on the
+    public board (its claimed public score) against its rank in the private final, a line
+    from one to the other (``comp.shakeup()`` is the table)."""
+    return draw_shakeup(competition.shakeup(), axes(ax, (6, 4)))
+
+
+def draw_shakeup(table: pd.DataFrame, ax: Axes, *, title: str = "") -> Axes:
+    """Draw a ``comp.shakeup()`` table (``id``, ``entrant``, ``public_rank``,
+    ``private_rank``, ``rank_change``): rank 1 on top, public on the left, private on the
+    right; a line per submission ranked on both boards, green when it rose, red when it
+    fell, grey when it kept its rank; one ranked on one board only is a dot with a cross on
+    the other side (no public claim, or no private place: not a final, unscored or
+    disqualified).
+
+    Example:
+        >>> from matplotlib.figure import Figure
+        >>> table = pd.DataFrame({"id": [1, 2, 3], "entrant": ["bob", "Lab", "erin"],
+        ...     "public_rank": [1, 2, 3], "private_rank": [3, 1, 2], "rank_change": [-2, 1, 1]})
+        >>> ax = draw_shakeup(table, Figure().subplots())
+        >>> [t.get_text() for t in ax.get_xticklabels()]
+        ['public board', 'private final']
+    """
+    if len(table) == 0:
+        return _nothing(ax, "no public claims yet")
+    ranks = pd.concat([table["public_rank"], table["private_rank"]]).dropna()
+    bottom = int(ranks.max()) + 1 if len(ranks) else 1
+    for row in table.itertuples():
+        public, private = row.public_rank, row.private_rank
+        label = f"#{row.id} {row.entrant}"
+        if pd.notna(public) and pd.notna(private):
+            change = int(public) - int(private)
+            color = "#2e8b57" if change > 0 else RED if change < 0 else GREY
+            ax.plot([0, 1], [int(public), int(private)], "-o", color=color, linewidth=1.5)
+            ax.annotate(f"{label} ({change:+d})" if change else label, (1, int(private)),
+                        xytext=(6, 0), textcoords="offset points", va="center", fontsize=8)  # fmt: skip
+        else:
+            side = 0 if pd.notna(public) else 1
+            rank = int(public) if pd.notna(public) else int(private)
+            ax.plot([side], [rank], "o", color=BLUE)
+            ax.plot([1 - side], [bottom], "x", color=GREY)
+            ax.annotate(label, (side, rank), xytext=(6 if side else -6, 0), fontsize=8,
+                        textcoords="offset points", va="center", ha="left" if side else "right")  # fmt: skip
+    ax.set_xlim(-0.6, 1.9)
+    ax.set_ylim(bottom + 0.5, 0.5)
+    ax.set_xticks([0, 1], ["public board", "private final"])
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel("rank")
+    ax.set_title(title or "Shake-up: public board → private final", fontsize=10)
+    _plain(ax)
+    return ax
 
 
 # --- gas by action ------------------------------------------------------------------------------

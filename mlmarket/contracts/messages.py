@@ -217,6 +217,45 @@ MESSAGES: dict[str, str] = {
         "Only the competition's ScoreClaims contract completes submissions by claim; "
         "{caller:account} is not it. Post a claim with comp.claim_scores() instead."
     ),
+    # Competition teams and mergers (CompetitionTeams)
+    "CompetitionTeamsNotAllowed": (
+        "This competition lets one account hold several prize places (multiple_places), so it "
+        "takes no teams: a team must hold one place. Compete alone, or in a competition "
+        "created with multiple_places=False."
+    ),
+    "CompetitionInvalidTeam": (
+        "A team needs 1 to {limit} distinct members, the proposer among them and the creator "
+        "not, with positive shares summing to 10000 basis points (got {members} members and "
+        "{totalBps} basis points)."
+    ),
+    "CompetitionMergerClosed": (
+        "Teams form and merge only before the merger deadline, {deadline:time}; after it "
+        "every entrant competes as it is."
+    ),
+    "CompetitionUnknownTeam": (
+        "No team {team:account} was proposed in this competition; comp.teams() lists those "
+        "that were."
+    ),
+    "CompetitionCannotAccept": (
+        "{account:account} cannot accept team {team:account}: only its members accept it, "
+        "each once."
+    ),
+    "CompetitionTeamAlreadyFormed": (
+        "Team {team:account} has already formed: every member accepted it."
+    ),
+    "CompetitionTeamSplit": (
+        "{member:account} belongs to team {entrant:account}, which would be split: a team "
+        "merges whole, with every member (and its commits)."
+    ),
+    "CompetitionTeamFrozen": (
+        "Team {entrant:account} has committed, so its members and shares are fixed: it can "
+        "only merge with another team or account."
+    ),
+    "CompetitionMergeOverCap": (
+        "The merged teams made {entries} submissions but the rules allow {allowed} by now "
+        "(the cap per period times the periods so far, and the cap per entrant); merge later, "
+        "when the allowance has grown, or not at all."
+    ),
     # ScoreClaims (optimistic evaluation)
     "ScoreClaimsNotOptimistic": (
         "{competition} is not an optimistic competition of this market; score it with "

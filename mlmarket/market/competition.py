@@ -44,17 +44,23 @@ from mlmarket.units import from_units
 if TYPE_CHECKING:
     from mlmarket.chain import NamedAccount
     from mlmarket.market.market import Market
+    from mlmarket.market.teams import Team
 
 OUTCOMES = ("pending", "ranked", "defaulted", "returned_to_creator")
 
 
 @dataclass(frozen=True)
 class Submission:
-    """A committed model: its id and submitter (its salt and bytes stay in the vault)."""
+    """A committed model: its id and submitter (its salt and bytes stay in the vault).
+
+    ``submitter`` is the entrant the submission counts for (the account, or its team's
+    address); ``committer`` the account that sent the commit.
+    """
 
     id: int
     submitter: str
     competition: str
+    committer: str = ""
 
 
 class Competition:
@@ -240,7 +246,9 @@ class Competition:
     def submit(self, estimator: Any, *, by: NamedAccount | str) -> Submission:
         """Export a fitted model and commit to it (sender-bound, salted).
 
-        The salt and the model bytes go to the vault until :meth:`reveal`.
+        The salt and the model bytes go to the vault until :meth:`reveal`. A member of a
+        team (:meth:`team`) commits as its team: the commitment binds the team, the team's
+        caps apply, and any member may reveal it; the entry stake comes back to ``by``.
         """
         account = self.chain.accounts.resolve(by)
         exported = export(estimator, self.quantizer)
@@ -255,12 +263,13 @@ class Competition:
             self.verify_training_commitment()
         if (phase := self.phase) != "submission":  # before the stake is approved
             raise self._phase_error("submission", phase)
-        self._check_entry_caps(account.address)  # before the stake is approved
+        entrant = self.entrant(account)  # a team member commits as its team
+        self._check_entry_caps(entrant)  # before the stake is approved
         salt = os.urandom(32)
         stake = self.params.entry_stake
         if stake:
             self.market.token.approve(self.address, from_units(stake), owner=account)
-        fn = self.contract.functions.commit(self._commitment(account.address, model, salt))
+        fn = self.contract.functions.commit(self._commitment(entrant, model, salt))
         with self._in_phase():
             receipt = self.chain.transact(fn, sender=account)
         sub_id = int(self._event(receipt, "SubmissionCommitted")["id"])
@@ -268,9 +277,9 @@ class Competition:
             "submissions",
             f"{self.address}-{sub_id}",
             {"salt": salt.hex(), "model": model.hex(), "submitter": account.address,
-             "estimator": repr(estimator)},
+             "entrant": entrant, "estimator": repr(estimator)},
         )  # fmt: skip
-        return Submission(sub_id, account.address, self.address)
+        return Submission(sub_id, entrant, self.address, account.address)
 
     def _check_entry_caps(self, address: str) -> None:
         """Raise the contract's named error if ``address`` may not commit now (its total cap,
@@ -290,7 +299,7 @@ class Competition:
                             "nextEntryAt": int(opens.timestamp())})  # fmt: skip
         if refusal is not None:
             errors = self.market.chain.errors
-            raise errors.named(refusal[0], refusal[1], self.chain.accounts.name_of)
+            raise errors.named(refusal[0], refusal[1], self._name_of)
 
     @property
     def metric(self) -> str:
@@ -307,7 +316,8 @@ class Competition:
     ) -> list[int]:
         """Choose ``by``'s finals (1 to ``params.finals`` of its own submissions) before the
         submission deadline; a later call replaces the choice. Only finals are evaluated
-        and ranked; without a choice they are ``by``'s last ``finals`` commits.
+        and ranked; without a choice they are ``by``'s last ``finals`` commits. A member of
+        a team chooses the team's finals among the team's submissions.
 
         Raises ``CompetitionInvalidFinals``, ``CompetitionNotSubmitter`` or
         ``CompetitionDuplicateFinal`` (nothing is mined), or a phase error after the deadline.
@@ -320,11 +330,12 @@ class Competition:
         return ids
 
     def entries_left(self, account: NamedAccount | str) -> int | None:
-        """Commits ``account`` may still make in the current period (``None``: no cap)."""
+        """Commits ``account`` (for a team member: its team) may still make in the current
+        period (``None``: no cap)."""
         cap = self.params.entries_per_period
         if not cap:
             return None
-        address = self.chain.accounts.resolve(account).address
+        address = self.entrant(account)
         return cap - int(self.chain.call(self.contract.functions.entriesThisPeriod(address)))
 
     def next_period_at(self) -> pd.Timestamp | None:
@@ -362,8 +373,15 @@ class Competition:
         types = ["address", "address", "bytes32", "bytes32"]
         return keccak(encode(types, [self.address, submitter, keccak(model), salt]))
 
-    def reveal(self, submission: Submission | int | None = None) -> list[int]:
-        """Reveal one submission, or every unrevealed one whose secrets this session holds."""
+    def reveal(
+        self, submission: Submission | int | None = None, *, by: NamedAccount | str | None = None
+    ) -> list[int]:
+        """Reveal one submission, or every unrevealed one whose secrets this session holds.
+
+        ``by`` sends the reveals (default: the account that committed): any member of the
+        team a submission counts for may reveal it. Without ``submission``, ``by`` reveals
+        the pending submissions of its own entrant (itself, or its team).
+        """
         if submission is not None:
             sub_id = _sub_id(submission)
             secret = self._pending_secret(sub_id)
@@ -372,7 +390,9 @@ class Competition:
                     f"Submission {sub_id} is already revealed, or the vault's secret for it does "
                     "not match its commitment on chain."
                 )
-            self._reveal(sub_id, secret)
+            if by is not None:
+                self._check_revealer(sub_id, by)
+            self._reveal(sub_id, secret, by)
             return [sub_id]
         revealed = []
         for key in self.market.vault.keys("submissions"):
@@ -380,8 +400,8 @@ class Competition:
                 continue
             sub_id = int(key.rsplit("-", 1)[1])
             secret = self._pending_secret(sub_id)
-            if secret is not None:
-                self._reveal(sub_id, secret)
+            if secret is not None and (by is None or self._may_reveal(sub_id, by)):
+                self._reveal(sub_id, secret, by)
                 revealed.append(sub_id)
         return sorted(revealed)
 
@@ -404,7 +424,9 @@ class Competition:
         )
         return None if revealed or bytes(commitment) != expected else secret
 
-    def _reveal(self, sub_id: int, secret: dict[str, Any]) -> None:
+    def _reveal(
+        self, sub_id: int, secret: dict[str, Any], by: NamedAccount | str | None = None
+    ) -> None:
         artifact = {"format": "mlmarket.model/1", "competition": self.address,
                     "estimator": secret["estimator"], "model": secret["model"]}  # fmt: skip
         cid = self.market.remember_content(
@@ -413,10 +435,11 @@ class Competition:
         model, salt = bytes.fromhex(secret["model"]), bytes.fromhex(secret["salt"])
         fn = self.contract.functions.reveal(sub_id, model, salt, cid)
         with self._in_phase():
-            self.chain.transact(fn, sender=secret["submitter"])
+            self.chain.transact(fn, sender=by or secret["submitter"])
 
     def claim(self, *, by: NamedAccount | str) -> Decimal:
-        """Pay out ``by``'s prize (or the creator's remainder); returns the amount."""
+        """Pay out ``by``'s prize (or the creator's remainder); returns the amount. A member
+        of a team that won claims its share of the team's prize (pro rata to the shares)."""
         address = self.chain.accounts.resolve(by).address
         amount = from_units(self.chain.call(self.contract.functions.claimable(address)))
         with self._in_phase():
@@ -642,6 +665,121 @@ class Competition:
         return getattr(self.contract.events, name)().process_receipt(receipt, errors=DISCARD)[0][
             "args"
         ]
+
+    # --- teams (mlmarket.market.teams) -------------------------------------------------
+
+    def team(
+        self, name: str, members: Sequence[NamedAccount | str], shares: Sequence[Any] | None = None
+    ) -> Team:
+        """Form a team now: the first member proposes it and every member accepts (their keys
+        are this session's); returns the :class:`~mlmarket.market.teams.Team`.
+
+        The team commits as one entrant (``team.address``): ``comp.submit(model, by=member)``
+        from any member, one set of caps and finals, at most one prize place; each member
+        claims its share of the prize with ``comp.claim(by=member)``. ``shares`` are
+        fractions summing to 1 in the members' order (default equal, the remainder of the
+        basis points to the first member). A member already in a team brings it whole, with
+        its commits (a merger: :meth:`merge_teams`). Before the merger deadline
+        (``params.merger_deadline``, default the submission deadline), in a competition
+        without ``multiple_places``, 1 to 8 members, the creator not among them.
+
+        Every rule is checked before anything is sent: a refusal raises the contract's error
+        (``CompetitionInvalidTeam``, ``CompetitionMergerClosed``, ``CompetitionTeamsNotAllowed``,
+        ``CompetitionTeamSplit``, ``CompetitionTeamFrozen``, ``CompetitionMergeOverCap``), which
+        is a :class:`~mlmarket.errors.ConfigurationError` too. On a real network, where each
+        member signs, use :meth:`propose_team` and :meth:`accept_team`.
+
+        Example:
+            >>> red = comp.team("Red", ["bob", "carol"], shares=[0.6, 0.4])  # doctest: +SKIP
+        """
+        from mlmarket.market.teams import form_team
+
+        return form_team(self, name, members, shares)
+
+    def propose_team(
+        self, name: str, members: Sequence[NamedAccount | str],
+        shares: Sequence[Any] | None = None, *, by: NamedAccount | str,
+    ) -> Team:  # fmt: skip
+        """``by`` (one of ``members``) proposes a team (see :meth:`team` for the rules); it
+        forms once every member has called :meth:`accept_team`. Returns the proposed
+        :class:`~mlmarket.market.teams.Team` (``formed`` False); members may be addresses
+        this session holds no key for."""
+        from mlmarket.market.teams import propose_team
+
+        return propose_team(self, name, members, shares, by=by)
+
+    def accept_team(self, team: Team | str, *, by: NamedAccount | str) -> Team:
+        """``by`` (a member) accepts ``team`` (a record, its address or its name); the last
+        acceptance forms it, merging each member's entrant with its commits (checked first:
+        ``CompetitionTeamSplit``, ``CompetitionTeamFrozen``, ``CompetitionMergeOverCap``).
+        Returns the team as it is now."""
+        from mlmarket.market.teams import accept_team
+
+        return accept_team(self, team, by=by)
+
+    def merge_teams(
+        self, name: str, teams_or_accounts: Sequence[Team | NamedAccount | str],
+        shares: Sequence[Any] | None = None,
+    ) -> Team:  # fmt: skip
+        """Merge teams and accounts into a new team ``name`` (Kaggle's merger): its members
+        are every member of the given teams (records, addresses or names) and accounts (an
+        account already in a team brings its whole team), in that order; ``shares`` as in
+        :meth:`team` (default equal). The commits already made move to the new team, so they
+        must fit the caps: at most ``entries_per_period`` times the periods so far (and
+        ``max_submissions_per_address``). Over the cap it raises ``CompetitionMergeOverCap``
+        (a ``ConfigurationError`` too) before anything is sent, saying when the merger
+        would fit, or that it never will before the merger deadline."""
+        from mlmarket.market.teams import merge_teams
+
+        return merge_teams(self, name, teams_or_accounts, shares)
+
+    def teams(self) -> pd.DataFrame:
+        """Every proposed team: ``team`` (its entrant address), ``name``, ``members``,
+        ``shares``, ``accepted``, ``formed``, ``commits`` and ``merged_into`` (the team it
+        joined, if any)."""
+        from mlmarket.market.teams import teams_table
+
+        return teams_table(self)
+
+    def team_of(self, who: Team | NamedAccount | str) -> Team | None:
+        """The team ``who`` commits as (an account), or is (a team address or name); ``None``
+        for an account competing alone."""
+        from mlmarket.market.teams import team_of
+
+        return team_of(self, who)
+
+    def entrant(self, account: NamedAccount | str) -> str:
+        """The address ``account`` commits as: its team's (after any merger), or its own."""
+        from mlmarket.market.teams import entrant
+
+        return entrant(self, account)
+
+    def team_name(self, address: str) -> str:
+        """A team's name, or an individual's label (its account name, else the address): how
+        leaderboards show an entrant."""
+        from mlmarket.market.teams import team_name
+
+        return team_name(self, address)
+
+    def _name_of(self, address: str) -> str | None:
+        """For error sentences: an account's or a team's name (None: neither)."""
+        from mlmarket.market.teams import Roster
+
+        return self.chain.accounts.name_of(address) or Roster(self).names.get(address)
+
+    def _may_reveal(self, sub_id: int, by: NamedAccount | str) -> bool:
+        """Whether ``by`` is (a member of) the entrant submission ``sub_id`` counts for."""
+        submitter = self.chain.call(self.contract.functions.submission(sub_id))[0]
+        return self.entrant(by) == self.entrant(str(submitter))
+
+    def _check_revealer(self, sub_id: int, by: NamedAccount | str) -> None:
+        if not self._may_reveal(sub_id, by):
+            submitter = str(self.chain.call(self.contract.functions.submission(sub_id))[0])
+            who = self.chain.describe(self.chain.address(by))
+            raise ConfigurationError(
+                f"Submission {sub_id} is {self.team_name(self.entrant(submitter))}'s: only it "
+                f"(or a member of its team) may reveal it, not {who}."
+            )
 
 
 def _sub_id(submission: Submission | int) -> int:

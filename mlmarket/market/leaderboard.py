@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from mlmarket.market.tables import with_amounts
+from mlmarket.market.teams import entrant_labels
 from mlmarket.ml.metrics import metric_label, metric_value
 from mlmarket.units import from_units
 
@@ -21,7 +22,8 @@ COLUMNS = [
 
 
 def leaderboard_table(comp: Competition) -> pd.DataFrame:
-    """One row per submission: rank among those that can take a place, whether it is one of
+    """One row per submission: its submitter (a team's name for a team's submission, after
+    any merger), rank among those that can take a place, whether it is one of
     its submitter's finals (``final``: only finals are evaluated and ranked), score in the
     creator's metric (``metric``: accuracy, balanced accuracy, macro F1, MSE or MAE), the model's
     work per row as the evaluator measured it at reveal (``work``: multiply-accumulates for
@@ -53,6 +55,7 @@ def leaderboard_table(comp: Competition) -> pd.DataFrame:
         for log in comp.contract.events.SubmissionRevealed.get_logs(from_block=0)
     }
     claimed = _claim_statuses(comp) if p.challenge_window else {}
+    entrant = entrant_labels(comp)  # a team's submissions show its name
     rows = []
     for sub_id in range(1, int(call(fns.submissionCount())) + 1):
         submitter, evaluated, revealed, model_hash, raw_score = call(fns.submission(sub_id))
@@ -75,7 +78,7 @@ def leaderboard_table(comp: Competition) -> pd.DataFrame:
         rows.append(
             {
                 "id": sub_id,
-                "submitter": comp.chain.describe(submitter),
+                "submitter": entrant(submitter),
                 "status": status,
                 "final": final,
                 "evaluated": f"{int(evaluated)}/{chunks}",

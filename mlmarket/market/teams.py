@@ -83,8 +83,8 @@ def team_bps(shares: Sequence[Any] | None, count: int) -> list[int]:
     equal shares, the remainder of the basis points to the first member.
 
     Example:
-        >>> team_bps(None, 3), team_bps([0.6, 0.4], 2), team_bps(["1/3"] * 0, 0)
-        ([3334, 3333, 3333], [6000, 4000], [])
+        >>> team_bps(None, 3), team_bps([0.6, 0.4], 2)
+        ([3334, 3333, 3333], [6000, 4000])
     """
     if shares is None:
         if count == 0:

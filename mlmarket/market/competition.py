@@ -243,8 +243,14 @@ class Competition:
         """The model family this competition's evaluator scores ("linear", "mlp", "tree")."""
         return self.params.family_name
 
-    def submit(self, estimator: Any, *, by: NamedAccount | str) -> Submission:
+    def submit(
+        self, estimator: Any, *, by: NamedAccount | str, public_claim: bool = True
+    ) -> Submission:
         """Export a fitted model and commit to it (sender-bound, salted).
+
+        With a public leaderboard, ``by`` also posts the model's public claim right after the
+        commit (its exact results on the public rows, locking ``params.public_claim_bond``;
+        :meth:`post_public_claim`), unless ``public_claim=False``.
 
         The salt and the model bytes go to the vault until :meth:`reveal`. A member of a
         team (:meth:`team`) commits as its team: the commitment binds the team, the team's
@@ -265,6 +271,7 @@ class Competition:
             raise self._phase_error("submission", phase)
         entrant = self.entrant(account)  # a team member commits as its team
         self._check_entry_caps(entrant)  # before the stake is approved
+        public = self._public_claim_results(account, model) if public_claim else None
         salt = os.urandom(32)
         stake = self.params.entry_stake
         if stake:
@@ -279,6 +286,8 @@ class Competition:
             {"salt": salt.hex(), "model": model.hex(), "submitter": account.address,
              "entrant": entrant, "estimator": repr(estimator)},
         )  # fmt: skip
+        if public is not None:
+            self.post_public_claim(sub_id, by=account, results=public)
         return Submission(sub_id, entrant, self.address, account.address)
 
     def _check_entry_caps(self, address: str) -> None:
@@ -447,18 +456,33 @@ class Competition:
         return amount
 
     def claim_all(self) -> dict[str, Decimal]:
-        """Claim for every account of this session that has something to claim."""
+        """Claim for every account of this session that has something to claim; with
+        performance stakes, also withdraw every held stake that pays (to its staker, added
+        to its amount)."""
         paid = {}
         for name, account in self.chain.accounts.items():
             due = self.chain.call(self.contract.functions.claimable(account.address))
             if due and not self.chain.call(self.contract.functions.hasClaimed(account.address)):
                 paid[name] = self.claim(by=account)
+        if self.params.slash_bps and self.phase == "finalized":
+            from mlmarket.market.stakes import stakers
+
+            staker = stakers(self)
+            for sub_id, amount in self.withdraw_stakes().items():
+                name = self.chain.describe(staker[sub_id])
+                paid[name] = paid.get(name, Decimal(0)) + amount
         return paid
 
     # --- creator ------------------------------------------------------------------
 
     def reveal_test_set(self) -> str:
-        """The creator publishes the hidden test set and its salt; returns its CID."""
+        """The creator publishes the hidden test set and its salt; returns its CID.
+
+        With a public leaderboard this opens only :attr:`public_checks_end` (the public
+        window after the reveal deadline); before, it raises ``CompetitionPublicChecksOpen``
+        saying when, and sends nothing.
+        """
+        self._check_public_window()
         secret = self.market.vault.get("testsets", self.address)
         document = {"format": "mlmarket.testset/1", "salt": secret["salt"],
                     "chunks": secret["chunks"], "rows": secret["rows"]}  # fmt: skip
@@ -472,8 +496,12 @@ class Competition:
 
     def finalize(self, *, by: NamedAccount | str | None = None) -> str:
         """Close the competition and fix the payouts; returns the outcome. In an optimistic
-        competition the claims whose window has ended are settled first."""
-        if self.params.challenge_window and self.phase == "evaluation":
+        competition the claims whose window has ended are settled first, and so are the open
+        public claims (bonds back, or to the sink for a model never revealed)."""
+        phase = self.phase
+        if (self.params.challenge_window and phase == "evaluation") or (
+            self.public_board and phase == "finalized"
+        ):
             self.settle_claims(by=by)
         with self._in_phase():
             self.chain.transact(self.contract.functions.finalize(), sender=by or self.creator)
@@ -586,10 +614,113 @@ class Competition:
         return Evidence(self).leaves(sub_id)
 
     def claims(self) -> pd.DataFrame:
-        """Every score claim of this competition with its status, score, bond and window."""
+        """Every score claim of this competition with its status, score, bond and window
+        (``board``: ``private`` for a score claim, ``public`` for a public-score claim)."""
         from mlmarket.market.claims import claims_table
 
         return claims_table(self)
+
+    # --- public leaderboard and performance stakes ---------------------------------------
+
+    @property
+    def public_board(self) -> bool:
+        """Whether this competition has a public leaderboard (``public_size=`` at creation)."""
+        return self.params.public_root != bytes(32)
+
+    @property
+    def public_checks_end(self) -> int | None:
+        """When the creator may reveal the private test set, in Unix seconds: the public
+        window after the reveal deadline, while public claims can be challenged (None
+        without a public leaderboard)."""
+        from mlmarket.market.public import public_checks_end
+
+        return public_checks_end(self)
+
+    def public_data(self) -> pd.DataFrame:
+        """The public test rows (features and target), published at creation."""
+        from mlmarket.market.public import public_data
+
+        return public_data(self)
+
+    def public_chunks(self) -> TestSet:
+        """The public rows cut into chunks as committed (zero salt), checked against the
+        public root; raises :class:`~mlmarket.errors.CompetitionCommitmentError` if not."""
+        from mlmarket.market.public import public_chunks
+
+        return public_chunks(self)
+
+    def public_results(self, submission: Submission | int) -> list[list[int]]:
+        """A submission's exact results on every public chunk (a leaf vector each, as a
+        public claim lists them), from this session's copy of its model or its reveal."""
+        from mlmarket.market.public import model_of, public_results
+
+        return public_results(self, model_of(self, _sub_id(submission)))
+
+    def post_public_claim(
+        self, submission: Submission | int, *, by: NamedAccount | str,
+        results: list[list[int]] | None = None,
+    ) -> int:  # fmt: skip
+        """Post ``submission``'s public claim (by a member of its entrant, in the submission
+        phase, once per submission), locking ``params.public_claim_bond``; returns the claim
+        id. ``results`` (default the exact ones, :meth:`public_results`) may be anything, to
+        see a watcher void a false claim. Refusals raise the contract's named error
+        (``ScoreClaimsNotInSubmission``, ``ScoreClaimsNotEntrant``,
+        ``ScoreClaimsPublicClaimExists``, ``ScoreClaimsInvalidLeaves``,
+        ``ScoreClaimsNoPublicBoard``, ``ERC20InsufficientBalance``) and send nothing."""
+        from mlmarket.market.public import post_public_claim
+
+        return post_public_claim(self, _sub_id(submission), results, by=by)
+
+    def shakeup(self) -> pd.DataFrame:
+        """Public and private rank (and score) per submission, and the places each gained
+        from the public to the private board (``rank_change``)."""
+        from mlmarket.market.public import shakeup_table
+
+        return shakeup_table(self)
+
+    def stakes(self) -> pd.DataFrame:
+        """The held performance stakes: staker, stake, private score, whether it beats the
+        threshold, payout (``stakeOf``) and whether withdrawn (:mod:`mlmarket.market.stakes`)."""
+        from mlmarket.market.stakes import stakes_table
+
+        return stakes_table(self)
+
+    def withdraw_stakes(self, *, by: NamedAccount | str | None = None) -> dict[int, Decimal]:
+        """Withdraw every held stake that pays (each to its staker; sent by ``by``, default the
+        creator) once finalized; returns the amount per submission id."""
+        from mlmarket.market.stakes import withdraw_stakes
+
+        return withdraw_stakes(self, by=by)
+
+    def _public_claim_results(self, account: NamedAccount, model: bytes) -> list[list[int]] | None:
+        """What :meth:`submit` posts as the public claim (None without a public board), after
+        checking, before anything is sent, that the public rows are the committed ones and
+        that ``account`` can pay the entry stake and the bond."""
+        if not self.public_board:
+            return None
+        from mlmarket.market.public import check_balance, public_results
+
+        results = public_results(self, model)
+        check_balance(self, account, self.params.entry_stake + self.params.public_claim_bond)
+        return results
+
+    def _check_public_window(self) -> None:
+        """Raise ``CompetitionPublicChecksOpen`` (nothing sent) while public claims can still
+        be challenged, saying when the private test set may be revealed."""
+        opens = self.public_checks_end
+        if opens is None or self.phase not in ("submission", "reveal", "test_reveal"):
+            return
+        now = self.chain.clock.next_block_timestamp()
+        if now < opens:
+            from mlmarket.contracts.errors import CompetitionPublicChecksOpen
+            from mlmarket.market.phases import moment, relative
+
+            raise CompetitionPublicChecksOpen(
+                f"The private test set can be revealed from {moment(opens)}, "
+                f"{relative(opens, now)} (chain time): until then, the public window after the "
+                "reveal deadline, public claims can still be challenged on the revealed models.",
+                {"opensAt": opens},
+            )
 
     def _completed(self, sub_id: int) -> bool:
         """Whether submission ``sub_id`` has its final test score (every chunk, or a claim)."""
@@ -643,11 +774,19 @@ class Competition:
 
     # --- results ---------------------------------------------------------------------
 
-    def leaderboard(self) -> pd.DataFrame:
-        """Submissions ranked by score (ties to the earlier commit), with prizes."""
-        from mlmarket.market.leaderboard import leaderboard_table
+    def leaderboard(self, board: str | None = None) -> pd.DataFrame:
+        """Submissions ranked by score (ties to the earlier commit), with prizes: the final
+        leaderboard (``board="final"``, the default). With a public leaderboard,
+        ``"public"`` ranks the claimed public scores (no model needs to be revealed; see
+        :func:`mlmarket.market.public.public_table`) and ``"private"`` is the final board
+        with each submission's ``public_rank`` and ``rank_change`` (the shake-up).
 
-        return leaderboard_table(self)
+        Example:
+            >>> comp.leaderboard("public")[["rank", "id", "entrant", "score"]]  # doctest: +SKIP
+        """
+        from mlmarket.market.public import leaderboard_for
+
+        return leaderboard_for(self, board)
 
     def winning_model(self) -> ExportedModel:
         """The winner's model as a usable predictor (``.predict(X)``).

@@ -34,7 +34,9 @@ def leaderboard_table(comp: Competition) -> pd.DataFrame:
     (metric suffixed "on training"); a model no better than the best constant
     prediction is "below baseline" and a later copy of a revealed model is "copy of #n":
     neither can take a place. In an optimistic competition a submission scored by a claim
-    says "scored by claim #n", and one with an open claim "claim #n open".
+    says "scored by claim #n", and one with an open claim "claim #n open". With a public
+    leaderboard, a submission whose public claim was shown false is "disqualified": it
+    takes no place (``comp.leaderboard("public")`` has the claims).
     """
     fns = comp.contract.functions
     call = comp.chain.call
@@ -55,6 +57,7 @@ def leaderboard_table(comp: Competition) -> pd.DataFrame:
         for log in comp.contract.events.SubmissionRevealed.get_logs(from_block=0)
     }
     claimed = _claim_statuses(comp) if p.challenge_window else {}
+    public_board = p.public_root != bytes(32)  # a voided public claim disqualifies
     entrant = entrant_labels(comp)  # a team's submissions show its name
     rows = []
     for sub_id in range(1, int(call(fns.submissionCount())) + 1):
@@ -73,6 +76,8 @@ def leaderboard_table(comp: Competition) -> pd.DataFrame:
             status, placeable = f"copy of #{original}", False
         elif complete and training and not _beats(int(raw_score), p.training_baseline, p):
             status, placeable = "below baseline", False
+        if public_board and call(fns.isDisqualified(sub_id)):
+            status, placeable = "disqualified", False
         if complete and p.metric_name == "balanced_accuracy" and labels is None:
             labels = comp.scored_labels(training=training)  # the classes present
         rows.append(

@@ -108,7 +108,7 @@ def claims_table(comp: Competition) -> pd.DataFrame:
     claim), bond (float tokens; exact in ``bond_exact``), the end of its window and whether
     it can still be challenged (a public claim: until the private test set is revealed, once
     its model is; when it cannot any more, an open claim can be settled)."""
-    contract = _require_claims(comp)
+    _require_claims(comp)
     from mlmarket.market.leaderboard import score_value
 
     p = comp.params
@@ -130,12 +130,11 @@ def claims_table(comp: Competition) -> pd.DataFrame:
         shown = public_labels(comp)
         checking = not settle_open(comp, now)
         for c in public:
-            window_end = int(comp.chain.call(contract.functions.claimOf(c.claim))[1])
             rows.append({
                 "claim": c.claim, "board": "public", "submission": c.submission,
                 "claimer": comp.chain.describe(c.args["claimer"]), "status": c.status,
                 "score": score_value(comp, int(c.args["score"]), p.public_samples, shown),
-                "bond": from_units(c.args["bond"]), "window_end": timestamp(window_end),
+                "bond": from_units(c.args["bond"]), "window_end": timestamp(c.window_end),
                 "challengeable": c.status == "open" and checking,
             })  # fmt: skip
     rows.sort(key=lambda row: row["claim"])

@@ -221,6 +221,7 @@ class PublicClaim(NamedTuple):
     claim: int
     args: dict[str, Any]
     status: str  # open, stood, voided or forfeited
+    window_end: int  # the test-reveal deadline: checks close then at the latest
 
     @property
     def submission(self) -> int:
@@ -242,10 +243,11 @@ def public_claims(comp: Competition) -> list[PublicClaim]:
     found = []
     for log in sorted(logs, key=lambda entry: int(entry["args"]["claimId"])):
         claim_id = int(log["args"]["claimId"])
-        status = STATUSES[int(comp.chain.call(contract.functions.claimOf(claim_id))[3])]
+        claim = comp.chain.call(contract.functions.claimOf(claim_id))
+        status = STATUSES[int(claim[3])]
         if status == "voided" and claim_id in forfeited:
             status = "forfeited"
-        found.append(PublicClaim(claim_id, dict(log["args"]), status))
+        found.append(PublicClaim(claim_id, dict(log["args"]), status, int(claim[1])))
     return found
 
 

@@ -209,6 +209,22 @@ MESSAGES: dict[str, str] = {
         "({challengeWindow} s given), a claim bond of at least 1 % of the "
         "reward ({claimBond:tokens} given) and a positive challenge bond ({challengeBond:tokens})."
     ),
+    "CompetitionFactoryInvalidPublicBoard": (
+        "A public leaderboard needs public test rows ({publicSamples} given), a public-claim "
+        "bond above zero ({publicClaimBond:tokens} given) and a public window of at least an "
+        "hour that ends before the test-reveal deadline ({publicWindow} s after the reveal "
+        "deadline given); without a public root all three are zero."
+    ),
+    "CompetitionFactoryInvalidStakes": (
+        "Performance stakes slash a share of the entry stake: they need an entry stake above "
+        "zero ({entryStake:tokens} given) and a slash of at most 10000 basis points "
+        "({slashBps} given)."
+    ),
+    "CompetitionFactoryInvalidMergerDeadline": (
+        "The merger deadline {mergerDeadline:time} is after the submission deadline "
+        "{submissionEnd:time}; teams must be fixed when submissions close (0 = the submission "
+        "deadline)."
+    ),
     "CompetitionAlreadyCompleted": (
         "Submission {id} already has its final score (scored on every chunk, or by a claim that "
         "stood); leave it out."
@@ -216,6 +232,56 @@ MESSAGES: dict[str, str] = {
     "CompetitionNotScoreClaims": (
         "Only the competition's ScoreClaims contract completes submissions by claim; "
         "{caller:account} is not it. Post a claim with comp.claim_scores() instead."
+    ),
+    # Competition: public leaderboard and performance stakes
+    "CompetitionPublicChecksOpen": (
+        "The private test set can be revealed only from {opensAt:time}: until then (the public "
+        "window after the reveal deadline) public claims can still be challenged on the "
+        "revealed models. Reveal it then, before the test-reveal deadline."
+    ),
+    "CompetitionNoStakeHeld": (
+        "Submission {id} holds no performance stake to withdraw: it was not a revealed final, "
+        "its stake was already withdrawn, or the competition is not finalized yet (stakeOf() "
+        "says what it would pay)."
+    ),
+    # Competition teams and mergers (CompetitionTeams)
+    "CompetitionTeamsNotAllowed": (
+        "This competition lets one account hold several prize places (multiple_places), so it "
+        "takes no teams: a team must hold one place. Compete alone, or in a competition "
+        "created with multiple_places=False."
+    ),
+    "CompetitionInvalidTeam": (
+        "A team needs 1 to {limit} distinct members, the proposer among them and the creator "
+        "not, with positive shares summing to 10000 basis points (got {members} members and "
+        "{totalBps} basis points)."
+    ),
+    "CompetitionMergerClosed": (
+        "Teams form and merge only before the merger deadline, {deadline:time}; after it "
+        "every entrant competes as it is."
+    ),
+    "CompetitionUnknownTeam": (
+        "No team {team:account} was proposed in this competition; comp.teams() lists those "
+        "that were."
+    ),
+    "CompetitionCannotAccept": (
+        "{account:account} cannot accept team {team:account}: only its members accept it, "
+        "each once."
+    ),
+    "CompetitionTeamAlreadyFormed": (
+        "Team {team:account} has already formed: every member accepted it."
+    ),
+    "CompetitionTeamSplit": (
+        "{member:account} belongs to team {entrant:account}, which would be split: a team "
+        "merges whole, with every member (and its commits)."
+    ),
+    "CompetitionTeamFrozen": (
+        "Team {entrant:account} has committed, so its members and shares are fixed: it can "
+        "only merge with another team or account."
+    ),
+    "CompetitionMergeOverCap": (
+        "The merged teams made {entries} submissions but the rules allow {allowed} by now "
+        "(the cap per period times the periods so far, and the cap per entrant); merge later, "
+        "when the allowance has grown, or not at all."
     ),
     # ScoreClaims (optimistic evaluation)
     "ScoreClaimsNotOptimistic": (
@@ -266,6 +332,27 @@ MESSAGES: dict[str, str] = {
     "ScoreClaimsOutOfGas": (
         "The evaluator ran out of gas scoring the challenged chunk, so the challenge cannot "
         "tell a refused chunk from a starved call; send it again with more gas."
+    ),
+    # ScoreClaims (public leaderboard)
+    "ScoreClaimsNoPublicBoard": (
+        "{competition} has no public leaderboard, so it takes no public claims (a competition "
+        "created with public_size= has one)."
+    ),
+    "ScoreClaimsNotInSubmission": (
+        "Public claims are posted in the submission phase, with the commit; the competition "
+        "is in phase {actual} (0 Submission, 1 Reveal, 2 TestReveal, 3 Evaluation, "
+        "4 DefaultEvaluation, 5 Finalized)."
+    ),
+    "ScoreClaimsNotEntrant": (
+        "{caller:account} may not post submission {id}'s public claim: only the account that "
+        "committed it (or a member of its team) may."
+    ),
+    "ScoreClaimsPublicClaimExists": (
+        "Submission {id} already has its public claim, claim {claimId}: one per submission."
+    ),
+    "ScoreClaimsNotRevealed": (
+        "Submission {id}'s model is not revealed yet, so its public claim cannot be checked; "
+        "challenge it after the reveal, before the private test set is revealed."
     ),
     "CompetitionFactoryScoreClaimsMismatch": (
         "{scoreClaims} serves another factory; register a ScoreClaims deployed for this one."

@@ -11,7 +11,9 @@ evaluation"; trust: docs/trust-model.md ("at least one honest watcher during the
 
 These functions back ``comp.claim_scores``, ``comp.watch``, ``comp.settle_claims`` and
 ``comp.claims``. Nothing here runs in the background: ``watch`` looks once and returns
-what it did (the dashboard calls it on refresh when a watcher is set).
+what it did (the dashboard calls it on refresh when a watcher is set). The public claims of
+a competition with a public leaderboard (:mod:`mlmarket.market.public`) are watched,
+settled and listed here too, with ``board="public"``.
 """
 
 from __future__ import annotations
@@ -23,8 +25,16 @@ from web3.logs import DISCARD
 
 from mlmarket.errors import ConfigurationError
 from mlmarket.market.competitions import CLAIM_SETTLE_MARGIN
+from mlmarket.market.public import (
+    checks_open,
+    has_board,
+    public_chunks,
+    public_claims,
+    public_labels,
+    settle_open,
+)
 from mlmarket.market.tables import timestamp, with_amounts
-from mlmarket.ml import MerkleTree, chunk_leaf
+from mlmarket.ml import TRAINING_SALT, MerkleTree, chunk_leaf
 from mlmarket.ml.claims import SumTree, leaf_vectors
 from mlmarket.units import from_units
 
@@ -33,9 +43,9 @@ if TYPE_CHECKING:
     from mlmarket.market.competition import Competition
 
 STATUSES = ("none", "open", "voided", "final", "closed")
-CLAIM_COLUMNS = ["claim", "submission", "claimer", "status", "score", "bond", "window_end",
-                 "challengeable"]  # fmt: skip
-ACTION_COLUMNS = ["action", "claim", "submission", "chunk", "result", "tokens"]
+CLAIM_COLUMNS = ["claim", "board", "submission", "claimer", "status", "score", "bond",
+                 "window_end", "challengeable"]  # fmt: skip
+ACTION_COLUMNS = ["action", "claim", "submission", "chunk", "result", "tokens", "board"]
 
 
 def _require_optimistic(comp: Competition) -> Any:
@@ -43,6 +53,17 @@ def _require_optimistic(comp: Competition) -> Any:
         raise ConfigurationError(
             f"{comp.name!r} is evaluated on chain only; score claims need a competition created "
             "with evaluation='optimistic'. Score it with comp.evaluate()."
+        )
+    return comp.market.competitions.score_claims
+
+
+def _require_claims(comp: Competition) -> Any:
+    """The ScoreClaims contract of a competition that takes claims (optimistic evaluation,
+    or a public leaderboard), else a :class:`ConfigurationError`."""
+    if not comp.params.challenge_window and not has_board(comp):
+        raise ConfigurationError(
+            f"{comp.name!r} is evaluated on chain only and has no public leaderboard: it takes "
+            "no score claims (create it with evaluation='optimistic' or public_size=)."
         )
     return comp.market.competitions.score_claims
 
@@ -80,44 +101,69 @@ def _next_block_time(comp: Competition) -> int:
 
 
 def claims_table(comp: Competition) -> pd.DataFrame:
-    """One row per claim: its submission, claimer, status (``open``, ``voided``, ``final``,
-    ``closed``), claimed score in the metric's units, bond (float tokens; exact in
-    ``bond_exact``), the end of its window and whether a challenge is still accepted."""
-    _require_optimistic(comp)
+    """One row per claim, oldest first: its ``board`` (``private``: a score claim on the
+    test set; ``public``: a public-score claim), submission, claimer, status (``open``,
+    ``voided``, ``final``, ``closed``; a public claim ``open``, ``stood``, ``voided`` or
+    ``forfeited``), claimed score in the metric's units (on the public rows for a public
+    claim), bond (float tokens; exact in ``bond_exact``), the end of its window and whether
+    it can still be challenged (a public claim: until the private test set is revealed, once
+    its model is; when it cannot any more, an open claim can be settled)."""
+    _require_claims(comp)
     from mlmarket.market.leaderboard import score_value
 
+    p = comp.params
     now = comp.chain.clock.now()
     labels = None
     rows = []
-    for c in posted_claims(comp):
-        if comp.params.metric_name == "balanced_accuracy" and labels is None:
+    for c in posted_claims(comp) if p.challenge_window else []:
+        if p.metric_name == "balanced_accuracy" and labels is None:
             labels = comp.scored_labels()
         rows.append({
-            "claim": c.claim, "submission": c.submission,
+            "claim": c.claim, "board": "private", "submission": c.submission,
             "claimer": comp.chain.describe(c.args["claimer"]), "status": c.status,
-            "score": score_value(comp, int(c.args["score"]), comp.params.samples, labels),
+            "score": score_value(comp, int(c.args["score"]), p.samples, labels),
             "bond": from_units(c.args["bond"]), "window_end": timestamp(c.window_end),
             "challengeable": c.status == "open" and now <= c.window_end,
         })  # fmt: skip
+    public = public_claims(comp)
+    if public:
+        shown = public_labels(comp)
+        checking = not settle_open(comp, now)
+        for c in public:
+            rows.append({
+                "claim": c.claim, "board": "public", "submission": c.submission,
+                "claimer": comp.chain.describe(c.args["claimer"]), "status": c.status,
+                "score": score_value(comp, int(c.args["score"]), p.public_samples, shown),
+                "bond": from_units(c.args["bond"]), "window_end": timestamp(c.window_end),
+                "challengeable": c.status == "open" and checking,
+            })  # fmt: skip
+    rows.sort(key=lambda row: row["claim"])
     return with_amounts(pd.DataFrame(rows, columns=CLAIM_COLUMNS), "bond")
 
 
 class Evidence:
-    """What claims are checked against: the revealed test set, its proofs and the models."""
+    """What claims are checked against: the revealed test set, its proofs and the models
+    (``public``: the public test chunks and every revealed model, for public claims)."""
 
-    def __init__(self, comp: Competition) -> None:
-        chunks, salt = comp._revealed_test_set()
+    def __init__(self, comp: Competition, *, public: bool = False) -> None:
+        if public:
+            chunks, salt = list(public_chunks(comp).chunks), TRAINING_SALT
+            self.models = comp.revealed_models()
+        else:
+            chunks, salt = comp._revealed_test_set()
+            self.models = comp.scorable_models()
         self.comp = comp
+        self.public = public
         self.chunks = chunks
         self.tree = MerkleTree([chunk_leaf(salt, i, c) for i, c in enumerate(chunks)])
-        self.models = comp.scorable_models()
         self._leaves: dict[int, list[list[int]]] = {}
 
     def leaves(self, sub_id: int) -> list[list[int]]:
         """The true leaf vectors of submission ``sub_id`` (exact reference, cached)."""
         if sub_id not in self.models:
+            what = "revealed submission" if self.public else "revealed final"
             raise ConfigurationError(
-                f"Submission #{sub_id} is not a revealed final of {self.comp.name!r}; scored "
+                f"Submission #{sub_id} is not a {what} of {self.comp.name!r}; scored "
                 f"ones: {sorted(self.models)}."
             )
         if sub_id not in self._leaves:
@@ -206,23 +252,45 @@ def claim_scores(
 def watch(comp: Competition, *, by: NamedAccount | str, settle: bool = True) -> pd.DataFrame:
     """Check every open claim once: challenge a wrong one on its first wrong chunk (the
     contract scores that chunk and voids the claim), and with ``settle`` settle the claims
-    whose window has ended. Returns one row per action taken."""
-    contract = _require_optimistic(comp)
+    whose window has ended. A public claim is checked once its model is revealed, on the
+    public chunks, until the private test set is revealed; voiding it disqualifies the
+    submission. Returns one row per action taken (``board``: private or public)."""
+    contract = _require_claims(comp)
     account = comp.chain.accounts.resolve(by)
     actions: list[dict[str, Any]] = []
-    posted = posted_claims(comp)
-    if not posted:
-        return pd.DataFrame(actions, columns=ACTION_COLUMNS)
-    evidence = Evidence(comp)
     mined_at = _next_block_time(comp)
+    posted = posted_claims(comp) if comp.params.challenge_window else []
+    if posted:
+        evidence = Evidence(comp)
+        due = [(c.claim, c.submission, c.args["leaves"]) for c in posted
+               if c.status == "open" and mined_at <= c.window_end]  # fmt: skip
+        actions += _challenge_wrong(comp, contract, account, evidence, due)
+    if has_board(comp) and checks_open(comp, mined_at):
+        public = [c for c in public_claims(comp) if c.status == "open"]
+        if public:
+            evidence = Evidence(comp, public=True)
+            due = [(c.claim, c.submission, c.args["leaves"]) for c in public]
+            actions += _challenge_wrong(comp, contract, account, evidence, due)
+    if settle:
+        actions += settle_claims(comp, by=account).to_dict("records")
+    return pd.DataFrame(actions, columns=ACTION_COLUMNS)
+
+
+def _challenge_wrong(
+    comp: Competition, contract: Any, account: NamedAccount, evidence: Evidence,
+    claims: list[tuple[int, int, list[int]]],
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Challenge each of ``claims`` (id, submission, flat leaves) whose model ``evidence``
+    holds on its first wrong chunk; one action row per challenge."""
     p = comp.params
+    board = "public" if evidence.public else "private"
     chunks = len(evidence.chunks)
-    for c in posted:
-        sub_id = c.submission
-        if c.status != "open" or mined_at > c.window_end or sub_id not in evidence.models:
+    actions = []
+    for claim_id, sub_id, leaves in claims:
+        if sub_id not in evidence.models:
             continue
-        width = len(c.args["leaves"]) // chunks
-        claimed = [list(c.args["leaves"][i * width : (i + 1) * width]) for i in range(chunks)]
+        width = len(leaves) // chunks
+        claimed = [list(leaves[i * width : (i + 1) * width]) for i in range(chunks)]
         truth = evidence.leaves(sub_id)
         wrong = next(
             (i for i, (a, b) in enumerate(zip(claimed, truth, strict=True)) if a != b), None
@@ -232,33 +300,43 @@ def watch(comp: Competition, *, by: NamedAccount | str, settle: bool = True) -> 
         opening = evidence.opening(sub_id, claimed, wrong)
         _approve(comp, account, p.challenge_bond)
         receipt = comp.chain.transact(
-            contract.functions.challenge(c.claim, opening), sender=account
+            contract.functions.challenge(claim_id, opening), sender=account
         )
         voided = contract.events.ClaimVoided().process_receipt(receipt, errors=DISCARD)
         reward = (
             from_units(voided[0]["args"]["reward"]) if voided else -from_units(p.challenge_bond)
         )
-        actions.append({"action": "challenge", "claim": c.claim, "submission": sub_id,
+        actions.append({"action": "challenge", "claim": claim_id, "submission": sub_id,
                         "chunk": wrong, "result": "voided" if voided else "failed",
-                        "tokens": reward})  # fmt: skip
-    if settle:
-        actions += settle_claims(comp, by=account).to_dict("records")
-    return pd.DataFrame(actions, columns=ACTION_COLUMNS)
+                        "tokens": reward, "board": board})  # fmt: skip
+    return actions
 
 
 def settle_claims(comp: Competition, *, by: NamedAccount | str | None = None) -> pd.DataFrame:
     """Settle every open claim whose window has ended, oldest first: the first of each
-    submission gives it its score (``final``), the rest are ``closed``; bonds go back."""
-    contract = _require_optimistic(comp)
+    submission gives it its score (``final``), the rest are ``closed``; bonds go back. Public
+    claims settle once the private test set is revealed (or can no longer be): the bond
+    comes back if the model was revealed (``stood``), else it goes to the sink
+    (``forfeited``)."""
+    contract = _require_claims(comp)
     sender = by or comp.creator
     mined_at = _next_block_time(comp)
     actions = []
-    for c in posted_claims(comp):
+    for c in posted_claims(comp) if comp.params.challenge_window else []:
         if c.status != "open" or mined_at <= c.window_end:
             continue
         receipt = comp.chain.transact(contract.functions.settle(c.claim), sender=sender)
         final = contract.events.ClaimFinalized().process_receipt(receipt, errors=DISCARD)
         actions.append({"action": "settle", "claim": c.claim, "submission": c.submission,
                         "chunk": None, "result": "final" if final else "closed",
-                        "tokens": from_units(c.args["bond"])})  # fmt: skip
+                        "tokens": from_units(c.args["bond"]), "board": "private"})  # fmt: skip
+    if has_board(comp) and settle_open(comp, mined_at):
+        for c in public_claims(comp):
+            if c.status != "open":
+                continue
+            receipt = comp.chain.transact(contract.functions.settle(c.claim), sender=sender)
+            stood = contract.events.ClaimFinalized().process_receipt(receipt, errors=DISCARD)
+            actions.append({"action": "settle", "claim": c.claim, "submission": c.submission,
+                            "chunk": None, "result": "stood" if stood else "forfeited",
+                            "tokens": from_units(c.args["bond"]), "board": "public"})  # fmt: skip
     return pd.DataFrame(actions, columns=ACTION_COLUMNS)

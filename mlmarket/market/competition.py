@@ -44,17 +44,23 @@ from mlmarket.units import from_units
 if TYPE_CHECKING:
     from mlmarket.chain import NamedAccount
     from mlmarket.market.market import Market
+    from mlmarket.market.teams import Team
 
 OUTCOMES = ("pending", "ranked", "defaulted", "returned_to_creator")
 
 
 @dataclass(frozen=True)
 class Submission:
-    """A committed model: its id and submitter (its salt and bytes stay in the vault)."""
+    """A committed model: its id and submitter (its salt and bytes stay in the vault).
+
+    ``submitter`` is the entrant the submission counts for (the account, or its team's
+    address); ``committer`` the account that sent the commit.
+    """
 
     id: int
     submitter: str
     competition: str
+    committer: str = ""
 
 
 class Competition:
@@ -237,10 +243,18 @@ class Competition:
         """The model family this competition's evaluator scores ("linear", "mlp", "tree")."""
         return self.params.family_name
 
-    def submit(self, estimator: Any, *, by: NamedAccount | str) -> Submission:
+    def submit(
+        self, estimator: Any, *, by: NamedAccount | str, public_claim: bool = True
+    ) -> Submission:
         """Export a fitted model and commit to it (sender-bound, salted).
 
-        The salt and the model bytes go to the vault until :meth:`reveal`.
+        With a public leaderboard, ``by`` also posts the model's public claim right after the
+        commit (its exact results on the public rows, locking ``params.public_claim_bond``;
+        :meth:`post_public_claim`), unless ``public_claim=False``.
+
+        The salt and the model bytes go to the vault until :meth:`reveal`. A member of a
+        team (:meth:`team`) commits as its team: the commitment binds the team, the team's
+        caps apply, and any member may reveal it; the entry stake comes back to ``by``.
         """
         account = self.chain.accounts.resolve(by)
         exported = export(estimator, self.quantizer)
@@ -255,12 +269,14 @@ class Competition:
             self.verify_training_commitment()
         if (phase := self.phase) != "submission":  # before the stake is approved
             raise self._phase_error("submission", phase)
-        self._check_entry_caps(account.address)  # before the stake is approved
+        entrant = self.entrant(account)  # a team member commits as its team
+        self._check_entry_caps(entrant)  # before the stake is approved
+        public = self._public_claim_results(account, model) if public_claim else None
         salt = os.urandom(32)
         stake = self.params.entry_stake
         if stake:
             self.market.token.approve(self.address, from_units(stake), owner=account)
-        fn = self.contract.functions.commit(self._commitment(account.address, model, salt))
+        fn = self.contract.functions.commit(self._commitment(entrant, model, salt))
         with self._in_phase():
             receipt = self.chain.transact(fn, sender=account)
         sub_id = int(self._event(receipt, "SubmissionCommitted")["id"])
@@ -268,9 +284,11 @@ class Competition:
             "submissions",
             f"{self.address}-{sub_id}",
             {"salt": salt.hex(), "model": model.hex(), "submitter": account.address,
-             "estimator": repr(estimator)},
+             "entrant": entrant, "estimator": repr(estimator)},
         )  # fmt: skip
-        return Submission(sub_id, account.address, self.address)
+        if public is not None:
+            self.post_public_claim(sub_id, by=account, results=public)
+        return Submission(sub_id, entrant, self.address, account.address)
 
     def _check_entry_caps(self, address: str) -> None:
         """Raise the contract's named error if ``address`` may not commit now (its total cap,
@@ -290,7 +308,7 @@ class Competition:
                             "nextEntryAt": int(opens.timestamp())})  # fmt: skip
         if refusal is not None:
             errors = self.market.chain.errors
-            raise errors.named(refusal[0], refusal[1], self.chain.accounts.name_of)
+            raise errors.named(refusal[0], refusal[1], self._name_of)
 
     @property
     def metric(self) -> str:
@@ -307,7 +325,8 @@ class Competition:
     ) -> list[int]:
         """Choose ``by``'s finals (1 to ``params.finals`` of its own submissions) before the
         submission deadline; a later call replaces the choice. Only finals are evaluated
-        and ranked; without a choice they are ``by``'s last ``finals`` commits.
+        and ranked; without a choice they are ``by``'s last ``finals`` commits. A member of
+        a team chooses the team's finals among the team's submissions.
 
         Raises ``CompetitionInvalidFinals``, ``CompetitionNotSubmitter`` or
         ``CompetitionDuplicateFinal`` (nothing is mined), or a phase error after the deadline.
@@ -320,11 +339,12 @@ class Competition:
         return ids
 
     def entries_left(self, account: NamedAccount | str) -> int | None:
-        """Commits ``account`` may still make in the current period (``None``: no cap)."""
+        """Commits ``account`` (for a team member: its team) may still make in the current
+        period (``None``: no cap)."""
         cap = self.params.entries_per_period
         if not cap:
             return None
-        address = self.chain.accounts.resolve(account).address
+        address = self.entrant(account)
         return cap - int(self.chain.call(self.contract.functions.entriesThisPeriod(address)))
 
     def next_period_at(self) -> pd.Timestamp | None:
@@ -362,8 +382,15 @@ class Competition:
         types = ["address", "address", "bytes32", "bytes32"]
         return keccak(encode(types, [self.address, submitter, keccak(model), salt]))
 
-    def reveal(self, submission: Submission | int | None = None) -> list[int]:
-        """Reveal one submission, or every unrevealed one whose secrets this session holds."""
+    def reveal(
+        self, submission: Submission | int | None = None, *, by: NamedAccount | str | None = None
+    ) -> list[int]:
+        """Reveal one submission, or every unrevealed one whose secrets this session holds.
+
+        ``by`` sends the reveals (default: the account that committed): any member of the
+        team a submission counts for may reveal it. Without ``submission``, ``by`` reveals
+        the pending submissions of its own entrant (itself, or its team).
+        """
         if submission is not None:
             sub_id = _sub_id(submission)
             secret = self._pending_secret(sub_id)
@@ -372,7 +399,9 @@ class Competition:
                     f"Submission {sub_id} is already revealed, or the vault's secret for it does "
                     "not match its commitment on chain."
                 )
-            self._reveal(sub_id, secret)
+            if by is not None:
+                self._check_revealer(sub_id, by)
+            self._reveal(sub_id, secret, by)
             return [sub_id]
         revealed = []
         for key in self.market.vault.keys("submissions"):
@@ -380,8 +409,8 @@ class Competition:
                 continue
             sub_id = int(key.rsplit("-", 1)[1])
             secret = self._pending_secret(sub_id)
-            if secret is not None:
-                self._reveal(sub_id, secret)
+            if secret is not None and (by is None or self._may_reveal(sub_id, by)):
+                self._reveal(sub_id, secret, by)
                 revealed.append(sub_id)
         return sorted(revealed)
 
@@ -404,7 +433,9 @@ class Competition:
         )
         return None if revealed or bytes(commitment) != expected else secret
 
-    def _reveal(self, sub_id: int, secret: dict[str, Any]) -> None:
+    def _reveal(
+        self, sub_id: int, secret: dict[str, Any], by: NamedAccount | str | None = None
+    ) -> None:
         artifact = {"format": "mlmarket.model/1", "competition": self.address,
                     "estimator": secret["estimator"], "model": secret["model"]}  # fmt: skip
         cid = self.market.remember_content(
@@ -413,10 +444,11 @@ class Competition:
         model, salt = bytes.fromhex(secret["model"]), bytes.fromhex(secret["salt"])
         fn = self.contract.functions.reveal(sub_id, model, salt, cid)
         with self._in_phase():
-            self.chain.transact(fn, sender=secret["submitter"])
+            self.chain.transact(fn, sender=by or secret["submitter"])
 
     def claim(self, *, by: NamedAccount | str) -> Decimal:
-        """Pay out ``by``'s prize (or the creator's remainder); returns the amount."""
+        """Pay out ``by``'s prize (or the creator's remainder); returns the amount. A member
+        of a team that won claims its share of the team's prize (pro rata to the shares)."""
         address = self.chain.accounts.resolve(by).address
         amount = from_units(self.chain.call(self.contract.functions.claimable(address)))
         with self._in_phase():
@@ -424,18 +456,33 @@ class Competition:
         return amount
 
     def claim_all(self) -> dict[str, Decimal]:
-        """Claim for every account of this session that has something to claim."""
+        """Claim for every account of this session that has something to claim; with
+        performance stakes, also withdraw every held stake that pays (to its staker, added
+        to its amount)."""
         paid = {}
         for name, account in self.chain.accounts.items():
             due = self.chain.call(self.contract.functions.claimable(account.address))
             if due and not self.chain.call(self.contract.functions.hasClaimed(account.address)):
                 paid[name] = self.claim(by=account)
+        if self.params.slash_bps and self.phase == "finalized":
+            from mlmarket.market.stakes import stakers
+
+            staker = stakers(self)
+            for sub_id, amount in self.withdraw_stakes().items():
+                name = self.chain.describe(staker[sub_id])
+                paid[name] = paid.get(name, Decimal(0)) + amount
         return paid
 
     # --- creator ------------------------------------------------------------------
 
     def reveal_test_set(self) -> str:
-        """The creator publishes the hidden test set and its salt; returns its CID."""
+        """The creator publishes the hidden test set and its salt; returns its CID.
+
+        With a public leaderboard this opens only :attr:`public_checks_end` (the public
+        window after the reveal deadline); before, it raises ``CompetitionPublicChecksOpen``
+        saying when, and sends nothing.
+        """
+        self._check_public_window()
         secret = self.market.vault.get("testsets", self.address)
         document = {"format": "mlmarket.testset/1", "salt": secret["salt"],
                     "chunks": secret["chunks"], "rows": secret["rows"]}  # fmt: skip
@@ -449,8 +496,12 @@ class Competition:
 
     def finalize(self, *, by: NamedAccount | str | None = None) -> str:
         """Close the competition and fix the payouts; returns the outcome. In an optimistic
-        competition the claims whose window has ended are settled first."""
-        if self.params.challenge_window and self.phase == "evaluation":
+        competition the claims whose window has ended are settled first, and so are the open
+        public claims (bonds back, or to the sink for a model never revealed)."""
+        phase = self.phase
+        if (self.params.challenge_window and phase == "evaluation") or (
+            self.public_board and phase == "finalized"
+        ):
             self.settle_claims(by=by)
         with self._in_phase():
             self.chain.transact(self.contract.functions.finalize(), sender=by or self.creator)
@@ -563,10 +614,113 @@ class Competition:
         return Evidence(self).leaves(sub_id)
 
     def claims(self) -> pd.DataFrame:
-        """Every score claim of this competition with its status, score, bond and window."""
+        """Every score claim of this competition with its status, score, bond and window
+        (``board``: ``private`` for a score claim, ``public`` for a public-score claim)."""
         from mlmarket.market.claims import claims_table
 
         return claims_table(self)
+
+    # --- public leaderboard and performance stakes ---------------------------------------
+
+    @property
+    def public_board(self) -> bool:
+        """Whether this competition has a public leaderboard (``public_size=`` at creation)."""
+        return self.params.public_root != bytes(32)
+
+    @property
+    def public_checks_end(self) -> int | None:
+        """When the creator may reveal the private test set, in Unix seconds: the public
+        window after the reveal deadline, while public claims can be challenged (None
+        without a public leaderboard)."""
+        from mlmarket.market.public import public_checks_end
+
+        return public_checks_end(self)
+
+    def public_data(self) -> pd.DataFrame:
+        """The public test rows (features and target), published at creation."""
+        from mlmarket.market.public import public_data
+
+        return public_data(self)
+
+    def public_chunks(self) -> TestSet:
+        """The public rows cut into chunks as committed (zero salt), checked against the
+        public root; raises :class:`~mlmarket.errors.CompetitionCommitmentError` if not."""
+        from mlmarket.market.public import public_chunks
+
+        return public_chunks(self)
+
+    def public_results(self, submission: Submission | int) -> list[list[int]]:
+        """A submission's exact results on every public chunk (a leaf vector each, as a
+        public claim lists them), from this session's copy of its model or its reveal."""
+        from mlmarket.market.public import model_of, public_results
+
+        return public_results(self, model_of(self, _sub_id(submission)))
+
+    def post_public_claim(
+        self, submission: Submission | int, *, by: NamedAccount | str,
+        results: list[list[int]] | None = None,
+    ) -> int:  # fmt: skip
+        """Post ``submission``'s public claim (by a member of its entrant, in the submission
+        phase, once per submission), locking ``params.public_claim_bond``; returns the claim
+        id. ``results`` (default the exact ones, :meth:`public_results`) may be anything, to
+        see a watcher void a false claim. Refusals raise the contract's named error
+        (``ScoreClaimsNotInSubmission``, ``ScoreClaimsNotEntrant``,
+        ``ScoreClaimsPublicClaimExists``, ``ScoreClaimsInvalidLeaves``,
+        ``ScoreClaimsNoPublicBoard``, ``ERC20InsufficientBalance``) and send nothing."""
+        from mlmarket.market.public import post_public_claim
+
+        return post_public_claim(self, _sub_id(submission), results, by=by)
+
+    def shakeup(self) -> pd.DataFrame:
+        """Public and private rank (and score) per submission, and the places each gained
+        from the public to the private board (``rank_change``)."""
+        from mlmarket.market.public import shakeup_table
+
+        return shakeup_table(self)
+
+    def stakes(self) -> pd.DataFrame:
+        """The held performance stakes: staker, stake, private score, whether it beats the
+        threshold, payout (``stakeOf``) and whether withdrawn (:mod:`mlmarket.market.stakes`)."""
+        from mlmarket.market.stakes import stakes_table
+
+        return stakes_table(self)
+
+    def withdraw_stakes(self, *, by: NamedAccount | str | None = None) -> dict[int, Decimal]:
+        """Withdraw every held stake that pays (each to its staker; sent by ``by``, default the
+        creator) once finalized; returns the amount per submission id."""
+        from mlmarket.market.stakes import withdraw_stakes
+
+        return withdraw_stakes(self, by=by)
+
+    def _public_claim_results(self, account: NamedAccount, model: bytes) -> list[list[int]] | None:
+        """What :meth:`submit` posts as the public claim (None without a public board), after
+        checking, before anything is sent, that the public rows are the committed ones and
+        that ``account`` can pay the entry stake and the bond."""
+        if not self.public_board:
+            return None
+        from mlmarket.market.public import check_balance, public_results
+
+        results = public_results(self, model)
+        check_balance(self, account, self.params.entry_stake + self.params.public_claim_bond)
+        return results
+
+    def _check_public_window(self) -> None:
+        """Raise ``CompetitionPublicChecksOpen`` (nothing sent) while public claims can still
+        be challenged, saying when the private test set may be revealed."""
+        opens = self.public_checks_end
+        if opens is None or self.phase not in ("submission", "reveal", "test_reveal"):
+            return
+        now = self.chain.clock.next_block_timestamp()
+        if now < opens:
+            from mlmarket.contracts.errors import CompetitionPublicChecksOpen
+            from mlmarket.market.phases import moment, relative
+
+            raise CompetitionPublicChecksOpen(
+                f"The private test set can be revealed from {moment(opens)}, "
+                f"{relative(opens, now)} (chain time): until then, the public window after the "
+                "reveal deadline, public claims can still be challenged on the revealed models.",
+                {"opensAt": opens},
+            )
 
     def _completed(self, sub_id: int) -> bool:
         """Whether submission ``sub_id`` has its final test score (every chunk, or a claim)."""
@@ -620,11 +774,19 @@ class Competition:
 
     # --- results ---------------------------------------------------------------------
 
-    def leaderboard(self) -> pd.DataFrame:
-        """Submissions ranked by score (ties to the earlier commit), with prizes."""
-        from mlmarket.market.leaderboard import leaderboard_table
+    def leaderboard(self, board: str | None = None) -> pd.DataFrame:
+        """Submissions ranked by score (ties to the earlier commit), with prizes: the final
+        leaderboard (``board="final"``, the default). With a public leaderboard,
+        ``"public"`` ranks the claimed public scores (no model needs to be revealed; see
+        :func:`mlmarket.market.public.public_table`) and ``"private"`` is the final board
+        with each submission's ``public_rank`` and ``rank_change`` (the shake-up).
 
-        return leaderboard_table(self)
+        Example:
+            >>> comp.leaderboard("public")[["rank", "id", "entrant", "score"]]  # doctest: +SKIP
+        """
+        from mlmarket.market.public import leaderboard_for
+
+        return leaderboard_for(self, board)
 
     def winning_model(self) -> ExportedModel:
         """The winner's model as a usable predictor (``.predict(X)``).
@@ -642,6 +804,121 @@ class Competition:
         return getattr(self.contract.events, name)().process_receipt(receipt, errors=DISCARD)[0][
             "args"
         ]
+
+    # --- teams (mlmarket.market.teams) -------------------------------------------------
+
+    def team(
+        self, name: str, members: Sequence[NamedAccount | str], shares: Sequence[Any] | None = None
+    ) -> Team:
+        """Form a team now: the first member proposes it and every member accepts (their keys
+        are this session's); returns the :class:`~mlmarket.market.teams.Team`.
+
+        The team commits as one entrant (``team.address``): ``comp.submit(model, by=member)``
+        from any member, one set of caps and finals, at most one prize place; each member
+        claims its share of the prize with ``comp.claim(by=member)``. ``shares`` are
+        fractions summing to 1 in the members' order (default equal, the remainder of the
+        basis points to the first member). A member already in a team brings it whole, with
+        its commits (a merger: :meth:`merge_teams`). Before the merger deadline
+        (``params.merger_deadline``, default the submission deadline), in a competition
+        without ``multiple_places``, 1 to 8 members, the creator not among them.
+
+        Every rule is checked before anything is sent: a refusal raises the contract's error
+        (``CompetitionInvalidTeam``, ``CompetitionMergerClosed``, ``CompetitionTeamsNotAllowed``,
+        ``CompetitionTeamSplit``, ``CompetitionTeamFrozen``, ``CompetitionMergeOverCap``), which
+        is a :class:`~mlmarket.errors.ConfigurationError` too. On a real network, where each
+        member signs, use :meth:`propose_team` and :meth:`accept_team`.
+
+        Example:
+            >>> red = comp.team("Red", ["bob", "carol"], shares=[0.6, 0.4])  # doctest: +SKIP
+        """
+        from mlmarket.market.teams import form_team
+
+        return form_team(self, name, members, shares)
+
+    def propose_team(
+        self, name: str, members: Sequence[NamedAccount | str],
+        shares: Sequence[Any] | None = None, *, by: NamedAccount | str,
+    ) -> Team:  # fmt: skip
+        """``by`` (one of ``members``) proposes a team (see :meth:`team` for the rules); it
+        forms once every member has called :meth:`accept_team`. Returns the proposed
+        :class:`~mlmarket.market.teams.Team` (``formed`` False); members may be addresses
+        this session holds no key for."""
+        from mlmarket.market.teams import propose_team
+
+        return propose_team(self, name, members, shares, by=by)
+
+    def accept_team(self, team: Team | str, *, by: NamedAccount | str) -> Team:
+        """``by`` (a member) accepts ``team`` (a record, its address or its name); the last
+        acceptance forms it, merging each member's entrant with its commits (checked first:
+        ``CompetitionTeamSplit``, ``CompetitionTeamFrozen``, ``CompetitionMergeOverCap``).
+        Returns the team as it is now."""
+        from mlmarket.market.teams import accept_team
+
+        return accept_team(self, team, by=by)
+
+    def merge_teams(
+        self, name: str, teams_or_accounts: Sequence[Team | NamedAccount | str],
+        shares: Sequence[Any] | None = None,
+    ) -> Team:  # fmt: skip
+        """Merge teams and accounts into a new team ``name`` (Kaggle's merger): its members
+        are every member of the given teams (records, addresses or names) and accounts (an
+        account already in a team brings its whole team), in that order; ``shares`` as in
+        :meth:`team` (default equal). The commits already made move to the new team, so they
+        must fit the caps: at most ``entries_per_period`` times the periods so far (and
+        ``max_submissions_per_address``). Over the cap it raises ``CompetitionMergeOverCap``
+        (a ``ConfigurationError`` too) before anything is sent, saying when the merger
+        would fit, or that it never will before the merger deadline."""
+        from mlmarket.market.teams import merge_teams
+
+        return merge_teams(self, name, teams_or_accounts, shares)
+
+    def teams(self) -> pd.DataFrame:
+        """Every proposed team: ``team`` (its entrant address), ``name``, ``members``,
+        ``shares``, ``accepted``, ``formed``, ``commits`` and ``merged_into`` (the team it
+        joined, if any)."""
+        from mlmarket.market.teams import teams_table
+
+        return teams_table(self)
+
+    def team_of(self, who: Team | NamedAccount | str) -> Team | None:
+        """The team ``who`` commits as (an account), or is (a team address or name); ``None``
+        for an account competing alone."""
+        from mlmarket.market.teams import team_of
+
+        return team_of(self, who)
+
+    def entrant(self, account: NamedAccount | str) -> str:
+        """The address ``account`` commits as: its team's (after any merger), or its own."""
+        from mlmarket.market.teams import entrant
+
+        return entrant(self, account)
+
+    def team_name(self, address: str) -> str:
+        """A team's name, or an individual's label (its account name, else the address): how
+        leaderboards show an entrant."""
+        from mlmarket.market.teams import team_name
+
+        return team_name(self, address)
+
+    def _name_of(self, address: str) -> str | None:
+        """For error sentences: an account's or a team's name (None: neither)."""
+        from mlmarket.market.teams import Roster
+
+        return self.chain.accounts.name_of(address) or Roster(self).names.get(address)
+
+    def _may_reveal(self, sub_id: int, by: NamedAccount | str) -> bool:
+        """Whether ``by`` is (a member of) the entrant submission ``sub_id`` counts for."""
+        submitter = self.chain.call(self.contract.functions.submission(sub_id))[0]
+        return self.entrant(by) == self.entrant(str(submitter))
+
+    def _check_revealer(self, sub_id: int, by: NamedAccount | str) -> None:
+        if not self._may_reveal(sub_id, by):
+            submitter = str(self.chain.call(self.contract.functions.submission(sub_id))[0])
+            who = self.chain.describe(self.chain.address(by))
+            raise ConfigurationError(
+                f"Submission {sub_id} is {self.team_name(self.entrant(submitter))}'s: only it "
+                f"(or a member of its team) may reveal it, not {who}."
+            )
 
 
 def _sub_id(submission: Submission | int) -> int:

@@ -7,8 +7,12 @@ test set, chunk by chunk, and pays the best. Protocol: docs/competition-protocol
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
+import numbers
 import time
+from datetime import datetime
 from decimal import Decimal
 from functools import cached_property
 from io import BytesIO
@@ -23,7 +27,8 @@ from mlmarket.errors import ConfigurationError, DataValidationError
 from mlmarket.market.competition import Competition
 from mlmarket.market.data import Listing
 from mlmarket.market.params import CompetitionParams, param_names
-from mlmarket.market.tables import with_amounts
+from mlmarket.market.phases import moment
+from mlmarket.market.tables import unix, with_amounts
 from mlmarket.ml import FAMILIES, FAMILY, TRAINING_SALT, Quantizer, TestSet
 from mlmarket.ml.budgets import (
     LinearBudget,
@@ -34,7 +39,7 @@ from mlmarket.ml.budgets import (
     default_budget,
     encode_budget,
 )
-from mlmarket.ml.metrics import check_metric, default_metric, metric_code
+from mlmarket.ml.metrics import check_metric, default_metric, metric_code, threshold_score
 from mlmarket.ml.validation import validate_frame
 from mlmarket.units import Amount, from_units, to_units
 
@@ -137,6 +142,12 @@ class CompetitionService:
         claim_bond: Amount | None = None,
         challenge_bond: Amount | None = None,
         seed: int = 0,
+        public_size: float | int = 0,
+        public_window: int | pd.Timedelta | None = None,
+        public_claim_bond: Amount | None = None,
+        stake_threshold: float | Decimal | str | None = None,
+        slash: float | Decimal | str = 0,
+        merger_deadline: int | pd.Timedelta | pd.Timestamp | None = None,
     ) -> Competition:
         """Escrow ``reward`` and open a competition.
 
@@ -176,6 +187,27 @@ class CompetitionService:
         claim bond) to the sink when a challenge fails. On-chain ``comp.evaluate()`` stays
         possible (docs/competition-protocol.md, "Optimistic evaluation").
 
+        ``public_size`` opens a **public leaderboard**: that fraction (0 < x < 1) or that
+        number of rows of the hidden test set (split off stratified, with ``seed``) is
+        published at creation as the public test set (``comp.public_data()``), committed
+        with a zero salt in the private set's chunk size; the rest stays hidden and alone
+        decides the prizes. Each commit posts a bonded claim of the model's public score
+        (``comp.submit`` does it; ``public_claim_bond``, default 1 % of the reward), shown by
+        ``comp.leaderboard("public")`` while no model is revealed. Once revealed, anyone
+        may challenge a claim on one public chunk (``comp.watch``): a false claim loses its
+        bond and disqualifies the submission. The private test set can be revealed only
+        ``public_window`` after the reveal deadline (seconds or a ``pd.Timedelta``; default
+        half the test-reveal phase, at least an hour, shorter than that phase).
+
+        ``slash`` (a fraction, 0 = off; needs an ``entry_stake``) turns entry stakes into
+        **performance stakes**: a revealed final's stake is held until finalization; if its
+        private score does not beat ``stake_threshold`` (in the metric's units: 0.8
+        accuracy, 0.75 macro F1, an MSE in the target's units; strictly better, compared
+        exactly) that share of it is slashed and shared by the stakes that beat it
+        (``comp.stakes()``, ``comp.withdraw_stakes()``). ``merger_deadline`` (seconds from
+        now, a ``pd.Timedelta`` from now or a ``pd.Timestamp``; default the submission
+        deadline) is when teams stop forming and merging.
+
         The data (and ``test``) are checked first, as ``market.data.publish`` checks
         them (:mod:`mlmarket.ml.validation`): a target with missing or infinite values
         (or text, for a regression) raises :class:`~mlmarket.errors.TargetValidationError`,
@@ -201,12 +233,19 @@ class CompetitionService:
         optimistic = _optimistic(
             evaluation, challenge_window, claim_bond, challenge_bond, reward_units, durations
         )
+        board = _public_board(public_size, public_window, public_claim_bond, reward_units,
+                              durations)  # fmt: skip
+        stake_units = to_units(entry_stake)
+        slash_bps = _slash_bps(slash, stake_threshold, stake_units)
+        now = self.chain.clock.now()
+        merger = _merger_deadline(merger_deadline, now, now + durations[0])
         for given in (data, test):  # before the split, so messages name the caller's rows
             if given is not None:
                 validate_frame(given, target=target, task=task)
         train, hidden, listing_id = self._split(
             data, listing, test, target, test_size, seed, account
         )
+        hidden, public = _public_split(hidden, target, board[0], seed)
         if listing_id:
             validate_frame(train, target=target, task=task)
         X, y = _xy(train, target)
@@ -226,6 +265,12 @@ class CompetitionService:
             *_xy(train, target), quantizer, rows_per_chunk=testset.rows_per_chunk,
             salt=TRAINING_SALT,
         )  # fmt: skip
+        public_csv = b"" if public is None else public.to_csv(index=False).encode()
+        public_set = None if public is None else TestSet.from_data(
+            *_xy(pd.read_csv(BytesIO(public_csv)), target), quantizer,
+            rows_per_chunk=testset.rows_per_chunk, salt=TRAINING_SALT,
+        )  # fmt: skip
+        threshold = _stake_threshold(stake_threshold, slash_bps, metric, testset, quantizer)
         training_cid = "" if listing_id else self._store(training_csv)
         metadata = {
             "format": "mlmarket.competition/1", "name": name, "description": description,
@@ -235,12 +280,21 @@ class CompetitionService:
             "test_rows": testset.rows, "created": int(time.time()), "model_family": model_family,
             "metric": metric,
         }  # fmt: skip
+        if public_set is not None:
+            metadata.update(public_test_cid=self._store(public_csv), public_rows=public_set.rows)
+        if slash_bps:
+            metadata.update(stake_threshold=str(stake_threshold))
         params = self._params(
             reward_units, bond_units, training_cid, listing_id, training, testset, quantizer,
-            payout_bps, durations, to_units(entry_stake), max_submissions_per_address,
+            payout_bps, durations, stake_units, max_submissions_per_address,
             self._store(json.dumps(metadata, sort_keys=True).encode()), model_family, budget,
-            metric, rules, multiple_places, optimistic,
+            metric, rules, multiple_places, optimistic, now,
         )  # fmt: skip
+        extra = {"merger_deadline": merger, "slash_bps": slash_bps, "stake_threshold": threshold}
+        if public_set is not None:
+            extra.update(public_root=public_set.root, public_samples=public_set.rows,
+                         public_window=board[1], public_claim_bond=board[2])  # fmt: skip
+        params = dataclasses.replace(params, **extra)
         escrow = from_units(reward_units + bond_units)
         value, deadline, v, r, s = self.market.token.permit(account, self.factory.address, escrow)
         fn = self.factory.functions.createCompetitionWithPermit(
@@ -305,8 +359,8 @@ class CompetitionService:
         testset: TestSet, quantizer: Quantizer, payout_bps: list[int], durations: list[int],
         stake: int, cap: int, metadata_cid: str, family: str, budget: ModelBudget, metric: str,
         rules: tuple[int, int, int], multiple_places: bool, optimistic: tuple[int, int, int],
+        now: int,
     ) -> CompetitionParams:  # fmt: skip
-        now = self.chain.clock.now()
         ends, total = [], now
         for seconds in durations:
             total += seconds
@@ -397,6 +451,143 @@ def _optimistic(
     if stake <= 0:
         raise ConfigurationError(f"challenge_bond must be positive, got {from_units(stake)}.")
     return seconds, bond, stake
+
+
+def _public_board(
+    size: float | int, window: int | pd.Timedelta | None, bond: Amount | None, reward: int,
+    durations: list[int],
+) -> tuple[float | int, int, int]:  # fmt: skip
+    """``(public_size, publicWindow, publicClaimBond)`` checked as the factory checks them
+    (all zero without a public board)."""
+    whole = isinstance(size, numbers.Integral) and not isinstance(size, bool)
+    if not whole and not (isinstance(size, float) and 0 < size < 1):
+        raise ConfigurationError(
+            "public_size is the public part of the hidden test set: a fraction between 0 and 1 "
+            f"or a whole number of rows (0 = no public leaderboard); got {size!r}."
+        )
+    if whole and int(size) < 0:
+        raise ConfigurationError(f"public_size cannot be negative (got {size}).")
+    if not size:
+        if window is not None or bond is not None:
+            raise ConfigurationError(
+                "public_window and public_claim_bond are for a public leaderboard: give "
+                "public_size= too (a fraction or a number of the hidden test rows)."
+            )
+        return 0, 0, 0
+    phase = durations[2]
+    if isinstance(window, pd.Timedelta):
+        window = int(window.total_seconds())
+    seconds = int(window) if window is not None else max(MIN_CHALLENGE_WINDOW, phase // 2)
+    if not MIN_CHALLENGE_WINDOW <= seconds < phase:
+        raise ConfigurationError(
+            f"public_window must be at least {MIN_CHALLENGE_WINDOW} s and shorter than the "
+            f"test-reveal phase ({phase} s): public claims are checked for that long after the "
+            "reveal deadline, then the creator reveals the private test set before the phase "
+            f"ends; got {seconds} s (lengthen periods['test_reveal'] if it is too short)."
+        )
+    units = to_units(bond) if bond is not None else max(reward // 100, 1)
+    if units <= 0:
+        raise ConfigurationError(
+            f"public_claim_bond must be positive: it is what a false public score loses; got "
+            f"{from_units(units)}."
+        )
+    return int(size) if whole else size, seconds, units
+
+
+def _public_split(
+    hidden: pd.DataFrame, target: str, size: float | int, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The hidden test set split into its private and public parts (stratified on a
+    class target where every class allows it), or unchanged without a public board."""
+    if not size:
+        return hidden, None
+    rows = len(hidden)
+    public_rows = int(size) if isinstance(size, int) else math.ceil(size * rows)
+    if not 0 < public_rows < rows:
+        raise ConfigurationError(
+            f"public_size={size} takes {public_rows} of the {rows} hidden test rows; both the "
+            "public and the private part need at least one."
+        )
+    y = hidden[target] if target in hidden.columns else None
+    stratify = y if y is not None and (y.dtype.kind in "iub" or y.dtype == object) else None
+    try:
+        private, public = train_test_split(
+            hidden, test_size=public_rows, random_state=seed, stratify=stratify
+        )
+    except ValueError:  # a class too rare to be in both parts
+        private, public = train_test_split(hidden, test_size=public_rows, random_state=seed)
+    return private.reset_index(drop=True), public.reset_index(drop=True)
+
+
+def _slash_bps(slash: float | Decimal | str, threshold: object, stake: int) -> int:
+    """``slashBps`` checked: a share of the entry stake, with a threshold to judge it by."""
+    try:
+        share = Decimal(str(slash)) if not isinstance(slash, bool) else Decimal("NaN")
+    except ArithmeticError:
+        share = Decimal("NaN")
+    if not share.is_finite() or not 0 <= share <= 1 or (share * 10_000) % 1:
+        raise ConfigurationError(
+            "slash is the share of a staked final's entry stake lost below the threshold: a "
+            f"fraction from 0 to 1 with at most 4 decimals (0 = no performance stakes); got "
+            f"{slash!r}."
+        )
+    bps = int(share * 10_000)
+    if bps and not stake:
+        raise ConfigurationError(
+            "Performance stakes (slash=) need an entry_stake: the slash is a share of it."
+        )
+    if bps and threshold is None:
+        raise ConfigurationError(
+            "slash= needs stake_threshold=, the private score (in the metric's units, e.g. "
+            "0.8 accuracy) a staked final must beat to keep its stake."
+        )
+    if not bps and threshold is not None:
+        raise ConfigurationError(
+            "stake_threshold only counts with performance stakes: give slash= (a share of the "
+            "entry stake) too."
+        )
+    return bps
+
+
+def _stake_threshold(
+    threshold: Any, bps: int, metric: str, testset: TestSet, quantizer: Quantizer
+) -> int:
+    """``stakeThreshold``: ``threshold`` in the metric's units as the contract's score over
+    the private test rows (0 without performance stakes)."""
+    if not bps:
+        return 0
+    shift = quantizer.label_shift if quantizer.n_classes == 0 else 0
+    units = threshold_score(metric, threshold, labels=testset.labels(),
+                            classes=quantizer.n_classes, label_shift=shift)  # fmt: skip
+    if units >= 2**256:
+        raise ConfigurationError(f"stake_threshold={threshold} is too large for the contract.")
+    return units
+
+
+def _merger_deadline(
+    given: int | pd.Timedelta | pd.Timestamp | None, now: int, submission_end: int
+) -> int:
+    """``mergerDeadline`` in Unix seconds (0: the submission deadline), checked as the
+    factory checks it."""
+    if given is None:
+        return 0
+    if isinstance(given, pd.Timedelta):
+        at = now + int(given.total_seconds())
+    elif isinstance(given, datetime):
+        at = unix(given)
+    elif isinstance(given, numbers.Integral) and not isinstance(given, bool):
+        at = now + int(given)
+    else:
+        raise ConfigurationError(
+            "merger_deadline is seconds from now, a pd.Timedelta from now or a pd.Timestamp; "
+            f"got {given!r}."
+        )
+    if not now < at <= submission_end:
+        raise ConfigurationError(
+            f"merger_deadline must fall after now and at the latest at the submission deadline "
+            f"({moment(submission_end)}); got {moment(at) if at > 0 else at}."
+        )
+    return at
 
 
 def _budget(given: ModelBudget | None, family: str, quantizer: Quantizer) -> ModelBudget:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from mlmarket.market.tables import with_amounts
+from mlmarket.market.teams import entrant_labels
 from mlmarket.ml.metrics import metric_label, metric_value
 from mlmarket.units import from_units
 
@@ -21,7 +22,8 @@ COLUMNS = [
 
 
 def leaderboard_table(comp: Competition) -> pd.DataFrame:
-    """One row per submission: rank among those that can take a place, whether it is one of
+    """One row per submission: its submitter (a team's name for a team's submission, after
+    any merger), rank among those that can take a place, whether it is one of
     its submitter's finals (``final``: only finals are evaluated and ranked), score in the
     creator's metric (``metric``: accuracy, balanced accuracy, macro F1, MSE or MAE), the model's
     work per row as the evaluator measured it at reveal (``work``: multiply-accumulates for
@@ -32,7 +34,9 @@ def leaderboard_table(comp: Competition) -> pd.DataFrame:
     (metric suffixed "on training"); a model no better than the best constant
     prediction is "below baseline" and a later copy of a revealed model is "copy of #n":
     neither can take a place. In an optimistic competition a submission scored by a claim
-    says "scored by claim #n", and one with an open claim "claim #n open".
+    says "scored by claim #n", and one with an open claim "claim #n open". With a public
+    leaderboard, a submission whose public claim was shown false is "disqualified": it
+    takes no place (``comp.leaderboard("public")`` has the claims).
     """
     fns = comp.contract.functions
     call = comp.chain.call
@@ -53,6 +57,8 @@ def leaderboard_table(comp: Competition) -> pd.DataFrame:
         for log in comp.contract.events.SubmissionRevealed.get_logs(from_block=0)
     }
     claimed = _claim_statuses(comp) if p.challenge_window else {}
+    public_board = p.public_root != bytes(32)  # a voided public claim disqualifies
+    entrant = entrant_labels(comp)  # a team's submissions show its name
     rows = []
     for sub_id in range(1, int(call(fns.submissionCount())) + 1):
         submitter, evaluated, revealed, model_hash, raw_score = call(fns.submission(sub_id))
@@ -70,12 +76,14 @@ def leaderboard_table(comp: Competition) -> pd.DataFrame:
             status, placeable = f"copy of #{original}", False
         elif complete and training and not _beats(int(raw_score), p.training_baseline, p):
             status, placeable = "below baseline", False
+        if public_board and call(fns.isDisqualified(sub_id)):
+            status, placeable = "disqualified", False
         if complete and p.metric_name == "balanced_accuracy" and labels is None:
             labels = comp.scored_labels(training=training)  # the classes present
         rows.append(
             {
                 "id": sub_id,
-                "submitter": comp.chain.describe(submitter),
+                "submitter": entrant(submitter),
                 "status": status,
                 "final": final,
                 "evaluated": f"{int(evaluated)}/{chunks}",

@@ -33,7 +33,10 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -48,6 +51,7 @@ __all__ = [
     "ONE",
     "PER_CLASS",
     "baseline",
+    "beats_threshold",
     "check_metric",
     "class_counts",
     "default_metric",
@@ -57,6 +61,7 @@ __all__ = [
     "metric_score",
     "metric_value",
     "score_from_counts",
+    "threshold_score",
 ]
 
 METRICS: tuple[str, ...] = ("accuracy", "mse", "balanced_accuracy", "macro_f1", "mae")
@@ -204,6 +209,72 @@ def metric_value(
         return score / rows
     scale = 4**label_shift if name == "mse" else 2**label_shift
     return score / rows / scale
+
+
+def _scale(name: str, rows: int, present: int, classes: int, label_shift: int) -> int:
+    """What a metric's value is multiplied by to give the contract's score (exactly)."""
+    if name == "accuracy":
+        return rows
+    if name == "balanced_accuracy":
+        return present * ONE
+    if name == "macro_f1":
+        return classes * ONE
+    return rows * (4**label_shift if name == "mse" else 2**label_shift)
+
+
+def threshold_score(
+    name: str, value: float | Decimal | Fraction | str | int, *, labels: npt.ArrayLike,
+    classes: int = 0, label_shift: int = 0,
+) -> int:  # fmt: skip
+    """A threshold in the metric's familiar units (0.8 accuracy, 0.75 macro F1, an MSE in
+    the target's units) as the contract's score threshold over the rows of ``labels``, so
+    that a score beats it on chain (strictly: ``score > T``, or ``score < T`` for the error
+    sums) exactly when the score's value beats ``value`` (a float is taken as written:
+    ``0.8`` is 4/5). Raises :class:`ConfigurationError` for a value no score can beat or
+    every score beats.
+
+    Example:
+        >>> labels = [0, 1] * 25                     # 50 rows, both classes present
+        >>> threshold_score("accuracy", 0.8, labels=labels, classes=2)  # beat: 41+ correct
+        40
+        >>> threshold_score("balanced_accuracy", 0.5, labels=labels, classes=2) == ONE
+        True
+        >>> threshold_score("mse", 0.25, labels=[0, 0], label_shift=1)  # 0.25 * 2 rows * 4
+        2
+    """
+    if isinstance(value, bool) or not isinstance(value, float | Decimal | Fraction | str | int):
+        raise ConfigurationError(f"A metric threshold is a number, not {value!r}.")
+    try:
+        exact = Fraction(str(value)) if isinstance(value, float | Decimal) else Fraction(value)
+    except (ValueError, ZeroDivisionError):
+        raise ConfigurationError(f"A metric threshold is a number, not {value!r}.") from None
+    metric_code(name)
+    lower = name in LOWER_IS_BETTER
+    if lower and exact <= 0:
+        raise ConfigurationError(
+            f"No {metric_label(name)} is below {value}: give a threshold above 0."
+        )
+    if not lower and not 0 <= exact < 1:
+        raise ConfigurationError(
+            f"A {metric_label(name)} threshold is from 0 up to (not including) 1, so that a "
+            f"model can beat it; got {value}."
+        )
+    y = np.asarray(labels, dtype=np.int64).ravel()
+    present = len(np.unique(y))
+    scaled = exact * _scale(name, int(y.size), present, classes, label_shift)
+    # An integer score s beats x (s > x) iff s > floor(x); it is below x iff s < ceil(x).
+    return math.ceil(scaled) if lower else math.floor(scaled)
+
+
+def beats_threshold(name: str, score: int, threshold: int) -> bool:
+    """Whether a contract ``score`` beats a contract ``threshold`` (strictly, in the metric's
+    direction), as ``Competition`` judges a performance stake.
+
+    Example:
+        >>> beats_threshold("accuracy", 41, 40), beats_threshold("mse", 2, 2)
+        (True, False)
+    """
+    return score < threshold if name in LOWER_IS_BETTER else score > threshold
 
 
 def baseline(name: str, labels: npt.ArrayLike, classes: int) -> int:

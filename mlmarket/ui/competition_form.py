@@ -212,9 +212,7 @@ EVALUATION_TIP = (
 
 MIN_PUBLIC_WINDOW = 3600
 """The shortest public window the factory accepts (seconds)."""
-MERGER_TIP = (
-    "teams form and merge until then (UTC); blank: until the end of submissions"
-)
+MERGER_TIP = "teams form and merge until then (UTC); blank: until the end of submissions"
 
 
 class CompetitionForm(widgets.VBox):

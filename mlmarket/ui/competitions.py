@@ -233,11 +233,11 @@ def public_window_reason(row: pd.Series | None, now: int) -> str:
     opens = row.get("public_checks_end")
     if opens is None or pd.isna(opens) or row["phase"] not in PUBLIC_CHECKS:
         return ""
-    opens = unix(opens)
-    if now + 1 >= opens:  # the next block may reveal it
+    opens, mined = unix(opens), now + 1  # judged at the next block's time, as the API does
+    if mined >= opens:
         return ""
     return (
-        f"The private test set can be revealed from {moment(opens)}, {relative(opens, now)} "
+        f"The private test set can be revealed from {moment(opens)}, {relative(opens, mined)} "
         "(chain time): until then, the public window after the reveal deadline, public claims "
         "can still be challenged on the revealed models."
     )
@@ -362,11 +362,11 @@ def team_reason(row: pd.Series | None, now: int, name: str = "") -> str:
     deadline = row.get("merger_deadline")
     if deadline is None or pd.isna(deadline):
         return ""
-    deadline = unix(deadline)
-    if now + 1 >= deadline:
+    deadline, mined = unix(deadline), now + 1  # the next block's time, as the API judges
+    if mined >= deadline:
         return (
             f"Teams of {name or row['name']!r} formed and merged until {moment(deadline)}, "
-            f"{relative(deadline, now)} (chain time), the merger deadline; after it every "
+            f"{relative(deadline, mined)} (chain time), the merger deadline; after it every "
             "entrant competes as it is."
         )
     return ""
@@ -807,10 +807,8 @@ def watch_reason(row: pd.Series | None, now: int, otherwise: str) -> str:
     if row is None or not bool(row.get("public_board")):
         return otherwise
     if row["phase"] == "submission":
-        return (
-            "Public claims are checked once their models are revealed. "
-            + phase_reason("reveal", row, now)
-        )
+        said = phase_reason("reveal", row, now)
+        return f"Public claims are checked once their models are revealed. {said}"
     return ""
 
 

@@ -280,8 +280,11 @@ class LeaderboardPanel(Panel):
             shown,
             css="mlm-public-board-table",
             index=False,
-            formats={heading: score_text, "rank": lambda v: "–" if pd.isna(v) else str(v),
-                     "claim": lambda v: f"#{int(v)}"},  # fmt: skip
+            formats={
+                heading: score_text,
+                "rank": lambda v: "–" if pd.isna(v) else str(v),
+                "claim": lambda v: f"#{int(v)}",
+            },  # fmt: skip
             row_class=lambda key, _: public_row_class(public.loc[key]),
             empty="no public claim yet",
         )
@@ -320,6 +323,9 @@ class LeaderboardPanel(Panel):
         if self.shaken is not None and self.shaken.equals(table):
             return
         figure = Figure(figsize=(4.6, 2.9))
-        draw_shakeup(table, figure.subplots())
+        # a submission ranked on neither board (a voided claim, disqualified) has no place
+        # on the chart: draw_shakeup draws a rank on at least one side
+        ranked = table[table["public_rank"].notna() | table["private_rank"].notna()]
+        draw_shakeup(ranked, figure.subplots())
         self.shakeup_chart.value, self.shakeup_chart.layout.display = png(figure), None
         self.shaken = table

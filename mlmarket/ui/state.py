@@ -64,8 +64,9 @@ class MarketState(HasTraits):
     ``transactions`` (the session's ``TxRecord`` s), ``balances``, ``listings``,
     ``purchases``, ``events``, ``competitions``, ``leaderboards`` (competition
     id → DataFrame; with a public board, the private board), ``public_boards``,
-    ``teams`` and ``stakes`` (competition id → DataFrame), ``selected_competition``, ``revision`` (bumped by every
-    refresh that changed something), ``error`` (why the last refresh failed).
+    ``teams`` and ``stakes`` (competition id → DataFrame), ``selected_competition``,
+    ``revision`` (bumped by every refresh that changed something), ``error`` (why the
+    last refresh failed).
 
     Example:
         >>> state = MarketState(market, poll=False)
@@ -87,10 +88,13 @@ class MarketState(HasTraits):
     purchases = _frame()
     events = _frame()
     competitions = _frame()
-    leaderboards = Dict(help="competition id -> leaderboard DataFrame (the private board, "
-                        "with public_rank and rank_change, where there is a public board)")
-    public_boards = Dict(help="competition id -> public leaderboard DataFrame (competitions "
-                         "with a public board)")
+    leaderboards = Dict(
+        help="competition id -> leaderboard DataFrame (the private board, "
+        "with public_rank and rank_change, where there is a public board)"
+    )
+    public_boards = Dict(
+        help="competition id -> public leaderboard DataFrame (competitions with a public board)"
+    )
     teams = Dict(help="competition id -> comp.teams() (competitions that allow teams)")
     stakes = Dict(help="competition id -> comp.stakes() (performance stakes, once finalized)")
     selected_competition = Int(None, allow_none=True, help="the competition panels act on")

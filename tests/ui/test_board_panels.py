@@ -19,7 +19,7 @@ from mlmarket.market import Market
 from mlmarket.market.competition import Competition
 from mlmarket.market.phases import moment
 from mlmarket.ml.metrics import threshold_score
-from mlmarket.ui import CompetitionsPanel, EventLogPanel, LeaderboardPanel
+from mlmarket.ui import ChainPanel, CompetitionsPanel, EventLogPanel, LeaderboardPanel
 from mlmarket.ui.reading import shakeup
 from tests.ui.conftest import open_competition, sent
 
@@ -199,9 +199,13 @@ def test_revealTestSet_waitsForThePublicWindow_andSaysWhy(market: Market) -> Non
 
     assert sent(market) == before
     assert "mlm-msg-error" in panel.feedback.value and said in panel.feedback.value
-    market.clock.advance_to(opens)
-    panel.state.sync()
-    assert not panel.reveal_test_button.disabled
+    chain = ChainPanel(market)
+    chain.to_deadline.click()  # the public window first (its deadline would be a default)
+    assert chain.feedback.value == (
+        f'<span class="mlm-msg-ok">Advanced to {moment(opens)}: the public window is over; the '
+        "private test set can be revealed.</span>"
+    )
+    assert comp.phase == "test_reveal" and not panel.reveal_test_button.disabled
     panel.reveal_test_button.click()
     assert "revealed the test set" in panel.feedback.value
 

@@ -65,6 +65,8 @@ PRIVATE_SHOWN = ["rank", "rank_change", "id", "submitter", "status", "final", "e
                  "score", "work", "prize"]  # fmt: skip
 """The private board's columns (a competition with a public board): the rank change too."""
 PUBLIC_SHOWN = ["rank", "id", "entrant", "score", "claim", "status"]
+CLAIMED = "claimed score"
+"""The public board's score heading (the metric and its direction are in its heading)."""
 SHAKE_UP = "shake-up"
 """The private board's heading of ``rank_change``: places gained from the public board."""
 CHART_LAYOUT = widgets.Layout(width="480px", height="auto", object_fit="contain",
@@ -262,9 +264,12 @@ class LeaderboardPanel(Panel):
             return
         rows = int(row.get("public_rows") or 0)
         checks = row.get("public_checks_end")
+        label = str(public["metric"].iloc[0]) if len(public) else str(row.get("metric") or "")
+        better = score_heading(label, direction).removeprefix("score (").removesuffix(")")
         self.public_heading.value = (
             f'<div class="mlm-board-heading"><b>Public board</b> · scores claimed on '
-            f'<span class="mlm-public-rows">{rows}</span> public rows, each checked once its '
+            f'<span class="mlm-public-rows">{rows}</span> public rows '
+            f'(<span class="mlm-public-metric">{better}</span>),<br>each checked once its '
             f"model is revealed (until {when(checks)})</div>"
         )
         self.private_heading.value = (
@@ -272,8 +277,7 @@ class LeaderboardPanel(Panel):
             "decide the prizes; shake-up: places gained (▲) or lost (▼) from the public "
             "board</div>"
         )
-        label = str(public["metric"].iloc[0]) if len(public) else str(row.get("metric") or "")
-        heading = score_heading(label, direction).replace("score", "public score", 1)
+        heading = CLAIMED
         shown = public.assign(status=public.apply(public_status, axis=1)) if len(public) else public
         shown = shown[PUBLIC_SHOWN].rename(columns={"score": heading}) if len(public) else shown
         self.public_table.value = table(
@@ -296,7 +300,12 @@ class LeaderboardPanel(Panel):
         if handle is None:  # one handle per competition: its parameters are read once
             handle = self._handles[address] = self.state.competition(index)
         events = self.state.events
-        return score_history(handle, events[events["contract"] == competition_label(index)])
+        history = score_history(handle, events[events["contract"] == competition_label(index)])
+        teams = self.state.team_table(index)
+        if teams is not None and len(teams) and len(history):  # a team's name, not its address
+            names = dict(zip(teams["team"], teams["name"], strict=True))
+            history["submitter"] = history["submitter"].map(lambda s: names.get(s, s))
+        return history
 
     def _chart(self, scores: pd.DataFrame | None) -> None:
         """Redraw the chart if the scores it shows changed."""

@@ -91,7 +91,10 @@ def test_publicBoard_isLiveDuringSubmissions_withNoModelRevealed(
     assert [r[:3] for r in shown] == [[str(p.rank), str(p.id), p.entrant]
                                       for p in public.itertuples()]  # fmt: skip
     assert shown[0][2] == "Red" and {r[5] for r in shown} == {"open"}
-    assert "public score (accuracy, higher is better)" in board.public_table.value
+    assert ">claimed score<" in board.public_table.value
+    assert '<span class="mlm-public-metric">accuracy, higher is better</span>' in (
+        board.public_heading.value
+    )
     assert market.events()["event"].eq("SubmissionRevealed").sum() == 0  # nothing revealed
     private = rows(board.table.value)
     assert len(private) == 3 and all(cells(r)[:2] == ["–", "–"] for r in private)
@@ -127,7 +130,8 @@ def test_privateBoard_afterFinalization_ranksChangesAndTheShakeup(market: Market
     assert board.table.value.count('class="mlm-winner"') == 1
     assert board.shakeup_chart.layout.display is None
     assert bytes(board.shakeup_chart.value[:4]) == b"\x89PNG"
-    assert board.chart.layout.display is None  # the scores beside it
+    assert board.chart.layout.display is None  # the scores beside it, by team name
+    assert set(board.charted["submitter"]) == {"Red", "Blue"}
     assert "<b>Private board</b>" in board.private_heading.value
 
 

@@ -19,7 +19,13 @@ from mlmarket.market import Market
 from mlmarket.market.competition import Competition
 from mlmarket.market.phases import moment
 from mlmarket.ml.metrics import threshold_score
-from mlmarket.ui import ChainPanel, CompetitionsPanel, EventLogPanel, LeaderboardPanel
+from mlmarket.ui import (
+    ChainPanel,
+    CompetitionsPanel,
+    EventLogPanel,
+    LeaderboardPanel,
+    TrainPanel,
+)
 from mlmarket.ui.reading import shakeup
 from tests.ui.conftest import open_competition, sent
 
@@ -424,3 +430,17 @@ def test_aCompetitionWithoutAPublicBoard_looksAsBefore(market: Market) -> None:
     headers = board.table.value.split("<tbody>")[0]
     assert ">shake-up<" not in headers and headers.count("<th ") == 9
     assert "public board" not in CompetitionsPanel(market).info.value
+
+
+def test_submitFromTheTrainPanel_asATeamMember_postsThePublicClaim(market: Market) -> None:
+    comp = open_board(market)
+    comp.team("Red", ["bob", "carol"])
+    train, board = TrainPanel(market), LeaderboardPanel(market)
+    train.participant.value = "carol"
+    train.train_button.click()
+
+    train.submit_button.click()
+
+    assert "carol committed submission #1 for team Red" in train.feedback.value
+    assert "Its public claim (bond 1) is on the public board." in train.feedback.value
+    assert cells(rows(board.public_table.value)[0])[1:3] == ["1", "Red"]

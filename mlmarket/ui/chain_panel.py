@@ -26,7 +26,7 @@ from mlmarket.ui.base import (
     set_options,
     text,
 )
-from mlmarket.ui.phases import LABELS, next_deadline
+from mlmarket.ui.phases import LABELS, PUBLIC_WINDOW, next_deadline
 from mlmarket.ui.render import duration, when
 
 if TYPE_CHECKING:
@@ -53,7 +53,8 @@ class ChainPanel(Panel):
 
     * ``hour`` / ``day``: advance the clock (mines a block there);
     * ``competition`` + ``to_deadline``: advance to the end of the selected
-      competition's current phase;
+      competition's current phase (with a public board, the test-reveal phase stops first
+      at the end of its public window, when the private test set may be revealed);
     * ``snap`` / ``snapshots`` + ``revert``: take and go back to snapshots;
     * ``folder`` + ``save`` / ``load``: the whole session to and from a folder
       (loading replaces the dashboard's market: use ``panel.market`` afterwards);
@@ -157,6 +158,12 @@ class ChainPanel(Panel):
         phase, deadline = found
         self.market.clock.advance_to(deadline)
         self.state.sync()
+        if phase == PUBLIC_WINDOW:
+            self.ok(
+                f"Advanced to {when(deadline)}: the public window is over; the private test "
+                "set can be revealed."
+            )
+            return
         self.ok(f"Advanced to {when(deadline)}: the {LABELS[phase].lower()} phase is over.")
 
     def _snapshot(self) -> None:

@@ -3,7 +3,9 @@
 Data (a sample, an upload or a listing; optionally a separate hidden test set),
 target and task, the model family the contract scores, the ranking metric, reward
 and creator bond, entry stake and submissions cap, entries per period, finals, places
-per participant, phases, payout, models scored per call and the split seed.
+per participant, phases, payout, models scored per call and the split seed; the public
+leaderboard (its public rows, window and claim bond), performance stakes (slash and
+threshold) and the merger deadline of teams.
 Everything is checked before anything is sent; a refusal leaves the form as it was,
 with a sentence saying what to change.
 
@@ -31,6 +33,11 @@ Example:
     >>> request = form.request()
     >>> request["metric"], request["entries_per_period"], request["period"], request["finals"]
     ('macro_f1', 3, 43200, 2)
+    >>> form.public_size.value, form.public_hours.value = "0.3", "6"   # a public board
+    >>> form.entry_stake.value, form.slash.value, form.stake_threshold.value = "5", "40", "0.9"
+    >>> request = form.request()
+    >>> request["public_size"], request["public_window"], request["slash"]
+    (0.3, 21600, Decimal('0.4'))
 """
 
 from __future__ import annotations
@@ -59,7 +66,7 @@ from mlmarket.ui.base import (
     text,
     whole_number,
 )
-from mlmarket.ui.render import when
+from mlmarket.ui.render import duration, when
 from mlmarket.ui.uploads import check_frame, load_source, read_upload, source_options
 
 if TYPE_CHECKING:
@@ -104,6 +111,22 @@ RULE_TIPS = {
     "multiple_places": "unchecked, each participant takes at most one prize place",
 }
 """What each rule means, in its field's tooltip."""
+BOARD_TIPS = {
+    "public_size": "rows of the hidden test set published as the public test set, for a public "
+    "leaderboard of claimed scores while no model is revealed: a share (0.3) or a number of rows "
+    "(40); blank or 0: no public board",
+    "public_hours": "how long after the reveal deadline public claims can be checked before the "
+    "private test set may be revealed, in hours (at least 1, shorter than the test-reveal "
+    "period); blank: half the test-reveal period",
+    "public_claim_bond": "tokens each public claim locks, lost if the claim is shown false; "
+    "blank: 1 % of the reward",
+    "slash": "performance stakes: the share of a final's entry stake (in %) lost when its "
+    "private score does not beat the threshold, shared by the stakes that do; needs an entry "
+    "stake; blank or 0: stakes come back at the reveal",
+    "stake_threshold": "the private score a staked final must beat (strictly) to keep its "
+    "stake, in the metric's units (0.9 accuracy, an MSE in the target's units)",
+}
+"""What the public board's and the performance stakes' fields mean, in their tooltips."""
 
 
 def metric_options(task: str | None) -> list[tuple[str, str]]:
@@ -187,6 +210,11 @@ EVALUATION_TIP = (
 )
 
 
+MIN_PUBLIC_WINDOW = 3600
+"""The shortest public window the factory accepts (seconds)."""
+MERGER_TIP = "teams form and merge until then (UTC); blank: until the end of submissions"
+
+
 class CompetitionForm(widgets.VBox):
     """Fields: ``source``, ``upload``, ``target``, ``test_upload`` (optional hidden test
     set), ``creator``, ``name``, ``description``, ``reward``, ``bond`` (creator bond;
@@ -203,7 +231,13 @@ class CompetitionForm(widgets.VBox):
     ``value`` is the datetime), ``reveal_days``, ``test_reveal_days``, ``evaluation_days``,
     ``payout`` (percent per place); ``evaluation`` (on chain or optimistic) with
     ``challenge_hours`` (the claims' challenge window; blank = a quarter of the evaluation
-    phase), ``claim_bond`` and ``challenge_bond`` (blank = the defaults)."""
+    phase), ``claim_bond`` and ``challenge_bond`` (blank = the defaults); the public
+    leaderboard: ``public_size`` (a share of the hidden test rows, or a number of rows;
+    blank or 0 = none), ``public_hours`` (the public window in hours; blank = half the
+    test-reveal period) and ``public_claim_bond`` (blank = 1 % of the reward); performance
+    stakes: ``slash`` (%, of the entry stake; blank or 0 = none) and ``stake_threshold`` (in
+    the metric's units); ``merger_deadline`` (an :class:`~mlmarket.ui.base.IsoDatetime`;
+    blank = the end of submissions)."""
 
     def __init__(self, state: MarketState, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -262,6 +296,25 @@ class CompetitionForm(widgets.VBox):
             field.style.description_width = "initial"
             field.layout.width = "220px"
         self.evaluation.tooltip = EVALUATION_TIP
+        self.public_size = text("Public rows", "mlm-comp-public-size", "",
+                                placeholder="0.3 or 40; blank: none")  # fmt: skip
+        self.public_hours = text("Public window (h)", "mlm-comp-public-hours", "",
+                                 placeholder="½ of test reveal")  # fmt: skip
+        self.public_claim_bond = text("Public claim bond", "mlm-comp-public-claim-bond", "",
+                                      placeholder="reward / 100")  # fmt: skip
+        self.slash = text("Slash (%)", "mlm-comp-slash", "", placeholder="blank: no stakes")
+        self.stake_threshold = text("Stake threshold", "mlm-comp-stake-threshold", "",
+                                    placeholder="e.g. 0.9 accuracy")  # fmt: skip
+        self.merger_deadline = IsoDatetime("Teams until", "mlm-comp-merger-deadline")
+        self.merger_deadline.text.placeholder = "blank: end of submissions"
+        self.merger_deadline.text.tooltip = MERGER_TIP
+        for field, width in ((self.public_size, "250px"), (self.public_hours, "250px"),
+                             (self.public_claim_bond, "250px"), (self.slash, "220px"),
+                             (self.stake_threshold, "260px")):  # fmt: skip
+            field.style.description_width = "initial"
+            field.layout.width = width
+        for name, tip in BOARD_TIPS.items():
+            getattr(self, name).tooltip = tip
         self._auto_end: datetime | None = None
         self._frame: pd.DataFrame | None = None  # the data, to tell the task from the target
         self.source.observe(self._source_changed, names="value")
@@ -297,6 +350,8 @@ class CompetitionForm(widgets.VBox):
             widgets.HBox(
                 [self.evaluation, self.challenge_hours, self.claim_bond, self.challenge_bond]
             ),  # fmt: skip
+            widgets.HBox([self.public_size, self.public_hours, self.public_claim_bond]),
+            widgets.HBox([self.slash, self.stake_threshold, self.merger_deadline]),
         ]
         self._offer_listings()
         self._source_changed()
@@ -403,7 +458,8 @@ class CompetitionForm(widgets.VBox):
             raise InputError(
                 "Choose the target column the models must predict (a column of the data)."
             )
-        periods = {"submission": self._submission_seconds()}
+        submission = self._submission_seconds()
+        periods = {"submission": submission}
         for phase, field in (
             ("reveal", self.reveal_days),
             ("test_reveal", self.test_reveal_days),
@@ -425,7 +481,9 @@ class CompetitionForm(widgets.VBox):
             "model_budget": parse_budget(self.family.value, self.budget.value),
             **self._rules(),
             **self._optimistic(),
+            **self._public_board(periods["test_reveal"]),
         }
+        rules.update(self._stakes(rules["entry_stake"]), **self._merger(submission))
         return {
             "name": name, "description": self.description.value.strip(),
             "creator": self.creator.value, "reward": reward, "creator_bond": bond,
@@ -507,6 +565,94 @@ class CompetitionForm(widgets.VBox):
             what = name.replace("_", " ")
             bonds[name] = positive_amount(typed, what, allow_zero=False) if typed else None
         return {"evaluation": "optimistic", "challenge_window": window, **bonds}
+
+    def _public_board(self, test_reveal: int) -> dict[str, Any]:
+        """``public_size`` (a share, a number of rows, or 0 for none), ``public_window``
+        (seconds) and ``public_claim_bond`` (None = the defaults), checked; without a public
+        board the window and the bond must be blank."""
+        typed = self.public_size.value.strip()
+        size: float | int = 0
+        if typed:
+            number = positive_amount(typed, "number of public rows")
+            if number == number.to_integral_value() and "." not in typed:
+                size = int(number)
+            elif 0 < number < 1:
+                size = float(number)
+            else:
+                raise InputError(
+                    "Public rows is a share of the hidden test rows between 0 and 1 (0.3) or a "
+                    f"whole number of rows (40), not {typed!r}."
+                )
+        window_typed, bond_typed = self.public_hours.value.strip(), self.public_claim_bond.value
+        if not size:
+            if window_typed or bond_typed.strip():
+                raise InputError(
+                    "A public window and a public claim bond are for a public leaderboard: "
+                    "give Public rows (a share or a number of the hidden test rows), or clear "
+                    "them."
+                )
+            return {"public_size": 0, "public_window": None, "public_claim_bond": None}
+        window = None
+        if window_typed:
+            hours = positive_amount(window_typed, "public window (hours)", allow_zero=False)
+            window = int(hours * 3600)
+            if not MIN_PUBLIC_WINDOW <= window < test_reveal:
+                raise InputError(
+                    f"The public window must be at least 1 h and shorter than the test-reveal "
+                    f"period ({duration(test_reveal)}): public claims are checked that long "
+                    f"after the reveal deadline, then the private test set is revealed; got "
+                    f"{window_typed} h."
+                )
+        bond = None
+        if bond_typed.strip():
+            bond = positive_amount(bond_typed, "public claim bond", allow_zero=False)
+        return {"public_size": size, "public_window": window, "public_claim_bond": bond}
+
+    def _stakes(self, entry_stake: Decimal) -> dict[str, Any]:
+        """``slash`` (a fraction of the entry stake; 0 = no performance stakes) and
+        ``stake_threshold`` (in the metric's units, or None), checked together."""
+        typed, threshold_typed = self.slash.value.strip(), self.stake_threshold.value.strip()
+        percent = positive_amount(typed, "slash (%)") if typed else Decimal(0)
+        if percent > 100 or (percent * 100) % 1:
+            raise InputError(
+                f"The slash is a percentage of the entry stake from 0 to 100 with at most two "
+                f"decimals, not {typed!r}."
+            )
+        threshold = None
+        if threshold_typed:
+            threshold = positive_amount(threshold_typed, "stake threshold")
+        if not percent:
+            if threshold is not None:
+                raise InputError(
+                    "A stake threshold only counts with performance stakes: set Slash (%) "
+                    "above 0, or clear Stake threshold."
+                )
+            return {"slash": Decimal(0), "stake_threshold": None}
+        if not entry_stake:
+            raise InputError(
+                "Performance stakes need an entry stake (the slash is a share of it): set Entry "
+                "stake above 0, or clear Slash (%)."
+            )
+        if threshold is None:
+            raise InputError(
+                "A slash needs a stake threshold: the private score a staked final must beat "
+                "to keep its stake, in the metric's units (e.g. 0.9 accuracy)."
+            )
+        return {"slash": percent / 100, "stake_threshold": threshold}
+
+    def _merger(self, submission: int) -> dict[str, Any]:
+        """``merger_deadline`` (a UTC Timestamp, or None: the end of submissions), checked
+        to fall after chain time and at the latest at the end of submissions."""
+        if not self.merger_deadline.text.value.strip():
+            return {"merger_deadline": None}
+        at = int(self.merger_deadline.checked().timestamp())
+        now = self.state.market.clock.now()
+        if not now < at <= now + submission:
+            raise InputError(
+                f"Teams until must fall after chain time ({when(now)}) and at the latest at the "
+                f"end of submissions ({when(now + submission)}); got {when(at)}."
+            )
+        return {"merger_deadline": pd.Timestamp(at, unit="s", tz="UTC")}
 
     def _bond(self) -> Decimal | None:
         """The creator bond in tokens (zero allowed), or None (blank): as much as the reward."""

@@ -9,6 +9,18 @@ tooltip, as the API's refusal would: when it opens or closed, in chain time.
 Submitting models happens in the train & submit panel. After a default the info
 line shows the outcome "Defaulted" and how much was burned.
 
+With a public leaderboard the rules say how many test rows are public, the public claim
+bond and when the private test set may be revealed; *Reveal test set* stays disabled until
+then (its tooltip says so, as ``comp.reveal_test_set`` refuses), and *Watch now* checks the
+public claims of revealed models from the reveal phase on. Teams: the rules say until when
+teams form (the merger deadline), the teams table lists each team (members with their
+shares, formed or how many accepted, commits, the team it merged into) and *Form team*
+(a name, members among the local accounts, optional shares in %) calls ``comp.team``; the
+finals picker shows a member its team's submissions. Performance stakes: the rules give the
+stake, the slash and the threshold; once finalized the stakes table lists each held stake
+(staker, private score, whether it beats the threshold, payout, withdrawn) and *Withdraw
+stakes* pays them (``comp.withdraw_stakes``).
+
 Example:
     >>> panel = CompetitionsPanel(market)
     >>> panel.create_button.click()                   # the form's defaults: breast cancer
@@ -23,15 +35,24 @@ Example:
 from __future__ import annotations
 
 import math
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 import pandas as pd
 
-from mlmarket.market.phases import duration, phase_refusal
+from mlmarket.market.phases import duration, moment, phase_refusal, relative
 from mlmarket.market.tables import unix
 from mlmarket.ml.metrics import LOWER_IS_BETTER, metric_label
-from mlmarket.ui.base import CompetitionPicker, InputError, Panel, account_names, dropdown
+from mlmarket.ui.base import (
+    CompetitionPicker,
+    InputError,
+    Panel,
+    account_names,
+    dropdown,
+    required,
+    text,
+)
 from mlmarket.ui.competition_form import CompetitionForm
 from mlmarket.ui.phases import DEFAULT_EVALUATION, PHASES, outcome_label, timeline
 from mlmarket.ui.reading import burned
@@ -203,6 +224,207 @@ def finals_reason(row: pd.Series | None, submissions: int, who: str | None, now:
     return ""
 
 
+def public_window_reason(row: pd.Series | None, now: int) -> str:
+    """Why the private test set cannot be revealed yet in a competition with a public board
+    (``""`` when it can, or when the phase decides): the sentence ``comp.reveal_test_set``
+    raises while public claims can still be challenged, in chain time (``now``)."""
+    if row is None or not bool(row.get("public_board")):
+        return ""
+    opens = row.get("public_checks_end")
+    if opens is None or pd.isna(opens) or row["phase"] not in PUBLIC_CHECKS:
+        return ""
+    opens, mined = unix(opens), now + 1  # judged at the next block's time, as the API does
+    if mined >= opens:
+        return ""
+    return (
+        f"The private test set can be revealed from {moment(opens)}, {relative(opens, mined)} "
+        "(chain time): until then, the public window after the reveal deadline, public claims "
+        "can still be challenged on the revealed models."
+    )
+
+
+PUBLIC_CHECKS = ("submission", "reveal", "test_reveal")
+"""Phases in which a public board's checks are not over (the private test set waits)."""
+
+
+def board_rules_html(row: pd.Series) -> str:
+    """The public board's, the teams' and the performance stakes' rules of a competitions row.
+
+    Example:
+        >>> html = board_rules_html(pd.Series({"public_board": True, "public_rows": 69,
+        ...     "public_claim_bond": 1, "public_checks_end": pd.Timestamp(0, unit="s", tz="UTC"),
+        ...     "teams_allowed": True, "merger_deadline": pd.Timestamp(60, unit="s", tz="UTC"),
+        ...     "slash": 0.4, "entry_stake": 5, "stake_threshold": 0.9, "metric": "accuracy"}))
+        >>> for part in html.split(" · "): print(part)
+        <span class="mlm-comp-public">public board: 69 public test rows, public claim bond 1, private test set revealed from 1970-01-01 00:00:00 UTC</span>
+        <span class="mlm-comp-merger">teams form and merge until 1970-01-01 00:01:00 UTC</span>
+        <span class="mlm-comp-stakes">performance stakes: stake 5, 40 % slashed below 0.9 accuracy</span>
+    """  # noqa: E501
+    parts = []
+    if bool(row.get("public_board")):
+        parts.append(
+            f'<span class="mlm-comp-public">public board: {int(row["public_rows"])} public test '
+            f"rows, public claim bond {amount(row['public_claim_bond'])}, private test set "
+            f"revealed from {when(row['public_checks_end'])}</span>"
+        )
+    if "teams_allowed" in row:
+        teams = (
+            f"teams form and merge until {when(row['merger_deadline'])}"
+            if bool(row["teams_allowed"])
+            else "no teams (several places per participant)"
+        )  # fmt: skip
+        parts.append(f'<span class="mlm-comp-merger">{teams}</span>')
+    slash = float(row.get("slash") or 0)
+    if slash:
+        threshold = f"{float(row['stake_threshold']):.4g} {metric_label(str(row['metric']))}"
+        parts.append(
+            f'<span class="mlm-comp-stakes">performance stakes: stake '
+            f"{amount(row['entry_stake'])}, {amount(Decimal(str(slash)) * 100)} % slashed "
+            f"below {threshold}</span>"
+        )
+    return " · ".join(parts)
+
+
+def shares_text(members: list[str], shares: list[float]) -> str:
+    """A team's members with their shares: ``bob 60%, carol 40%``.
+
+    Example:
+        >>> shares_text(["bob", "carol"], [0.6, 0.4])
+        'bob 60%, carol 40%'
+    """
+    return ", ".join(
+        f"{m} {amount(Decimal(str(s)) * 100)}%" for m, s in zip(members, shares, strict=True)
+    )
+
+
+def teams_html(teams: pd.DataFrame | None) -> str:
+    """The teams table: name, members with their shares, formed (or how many accepted),
+    commits, the team it merged into."""
+    if teams is None:
+        return ""
+    shown = pd.DataFrame({
+        "team": teams["name"],
+        "members (shares)": [shares_text(list(m), list(s))
+                             for m, s in zip(teams["members"], teams["shares"], strict=True)],
+        "formed": ["yes" if f else f"{a} accepted"
+                   for f, a in zip(teams["formed"], teams["accepted"], strict=True)],
+        "commits": teams["commits"].astype(int),
+        "merged into": teams["merged_into"],
+    }, index=teams.index)  # fmt: skip
+    return table(
+        shown, css="mlm-comp-teams-table", index=False, empty="no team yet",
+        row_class=lambda _k, r: "mlm-ineligible" if r["merged into"] else "",
+        formats={"merged into": lambda v: "–" if v is None or pd.isna(v) else str(v)},
+    )  # fmt: skip
+
+
+def stakes_html(stakes: pd.DataFrame | None) -> str:
+    """The stakes table of a finalized competition with performance stakes: submission,
+    staker, stake, private score, whether it beats the threshold, payout, withdrawn."""
+    if stakes is None:
+        return ""
+    shown = stakes.set_index("id") if len(stakes) else stakes
+    shown = shown.rename(columns={"private_score": "private score",
+                                  "beats_threshold": "beats threshold"})  # fmt: skip
+    return table(
+        shown, css="mlm-comp-stakes-table", empty="no stake held (no final was revealed)",
+        formats={
+            "private score": lambda v: "–" if pd.isna(v) else f"{float(v):.4g}",
+            "beats threshold": lambda v: "–" if v is None or pd.isna(v) else
+            ("yes" if v else "no"),
+            "withdrawn": lambda v: "yes" if v else "no",
+        },
+    )  # fmt: skip
+
+
+def entrant_label(teams: pd.DataFrame | None, account: str) -> str:
+    """How the leaderboard names the entrant ``account`` commits as: its formed team's name
+    (the one it did not merge away from), or the account itself."""
+    if teams is None or not len(teams):
+        return account
+    for _, team in teams.iterrows():
+        current = team["merged_into"] is None or pd.isna(team["merged_into"])
+        if bool(team["formed"]) and current and account in list(team["members"]):
+            return str(team["name"])
+    return account
+
+
+def team_reason(row: pd.Series | None, now: int, name: str = "") -> str:
+    """Why *Form team* is closed for the competition of ``row`` at chain time ``now`` (or
+    ``""``): teams are not allowed, or the merger deadline has passed."""
+    if row is None:
+        return NO_COMPETITION
+    if not bool(row.get("teams_allowed", True)):
+        return (
+            "This competition allows several places per participant (multiple_places), so it "
+            "takes no teams: every participant competes alone."
+        )
+    deadline = row.get("merger_deadline")
+    if deadline is None or pd.isna(deadline):
+        return ""
+    deadline, mined = unix(deadline), now + 1  # the next block's time, as the API judges
+    if mined >= deadline:
+        return (
+            f"Teams of {name or row['name']!r} formed and merged until {moment(deadline)}, "
+            f"{relative(deadline, mined)} (chain time), the merger deadline; after it every "
+            "entrant competes as it is."
+        )
+    return ""
+
+
+def stakes_reason(row: pd.Series | None, stakes: pd.DataFrame | None, now: int) -> str:
+    """Why *Withdraw stakes* is not open for the competition of ``row`` (or ``""``)."""
+    if row is None:
+        return NO_COMPETITION
+    if not float(row.get("slash") or 0):
+        return (
+            "This competition has no performance stakes: entry stakes come back at the reveal "
+            "(create one with a slash and a stake threshold for them)."
+        )
+    if row["phase"] != "finalized":
+        return phase_reason("finalized", row, now)
+    if stakes is None or not len(stakes):
+        return "No stake is held: no final was revealed."
+    due = stakes[~stakes["withdrawn"].astype(bool) & (stakes["payout"] > 0)]
+    if not len(due):
+        return "Every held stake is withdrawn: nothing is due."
+    return ""
+
+
+def parse_shares(typed: str, members: int) -> list[Decimal] | None:
+    """Team shares typed as percentages (``60, 40``) as fractions, one per member; blank:
+    None (equal shares).
+
+    Example:
+        >>> parse_shares("60, 40", 2), parse_shares(" ", 3)
+        ([Decimal('0.6'), Decimal('0.4')], None)
+        >>> parse_shares("70, 40", 2)
+        Traceback (most recent call last):
+        ...
+        mlmarket.ui.base.InputError: Team shares must add up to 100 % (they add up to 110).
+    """
+    if not typed.strip():
+        return None
+    try:
+        percents = [Decimal(part.strip()) for part in typed.split(",")]
+    except InvalidOperation:
+        raise InputError(
+            f"Team shares must be percentages separated by commas, not {typed!r}."
+        ) from None
+    if len(percents) != members:
+        raise InputError(
+            f"Give one share per member: {members} member(s) but {len(percents)} share(s) "
+            "(or leave Shares blank for equal shares)."
+        )
+    if any(not p.is_finite() or p <= 0 for p in percents):
+        raise InputError(f"Each team share must be a positive percentage, not {typed!r}.")
+    if sum(percents) != 100:
+        raise InputError(
+            f"Team shares must add up to 100 % (they add up to {amount(sum(percents))})."
+        )
+    return [p / 100 for p in percents]
+
+
 def outcome_html(row: pd.Series) -> str:
     """``outcome <b>…</b>``, and after a default how much went to the sink."""
     html = f'outcome <b class="mlm-comp-outcome">{outcome_label(str(row["outcome"]))}</b>'
@@ -221,12 +443,16 @@ class CompetitionsPanel(Panel):
     its finals selected) + ``finals_button``; ``reveal_button``, ``reveal_test_button``,
     ``evaluate_button`` with ``progress``; optimistic evaluation: ``claims_view`` (every
     claim), ``claimer`` + ``claim_scores_button``, ``watcher`` + ``watch_button`` +
-    ``watch_toggle`` (watch on every refresh); ``finalize_button``, ``claimant`` +
-    ``claim_button``."""
+    ``watch_toggle`` (watch on every refresh); teams: ``teams_view`` (the teams table),
+    ``team_name`` + ``team_members`` + ``team_shares`` + ``team_button`` (*Form team*);
+    ``finalize_button``, ``claimant`` + ``claim_button``; performance stakes:
+    ``stakes_view`` (the stakes table, once finalized) + ``withdraw_button`` (*Withdraw
+    stakes*, sent by the claimant)."""
 
     title = "Competitions"
     css = "mlm-competitions-panel"
-    watches = ("competitions", "selected_competition", "leaderboards", "time")
+    watches = ("competitions", "selected_competition", "leaderboards", "public_boards", "teams",
+               "stakes", "time")  # fmt: skip
 
     def __init__(self, source: Market | MarketState, **kwargs: Any) -> None:
         super().__init__(source, **kwargs)
@@ -268,6 +494,23 @@ class CompetitionsPanel(Panel):
         self.watch_toggle.add_class("mlm-comp-watch-toggle")
         self.watch_toggle.observe(lambda _: self.render(), names="value")
         self._watched: object = None  # the claims last watched (see _watch_on_refresh)
+        self.teams_view = widgets.HTML()
+        self.teams_view.add_class("mlm-comp-teams")
+        self.team_name = text("Team", "mlm-team-name", placeholder="its name")
+        self.team_members = widgets.SelectMultiple(
+            description="Members", options=names, rows=4, layout=widgets.Layout(width="260px")
+        )
+        self.team_members.add_class("mlm-team-members")
+        self.team_members.tooltip = "the team's members (the first one listed proposes it)"
+        self.team_shares = text("Shares (%)", "mlm-team-shares", placeholder="blank: equal",
+                                tooltip="each member's share of a prize in %, in the order "
+                                "the members are listed; blank: equal shares")  # fmt: skip
+        self.team_shares.style.description_width = "initial"
+        self.team_button = self.button("Form team", "mlm-team-form", self._form_team)
+        self.stakes_view = widgets.HTML()
+        self.stakes_view.add_class("mlm-comp-stakes-view")
+        self.withdraw_button = self.button("Withdraw stakes", "mlm-comp-withdraw-stakes",
+                                           self._withdraw_stakes)  # fmt: skip
         self._ready(
             widgets.HTML("<i>Open a competition</i>"),
             self.form,
@@ -277,6 +520,8 @@ class CompetitionsPanel(Panel):
             self.info,
             self.timeline,
             widgets.HBox([self.finalist, self.finals_pick, self.finals_button]),
+            self.teams_view,
+            widgets.HBox([self.team_name, self.team_members, self.team_shares, self.team_button]),
             widgets.HBox([self.reveal_button, self.reveal_test_button, self.evaluate_button]),
             self.progress,
             self.claims_view,
@@ -289,7 +534,10 @@ class CompetitionsPanel(Panel):
                     self.watch_toggle,
                 ]
             ),  # fmt: skip
-            widgets.HBox([self.finalize_button, self.claimant, self.claim_button]),
+            self.stakes_view,
+            widgets.HBox(
+                [self.finalize_button, self.claimant, self.claim_button, self.withdraw_button]
+            ),  # fmt: skip
         )
 
     # --- view --------------------------------------------------------------------------
@@ -315,21 +563,28 @@ class CompetitionsPanel(Panel):
                 f'<b class="mlm-comp-phase">{row["phase"]}</b> · {outcome_html(row)}<br>'
                 f"{rules_html(row)} · {evaluation_html(row)}"
             )
+            extra = board_rules_html(row)
+            if extra:
+                self.info.value += f"<br>{extra}"
             self.timeline.value = timeline(
                 phase_deadlines(row), row["phase"], now=self.state.time,
                 skipped=skipped_phases(row),
             )  # fmt: skip
         self.claims_view.value = "" if row is None else claims_html(row.get("claims"))
+        self.teams_view.value = "" if row is None else teams_html(self.state.team_table())
+        self.stakes_view.value = "" if row is None else stakes_html(self.state.stake_table())
         self._offer_finals()
         self.enable()
         self._watch_on_refresh(row)
 
     def own_submissions(self) -> pd.DataFrame:
-        """The finalist's rows of the selected competition's leaderboard, by id."""
+        """The finalist's rows of the selected competition's leaderboard, by id: its team's,
+        for a member of a team (the leaderboard names the team)."""
         board = self.state.board()
         if board is None or len(board) == 0:
             return pd.DataFrame(columns=["id", "status", "final"])
-        return board[board["submitter"] == self.finalist.value].sort_values("id")
+        entrant = entrant_label(self.state.team_table(), self.finalist.value)
+        return board[board["submitter"] == entrant].sort_values("id")
 
     def _offer_finals(self) -> None:
         """Offer the finalist's submissions, its current finals selected (a selection in
@@ -364,13 +619,18 @@ class CompetitionsPanel(Panel):
                 why = "Already finalized: the payouts are fixed. Claim the prizes."
             else:
                 why = phase_reason(needed, row, self.state.time)
+            if name == "reveal_test_button":  # the public window comes first, as in the API
+                why = public_window_reason(row, self.state.time) or why
             allow(getattr(self, name), why)
         mine = len(self.finals_pick.options)
         allow(self.finals_button, finals_reason(row, mine, self.finalist.value, self.state.time))
         why = claims_reason(row, self.state.time)
         allow(self.claim_scores_button, why)
         optimistic = row is not None and row.get("evaluation") == "optimistic"
-        allow(self.watch_button, "" if optimistic else why)
+        allow(self.watch_button, "" if optimistic else watch_reason(row, self.state.time, why))
+        allow(self.team_button, team_reason(row, self.state.time))
+        allow(self.withdraw_button,
+              stakes_reason(row, self.state.stake_table(), self.state.time))  # fmt: skip
 
     # --- actions -----------------------------------------------------------------------
 
@@ -464,13 +724,16 @@ class CompetitionsPanel(Panel):
     def _watch_on_refresh(self, row: pd.Series | None) -> None:
         """With ``watch_toggle`` on, watch the selected optimistic competition once per new
         state of its claims (a refresh that changes nothing sends nothing)."""
-        if not self.watch_toggle.value or row is None or row.get("evaluation") != "optimistic":
+        if not self.watch_toggle.value or row is None or not watchable(row):
             return
+        if watch_reason(row, self.state.time, "") and row.get("evaluation") != "optimistic":
+            return  # a public board before its models are revealed: nothing to check
         if self._acting:  # another action is under way: watch on the refresh after it
             return
-        claims = row.get("claims")
+        claims, public = row.get("claims"), self.state.public_board()
         key = (int(row.name), self.state.time,
-               None if claims is None else tuple(claims["status"]))  # fmt: skip
+               None if claims is None else tuple(claims["status"]),
+               None if public is None else tuple(public["status"]))  # fmt: skip
         if key == self._watched:
             return
         self._watched = key
@@ -486,8 +749,67 @@ class CompetitionsPanel(Panel):
         self.ok(f"{said} Prizes can be claimed.")
 
     def _claim(self) -> None:
-        paid = self._handle().claim(by=self.claimant.value)
-        self.ok(f"Paid {amount(paid)} tokens to {self.claimant.value}.")
+        competition = self._handle()
+        first = self._finalize_first(competition)
+        paid = competition.claim(by=self.claimant.value)
+        self.ok(f"{first}Paid {amount(paid)} tokens to {self.claimant.value}.")
+
+    def _finalize_first(self, competition: Any) -> str:
+        """With a public board, finalize before the first claim or withdrawal (it settles the
+        open public claims: their bonds come back, or go to the sink); say so."""
+        row = self.selected()
+        if row is None or not bool(row.get("public_board")) or bool(row.get("finalized")):
+            return ""
+        settled = competition.settle_claims()
+        competition.finalize()
+        return f"Finalized first ({len(settled)} public claim(s) settled). "
+
+    def _withdraw_stakes(self) -> None:
+        competition = self._handle()
+        first = self._finalize_first(competition)
+        paid = competition.withdraw_stakes(by=self.claimant.value)
+        if not paid:
+            raise InputError("Every held stake is withdrawn: nothing is due.")
+        from mlmarket.market.stakes import stakers
+
+        staker = stakers(competition)
+        said = ", ".join(
+            f"#{i}: {amount(v)} to {self.market.chain.describe(staker[i])}"
+            for i, v in sorted(paid.items())
+        )
+        self.ok(f"{first}{self.claimant.value} withdrew {len(paid)} stake(s) ({said}).")
+
+    def _form_team(self) -> None:
+        name = required(self.team_name.value, "team's name")
+        chosen = set(self.team_members.value)
+        members = [m for m in self.team_members.options if m in chosen]  # as listed
+        if not members:
+            raise InputError("Choose the team's members (one or more local accounts).")
+        shares = parse_shares(self.team_shares.value, len(members))
+        team = self._handle().team(name, members, shares)
+        split = shares_text(list(team.members), [float(s) for s in team.shares])
+        self.ok(
+            f"Formed team {team.name!r} ({split}): it commits as one entrant, with one set of "
+            "caps and finals and at most one prize place; each member claims its share."
+        )
+
+
+def watchable(row: pd.Series) -> bool:
+    """Whether ``comp.watch`` has claims to check in the competition of ``row``: score claims
+    (optimistic evaluation) or public claims (a public board)."""
+    return row.get("evaluation") == "optimistic" or bool(row.get("public_board"))
+
+
+def watch_reason(row: pd.Series | None, now: int, otherwise: str) -> str:
+    """Why *Watch now* is not open for a competition with a public board and no optimistic
+    evaluation (its public claims are checked once their models are revealed: from the
+    reveal phase on); ``otherwise`` for a competition with neither."""
+    if row is None or not bool(row.get("public_board")):
+        return otherwise
+    if row["phase"] == "submission":
+        said = phase_reason("reveal", row, now)
+        return f"Public claims are checked once their models are revealed. {said}"
+    return ""
 
 
 def watch_said(watcher: str, done: pd.DataFrame) -> str:

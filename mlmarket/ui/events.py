@@ -12,6 +12,13 @@ what succeeded and name the failures' gas and cost apart. The table fits a 1,400
 window (the events a transaction emitted wrap); the log exports to CSV (``Export CSV``
 writes a file next to the notebook, the link downloads it).
 
+The events of teams, the public leaderboard and performance stakes say what happened
+(:func:`event_text`): ``TeamProposed (Red by bob: bob 60%, carol 40%)``, ``TeamAccepted
+(carol → Red)``, ``TeamFormed (Red; merged bob, carol with 0 entries)``,
+``SubmissionDisqualified (#5)``, ``StakeWithdrawn (#1: 7 tokens to bob)``,
+``PublicClaimPosted (claim #1 on #1 by bob, bond 1)``, ``PublicClaimForfeited (claim #3:
+1 to the sink)``; a team's address reads as its name.
+
 Example:
     >>> panel = EventLogPanel(market)
     >>> panel.gwei.value, panel.usd.value = 30, 2500
@@ -58,19 +65,85 @@ def counted(names: Sequence[str]) -> str:
     return ", ".join(name if counts[name] == 1 else f"{name} ×{counts[name]}" for name in counts)
 
 
+def team_names(events: pd.DataFrame) -> dict[str, str]:
+    """Each proposed team's address and name, from the ``TeamProposed`` events (no read)."""
+    if len(events) == 0:
+        return {}
+    proposed = events[events["event"] == "TeamProposed"]
+    return {str(args["team"]): str(args["name"]) for args in proposed["args"]}
+
+
+def event_text(
+    name: str, args: dict[str, Any], teams: dict[str, str], name_of: Callable[[str], str | None]
+) -> str:
+    """An event as the log shows it: its name, and for the events of teams, public claims
+    and performance stakes what happened, with names and amounts.
+
+    Example:
+        >>> teams = {"0xTeam": "Red"}
+        >>> who = {"0xB0b": "bob", "0xCa401": "carol"}.get
+        >>> event_text("TeamProposed", {"team": "0xTeam", "proposer": "bob", "name": "Red",
+        ...     "members": ["0xB0b", "0xCa401"], "shares": [6000, 4000]}, teams, who)
+        'TeamProposed (Red by bob: bob 60%, carol 40%)'
+        >>> event_text("StakeWithdrawn", {"id": 1, "staker": "bob", "amount": 7 * 10**18},
+        ...            teams, who)
+        'StakeWithdrawn (#1: 7 tokens to bob)'
+        >>> event_text("Transfer", {}, teams, who)
+        'Transfer'
+    """
+
+    def label(address: Any) -> str:
+        text = str(address)
+        return teams.get(text) or name_of(text) or short_address(text)
+
+    if name == "TeamProposed":
+        split = ", ".join(
+            f"{label(m)} {amount(Decimal(int(b)) / 100)}%"
+            for m, b in zip(args["members"], args["shares"], strict=True)
+        )
+        return f"{name} ({args['name']} by {label(args['proposer'])}: {split})"
+    if name == "TeamAccepted":
+        return f"{name} ({label(args['member'])} → {label(args['team'])})"
+    if name == "TeamFormed":
+        merged = ", ".join(label(m) for m in args["merged"]) or "nobody"
+        entries = int(args["entries"])
+        return (
+            f"{name} ({label(args['team'])}; merged {merged} with {entries} "
+            f"entr{'y' if entries == 1 else 'ies'})"
+        )
+    if name == "SubmissionDisqualified":
+        return f"{name} (#{int(args['id'])})"
+    if name == "StakeWithdrawn":
+        paid = amount(from_units(int(args["amount"])))
+        return f"{name} (#{int(args['id'])}: {paid} tokens to {label(args['staker'])})"
+    if name == "PublicClaimPosted":
+        bond = amount(from_units(int(args["bond"])))
+        return (
+            f"{name} (claim #{int(args['claimId'])} on #{int(args['id'])} by "
+            f"{label(args['claimer'])}, bond {bond})"
+        )
+    if name == "PublicClaimForfeited":
+        lost = amount(from_units(int(args["burned"])))
+        return f"{name} (claim #{int(args['claimId'])}: {lost} to the sink)"
+    return name
+
+
 def transaction_log(
     transactions: Sequence[TxRecord], events: pd.DataFrame, name_of: Callable[[str], str | None]
 ) -> pd.DataFrame:
     """One row per transaction (newest first): block, time (UTC), sender, action, status
-    (``"ok"`` or ``"failed"``), events, gas.
+    (``"ok"`` or ``"failed"``), events (:func:`event_text`), gas.
 
     ``paid_eth`` is what the transaction paid on this chain (float ETH; exact in
     ``paid_eth_exact``). Transactions seen only through events (sent by another
     process) have action ``"(other process)"`` and no ``paid_eth``.
     """
     emitted: dict[str, list[str]] = {}
-    for tx_hash, name in zip(events.get("tx_hash", []), events.get("event", []), strict=True):
-        emitted.setdefault(str(tx_hash), []).append(str(name))
+    teams = team_names(events)
+    for tx_hash, name, args in zip(events.get("tx_hash", []), events.get("event", []),
+                                   events.get("args", []), strict=True):  # fmt: skip
+        said = event_text(str(name), args, teams, name_of) if isinstance(args, dict) else name
+        emitted.setdefault(str(tx_hash), []).append(str(said))
     rows = [
         {
             "tx_hash": record.tx_hash,

@@ -38,6 +38,10 @@ LABELS = {
     "finalized": "Finalized",
 }
 
+PUBLIC_WINDOW = "public_window"
+"""Not a phase: the first part of the test-reveal phase of a competition with a public board,
+while public claims can still be challenged (the private test set waits for its end)."""
+
 OUTCOMES = {
     "pending": "Pending",
     "ranked": "Ranked",
@@ -72,14 +76,24 @@ def next_deadline(competition: Any, now: int) -> tuple[str, int] | None:
     a default the evaluation phase is skipped, so the current phase's deadline comes
     first (a default at the test-reveal deadline ends when the evaluation would have).
 
+    With a public board, the test-reveal phase stops first at the end of its public window
+    (:data:`PUBLIC_WINDOW`: from then the private test set can be revealed; its deadline
+    would be the creator's default).
+
     Example:
         >>> class Comp:
         ...     def deadlines(self): return {"submission": 100, "reveal": 200}
         >>> next_deadline(Comp(), 150)
         ('reveal', 200)
+        >>> Comp.phase, Comp.public_checks_end = "test_reveal", 250
+        >>> next_deadline(Comp(), 210)
+        ('public_window', 250)
     """
     ends = {phase: unix(ts) for phase, ts in competition.deadlines().items()}
     current = getattr(competition, "phase", None)
+    checks = getattr(competition, "public_checks_end", None)
+    if current == "test_reveal" and checks is not None and now < int(checks):
+        return PUBLIC_WINDOW, int(checks)
     if current in ends and ends[current] > now:
         return current, ends[current]
     ahead = sorted((ts, phase) for phase, ts in ends.items() if ts > now)

@@ -51,6 +51,10 @@ a.mlm-download { font-size: 12px; margin-left: 6px; }
 .mlm-phase.mlm-done { background: #cfe3cf; color: #333; }
 .mlm-phase.mlm-skipped { background: #f4f4f4; color: #999; text-decoration: line-through; }
 .mlm-burned { color: #a40000; font-weight: bold; }
+.mlm-table td.mlm-rise { color: #1d6b1d; font-weight: bold; }
+.mlm-table td.mlm-fall { color: #a40000; font-weight: bold; }
+.mlm-board-heading { font-size: 12px; margin-top: 4px; }
+.mlm-boards > .widget-vbox, .mlm-boards > .widget-html { margin-right: 12px; }
 </style>"""
 
 RowClass = Callable[[Any, pd.Series], str]
@@ -67,6 +71,7 @@ def table(
     empty: str = "nothing yet",
     limit: int | None = None,
     wrap: Collection[str] = (),
+    cell_class: Mapping[str, Callable[[Any], str]] | None = None,
 ) -> str:
     """An HTML table of ``frame``: escaped, numbers right-aligned, rows optionally tagged.
 
@@ -75,11 +80,19 @@ def table(
     the ``wrap`` columns wraps, between words and ``camelCase`` parts (to keep a wide table
     narrow). An amount column with an
     exact twin (``<name>_exact``) shows the exact value, rounded by :func:`amount`; the
-    twin is not shown.
+    twin is not shown. ``cell_class`` maps column names to a function of the cell's value
+    giving CSS classes for its cell (e.g. ``"mlm-rise"``, a rank change coloured).
+
+    Example:
+        >>> html = table(pd.DataFrame({"change": [2, -1]}), index=False,
+        ...              cell_class={"change": lambda v: "mlm-rise" if v > 0 else "mlm-fall"})
+        >>> html.count("mlm-rise"), html.count("mlm-fall")
+        (1, 1)
     """
     if frame is None or len(frame) == 0:
         return f'<div class="mlm-empty {css}">{escape(empty)}</div>'
     formats = formats or {}
+    classes = cell_class or {}
     shown = frame if limit is None else frame.head(limit)
     exact = twins(shown)
     columns = [c for c in shown.columns if c not in exact.values()]
@@ -87,14 +100,15 @@ def table(
     head = "".join(f'<th class="{_align(None)}">{escape(n)}</th>' for n in names)
     rows = []
     for key, row in shown.iterrows():
-        cells: list[tuple[Any, Callable[[Any], str] | None, str]] = (
-            [(key, None, "")] if index else []
+        cells: list[tuple[Any, Callable[[Any], str] | None, str, str]] = (
+            [(key, None, "", "")] if index else []
         )
-        cells += [(row[exact.get(c, c)], formats.get(str(c)), " mlm-wrap" * (str(c) in wrap))
+        cells += [(row[exact.get(c, c)], formats.get(str(c)), " mlm-wrap" * (str(c) in wrap),
+                   _extra(classes.get(str(c)), row[exact.get(c, c)]))
                   for c in columns]  # fmt: skip
         tds = "".join(
-            f'<td class="{_align(v)}{w}">{_breakable(escape(_show(v, f), quote=False), w)}</td>'
-            for v, f, w in cells
+            f'<td class="{_align(v)}{w}{x}">{_breakable(escape(_show(v, f), quote=False), w)}</td>'
+            for v, f, w, x in cells
         )
         tag = row_class(key, row) if row_class else ""
         rows.append(f'<tr class="{tag}" data-key="{escape(str(key))}">{tds}</tr>')
@@ -103,6 +117,12 @@ def table(
         f'<table class="mlm-table {css}"><thead><tr>{head}</tr></thead>'
         f"<tbody>{body}</tbody></table>"
     )
+
+
+def _extra(classes: Callable[[Any], str] | None, value: Any) -> str:
+    """A cell's extra CSS classes (with a leading space), from its column's ``cell_class``."""
+    said = classes(value) if classes is not None else ""
+    return f" {escape(said)}" if said else ""
 
 
 def _breakable(text: str, wrap: str) -> str:

@@ -63,8 +63,10 @@ class MarketState(HasTraits):
     panel). Traits: ``backend``, ``block``, ``time``, ``tx_count``,
     ``transactions`` (the session's ``TxRecord`` s), ``balances``, ``listings``,
     ``purchases``, ``events``, ``competitions``, ``leaderboards`` (competition
-    id → DataFrame), ``selected_competition``, ``revision`` (bumped by every
-    refresh that changed something), ``error`` (why the last refresh failed).
+    id → DataFrame; with a public board, the private board), ``public_boards``,
+    ``teams`` and ``stakes`` (competition id → DataFrame), ``selected_competition``,
+    ``revision`` (bumped by every refresh that changed something), ``error`` (why the
+    last refresh failed).
 
     Example:
         >>> state = MarketState(market, poll=False)
@@ -86,7 +88,15 @@ class MarketState(HasTraits):
     purchases = _frame()
     events = _frame()
     competitions = _frame()
-    leaderboards = Dict(help="competition id -> leaderboard DataFrame")
+    leaderboards = Dict(
+        help="competition id -> leaderboard DataFrame (the private board, "
+        "with public_rank and rank_change, where there is a public board)"
+    )
+    public_boards = Dict(
+        help="competition id -> public leaderboard DataFrame (competitions with a public board)"
+    )
+    teams = Dict(help="competition id -> comp.teams() (competitions that allow teams)")
+    stakes = Dict(help="competition id -> comp.stakes() (performance stakes, once finalized)")
     selected_competition = Int(None, allow_none=True, help="the competition panels act on")
     snapshots = Tuple(help="(id, label) of snapshots taken from the dashboard")
     revision = Int(help="bumped by every refresh that changed something")
@@ -259,6 +269,26 @@ class MarketState(HasTraits):
         boards = cast("dict[int, pd.DataFrame]", self.leaderboards)
         return boards.get(chosen) if chosen is not None else None
 
+    def public_board(self, competition_id: int | None = None) -> pd.DataFrame | None:
+        """The public leaderboard of ``competition_id`` (default: the selected one), or None
+        (no public board)."""
+        return self._table("public_boards", competition_id)
+
+    def team_table(self, competition_id: int | None = None) -> pd.DataFrame | None:
+        """The teams of ``competition_id`` (default: the selected one), or None (teams are
+        not allowed)."""
+        return self._table("teams", competition_id)
+
+    def stake_table(self, competition_id: int | None = None) -> pd.DataFrame | None:
+        """The performance stakes of ``competition_id`` (default: the selected one) once it
+        is finalized, or None."""
+        return self._table("stakes", competition_id)
+
+    def _table(self, trait: str, competition_id: int | None) -> pd.DataFrame | None:
+        chosen = self.selected_competition if competition_id is None else competition_id
+        tables = cast("dict[int, pd.DataFrame]", getattr(self, trait))
+        return tables.get(chosen) if chosen is not None else None
+
     def competition(self, competition_id: int | None = None) -> Any:
         """The competition handle for ``competition_id`` (default: the selected one)."""
         chosen = self.selected_competition if competition_id is None else competition_id
@@ -285,11 +315,37 @@ def _same(old: Any, new: Any) -> bool:
             and isinstance(new, pd.DataFrame)
             and old.shape == new.shape
             and list(old.columns) == list(new.columns)
-            and old.equals(new)
+            and (old.equals(new) or _same_cells(old, new))
         )
     if isinstance(old, dict) and isinstance(new, dict):
         return old.keys() == new.keys() and all(_same(old[k], new[k]) for k in old)
+    if isinstance(old, list | tuple) and isinstance(new, list | tuple):
+        return len(old) == len(new) and all(_same(a, b) for a, b in zip(old, new, strict=True))
+    if _missing(old) and _missing(new):
+        return True
     try:
         return bool(old == new)
     except (TypeError, ValueError):
         return False
+
+
+def _same_cells(old: pd.DataFrame, new: pd.DataFrame) -> bool:
+    """Whether two frames ``equals`` calls different hold the same values: an object column
+    may hold tables (a competition's ``claims``), which ``equals`` never finds equal."""
+    if not old.index.equals(new.index) or list(old.dtypes) != list(new.dtypes):
+        return False
+    for column in old.columns:
+        a, b = old[column], new[column]
+        if a.dtype != object:
+            if not a.equals(b):
+                return False
+        elif not all(_same(x, y) for x, y in zip(a, b, strict=True)):
+            return False
+    return True
+
+
+def _missing(value: Any) -> bool:
+    """A scalar missing value (None, NaN, NaT, NA)."""
+    if value is None or value is pd.NaT or value is pd.NA:
+        return True
+    return isinstance(value, float) and value != value

@@ -61,7 +61,8 @@ from mlmarket.ui.models import (
     train,
     validation_chart,
 )
-from mlmarket.ui.render import when
+from mlmarket.ui.render import amount, when
+from mlmarket.units import from_units
 
 if TYPE_CHECKING:
     from mlmarket.market import Market
@@ -275,7 +276,14 @@ class TrainPanel(Panel):
             said = f"{str(refused).removesuffix('.')}, {soon}."
             raise type(refused)(said, refused.args_dict) from None
         self.submissions.append(submission)
+        team = ""
+        if submission.committer and submission.submitter != submission.committer:
+            team = f" for team {competition.team_name(submission.submitter)}"
+        public = ""
+        if competition.public_board:  # submit posted its public claim with the commit
+            bond = amount(from_units(competition.params.public_claim_bond))
+            public = f" Its public claim (bond {bond}) is on the public board."
         self.ok(
-            f"{self.participant.value} committed submission #{submission.id} "
-            f"(validation {run.metric} {run.score:.3f}); reveal it in the reveal phase."
+            f"{self.participant.value} committed submission #{submission.id}{team} "
+            f"(validation {run.metric} {run.score:.3f}); reveal it in the reveal phase.{public}"
         )

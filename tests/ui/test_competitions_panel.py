@@ -243,15 +243,10 @@ def test_aListingTheCreatorBought_canBeTheData(market: Market) -> None:
     assert panel.state.competitions.loc[0, "creator"] == "bob"
 
 
-# The public leaderboard, performance stakes and the merger deadline: not in the form yet.
-NOT_IN_FORM = {"public_size", "public_window", "public_claim_bond", "stake_threshold", "slash",
-               "merger_deadline"}  # fmt: skip
-
-
 def test_theForm_takesEveryParameterOfCreate(market: Market) -> None:
     form = CompetitionsPanel(market).form
     form.source.value = "iris"
-    accepted = set(inspect.signature(market.competitions.create).parameters) - NOT_IN_FORM
+    accepted = set(inspect.signature(market.competitions.create).parameters)
     assert accepted - set(form.request()) == {"listing", "test"}  # data alone: split
     form.test_upload.value = upload("test.csv", load_sample("iris").to_csv(index=False).encode())
     assert accepted - set(form.request()) == {"listing"}  # data and a separate hidden test

@@ -31,7 +31,15 @@ AMOUNTS = {
     "collections": {"curator_cut", "stake", "bounty_per_row", "bounty_fund"},
     "batches": set(),
     "contributors": {"claimable"},
-    "dashboard competitions": {"reward", "creator_bond", "burned", "claim_bond", "challenge_bond"},
+    "dashboard competitions": {
+        "reward",
+        "creator_bond",
+        "burned",
+        "claim_bond",
+        "challenge_bond",
+        "public_claim_bond",
+        "entry_stake",
+    },
     "event log": {"paid_eth", "cost_eth", "cost_usd"},
     "test-set cost": {"eth", "usd"},
 }
@@ -45,6 +53,8 @@ TIMES = {
         "test_reveal_end",
         "evaluation_end",
         "default_evaluation_end",
+        "public_checks_end",
+        "merger_deadline",
     },  # fmt: skip
     "event log": {"time"},
 }

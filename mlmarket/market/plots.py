@@ -223,9 +223,17 @@ def draw_shakeup(table: pd.DataFrame, ax: Axes, *, title: str = "") -> Axes:
         >>> ax = draw_shakeup(table, Figure().subplots())
         >>> [t.get_text() for t in ax.get_xticklabels()]
         ['public board', 'private final']
+        >>> voided = table.assign(public_rank=pd.array([None, 1, 2], dtype="Int64"),
+        ...                       private_rank=pd.array([None, 1, 2], dtype="Int64"))
+        >>> len(draw_shakeup(voided, Figure().subplots()).lines)   # #1: neither board, no line
+        2
     """
     if len(table) == 0:
         return _nothing(ax, "no public claims yet")
+    # A submission ranked on neither board (a voided public claim, never placed) has no line.
+    table = table[table["public_rank"].notna() | table["private_rank"].notna()]
+    if len(table) == 0:
+        return _nothing(ax, "nothing ranked yet")
     ranks = pd.concat([table["public_rank"], table["private_rank"]]).dropna()
     bottom = int(ranks.max()) + 1 if len(ranks) else 1
     for row in table.itertuples():

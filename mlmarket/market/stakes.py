@@ -106,12 +106,15 @@ def withdraw_stakes(
 ) -> dict[int, Decimal]:
     """Withdraw every held stake that pays something (each to its staker), sent by ``by``
     (default the creator; anyone may); returns the amount paid per submission id. In the
-    finalized phase only (finalizing first if needed)."""
+    finalized phase only; finalizes first if nobody has (``comp.finalize``, which also
+    settles the open public claims)."""
     require_stakes(comp)
     if (phase := comp.phase) != "finalized":
         raise comp._phase_error("finalized", phase)
     fns, call = comp.contract.functions, comp.chain.call
     sender = by or comp.creator
+    if not call(fns.finalized()):
+        comp.finalize(by=sender)
     paid = {}
     for sub_id in range(1, int(call(fns.submissionCount())) + 1):
         due = int(call(fns.stakeOf(sub_id)))

@@ -37,4 +37,7 @@ def test_competitionAndItsLinkedLibraries_areAllChecked() -> None:
     # Competition links CompetitionScoring (the split plan's step 1) and CompetitionTeams
     # (teams and mergers): all three are deployed, so all three are size-checked.
     assert {"Competition", "CompetitionScoring", "CompetitionTeams"} <= set(DEPLOYABLE)
-    assert sorted(load_artifact("Competition").libraries) == ["CompetitionScoring", "CompetitionTeams"]
+    assert sorted(load_artifact("Competition").libraries) == [
+        "CompetitionScoring",
+        "CompetitionTeams",
+    ]

@@ -35,8 +35,8 @@ from mlmarket.contracts.errors import (
     CompetitionSubmissionCapReached,
     CompetitionTeamAlreadyFormed,
     CompetitionTeamFrozen,
-    CompetitionTeamSplit,
     CompetitionTeamsNotAllowed,
+    CompetitionTeamSplit,
     CompetitionUnknownTeam,
 )
 from tests.contracts.test_competition_kit import (
@@ -228,9 +228,8 @@ def test_acceptTeam_refusesUnknownTeams_strangers_secondAcceptances_andFormedTea
     comp = team_competition(world)
     team = propose(comp, ["alice", "bob"])
     unknown = team_address(comp, 2)
-    assert refused(comp, CompetitionUnknownTeam, comp.fn.acceptTeam(unknown), sender="alice").team == (
-        unknown
-    )
+    error = refused(comp, CompetitionUnknownTeam, comp.fn.acceptTeam(unknown), sender="alice")
+    assert error.team == unknown
     error = refused(comp, CompetitionCannotAccept, comp.fn.acceptTeam(team), sender="dave")
     assert (error.team, error.account) == (team, comp.chain.address("dave"))
     accept(comp, "alice", team)
@@ -271,9 +270,7 @@ def test_mergerDeadline_byDefaultIsTheSubmissionDeadline(world: World) -> None:
 
 
 @pytest.mark.parametrize("offset", [0, 1, 1000])
-def test_create_refusesAMergerDeadlineAfterTheSubmissionDeadline(
-    world: World, offset: int
-) -> None:
+def test_create_refusesAMergerDeadlineAfterTheSubmissionDeadline(world: World, offset: int) -> None:
     end = world.chain.clock.now() + 1000
     if offset == 0:  # the submission deadline itself is the latest allowed
         assert world.create(submissionEnd=end, mergerDeadline=end).params["mergerDeadline"] == end

@@ -392,6 +392,9 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
         uint256 stake = _params.entryStake;
         // Judged only on a final test score; otherwise (not scored, or a default) returned whole.
         if (result != Outcome.Ranked || sub.evaluatedChunks != _scoring.chunkCount) return stake;
+        // Each stake's slash is rounded down on its own: the stakes below lose exactly
+        // below * slash, which the shares and {_finalize}'s remainder then add up to.
+        // slither-disable-next-line divide-before-multiply
         uint256 slash = stake * slashBps / BPS;
         if (!CompetitionScoring.beatsThreshold(_params, sub.score)) return stake - slash;
         return stake + slash * _scoring.stakesBelow / _scoring.stakesAbove;
@@ -604,6 +607,8 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
         // remainder, or all of them when none is above) go to the sink.
         uint256 below = _scoring.stakesBelow;
         if (result == Outcome.Ranked && below != 0) {
+            // The slash of each stake below, rounded down on its own as {stakeOf} takes it.
+            // slither-disable-next-line divide-before-multiply
             uint256 slashed = below * (_params.entryStake * _params.slashBps / BPS);
             uint256 above = _scoring.stakesAbove;
             uint256 unshared = above == 0 ? slashed : slashed % above;

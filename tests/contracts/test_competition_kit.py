@@ -317,12 +317,15 @@ class Competition:
             fn = self.world.token.contract.functions.approve(self.address, stake * times)
             self.chain.transact(fn, sender=who)
 
-    def commit(self, who: str, model: bytes, salt: bytes | None = None) -> int:
+    def commit(
+        self, who: str, model: bytes, salt: bytes | None = None, *, entrant: str | None = None
+    ) -> int:
+        """Commit ``model`` from ``who``; the commitment binds ``entrant`` (an address: a team
+        ``who`` belongs to), or ``who`` itself."""
         salt = salt or secrets.token_bytes(32)
         self.approve_stake(who)
-        receipt = self.send(
-            "commit", commitment(self.address, self.chain.address(who), model, salt), sender=who
-        )
+        bound = entrant or self.chain.address(who)
+        receipt = self.send("commit", commitment(self.address, bound, model, salt), sender=who)
         (event,) = events(self.contract, "SubmissionCommitted", receipt)
         sub_id = event["args"]["id"]
         self.models[sub_id], self.salts[sub_id] = model, salt

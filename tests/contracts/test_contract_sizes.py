@@ -33,7 +33,11 @@ def test_initcode_fitsEip3860(name: str) -> None:
     )
 
 
-def test_competitionAndItsScoringLibrary_areBothChecked() -> None:
-    # Competition links CompetitionScoring (the split plan's step 1): both are deployed.
-    assert {"Competition", "CompetitionScoring"} <= set(DEPLOYABLE)
-    assert load_artifact("Competition").libraries == ["CompetitionScoring"]
+def test_competitionAndItsLinkedLibraries_areAllChecked() -> None:
+    # Competition links CompetitionScoring (the split plan's step 1) and CompetitionTeams
+    # (teams and mergers): all three are deployed, so all three are size-checked.
+    assert {"Competition", "CompetitionScoring", "CompetitionTeams"} <= set(DEPLOYABLE)
+    assert sorted(load_artifact("Competition").libraries) == [
+        "CompetitionScoring",
+        "CompetitionTeams",
+    ]

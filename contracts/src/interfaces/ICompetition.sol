@@ -120,7 +120,8 @@ interface ICompetition {
      * p = floor((t - creation time) / periodLength).
      * @param finals Submissions per address that are evaluated and ranked (0 = all): each
      * address may choose them with {selectFinals} before the submission deadline; by
-     * default its last `finals` commits.
+     * default its last `finals` commits (a team's merged commits count entrant by entrant,
+     * in the order of its members, before the team's own).
      * @param multiplePlaces Whether one address may hold several prize places (false: only
      * its best submission is ranked).
      * @param challengeWindow Optimistic evaluation (0 = on-chain only): seconds a score

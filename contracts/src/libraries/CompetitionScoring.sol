@@ -108,6 +108,9 @@ library CompetitionScoring {
         BitMaps.BitMap stakeWithdrawn;
         /// @dev Ids disqualified by a voided public claim: never ranked.
         BitMaps.BitMap disqualified;
+        /// @dev Commits of the entrants merged before `entrant` into its team: the team numbers
+        /// the merged commits entrant by entrant (for its default finals, the last ones).
+        mapping(address entrant => uint64 commits) ordinalBase;
     }
 
     // --- entry points (DELEGATECALL from Competition) --------------------------------
@@ -172,10 +175,18 @@ library CompetitionScoring {
     /// @dev Whether submission `id` (a valid id) is one of its entrant's finals (`limit`: the `finals` parameter).
     function isFinal(Scoring storage s, uint256 limit, uint256 id) internal view returns (bool) {
         if (limit == 0) return true;
-        Participant storage participant = s.participants[entrant(s, s.submissions[id].submitter)];
         Entry storage entry = s.entries[id];
+        // Its commit number among its entrant's commits: through each merger since the commit,
+        // after the commits of the entrants merged before its own (the path reaches {entrant}).
+        uint256 ordinal = entry.ordinal;
+        address e = s.submissions[id].submitter;
+        for (address next = s.mergedInto[e]; next != address(0); next = s.mergedInto[e]) {
+            ordinal += s.ordinalBase[e];
+            e = next;
+        }
+        Participant storage participant = s.participants[e];
         uint256 selection = participant.selection;
-        return selection == 0 ? entry.ordinal + limit > participant.commits : entry.selection == selection;
+        return selection == 0 ? ordinal + limit > participant.commits : entry.selection == selection;
     }
 
     /**

@@ -102,6 +102,9 @@ library CompetitionTeams {
             }
             merged[count++] = e;
             CompetitionScoring.Participant storage q = s.participants[e];
+            // The team numbers e's commits after those merged before it, so that its default
+            // finals are its last `finals` commits (each entrant's own numbers would overlap).
+            if (commits != 0) s.ordinalBase[e] = uint64(commits);
             commits += q.commits;
             if (q.period == period) periodEntries += q.periodEntries;
         }

@@ -396,7 +396,7 @@ contract Competition is ICompetition, Initializable, ReentrancyGuardTransient {
         // below * slash, which the shares and {_finalize}'s remainder then add up to.
         // slither-disable-next-line divide-before-multiply
         uint256 slash = stake * slashBps / BPS;
-        if (!CompetitionScoring.beatsThreshold(_params, sub.score)) return stake - slash;
+        if (!CompetitionScoring.stakeAbove(_scoring, _params, id, sub.score)) return stake - slash;
         return stake + slash * _scoring.stakesBelow / _scoring.stakesAbove;
     }
 

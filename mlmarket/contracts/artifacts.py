@@ -76,7 +76,7 @@ class Artifact:
 
         Example:
             >>> load_artifact("Competition").libraries
-            ['CompetitionScoring']
+            ['CompetitionScoring', 'CompetitionTeams']
             >>> load_artifact("MarketToken").libraries
             []
         """
@@ -90,7 +90,7 @@ class Artifact:
 
         Example:
             >>> code = load_artifact("Competition").linked_bytecode(
-            ...     {"CompetitionScoring": "0x" + "ab" * 20})
+            ...     {"CompetitionScoring": "0x" + "ab" * 20, "CompetitionTeams": "0x" + "cd" * 20})
             >>> "__$" in code, ("ab" * 20) in code
             (False, True)
         """

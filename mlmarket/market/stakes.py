@@ -64,7 +64,8 @@ def stakes_table(comp: Competition) -> pd.DataFrame:
     """One row per held stake (a revealed final's): submission ``id``, ``staker`` (who
     committed, and is paid), ``stake`` (float tokens; exact in ``stake_exact``), the
     ``private_score`` in the metric's units once the submission has its final test score,
-    whether it ``beats_threshold`` (strictly, as the contract judges it), ``payout`` (what
+    whether it ``beats_threshold`` (strictly, as the contract judges it; never when a voided
+    public claim disqualified it), ``payout`` (what
     ``withdrawStake`` pays: 0 until the competition is finalized; once withdrawn, what it
     paid) and whether it was ``withdrawn``."""
     from mlmarket.market.leaderboard import score_value
@@ -90,7 +91,9 @@ def stakes_table(comp: Competition) -> pd.DataFrame:
             "id": sub_id, "staker": comp.chain.describe(who[sub_id]),
             "stake": from_units(p.entry_stake),
             "private_score": score_value(comp, int(raw), p.samples, labels) if scored else None,
+            # A disqualified entry's stake is judged below the threshold, whatever its score.
             "beats_threshold": (beats_threshold(p.metric_name, int(raw), p.stake_threshold)
+                                and not call(fns.isDisqualified(sub_id))
                                 if scored else None),
             "payout": from_units(paid.get(sub_id, call(fns.stakeOf(sub_id)))),
             "withdrawn": sub_id in paid,

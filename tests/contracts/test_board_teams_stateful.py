@@ -406,15 +406,20 @@ class BoardTeamsMachine(RuleBasedStateMachine):
         if self.outcome() != RANKED or sub_id not in self.completed():
             return STAKE
         slash = STAKE * self.slash_bps // BPS
-        if not self.beats(self.score(sub)):
+        if not self.above(sub):
             return STAKE - slash
         above, below = self.stake_counts()
         return STAKE + slash * below // above
 
     def stake_counts(self) -> tuple[int, int]:
-        scores = [self.score(self.subs[i - 1]) for i in self.completed()]
-        above = sum(self.beats(s) for s in scores)
-        return above, len(scores) - above
+        completed = [self.subs[i - 1] for i in self.completed()]
+        above = sum(self.above(sub) for sub in completed)
+        return above, len(completed) - above
+
+    def above(self, sub: Any) -> bool:
+        """Whether a completed final's stake counts above the threshold: a disqualified
+        entry's never does."""
+        return not sub.disqualified and self.beats(self.score(sub))
 
     def unshared(self) -> int:
         """The slashed stakes the sink takes at finalization."""

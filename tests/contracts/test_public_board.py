@@ -533,6 +533,31 @@ def test_disqualifiedSubmission_neverRanks_evenWithTheBestPrivateScore(world: Wo
     assert comp.call("claimable", world.chain.address("carol")) == reward * 1000 // 10_000
 
 
+def test_disqualifiedSubmission_forfeitsItsStakesStanding_evenAboveTheThreshold(
+    world: World,
+) -> None:
+    # Performance stakes: 2 tokens each, half slashed below a private score of 200.
+    stake = 2 * 10**18
+    comp = board(world, entryStake=stake, slashBps=5000, stakeThreshold=200)
+    a = comp.commit("alice", ALICE_MODEL)  # 210: above
+    b = comp.commit("bob", mock_model(10, 10, 10))  # 30: below
+    d = comp.commit("dave", DAVE_MODEL)  # 250, but its public claim is false
+    post_public(comp, "alice", a)
+    post_public(comp, "bob", b)
+    liar = post_public(comp, "dave", d, [[50], [101]])
+    to_checks(comp, ("alice", a), ("bob", b), ("dave", d))
+    liar.challenge(1)
+    assert comp.call("isDisqualified", d)
+    to_private_reveal(comp)
+    comp.evaluate_all([a, b, d])
+    assert comp.call("outcome") == RANKED
+    # dave's 250 beats the threshold, yet its stake is slashed like bob's; alice alone
+    # shares the two slashes.
+    slash = stake // 2
+    assert [comp.call("stakeOf", i) for i in (a, b, d)] == [stake + 2 * slash, stake - slash,
+                                                           stake - slash]  # fmt: skip
+
+
 def test_settle_returnsTheBondOfARevealedModel_andBurnsAnUnrevealedOnes(world: World) -> None:
     comp = board(world)
     a = comp.commit("alice", ALICE_MODEL)

@@ -477,7 +477,8 @@ interface ICompetition {
     /**
      * @notice Pay submission `id`'s held performance stake to the account that committed it,
      * in the Finalized phase (anyone may call): the stake, less `slashBps` of it if the
-     * submission's private score does not beat `stakeThreshold`, plus an equal share of the
+     * submission's private score does not beat `stakeThreshold` or a voided public claim
+     * disqualified it, plus an equal share of the
      * slashed stakes if it does; the whole stake if it was not scored or the creator defaulted.
      */
     function withdrawStake(uint256 id) external returns (uint256 amount);

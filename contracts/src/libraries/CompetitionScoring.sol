@@ -155,7 +155,7 @@ library CompetitionScoring {
         sub.evaluatedChunks = chunks;
         s.completedCount += 1;
         emit ICompetition.SubmissionCompleted(id, score);
-        _countStake(s, p, score);
+        _countStake(s, p, id, score);
         _insertRanked(s, p, id, score, false);
     }
 
@@ -202,17 +202,26 @@ library CompetitionScoring {
         }
     }
 
-    /// @dev Whether a final test `score` beats the performance-stake threshold (strictly).
-    function beatsThreshold(ICompetition.Params storage p, uint256 score) internal view returns (bool) {
+    /**
+     * @dev Whether submission `id`, completed with test `score`, counts above the
+     * performance-stake threshold: its score beats it (strictly), and no voided public claim
+     * disqualified it (a disqualified entry forfeits its standing: its stake is slashed).
+     */
+    function stakeAbove(Scoring storage s, ICompetition.Params storage p, uint256 id, uint256 score)
+        internal
+        view
+        returns (bool)
+    {
+        if (s.disqualified.get(id)) return false;
         return _lowerIsBetter(p) ? score < p.stakeThreshold : score > p.stakeThreshold;
     }
 
     // --- internals ------------------------------------------------------------------
 
     /// @dev Count a completed final's held stake above or below the threshold (performance stakes only).
-    function _countStake(Scoring storage s, ICompetition.Params storage p, uint256 score) private {
+    function _countStake(Scoring storage s, ICompetition.Params storage p, uint256 id, uint256 score) private {
         if (p.slashBps == 0) return;
-        if (beatsThreshold(p, score)) s.stakesAbove += 1;
+        if (stakeAbove(s, p, id, score)) s.stakesAbove += 1;
         else s.stakesBelow += 1;
     }
 
@@ -437,7 +446,7 @@ library CompetitionScoring {
                 if (_perClassMetric(p)) sub.score = total = _classScore(s, p, id, false);
                 s.completedCount += 1;
                 emit ICompetition.SubmissionCompleted(id, total);
-                _countStake(s, p, total);
+                _countStake(s, p, id, total);
                 _insertRanked(s, p, id, total, false);
             }
         }

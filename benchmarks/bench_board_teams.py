@@ -49,7 +49,9 @@ class BoardBench(Bench):
         self.claims = self.deploy("ScoreClaims", self.factory.address)
         self.send(self.factory.functions.setScoreClaims(self.claims.address), "deployer")
         for who in ("alice", "bob", "dave", "erin", "frank", "grace", "heidi", "ivan"):
-            self.send(self.token.contract.functions.approve(self.claims.address, 10**9 * TOKEN), who)
+            self.send(
+                self.token.contract.functions.approve(self.claims.address, 10**9 * TOKEN), who
+            )
 
     def board(self, public_chunks: int, **rules: Any) -> tuple[Any, dict]:
         """A competition with a public board of ``public_chunks`` chunks, teams allowed."""
@@ -104,28 +106,44 @@ def run(public_chunks: int = 4) -> list[tuple[str, int]]:
     ab, gas = propose("Team AB", ["alice", "bob"], [6000, 4000], "alice")
     rows.append(("proposeTeam, 2 members", gas))
     rows.append(("acceptTeam, not the last (proposer)", b.send(f.acceptTeam(ab), "alice")))
-    rows.append(("acceptTeam, the last: forms the team (2 members)", b.send(f.acceptTeam(ab), "bob")))
+    rows.append(
+        ("acceptTeam, the last: forms the team (2 members)", b.send(f.acceptTeam(ab), "bob"))
+    )
     de, _ = propose("Team DE", ["dave", "erin"], [5000, 5000], "dave")
     b.send(f.acceptTeam(de), "dave")
     b.send(f.acceptTeam(de), "erin")
 
     models = {n: mock_model(10 * n, 1024) for n in range(1, 6)}
     salts = {n: fixed_bytes(f"salt {n}") for n in range(1, 6)}
-    rows.append(("commit by a team member (1-token stake)", b.commit(comp, "bob", ab, models[1], salts[1])))
+    rows.append(
+        ("commit by a team member (1-token stake)", b.commit(comp, "bob", ab, models[1], salts[1]))
+    )
     b.commit(comp, "dave", de, models[2], salts[2])
-    rows.append(("commit by an individual (1-token stake)", b.commit(comp, "frank", addr("frank"), models[3], salts[3])))
+    rows.append(
+        (
+            "commit by an individual (1-token stake)",
+            b.commit(comp, "frank", addr("frank"), models[3], salts[3]),
+        )
+    )
     b.commit(comp, "grace", addr("grace"), models[4], salts[4])
     b.commit(comp, "heidi", addr("heidi"), models[5], salts[5])
     # Public claims: each model's value on every public chunk; grace inflates hers.
     true = {n: [[10 * n]] * public_chunks for n in models}
-    rows.append((f"postPublicClaim, {public_chunks} public chunks", b.public_claim(comp, "alice", 1, true[1])))
+    rows.append(
+        (
+            f"postPublicClaim, {public_chunks} public chunks",
+            b.public_claim(comp, "alice", 1, true[1]),
+        )
+    )
     for n, who in ((2, "erin"), (3, "frank"), (5, "heidi")):
         b.public_claim(comp, who, n, true[n])
     b.public_claim(comp, "grace", 4, [[99]] * public_chunks)
     grace_claim = b.last_claim
 
     # A merger of two teams with commits, and a 4-member proposal.
-    merged, gas = propose("Team ABDE", ["alice", "bob", "dave", "erin"], [3000, 2000, 2500, 2500], "erin")
+    merged, gas = propose(
+        "Team ABDE", ["alice", "bob", "dave", "erin"], [3000, 2000, 2500, 2500], "erin"
+    )
     rows.append(("proposeTeam, 4 members", gas))
     for who in ("alice", "bob", "dave"):
         b.send(f.acceptTeam(merged), who)
@@ -136,7 +154,12 @@ def run(public_chunks: int = 4) -> list[tuple[str, int]]:
     rows.append(("reveal by a team member who did not commit (stake held)",
                  b.send(f.reveal(1, models[1], salts[1], ""), "alice")))  # fmt: skip
     b.send(f.reveal(2, models[2], salts[2], ""), "erin")
-    rows.append(("reveal by an individual (stake held)", b.send(f.reveal(3, models[3], salts[3], ""), "frank")))
+    rows.append(
+        (
+            "reveal by an individual (stake held)",
+            b.send(f.reveal(3, models[3], salts[3], ""), "frank"),
+        )
+    )
     b.send(f.reveal(4, models[4], salts[4], ""), "grace")  # heidi never reveals
 
     def opening(sub_id: int, leaves: list[list[int]], index: int) -> tuple:
@@ -144,24 +167,42 @@ def run(public_chunks: int = 4) -> list[tuple[str, int]]:
         return (index, leaves[index], siblings, sums, test["public"][index],
                 test["public_tree"].proof(index), models[sub_id])  # fmt: skip
 
+    false = b.claims.functions.challenge(grace_claim, opening(4, [[99]] * public_chunks, 0))
     rows.append(("challenge a public claim, wrong leaf: voids it, disqualifies the entry",
-                 b.send(b.claims.functions.challenge(grace_claim, opening(4, [[99]] * public_chunks, 0)), "ivan")))  # fmt: skip
+                 b.send(false, "ivan")))  # fmt: skip
     first_claim = int(b.chain.call(b.claims.functions.publicClaimOf(comp.address, 1)))
+    right = b.claims.functions.challenge(first_claim, opening(1, true[1], 0))
     rows.append(("challenge a public claim, right leaf: the challenge bond is burned",
-                 b.send(b.claims.functions.challenge(first_claim, opening(1, true[1], 0)), "ivan")))  # fmt: skip
+                 b.send(right, "ivan")))  # fmt: skip
 
     b.chain.clock.advance_to(test["params"]["revealEnd"] + 3600)
     b.send(f.revealTestSet(test["salt"], ""), "carol")
-    rows.append(("settle a public claim, model revealed: bond back", b.send(b.claims.functions.settle(first_claim), "ivan")))
+    rows.append(
+        (
+            "settle a public claim, model revealed: bond back",
+            b.send(b.claims.functions.settle(first_claim), "ivan"),
+        )
+    )
     heidi_claim = int(b.chain.call(b.claims.functions.publicClaimOf(comp.address, 5)))
-    rows.append(("settle a public claim, never revealed: bond to the sink", b.send(b.claims.functions.settle(heidi_claim), "ivan")))
+    rows.append(
+        (
+            "settle a public claim, never revealed: bond to the sink",
+            b.send(b.claims.functions.settle(heidi_claim), "ivan"),
+        )
+    )
     for chunk in range(3):
         b.send(f.evaluate(chunk, test["chunks"][chunk], test["proofs"][chunk], [1, 2, 3, 4],
                           [models[i] for i in (1, 2, 3, 4)]), "ivan")  # fmt: skip
     rows.append(("finalize, 3 places, stakes slashed and shared", b.send(f.finalize(), "ivan")))
-    rows.append(("withdrawStake, above the threshold (stake + share)", b.send(f.withdrawStake(3), "ivan")))
-    rows.append(("withdrawStake, below the threshold (stake − slash)", b.send(f.withdrawStake(1), "ivan")))
-    rows.append(("claim by a team member (its share of the team's place)", b.send(f.claim(), "dave")))
+    rows.append(
+        ("withdrawStake, above the threshold (stake + share)", b.send(f.withdrawStake(3), "ivan"))
+    )
+    rows.append(
+        ("withdrawStake, below the threshold (stake − slash)", b.send(f.withdrawStake(1), "ivan"))
+    )
+    rows.append(
+        ("claim by a team member (its share of the team's place)", b.send(f.claim(), "dave"))
+    )
 
     # postPublicClaim at other public sizes (one claim each, otherwise the same setting).
     for size in (1, 16):

@@ -47,8 +47,12 @@ class Bench:
         self.scoring, self.scoring_gas = self.deploy("CompetitionScoring", gas=True)
         self.teams, self.teams_gas = self.deploy("CompetitionTeams", gas=True)
         self.implementation, self.implementation_gas = self.deploy(
-            "Competition", gas=True, libraries={"CompetitionScoring": self.scoring.address,
-                                                "CompetitionTeams": self.teams.address},
+            "Competition",
+            gas=True,
+            libraries={
+                "CompetitionScoring": self.scoring.address,
+                "CompetitionTeams": self.teams.address,
+            },
         )
         self.factory = self.deploy(
             "CompetitionFactory", self.implementation.address, self.chain.address("deployer")

@@ -243,15 +243,17 @@ def draw_shakeup(table: pd.DataFrame, ax: Axes, *, title: str = "") -> Axes:
             change = int(public) - int(private)
             color = "#2e8b57" if change > 0 else RED if change < 0 else GREY
             ax.plot([0, 1], [int(public), int(private)], "-o", color=color, linewidth=1.5)
-            ax.annotate(f"{label} ({change:+d})" if change else label, (1, int(private)),
-                        xytext=(6, 0), textcoords="offset points", va="center", fontsize=8)  # fmt: skip
+            text = f"{label} ({change:+d})" if change else label
+            ax.annotate(text, (1, int(private)), xytext=(6, 0), textcoords="offset points",
+                        va="center", fontsize=8)  # fmt: skip
         else:
             side = 0 if pd.notna(public) else 1
             rank = int(public) if pd.notna(public) else int(private)
             ax.plot([side], [rank], "o", color=BLUE)
             ax.plot([1 - side], [bottom], "x", color=GREY)
             ax.annotate(label, (side, rank), xytext=(6 if side else -6, 0), fontsize=8,
-                        textcoords="offset points", va="center", ha="left" if side else "right")  # fmt: skip
+                        textcoords="offset points", va="center",
+                        ha="left" if side else "right")  # fmt: skip
     ax.set_xlim(-0.6, 1.9)
     ax.set_ylim(bottom + 0.5, 0.5)
     ax.set_xticks([0, 1], ["public board", "private final"])

@@ -72,7 +72,9 @@ def test_link_withoutReferences_leavesTheCodeAlone() -> None:
 
 
 def test_link_missingLibrary_isNamed() -> None:
-    with pytest.raises(ConfigurationError, match="CompetitionScoring, CompetitionTeams: deploy them first"):
+    with pytest.raises(
+        ConfigurationError, match="CompetitionScoring, CompetitionTeams: deploy them first"
+    ):
         load_artifact("Competition").linked_bytecode({})
 
 

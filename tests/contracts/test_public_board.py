@@ -15,7 +15,6 @@ a refused call mines nothing and moves no token.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -66,7 +65,7 @@ from tests.contracts.test_competition_kit import (
 )
 from tests.contracts.test_data_market import freeze_wall_clock
 from tests.contracts.test_score_claims import (
-    OPENING_FIELDS,
+    Posted,
     approve,
     balances,
     block_time,
@@ -139,47 +138,14 @@ def public_leaves(comp: Competition, sub_id: int) -> list[list[int]]:
     return leaves_on(comp.public.chunks, comp.models[sub_id])  # type: ignore[attr-defined]
 
 
-@dataclass
-class Public:
-    """A posted public claim and its tree."""
+class Public(Posted):
+    """A posted public claim and its tree: opened on the public chunks."""
 
-    comp: Competition
-    claim_id: int
-    tree: SumTree
-    receipt: Any
-
-    @property
-    def world(self) -> World:
-        return self.comp.world
+    def chunk_set(self) -> TestSet:
+        return self.comp.public  # type: ignore[attr-defined]
 
     def claim(self) -> list[Any]:
         return list(claims_call(self.world, "claimOf", self.claim_id))
-
-    def status(self) -> int:
-        return self.claim()[3]
-
-    def opening(self, index: int, **changes: Any) -> tuple:
-        """The honest opening of public chunk ``index``, with ``changes`` to its fields."""
-        public: TestSet = self.comp.public  # type: ignore[attr-defined]
-        siblings, sums = self.tree.opening(index)
-        fields = {
-            "chunkIndex": index,
-            "leaf": self.tree.leaves[index],
-            "siblings": siblings,
-            "siblingSums": sums,
-            "chunk": public.chunks[index],
-            "chunkProof": public.tree.proof(index),
-            "model": self.comp.models[self.tree.id],
-        }
-        fields.update(changes)
-        return tuple(fields[name] for name in OPENING_FIELDS)
-
-    def challenge_fn(self, index: int, **changes: Any) -> Any:
-        return self.world.claims.functions.challenge(self.claim_id, self.opening(index, **changes))
-
-    def challenge(self, index: int, *, who: str = "grace", **changes: Any) -> Any:
-        approve(self.world, who, self.comp.params["challengeBond"])
-        return self.world.chain.transact(self.challenge_fn(index, **changes), sender=who)
 
     def settle_fn(self) -> Any:
         return self.world.claims.functions.settle(self.claim_id)

@@ -211,16 +211,21 @@ class Posted:
     def window_end(self) -> int:
         return claims_call(self.world, "claimOf", self.claim_id)[1]
 
+    def chunk_set(self) -> Any:
+        """The chunks the claim is over (the test set's)."""
+        return self.comp.test_set
+
     def opening(self, index: int, **changes: Any) -> tuple:
         """The honest opening of chunk ``index``, with ``changes`` to its fields."""
+        chunks = self.chunk_set()
         siblings, sums = self.tree.opening(index)
         fields = {
             "chunkIndex": index,
             "leaf": self.tree.leaves[index],
             "siblings": siblings,
             "siblingSums": sums,
-            "chunk": self.comp.test_set.chunks[index],
-            "chunkProof": self.comp.test_set.tree.proof(index),
+            "chunk": chunks.chunks[index],
+            "chunkProof": chunks.tree.proof(index),
             "model": self.comp.models[self.tree.id],
         }
         fields.update(changes)

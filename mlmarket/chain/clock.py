@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,11 @@ class Clock:
     is stamped with it, on eth-tester and anvil alike. On other networks time is
     the network's own and cannot move.
 
+    A **simulated** clock (``wall``: a function that always returns the genesis time, as
+    a seeded :meth:`mlmarket.Market.local` gives it) does not follow the wall clock at all:
+    each block is one second after the last, and only :meth:`advance` and
+    :meth:`advance_to` move time further, so two runs stamp the same blocks alike.
+
     Example:
         >>> start = chain.clock.now()
         >>> chain.clock.advance(86_400)             # a day later
@@ -27,9 +33,17 @@ class Clock:
         True
     """
 
-    def __init__(self, chain: Chain, offset: int = 0) -> None:
+    def __init__(
+        self, chain: Chain, offset: int = 0, wall: Callable[[], int] | None = None
+    ) -> None:
         self._chain = chain
         self.offset = offset
+        self._wall = wall or _wall_clock
+        self.simulated = wall is not None
+
+    def wall(self) -> int:
+        """What the clock counts from: the wall clock, or a simulated clock's fixed start."""
+        return self._wall()
 
     def latest_block_time(self) -> int:
         return int(self._chain.w3.eth.get_block("latest")["timestamp"])
@@ -39,13 +53,13 @@ class Clock:
         latest = self.latest_block_time()
         if not self._chain.is_local:
             return max(latest, int(time.time()))
-        return max(latest, int(time.time()) + self.offset)
+        return max(latest, self._wall() + self.offset)
 
     def next_block_timestamp(self, latest: int | None = None) -> int:
         """The time the next block gets (``latest``: the latest block's, if known)."""
         if latest is None:
             latest = self.latest_block_time()
-        return max(latest + 1, int(time.time()) + self.offset)
+        return max(latest + 1, self._wall() + self.offset)
 
     def advance(self, seconds: int) -> int:
         """Move time forward by ``seconds`` and mine a block there; return the new time."""
@@ -69,9 +83,13 @@ class Clock:
                 f"Cannot move the clock to {timestamp}: the latest block is already at {latest}. "
                 "Time only moves forward; use chain.revert() to go back."
             )
-        self.offset = timestamp - int(time.time())
+        self.offset = timestamp - self._wall()
         self._chain.mine(timestamp)
         return timestamp
+
+
+def _wall_clock() -> int:
+    return int(time.time())
 
 
 def _unix(moment: int | datetime) -> int:

@@ -68,6 +68,8 @@ def connect(
     private_key: str | bytes | None = None,
     keystore: str | Path | None = None,
     account_name: str = "deployer",
+    genesis: int | None = None,
+    genesis_nonce: str | None = None,
 ) -> Chain:
     """Connect to a chain.
 
@@ -81,6 +83,11 @@ def connect(
         keystore: for a URL, an encrypted JSON keystore instead of a raw key (password
             from ``$MLMARKET_KEYSTORE_PASSWORD`` or asked for); else ``$MLMARKET_KEYSTORE``.
         account_name: the name under which that signer appears in ``chain.accounts``.
+        genesis: a local chain only: start at this Unix time with a **simulated clock**
+            (it does not follow the wall clock: each block is a second after the last, and
+            only ``chain.clock.advance`` moves it further), for runs that repeat exactly.
+        genesis_nonce: revm and eth-tester: the genesis block's extra data (hex; random
+            by default, so each run is a chain of its own in the vault).
 
     Local chains fund the same named accounts (``deployer``, ``alice``, ``bob``, ...).
     A URL to an anvil node gets them too, and time travel.
@@ -92,22 +99,25 @@ def connect(
     """
     if backend is None:
         backend = default_backend()
+    start = int(time.time()) if genesis is None else int(genesis)
+    wall = None if genesis is None else (lambda: start)
     if backend == "eth-tester":
         accounts = named_accounts()
-        return Chain(
-            EthTesterBackend([a.address for a in accounts.values()], int(time.time())), accounts
-        )
+        addresses = [a.address for a in accounts.values()]
+        return Chain(EthTesterBackend(addresses, start, genesis_nonce), accounts, wall_clock=wall)
     if backend == "revm":
         from mlmarket.chain.revm_backend import RevmBackend  # pyrevm is optional
 
         accounts = named_accounts()
-        return Chain(
-            RevmBackend([a.address for a in accounts.values()], int(time.time())), accounts
-        )
+        addresses = [a.address for a in accounts.values()]
+        return Chain(RevmBackend(addresses, start, genesis_nonce), accounts, wall_clock=wall)
     if backend == "anvil":
-        genesis_timestamp = int(time.time())
-        process = AnvilProcess.start(timestamp=genesis_timestamp)
-        return Chain(AnvilBackend(process.url, process, genesis_timestamp), named_accounts())
+        process = AnvilProcess.start(timestamp=start)
+        return Chain(AnvilBackend(process.url, process, start), named_accounts(), wall_clock=wall)
+    if genesis is not None or genesis_nonce is not None:
+        raise ConfigurationError(
+            f"genesis= and genesis_nonce= start a local chain; {backend!r} is not one."
+        )
     if backend.startswith(("http://", "https://")):
         return _connect_url(backend, private_key, keystore, account_name)
     raise ConfigurationError(

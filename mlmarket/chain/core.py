@@ -70,12 +70,20 @@ class Chain:
         >>> chain.clock.advance(3600)               # one hour later
     """
 
-    def __init__(self, backend: Backend, accounts: Accounts, *, time_offset: int = 0) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        accounts: Accounts,
+        *,
+        time_offset: int = 0,
+        wall_clock: Callable[[], int] | None = None,
+    ) -> None:
         self.backend = backend
         self.w3 = backend.w3
         self.accounts = accounts
         self.errors = ErrorRegistry()
-        self.clock = Clock(self, offset=time_offset)
+        # wall_clock: a simulated clock's fixed start (see Clock); None follows the wall clock.
+        self.clock = Clock(self, offset=time_offset, wall=wall_clock)
         self.chain_id = int(self.w3.eth.chain_id)
         # Plain web3 calls (contract.functions.f().call()) need a sender that can pay
         # for the call's gas on eth-tester: the first named account, as on a wallet.

@@ -29,6 +29,7 @@ from mlmarket.crypto.keywrap import (
     unwrap_key,
     wrap_key,
 )
+from mlmarket.crypto.randomness import Randomness
 from mlmarket.crypto.sealing import SealedDataset, open_purchase, seal
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "OVERHEAD",
     "VERSION",
     "WRAPPED_KEY_LENGTH",
+    "Randomness",
     "SealedDataset",
     "address_of_public_key",
     "check_key",

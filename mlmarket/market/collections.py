@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from mlmarket.crypto import (
+    DATASET_ID_SIZE,
     address_of_public_key,
-    new_dataset_id,
     open_purchase,
     public_key_of,
     seal,
@@ -162,7 +162,8 @@ class CollectionService:
     ) -> dict[str, Any]:  # fmt: skip
         metadata, _ = describe(
             template, name=name, description=description, labelled=target is not None,
-            target=target, license=license, dataset_id=new_dataset_id(),
+            target=target, license=license,
+            dataset_id=self.market.random.hex_id(DATASET_ID_SIZE), created=self.market.chain_time(),
         )  # fmt: skip
         return {
             "format": SCHEMA_FORMAT,
@@ -210,11 +211,12 @@ class CollectionService:
         col = self.get(collection)
         account = self.chain.accounts.resolve(contributor)
         frame = self._conform(load_frame(data), col)
-        dataset_id = new_dataset_id()
+        dataset_id = self.market.random.hex_id(DATASET_ID_SIZE)
         target = col.schema["target"]
         metadata, plaintext = describe(
             frame, name=f"{col.schema['name']} batch", description="", labelled=bool(target),
             target=target, license=col.schema["license"], dataset_id=dataset_id,
+            created=self.market.chain_time(),
         )  # fmt: skip
         sealed = seal(plaintext, dataset_id)
         curator_key = bytes.fromhex(col.schema["curator_public_key"])

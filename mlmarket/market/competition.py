@@ -8,7 +8,6 @@ metadata; salts, models and the hidden test set from the vault).
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -272,7 +271,7 @@ class Competition:
         entrant = self.entrant(account)  # a team member commits as its team
         self._check_entry_caps(entrant)  # before the stake is approved
         public = self._public_claim_results(account, model) if public_claim else None
-        salt = os.urandom(32)
+        salt = self.market.random.bytes(32)
         stake = self.params.entry_stake
         if stake:
             self.market.token.approve(self.address, from_units(stake), owner=account)

@@ -11,7 +11,6 @@ import dataclasses
 import json
 import math
 import numbers
-import time
 from datetime import datetime
 from decimal import Decimal
 from functools import cached_property
@@ -256,7 +255,7 @@ class CompetitionService:
         budget = _budget(model_budget, model_family, quantizer)
         testset = TestSet.from_data(
             X_test, y_test, quantizer, models_per_call=models_per_call, family=model_family,
-            budget=budget,
+            budget=budget, salt=self.market.random.bytes(32),
         )  # fmt: skip
         training_csv = train.to_csv(index=False).encode()
         if not listing_id:  # commit to the rows exactly as participants will parse them
@@ -277,8 +276,8 @@ class CompetitionService:
             "target": target, "features": list(X.columns), "task": quantizer.task,
             "quantizer": quantizer.to_dict(), "training_data_cid": training_cid or None,
             "training_listing": listing_id or None, "models_per_call": models_per_call,
-            "test_rows": testset.rows, "created": int(time.time()), "model_family": model_family,
-            "metric": metric,
+            "test_rows": testset.rows, "created": self.chain.clock.now(),
+            "model_family": model_family, "metric": metric,
         }  # fmt: skip
         if public_set is not None:
             metadata.update(public_test_cid=self._store(public_csv), public_rows=public_set.rows)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from mlmarket.crypto import new_dataset_id, open_purchase, public_key_of, seal, wrap_key
+from mlmarket.crypto import DATASET_ID_SIZE, open_purchase, public_key_of, seal, wrap_key
 from mlmarket.datasets import DatasetMetadata, describe, load_plaintext
 from mlmarket.errors import ConfigurationError, DataValidationError, UnconfirmedPurchaseError
 from mlmarket.market.phases import moment
@@ -172,7 +172,7 @@ class DataMarketService:
         is_labelled = target is not None if labelled is None else labelled
         # No NaN or inf labels are ever published; features only on purpose (raw).
         validate_frame(frame, target=target if is_labelled else None, raw=raw, fix=RAW)
-        dataset_id = new_dataset_id()
+        dataset_id = self.market.random.hex_id(DATASET_ID_SIZE)
         metadata, plaintext = describe(
             frame,
             name=name,
@@ -183,6 +183,7 @@ class DataMarketService:
             dataset_id=dataset_id,
             preview=preview,
             summary=summary,
+            created=self.market.chain_time(),
         )
         sealed = seal(plaintext, dataset_id)
         data_cid = self._store(sealed.envelope)

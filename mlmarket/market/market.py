@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +17,7 @@ from mlmarket.chain.connect import BACKENDS
 from mlmarket.chain.journal import JOURNAL_FILE, read_journal
 from mlmarket.contracts import MarketToken, bind_errors, load_artifact
 from mlmarket.contracts.artifacts import sources_hash
+from mlmarket.crypto.randomness import Randomness
 from mlmarket.errors import BackendNotSupportedError, ConfigurationError, DeploymentVersionError
 from mlmarket.market.addressbook import AddressBook, Deployment, home_folder
 from mlmarket.market.competitions import CompetitionService
@@ -25,8 +29,17 @@ from mlmarket.storage import ContentStore, LocalStore
 from mlmarket.units import Amount, to_units
 
 LOCAL_TOKENS_PER_ACCOUNT = 1_000
+SIMULATION_GENESIS = 1_767_225_600
+"""Where a seeded market's simulated clock starts: 2026-01-01T00:00:00Z."""
 PUBLIC_SUPPLY = 1_000_000
 MARKET_FILE = "market.json"
+
+
+def simulation_home() -> str:
+    """A fresh temporary home for a simulation: in memory (``/dev/shm``) where there is one."""
+    shm = Path("/dev/shm")
+    where = shm if shm.is_dir() and os.access(shm, os.W_OK) else None
+    return tempfile.mkdtemp(prefix="mlmarket-sim-", dir=where)
 
 
 class Market:
@@ -48,13 +61,19 @@ class Market:
         store: ContentStore | None = None,
         home: str | Path | None = None,
         auto_deliver: bool = True,
+        seed: int | None = None,
+        fsync: bool = True,
     ) -> None:
         bind_errors(chain)
         self.chain = chain
         self.deployment = deployment
         self.home = Path(home) if home is not None else home_folder()
-        self.store: ContentStore = store if store is not None else LocalStore(self.home / "store")
-        self.vault = Vault(self.home / "vault", chain.identity)
+        self.store: ContentStore = (
+            store if store is not None else LocalStore(self.home / "store", fsync=fsync)
+        )
+        self.vault = Vault(self.home / "vault", chain.identity, fsync=fsync)
+        # Salts and ids: secrets, or a seeded stream in a simulation (mlmarket.crypto.randomness).
+        self.random = Randomness(seed)
         self.token = MarketToken(chain, deployment.address("MarketToken"))
         self._content: set[str] = set()
         data_market = chain.contract(
@@ -65,6 +84,10 @@ class Market:
             deployment.address("CompetitionFactory"), load_artifact("CompetitionFactory").abi
         )
         self.competitions = CompetitionService(self, factory)
+
+    def chain_time(self) -> datetime:
+        """The chain clock's time as a UTC datetime (what metadata records as created)."""
+        return datetime.fromtimestamp(self.chain.clock.now(), UTC)
 
     def remember_content(self, cid: object) -> str:
         """Record that the market refers to ``cid`` (saved with the session)."""
@@ -98,7 +121,9 @@ class Market:
         *,
         tokens_per_account: Amount = LOCAL_TOKENS_PER_ACCOUNT,
         resume: bool = False,
-        journal: bool = True,
+        journal: bool | None = None,
+        seed: int | None = None,
+        genesis: int | None = None,
         **options: Any,
     ) -> Market:
         """Start a local chain (``"revm"``, ``"eth-tester"`` or ``"anvil"``), deploy, fund.
@@ -112,16 +137,51 @@ class Market:
         ``<home>/sessions/`` as it is mined, so a session whose kernel died comes back
         with :meth:`load` ``(home)``. ``resume=True`` does that here: it resumes the
         latest session in ``home`` if there is one, else starts a new one.
+
+        ``seed`` starts a **seeded simulation**: the chain's genesis (its time,
+        ``genesis`` or :data:`SIMULATION_GENESIS`, and its extra data) and every salt and id
+        the package draws (commitment and test-set salts, dataset ids) follow the seed, and
+        the clock is simulated (each block a second after the last; only
+        ``market.clock.advance`` moves it further), so two runs with one seed send the same
+        transactions and use the same gas. Keys, encryption nonces and ECIES ephemeral keys
+        stay random, so an encrypted data delivery differs between runs (its calldata gas by
+        the zero bytes of the ciphertext). A seeded market keeps no journal (unless
+        ``journal=True``), writes to its own temporary ``home`` unless given one (in memory
+        under ``/dev/shm`` where there is one, never ``~/.mlmarket``), and does not fsync.
+        Seeded salts are predictable: simulations only.
+
+        Example:
+            >>> a = Market.local(seed=1); b = Market.local(seed=1)       # doctest: +SKIP
+            >>> a.chain.identity == b.chain.identity                      # doctest: +SKIP
+            True
         """
         if backend is not None and backend not in BACKENDS:
             raise ConfigurationError(
                 f"Market.local() runs 'revm', 'eth-tester' or 'anvil', not {backend!r}; "
                 "for a remote node use Market.deploy(connect(url)) or Market.attach(url)."
             )
+        if seed is not None:
+            if resume:
+                raise ConfigurationError(
+                    "A seeded simulation starts afresh; resume= loads a saved session."
+                )
+            if options.get("home") is None:
+                options["home"] = simulation_home()
+            options.setdefault("fsync", False)
+            options["seed"] = seed
+            journal = bool(journal)
+        elif genesis is not None:
+            raise ConfigurationError("genesis= sets a seeded simulation's start; give seed= too.")
+        journal = True if journal is None else journal
         home = Path(options["home"]) if options.get("home") is not None else home_folder()
         if resume and latest_session(home) is not None:
             return cls.load(home, store=options.get("store"), home=home)
-        chain = connect(backend)
+        if seed is None:
+            chain = connect(backend)
+        else:
+            nonce = Randomness(seed).hex_id(16)  # its own stream: the market's starts afresh
+            start = SIMULATION_GENESIS if genesis is None else int(genesis)
+            chain = connect(backend, genesis=start, genesis_nonce=nonce)
         try:
             if journal:
                 start_session_journal(chain, home)

@@ -1,0 +1,198 @@
+"""Where every token is: balances by holder, and the contracts' obligations, checked.
+
+After every timestep the runner checks two things and raises
+:class:`SimulationInvariantError` if either fails:
+
+- **Conservation**: the change of every holder's balance — the named accounts (so every
+  agent), every contract of the market (``DataMarket``, each competition,
+  ``ScoreClaims``, the factory) and the sink — sums to zero: Σ agents' profit + Δ
+  contract balances + Δ sink = 0. A token that went anywhere else breaks it.
+- **Obligations**: each competition holds exactly what it still owes
+  (:meth:`Ledger.competition_obligations`), and the ``DataMarket`` exactly its escrow, owed
+  revenue, bounty funds, pending stakes and contributors' share revenue
+  (:meth:`Ledger.data_market_obligations`, in units × ``ACC_PRECISION``, exact).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from eth_abi import decode, encode
+from eth_utils import function_abi_to_4byte_selector
+
+from mlmarket.contracts.sink import SINK
+from mlmarket.errors import ChainError, MlmarketError
+
+if TYPE_CHECKING:
+    from mlmarket.market import Market
+
+__all__ = ["Ledger", "Reader", "SimulationInvariantError", "check_conservation"]
+
+PURCHASE_PENDING = 0
+BATCH_PENDING = 0
+
+
+class SimulationInvariantError(MlmarketError):
+    """A token moved where no rule sends it, or a contract holds more or less than it owes."""
+
+
+class Reader:
+    """Many view calls, fast: ABI-encoded once per function, sent straight to the node.
+
+    The checks read hundreds of views per run; through web3's contract layer each costs
+    milliseconds of ABI matching and formatting. This encodes the call with ``eth_abi``
+    and asks the provider directly (the same ``eth_call``, the same answer).
+    """
+
+    def __init__(self, market: Market) -> None:
+        self.provider = market.chain.w3.provider
+        self._functions: dict[tuple[int, str], tuple[bytes, list[str], list[str]]] = {}
+
+    def __call__(self, contract: Any, name: str, *args: Any) -> Any:
+        key = (id(contract.abi), name)
+        if key not in self._functions:
+            item = next(i for i in contract.abi if i.get("type") == "function" and i["name"] == name)
+            self._functions[key] = (
+                function_abi_to_4byte_selector(item),
+                [_type(i) for i in item["inputs"]],
+                [_type(o) for o in item["outputs"]],
+            )
+        selector, inputs, outputs = self._functions[key]
+        data = "0x" + (selector + encode(inputs, list(args))).hex()
+        response = self.provider.make_request("eth_call", [{"to": contract.address, "data": data}, "latest"])
+        if "error" in response:
+            raise ChainError(f"Reading {name} failed: {response['error']}")
+        values = decode(outputs, bytes.fromhex(response["result"][2:]))
+        return values[0] if len(values) == 1 else values
+
+
+def _type(item: dict[str, Any]) -> str:
+    """The ABI type string of an input or output (tuples spelled out)."""
+    kind = item["type"]
+    if kind.startswith("tuple"):
+        return "(" + ",".join(_type(c) for c in item["components"]) + ")" + kind[5:]
+    return kind
+
+
+class Ledger:
+    """Every holder's balance and every contract's obligations, read fast."""
+
+    def __init__(self, market: Market) -> None:
+        from mlmarket.contracts import load_artifact
+
+        self.market = market
+        self.read = Reader(market)
+        self.token = market.token.contract
+        self.data = market.data.contract
+        self.factory = market.competitions.factory
+        self.claims = market.competitions.score_claims
+        self._comp_abi = load_artifact("Competition").abi
+        self.accounts = {name: a.address for name, a in market.chain.accounts.items()}
+        self._contracts: dict[str, Any] = {}
+
+    def competitions(self) -> list[Any]:
+        """Every competition's web3 contract."""
+        count = int(self.read(self.factory, "competitionCount"))
+        found = []
+        for i in range(count):
+            address = self.read(self.factory, "competitionAt", i)
+            if address not in self._contracts:  # building a web3 contract takes milliseconds
+                self._contracts[address] = self.market.chain.contract(address, self._comp_abi)
+            found.append(self._contracts[address])
+        return found
+
+    def holders(self) -> dict[str, str]:
+        """Every address that can hold the market's tokens: label -> address."""
+        found = dict(self.accounts)
+        found["DataMarket"] = self.data.address
+        found["CompetitionFactory"] = self.factory.address
+        if int(self.claims.address, 16):
+            found["ScoreClaims"] = self.claims.address
+        for index, comp in enumerate(self.competitions()):
+            found[f"competition {index}"] = comp.address
+        found["sink"] = SINK
+        return found
+
+    def balances(self, addresses: dict[str, str]) -> dict[str, int]:
+        """Raw token balances (smallest units) of ``addresses``, by label."""
+        return {label: int(self.read(self.token, "balanceOf", a)) for label, a in addresses.items()}
+
+    def competition_obligations(self, comp: Any) -> int:
+        """What competition ``comp`` (a web3 contract) still owes, in units: before
+        finalization the reward, the bond, the stakes of unrevealed submissions and the held
+        performance stakes; after it, every account's unclaimed payout and every stake not
+        yet withdrawn."""
+        read = self.read
+        p = read(comp, "params")
+        index = _param_index(comp.abi)
+        reward, stake = p[index["reward"]], p[index["entryStake"]]
+        bond, slash = p[index["creatorBond"]], p[index["slashBps"]]
+        submissions = int(read(comp, "submissionCount"))
+        if not read(comp, "finalized"):
+            revealed = int(read(comp, "revealedCount"))
+            held = int(read(comp, "revealedFinalCount")) * stake if slash else 0
+            return reward + bond + stake * (submissions - revealed) + held
+        owed = sum(int(read(comp, "claimable", a)) for a in self.accounts.values())
+        return owed + sum(int(read(comp, "stakeOf", i)) for i in range(1, submissions + 1))
+
+    def data_market_obligations(self) -> tuple[int, int]:
+        """``(held, owed)`` of the ``DataMarket``, both in units × ``ACC_PRECISION``: its
+        token balance, and its escrow + revenue + bounty funds + pending stakes +
+        contributors' share revenue and credits (with each collection's undistributed
+        remainder)."""
+        read, dm = self.read, self.data
+        precision = int(read(dm, "ACC_PRECISION"))
+        accounts = list(self.accounts.values())
+        purchases = [read(dm, "getPurchase", i) for i in range(1, read(dm, "purchaseCount") + 1)]
+        escrow = sum(int(p[4]) for p in purchases if int(p[2]) == PURCHASE_PENDING)
+        revenue = sum(int(read(dm, "revenueOf", a)) for a in accounts)
+        count = int(read(dm, "collectionCount"))
+        collections = [read(dm, "getCollection", i) for i in range(1, count + 1)]
+        stakes = 0
+        for i in range(1, int(read(dm, "batchCount")) + 1):
+            batch = read(dm, "getBatch", i)
+            if int(batch[2]) == BATCH_PENDING:
+                stakes += int(collections[int(batch[3]) - 1][4])
+        scaled = 0
+        for cid, col in enumerate(collections, start=1):
+            funds, acc, remainder = int(col[7]), int(col[9]), int(col[10])
+            scaled += funds * precision + remainder
+            for a in accounts:
+                shares, debt, owed = (int(x) for x in read(dm, "getContributor", cid, a))
+                scaled += shares * acc - debt + owed * precision
+        owed_units = (escrow + revenue + stakes) * precision + scaled
+        held = int(read(self.token, "balanceOf", dm.address)) * precision
+        return held, owed_units
+
+    def check(self, start: dict[str, int]) -> None:
+        """Raise :class:`SimulationInvariantError` unless tokens are conserved since
+        ``start`` and every contract holds what it owes."""
+        check_conservation(start, self.balances(self.holders()))
+        for index, comp in enumerate(self.competitions()):
+            held = int(self.read(self.token, "balanceOf", comp.address))
+            owed = self.competition_obligations(comp)
+            if held != owed:
+                raise SimulationInvariantError(
+                    f"Competition {index} ({comp.address}) holds {held} units but owes {owed}."
+                )
+        held, owed = self.data_market_obligations()
+        if held != owed:
+            raise SimulationInvariantError(
+                f"The DataMarket holds {held} scaled units but owes {owed} (× ACC_PRECISION)."
+            )
+
+
+def _param_index(abi: list[dict[str, Any]]) -> dict[str, int]:
+    """Index of each field of the ``Params`` tuple ``params()`` returns (from the ABI)."""
+    item = next(i for i in abi if i.get("name") == "params" and i.get("type") == "function")
+    return {c["name"]: i for i, c in enumerate(item["outputs"][0]["components"])}
+
+
+def check_conservation(start: dict[str, int], now: dict[str, int]) -> int:
+    """The sum of every holder's change (0 when conserved); raises if it is not 0."""
+    moved = sum(now[label] - start.get(label, 0) for label in now)
+    if moved:
+        raise SimulationInvariantError(
+            f"{moved} token units appeared or vanished: the holders' changes do not sum to 0."
+        )
+    return moved

@@ -1,0 +1,97 @@
+"""The scikit-learn models agents train, fitted once per model, data and seed.
+
+A sweep repeats the same fits many times (the same participant, the same training rows,
+the same seed in every subset of parameters that does not touch them), so fits are
+cached in each process: the key is the model's kind and settings, a fingerprint of the
+training frame and the seed. A cached estimator is shared, never refitted or changed
+(``submit`` only reads it). ``FIT_SECONDS`` counts the time spent fitting, for the
+benchmarks.
+
+Example:
+    >>> from mlmarket.datasets import load_sample
+    >>> frame = load_sample("breast_cancer")
+    >>> a = fit_model("logistic", frame, "diagnosis", 1.0, 0.8, seed=3)
+    >>> a is fit_model("logistic", frame, "diagnosis", 1.0, 0.8, seed=3)
+    True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression, Perceptron, RidgeClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import LinearSVC
+
+__all__ = ["FIT_SECONDS", "MODELS", "clear_cache", "fingerprint", "fit_model", "junk_model"]
+
+MODELS = {
+    "logistic": lambda C: LogisticRegression(C=C, max_iter=2_000),
+    "svm": lambda C: LinearSVC(C=C),
+    "perceptron": lambda C: Perceptron(alpha=1e-4 / C, random_state=0),
+    "ridge": lambda C: RidgeClassifier(alpha=1.0 / C),
+}
+"""What a participant may train: each a linear classifier after standard scaling."""
+
+CACHE_SIZE = 512
+_CACHE: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+FIT_SECONDS = [0.0]
+"""Seconds this process spent in scikit-learn fits (a one-element list, mutable)."""
+
+
+def fingerprint(frame: pd.DataFrame) -> str:
+    """A short hash of a frame's values and index (the cache key's data part)."""
+    hashed = pd.util.hash_pandas_object(frame, index=True).to_numpy()
+    return hashlib.blake2b(hashed.tobytes() + str(list(frame.columns)).encode(), digest_size=12).hexdigest()
+
+
+def _cached(key: tuple[Any, ...], fit: Any) -> Any:
+    if key in _CACHE:
+        _CACHE.move_to_end(key)
+        return _CACHE[key]
+    start = time.perf_counter()
+    estimator = fit()
+    FIT_SECONDS[0] += time.perf_counter() - start
+    _CACHE[key] = estimator
+    if len(_CACHE) > CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return estimator
+
+
+def fit_model(
+    kind: str, train: pd.DataFrame, target: str, C: float, fraction: float, seed: int
+) -> Any:
+    """A ``kind`` model fitted on a random ``fraction`` of ``train`` (rows drawn with ``seed``)."""
+    if kind not in MODELS:
+        raise ValueError(f"Unknown model {kind!r}; choose one of: {', '.join(MODELS)}.")
+    if not 0 < fraction <= 1:
+        raise ValueError(f"fraction must be in (0, 1], got {fraction}.")
+
+    def fit() -> Any:
+        rows = train.sample(frac=fraction, random_state=seed) if fraction < 1 else train
+        X, y = rows.drop(columns=[target]), rows[target]
+        return make_pipeline(StandardScaler(), MODELS[kind](C)).fit(X, y)
+
+    return _cached((kind, C, fraction, seed, fingerprint(train), target), fit)
+
+
+def junk_model(train: pd.DataFrame, target: str, seed: int) -> Any:
+    """A logistic regression fitted on shuffled labels: a model worth nothing."""
+
+    def fit() -> Any:
+        X = train.drop(columns=[target])
+        y = np.random.default_rng(seed).permutation(train[target].to_numpy())
+        return make_pipeline(StandardScaler(), LogisticRegression(max_iter=2_000)).fit(X, y)
+
+    return _cached(("junk", seed, fingerprint(train), target), fit)
+
+
+def clear_cache() -> None:
+    """Forget every cached fit of this process."""
+    _CACHE.clear()

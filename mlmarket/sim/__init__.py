@@ -13,7 +13,7 @@ Example:
     >>> from mlmarket import sim
     >>> frame = sim.run("honest", runs=2, seed=7)                       # doctest: +SKIP
     >>> frame.groupby("run")["winner_quality"].last()                   # doctest: +SKIP
-    >>> grid = sim.sweep("sybil_default", params={"bond": [0, 0.5, 1]}, runs=3, seed=1)  # doctest: +SKIP
+    >>> grid = sim.sweep("sybil_default", {"bond": [0.5, 1]}, runs=3, seed=1)  # doctest: +SKIP
 """
 
 from mlmarket.sim import agents, scenarios

@@ -112,9 +112,7 @@ class Agent:
                 ctx.market.data.withdraw(account)
                 done.append("withdraw_revenue")
             collection = ctx.collection
-            if collection is not None and ctx.market.data.collections.pending(
-                collection, account
-            ):
+            if collection is not None and ctx.market.data.collections.pending(collection, account):
                 ctx.market.data.collections.claim(collection, contributor=account)
                 done.append("claim_shares")
         return "+".join(dict.fromkeys(done)) or None
@@ -474,4 +472,3 @@ class Contributor(Agent):
                     settled += 1
             return "settle" if settled else None
         return super().act(ctx, step)
-

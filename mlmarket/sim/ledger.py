@@ -51,7 +51,9 @@ class Reader:
     def __call__(self, contract: Any, name: str, *args: Any) -> Any:
         key = (id(contract.abi), name)
         if key not in self._functions:
-            item = next(i for i in contract.abi if i.get("type") == "function" and i["name"] == name)
+            item = next(
+                i for i in contract.abi if i.get("type") == "function" and i["name"] == name
+            )
             self._functions[key] = (
                 function_abi_to_4byte_selector(item),
                 [_type(i) for i in item["inputs"]],
@@ -59,7 +61,9 @@ class Reader:
             )
         selector, inputs, outputs = self._functions[key]
         data = "0x" + (selector + encode(inputs, list(args))).hex()
-        response = self.provider.make_request("eth_call", [{"to": contract.address, "data": data}, "latest"])
+        response = self.provider.make_request(
+            "eth_call", [{"to": contract.address, "data": data}, "latest"]
+        )
         if "error" in response:
             raise ChainError(f"Reading {name} failed: {response['error']}")
         values = decode(outputs, bytes.fromhex(response["result"][2:]))

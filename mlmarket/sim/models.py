@@ -48,7 +48,9 @@ FIT_SECONDS = [0.0]
 def fingerprint(frame: pd.DataFrame) -> str:
     """A short hash of a frame's values and index (the cache key's data part)."""
     hashed = pd.util.hash_pandas_object(frame, index=True).to_numpy()
-    return hashlib.blake2b(hashed.tobytes() + str(list(frame.columns)).encode(), digest_size=12).hexdigest()
+    return hashlib.blake2b(
+        hashed.tobytes() + str(list(frame.columns)).encode(), digest_size=12
+    ).hexdigest()
 
 
 def _cached(key: tuple[Any, ...], fit: Any) -> Any:

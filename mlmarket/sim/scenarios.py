@@ -84,8 +84,12 @@ def equivocating_agents(params: Mapping[str, Any]) -> list[Agent]:
 def sybil_agents(params: Mapping[str, Any]) -> list[Agent]:
     return [
         Creator("alice", reveal=False, side="attacker"),
-        Sybil("sybils", accounts=("grace", "heidi", "ivan"), side="attacker",
-              model=str(params.get("sybil_model", "junk"))),  # fmt: skip
+        Sybil(
+            "sybils",
+            accounts=("grace", "heidi", "ivan"),
+            side="attacker",
+            model=str(params.get("sybil_model", "junk")),
+        ),  # fmt: skip
         Participant("bob", model="logistic", C=0.1, fraction=0.5),
         Participant("carol", model="svm", C=0.05, fraction=0.5),
         Participant("dave", model="ridge", fraction=0.5),
@@ -163,6 +167,7 @@ SCENARIOS: dict[str, Scenario] = {
     ),
 }  # fmt: skip
 """Every ready scenario by name."""
+
 
 def names() -> list[str]:
     """The ready scenarios' names."""

@@ -182,9 +182,9 @@ def _on_dask(
     scenario: Scenario, tasks: list[Any], seed: int, backend: str | None, executor: Any,
     progress: bool | None, label: str,
 ) -> list[dict[str, Any]]:  # fmt: skip
+    client = _dask_client(executor)  # first: it says what to install if Dask is missing
     from dask.distributed import as_completed
 
-    client = _dask_client(executor)
     own = executor == "dask"
     try:
         workers = max(1, len(client.scheduler_info().get("workers", {})))
@@ -294,7 +294,7 @@ def save(frame: pd.DataFrame, path: str | Path) -> Path:
     document = {
         "format": FORMAT,
         "record": frame.attrs.get("mlmarket", {}),
-        "frame": json.loads(frame.to_json(orient="table", date_unit="s")),
+        "frame": json.loads(frame.to_json(orient="table", date_unit="s", double_precision=15)),
     }
     data = json.dumps(document).encode()
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -317,12 +317,11 @@ def load(path: str | Path) -> pd.DataFrame:
             f"{source} is not a saved sweep (expected format {FORMAT!r}); "
             "write one with mlmarket.sim.save(frame, path)."
         )
-    frame = pd.read_json(io.StringIO(json.dumps(document["frame"])), orient="table")
+    frame = pd.read_json(
+        io.StringIO(json.dumps(document["frame"])), orient="table", precise_float=True
+    )
     for column in frame.columns:  # lists (payout splits) back to the tuples they were
         if frame[column].dtype == object and frame[column].map(type).eq(list).any():
             frame[column] = frame[column].map(lambda v: tuple(v) if isinstance(v, list) else v)
     frame.attrs["mlmarket"] = document["record"]
     return frame
-
-
-

@@ -1,0 +1,317 @@
+"""The mechanism lab: seeded runs, ready scenarios, token checks, sweeps, executors, files."""
+
+from __future__ import annotations
+
+import builtins
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from mlmarket import sim
+from mlmarket.errors import ConfigurationError
+from mlmarket.sim.agents import Agent, Creator, Evaluator, Participant
+from mlmarket.sim.ledger import SimulationInvariantError
+from mlmarket.sim.runner import KEY_COLUMNS, Worker, play
+from mlmarket.sim.scenario import COMPETITION_SCHEDULE, Scenario, Step
+from mlmarket.sim.sweep import grid
+
+RADCAD = ["simulation", "subset", "run", "timestep", "substep"]
+ALL_ENTER = {"payout": (0.4, 0.3, 0.2, 0.1), "participation_cost": 0}
+
+
+@pytest.fixture(scope="module")
+def worker() -> Worker:
+    """One market for the module's runs (reverted to its snapshot before each run)."""
+    made = Worker()
+    yield made
+    made.close()
+
+
+def final(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each run's last row: its end state."""
+    return frame.groupby(["subset", "run"]).tail(1).reset_index(drop=True)
+
+
+# --- the frame --------------------------------------------------------------------------
+
+
+def test_honestRun_isATidyFrameWithRadcadColumns_andEveryStepOfTheLifecycle(
+    worker: Worker,
+) -> None:
+    frame = play(sim.scenarios.get("honest"), ALL_ENTER, seed=1, worker=worker)
+    assert list(frame.columns[:5]) == RADCAD
+    assert frame[KEY_COLUMNS].duplicated().sum() == 0
+    assert frame.iloc[0][["timestep", "substep", "step"]].tolist() == [0, 0, "start"]
+    actions = set(frame["action"])
+    assert {"create_competition", "submit", "reveal", "reveal_test_set", "evaluate",
+            "finalize", "claim"} <= actions  # fmt: skip
+    end = final(frame).iloc[0]
+    assert end["entries"] == 5 and end["outcome"] == "ranked"
+    assert 0.9 < end["winner_quality"] <= 1.0
+    # Honest side: the creator paid the reward, the participants took it; nobody attacked.
+    assert end["profit_honest"] == pytest.approx(0.0)
+    assert end["profit_attacker"] == 0.0
+    assert end["profit_alice"] == -100.0
+    assert sum(end[f"profit_{n}"] for n in ("bob", "carol", "dave", "erin", "frank")) == 100.0
+    assert (frame["gas"] >= 0).all() and frame.loc[frame["action"] == "submit", "gas"].gt(0).all()
+    assert frame["reward"].eq(100).all() and set(frame["payout"]) == {(0.4, 0.3, 0.2, 0.1)}
+
+
+def test_twoRunsWithOneSeed_giveEqualFrames_gasIncluded() -> None:
+    first = sim.run("honest", runs=2, seed=11, params=ALL_ENTER)
+    second = sim.run("honest", runs=2, seed=11, params=ALL_ENTER)
+    pd.testing.assert_frame_equal(first, second)
+    assert first["gas"].sum() > 1_000_000
+
+
+def test_dataSales_repeatExceptTheCiphertextsCalldataGas() -> None:
+    """Stated tolerance: a data delivery carries freshly encrypted bytes (ECIES ephemeral
+    keys and nonces stay random), so its calldata gas may differ by the zero bytes of that
+    ciphertext: at most 12 gas (16 - 4) per random byte; everything else is equal."""
+    first = sim.run("data_sale", seed=3)
+    second = sim.run("data_sale", seed=3)
+    random_bytes = 2 * 113  # two wrapped keys of 113 bytes each in a buy
+    pd.testing.assert_frame_equal(first.drop(columns="gas"), second.drop(columns="gas"))
+    buys = first["action"] == "buy"
+    assert first.loc[~buys, "gas"].tolist() == second.loc[~buys, "gas"].tolist()
+    differences = (first.loc[buys, "gas"] - second.loc[buys, "gas"]).abs()
+    assert (differences <= 12 * random_bytes).all()
+
+
+def test_differentSeeds_differ(worker: Worker) -> None:
+    scenario = sim.scenarios.get("honest")
+    a = play(scenario, ALL_ENTER, seed=1, worker=worker)
+    b = play(scenario, ALL_ENTER, seed=2, worker=worker)
+    # The participants train on other random rows, with other salts: the gas moves.
+    assert a["gas"].tolist() != b["gas"].tolist()
+
+
+# --- ready scenarios: each attack -------------------------------------------------------
+
+
+def test_equivocatingCreator_isRefusedByThePositionalCommitment_andMinesNothing(
+    worker: Worker,
+) -> None:
+    frame = play(sim.scenarios.get("equivocating_creator"), seed=2, worker=worker)
+    attack = frame[frame["action"] == "evaluate_relabelled_chunk"]
+    assert attack["error"].tolist() == ["CompetitionInvalidChunkProof"]
+    assert attack["gas"].tolist() == [0] and attack["txs"].tolist() == [0]
+    end = final(frame).iloc[0]
+    assert end["outcome"] == "ranked"
+    # The creator pays the reward as if it had been honest; its bond came back.
+    assert end["profit_attacker"] == -100.0
+
+
+@pytest.mark.parametrize("bond", [0.5, 1.0])
+def test_sybilDefaultWithJunk_losesRewardAndBond_andTheHonestTakeThePool(
+    worker: Worker, bond: float
+) -> None:
+    frame = play(sim.scenarios.get("sybil_default"), {"bond": bond}, seed=4, worker=worker)
+    end = final(frame).iloc[0]
+    assert end["outcome"] == "defaulted"
+    assert end["profit_attacker"] == -(100 + 100 * bond)
+    assert end["profit_sybils"] == 0.0  # their stakes came back, nothing more
+    assert end["profit_honest"] == 100.0
+
+
+def test_sybilDefaultWithAFittedModel_winsBackAtMostWhatTheBondAllows(worker: Worker) -> None:
+    scenario = sim.scenarios.get("sybil_default")
+    frame = play(scenario, {"sybil_model": "logistic", "bond": 0.5}, seed=4, worker=worker)
+    end = final(frame).iloc[0]
+    assert end["outcome"] == "defaulted"
+    # Margin over an honest reveal (-R) is at most R + S - B (docs/trust-model.md).
+    reward, bond, stakes = 100.0, 50.0, 0.0
+    assert end["profit_attacker"] <= -reward + (reward + stakes - bond)
+    assert end["profit_sybils"] > 0
+
+
+def test_falseClaim_losesItsBondToTheWatcher_andTheModelsAreScoredOnChain(
+    worker: Worker,
+) -> None:
+    frame = play(sim.scenarios.get("false_claim"), seed=5, worker=worker)
+    end = final(frame).iloc[0]
+    assert "challenge" in set(frame.loc[frame["agent"] == "erin", "action"])
+    assert end["profit_dave"] < 0 and end["profit_erin"] > 0
+    assert end["profit_dave"] + end["profit_erin"] < 0  # a fifth of each bond is burned
+    assert end["outcome"] == "ranked" and end["winner_quality"] > 0.9
+
+
+@pytest.mark.parametrize(
+    ("honesty", "window", "poisoned"),
+    [(1.0, 2 * 86_400, 0.0), (0.0, 2 * 86_400, 0.4), (1.0, 12 * 3_600, 0.4)],
+)
+def test_selfDealingCurator_poisonsTheCollection_unlessHonestAndInTime(
+    worker: Worker, honesty: float, window: int, poisoned: float
+) -> None:
+    scenario = sim.scenarios.get("self_dealing_curator")
+    params = {"honesty": honesty, "review_window": window}
+    end = final(play(scenario, params, seed=6, worker=worker)).iloc[0]
+    assert end["poisoned_share"] == pytest.approx(poisoned)
+    if poisoned:
+        assert end["profit_heidi"] > 0  # the friends' junk earned bounty
+    else:
+        assert end["profit_heidi"] == -1.0  # the rejected stake was burned
+        assert end["collection_quality"] > 0.9
+
+
+# --- token checks -----------------------------------------------------------------------
+
+
+class Leaker(Agent):
+    """Sends a token to an address no rule knows (or, ``donate``, into the competition)."""
+
+    def __init__(self, name: str, donate: bool = False) -> None:
+        super().__init__(name)
+        object.__setattr__(self, "donate", donate)
+
+    def act(self, ctx, step):  # type: ignore[no-untyped-def]
+        if step != "submit":
+            return None
+        to = ctx.competition.address if self.donate else "0x" + "12" * 20
+        fn = ctx.market.token.contract.functions.transfer(to, 10**18)
+        ctx.market.chain.transact(fn, sender=self.account)
+        return "transfer"
+
+
+@pytest.mark.parametrize(("donate", "said"), [(False, "appeared or vanished"), (True, "holds")])
+def test_aTokenSentWhereNoRuleSendsIt_breaksTheRun(worker: Worker, donate: bool, said: str) -> None:
+    scenario = Scenario(
+        "leak", agents=(Creator("alice"), Leaker("bob", donate=donate), Evaluator("erin")),
+        params={"reward": 10},
+    )  # fmt: skip
+    with pytest.raises(SimulationInvariantError, match=said):
+        play(scenario, seed=1, worker=worker)
+
+
+def test_obligationsHold_afterEveryTimestep_ofEveryScenario(worker: Worker) -> None:
+    """Every run checks them (a failure raises); here every ready scenario completes."""
+    for name in sim.scenarios.names():
+        frame = play(sim.scenarios.get(name), seed=9, worker=worker)
+        assert frame["timestep"].max() == len(sim.scenarios.get(name).schedule), name
+
+
+# --- sweeps and executors ---------------------------------------------------------------
+
+
+def test_grid_isTheCartesianProduct_inOrder() -> None:
+    combos = grid({"bond": [0, 1], "payout": [(1,), (0.5, 0.5)], "entry_stake": 2})
+    assert combos == [
+        {"bond": 0, "payout": (1,), "entry_stake": 2},
+        {"bond": 0, "payout": (0.5, 0.5), "entry_stake": 2},
+        {"bond": 1, "payout": (1,), "entry_stake": 2},
+        {"bond": 1, "payout": (0.5, 0.5), "entry_stake": 2},
+    ]
+    assert grid({"payout": (0.7, 0.3)}) == [{"payout": (0.7, 0.3)}]  # one split, not two
+
+
+def test_sweepInProcesses_equalsTheSameSweepInThisProcess() -> None:
+    params = {"bond": [0.5, 1.0]}
+    serial = sim.sweep("sybil_default", params, runs=2, seed=8, executor="serial")
+    parallel = sim.sweep("sybil_default", params, runs=2, seed=8, n_jobs=2)
+    pd.testing.assert_frame_equal(serial, parallel)
+    assert serial.groupby(["subset", "run"]).ngroups == 4
+    assert serial.attrs["mlmarket"]["subsets"] == [{"bond": 0.5}, {"bond": 1.0}]
+
+
+def test_sweepOnATwoWorkerDaskCluster_equalsTheSerialSweep() -> None:
+    distributed = pytest.importorskip("dask.distributed")
+    params = {"entry_stake": [0, 1]}
+    serial = sim.sweep("sybil_default", params, runs=1, seed=12, executor="serial")
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=None)  # fmt: skip
+    with cluster, distributed.Client(cluster) as client:
+        on_dask = sim.sweep("sybil_default", params, runs=1, seed=12, executor=client)
+    pd.testing.assert_frame_equal(serial, on_dask)
+
+
+def test_daskMissing_raisesANamedErrorSayingWhatToInstall(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_import = builtins.__import__
+
+    def no_dask(name, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if name.startswith("dask"):
+            raise ImportError("No module named 'dask'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_dask)
+    with pytest.raises(sim.MissingExtraError, match=r"mlmarket\[sim\]"):
+        sim.sweep("honest", runs=1, seed=1, executor="dask")
+
+
+@pytest.mark.parametrize(
+    ("call", "said"),
+    [
+        (lambda: sim.sweep("honest", {"bnod": [1]}, seed=1), "no param 'bnod'"),
+        (lambda: sim.run("honest", params={"bond": [0, 1]}, seed=1), "use sweep"),
+        (lambda: sim.run("nope", seed=1), "No scenario 'nope'"),
+        (lambda: sim.sweep("honest", runs=0, seed=1), "runs must be"),
+        (lambda: sim.sweep("honest", runs=1, seed=1, executor=42), "executor must be"),
+    ],
+)
+def test_badArguments_areRefusedWithWhatToDo(call, said: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ConfigurationError, match=said):
+        call()
+
+
+def test_anAgentOnAnUnknownAccount_orAScheduleWithoutACompetition_isRefused(
+    worker: Worker,
+) -> None:
+    stranger = Scenario("x", agents=(Participant("mallory"),), params={})
+    with pytest.raises(ConfigurationError, match="mallory"):
+        play(stranger, seed=1, worker=worker)
+    waits = Scenario(
+        "y", agents=(Participant("bob"),), schedule=(Step("reveal", until="submission"),)
+    )
+    with pytest.raises(ConfigurationError, match="no competition is open"):
+        play(waits, seed=1, worker=worker)
+
+
+def test_aScenarioWithTwoAgentsOfOneName_isRefused(worker: Worker) -> None:
+    twice = Scenario(
+        "z", agents=(Creator("alice"), Creator("alice")), schedule=COMPETITION_SCHEDULE
+    )
+    with pytest.raises(ValueError, match="unique"):
+        play(twice, seed=1, worker=worker)
+
+
+# --- files and home -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["sweep.json", "sweep.json.gz"])
+def test_saveAndLoad_giveTheFrameBack_withItsParamsAndVersion(tmp_path: Path, name: str) -> None:
+    frame = sim.sweep("honest", {"payout": [(1,), (0.7, 0.3)]}, runs=1, seed=2, executor="serial")
+    path = sim.save(frame, tmp_path / name)
+    back = sim.load(path)
+    pd.testing.assert_frame_equal(frame, back, check_dtype=False)
+    assert back["payout"].tolist() == frame["payout"].tolist()  # tuples again
+    record = back.attrs["mlmarket"]
+    assert record["scenario"] == "honest" and record["seed"] == 2 and record["runs"] == 1
+    assert record["swept"] == {"payout": [[1], [0.7, 0.3]]} and record["version"]
+
+
+def test_loadingSomethingElse_saysWhatASavedSweepIs(tmp_path: Path) -> None:
+    (tmp_path / "a.json").write_text('{"format": "other"}')
+    (tmp_path / "b.json").write_text("not json")
+    for name in ("a.json", "b.json"):
+        with pytest.raises(ConfigurationError, match="not a saved sweep"):
+            sim.load(tmp_path / name)
+
+
+def test_simulations_writeNothingUnderTheUsersHome(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    monkeypatch.setenv("MLMARKET_HOME", str(home))
+    sim.run("data_sale", seed=1)
+    assert not home.exists()
+
+
+def test_agentsAreParametersOnly_soTheyPickle() -> None:
+    import pickle
+
+    for name in sim.scenarios.names():
+        scenario = sim.scenarios.get(name)
+        agents = scenario.agents_for(scenario.params)
+        assert pickle.loads(pickle.dumps(agents)) == agents

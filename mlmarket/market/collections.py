@@ -210,6 +210,13 @@ class CollectionService:
         """Encrypt rows to the curator, store them, and submit them (staking if required)."""
         col = self.get(collection)
         account = self.chain.accounts.resolve(contributor)
+        if account.address == self.chain.address(col.curator):
+            # Refused before the stake's approval is sent: a refusal mines nothing.
+            raise self.chain.errors.named(
+                "DataMarketCuratorCannotContribute",
+                {"collectionId": col.id, "curator": account.address},
+                self.chain.accounts.name_of,
+            )
         frame = self._conform(load_frame(data), col)
         dataset_id = self.market.random.hex_id(DATASET_ID_SIZE)
         target = col.schema["target"]

@@ -403,13 +403,22 @@ class Curator(Agent):
     an unreviewed batch is settled as accepted once the review window passes. Stake,
     bounty and window come from the params (``stake``, ``bounty_per_row``,
     ``bounty_fund``, ``bounty_cap``, ``review_window`` in seconds).
+    ``self_contribute=True`` also tries to contribute junk to its own collection at
+    ``"contribute"`` (to accept it and take bounty and shares): the contract refuses it.
     """
 
     honesty: float = 1.0
     diligence: float = 1.0
+    self_contribute: bool = False
+
+    def intent(self, step: str) -> str:
+        return "contribute_to_own_collection" if step == "contribute" else step
 
     def act(self, ctx: Context, step: str) -> str | None:
         service = ctx.market.data.collections
+        if step == "contribute" and self.self_contribute:
+            service.contribute(ctx.collection, ctx.train.head(20), contributor=self.account)
+            return "contribute_to_own_collection"
         if step == "open":
             ctx.collection = service.create(
                 curator=self.account, name=ctx.scenario_name, template=ctx.train.head(5),

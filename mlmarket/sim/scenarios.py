@@ -17,8 +17,13 @@
 - ``"self_dealing_curator"``: a curator whose friends contribute junk (flipped labels)
   next to honest contributors; ``honesty`` is the chance it judges a batch on its rows,
   ``review_window`` how long it has (it reviews a day after the contributions; a shorter
-  window lets every batch through unreviewed). The defences: rejected stakes burned, the
-  bounty cap per contributor (``bounty_cap``; 0 switches it off).
+  window lets every batch through unreviewed). It also tries to contribute to its own
+  collection (refused: ``DataMarketCuratorCannotContribute``). The defences: rejected
+  stakes burned, the curator's own address refused, the bounty cap per contributor
+  (``bounty_cap``; 0 switches it off).
+- ``"copycat_and_spam"``: beside two honest participants, one enters a copy of the best
+  model (same bytes, its own salt: it never ranks) and one enters ``spam_entries`` junk
+  models (they pay their entry stakes and win nothing).
 - ``"false_claim"``: optimistic evaluation with a claimer who claims perfect scores and a
   watcher who challenges them.
 - ``"data_sale"``: two owners list data, two buyers buy what fits their budget.
@@ -35,11 +40,13 @@ from mlmarket.sim.agents import (
     Buyer,
     Claimer,
     Contributor,
+    Copycat,
     Creator,
     Curator,
     DataOwner,
     Evaluator,
     Participant,
+    Spammer,
     Sybil,
     Watcher,
 )
@@ -100,12 +107,23 @@ def sybil_agents(params: Mapping[str, Any]) -> list[Agent]:
 def curator_agents(params: Mapping[str, Any]) -> list[Agent]:
     honesty = float(params.get("honesty", 0.0))
     return [
-        Curator("alice", honesty=honesty, side="attacker"),
+        Curator("alice", honesty=honesty, side="attacker", self_contribute=True),
         Contributor("bob", rows=40),
         Contributor("carol", rows=40),
         Contributor("dave", rows=40),
         Contributor("heidi", rows=40, poison=1.0, side="attacker"),
         Contributor("ivan", rows=40, poison=1.0, side="attacker"),
+    ]
+
+
+def copycat_agents(params: Mapping[str, Any]) -> list[Agent]:
+    return [
+        Creator("alice"),
+        Participant("bob", model="logistic"),
+        Participant("carol", model="svm", C=0.5),
+        Copycat("dave", of="bob", side="attacker"),
+        Spammer("erin", entries=int(params.get("spam_entries", 3)), side="attacker"),
+        Evaluator("grace"),
     ]
 
 
@@ -152,6 +170,12 @@ SCENARIOS: dict[str, Scenario] = {
         params={"honesty": 0.0, "review_window": 2 * DAY, "stake": 1, "bounty_per_row": 0.1,
                 "bounty_fund": 100, "bounty_cap": 20},
         description="A curator accepts its friends' junk; honest batches beside them.",
+    ),
+    "copycat_and_spam": Scenario(
+        "copycat_and_spam", agents=copycat_agents,
+        params={"reward": 100, "bond": 1.0, "entry_stake": 1, "payout": (0.5, 0.3, 0.2),
+                "spam_entries": 3},
+        description="A copy of a good model and junk entries beside two honest ones.",
     ),
     "false_claim": Scenario(
         "false_claim", agents=claim_agents, schedule=OPTIMISTIC_SCHEDULE,

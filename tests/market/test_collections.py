@@ -145,10 +145,16 @@ def test_attack_curatorContributesToOwnCollection_isRefused(
 ) -> None:
     cols = fresh.data.collections
     col = open_collection(fresh, cancer, stake=1, bounty_per_row="0.01", bounty_fund=50)
-    before = (fresh.token.balance_of("carol"), cols.get(col), len(cols.batch_list(col)))
+    def state():  # type: ignore[no-untyped-def]
+        carol = fresh.chain.address("carol")
+        allowance = fresh.token.allowance("carol", fresh.data.contract.address)
+        return (fresh.token.balance_of("carol"), cols.get(col), len(cols.batch_list(col)),
+                fresh.chain.block_number, allowance, fresh.chain.w3.eth.get_transaction_count(carol))  # fmt: skip
+
+    before = state()
     with pytest.raises(ce.DataMarketCuratorCannotContribute, match="carol .* curates collection"):
         cols.contribute(col, cancer.iloc[:50], contributor="carol")
-    assert (fresh.token.balance_of("carol"), cols.get(col), len(cols.batch_list(col))) == before
+    assert state() == before  # nothing mined: not even the stake's approval
 
 
 def test_attack_bountyDrainBySybilRows_isCappedPerContributor(

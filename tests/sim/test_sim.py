@@ -315,3 +315,14 @@ def test_agentsAreParametersOnly_soTheyPickle() -> None:
         scenario = sim.scenarios.get(name)
         agents = scenario.agents_for(scenario.params)
         assert pickle.loads(pickle.dumps(agents)) == agents
+
+
+def test_copycatNeverRanks_butJunkTakesAPlaceNobodyElseFills(worker: Worker) -> None:
+    """A limit the lab found (docs/trust-model.md, Participant): in a ranked outcome any
+    original model that completes takes a place, junk included."""
+    frame = play(sim.scenarios.get("copycat_and_spam"), seed=7, worker=worker)
+    end = final(frame).iloc[0]
+    assert end["outcome"] == "ranked"
+    assert end["profit_dave"] == 0.0  # the copy: its stake back, no place
+    assert end["profit_erin"] == 20.0  # junk took the third of three places (0.2 × 100)
+    assert end["profit_bob"] + end["profit_carol"] == 80.0

@@ -267,18 +267,21 @@ class Spammer(Agent):
 class Sybil(Agent):
     """Several addresses of one party (by default the creator's: ``side="attacker"``),
     each entering one model: ``model="junk"`` (shuffled labels) or an honest fit
-    (``"logistic"``, ...) on all the training rows, which can win a default."""
+    (``"logistic"``, ...) on all the training rows, with a different regularisation per
+    address (``C`` = 1, 0.1, 0.01, ...: different bytes, so no copies), which can win a
+    default."""
 
     model: str = "junk"
 
     def act(self, ctx: Context, step: str) -> str | None:
         if step == "submit":
-            for account in self.accounts:
+            for index, account in enumerate(self.accounts):
                 seed = int(ctx.rng.integers(2**31))
                 if self.model == "junk":
                     estimator = junk_model(ctx.train, ctx.target, seed)
-                else:
-                    estimator = fit_model(self.model, ctx.train, ctx.target, 1.0, 1.0, seed)
+                else:  # each address its own regularisation: different bytes, not copies
+                    C = 10.0**-index
+                    estimator = fit_model(self.model, ctx.train, ctx.target, C, 1.0, seed)
                 ctx.competition.submit(estimator, by=account)
             return f"submit_{self.model}"
         if step == "reveal":

@@ -10,12 +10,13 @@ clock moving): ``simulation``, ``subset``, ``run``, ``timestep``, ``substep`` (r
 columns: a timestep is a step of the schedule, a substep one action), then ``step``,
 ``agent``, ``side``, ``action``, ``error`` (the named error of a refused action, ``""``
 otherwise), ``gas`` and ``txs`` (of that action), the chain ``time``, the run's params
-(one column each), every agent's ``profit_<agent>`` in tokens (float; its accounts'
-balance change since the run began), ``profit_honest`` and ``profit_attacker`` (by side),
-and the measures: ``winner_quality`` (the winning model's accuracy on the hidden test
-set, once the competition is finalized and ranked), ``entries`` (submissions committed),
-``outcome``, ``collection_quality`` (a logistic regression trained on the accepted rows,
-scored on the hidden test set) and ``poisoned_share`` (poisoned rows among accepted).
+(one column each), every agent's ``balance_<agent>`` and ``profit_<agent>`` in tokens
+(float; its accounts' balance, and its change since the run began), ``profit_honest``
+and ``profit_attacker`` (by side), and the measures: ``winner_quality`` (the winning
+model's accuracy on the hidden test set, once the competition is finalized and ranked),
+``entries`` (submissions committed), ``outcome``, ``collection_quality`` (a logistic
+regression trained on the accepted rows, scored on the hidden test set) and
+``poisoned_share`` (poisoned rows among accepted).
 Timestep 0 is the state before anything happens.
 
 After every timestep tokens are checked (:mod:`mlmarket.sim.ledger`): a broken
@@ -174,6 +175,7 @@ class _Recorder:
         }  # fmt: skip
 
     def profits(self) -> dict[str, float]:
+        """Each agent's balance and profit, and the profit of each side (tokens, float)."""
         balance = self.ledger.balances(self.addresses)
         out: dict[str, float] = {}
         sides = {"honest": Decimal(0), "attacker": Decimal(0)}
@@ -181,6 +183,9 @@ class _Recorder:
             units = sum(balance[a] - self.start[a] for a in agent.accounts)
             profit = from_units(units)
             sides[agent.side] += profit
+            out[f"balance_{agent.name}"] = float(
+                from_units(sum(balance[a] for a in agent.accounts))
+            )
             out[f"profit_{agent.name}"] = float(profit)
         out["profit_honest"], out["profit_attacker"] = (float(v) for v in sides.values())
         return out

@@ -326,3 +326,13 @@ def test_copycatNeverRanks_butJunkTakesAPlaceNobodyElseFills(worker: Worker) -> 
     assert end["profit_dave"] == 0.0  # the copy: its stake back, no place
     assert end["profit_erin"] == 20.0  # junk took the third of three places (0.2 × 100)
     assert end["profit_bob"] + end["profit_carol"] == 80.0
+
+
+def test_balancesAndProfits_agree_withTheTokenLedger(worker: Worker) -> None:
+    frame = play(sim.scenarios.get("sybil_default"), seed=3, worker=worker)
+    start = frame.iloc[0]
+    end = final(frame).iloc[0]
+    token = worker.market.token
+    assert end["balance_bob"] == float(token.balance_of("bob"))
+    sybils = sum(float(token.balance_of(a)) for a in ("grace", "heidi", "ivan"))
+    assert end["balance_sybils"] == sybils == start["balance_sybils"] + end["profit_sybils"]

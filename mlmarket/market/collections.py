@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
 SCHEMA_FORMAT = "mlmarket.collection/1"
 BATCH_FORMAT = "mlmarket.batch/1"
+MAX_REVIEW_WINDOW = 30 * 86_400
+"""The longest review window the DataMarket accepts (``MAX_REVIEW_WINDOW``, 30 days)."""
 BATCH_STATUSES = ("pending", "accepted", "rejected")
 COLLECTION_COLUMNS = [
     "id", "name", "curator", "curator_cut", "review_window", "max_rows_per_batch", "stake",
@@ -138,6 +140,17 @@ class CollectionService:
             1000
         """
         bounty_cap = _whole_rows(max_bounty_rows_per_contributor, "max_bounty_rows_per_contributor")
+        if isinstance(review_window, bool) or not isinstance(review_window, Integral):
+            raise ConfigurationError(
+                f"review_window is in whole seconds (e.g. 2 * 86_400); got {review_window!r}."
+            )
+        window = int(review_window)
+        if not 0 < window <= MAX_REVIEW_WINDOW:  # refused before the fund's approval is sent
+            raise self.chain.errors.named(
+                "DataMarketInvalidReviewWindow",
+                {"window": window, "maxWindow": MAX_REVIEW_WINDOW},
+                self.chain.accounts.name_of,
+            )
         account = self.chain.accounts.resolve(curator)
         schema = self._schema(template, name, description, target, license, account.key)
         cut_bps = _basis_points(curator_cut)
@@ -146,7 +159,7 @@ class CollectionService:
         fn = self.contract.functions.createCollection(
             self.data._store(json.dumps(schema, sort_keys=True).encode()),
             cut_bps,
-            review_window,
+            window,
             max_rows_per_batch,
             to_units(stake),
             to_units(bounty_per_row),

@@ -29,6 +29,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
+from mlmarket.errors import ConfigurationError
+
 __all__ = ["FIT_SECONDS", "MODELS", "clear_cache", "fingerprint", "fit_model", "junk_model"]
 
 MODELS = {
@@ -71,9 +73,9 @@ def fit_model(
 ) -> Any:
     """A ``kind`` model fitted on a random ``fraction`` of ``train`` (rows drawn with ``seed``)."""
     if kind not in MODELS:
-        raise ValueError(f"Unknown model {kind!r}; choose one of: {', '.join(MODELS)}.")
+        raise ConfigurationError(f"Unknown model {kind!r}; choose one of: {', '.join(MODELS)}.")
     if not 0 < fraction <= 1:
-        raise ValueError(f"fraction must be in (0, 1], got {fraction}.")
+        raise ConfigurationError(f"fraction must be in (0, 1], got {fraction}.")
 
     def fit() -> Any:
         rows = train.sample(frac=fraction, random_state=seed) if fraction < 1 else train

@@ -13,7 +13,8 @@ otherwise), ``gas`` and ``txs`` (of that action), the chain ``time``, the run's 
 (one column each), every agent's ``balance_<agent>`` and ``profit_<agent>`` in tokens
 (float; its accounts' balance, and its change since the run began), ``profit_honest``
 and ``profit_attacker`` (by side), and the measures: ``winner_quality`` (the winning
-model's accuracy on the hidden test set, once the competition is finalized and ranked),
+model's accuracy on the hidden test set, once the competition is finalized: ranked, or
+after a default, where the winner was ranked on the training data),
 ``entries`` (submissions committed), ``outcome``, ``collection_quality`` (a logistic
 regression trained on the accepted rows, scored on the hidden test set) and
 ``poisoned_share`` (poisoned rows among accepted).
@@ -35,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from mlmarket.crypto import Randomness
-from mlmarket.errors import ConfigurationError, MlmarketError
+from mlmarket.errors import ConfigurationError, ContractRevertError, TransactionFailedError
 from mlmarket.market import Market
 from mlmarket.sim.agents import Agent
 from mlmarket.sim.ledger import Ledger
@@ -48,6 +49,11 @@ WORKER_SEED = 20_260_101
 """The seed every worker's market is built with: runs differ by their own seeds only."""
 
 KEY_COLUMNS = ["simulation", "subset", "run", "timestep", "substep"]
+
+REFUSALS = (ContractRevertError, TransactionFailedError)
+"""What an action may end in and the run goes on: the contract refused it (or the package
+predicted that refusal and sent nothing). Any other error is a mistake in the scenario or
+its params and stops the run."""
 
 
 def run_seed(seed: int | None, subset: int, run: int) -> int:
@@ -110,7 +116,12 @@ class Worker:
                 error = ""
                 try:
                     action = agent.act(ctx, step.name)
-                except MlmarketError as refused:
+                except REFUSALS as refused:
+                    if step.name == "open":  # no market to play in: the params are wrong
+                        raise ConfigurationError(
+                            f"Scenario {scenario.name!r} could not open with {dict(params)}: "
+                            f"{agent.name}'s {agent.intent(step.name)} was refused ({refused})"
+                        ) from refused
                     action, error = agent.intent(step.name), type(refused).__name__
                 if action is None:
                     continue
@@ -216,7 +227,7 @@ def measures(ctx: Context) -> dict[str, Any]:
         call = ctx.market.chain.call
         found["entries"] = int(call(comp.contract.functions.submissionCount()))
         found["outcome"] = comp.outcome
-        if comp.outcome == "ranked" and "winner_quality" not in ctx.notes:
+        if comp.outcome in ("ranked", "defaulted") and "winner_quality" not in ctx.notes:
             winner = int(call(comp.contract.functions.winner())[0])
             if winner:
                 model = comp.winning_model()

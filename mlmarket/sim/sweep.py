@@ -323,5 +323,7 @@ def load(path: str | Path) -> pd.DataFrame:
     for column in frame.columns:  # lists (payout splits) back to the tuples they were
         if frame[column].dtype == object and frame[column].map(type).eq(list).any():
             frame[column] = frame[column].map(lambda v: tuple(v) if isinstance(v, list) else v)
+    if "time" in frame.columns:  # JSON keeps seconds; the frames hold microsecond stamps
+        frame["time"] = frame["time"].dt.as_unit("us")
     frame.attrs["mlmarket"] = document["record"]
     return frame

@@ -6,6 +6,8 @@
 * Panels, each usable on its own (``ChainPanel(market)``) or together in
   :class:`Dashboard`: chain & clock, accounts, datasets, competitions, train &
   submit, leaderboard, event log.
+* :class:`LabPanel` (``lab_panel()``) — the mechanism lab: pick a scenario, sweep a
+  param with progress, plot a metric (:mod:`mlmarket.sim`).
 
 Example:
     >>> import mlmarket as mm
@@ -27,6 +29,7 @@ from mlmarket.ui.competitions import CompetitionsPanel
 from mlmarket.ui.dashboard import Dashboard
 from mlmarket.ui.datasets import DatasetsPanel
 from mlmarket.ui.events import EventLogPanel
+from mlmarket.ui.lab import LabPanel, lab_panel
 from mlmarket.ui.leaderboard import LeaderboardPanel
 from mlmarket.ui.state import MarketState
 from mlmarket.ui.training import TrainPanel
@@ -42,11 +45,13 @@ __all__ = [
     "DatasetsPanel",
     "EventLogPanel",
     "InputError",
+    "LabPanel",
     "LeaderboardPanel",
     "MarketState",
     "Panel",
     "TrainPanel",
     "dashboard",
+    "lab_panel",
 ]
 
 

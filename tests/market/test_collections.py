@@ -145,11 +145,13 @@ def test_attack_curatorContributesToOwnCollection_isRefused(
 ) -> None:
     cols = fresh.data.collections
     col = open_collection(fresh, cancer, stake=1, bounty_per_row="0.01", bounty_fund=50)
+
     def state():  # type: ignore[no-untyped-def]
         carol = fresh.chain.address("carol")
         allowance = fresh.token.allowance("carol", fresh.data.contract.address)
+        nonce = fresh.chain.w3.eth.get_transaction_count(carol)
         return (fresh.token.balance_of("carol"), cols.get(col), len(cols.batch_list(col)),
-                fresh.chain.block_number, allowance, fresh.chain.w3.eth.get_transaction_count(carol))  # fmt: skip
+                fresh.chain.block_number, allowance, nonce)  # fmt: skip
 
     before = state()
     with pytest.raises(ce.DataMarketCuratorCannotContribute, match="carol .* curates collection"):
@@ -209,3 +211,17 @@ def test_publishingAnEmptyCollection_isExplained(fresh: mm.Market, cancer: pd.Da
     col = open_collection(fresh, cancer)
     with pytest.raises(DataValidationError, match="no accepted batch"):
         fresh.data.collections.publish_version(col, price=1)
+
+
+@pytest.mark.parametrize("window", [0, -3_600, 31 * 86_400])
+def test_aReviewWindowOutOfRange_isRefusedBeforeAnythingIsSent(
+    fresh: mm.Market, cancer: pd.DataFrame, window: int
+) -> None:
+    before = (fresh.chain.block_number, fresh.token.allowance("carol", fresh.data.contract.address))
+    with pytest.raises(ce.DataMarketInvalidReviewWindow, match="review window of"):
+        fresh.data.collections.create(
+            curator="carol", name="Cohort", template=cancer.head(5), target="diagnosis",
+            review_window=window, bounty_fund=10,
+        )  # fmt: skip
+    after = (fresh.chain.block_number, fresh.token.allowance("carol", fresh.data.contract.address))
+    assert after == before  # not even the fund's approval was mined

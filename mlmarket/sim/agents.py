@@ -46,6 +46,7 @@ __all__ = [
     "Creator",
     "Curator",
     "DataOwner",
+    "Entrant",
     "Evaluator",
     "Participant",
     "Spammer",
@@ -187,7 +188,27 @@ def relabel_chunk(chunk: bytes) -> bytes:
 
 
 @dataclass(frozen=True)
-class Participant(Agent):
+class Entrant(Agent):
+    """Base of the competition's entrants: :meth:`enter` at ``"submit"`` (commit models),
+    reveal every pending submission of its accounts at ``"reveal"``."""
+
+    def enter(self, ctx: Context) -> str | None:
+        """Commit this entrant's models; return the action's label (None: stays out)."""
+        raise NotImplementedError
+
+    def act(self, ctx: Context, step: str) -> str | None:
+        if step == "submit":
+            return self.enter(ctx)
+        if step == "reveal":
+            revealed = []
+            for account in self.accounts:
+                revealed += ctx.competition.reveal(by=account)
+            return "reveal" if revealed else None
+        return super().act(ctx, step)
+
+
+@dataclass(frozen=True)
+class Participant(Entrant):
     """An honest trainer: fits ``model`` (``"logistic"``, ``"svm"``, ``"perceptron"``,
     ``"ridge"``) on a random ``fraction`` of the training rows, submits it (step
     ``"submit"``) and reveals it (``"reveal"``). Its fitted model is posted to
@@ -208,63 +229,46 @@ class Participant(Agent):
         prize = float(ctx.param("reward", 100)) * float(share)
         return prize >= self.min_prize + float(ctx.param("entry_stake", 0))
 
-    def act(self, ctx: Context, step: str) -> str | None:
-        if step == "submit" and self.joins(ctx):
+    def enter(self, ctx: Context) -> str | None:
+        if self.joins(ctx):
             seed = int(ctx.rng.integers(2**31))
             estimator = fit_model(self.model, ctx.train, ctx.target, self.C, self.fraction, seed)
             ctx.notes.setdefault("models", {})[self.name] = estimator
             ctx.competition.submit(estimator, by=self.account)
             return "submit"
-        if step == "reveal":
-            return _reveal_all(ctx, self.accounts)
-        return super().act(ctx, step)
-
-
-def _reveal_all(ctx: Context, accounts: tuple[str, ...]) -> str | None:
-    revealed = []
-    for account in accounts:
-        revealed += ctx.competition.reveal(by=account)
-    return "reveal" if revealed else None
+        return None
 
 
 @dataclass(frozen=True)
-class Copycat(Agent):
+class Copycat(Entrant):
     """Submits a copy of another agent's model (``of``), as if it had been published
     elsewhere: the same bytes, its own salt. Acts after ``of`` in the same step."""
 
     of: str = ""
 
-    def act(self, ctx: Context, step: str) -> str | None:
-        if step == "submit":
-            original = ctx.notes.get("models", {}).get(self.of)
-            if original is None:
-                return None
-            ctx.competition.submit(original, by=self.account)
-            return "submit_copy"
-        if step == "reveal":
-            return _reveal_all(ctx, self.accounts)
-        return super().act(ctx, step)
+    def enter(self, ctx: Context) -> str | None:
+        original = ctx.notes.get("models", {}).get(self.of)
+        if original is None:
+            return None
+        ctx.competition.submit(original, by=self.account)
+        return "submit_copy"
 
 
 @dataclass(frozen=True)
-class Spammer(Agent):
+class Spammer(Entrant):
     """Commits ``entries`` junk models (fitted on shuffled labels) and reveals them."""
 
     entries: int = 3
 
-    def act(self, ctx: Context, step: str) -> str | None:
-        if step == "submit":
-            for _ in range(self.entries):
-                seed = int(ctx.rng.integers(2**31))
-                ctx.competition.submit(junk_model(ctx.train, ctx.target, seed), by=self.account)
-            return "submit_junk"
-        if step == "reveal":
-            return _reveal_all(ctx, self.accounts)
-        return super().act(ctx, step)
+    def enter(self, ctx: Context) -> str | None:
+        for _ in range(self.entries):
+            seed = int(ctx.rng.integers(2**31))
+            ctx.competition.submit(junk_model(ctx.train, ctx.target, seed), by=self.account)
+        return "submit_junk"
 
 
 @dataclass(frozen=True)
-class Sybil(Agent):
+class Sybil(Entrant):
     """Several addresses of one party (by default the creator's: ``side="attacker"``),
     each entering one model: ``model="junk"`` (shuffled labels) or an honest fit
     (``"logistic"``, ...) on all the training rows, with a different regularisation per
@@ -273,20 +277,16 @@ class Sybil(Agent):
 
     model: str = "junk"
 
-    def act(self, ctx: Context, step: str) -> str | None:
-        if step == "submit":
-            for index, account in enumerate(self.accounts):
-                seed = int(ctx.rng.integers(2**31))
-                if self.model == "junk":
-                    estimator = junk_model(ctx.train, ctx.target, seed)
-                else:  # each address its own regularisation: different bytes, not copies
-                    C = 10.0**-index
-                    estimator = fit_model(self.model, ctx.train, ctx.target, C, 1.0, seed)
-                ctx.competition.submit(estimator, by=account)
-            return f"submit_{self.model}"
-        if step == "reveal":
-            return _reveal_all(ctx, self.accounts)
-        return super().act(ctx, step)
+    def enter(self, ctx: Context) -> str | None:
+        for index, account in enumerate(self.accounts):
+            seed = int(ctx.rng.integers(2**31))
+            if self.model == "junk":
+                estimator = junk_model(ctx.train, ctx.target, seed)
+            else:  # each address its own regularisation: different bytes, not copies
+                C = 10.0**-index
+                estimator = fit_model(self.model, ctx.train, ctx.target, C, 1.0, seed)
+            ctx.competition.submit(estimator, by=account)
+        return f"submit_{self.model}"
 
 
 @dataclass(frozen=True)

@@ -67,15 +67,10 @@ COMPETITION_SCHEDULE = (
 """A competition from creation to payout: the steps competition agents act at."""
 
 OPTIMISTIC_SCHEDULE = (
-    Step("open"),
-    Step("submit", after=HOUR),
-    Step("reveal", until="submission"),
-    Step("reveal_test", until="reveal"),
-    Step("evaluate", until="test_reveal"),
+    *COMPETITION_SCHEDULE[:5],
     Step("watch", after=HOUR),
     Step("settle", after=DAY),
-    Step("finalize", until="evaluation"),
-    Step("claim"),
+    *COMPETITION_SCHEDULE[5:],
 )
 """An optimistic competition: claims are posted at ``evaluate``, checked at ``watch`` and
 settled at ``settle``, once their challenge window (12 hours by default) is over."""

@@ -11,12 +11,21 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from eth_abi.grammar import ABIType, TupleType
+from eth_abi.grammar import parse as parse_abi_type
+from eth_utils import is_checksum_address, to_checksum_address
+from eth_utils.abi import (
+    function_abi_to_4byte_selector,
+    get_abi_input_types,
+    get_abi_output_types,
+)
 from web3.contract import Contract
 from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import Web3Exception
@@ -59,6 +68,144 @@ class TxRecord:
 
 TxCall = ContractFunction | ContractConstructor
 
+# --- the fast path of Chain.call ---------------------------------------------------------
+#
+# web3's ``ContractFunction.call`` spends milliseconds per call in its ABI machinery (it
+# finds the function in the ABI again, validates the whole ABI, hashes every signature,
+# runs the middleware). ``Chain.call`` does the same work once per ABI element (a
+# ``_CallPlan``), then encodes with the web3 instance's own codec, asks the provider
+# directly and decodes and normalises the answer as web3 does. Anything it does not
+# reproduce exactly (keyword arguments, overloads, ENS names, hex strings for bytes, a
+# revert, a node error) takes web3's path instead.
+
+FAST_CALL_BACKENDS = frozenset({"revm", "eth-tester", "anvil"})
+"""The backends whose provider ``Chain.call`` may ask directly (see ``Chain._fast_call``)."""
+
+_NAMED_BLOCKS = frozenset({"latest", "pending", "safe", "finalized", "earliest"})
+_SLOW = object()  # _fast_call's "take web3's path"
+_MAX_CALL_PLANS = 4096
+
+Check = Callable[[Any], bool]
+Normalizer = Callable[[Any], Any]
+
+
+@lru_cache(maxsize=4096)
+def _is_checksummed(value: str) -> bool:
+    return bool(is_checksum_address(value))
+
+
+@lru_cache(maxsize=4096)
+def _checksummed(value: str) -> str:
+    return str(to_checksum_address(value))
+
+
+def _is_address_arg(value: Any) -> bool:
+    # web3 leaves a checksummed address string as it is (no ENS lookup, no conversion).
+    return type(value) is str and _is_checksummed(value)
+
+
+def _argument_check(abi_type: ABIType) -> Check | None:
+    """A test that a value is an argument web3's normalizers pass on unchanged (an
+    ``int`` for an integer, ``bytes`` for bytes, a checksummed address...); None for
+    types the fast path leaves to web3 (tuples, fixed-point)."""
+    if abi_type.is_array:
+        item = _argument_check(abi_type.item_type)
+        if item is None:
+            return None
+        return lambda value: type(value) in (list, tuple) and all(item(v) for v in value)
+    if isinstance(abi_type, TupleType):
+        return None
+    base = abi_type.base
+    if base in ("uint", "int"):
+        return lambda value: type(value) is int
+    if base == "bool":
+        return lambda value: type(value) is bool
+    if base == "address":
+        return _is_address_arg
+    if base == "bytes":
+        return lambda value: type(value) is bytes
+    if base == "string":
+        return lambda value: type(value) is str
+    return None
+
+
+def _output_normalizer(abi_type: ABIType) -> Normalizer | None:
+    """web3's return normalisation of one decoded value (``map_abi_data`` with
+    ``BASE_RETURN_NORMALIZERS``): arrays become lists, tuples stay tuples, addresses are
+    checksummed, anything else is left alone (None: the identity)."""
+    if abi_type.is_array:
+        item = _output_normalizer(abi_type.item_type)
+        if item is None:
+            return list
+        return lambda value: [item(v) for v in value]
+    if isinstance(abi_type, TupleType):
+        parts = [_output_normalizer(component) for component in abi_type.components]
+        if all(part is None for part in parts):
+            return None  # eth_abi decodes a tuple as a tuple already
+        return lambda value: tuple(
+            v if part is None else part(v) for part, v in zip(parts, value, strict=False)
+        )
+    if abi_type.base == "address":
+        return _checksummed
+    return None
+
+
+@dataclass(frozen=True)
+class _CallPlan:
+    """What web3 works out on every call of one function, worked out once."""
+
+    selector: bytes
+    input_types: list[str]
+    checks: tuple[Check, ...]
+    output_types: list[str]
+    normalizers: tuple[Normalizer | None, ...]
+
+    @classmethod
+    def of(cls, abi: Any, contract_abi: Any) -> _CallPlan | None:
+        """The plan for the function ``abi`` of ``contract_abi``; None when the fast path
+        does not apply (not a function, overloaded, not in the contract's ABI, tuples or
+        fixed-point numbers among its inputs)."""
+        if not isinstance(abi, dict) or abi.get("type") != "function":
+            return None
+        if not isinstance(contract_abi, list | tuple):
+            return None
+        # web3 finds the function in the contract's ABI by signature; overloads resolved
+        # from the arguments, and functions not in that ABI, are left to it.
+        same_name = [
+            element
+            for element in contract_abi
+            if isinstance(element, dict)
+            and element.get("type") == "function"
+            and element.get("name") == abi.get("name")
+        ]
+        if len(same_name) != 1 or same_name[0] != abi:
+            return None
+        input_types = list(get_abi_input_types(abi))
+        output_types = list(get_abi_output_types(abi))
+        checks = tuple(_argument_check(parse_abi_type(t)) for t in input_types)
+        if any(check is None for check in checks):
+            return None
+        return cls(
+            selector=bytes(function_abi_to_4byte_selector(abi)),
+            input_types=input_types,
+            checks=checks,  # type: ignore[arg-type] - no None left
+            output_types=output_types,
+            normalizers=tuple(_output_normalizer(parse_abi_type(t)) for t in output_types),
+        )
+
+    def accepts(self, args: Sequence[Any]) -> bool:
+        return len(args) == len(self.checks) and all(
+            check(arg) for check, arg in zip(self.checks, args, strict=True)
+        )
+
+    def result(self, decoded: Sequence[Any]) -> Any:
+        """web3's return value: one output itself, several as a list."""
+        values = [
+            value if normalize is None else normalize(value)
+            for normalize, value in zip(self.normalizers, decoded, strict=False)
+        ]
+        return values[0] if len(values) == 1 else values
+
 
 class Chain:
     """A connected chain: use :func:`mlmarket.chain.connect` to make one.
@@ -97,6 +244,9 @@ class Chain:
         # fallback to the node on "nonce too low"); remote chains always ask the node.
         self._nonces: dict[str, int] = {}
         self.journal: SessionJournal | None = None
+        # Chain.call's plans, by the identity of (function ABI, contract ABI); each entry
+        # keeps both alive, so an id is never reused while its entry exists.
+        self._call_plans: dict[tuple[int, int], tuple[Any, Any, _CallPlan | None]] = {}
 
     # --- descriptive -------------------------------------------------------------
 
@@ -182,14 +332,76 @@ class Chain:
         return self.w3.eth.contract(address=address, abi=abi), receipt
 
     def call(self, fn: ContractFunction, *, sender: NamedAccount | str | None = None) -> Any:
-        """Read-only call; a revert raises its named exception."""
+        """Read-only call; a revert raises its named exception.
+
+        Returns exactly what ``fn.call({"from": sender})`` returns, mostly without web3's
+        contract layer (see :meth:`_fast_call`); reverts and anything unusual go through
+        web3, so their exceptions are the ones it raises.
+        """
         # Calls need a funded sender on eth-tester (it charges gas even for calls).
         caller = sender if sender is not None else next(iter(self.accounts.values()))
         params = {"from": self.address(caller)}
+        result = self._fast_call(fn, params["from"])
+        if result is not _SLOW:
+            return result
         try:
             return fn.call(params)
         except Exception as exc:  # noqa: BLE001 - backends raise unrelated types for a revert
             raise self._as_revert(exc) from None
+
+    def _fast_call(self, fn: ContractFunction, sender: str) -> Any:
+        """``fn.call({"from": sender})`` as web3 would answer it, or ``_SLOW``.
+
+        The same request web3 sends (``eth_call`` of ``{from, to, data}`` at
+        ``w3.eth.default_block``) goes straight to the provider: the in-process revm
+        node, eth-tester's provider (which raises on a revert) or anvil's HTTP provider;
+        other nodes (``"rpc"``) keep web3's whole path. The answer is decoded with the web3
+        instance's codec and normalised as web3 normalises it. ``_SLOW`` (web3's path) for
+        keyword arguments, arguments web3 would convert (hex strings, ENS names, lowercase
+        addresses), ``decode_tuples`` contracts, batching, an error answer (a revert), or
+        anything raising on the way.
+        """
+        if self.backend.kind not in FAST_CALL_BACKENDS or not isinstance(fn, ContractFunction):
+            return _SLOW
+        if type(fn).call is not ContractFunction.call:  # a subclass's own call is its own
+            return _SLOW
+        if fn.kwargs or fn.decode_tuples or fn._return_data_normalizers or not fn.address:
+            return _SLOW
+        plan = self._call_plan(fn)
+        args = fn.args or ()
+        if plan is None or not plan.accepts(args):
+            return _SLOW
+        block = self.w3.eth.default_block
+        provider = self.w3.provider
+        if not (isinstance(block, str) and block in _NAMED_BLOCKS):
+            return _SLOW
+        if getattr(provider, "_is_batching", True):  # a batch collects requests: web3's job
+            return _SLOW
+        try:
+            data = plan.selector + self.w3.codec.encode(plan.input_types, args)
+            request = {"from": sender, "to": fn.address, "data": "0x" + data.hex()}
+            response = provider.make_request("eth_call", [request, block])  # type: ignore[arg-type]
+            answer = response.get("result") if "error" not in response else None
+            if not isinstance(answer, str) or not answer.startswith("0x"):
+                return _SLOW
+            return plan.result(self.w3.codec.decode(plan.output_types, bytes.fromhex(answer[2:])))
+        except Exception:  # noqa: BLE001 - web3's path raises what it raises
+            return _SLOW
+
+    def _call_plan(self, fn: ContractFunction) -> _CallPlan | None:
+        abi, contract_abi = fn.abi, fn.contract_abi
+        key = (id(abi), id(contract_abi))
+        entry = self._call_plans.get(key)
+        if entry is not None and entry[0] is abi and entry[1] is contract_abi:
+            return entry[2]
+        try:
+            plan = _CallPlan.of(abi, contract_abi)
+        except Exception:  # noqa: BLE001 - an ABI this cannot read is web3's to judge
+            plan = None
+        if len(self._call_plans) >= _MAX_CALL_PLANS:
+            self._call_plans.clear()
+        self._call_plans[key] = (abi, contract_abi, plan)
+        return plan
 
     # --- transactions -------------------------------------------------------------
 

@@ -1,0 +1,336 @@
+"""Chain.call's fast path answers exactly as web3's ``fn.call`` does, on every backend.
+
+A market lives through one whole competition (a listing bought, a collection with a
+reviewed batch, a team, three submissions evaluated and ranked), then every view of every
+contract is read both ways: through ``Chain.call`` (which asks the provider directly) and
+through web3's ``ContractFunction.call`` (what ``Chain.call`` did before). Values must be
+equal with the same types all the way down (lists against tuples, checksummed addresses,
+``bytes``, ``str``, ``bool`` against ``int``); reverts must raise the same class with the
+same message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from sklearn.linear_model import LogisticRegression, RidgeClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from web3.contract.contract import ContractFunction
+
+import mlmarket as mm
+from mlmarket.chain import Chain
+from mlmarket.contracts import errors as ce
+from mlmarket.contracts import load_artifact
+from mlmarket.datasets import load_sample
+from tests.chain.conftest import anvil_path, check_revm
+from tests.conftest import require_tool
+
+DAY = 86_400
+TAG = b"\x11" * 32
+
+
+@pytest.fixture(scope="module", params=["revm", "eth-tester", "anvil"])
+def market(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[mm.Market]:
+    if request.param == "revm":
+        check_revm()
+    if request.param == "anvil":
+        require_tool(anvil_path(), "anvil (npm @foundry-rs/anvil in contracts/)")
+    home = tmp_path_factory.mktemp(f"fast-call-{request.param}")
+    with mm.Market.local(request.param, home=home, journal=False) as market:
+        populate(market)
+        yield market
+
+
+def populate(market: mm.Market) -> None:
+    """Listings, a purchase, a collection with a batch, and a finished competition."""
+    cancer = load_sample("breast_cancer")
+    listing = market.data.publish(
+        cancer, owner="alice", price=10, name="Breast cancer", target="diagnosis"
+    )
+    market.data.buy(listing, buyer="bob")
+    cols = market.data.collections
+    col = cols.create(
+        curator="carol", name="Cohort", template=cancer, target="diagnosis",
+        curator_cut="0.1", review_window=2 * DAY,
+    )  # fmt: skip
+    cols.review(cols.contribute(col, cancer.iloc[:40], contributor="dave"), accept=True)
+
+    comp = market.competitions.create(
+        data=cancer, target="diagnosis", creator="alice", reward=100, name="Diagnosis",
+        payout=[0.6, 0.3, 0.1],
+    )  # fmt: skip
+    comp.team("Red", ["erin", "frank"], shares=[0.75, 0.25])
+    X, y = comp.training_xy()
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000))
+    comp.submit(model.fit(X, y), by="bob")
+    comp.submit(RidgeClassifier().fit(X, y), by="carol")
+    comp.submit(LogisticRegression(C=0.0005, max_iter=5000).fit(X, y), by="erin")
+    market.clock.advance_to(comp.deadline("submission"))
+    comp.reveal()
+    market.clock.advance_to(comp.deadline("reveal"))
+    comp.reveal_test_set()
+    comp.evaluate()
+    assert comp.finalize() == "ranked"
+
+
+def competition(market: mm.Market) -> Any:
+    return market.competitions.all()[0]
+
+
+def first_account(chain: Chain) -> str:
+    return chain.address(next(iter(chain.accounts.values())))
+
+
+# --- comparing two answers, types included ---------------------------------------------
+
+
+def shape(value: Any) -> Any:
+    """``value`` with the type of every part spelled out: equal shapes, equal answers."""
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, [shape(item) for item in value])
+    return (type(value).__name__, value)
+
+
+def outcome(call: Any) -> tuple[str, Any]:
+    """``("value", shape)`` of what ``call()`` returns, or ``("raised", class, message)``."""
+    try:
+        return ("value", shape(call()))
+    except Exception as exc:  # noqa: BLE001 - any exception is part of the answer
+        return ("raised", type(exc), str(exc))
+
+
+def slow_outcome(chain: Chain, fn: ContractFunction) -> tuple[str, Any]:
+    """What ``Chain.call`` answered before the fast path: web3's call, errors named."""
+
+    def slow() -> Any:
+        try:
+            return fn.call({"from": first_account(chain)})
+        except Exception as exc:  # noqa: BLE001 - as Chain.call catches it
+            raise chain._as_revert(exc) from None
+
+    return outcome(slow)
+
+
+def forbid_web3(fn: ContractFunction) -> None:
+    """Make web3's own path fail loudly for ``fn``: only the fast path can answer."""
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("Chain.call went through web3's ContractFunction.call")
+
+    fn.call = refuse  # type: ignore[method-assign]
+
+
+def count_web3_calls(fn: ContractFunction) -> list[int]:
+    """Count calls of ``fn.call`` (still answered by web3)."""
+    counter = [0]
+    original = fn.call
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        counter[0] += 1
+        return original(*args, **kwargs)
+
+    fn.call = counted  # type: ignore[method-assign]
+    return counter
+
+
+# --- every view of every contract ----------------------------------------------------------
+
+
+def contracts(market: mm.Market) -> dict[str, Any]:
+    found = market.contracts()
+    for name in ("LinearEvaluator", "MlpEvaluator", "TreeEvaluator"):
+        address = market.deployment.address(name)
+        found[name] = market.chain.contract(address, load_artifact(name).abi)
+    return found
+
+
+def arguments(market: mm.Market, contract_name: str, fn_name: str, inputs: list[dict]) -> tuple:
+    """Arguments that reach real records (id 1, the accounts that acted, a real family,
+    the revealed test set and models); the other evaluators get bytes they refuse."""
+    chain = market.chain
+    comp = competition(market)
+    features = comp.quantizer.features
+    special: dict[str, Callable[[], tuple]] = {
+        "allowance": lambda: ("alice", market.data.contract.address),
+        "competitionAt": lambda: (0,),
+        "evaluatorOf": lambda: (chain.call(comp.contract.functions.params())[3],),
+        "isCompetition": lambda: (comp.address,),
+        "claimsFor": lambda: (comp.address, 1),
+        "leafLength": lambda: (comp.address,),
+        "publicClaimOf": lambda: (comp.address, 1),
+        "teamOf": lambda: (comp.team_of("erin").address,),
+        "entrantOf": lambda: ("erin",),
+        "getContributor": lambda: (1, "dave"),
+        "sharesOf": lambda: (1, "dave"),
+        "pendingRevenue": lambda: (1, "dave"),
+        "hasAccess": lambda: (1, "bob"),
+        "isEvaluated": lambda: (1, 0),
+        "isEvaluatedOnTraining": lambda: (1, 0),
+        "commitmentFor": lambda: ("bob", TAG, TAG),
+    }
+    if contract_name == "LinearEvaluator":  # the family of the three submissions
+        chunk, models = comp._revealed_test_set()[0][0], list(comp.revealed_models().values())
+        special |= {
+            "checkModel": lambda: (models[0], features, 2, 10**9),
+            "scoreBatch": lambda: (chunk, models, features, 2),
+            "tallyBatch": lambda: (chunk, models, features, 2),
+        }
+    else:
+        special |= {
+            "checkModel": lambda: (b"\x01\x02", features, 2, 10**9),
+            "scoreBatch": lambda: (b"", [b""], features, 2),
+            "tallyBatch": lambda: (b"", [], features, 2),
+        }
+    if fn_name in special:
+        args = special[fn_name]()
+    else:
+        defaults = {"address": "bob", "uint256": 1, "bytes32": TAG}
+        args = tuple(defaults[i["type"]] for i in inputs)
+    # Account names become checksummed addresses, as the package passes them.
+    return tuple(
+        chain.address(a) if i["type"] == "address" and isinstance(a, str) else a
+        for a, i in zip(args, inputs, strict=True)
+    )
+
+
+def views(market: mm.Market) -> Iterator[tuple[str, ContractFunction]]:
+    for contract_name, contract in contracts(market).items():
+        for element in contract.abi:
+            if element.get("type") != "function":
+                continue
+            if element.get("stateMutability") not in ("view", "pure"):
+                continue
+            args = arguments(market, contract_name, element["name"], element["inputs"])
+            fn = contract.get_function_by_name(element["name"])(*args)
+            yield f"{contract_name}.{element['name']}", fn
+
+
+def test_everyView_answersAsWeb3_withTheSameTypes(market: mm.Market) -> None:
+    chain = market.chain
+    compared = raised = 0
+    for name, fn in views(market):
+        expected = slow_outcome(chain, fn)
+        if expected[0] == "value":
+            forbid_web3(fn)  # a value must come from the fast path
+        assert outcome(lambda fn=fn: chain.call(fn)) == expected, name
+        compared += 1
+        raised += expected[0] == "raised"
+    assert compared > 90  # every view of the deployment, not a few
+    assert raised == 7  # claimOf(1) (no claim) and the other evaluators' bad bytes
+
+
+@pytest.mark.parametrize(
+    ("contract_name", "fn_name", "kind"),
+    [
+        ("DataMarket", "getListing", tuple),  # structs are tuples
+        ("DataMarket", "getCollection", tuple),
+        ("DataMarket", "getBatch", tuple),
+        ("DataMarket", "getContributor", tuple),
+        ("Competition[0]", "params", tuple),  # a big struct, with an array inside
+        ("Competition[0]", "ranking", list),  # uint256[]
+        ("Competition[0]", "winner", list),  # several outputs: a list
+        ("Competition[0]", "testDataCid", str),
+        ("Competition[0]", "teamOf", tuple),  # address[] inside a struct
+        ("MarketToken", "balanceOf", int),
+        ("MarketToken", "eip712Domain", list),  # bytes1, strings, address, uint256[]
+        ("CompetitionFactory", "implementation", str),  # an address
+        ("LinearEvaluator", "tallyBatch", list),  # uint256, uint256[], uint256[][]
+    ],
+)
+def test_namedViews_carryRealData_andMatchWeb3(
+    market: mm.Market, contract_name: str, fn_name: str, kind: type
+) -> None:
+    chain = market.chain
+    contract = contracts(market)[contract_name]
+    inputs = contract.get_function_by_name(fn_name).abi["inputs"]
+    fn = contract.get_function_by_name(fn_name)(*arguments(market, contract_name, fn_name, inputs))
+    expected = fn.call({"from": first_account(chain)})
+    forbid_web3(fn)
+    answer = chain.call(fn)
+    assert shape(answer) == shape(expected)
+    assert type(answer) is kind
+    assert answer not in (0, "", [], ())  # real records, not defaults
+
+
+def test_structs_haveNestedListsAndChecksummedAddresses(market: mm.Market) -> None:
+    chain = market.chain
+    comp = competition(market)
+    red = comp.team_of("erin")
+    members, shares, accepted, formed = chain.call(comp.contract.functions.teamOf(red.address))
+    assert type(members) is list and members == [chain.address("erin"), chain.address("frank")]
+    assert type(shares) is list and shares == [7500, 2500]
+    assert (accepted, formed) == (2, True)
+    winner_id, submitter, model_hash = chain.call(comp.contract.functions.winner())
+    entrants = {chain.address("bob"), chain.address("carol"), red.address}
+    assert winner_id >= 1 and submitter in entrants  # checksummed, as web3 returns it
+    assert type(model_hash) is bytes and len(model_hash) == 32
+    ranking = chain.call(comp.contract.functions.ranking())
+    assert type(ranking) is list and winner_id == ranking[0] and len(ranking) == 3
+    assert chain.call(comp.contract.functions.testDataCid()).startswith("baf")
+    params = chain.call(comp.contract.functions.params())
+    assert [6000, 3000, 1000] in params  # the payout array, a list inside the tuple
+
+
+def test_fastPath_sendsOneEthCall_withWeb3sCalldata(
+    market: mm.Market, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chain = market.chain
+    fn = market.token.contract.functions.balanceOf(chain.address("bob"))
+    expected = fn.call({"from": chain.address("carol")})
+    provider = chain.w3.provider
+    sent: list[tuple[str, Any]] = []
+    ask = provider.make_request
+
+    def spy(method: str, params: Any) -> Any:
+        sent.append((method, params))
+        return ask(method, params)
+
+    monkeypatch.setattr(provider, "make_request", spy)
+    assert chain.call(fn, sender="carol") == expected > 0
+    request = {
+        "from": chain.address("carol"),
+        "to": fn.address,
+        "data": fn._encode_transaction_data(),
+    }
+    assert sent == [("eth_call", [request, "latest"])]
+
+
+def test_aRevert_raisesTheSameNamedError_throughWeb3(market: mm.Market) -> None:
+    chain = market.chain
+    fn = market.data.contract.functions.getListing(12_345)
+    expected = slow_outcome(chain, fn)
+    web3_calls = count_web3_calls(fn)
+    with pytest.raises(ce.DataMarketUnknownListing, match="There is no listing 12345") as caught:
+        chain.call(fn)
+    assert ("raised", type(caught.value), str(caught.value)) == expected
+    assert web3_calls == [1]  # the fast path saw the revert and handed it to web3
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["keyword argument", "lowercase address", "hex string for bytes32", "rpc backend"],
+)
+def test_unusualCalls_takeWeb3sPath_unchanged(
+    market: mm.Market, monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    chain = market.chain
+    bob = chain.address("bob")
+    functions = market.token.contract.functions
+    comp_functions = competition(market).contract.functions
+    fn = {
+        "keyword argument": lambda: functions.balanceOf(account=bob),
+        "lowercase address": lambda: functions.balanceOf(bob.lower()),
+        "hex string for bytes32": lambda: comp_functions.commitmentFor(bob, "0x" + TAG.hex(), TAG),
+        "rpc backend": lambda: functions.balanceOf(bob),
+    }[case]()
+    if case == "rpc backend":  # a remote node keeps web3's whole path
+        monkeypatch.setattr(chain.backend, "kind", "rpc")
+    expected = slow_outcome(chain, fn)
+    web3_calls = count_web3_calls(fn)
+    assert outcome(lambda: chain.call(fn)) == expected
+    assert web3_calls == [1]

@@ -17,16 +17,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from eth_abi import decode, encode
-from eth_utils import function_abi_to_4byte_selector
-
 from mlmarket.contracts.sink import SINK
-from mlmarket.errors import ChainError, MlmarketError
+from mlmarket.errors import MlmarketError
 
 if TYPE_CHECKING:
     from mlmarket.market import Market
 
-__all__ = ["Ledger", "Reader", "SimulationInvariantError", "check_conservation"]
+__all__ = ["Ledger", "SimulationInvariantError", "check_conservation"]
 
 PURCHASE_PENDING = 0
 BATCH_PENDING = 0
@@ -36,48 +33,6 @@ class SimulationInvariantError(MlmarketError):
     """A token moved where no rule sends it, or a contract holds more or less than it owes."""
 
 
-class Reader:
-    """Many view calls, fast: ABI-encoded once per function, sent straight to the node.
-
-    The checks read hundreds of views per run; through web3's contract layer each costs
-    milliseconds of ABI matching and formatting. This encodes the call with ``eth_abi``
-    and asks the provider directly (the same ``eth_call``, the same answer).
-    """
-
-    def __init__(self, market: Market) -> None:
-        self.provider = market.chain.w3.provider
-        self._functions: dict[tuple[int, str], tuple[bytes, list[str], list[str]]] = {}
-
-    def __call__(self, contract: Any, name: str, *args: Any) -> Any:
-        key = (id(contract.abi), name)
-        if key not in self._functions:
-            item = next(
-                i for i in contract.abi if i.get("type") == "function" and i["name"] == name
-            )
-            self._functions[key] = (
-                function_abi_to_4byte_selector(item),
-                [_type(i) for i in item["inputs"]],
-                [_type(o) for o in item["outputs"]],
-            )
-        selector, inputs, outputs = self._functions[key]
-        data = "0x" + (selector + encode(inputs, list(args))).hex()
-        response = self.provider.make_request(
-            "eth_call", [{"to": contract.address, "data": data}, "latest"]
-        )
-        if "error" in response:
-            raise ChainError(f"Reading {name} failed: {response['error']}")
-        values = decode(outputs, bytes.fromhex(response["result"][2:]))
-        return values[0] if len(values) == 1 else values
-
-
-def _type(item: dict[str, Any]) -> str:
-    """The ABI type string of an input or output (tuples spelled out)."""
-    kind = item["type"]
-    if kind.startswith("tuple"):
-        return "(" + ",".join(_type(c) for c in item["components"]) + ")" + kind[5:]
-    return kind
-
-
 class Ledger:
     """Every holder's balance and every contract's obligations, read fast."""
 
@@ -85,7 +40,7 @@ class Ledger:
         from mlmarket.contracts import load_artifact
 
         self.market = market
-        self.read = Reader(market)
+        self.read = market.chain.read  # views by name, without web3's function objects
         self.token = market.token.contract
         self.data = market.data.contract
         self.factory = market.competitions.factory

@@ -334,3 +334,37 @@ def test_unusualCalls_takeWeb3sPath_unchanged(
     web3_calls = count_web3_calls(fn)
     assert outcome(lambda: chain.call(fn)) == expected
     assert web3_calls == [1]
+
+
+def test_readByName_answersAsCall_forEveryView(market: mm.Market) -> None:
+    """``Chain.read(contract, name, *args)`` is ``call(contract.functions[name](*args))``."""
+    chain = market.chain
+    compared = 0
+    for label, contract in contracts(market).items():
+        for element in contract.abi:
+            if element.get("type") != "function" or element.get("stateMutability") not in (
+                "view",
+                "pure",
+            ):
+                continue
+            args = arguments(market, label, element["name"], element["inputs"])
+            fn = contract.get_function_by_name(element["name"])(*args)
+            expected = outcome(lambda fn=fn: chain.call(fn))
+            got = outcome(lambda c=contract, n=element["name"], a=args: chain.read(c, n, *a))
+            assert got == expected, f"{label}.{element['name']}"
+            compared += 1
+    assert compared > 90
+
+
+def test_readByName_revertsWithTheNamedError(market: mm.Market) -> None:
+    with pytest.raises(ce.DataMarketUnknownListing, match="There is no listing 12345"):
+        market.chain.read(market.data.contract, "getListing", 12_345)
+
+
+def test_readByName_needsNoWeb3FunctionObject(
+    market: mm.Market, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = market.token.contract
+    expected = market.chain.call(token.functions.balanceOf(market.chain.address("alice")))
+    monkeypatch.setattr(token, "functions", None)  # the fallback would need it
+    assert market.chain.read(token, "balanceOf", market.chain.address("alice")) == expected

@@ -100,9 +100,7 @@ def process_proof(proof: Sequence[bytes], leaf: bytes, index: int) -> bytes:
     return node
 
 
-def verify_proof(
-    proof: Sequence[bytes], root: bytes, leaf: bytes, index: int, depth: int
-) -> bool:
+def verify_proof(proof: Sequence[bytes], root: bytes, leaf: bytes, index: int, depth: int) -> bool:
     """Whether ``proof`` links ``leaf`` at ``index`` to ``root`` (``PositionalMerkle.verify``).
 
     The proof must have exactly ``depth`` elements and ``index`` must fit in ``depth`` bits.

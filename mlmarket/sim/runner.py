@@ -180,13 +180,18 @@ class _Recorder:
         self.addresses = {
             name: ctx.market.chain.address(name) for a in agents for name in a.accounts
         }
+        self._profits: tuple[int, dict[str, float]] | None = None
         self.measures: dict[str, Any] = {
             "winner_quality": math.nan, "entries": 0, "outcome": "",
             "collection_quality": math.nan, "poisoned_share": math.nan,
         }  # fmt: skip
 
     def profits(self) -> dict[str, float]:
-        """Each agent's balance and profit, and the profit of each side (tokens, float)."""
+        """Each agent's balance and profit, and the profit of each side (tokens, float);
+        read again only after a transaction (nothing else moves a balance)."""
+        mined = len(self.ctx.market.chain.history)
+        if self._profits is not None and self._profits[0] == mined:
+            return self._profits[1]
         balance = self.ledger.balances(self.addresses)
         out: dict[str, float] = {}
         sides = {"honest": Decimal(0), "attacker": Decimal(0)}
@@ -199,6 +204,7 @@ class _Recorder:
             )
             out[f"profit_{agent.name}"] = float(profit)
         out["profit_honest"], out["profit_attacker"] = (float(v) for v in sides.values())
+        self._profits = (mined, out)
         return out
 
     def row(self, timestep: int, substep: int, **action: Any) -> None:

@@ -534,7 +534,27 @@ class Chain:
             "type": 2,
         }
         params["gas"] = self._gas_limit(fn, params, gas)
+        data = self._transaction_data(fn) if value == 0 else None
+        if data is not None:  # what build_transaction returns, without its ABI search
+            return {**params, "to": fn.address, "data": data}
         return dict(fn.build_transaction(params))
+
+    def _transaction_data(self, fn: TxCall) -> str | None:
+        """The calldata of ``fn`` from its call plan (selector + arguments, encoded by the
+        web3 instance's codec), or None where web3 must build it (a constructor, keyword
+        arguments, arguments it would convert, an overload)."""
+        if not isinstance(fn, ContractFunction) or fn.kwargs or not fn.address:
+            return None
+        if type(fn).build_transaction is not ContractFunction.build_transaction:
+            return None
+        plan = self._call_plan(fn)
+        args = fn.args or ()
+        if plan is None or not plan.accepts(args):
+            return None
+        try:
+            return "0x" + (plan.selector + self.w3.codec.encode(plan.input_types, args)).hex()
+        except Exception:  # noqa: BLE001 - web3 names what is wrong with the arguments
+            return None
 
     def _gas_limit(self, fn: TxCall, params: dict[str, Any], gas: int | None) -> int:
         if gas is not None:

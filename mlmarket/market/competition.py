@@ -80,6 +80,7 @@ class Competition:
         self.address: str = contract.address
         self.contract = contract
         self._labels: dict[str, np.ndarray] = {}  # revealed labels, per set (they never change)
+        self._verified_training = False  # the published training data matched its commitment
 
     def __repr__(self) -> str:
         return f"<Competition {self.name!r} at {self.address} phase={self.phase}>"
@@ -264,8 +265,9 @@ class Competition:
             )
         model = exported.to_bytes()
         self.check_budget(model)  # a model above the budget could never be revealed
-        if self.params.training_data_cid:
-            self.verify_training_commitment()
+        if self.params.training_data_cid and not self._verified_training:
+            self.verify_training_commitment()  # once: the data and the commitment never change
+            self._verified_training = True
         if (phase := self.phase) != "submission":  # before the stake is approved
             raise self._phase_error("submission", phase)
         entrant = self.entrant(account)  # a team member commits as its team

@@ -231,7 +231,7 @@ class Participant(Entrant):
 
     def enter(self, ctx: Context) -> str | None:
         if self.joins(ctx):
-            seed = int(ctx.rng.integers(2**31))
+            seed = int(ctx.stream(self.name).integers(2**31))
             estimator = fit_model(self.model, ctx.train, ctx.target, self.C, self.fraction, seed)
             ctx.notes.setdefault("models", {})[self.name] = estimator
             ctx.competition.submit(estimator, by=self.account)
@@ -262,7 +262,7 @@ class Spammer(Entrant):
 
     def enter(self, ctx: Context) -> str | None:
         for _ in range(self.entries):
-            seed = int(ctx.rng.integers(2**31))
+            seed = int(ctx.stream(self.name).integers(2**31))
             ctx.competition.submit(junk_model(ctx.train, ctx.target, seed), by=self.account)
         return "submit_junk"
 
@@ -279,7 +279,7 @@ class Sybil(Entrant):
 
     def enter(self, ctx: Context) -> str | None:
         for index, account in enumerate(self.accounts):
-            seed = int(ctx.rng.integers(2**31))
+            seed = int(ctx.stream(self.name).integers(2**31))
             if self.model == "junk":
                 estimator = junk_model(ctx.train, ctx.target, seed)
             else:  # each address its own regularisation: different bytes, not copies
@@ -435,11 +435,12 @@ class Curator(Agent):
         if step == "review":
             reviewed = []
             for batch in service.batch_list(ctx.collection):
-                if batch.status != "pending" or ctx.rng.random() >= self.diligence:
+                draws = ctx.stream(self.name).random(2)  # both drawn: common across params
+                if batch.status != "pending" or draws[0] >= self.diligence:
                     continue
                 if ctx.market.chain.clock.now() > batch.review_by:
                     continue  # too late: anyone settles it as accepted
-                honest = ctx.rng.random() < self.honesty
+                honest = draws[1] < self.honesty
                 poisoned = ctx.notes.get("poisoned", {}).get(batch.id, 0)
                 service.review(batch, accept=not (honest and poisoned))
                 reviewed.append(batch.id)

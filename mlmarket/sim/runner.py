@@ -41,6 +41,7 @@ from mlmarket.market import Market
 from mlmarket.sim.agents import Agent
 from mlmarket.sim.ledger import Ledger
 from mlmarket.sim.scenario import Context, Scenario
+from mlmarket.storage import LocalStore
 from mlmarket.units import from_units
 
 __all__ = ["WORKER_SEED", "Worker", "play", "run_seed"]
@@ -77,10 +78,16 @@ class Worker:
         shutil.rmtree(home, ignore_errors=True)
 
     def reset(self, seed: int) -> None:
-        """Back to the freshly deployed market, an empty vault, salts from ``seed``."""
+        """Back to the freshly deployed market — an empty vault and content store (a
+        deployment stores nothing), salts from ``seed`` — so a worker's home does not grow
+        with the runs it plays."""
         market = self.market
         market.chain.revert(self.base)
         shutil.rmtree(market.vault.folder, ignore_errors=True)
+        if isinstance(market.store, LocalStore):
+            shutil.rmtree(market.store.root, ignore_errors=True)
+            market.store = LocalStore(market.store.root, fsync=False)
+        market._content.clear()
         market.random = Randomness(seed)
 
     def split(self, scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -103,6 +110,7 @@ class Worker:
         ctx = Context(
             market=market, params=dict(params), rng=np.random.default_rng(seed_value),
             train=train, test=test, target=scenario.target, scenario_name=scenario.name,
+            seed=0 if seed is None else int(seed), run=run,
         )  # fmt: skip
         start = self.ledger.balances(self.ledger.holders())
         keys = {"simulation": simulation, "subset": subset, "run": run}

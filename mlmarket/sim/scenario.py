@@ -143,7 +143,22 @@ class Context:
     competition: Competition | None = None
     collection: Collection | None = None
     notes: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    run: int = 0
+    _streams: dict[str, np.random.Generator] = field(default_factory=dict, repr=False)
 
     def param(self, name: str, default: Any = None) -> Any:
         """The run's value of param ``name`` (``default`` if the scenario has none)."""
         return self.params.get(name, default)
+
+    def stream(self, name: str) -> np.random.Generator:
+        """Agent ``name``'s random stream in this run: the same in every subset of a sweep
+        (it depends on the sweep's seed, the run and the name, not on the params), so that
+        subsets differ by their params alone — common random numbers: a participant draws
+        the same training rows, a curator the same coin flips, whatever the bond or the
+        window. ``rng`` is the run's own stream, different in every subset."""
+        if name not in self._streams:
+            key = [int(b) for b in name.encode()]
+            entropy = np.random.SeedSequence([self.seed, self.run, *key])
+            self._streams[name] = np.random.default_rng(entropy)
+        return self._streams[name]

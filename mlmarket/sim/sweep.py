@@ -230,6 +230,8 @@ def sweep(
             f"Scenario {chosen.name!r} has no param {', '.join(map(repr, unknown))}; "
             f"its params: {', '.join(chosen.params) or 'none'}."
         )
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise ConfigurationError(f"seed must be a whole number ≥ 0 or None, not {seed!r}.")
     base = secrets.randbits(32) if seed is None else int(seed)
     subsets = grid(params)
     tasks = [

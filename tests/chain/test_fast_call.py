@@ -368,3 +368,31 @@ def test_readByName_needsNoWeb3FunctionObject(
     expected = market.chain.call(token.functions.balanceOf(market.chain.address("alice")))
     monkeypatch.setattr(token, "functions", None)  # the fallback would need it
     assert market.chain.read(token, "balanceOf", market.chain.address("alice")) == expected
+
+
+def test_transactions_areBuiltAsWeb3BuildsThem(
+    market: mm.Market, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The transactions of a lifecycle (token and competition calls; a struct argument, as
+    in createCompetition, is left to web3): the calldata equals ``build_transaction``'s."""
+    compared: list[str] = []
+    original = Chain._transaction_data
+
+    def checked(self: Chain, fn: Any) -> str | None:
+        data = original(self, fn)
+        if data is not None:
+            expected = fn.build_transaction({"from": first_account(self), "gas": 1_000_000})
+            assert data == expected["data"], fn.fn_name
+            compared.append(fn.fn_name)
+        return data
+
+    monkeypatch.setattr(Chain, "_transaction_data", checked)
+    market.token.transfer("bob", 1, sender="alice")
+    comp = market.competitions.create(
+        data=load_sample("breast_cancer"), target="diagnosis", creator="alice", reward=5
+    )
+    X, y = comp.training_xy()
+    comp.submit(LogisticRegression(max_iter=2_000).fit(X, y), by="bob")
+    market.clock.advance_to(comp.deadline("submission"))
+    comp.reveal()
+    assert {"transfer", "commit", "reveal"} <= set(compared), compared  # struct args: web3

@@ -252,6 +252,7 @@ def test_daskMissing_raisesANamedErrorSayingWhatToInstall(
         (lambda: sim.run("nope", seed=1), "No scenario 'nope'"),
         (lambda: sim.sweep("honest", runs=0, seed=1), "runs must be"),
         (lambda: sim.sweep("honest", runs=1, seed=1, executor=42), "executor must be"),
+        (lambda: sim.run("honest", seed=-1), "seed must be"),
     ],
 )
 def test_badArguments_areRefusedWithWhatToDo(call, said: str) -> None:  # type: ignore[no-untyped-def]
@@ -362,3 +363,18 @@ def test_aDefaultedCompetition_stillMeasuresItsWinnerOnTheHiddenTestSet(worker: 
     scenario = sim.scenarios.get("sybil_default")
     end = final(play(scenario, {"sybil_model": "logistic"}, seed=2, worker=worker)).iloc[0]
     assert end["outcome"] == "defaulted" and 0.5 < end["winner_quality"] <= 1.0
+
+
+def test_subsetsShareTheirRandomDraws_soTheyDifferByTheirParamsAlone() -> None:
+    """Common random numbers: in run r of every subset the participants draw the same
+    training rows and the curator the same coin flips."""
+    sybil = sim.sweep("sybil_default", {"bond": [0.5, 1.0]}, runs=2, seed=5, executor="serial")
+    end = final(sybil)
+    assert (end.groupby("run")["winner_quality"].nunique() == 1).all()
+    assert end.groupby("run")["profit_honest"].nunique().eq(1).all()
+    assert end["profit_attacker"].tolist() == [-150.0, -150.0, -200.0, -200.0]
+    curator = sim.sweep(
+        "self_dealing_curator", {"honesty": [0.5, 0.9]}, runs=3, seed=2, executor="serial"
+    )
+    shares = final(curator).pivot(index="run", columns="honesty", values="poisoned_share")
+    assert (shares[0.9] <= shares[0.5]).all()  # the same flips: more honesty never lets more in

@@ -22,7 +22,6 @@ and package version; :func:`save` writes frame and record to one JSON file
 from __future__ import annotations
 
 import gzip
-import io
 import itertools
 import json
 import os
@@ -291,12 +290,21 @@ def _jsonable(value: Any) -> Any:
 
 def save(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write a sweep's frame and its record (scenario, params, runs, seed, version) to one
-    JSON file; ``.gz`` at the end compresses it."""
+    JSON file; ``.gz`` at the end compresses it. Columns are stored with their dtypes and
+    floats exactly (``load`` gives back an equal frame)."""
     target = Path(path)
+    columns: dict[str, list[Any]] = {}
+    for name in frame.columns:
+        column = frame[name]
+        if isinstance(column.dtype, pd.DatetimeTZDtype) or column.dtype.kind == "M":
+            columns[name] = [None if pd.isna(t) else t.isoformat() for t in column]
+        else:
+            columns[name] = [_jsonable(v) for v in column.tolist()]
     document = {
         "format": FORMAT,
         "record": frame.attrs.get("mlmarket", {}),
-        "frame": json.loads(frame.to_json(orient="table", date_unit="s", double_precision=15)),
+        "dtypes": {name: str(frame[name].dtype) for name in frame.columns},
+        "columns": columns,
     }
     data = json.dumps(document).encode()
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -312,20 +320,21 @@ def load(path: str | Path) -> pd.DataFrame:
         raw = gzip.decompress(raw)
     try:
         document = json.loads(raw)
-    except json.JSONDecodeError as error:
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ConfigurationError(f"{source} is not a saved sweep (not JSON: {error}).") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ConfigurationError(
             f"{source} is not a saved sweep (expected format {FORMAT!r}); "
             "write one with mlmarket.sim.save(frame, path)."
         )
-    frame = pd.read_json(
-        io.StringIO(json.dumps(document["frame"])), orient="table", precise_float=True
-    )
-    for column in frame.columns:  # lists (payout splits) back to the tuples they were
-        if frame[column].dtype == object and frame[column].map(type).eq(list).any():
-            frame[column] = frame[column].map(lambda v: tuple(v) if isinstance(v, list) else v)
-    if "time" in frame.columns:  # JSON keeps seconds; the frames hold microsecond stamps
-        frame["time"] = frame["time"].dt.as_unit("us")
+    frame = pd.DataFrame(document["columns"])
+    for name, dtype in document["dtypes"].items():
+        if dtype.startswith("datetime64"):
+            unit = dtype.split("[")[1].split(",")[0].rstrip("]")
+            frame[name] = pd.to_datetime(frame[name], utc="UTC" in dtype).dt.as_unit(unit)
+        elif dtype == "object":  # lists (payout splits) back to the tuples they were
+            frame[name] = frame[name].map(lambda v: tuple(v) if isinstance(v, list) else v)
+        else:
+            frame[name] = frame[name].astype(dtype)
     frame.attrs["mlmarket"] = document["record"]
     return frame

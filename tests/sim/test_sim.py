@@ -289,7 +289,8 @@ def test_saveAndLoad_giveTheFrameBack_withItsParamsAndVersion(tmp_path: Path, na
     frame = sim.sweep("honest", {"payout": [(1,), (0.7, 0.3)]}, runs=1, seed=2, executor="serial")
     path = sim.save(frame, tmp_path / name)
     back = sim.load(path)
-    pd.testing.assert_frame_equal(frame, back)
+    assert back.equals(frame)  # dtypes and floats exact
+    pd.testing.assert_frame_equal(frame, back, check_exact=True)
     assert back["payout"].tolist() == frame["payout"].tolist()  # tuples again
     record = back.attrs["mlmarket"]
     assert record["scenario"] == "honest" and record["seed"] == 2 and record["runs"] == 1

@@ -256,7 +256,7 @@ def patched(owner: Any, name: str, replacement: Callable[..., Any]) -> Iterator[
 def instrumented(worker: runner.Worker, runs: int, seed: int) -> dict[str, Any]:
     """Play ``runs`` lifecycles with every category timed; seconds and calls by category."""
     timers = Timers()
-    store = worker.market.store
+    store = type(worker.market.store)  # the class: a worker replaces its store every run
     fits = sim_models.FIT_SECONDS[0]
     patches = [
         (Chain, "transact", "Chain.transact"), (Chain, "call", "Chain.call"),

@@ -169,15 +169,22 @@ def _patch_reader(worker: runner.Worker) -> None:
 # --- serial -------------------------------------------------------------------------------
 
 
+def warm_worker(backend: str, seed: int) -> tuple[runner.Worker, float, float]:
+    """A worker for ``backend``: its build time and its first lifecycle's (apart from the
+    rates: lazy imports and caches), with the fit cache emptied after it."""
+    start = time.perf_counter()
+    worker = make_worker(backend)
+    build = time.perf_counter() - start
+    first, _, _ = play(worker, 1, seed + 1000)
+    sim_models.clear_cache()
+    return worker, build, first
+
+
 def part_serial(args: argparse.Namespace) -> None:
     from threadpoolctl import threadpool_limits
 
     say(f"== serial, revm, one process ({load()})")
-    start = time.perf_counter()
-    worker = make_worker("revm")
-    build = time.perf_counter() - start
-    first, _, _ = play(worker, 1, args.seed + 1000)
-    sim_models.clear_cache()
+    worker, build, first = warm_worker("revm", args.seed)
     fits = sim_models.FIT_SECONDS[0]
     cold, cold_cpu, frame = play(worker, args.runs, args.seed)
     cold_fits = sim_models.FIT_SECONDS[0] - fits
@@ -396,11 +403,7 @@ def part_sweep(args: argparse.Namespace) -> None:
 
 def part_eth_tester(args: argparse.Namespace) -> None:
     say(f"== serial, eth-tester (py-evm), one process ({load()})")
-    start = time.perf_counter()
-    worker = make_worker("eth-tester")
-    build = time.perf_counter() - start
-    first, _, _ = play(worker, 1, args.seed + 1000)
-    sim_models.clear_cache()
+    worker, build, first = warm_worker("eth-tester", args.seed)
     seconds, cpu, _ = play(worker, args.eth_tester_runs, args.seed)
     worker.close()
     runs = args.eth_tester_runs

@@ -219,7 +219,7 @@ def test_sweepInProcesses_equalsTheSameSweepInThisProcess() -> None:
 
 
 def test_sweepOnATwoWorkerDaskCluster_equalsTheSerialSweep() -> None:
-    distributed = pytest.importorskip("dask.distributed")
+    from dask import distributed  # a dev dependency (the mlmarket[sim] extra): never skipped
     params = {"entry_stake": [0, 1]}
     serial = sim.sweep("sybil_default", params, runs=1, seed=12, executor="serial")
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import hashlib
 import time
+import warnings
 from collections import OrderedDict
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, Perceptron, RidgeClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -91,7 +93,10 @@ def junk_model(train: pd.DataFrame, target: str, seed: int) -> Any:
     def fit() -> Any:
         X = train.drop(columns=[target])
         y = np.random.default_rng(seed).permutation(train[target].to_numpy())
-        return make_pipeline(StandardScaler(), LogisticRegression(max_iter=2_000)).fit(X, y)
+        model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2_000))
+        with warnings.catch_warnings():  # noise has no optimum to converge to: expected
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return model.fit(X, y)
 
     return _cached(("junk", seed, fingerprint(train), target), fit)
 

@@ -392,7 +392,7 @@ def test_transactions_areBuiltAsWeb3BuildsThem(
         data=load_sample("breast_cancer"), target="diagnosis", creator="alice", reward=5
     )
     X, y = comp.training_xy()
-    comp.submit(LogisticRegression(max_iter=2_000).fit(X, y), by="bob")
+    comp.submit(make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y), by="bob")
     market.clock.advance_to(comp.deadline("submission"))
     comp.reveal()
     assert {"transfer", "commit", "reveal"} <= set(compared), compared  # struct args: web3

@@ -405,14 +405,24 @@ class Competition:
             self._reveal(sub_id, secret, by)
             return [sub_id]
         revealed = []
+        count = int(self.chain.call(self.contract.functions.submissionCount()))
+        mine = None if by is None else self.entrant(by)  # read once, not per submission
+        entrants: dict[str, str] = {}
         for key in self.market.vault.keys("submissions"):
             if not key.startswith(self.address + "-"):
                 continue
             sub_id = int(key.rsplit("-", 1)[1])
-            secret = self._pending_secret(sub_id)
-            if secret is not None and (by is None or self._may_reveal(sub_id, by)):
-                self._reveal(sub_id, secret, by)
-                revealed.append(sub_id)
+            pending = self._pending(sub_id, count)
+            if pending is None:
+                continue
+            secret, submitter = pending
+            if mine is not None:
+                if submitter not in entrants:
+                    entrants[submitter] = self.entrant(submitter)
+                if entrants[submitter] != mine:
+                    continue
+            self._reveal(sub_id, secret, by)
+            revealed.append(sub_id)
         return sorted(revealed)
 
     def _pending_secret(self, sub_id: int) -> dict[str, Any] | None:
@@ -421,18 +431,26 @@ class Competition:
         A reverted snapshot can leave secrets of commitments that no longer exist
         (the same address and id may now hold another commitment): skip those.
         """
-        key = f"{self.address}-{sub_id}"
         count = int(self.chain.call(self.contract.functions.submissionCount()))
-        if not self.market.vault.has("submissions", key) or not 1 <= sub_id <= count:
+        pending = self._pending(sub_id, count)
+        return None if pending is None else pending[0]
+
+    def _pending(self, sub_id: int, count: int) -> tuple[dict[str, Any], str] | None:
+        """``(secret, submitter)`` of an unrevealed submission whose vault secret matches
+        its commitment (``count``: the submissions on chain), else None."""
+        key = f"{self.address}-{sub_id}"
+        if not 1 <= sub_id <= count or not self.market.vault.has("submissions", key):
             return None
         submitter, _done, revealed, commitment, _score = self.chain.call(
             self.contract.functions.submission(sub_id)
         )
+        if revealed:
+            return None
         secret = self.market.vault.get("submissions", key)
         expected = self._commitment(
             submitter, bytes.fromhex(secret["model"]), bytes.fromhex(secret["salt"])
         )
-        return None if revealed or bytes(commitment) != expected else secret
+        return (secret, str(submitter)) if bytes(commitment) == expected else None
 
     def _reveal(
         self, sub_id: int, secret: dict[str, Any], by: NamedAccount | str | None = None

@@ -26,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -188,13 +189,13 @@ def relabel_chunk(chunk: bytes) -> bytes:
 
 
 @dataclass(frozen=True)
-class Entrant(Agent):
+class Entrant(Agent, ABC):
     """Base of the competition's entrants: :meth:`enter` at ``"submit"`` (commit models),
     reveal every pending submission of its accounts at ``"reveal"``."""
 
+    @abstractmethod
     def enter(self, ctx: Context) -> str | None:
         """Commit this entrant's models; return the action's label (None: stays out)."""
-        raise NotImplementedError
 
     def act(self, ctx: Context, step: str) -> str | None:
         if step == "submit":

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlmarket.contracts.sink import SINK
 from mlmarket.errors import MlmarketError
+from mlmarket.market.params import CompetitionParams, param_names
 
 if TYPE_CHECKING:
     from mlmarket.market import Market
@@ -82,10 +83,8 @@ class Ledger:
         performance stakes; after it, every account's unclaimed payout and every stake not
         yet withdrawn."""
         read = self.read
-        p = read(comp, "params")
-        index = _param_index(comp.abi)
-        reward, stake = p[index["reward"]], p[index["entryStake"]]
-        bond, slash = p[index["creatorBond"]], p[index["slashBps"]]
+        p = CompetitionParams.from_chain(read(comp, "params"), param_names(comp.abi))
+        reward, stake, bond, slash = p.reward, p.entry_stake, p.creator_bond, p.slash_bps
         submissions = int(read(comp, "submissionCount"))
         if not read(comp, "finalized"):
             revealed = int(read(comp, "revealedCount"))
@@ -139,12 +138,6 @@ class Ledger:
             raise SimulationInvariantError(
                 f"The DataMarket holds {held} scaled units but owes {owed} (× ACC_PRECISION)."
             )
-
-
-def _param_index(abi: list[dict[str, Any]]) -> dict[str, int]:
-    """Index of each field of the ``Params`` tuple ``params()`` returns (from the ABI)."""
-    item = next(i for i in abi if i.get("name") == "params" and i.get("type") == "function")
-    return {c["name"]: i for i, c in enumerate(item["outputs"][0]["components"])}
 
 
 def check_conservation(start: dict[str, int], now: dict[str, int]) -> int:

@@ -20,6 +20,7 @@ from eth_tester import EthereumTester, PyEVMBackend
 from eth_tester.backends.pyevm.main import _execute_and_revert_transaction
 from web3 import Web3
 from web3.providers.eth_tester import EthereumTesterProvider
+from web3.types import TxReceipt
 
 from mlmarket.errors import BackendNotSupportedError, ChainError
 
@@ -48,9 +49,17 @@ class Backend:
     rolls_back_failures: bool = False
     """True where sending, then reverting a failure to a snapshot, is cheaper than a dry run
     (eth-tester: py-evm's execution is the cost, and a snapshot is the head's hash)."""
+    direct_calls: bool = False
+    """True where :meth:`call_bytes` answers (the in-process revm node)."""
 
     def __init__(self, w3: Web3) -> None:
         self.w3 = w3
+
+    def call_bytes(self, sender: str, to: str, data: bytes, block: str) -> bytes | None:
+        """The output of ``eth_call`` of ``data`` to ``to`` at ``block`` (``"latest"`` or
+        ``"pending"``), asked of an in-process node without JSON-RPC; None if the call
+        failed or this backend has no such path (ask through JSON-RPC then)."""
+        return None
 
     def latest_block(self) -> tuple[int, int]:
         """``(timestamp, base fee)`` of the latest block."""
@@ -60,6 +69,10 @@ class Backend:
     def send_raw(self, raw: bytes, timestamp: int | None) -> bytes:
         """Send a signed transaction, in a block stamped ``timestamp`` where supported."""
         return bytes(self.w3.eth.send_raw_transaction(raw))
+
+    def receipt(self, tx_hash: bytes) -> TxReceipt:
+        """The receipt of a mined transaction, as web3's ``get_transaction_receipt``."""
+        return self.w3.eth.get_transaction_receipt(tx_hash)
 
     def replay(self, tx: dict[str, Any], block_number: int, timestamp: int) -> None:
         """Re-execute a failed transaction as a call so that its revert reason surfaces.

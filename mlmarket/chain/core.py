@@ -13,11 +13,12 @@ import json
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from eth_abi.codec import ABICodec
 from eth_abi.grammar import ABIType, TupleType
 from eth_abi.grammar import parse as parse_abi_type
 from eth_utils import is_checksum_address, to_checksum_address
@@ -84,6 +85,7 @@ FAST_CALL_BACKENDS = frozenset({"revm", "eth-tester", "anvil"})
 _NAMED_BLOCKS = frozenset({"latest", "pending", "safe", "finalized", "earliest"})
 _SLOW = object()  # _fast_call's "take web3's path"
 _MAX_CALL_PLANS = 4096
+_MAX_CACHED_VALUES = 1024  # per call plan: calldata by arguments, values by answer
 
 Check = Callable[[Any], bool]
 Normalizer = Callable[[Any], Any]
@@ -159,6 +161,11 @@ class _CallPlan:
     checks: tuple[Check, ...]
     output_types: list[str]
     normalizers: tuple[Normalizer | None, ...]
+    # The same view is read again and again with the same arguments (a ledger reads every
+    # holder's balance after every step): its calldata, and the value of an answer it has
+    # decoded before, are kept (immutable values only: no arrays among the outputs).
+    _calldata: dict[tuple[Any, ...], bytes] = field(default_factory=dict, compare=False)
+    _values: dict[bytes, Any] | None = field(default=None, compare=False)
 
     @classmethod
     def of(cls, abi: Any, contract_abi: Any) -> _CallPlan | None:
@@ -191,7 +198,36 @@ class _CallPlan:
             checks=checks,  # type: ignore[arg-type] - no None left
             output_types=output_types,
             normalizers=tuple(_output_normalizer(parse_abi_type(t)) for t in output_types),
+            _values=None if any("[" in t for t in output_types) else {},
         )
+
+    def calldata(self, codec: ABICodec, args: tuple[Any, ...]) -> bytes:
+        """Selector and encoded ``args`` (accepted ones: each argument's exact type is
+        fixed by its check, so equal keys encode equally)."""
+        try:
+            return self._calldata[args]
+        except TypeError:  # a list among the arguments
+            return self.selector + codec.encode(self.input_types, args)
+        except KeyError:
+            pass
+        data = self.selector + codec.encode(self.input_types, args)
+        if len(self._calldata) >= _MAX_CACHED_VALUES:
+            self._calldata.clear()
+        self._calldata[args] = data
+        return data
+
+    def value(self, codec: ABICodec, output: bytes) -> Any:
+        """The answer ``output`` decoded and normalised as web3 returns it."""
+        values = self._values
+        if values is None:
+            return self.result(codec.decode(self.output_types, output))
+        value = values.get(output, _SLOW)
+        if value is _SLOW:
+            value = self.result(codec.decode(self.output_types, output))
+            if len(values) >= _MAX_CACHED_VALUES:
+                values.clear()
+            values[output] = value
+        return value
 
     def accepts(self, args: Sequence[Any]) -> bool:
         return len(args) == len(self.checks) and all(
@@ -248,6 +284,7 @@ class Chain:
         # keeps both alive, so an id is never reused while its entry exists.
         self._call_plans: dict[tuple[int, int], tuple[Any, Any, _CallPlan | None]] = {}
         self._read_plans: dict[tuple[int, str], tuple[Any, _CallPlan | None]] = {}
+        self._contracts: dict[tuple[str, int], tuple[Any, Any]] = {}
 
     # --- descriptive -------------------------------------------------------------
 
@@ -301,8 +338,20 @@ class Chain:
     # --- contracts ------------------------------------------------------------------
 
     def contract(self, address: str, abi: list[dict[str, Any]]) -> type[Contract] | Contract:
+        """The web3 contract at ``address`` with ``abi`` (its errors registered, so its
+        reverts are named). Building one takes web3 milliseconds, so the same address and
+        ABI object give back the same contract."""
+        checksum = self.w3.to_checksum_address(address)
+        key = (checksum, id(abi))
+        entry = self._contracts.get(key)
+        if entry is not None and entry[0] is abi:
+            return entry[1]
         self.errors.register_abi(abi)
-        return self.w3.eth.contract(address=self.w3.to_checksum_address(address), abi=abi)
+        contract = self.w3.eth.contract(address=checksum, abi=abi)
+        if len(self._contracts) >= _MAX_CALL_PLANS:
+            self._contracts.clear()
+        self._contracts[key] = (abi, contract)  # the entry keeps the ABI's id from reuse
+        return contract
 
     def deploy(
         self,
@@ -386,13 +435,19 @@ class Chain:
         """``plan``'s function of ``to`` with ``args``, asked of the provider directly and
         decoded as web3 decodes it; ``_SLOW`` on an error answer or anything raising."""
         try:
-            data = plan.selector + self.w3.codec.encode(plan.input_types, args)
-            request = {"from": sender, "to": to, "data": "0x" + data.hex()}
-            response = self.w3.provider.make_request("eth_call", [request, block])  # type: ignore[arg-type]
-            answer = response.get("result") if "error" not in response else None
-            if not isinstance(answer, str) or not answer.startswith("0x"):
-                return _SLOW
-            return plan.result(self.w3.codec.decode(plan.output_types, bytes.fromhex(answer[2:])))
+            data = plan.calldata(self.w3.codec, tuple(args))
+            if self.backend.direct_calls:  # the in-process node, without JSON-RPC
+                output = self.backend.call_bytes(sender, to, data, block)
+                if output is None:
+                    return _SLOW
+            else:
+                request = {"from": sender, "to": to, "data": "0x" + data.hex()}
+                response = self.w3.provider.make_request("eth_call", [request, block])  # type: ignore[arg-type]
+                answer = response.get("result") if "error" not in response else None
+                if not isinstance(answer, str) or not answer.startswith("0x"):
+                    return _SLOW
+                output = bytes.fromhex(answer[2:])
+            return plan.value(self.w3.codec, output)
         except Exception:  # noqa: BLE001 - web3's path raises what it raises
             return _SLOW
 
@@ -485,7 +540,7 @@ class Chain:
             tx["nonce"] = self._nonce(account.address)
             tx_hash, raw = self._send(account, tx, timestamp)
         if self.in_process:  # mined before send_raw returned
-            receipt = self.w3.eth.get_transaction_receipt(tx_hash)
+            receipt = self.backend.receipt(tx_hash)
         else:
             receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
         if undo is not None and receipt["status"] != 1:

@@ -21,7 +21,12 @@ import os
 from pathlib import Path
 from typing import Any
 
+from eth_utils.toolz import compose
 from web3 import Web3
+from web3._utils.method_formatters import get_result_formatters
+from web3._utils.rpc_abi import RPC
+from web3.datastructures import AttributeDict
+from web3.types import TxReceipt
 
 from mlmarket.chain.backends import (
     BLOCK_GAS_LIMIT,
@@ -33,6 +38,7 @@ from mlmarket.chain.backends import (
 )
 from mlmarket.chain.revm_engine import require_pyrevm
 from mlmarket.chain.revm_node import Genesis, RevmNode
+from mlmarket.chain.revm_tx import TxRejectedError
 from mlmarket.errors import ChainError
 
 CHAIN_ID = ETH_TESTER_CHAIN_ID
@@ -58,11 +64,22 @@ class RevmBackend(NodeControl):
             Genesis(CHAIN_ID, genesis_timestamp, nonce, funded, gas_limit=BLOCK_GAS_LIMIT)
         )
         super().__init__(Web3(self.node))
+        # What web3 does to the node's answer to eth_getTransactionReceipt: its result
+        # formatters, then the attrdict middleware.
+        self._receipt_format = compose(
+            AttributeDict.recursive,
+            get_result_formatters(RPC.eth_getTransactionReceipt, self.w3.eth),
+        )
         self._genesis = {
             "timestamp": genesis_timestamp,
             "addresses": list(addresses),
             "nonce": nonce,
         }
+
+    direct_calls = True
+
+    def call_bytes(self, sender: str, to: str, data: bytes, block: str) -> bytes | None:
+        return self.node.call_bytes(sender, to, data, block)
 
     def latest_block(self) -> tuple[int, int]:
         latest = self.node.latest  # the node's own record, without a JSON-RPC round trip
@@ -71,7 +88,16 @@ class RevmBackend(NodeControl):
     def send_raw(self, raw: bytes, timestamp: int | None) -> bytes:
         if timestamp is not None and timestamp != self.node.stamped_timestamp:
             self._rpc("evm_setNextBlockTimestamp", [timestamp])
-        return Backend.send_raw(self, raw, None)  # through web3, as to anvil (stamped above)
+        try:  # straight to the node: what eth_sendRawTransaction does, without JSON-RPC
+            return self.node.send_raw_transaction(raw)
+        except TxRejectedError:  # refused before anything ran: web3 raises it as it would
+            return Backend.send_raw(self, raw, None)
+
+    def receipt(self, tx_hash: bytes) -> TxReceipt:
+        record = self.node.rpc_eth_getTransactionReceipt(["0x" + tx_hash.hex()])
+        if record is None:
+            return super().receipt(tx_hash)
+        return self._receipt_format(record)  # type: ignore[no-any-return]
 
     def simulate(self, tx: dict[str, Any], timestamp: int) -> None:
         # Straight to the node (no web3 formatting): the same eth_call, in the pending block.

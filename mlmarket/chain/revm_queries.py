@@ -252,6 +252,15 @@ class QueryMethods:
         outcome, _ = self.engine.run(message, self.context(pending=pending), keep=False)
         return outcome
 
+    def call_bytes(self, caller: str, to: str, data: bytes, tag: str) -> bytes | None:
+        """``eth_call`` without JSON-RPC, for the chain's reads of views: the output of
+        a call from ``caller`` to ``to`` with ``data`` and the block's gas limit at
+        ``tag``; None if it failed (the JSON-RPC path then reports why)."""
+        pending = self.state_is_pending(tag, "eth_call")
+        message = Message(caller.lower(), to.lower(), data, 0, self.gas_limit, 0)
+        outcome, _ = self.engine.run(message, self.context(pending=pending), keep=False)
+        return outcome.output if outcome.success else None
+
     def rpc_eth_call(self, params: list[Any]) -> str:
         outcome = self._simulate(dict(params[0]), params[1] if len(params) > 1 else None)
         if not outcome.success:

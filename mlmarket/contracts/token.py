@@ -54,14 +54,14 @@ class MarketToken:
     # --- reads ---------------------------------------------------------------------
 
     def raw_balance_of(self, who: NamedAccount | str) -> int:
-        return int(self.chain.call(self.contract.functions.balanceOf(self.chain.address(who))))
+        return int(self.chain.read(self.contract, "balanceOf", self.chain.address(who)))
 
     def balance_of(self, who: NamedAccount | str) -> Decimal:
         """Balance in whole tokens."""
         return from_units(self.raw_balance_of(who))
 
     def total_supply(self) -> Decimal:
-        return from_units(self.chain.call(self.contract.functions.totalSupply()))
+        return from_units(self.chain.read(self.contract, "totalSupply"))
 
     def allowance(self, owner: NamedAccount | str, spender: NamedAccount | str) -> Decimal:
         fn = self.contract.functions.allowance(
@@ -108,10 +108,10 @@ class MarketToken:
     def _permit_message(
         self, owner: str, spender: NamedAccount | str, value: int, deadline: int
     ) -> dict[str, Any]:
-        _fields, name, version, chain_id, verifying, _salt, _ext = self.chain.call(
-            self.contract.functions.eip712Domain()
+        _fields, name, version, chain_id, verifying, _salt, _ext = self.chain.read(
+            self.contract, "eip712Domain"
         )
-        nonce = self.chain.call(self.contract.functions.nonces(owner))
+        nonce = self.chain.read(self.contract, "nonces", owner)
         return {
             "types": {
                 "EIP712Domain": [

@@ -90,7 +90,7 @@ def posted_claims(comp: Competition) -> list[Posted]:
     found = []
     for log in sorted(logs, key=lambda entry: int(entry["args"]["claimId"])):
         claim_id = int(log["args"]["claimId"])
-        claim = comp.chain.call(contract.functions.claimOf(claim_id))
+        claim = comp.chain.read(contract, "claimOf", claim_id)
         found.append(Posted(claim_id, dict(log["args"]), STATUSES[int(claim[3])], int(claim[1])))
     return found
 

@@ -353,7 +353,7 @@ class CollectionService:
     def get(self, collection: Collection | int) -> Collection:
         """The collection's rules and state as they are on chain now."""
         col_id = collection.id if isinstance(collection, Collection) else int(collection)
-        raw = self.chain.call(self.contract.functions.getCollection(col_id))
+        raw = self.chain.read(self.contract, "getCollection", col_id)
         schema = json.loads(self.market.store.get(raw[11]))
         if address_of_public_key(bytes.fromhex(schema["curator_public_key"])) != raw[0]:
             raise DataValidationError(
@@ -376,7 +376,7 @@ class CollectionService:
         Example:
             >>> market.data.collections.table()[["curator", "max_bounty_rows_per_contributor"]]
         """
-        count = self.chain.call(self.contract.functions.collectionCount())
+        count = self.chain.read(self.contract, "collectionCount")
         rows = []
         for col_id in range(1, count + 1):
             col = self.get(col_id)
@@ -389,7 +389,7 @@ class CollectionService:
 
     def batch(self, batch: Batch | int) -> Batch:
         batch_id = batch.id if isinstance(batch, Batch) else int(batch)
-        raw = self.chain.call(self.contract.functions.getBatch(batch_id))
+        raw = self.chain.read(self.contract, "getBatch", batch_id)
         return Batch(
             id=batch_id, contributor=raw[0], submitted_at=int(raw[1]),
             status=BATCH_STATUSES[int(raw[2])], collection_id=int(raw[3]), rows=int(raw[4]),
@@ -398,7 +398,7 @@ class CollectionService:
 
     def batch_list(self, collection: Collection | int) -> list[Batch]:
         col_id = collection.id if isinstance(collection, Collection) else int(collection)
-        count = self.chain.call(self.contract.functions.batchCount())
+        count = self.chain.read(self.contract, "batchCount")
         items = (self.batch(i) for i in range(1, count + 1))
         return [b for b in items if b.collection_id == col_id]
 
@@ -420,7 +420,7 @@ class CollectionService:
         rows = [
             {
                 "contributor": self.chain.describe(a),
-                "shares": int(self.chain.call(self.contract.functions.sharesOf(col_id, a))),
+                "shares": int(self.chain.read(self.contract, "sharesOf", col_id, a)),
                 "claimable": self.pending(col_id, a),
             }
             for a in people

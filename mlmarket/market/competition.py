@@ -90,7 +90,7 @@ class Competition:
     @cached_property
     def params(self) -> CompetitionParams:
         """What the creator chose, as recorded on chain (raw token units)."""
-        values = self.chain.call(self.contract.functions.params())
+        values = self.chain.read(self.contract, "params")
         return CompetitionParams.from_chain(values, param_names(self.contract.abi))
 
     @cached_property
@@ -107,7 +107,7 @@ class Competition:
 
     @property
     def creator(self) -> str:
-        return str(self.chain.call(self.contract.functions.creator()))
+        return str(self.chain.read(self.contract, "creator"))
 
     @property
     def reward(self) -> Decimal:
@@ -122,7 +122,7 @@ class Competition:
     def phase(self) -> str:
         """``submission``, ``reveal``, ``test_reveal``, ``evaluation``, ``default_evaluation``
         (the creator defaulted: models are scored on the training data) or ``finalized``."""
-        return PHASES[int(self.chain.call(self.contract.functions.phase()))]
+        return PHASES[int(self.chain.read(self.contract, "phase"))]
 
     def deadlines(self) -> dict[str, pd.Timestamp]:
         """End of each phase (a UTC ``pandas.Timestamp``): a phase runs ``[previous end,
@@ -134,9 +134,7 @@ class Competition:
         """:meth:`deadlines` in Unix seconds."""
         ends = self.params.deadlines
         if self.phase == "default_evaluation" or self.outcome == "defaulted":
-            ends["default_evaluation"] = int(
-                self.chain.call(self.contract.functions.defaultEvaluationEnd())
-            )
+            ends["default_evaluation"] = int(self.chain.read(self.contract, "defaultEvaluationEnd"))
         return ends
 
     def deadline(self, phase: str) -> int:
@@ -158,7 +156,7 @@ class Competition:
         given), with its deadline relative to chain time."""
         current = current or self.phase
         now = self.chain.clock.now()
-        revealed = bool(self.chain.call(self.contract.functions.testSetRevealed()))
+        revealed = bool(self.chain.read(self.contract, "testSetRevealed"))
         said = phase_refusal(needed, current, self._ends(), now, test_revealed=revealed)
         numbers = {"expected": PHASES.index(needed), "actual": PHASES.index(current)}
         return CompetitionPhaseError(said, numbers, now=now)
@@ -294,14 +292,17 @@ class Competition:
     def _check_entry_caps(self, address: str) -> None:
         """Raise the contract's named error if ``address`` may not commit now (its total cap,
         or its cap in this period), as ``commit`` would, before anything is sent."""
-        p, fns = self.params, self.contract.functions
+        p = self.params
         refusal: tuple[str, dict[str, Any]] | None = None
         if cap := p.max_submissions_per_address:
-            commits, _ = self.chain.call(fns.submissionsOf(address))
+            commits, _ = self.chain.read(self.contract, "submissionsOf", address)
             if int(commits) >= cap:
                 refusal = ("CompetitionSubmissionCapReached", {"submitter": address, "cap": cap})
         if refusal is None and p.entries_per_period:
-            if int(self.chain.call(fns.entriesThisPeriod(address))) >= p.entries_per_period:
+            if (
+                int(self.chain.read(self.contract, "entriesThisPeriod", address))
+                >= p.entries_per_period
+            ):
                 opens = self.next_period_at()
                 assert opens is not None
                 refusal = ("CompetitionPeriodCapReached",
@@ -319,7 +320,7 @@ class Competition:
     def is_final(self, submission: Submission | int) -> bool:
         """Whether a submission is one of its submitter's finals (always, when ``finals`` is 0)."""
         sub_id = _sub_id(submission)
-        return bool(self.chain.call(self.contract.functions.isFinal(sub_id)))
+        return bool(self.chain.read(self.contract, "isFinal", sub_id))
 
     def select_finals(
         self, submissions: Sequence[Submission | int], *, by: NamedAccount | str
@@ -346,15 +347,17 @@ class Competition:
         if not cap:
             return None
         address = self.entrant(account)
-        return cap - int(self.chain.call(self.contract.functions.entriesThisPeriod(address)))
+        return cap - int(self.chain.read(self.contract, "entriesThisPeriod", address))
 
     def next_period_at(self) -> pd.Timestamp | None:
         """When the next entry period opens, in chain time (``None``: no cap)."""
         p = self.params
         if not p.entries_per_period:
             return None
-        fns = self.contract.functions
-        created, current = self.chain.call(fns.createdAt()), self.chain.call(fns.currentPeriod())
+        created, current = (
+            self.chain.read(self.contract, "createdAt"),
+            self.chain.read(self.contract, "currentPeriod"),
+        )
         return pd.Timestamp(
             (int(created) + (int(current) + 1) * p.period_length), unit="s", tz="UTC"
         )
@@ -405,7 +408,7 @@ class Competition:
             self._reveal(sub_id, secret, by)
             return [sub_id]
         revealed = []
-        count = int(self.chain.call(self.contract.functions.submissionCount()))
+        count = int(self.chain.read(self.contract, "submissionCount"))
         mine = None if by is None else self.entrant(by)  # read once, not per submission
         entrants: dict[str, str] = {}
         for key in self.market.vault.keys("submissions"):
@@ -431,7 +434,7 @@ class Competition:
         A reverted snapshot can leave secrets of commitments that no longer exist
         (the same address and id may now hold another commitment): skip those.
         """
-        count = int(self.chain.call(self.contract.functions.submissionCount()))
+        count = int(self.chain.read(self.contract, "submissionCount"))
         pending = self._pending(sub_id, count)
         return None if pending is None else pending[0]
 
@@ -441,8 +444,8 @@ class Competition:
         key = f"{self.address}-{sub_id}"
         if not 1 <= sub_id <= count or not self.market.vault.has("submissions", key):
             return None
-        submitter, _done, revealed, commitment, _score = self.chain.call(
-            self.contract.functions.submission(sub_id)
+        submitter, _done, revealed, commitment, _score = self.chain.read(
+            self.contract, "submission", sub_id
         )
         if revealed:
             return None
@@ -469,7 +472,7 @@ class Competition:
         """Pay out ``by``'s prize (or the creator's remainder); returns the amount. A member
         of a team that won claims its share of the team's prize (pro rata to the shares)."""
         address = self.chain.accounts.resolve(by).address
-        amount = from_units(self.chain.call(self.contract.functions.claimable(address)))
+        amount = from_units(self.chain.read(self.contract, "claimable", address))
         with self._in_phase():
             self.chain.transact(self.contract.functions.claim(), sender=by)
         return amount
@@ -480,8 +483,8 @@ class Competition:
         to its amount)."""
         paid = {}
         for name, account in self.chain.accounts.items():
-            due = self.chain.call(self.contract.functions.claimable(account.address))
-            if due and not self.chain.call(self.contract.functions.hasClaimed(account.address)):
+            due = self.chain.read(self.contract, "claimable", account.address)
+            if due and not self.chain.read(self.contract, "hasClaimed", account.address):
                 paid[name] = self.claim(by=account)
         if self.params.slash_bps and self.phase == "finalized":
             from mlmarket.market.stakes import stakers
@@ -528,7 +531,7 @@ class Competition:
 
     @property
     def outcome(self) -> str:
-        return OUTCOMES[int(self.chain.call(self.contract.functions.outcome()))]
+        return OUTCOMES[int(self.chain.read(self.contract, "outcome"))]
 
     # --- evaluation ---------------------------------------------------------------
 
@@ -743,18 +746,17 @@ class Competition:
 
     def _completed(self, sub_id: int) -> bool:
         """Whether submission ``sub_id`` has its final test score (every chunk, or a claim)."""
-        fns = self.contract.functions
-        return int(self.chain.call(fns.submission(sub_id))[1]) == int(
-            self.chain.call(fns.chunkCount())
+        return int(self.chain.read(self.contract, "submission", sub_id)[1]) == int(
+            self.chain.read(self.contract, "chunkCount")
         )
 
     def _revealed_test_set(self) -> tuple[list[bytes], bytes]:
-        if not self.chain.call(self.contract.functions.testSetRevealed()):
+        if not self.chain.read(self.contract, "testSetRevealed"):
             raise ConfigurationError(
                 f"The test set of {self.name!r} is not revealed yet; the creator does that "
                 "with comp.reveal_test_set() in the test-reveal phase."
             )
-        cid = self.chain.call(self.contract.functions.testDataCid())
+        cid = self.chain.read(self.contract, "testDataCid")
         document = json.loads(self.market.store.get(cid))
         return [bytes.fromhex(c) for c in document["chunks"]], bytes.fromhex(document["salt"])
 
@@ -814,7 +816,7 @@ class Competition:
         """
         if self.phase != "finalized":
             raise ConfigurationError(f"{self.name!r} is not finalized yet (phase: {self.phase}).")
-        winner_id, _submitter, _hash = self.chain.call(self.contract.functions.winner())
+        winner_id, _submitter, _hash = self.chain.read(self.contract, "winner")
         if winner_id == 0:
             raise ConfigurationError(f"{self.name!r} has no winner (outcome: {self.outcome}).")
         return ExportedModel.from_bytes(self.revealed_models()[int(winner_id)], self.quantizer)
@@ -927,12 +929,12 @@ class Competition:
 
     def _may_reveal(self, sub_id: int, by: NamedAccount | str) -> bool:
         """Whether ``by`` is (a member of) the entrant submission ``sub_id`` counts for."""
-        submitter = self.chain.call(self.contract.functions.submission(sub_id))[0]
+        submitter = self.chain.read(self.contract, "submission", sub_id)[0]
         return self.entrant(by) == self.entrant(str(submitter))
 
     def _check_revealer(self, sub_id: int, by: NamedAccount | str) -> None:
         if not self._may_reveal(sub_id, by):
-            submitter = str(self.chain.call(self.contract.functions.submission(sub_id))[0])
+            submitter = str(self.chain.read(self.contract, "submission", sub_id)[0])
             who = self.chain.describe(self.chain.address(by))
             raise ConfigurationError(
                 f"Submission {sub_id} is {self.team_name(self.entrant(submitter))}'s: only it "

@@ -74,17 +74,17 @@ class CompetitionService:
         """The ``ScoreClaims`` contract of optimistic competitions (from the factory)."""
         from mlmarket.contracts import load_artifact
 
-        address = self.chain.call(self.factory.functions.scoreClaims())
+        address = self.chain.read(self.factory, "scoreClaims")
         return self.chain.contract(str(address), load_artifact("ScoreClaims").abi)
 
     def get(self, which: str | int) -> Competition:
         """A competition by address or by its index in the factory (0-based)."""
         if isinstance(which, int):
-            which = self.chain.call(self.factory.functions.competitionAt(which))
+            which = self.chain.read(self.factory, "competitionAt", which)
         return Competition(self.market, str(which), self.chain.contract(str(which), self._abi))
 
     def all(self) -> list[Competition]:
-        count = self.chain.call(self.factory.functions.competitionCount())
+        count = self.chain.read(self.factory, "competitionCount")
         return [self.get(i) for i in range(count)]
 
     def list(self) -> pd.DataFrame:
@@ -100,7 +100,7 @@ class CompetitionService:
                     "reward": comp.reward,
                     "model_family": comp.model_family,
                     "phase": comp.phase,
-                    "submissions": self.chain.call(comp.contract.functions.submissionCount()),
+                    "submissions": self.chain.read(comp.contract, "submissionCount"),
                     "address": comp.address,
                 }
             )

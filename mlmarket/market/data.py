@@ -229,7 +229,7 @@ class DataMarketService:
     def listing(self, listing: Listing | int) -> Listing:
         """The listing as it is on chain now."""
         listing_id = listing.id if isinstance(listing, Listing) else int(listing)
-        raw = self.chain.call(self.contract.functions.getListing(listing_id))
+        raw = self.chain.read(self.contract, "getListing", listing_id)
         metadata = DatasetMetadata.from_json(self.market.store.get(raw[9]))
         return Listing(
             id=listing_id,
@@ -251,7 +251,7 @@ class DataMarketService:
     def listings(self) -> pd.DataFrame:
         """Every listing: name, owner, price (float tokens; exact in ``price_exact``), rows,
         labelled, license, active, sales, complaints."""
-        count = self.chain.call(self.contract.functions.listingCount())
+        count = self.chain.read(self.contract, "listingCount")
         rows = []
         for listing_id in range(1, count + 1):
             item = self.listing(listing_id)
@@ -277,7 +277,7 @@ class DataMarketService:
 
     def purchase(self, purchase: Purchase | int) -> Purchase:
         purchase_id = purchase.id if isinstance(purchase, Purchase) else int(purchase)
-        raw = self.chain.call(self.contract.functions.getPurchase(purchase_id))
+        raw = self.chain.read(self.contract, "getPurchase", purchase_id)
         return Purchase(
             id=purchase_id,
             listing_id=int(raw[5]),
@@ -292,7 +292,7 @@ class DataMarketService:
     def purchases(self) -> pd.DataFrame:
         """Every purchase with its status: ``amount`` (float tokens; exact in ``amount_exact``),
         ``paid_at`` and ``deliver_by`` (UTC Timestamps)."""
-        count = self.chain.call(self.contract.functions.purchaseCount())
+        count = self.chain.read(self.contract, "purchaseCount")
         items = [self.purchase(i) for i in range(1, count + 1)]
         frame = pd.DataFrame([vars(p) for p in items], columns=list(Purchase.__dataclass_fields__))
         frame["buyer"] = frame["buyer"].map(self.chain.describe)
@@ -301,7 +301,7 @@ class DataMarketService:
     def has_access(self, listing: Listing | int, who: NamedAccount | str) -> bool:
         listing_id = listing.id if isinstance(listing, Listing) else int(listing)
         return bool(
-            self.chain.call(self.contract.functions.hasAccess(listing_id, self.chain.address(who)))
+            self.chain.read(self.contract, "hasAccess", listing_id, self.chain.address(who))
         )
 
     # --- buying and delivering ---------------------------------------------------------
@@ -401,7 +401,7 @@ class DataMarketService:
         item = self.purchase(purchase)
         listing = self.listing(item.listing_id)
         secret = self.market.vault.get("datakeys", str(listing.id))
-        public_key = bytes(self.chain.call(self.contract.functions.publicKeyOf(item.buyer)))
+        public_key = bytes(self.chain.read(self.contract, "publicKeyOf", item.buyer))
         wrapped = wrap_key(bytes.fromhex(secret["key"]), public_key)
         owner = self.chain.accounts.resolve(listing.owner)
         self.chain.transact(self.contract.functions.deliver(item.id, wrapped), sender=owner)
@@ -410,7 +410,7 @@ class DataMarketService:
     def deliver_pending(self, owner: NamedAccount | str | None = None) -> list[Purchase]:
         """Deliver every pending purchase of listings this session can deliver."""
         delivered = []
-        count = self.chain.call(self.contract.functions.purchaseCount())
+        count = self.chain.read(self.contract, "purchaseCount")
         for purchase_id in range(1, count + 1):
             item = self.purchase(purchase_id)
             if item.status != "pending" or self.chain.clock.now() >= item.deliver_by:
@@ -426,7 +426,7 @@ class DataMarketService:
         item = self.listing(listing)
         account = self.chain.accounts.resolve(buyer)
         purchase_id = self._delivered_purchase(item.id, account.address)
-        wrapped = bytes(self.chain.call(self.contract.functions.wrappedKeyOf(purchase_id)))
+        wrapped = bytes(self.chain.read(self.contract, "wrappedKeyOf", purchase_id))
         plaintext = open_purchase(
             self.market.store.get(item.data_cid),
             dataset_id=item.metadata.dataset_id,

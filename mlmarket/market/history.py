@@ -202,7 +202,7 @@ def collection_revenue(
         mlmarket.errors.ConfigurationError: There is no collection 7; this market has 0 collections.
     """
     col_id = collection if isinstance(collection, int) else collection.id
-    count = int(collections.chain.call(collections.contract.functions.collectionCount()))
+    count = int(collections.chain.read(collections.contract, "collectionCount"))
     if not isinstance(col_id, int) or not 1 <= col_id <= count:
         raise ConfigurationError(
             f"There is no collection {col_id}; this market has {count} collections."
@@ -228,7 +228,7 @@ def collection_revenue(
              "bounty": from_units(0)}]  # fmt: skip
     for address, got in sorted(earned.items(), key=lambda item: describe(item[0])):
         paid = claimed.get(address, 0) + int(
-            collections.chain.call(collections.contract.functions.pendingRevenue(col_id, address))
+            collections.chain.read(collections.contract, "pendingRevenue", col_id, address)
         )
         rows.append({"account": describe(address), "role": "contributor", "shares": got["shares"],
                      "sales": from_units(paid - got["bounty"] - got["stake"]),

@@ -476,7 +476,7 @@ def _deploy_services(chain: Chain, token: MarketToken, sender: NamedAccount) -> 
     evaluators = {}
     for name in ("LinearEvaluator", "MlpEvaluator", "TreeEvaluator"):
         evaluator = deploy(name)
-        family = chain.call(evaluator.functions.family())
+        family = chain.read(evaluator, "family")
         chain.transact(factory.functions.setEvaluator(family, evaluator.address), sender=sender)
         evaluators[name] = evaluator.address
     return {

@@ -243,7 +243,7 @@ def public_claims(comp: Competition) -> list[PublicClaim]:
     found = []
     for log in sorted(logs, key=lambda entry: int(entry["args"]["claimId"])):
         claim_id = int(log["args"]["claimId"])
-        claim = comp.chain.call(contract.functions.claimOf(claim_id))
+        claim = comp.chain.read(contract, "claimOf", claim_id)
         status = STATUSES[int(claim[3])]
         if status == "voided" and claim_id in forfeited:
             status = "forfeited"

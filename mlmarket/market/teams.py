@@ -171,7 +171,7 @@ def team_record(comp: Competition, team: str, roster: Roster | None = None) -> T
     """The :class:`Team` at entrant address ``team`` (raises ``CompetitionUnknownTeam``)."""
     roster = roster or Roster(comp)
     address = to_checksum_address(team)
-    members, shares, accepted, formed = comp.chain.call(comp.contract.functions.teamOf(address))
+    members, shares, accepted, formed = comp.chain.read(comp.contract, "teamOf", address)
     if not members:
         raise _refusal(comp, roster, "CompetitionUnknownTeam", {"team": address})
     addresses = tuple(to_checksum_address(m) for m in members)
@@ -199,7 +199,7 @@ def entrant(comp: Competition, who: Who) -> str:
     """The entrant address ``who`` (an account, or a team) commits as: its team after every
     merger, or itself."""
     address = _address(comp, who)
-    return to_checksum_address(comp.chain.call(comp.contract.functions.entrantOf(address)))
+    return to_checksum_address(comp.chain.read(comp.contract, "entrantOf", address))
 
 
 def team_name(comp: Competition, address: str, roster: Roster | None = None) -> str:
@@ -214,11 +214,10 @@ def teams_table(comp: Competition) -> pd.DataFrame:
     and the new team counts them too) and ``merged_into`` (the name of the team it joined, or
     None)."""
     roster = Roster(comp)
-    fns = comp.contract.functions
     rows = []
     for address in roster.order:
         team = team_record(comp, address, roster)
-        commits, _reveals = comp.chain.call(fns.submissionsOf(address))
+        commits, _reveals = comp.chain.read(comp.contract, "submissionsOf", address)
         into = roster.merged_into.get(address)
         rows.append({
             "team": address, "name": team.name, "members": list(team.members),
@@ -391,10 +390,13 @@ def _check_proposal(
     return bps
 
 
+def _commits(comp: Competition, entrant_address: str) -> int:
+    return int(comp.chain.read(comp.contract, "submissionsOf", entrant_address)[0])
+
+
 def _check_merger(comp: Competition, roster: Roster, members: list[str]) -> None:
     """What forming a team of ``members`` checks: no team is split, a team that committed is
     not re-formed alone, and the merged commits fit the caps (Kaggle's rule)."""
-    fns = comp.contract.functions
     entrants: list[str] = []
     commits = 0
     for member in members:
@@ -414,9 +416,9 @@ def _check_merger(comp: Competition, roster: Roster, members: list[str]) -> None
                     said,
                 )  # fmt: skip
         entrants.append(current)
-        commits += int(comp.chain.call(fns.submissionsOf(current))[0])
+        commits += _commits(comp, current)
     alone = entrants[0] if len(entrants) == 1 else None
-    if alone and roster.is_team(alone) and int(comp.chain.call(fns.submissionsOf(alone))[0]):
+    if alone and roster.is_team(alone) and _commits(comp, alone):
         said = (
             f"Team {roster.label(alone)!r} has committed, so its members and shares are fixed; "
             "it can only merge with another team or account."
@@ -441,8 +443,7 @@ def _check_caps(comp: Competition, roster: Roster, entrants: list[str], commits:
     per_period = p.entries_per_period
     if not per_period:
         return
-    fns = comp.contract.functions
-    created = int(comp.chain.call(fns.createdAt()))
+    created = int(comp.chain.read(comp.contract, "createdAt"))
     now = _next_block_time(comp)
     period = (now - created) // p.period_length
     allowed = per_period * (period + 1)
@@ -555,7 +556,7 @@ def _members_of(comp: Competition, roster: Roster, entrant_address: str) -> list
     """The members of a formed team, or ``[account]`` for an account committing alone."""
     if not roster.is_team(entrant_address):
         return [entrant_address]
-    members = comp.chain.call(comp.contract.functions.teamOf(entrant_address))[0]
+    members = comp.chain.read(comp.contract, "teamOf", entrant_address)[0]
     return [to_checksum_address(m) for m in members]
 
 

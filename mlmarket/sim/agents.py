@@ -102,8 +102,8 @@ class Agent:
         if comp is not None and comp.phase == "finalized":
             for account in self.accounts:
                 address = ctx.market.chain.address(account)
-                due = ctx.market.chain.call(comp.contract.functions.claimable(address))
-                claimed = ctx.market.chain.call(comp.contract.functions.hasClaimed(address))
+                due = ctx.market.chain.read(comp.contract, "claimable", address)
+                claimed = ctx.market.chain.read(comp.contract, "hasClaimed", address)
                 if due and not claimed:
                     comp.claim(by=account)
                     done.append("claim")
@@ -308,7 +308,7 @@ class Evaluator(Agent):
         if step == "settle" and comp.evaluation == "optimistic" and comp.phase == "evaluation":
             # What no surviving claim scored (a voided claim's model) is scored on chain.
             return "evaluate" if comp.evaluate(by=self.account, progress=False) else None
-        if step == "finalize" and not comp.chain.call(comp.contract.functions.finalized()):
+        if step == "finalize" and not comp.chain.read(comp.contract, "finalized"):
             comp.finalize(by=self.account)
             return "finalize"
         return super().act(ctx, step)

@@ -168,16 +168,15 @@ def read_competitions(market: Market) -> tuple[pd.DataFrame, Boards]:
     extra: list[dict[str, Any]] = []
     for index in table.index:
         handle = service.get(int(index))
-        functions = handle.contract.functions
         ends: dict[str, Any] = {"default_evaluation_end": None}
         ends.update({f"{phase}_end": ts for phase, ts in handle.deadlines().items()})
-        logged = bool(handle.chain.call(functions.finalized()))
+        logged = bool(handle.chain.read(handle.contract, "finalized"))
         outcome = handle.outcome
         phase = str(table.loc[index, "phase"])
         extra.append(
             {"task": handle.metadata.get("task"), "outcome": outcome, "finalized": logged,
              "creator_bond": handle.creator_bond,
-             "test_revealed": bool(handle.chain.call(functions.testSetRevealed())),
+             "test_revealed": bool(handle.chain.read(handle.contract, "testSetRevealed")),
              "burned": burned(handle, outcome, logged),
              "model_budget": describe_budget(handle.model_budget), **ends,
              **rules(market, handle, phase), **board_rules(handle)}
@@ -314,9 +313,9 @@ def burned(handle: Competition, outcome: str, logged: bool) -> Decimal:
         logs = handle.contract.events.CompetitionFinalized.get_logs(from_block=0)
         if logs:
             return from_units(logs[-1]["args"]["burned"])
-    functions, params = handle.contract.functions, handle.params
-    pool = int(handle.chain.call(functions.prizePool()))
-    places = len(handle.chain.call(functions.ranking()))
+    params = handle.params
+    pool = int(handle.chain.read(handle.contract, "prizePool"))
+    places = len(handle.chain.read(handle.contract, "ranking"))
     paid = sum(pool * bps // BPS for bps in params.payout_bps[:places])
     return from_units(pool - paid + params.creator_bond)
 

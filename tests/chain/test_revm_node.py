@@ -231,3 +231,28 @@ def test_withoutPyrevm_connectSaysHowToInstallIt(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setitem(sys.modules, "pyrevm", None)
     with pytest.raises(RevmNotInstalledError, match=r"pip install 'mlmarket\[revm\]'"):
         connect("revm")
+
+
+def test_theChainsReceipt_isWhatWeb3Returns_typesIncluded(revm: Chain) -> None:
+    """On revm the chain reads the receipt from the node without JSON-RPC and formats it
+    with web3's own formatters: equal to ``get_transaction_receipt``, value by value."""
+    probe = deploy(revm, "RevertProbe")
+    receipt = revm.transact(probe.functions.ping(3, b"\x01" * 32, "hello"), sender="bob")
+    expected = revm.w3.eth.get_transaction_receipt(receipt["transactionHash"])
+    assert receipt == expected and type(receipt) is type(expected)
+    for key, value in expected.items():
+        assert type(receipt[key]) is type(value), key
+    assert [type(v) for v in receipt["logs"][0].values()] == [
+        type(v) for v in expected["logs"][0].values()
+    ]
+
+
+def test_aRefusedSend_raisesWeb3sError_andMinesNothing(revm: Chain) -> None:
+    """The backend sends straight to the node; a transaction the node refuses is handed to
+    web3, which raises what it raises for JSON-RPC, and nothing is mined."""
+    block, balance = revm.block_number, revm.balance("alice")
+    with pytest.raises(Web3RPCError, match="nonce too high"):
+        revm.backend.send_raw(signed(revm, nonce=5), None)
+    assert (revm.block_number, revm.balance("alice")) == (block, balance)
+    tx_hash = revm.backend.send_raw(signed(revm), None)
+    assert revm.backend.receipt(tx_hash)["status"] == 1 and revm.block_number == block + 1

@@ -45,16 +45,30 @@ MODELS = {
 
 CACHE_SIZE = 512
 _CACHE: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+FINGERPRINTS_KEPT = 16
+_FINGERPRINTS: dict[int, tuple[pd.DataFrame, str]] = {}
 FIT_SECONDS = [0.0]
 """Seconds this process spent in scikit-learn fits (a one-element list, mutable)."""
 
 
 def fingerprint(frame: pd.DataFrame) -> str:
-    """A short hash of a frame's values and index (the cache key's data part)."""
+    """A short hash of a frame's values and index (the cache key's data part).
+
+    Hashing the training rows costs about as much as a fit is worth caching, so each
+    frame object is hashed once: the runs of a worker share its read-only split. A frame
+    changed in place after its first fit would keep its old fingerprint: copy it instead.
+    """
+    entry = _FINGERPRINTS.get(id(frame))
+    if entry is not None and entry[0] is frame:
+        return entry[1]
     hashed = pd.util.hash_pandas_object(frame, index=True).to_numpy()
-    return hashlib.blake2b(
+    value = hashlib.blake2b(
         hashed.tobytes() + str(list(frame.columns)).encode(), digest_size=12
     ).hexdigest()
+    if len(_FINGERPRINTS) >= FINGERPRINTS_KEPT:
+        _FINGERPRINTS.clear()
+    _FINGERPRINTS[id(frame)] = (frame, value)  # the entry keeps the id from reuse
+    return value
 
 
 def _cached(key: tuple[Any, ...], fit: Any) -> Any:
@@ -102,5 +116,6 @@ def junk_model(train: pd.DataFrame, target: str, seed: int) -> Any:
 
 
 def clear_cache() -> None:
-    """Forget every cached fit of this process."""
+    """Forget every cached fit (and frame fingerprint) of this process."""
     _CACHE.clear()
+    _FINGERPRINTS.clear()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Final
 
 from multiformats import CID, multihash
@@ -78,6 +79,13 @@ def parse_cid(value: CID | str | bytes) -> CID:
 
 
 def _decode(value: str | bytes | bytearray | memoryview) -> CID:
+    if isinstance(value, str | bytes):
+        return _decode_cached(value)
+    return _decode_cached.__wrapped__(value)
+
+
+@lru_cache(maxsize=4096)
+def _decode_cached(value: str | bytes | bytearray | memoryview) -> CID:
     text = value.strip() if isinstance(value, str) else bytes(value)
     if isinstance(text, str) and text.startswith("/ipfs/"):
         text = text[len("/ipfs/") :]
@@ -92,6 +100,11 @@ def _decode(value: str | bytes | bytearray | memoryview) -> CID:
         ) from exc
 
 
+@lru_cache(maxsize=4096)  # CIDs are immutable; multiformats spends ~0.1 ms per encoding
+def _text(cid: CID) -> str:
+    return str(cid)
+
+
 def format_cid(cid: CID | str | bytes) -> str:
     """The CID as users see it: base32 for CIDv1, ``Qm…`` for CIDv0.
 
@@ -99,7 +112,7 @@ def format_cid(cid: CID | str | bytes) -> str:
         >>> format_cid("zb2rhj7crUKTQYRGCRATFaQ6YFLTde2YzdqbbhAASkL9uRDXn")[:8]
         'bafkreif'
     """
-    return str(parse_cid(cid))
+    return _text(parse_cid(cid))
 
 
 def make_cid(version: int, codec: int, digest: bytes, hash_code: int = 0x12) -> CID:

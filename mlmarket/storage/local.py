@@ -89,7 +89,8 @@ class LocalStore(ContentStore):
             :class:`~mlmarket.storage.unixfs.ImportParams`; or pass ``params``.
         only_hash: compute CIDs but never write anything.
         fsync: make each block durable before it becomes visible (default True).
-        write_threads: blocks written concurrently (fsync dominates the cost).
+        write_threads: blocks written concurrently; default 4 with ``fsync`` (it dominates
+            the cost), 0 without (a write to the page cache costs less than a thread).
 
     Example:
         >>> import tempfile
@@ -111,12 +112,12 @@ class LocalStore(ContentStore):
         params: ImportParams | None = None,
         only_hash: bool = False,
         fsync: bool = True,
-        write_threads: int = 4,
+        write_threads: int | None = None,
     ) -> None:
         self.root = Path(root).expanduser() if root is not None else default_root()
         self.params = params or ImportParams(chunk_size, max_links, cid_version, raw_leaves, hash)
         self.only_hash = only_hash
-        self.write_threads = write_threads
+        self.write_threads = write_threads if write_threads is not None else 4 if fsync else 0
         self.blocks = BlockStore(self.root, fsync=fsync)
         self._pins_dir = self.root / "pins"
 

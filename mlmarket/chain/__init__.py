@@ -10,7 +10,7 @@ from mlmarket.chain.accounts import DEV_MNEMONIC, NAMES, Accounts, NamedAccount,
 from mlmarket.chain.anvil import AnvilProcess, find_anvil
 from mlmarket.chain.clock import Clock
 from mlmarket.chain.connect import connect, default_backend, load, resume
-from mlmarket.chain.core import TX_GAS_CAP, Chain, TxRecord
+from mlmarket.chain.core import TX_GAS_CAP, Chain, LogEntry, TxRecord
 from mlmarket.chain.reverts import ContractPanicError, ErrorRegistry
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "Clock",
     "ContractPanicError",
     "ErrorRegistry",
+    "LogEntry",
     "NamedAccount",
     "TxRecord",
     "connect",

@@ -70,6 +70,10 @@ class Backend:
         """Send a signed transaction, in a block stamped ``timestamp`` where supported."""
         return bytes(self.w3.eth.send_raw_transaction(raw))
 
+    def nonce(self, address: str) -> int:
+        """The next nonce of ``address``, pending transactions counted."""
+        return int(self.w3.eth.get_transaction_count(address, "pending"))  # type: ignore[arg-type]
+
     def receipt(self, tx_hash: bytes) -> TxReceipt:
         """The receipt of a mined transaction, as web3's ``get_transaction_receipt``."""
         return self.w3.eth.get_transaction_receipt(tx_hash)

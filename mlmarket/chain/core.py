@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from eth_abi.codec import ABICodec
 from eth_abi.grammar import ABIType, TupleType
@@ -52,9 +52,18 @@ PRIORITY_FEE = 10**9  # 1 gwei tip
 GAS_ESTIMATE_MARGIN = 1.25  # public networks only: estimate × margin, capped
 
 
+class LogEntry(NamedTuple):
+    """One event a transaction emitted: the contract, its topics and its data, raw."""
+
+    address: str
+    topics: tuple[bytes, ...]
+    data: bytes
+
+
 @dataclass(frozen=True)
 class TxRecord:
-    """One transaction this session sent, as shown in event logs and gas tables."""
+    """One transaction this session sent, as shown in event logs and gas tables; ``logs``
+    holds the events it emitted, raw (decode them with the contract's ABI)."""
 
     tx_hash: str
     sender: str
@@ -65,6 +74,7 @@ class TxRecord:
     gas_used: int
     gas_price: int
     status: int
+    logs: tuple[LogEntry, ...] = field(default=(), repr=False)
 
 
 TxCall = ContractFunction | ContractConstructor
@@ -574,7 +584,7 @@ class Chain:
         cached = self._nonces.get(address)
         if cached is not None:
             return cached
-        return int(self.w3.eth.get_transaction_count(address, "pending"))
+        return self.backend.nonce(address)
 
     def _build(
         self, fn: TxCall, account: NamedAccount, value: int, gas: int | None, base_fee: int
@@ -653,6 +663,12 @@ class Chain:
             gas_used=int(receipt["gasUsed"]),
             gas_price=int(receipt.get("effectiveGasPrice", 0) or 0),
             status=int(receipt["status"]),
+            logs=tuple(
+                LogEntry(
+                    str(log["address"]), tuple(bytes(t) for t in log["topics"]), bytes(log["data"])
+                )
+                for log in receipt["logs"]
+            ),  # fmt: skip
         )
         self.history.append(record)
         return record

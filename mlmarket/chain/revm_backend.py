@@ -93,6 +93,9 @@ class RevmBackend(NodeControl):
         except TxRejectedError:  # refused before anything ran: web3 raises it as it would
             return Backend.send_raw(self, raw, None)
 
+    def nonce(self, address: str) -> int:
+        return self.node.engine.account(address.lower()).nonce  # no pool: latest = pending
+
     def receipt(self, tx_hash: bytes) -> TxReceipt:
         record = self.node.rpc_eth_getTransactionReceipt(["0x" + tx_hash.hex()])
         if record is None:

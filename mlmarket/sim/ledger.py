@@ -6,7 +6,10 @@ After every timestep the runner checks two things and raises
 - **Conservation**: the change of every holder's balance — the named accounts (so every
   agent), every contract of the market (``DataMarket``, each competition,
   ``ScoreClaims``, the factory) and the sink — sums to zero: Σ agents' profit + Δ
-  contract balances + Δ sink = 0. A token that went anywhere else breaks it.
+  contract balances + Δ sink = 0. A token that went anywhere else breaks it. Every
+  holder's balance on chain must also equal what the token's ``Transfer`` events of the
+  run's transactions add up to (:meth:`Ledger.observe`: the balances the runner records
+  after each action, without reading the chain).
 - **Obligations**: each competition holds exactly what it still owes
   (:meth:`Ledger.competition_obligations`), and the ``DataMarket`` exactly its escrow, owed
   revenue, bounty funds, pending stakes and contributors' share revenue
@@ -17,6 +20,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from eth_utils import keccak
+
 from mlmarket.contracts.sink import SINK
 from mlmarket.errors import MlmarketError
 from mlmarket.market.params import CompetitionParams, param_names
@@ -26,6 +31,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Ledger", "SimulationInvariantError", "check_conservation"]
 
+TRANSFER = keccak(text="Transfer(address,address,uint256)")
+ZERO = "0x" + "00" * 20
 PURCHASE_PENDING = 0
 BATCH_PENDING = 0
 
@@ -49,6 +56,35 @@ class Ledger:
         self._comp_abi = load_artifact("Competition").abi
         self.accounts = {name: a.address for name, a in market.chain.accounts.items()}
         self._contracts: dict[str, Any] = {}
+        self.tracked: dict[str, int] = {}  # lowercase address -> units, from Transfer events
+        self._seen = 0
+
+    def start(self) -> dict[str, int]:
+        """Every holder's balance now, by label (a run's start); the balances
+        :meth:`observe` follows start from these."""
+        holders = self.holders()
+        found = self.balances(holders)
+        self.tracked = {holders[label].lower(): units for label, units in found.items()}
+        self._seen = len(self.market.chain.history)
+        return found
+
+    def observe(self) -> dict[str, int]:
+        """Every balance the token's ``Transfer`` events moved, by lowercase address: those
+        at :meth:`start`, plus the events of every transaction mined since. Exact as long
+        as every balance change emits its event (:meth:`check` verifies it)."""
+        history, token, tracked = self.market.chain.history, self.token.address, self.tracked
+        for record in history[self._seen :]:
+            for log in record.logs:
+                if log.address != token or len(log.topics) != 3 or log.topics[0] != TRANSFER:
+                    continue
+                value = int.from_bytes(log.data, "big")
+                source, target = ("0x" + topic[12:].hex() for topic in log.topics[1:])
+                if source != ZERO:  # a mint has no source
+                    tracked[source] = tracked.get(source, 0) - value
+                if target != ZERO:  # a burn no target
+                    tracked[target] = tracked.get(target, 0) + value
+        self._seen = len(history)
+        return tracked
 
     def competitions(self) -> list[Any]:
         """Every competition's web3 contract."""
@@ -124,8 +160,27 @@ class Ledger:
 
     def check(self, start: dict[str, int]) -> None:
         """Raise :class:`SimulationInvariantError` unless tokens are conserved since
-        ``start`` and every contract holds what it owes."""
-        check_conservation(start, self.balances(self.holders()))
+        ``start``, every balance is what the ``Transfer`` events say, and every contract
+        holds what it owes."""
+        holders = self.holders()
+        now = self.balances(holders)
+        tracked = self.observe()
+        known = {address.lower() for address in holders.values()}
+        strays = {a: units for a, units in tracked.items() if units and a not in known}
+        try:
+            check_conservation(start, now)
+        except SimulationInvariantError as error:
+            if strays:
+                raise SimulationInvariantError(
+                    f"{error} Transfer events sent units to addresses no rule pays: {strays}."
+                ) from None
+            raise
+        for label, address in holders.items():
+            if tracked.get(address.lower(), 0) != now[label]:
+                raise SimulationInvariantError(
+                    f"{label} ({address}) holds {now[label]} units, but the token's Transfer "
+                    f"events give it {tracked.get(address.lower(), 0)}."
+                )
         for index, comp in enumerate(self.competitions()):
             held = int(self.read(self.token, "balanceOf", comp.address))
             owed = self.competition_obligations(comp)

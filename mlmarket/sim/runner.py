@@ -112,7 +112,7 @@ class Worker:
             train=train, test=test, target=scenario.target, scenario_name=scenario.name,
             seed=0 if seed is None else int(seed), run=run,
         )  # fmt: skip
-        start = self.ledger.balances(self.ledger.holders())
+        start = self.ledger.start()
         keys = {"simulation": simulation, "subset": subset, "run": run}
         recorder = _Recorder(ctx, self.ledger, agents, start, keys, params)
         recorder.row(0, 0, step="start", agent="", side="", action="", error="", gas=0, txs=0)
@@ -196,11 +196,13 @@ class _Recorder:
 
     def profits(self) -> dict[str, float]:
         """Each agent's balance and profit, and the profit of each side (tokens, float);
-        read again only after a transaction (nothing else moves a balance)."""
+        from the token's Transfer events (:meth:`Ledger.observe`, checked against the
+        chain after every timestep), worked out again only after a transaction."""
         mined = len(self.ctx.market.chain.history)
         if self._profits is not None and self._profits[0] == mined:
             return self._profits[1]
-        balance = self.ledger.balances(self.addresses)
+        tracked = self.ledger.observe()
+        balance = {name: tracked.get(a.lower(), 0) for name, a in self.addresses.items()}
         out: dict[str, float] = {}
         sides = {"honest": Decimal(0), "attacker": Decimal(0)}
         for agent in self.agents:

@@ -71,3 +71,14 @@ def test_plainWeb3Calls_workAsOnAnyNode(chain: Chain, probe) -> None:
     chain.transact(probe.functions.spin(3), sender="alice")
     assert probe.functions.total().call() == 3
     assert chain.w3.eth.default_account == chain.address("deployer")
+
+
+def test_theHistory_keepsEachTransactionsLogs_raw(chain: Chain, probe) -> None:
+    receipt = chain.transact(probe.functions.ping(7, b"\x02" * 32, "hi"), sender="alice")
+    record = chain.history[-1]
+    assert record.tx_hash == "0x" + bytes(receipt["transactionHash"]).hex()
+    assert len(record.logs) == len(receipt["logs"]) == 1
+    (log,), (expected,) = record.logs, receipt["logs"]
+    assert log.address == expected["address"] == probe.address
+    assert log.topics == tuple(bytes(topic) for topic in expected["topics"])
+    assert log.data == bytes(expected["data"]) and type(log.data) is bytes

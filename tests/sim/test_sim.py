@@ -178,7 +178,10 @@ class Leaker(Agent):
         return "transfer"
 
 
-@pytest.mark.parametrize(("donate", "said"), [(False, "appeared or vanished"), (True, "holds")])
+@pytest.mark.parametrize(
+    ("donate", "said"),
+    [(False, "appeared or vanished.*no rule pays.*0x1212121212"), (True, "holds")],
+)
 def test_aTokenSentWhereNoRuleSendsIt_breaksTheRun(worker: Worker, donate: bool, said: str) -> None:
     scenario = Scenario(
         "leak", agents=(Creator("alice"), Leaker("bob", donate=donate), Evaluator("erin")),
@@ -186,6 +189,21 @@ def test_aTokenSentWhereNoRuleSendsIt_breaksTheRun(worker: Worker, donate: bool,
     )  # fmt: skip
     with pytest.raises(SimulationInvariantError, match=said):
         play(scenario, seed=1, worker=worker)
+
+
+def test_aBalanceTheTransferEventsDoNotExplain_breaksTheCheck(worker: Worker) -> None:
+    """The recorded balances come from Transfer events; the check compares them with the
+    chain after every timestep, so a move without its event (here: a missed one) is caught."""
+    worker.reset(1)
+    ledger = worker.ledger
+    start = ledger.start()
+    ledger.check(start)  # nothing moved: the events and the chain agree
+    bob = worker.market.chain.address("bob")
+    worker.market.token.transfer("carol", 1, sender="bob")
+    ledger.check(start)  # the transfer's event explains both changes
+    ledger.tracked[bob.lower()] += 1  # as if an event had been missed
+    with pytest.raises(SimulationInvariantError, match=f"bob .*{bob}.*Transfer events give it"):
+        ledger.check(start)
 
 
 def test_obligationsHold_afterEveryTimestep_ofEveryScenario(worker: Worker) -> None:

@@ -99,8 +99,11 @@ def _play_chunk(
     return rows
 
 
-def _chunks(tasks: list[Any], pieces: int) -> list[list[Any]]:
-    size = max(1, -(-len(tasks) // max(1, pieces)))
+def _chunks(tasks: list[Any], pieces: int, group: int = 1) -> list[list[Any]]:
+    """``tasks`` cut into about ``pieces`` chunks of whole groups of ``group`` tasks (the
+    subsets of one run, which share their fits), at least one group each."""
+    groups = -(-len(tasks) // max(1, group))
+    size = max(1, groups // max(1, pieces)) * max(1, group)
     return [tasks[i : i + size] for i in range(0, len(tasks), size)]
 
 
@@ -152,7 +155,8 @@ def _execute(
     from joblib import Parallel, delayed
 
     jobs = n_jobs or os.cpu_count() or 1
-    pieces = _chunks(tasks, jobs * 4)  # a few chunks per process: even load, few markets
+    # a few chunks per process (even load, few markets), each of whole runs
+    pieces = _chunks(tasks, jobs * 4, _subsets(tasks))
     parallel = Parallel(n_jobs=jobs, return_as="generator_unordered")
     results = parallel(delayed(_play_chunk)(scenario, p, seed, backend) for p in pieces)
     rows = []
@@ -162,6 +166,10 @@ def _execute(
         counter.update(len({(r["subset"], r["run"]) for r in chunk_rows}))
     counter.close()
     return rows
+
+
+def _subsets(tasks: list[tuple[int, int, dict[str, Any]]]) -> int:
+    return len({subset for subset, _run, _params in tasks})
 
 
 class _NoBar:
@@ -189,7 +197,7 @@ def _on_dask(
         workers = max(1, len(client.scheduler_info().get("workers", {})))
         futures = [
             client.submit(_play_chunk, scenario, piece, seed, backend, pure=False)
-            for piece in _chunks(tasks, workers * 4)
+            for piece in _chunks(tasks, workers * 4, _subsets(tasks))
         ]
         rows: list[dict[str, Any]] = []
         counter = _bar(progress, label, len(tasks))
@@ -233,10 +241,13 @@ def sweep(
         raise ConfigurationError(f"seed must be a whole number ≥ 0 or None, not {seed!r}.")
     base = secrets.randbits(32) if seed is None else int(seed)
     subsets = grid(params)
+    # Run-major: a chunk of tasks holds the same runs of neighbouring subsets, whose
+    # agents draw the same random numbers (Context.stream), so one process fits each
+    # model once and the other subsets find it in its fit cache.
     tasks = [
         (subset, run, {**chosen.params, **combo})
-        for subset, combo in enumerate(subsets)
         for run in range(runs)
+        for subset, combo in enumerate(subsets)
     ]
     rows = _execute(chosen, tasks, seed=base, backend=backend, executor=executor,
                     n_jobs=n_jobs, progress=progress)  # fmt: skip

@@ -15,7 +15,8 @@ from mlmarket.sim.agents import Agent, Creator, Evaluator, Participant
 from mlmarket.sim.ledger import SimulationInvariantError
 from mlmarket.sim.runner import KEY_COLUMNS, Worker, play
 from mlmarket.sim.scenario import COMPETITION_SCHEDULE, Scenario, Step
-from mlmarket.sim.sweep import grid
+from mlmarket.sim import models as sim_models
+from mlmarket.sim.sweep import _chunks, grid
 
 RADCAD = ["simulation", "subset", "run", "timestep", "substep"]
 ALL_ENTER = {"payout": (0.4, 0.3, 0.2, 0.1), "participation_cost": 0}
@@ -225,6 +226,29 @@ def test_grid_isTheCartesianProduct_inOrder() -> None:
         {"bond": 1, "payout": (0.5, 0.5), "entry_stake": 2},
     ]
     assert grid({"payout": (0.7, 0.3)}) == [{"payout": (0.7, 0.3)}]  # one split, not two
+
+
+def test_chunks_holdWholeRuns_soTheSubsetsOfARunShareOneProcess() -> None:
+    tasks = [(subset, run, {}) for run in range(5) for subset in range(3)]
+    for pieces, expected in ((1, 1), (2, 3), (4, 5), (8, 5), (20, 5)):
+        chunks = _chunks(tasks, pieces, group=3)
+        assert len(chunks) == expected
+        assert [task for chunk in chunks for task in chunk] == tasks
+        for chunk in chunks:
+            runs = {run for _subset, run, _params in chunk}
+            assert len(chunk) == 3 * len(runs)  # every subset of each of its runs
+
+
+def test_aParamSweep_fitsEachRunsModelsOnce_forEverySubset() -> None:
+    """Common random numbers: the subsets of a run draw the same training rows, so a bond
+    sweep fits each participant's model once per run, not once per subset."""
+    sim_models.clear_cache()
+    fits = sim_models.FIT_SECONDS[0]
+    frame = sim.sweep("honest", {"bond": [0.5, 1.0, 2.0], **ALL_ENTER}, runs=2, seed=4,
+                      executor="serial")  # fmt: skip
+    assert frame.groupby(["subset", "run"])["entries"].last().eq(5).all()
+    assert len(sim_models._CACHE) == 2 * 5  # two runs × five participants, three subsets
+    assert sim_models.FIT_SECONDS[0] > fits
 
 
 def test_sweepInProcesses_equalsTheSameSweepInThisProcess() -> None:

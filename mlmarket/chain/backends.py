@@ -66,6 +66,11 @@ class Backend:
         block = self.w3.eth.get_block("latest")
         return int(block["timestamp"]), int(block.get("baseFeePerGas", 0) or 0)
 
+    def signed_by(self, tx_hash: bytes, sender: str) -> None:
+        """The chain signed transaction ``tx_hash`` as ``sender``, about to be sent: an
+        in-process node may take its sender from here instead of recovering it from the
+        signature. Nodes that verify every signature ignore it."""
+
     def send_raw(self, raw: bytes, timestamp: int | None) -> bytes:
         """Send a signed transaction, in a block stamped ``timestamp`` where supported."""
         return bytes(self.w3.eth.send_raw_transaction(raw))

@@ -14,19 +14,9 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from eth_abi.codec import ABICodec
-from eth_abi.grammar import ABIType, TupleType
-from eth_abi.grammar import parse as parse_abi_type
-from eth_utils import is_checksum_address, to_checksum_address
-from eth_utils.abi import (
-    function_abi_to_4byte_selector,
-    get_abi_input_types,
-    get_abi_output_types,
-)
 from web3.contract import Contract
 from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import Web3Exception
@@ -36,6 +26,15 @@ from mlmarket.chain.accounts import Accounts, NamedAccount
 from mlmarket.chain.backends import STATE_FILE, Backend
 from mlmarket.chain.clock import Clock
 from mlmarket.chain.journal import SessionJournal
+from mlmarket.chain.plans import (
+    FAST_CALL_BACKENDS,
+    MAX_PLANS,
+    NAMED_BLOCKS,
+    SLOW,
+    CallPlan,
+    EventPlan,
+    checksummed,
+)
 from mlmarket.chain.reverts import ErrorRegistry, revert_data_of
 from mlmarket.errors import (
     BackendNotSupportedError,
@@ -79,179 +78,6 @@ class TxRecord:
 
 TxCall = ContractFunction | ContractConstructor
 
-# --- the fast path of Chain.call ---------------------------------------------------------
-#
-# web3's ``ContractFunction.call`` spends milliseconds per call in its ABI machinery (it
-# finds the function in the ABI again, validates the whole ABI, hashes every signature,
-# runs the middleware). ``Chain.call`` does the same work once per ABI element (a
-# ``_CallPlan``), then encodes with the web3 instance's own codec, asks the provider
-# directly and decodes and normalises the answer as web3 does. Anything it does not
-# reproduce exactly (keyword arguments, overloads, ENS names, hex strings for bytes, a
-# revert, a node error) takes web3's path instead.
-
-FAST_CALL_BACKENDS = frozenset({"revm", "eth-tester", "anvil"})
-"""The backends whose provider ``Chain.call`` may ask directly (see ``Chain._fast_call``)."""
-
-_NAMED_BLOCKS = frozenset({"latest", "pending", "safe", "finalized", "earliest"})
-_SLOW = object()  # _fast_call's "take web3's path"
-_MAX_CALL_PLANS = 4096
-_MAX_CACHED_VALUES = 1024  # per call plan: calldata by arguments, values by answer
-
-Check = Callable[[Any], bool]
-Normalizer = Callable[[Any], Any]
-
-
-@lru_cache(maxsize=4096)
-def _is_checksummed(value: str) -> bool:
-    return bool(is_checksum_address(value))
-
-
-@lru_cache(maxsize=4096)
-def _checksummed(value: str) -> str:
-    return str(to_checksum_address(value))
-
-
-def _is_address_arg(value: Any) -> bool:
-    # web3 leaves a checksummed address string as it is (no ENS lookup, no conversion).
-    return type(value) is str and _is_checksummed(value)
-
-
-def _argument_check(abi_type: ABIType) -> Check | None:
-    """A test that a value is an argument web3's normalizers pass on unchanged (an
-    ``int`` for an integer, ``bytes`` for bytes, a checksummed address...); None for
-    types the fast path leaves to web3 (tuples, fixed-point)."""
-    if abi_type.is_array:
-        item = _argument_check(abi_type.item_type)
-        if item is None:
-            return None
-        return lambda value: type(value) in (list, tuple) and all(item(v) for v in value)
-    if isinstance(abi_type, TupleType):
-        return None
-    base = abi_type.base
-    if base in ("uint", "int"):
-        return lambda value: type(value) is int
-    if base == "bool":
-        return lambda value: type(value) is bool
-    if base == "address":
-        return _is_address_arg
-    if base == "bytes":
-        return lambda value: type(value) is bytes
-    if base == "string":
-        return lambda value: type(value) is str
-    return None
-
-
-def _output_normalizer(abi_type: ABIType) -> Normalizer | None:
-    """web3's return normalisation of one decoded value (``map_abi_data`` with
-    ``BASE_RETURN_NORMALIZERS``): arrays become lists, tuples stay tuples, addresses are
-    checksummed, anything else is left alone (None: the identity)."""
-    if abi_type.is_array:
-        item = _output_normalizer(abi_type.item_type)
-        if item is None:
-            return list
-        return lambda value: [item(v) for v in value]
-    if isinstance(abi_type, TupleType):
-        parts = [_output_normalizer(component) for component in abi_type.components]
-        if all(part is None for part in parts):
-            return None  # eth_abi decodes a tuple as a tuple already
-        return lambda value: tuple(
-            v if part is None else part(v) for part, v in zip(parts, value, strict=False)
-        )
-    if abi_type.base == "address":
-        return _checksummed
-    return None
-
-
-@dataclass(frozen=True)
-class _CallPlan:
-    """What web3 works out on every call of one function, worked out once."""
-
-    selector: bytes
-    input_types: list[str]
-    checks: tuple[Check, ...]
-    output_types: list[str]
-    normalizers: tuple[Normalizer | None, ...]
-    # The same view is read again and again with the same arguments (a ledger reads every
-    # holder's balance after every step): its calldata, and the value of an answer it has
-    # decoded before, are kept (immutable values only: no arrays among the outputs).
-    _calldata: dict[tuple[Any, ...], bytes] = field(default_factory=dict, compare=False)
-    _values: dict[bytes, Any] | None = field(default=None, compare=False)
-
-    @classmethod
-    def of(cls, abi: Any, contract_abi: Any) -> _CallPlan | None:
-        """The plan for the function ``abi`` of ``contract_abi``; None when the fast path
-        does not apply (not a function, overloaded, not in the contract's ABI, tuples or
-        fixed-point numbers among its inputs)."""
-        if not isinstance(abi, dict) or abi.get("type") != "function":
-            return None
-        if not isinstance(contract_abi, list | tuple):
-            return None
-        # web3 finds the function in the contract's ABI by signature; overloads resolved
-        # from the arguments, and functions not in that ABI, are left to it.
-        same_name = [
-            element
-            for element in contract_abi
-            if isinstance(element, dict)
-            and element.get("type") == "function"
-            and element.get("name") == abi.get("name")
-        ]
-        if len(same_name) != 1 or same_name[0] != abi:
-            return None
-        input_types = list(get_abi_input_types(abi))
-        output_types = list(get_abi_output_types(abi))
-        checks = tuple(_argument_check(parse_abi_type(t)) for t in input_types)
-        if any(check is None for check in checks):
-            return None
-        return cls(
-            selector=bytes(function_abi_to_4byte_selector(abi)),
-            input_types=input_types,
-            checks=checks,  # type: ignore[arg-type] - no None left
-            output_types=output_types,
-            normalizers=tuple(_output_normalizer(parse_abi_type(t)) for t in output_types),
-            _values=None if any("[" in t for t in output_types) else {},
-        )
-
-    def calldata(self, codec: ABICodec, args: tuple[Any, ...]) -> bytes:
-        """Selector and encoded ``args`` (accepted ones: each argument's exact type is
-        fixed by its check, so equal keys encode equally)."""
-        try:
-            return self._calldata[args]
-        except TypeError:  # a list among the arguments
-            return self.selector + codec.encode(self.input_types, args)
-        except KeyError:
-            pass
-        data = self.selector + codec.encode(self.input_types, args)
-        if len(self._calldata) >= _MAX_CACHED_VALUES:
-            self._calldata.clear()
-        self._calldata[args] = data
-        return data
-
-    def value(self, codec: ABICodec, output: bytes) -> Any:
-        """The answer ``output`` decoded and normalised as web3 returns it."""
-        values = self._values
-        if values is None:
-            return self.result(codec.decode(self.output_types, output))
-        value = values.get(output, _SLOW)
-        if value is _SLOW:
-            value = self.result(codec.decode(self.output_types, output))
-            if len(values) >= _MAX_CACHED_VALUES:
-                values.clear()
-            values[output] = value
-        return value
-
-    def accepts(self, args: Sequence[Any]) -> bool:
-        return len(args) == len(self.checks) and all(
-            check(arg) for check, arg in zip(self.checks, args, strict=True)
-        )
-
-    def result(self, decoded: Sequence[Any]) -> Any:
-        """web3's return value: one output itself, several as a list."""
-        values = [
-            value if normalize is None else normalize(value)
-            for normalize, value in zip(self.normalizers, decoded, strict=False)
-        ]
-        return values[0] if len(values) == 1 else values
-
 
 class Chain:
     """A connected chain: use :func:`mlmarket.chain.connect` to make one.
@@ -292,9 +118,10 @@ class Chain:
         self.journal: SessionJournal | None = None
         # Chain.call's plans, by the identity of (function ABI, contract ABI); each entry
         # keeps both alive, so an id is never reused while its entry exists.
-        self._call_plans: dict[tuple[int, int], tuple[Any, Any, _CallPlan | None]] = {}
-        self._read_plans: dict[tuple[int, str], tuple[Any, _CallPlan | None]] = {}
+        self._call_plans: dict[tuple[int, int], tuple[Any, Any, CallPlan | None]] = {}
+        self._read_plans: dict[tuple[int, str], tuple[Any, CallPlan | None]] = {}
         self._contracts: dict[tuple[str, int], tuple[Any, Any]] = {}
+        self._event_plans: dict[int, tuple[Any, EventPlan | None]] = {}
 
     # --- descriptive -------------------------------------------------------------
 
@@ -333,7 +160,7 @@ class Chain:
     def address(self, who: NamedAccount | str) -> str:
         """The checksum address of a name, a NamedAccount, or any address."""
         if isinstance(who, str) and who.startswith("0x"):
-            return str(self.w3.to_checksum_address(who))
+            return checksummed(who)
         return self.accounts.resolve(who).address
 
     def describe(self, address: str) -> str:
@@ -358,7 +185,7 @@ class Chain:
             return entry[1]
         self.errors.register_abi(abi)
         contract = self.w3.eth.contract(address=checksum, abi=abi)
-        if len(self._contracts) >= _MAX_CALL_PLANS:
+        if len(self._contracts) >= MAX_PLANS:
             self._contracts.clear()
         self._contracts[key] = (abi, contract)  # the entry keeps the ABI's id from reuse
         return contract
@@ -402,7 +229,7 @@ class Chain:
         caller = sender if sender is not None else next(iter(self.accounts.values()))
         params = {"from": self.address(caller)}
         result = self._fast_call(fn, params["from"])
-        if result is not _SLOW:
+        if result is not SLOW:
             return result
         try:
             return fn.call(params)
@@ -410,56 +237,56 @@ class Chain:
             raise self._as_revert(exc) from None
 
     def _fast_call(self, fn: ContractFunction, sender: str) -> Any:
-        """``fn.call({"from": sender})`` as web3 would answer it, or ``_SLOW``.
+        """``fn.call({"from": sender})`` as web3 would answer it, or ``SLOW``.
 
         The same request web3 sends (``eth_call`` of ``{from, to, data}`` at
         ``w3.eth.default_block``) goes straight to the provider: the in-process revm
         node, eth-tester's provider (which raises on a revert) or anvil's HTTP provider;
         other nodes (``"rpc"``) keep web3's whole path. The answer is decoded with the web3
-        instance's codec and normalised as web3 normalises it. ``_SLOW`` (web3's path) for
+        instance's codec and normalised as web3 normalises it. ``SLOW`` (web3's path) for
         keyword arguments, arguments web3 would convert (hex strings, ENS names, lowercase
         addresses), ``decode_tuples`` contracts, batching, an error answer (a revert), or
         anything raising on the way.
         """
         if self.backend.kind not in FAST_CALL_BACKENDS or not isinstance(fn, ContractFunction):
-            return _SLOW
+            return SLOW
         if type(fn).call is not ContractFunction.call:  # a subclass's own call is its own
-            return _SLOW
+            return SLOW
         if fn.kwargs or fn.decode_tuples or fn._return_data_normalizers or not fn.address:
-            return _SLOW
+            return SLOW
         plan = self._call_plan(fn)
         args = fn.args or ()
         if plan is None or not plan.accepts(args):
-            return _SLOW
+            return SLOW
         block = self.w3.eth.default_block
         provider = self.w3.provider
-        if not (isinstance(block, str) and block in _NAMED_BLOCKS):
-            return _SLOW
+        if not (isinstance(block, str) and block in NAMED_BLOCKS):
+            return SLOW
         if getattr(provider, "_is_batching", True):  # a batch collects requests: web3's job
-            return _SLOW
+            return SLOW
         return self._eth_call(plan, fn.address, args, sender, block)
 
     def _eth_call(
-        self, plan: _CallPlan, to: str, args: Sequence[Any], sender: str, block: str
+        self, plan: CallPlan, to: str, args: Sequence[Any], sender: str, block: str
     ) -> Any:
         """``plan``'s function of ``to`` with ``args``, asked of the provider directly and
-        decoded as web3 decodes it; ``_SLOW`` on an error answer or anything raising."""
+        decoded as web3 decodes it; ``SLOW`` on an error answer or anything raising."""
         try:
             data = plan.calldata(self.w3.codec, tuple(args))
             if self.backend.direct_calls:  # the in-process node, without JSON-RPC
                 output = self.backend.call_bytes(sender, to, data, block)
                 if output is None:
-                    return _SLOW
+                    return SLOW
             else:
                 request = {"from": sender, "to": to, "data": "0x" + data.hex()}
                 response = self.w3.provider.make_request("eth_call", [request, block])  # type: ignore[arg-type]
                 answer = response.get("result") if "error" not in response else None
                 if not isinstance(answer, str) or not answer.startswith("0x"):
-                    return _SLOW
+                    return SLOW
                 output = bytes.fromhex(answer[2:])
             return plan.value(self.w3.codec, output)
         except Exception:  # noqa: BLE001 - web3's path raises what it raises
-            return _SLOW
+            return SLOW
 
     def read(self, contract: Any, name: str, *args: Any) -> Any:
         """View ``name`` of ``contract`` with positional ``args``: what
@@ -474,37 +301,79 @@ class Chain:
                 e for e in contract.abi if e.get("type") == "function" and e.get("name") == name
             ]
             try:
-                plan = _CallPlan.of(matches[0], contract.abi) if len(matches) == 1 else None
+                plan = CallPlan.of(matches[0], contract.abi) if len(matches) == 1 else None
             except Exception:  # noqa: BLE001 - an ABI this cannot read is web3's to judge
                 plan = None
             entry = (contract.abi, plan)
-            if len(self._read_plans) >= _MAX_CALL_PLANS:
+            if len(self._read_plans) >= MAX_PLANS:
                 self._read_plans.clear()
             self._read_plans[key] = entry
         plan = entry[1]
         block = self.w3.eth.default_block
         if (
             plan is not None and self.backend.kind in FAST_CALL_BACKENDS and plan.accepts(args)
-            and isinstance(block, str) and block in _NAMED_BLOCKS
+            and isinstance(block, str) and block in NAMED_BLOCKS
             and not getattr(self.w3.provider, "_is_batching", True)
         ):  # fmt: skip
             sender = next(iter(self.accounts.values())).address
             result = self._eth_call(plan, contract.address, args, sender, block)
-            if result is not _SLOW:
+            if result is not SLOW:
                 return result
         return self.call(contract.functions[name](*args))
 
-    def _call_plan(self, fn: ContractFunction) -> _CallPlan | None:
+    def logs(self, event: Any, from_block: int = 0) -> list[Any]:
+        """What ``event.get_logs(from_block=from_block)`` returns (``event``: a contract's
+        ``contract.events.Name``), decoded without web3's contract layer where the fast path
+        applies (milliseconds less per call: the market reads its state from events)."""
+        abi = getattr(event, "abi", None)
+        address = getattr(event, "address", None)
+        key = id(abi)
+        entry = self._event_plans.get(key)
+        if entry is None or entry[0] is not abi:
+            try:
+                plan = EventPlan.of(abi)
+            except Exception:  # noqa: BLE001 - an ABI this cannot read is web3's to judge
+                plan = None
+            entry = (abi, plan)
+            if len(self._event_plans) >= MAX_PLANS:
+                self._event_plans.clear()
+            self._event_plans[key] = entry
+        plan = entry[1]
+        if (
+            plan is not None and address and self.backend.kind in FAST_CALL_BACKENDS
+            and isinstance(from_block, int) and from_block >= 0
+            and not getattr(self.w3.provider, "_is_batching", True)
+        ):  # fmt: skip
+            topic = "0x" + plan.topic.hex()
+            try:
+                found: Any
+                if self.backend.kind == "eth-tester":  # its provider takes web3's formatting
+                    found = self.w3.eth.get_logs(
+                        {"address": address, "topics": [topic], "fromBlock": from_block}
+                    )
+                else:  # a JSON-RPC node (in this process, or anvil's HTTP)
+                    query = {"address": address, "topics": [topic], "fromBlock": hex(from_block),
+                             "toBlock": "latest"}  # fmt: skip
+                    response = self.w3.provider.make_request("eth_getLogs", [query])  # type: ignore[arg-type]
+                    found = response.get("result") if "error" not in response else None
+                if isinstance(found, list):
+                    events = [plan.decode(self.w3.codec, log) for log in found]
+                    return sorted(events, key=lambda e: (e["blockNumber"], e["logIndex"]))
+            except Exception:  # noqa: BLE001 - web3's path raises what it raises
+                pass
+        return list(event.get_logs(from_block=from_block))
+
+    def _call_plan(self, fn: ContractFunction) -> CallPlan | None:
         abi, contract_abi = fn.abi, fn.contract_abi
         key = (id(abi), id(contract_abi))
         entry = self._call_plans.get(key)
         if entry is not None and entry[0] is abi and entry[1] is contract_abi:
             return entry[2]
         try:
-            plan = _CallPlan.of(abi, contract_abi)
+            plan = CallPlan.of(abi, contract_abi)
         except Exception:  # noqa: BLE001 - an ABI this cannot read is web3's to judge
             plan = None
-        if len(self._call_plans) >= _MAX_CALL_PLANS:
+        if len(self._call_plans) >= MAX_PLANS:
             self._call_plans.clear()
         self._call_plans[key] = (abi, contract_abi, plan)
         return plan
@@ -568,7 +437,9 @@ class Chain:
         return receipt
 
     def _send(self, account: NamedAccount, tx: dict, timestamp: int | None) -> tuple[bytes, bytes]:
-        raw = bytes(account.signer.sign_transaction(tx).raw_transaction)
+        signed = account.signer.sign_transaction(tx)
+        raw = bytes(signed.raw_transaction)
+        self.backend.signed_by(bytes(signed.hash), account.address)
         tx_hash = self.backend.send_raw(raw, timestamp)
         if self.is_local:  # mined (or failed) in its own block: the nonce is used
             self._nonces[account.address] = int(tx["nonce"]) + 1

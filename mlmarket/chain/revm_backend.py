@@ -85,6 +85,9 @@ class RevmBackend(NodeControl):
         latest = self.node.latest  # the node's own record, without a JSON-RPC round trip
         return latest.timestamp, latest.base_fee
 
+    def signed_by(self, tx_hash: bytes, sender: str) -> None:
+        self.node.known_sender(tx_hash, sender)
+
     def send_raw(self, raw: bytes, timestamp: int | None) -> bytes:
         if timestamp is not None and timestamp != self.node.stamped_timestamp:
             self._rpc("evm_setNextBlockTimestamp", [timestamp])

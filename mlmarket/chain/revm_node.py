@@ -206,6 +206,12 @@ class RevmNode(QueryMethods, BaseProvider):
 
     # --- mining ---------------------------------------------------------------------------
 
+    def known_sender(self, tx_hash: bytes, sender: str) -> None:
+        """Take ``sender`` as the signer of ``tx_hash`` (its keccak covers the signature)
+        instead of recovering it: for the chain in this process, which has just signed it.
+        Raw transactions from anywhere else, and journal replays, are recovered."""
+        self._senders[tx_hash] = sender
+
     def send_raw_transaction(self, raw: bytes, timestamp: int | None = None) -> bytes:
         """Validate, execute, charge and mine ``raw`` in its own block; return its hash."""
         if timestamp is not None:

@@ -157,7 +157,7 @@ class CollectionService:
         fund = to_units(bounty_fund)
         self._approve(account, fund)
         fn = self.contract.functions.createCollection(
-            self.data._store(json.dumps(schema, sort_keys=True).encode()),
+            self.market.store_content(json.dumps(schema, sort_keys=True).encode()),
             cut_bps,
             window,
             max_rows_per_batch,
@@ -243,11 +243,11 @@ class CollectionService:
         document = {
             "format": BATCH_FORMAT,
             "metadata": metadata.to_dict(),
-            "envelope": self.data._store(sealed.envelope),
+            "envelope": self.market.store_content(sealed.envelope),
             "commitment": sealed.commitment.hex(),
             "wrapped_key": wrap_key(sealed.key, curator_key).hex(),
         }
-        batch_cid = self.data._store(json.dumps(document, sort_keys=True).encode())
+        batch_cid = self.market.store_content(json.dumps(document, sort_keys=True).encode())
         self._approve(account, to_units(col.stake))
         fn = self.contract.functions.contribute(col.id, batch_cid, len(frame))
         receipt = self.chain.transact(fn, sender=account)

@@ -460,9 +460,7 @@ class Competition:
     ) -> None:
         artifact = {"format": "mlmarket.model/1", "competition": self.address,
                     "estimator": secret["estimator"], "model": secret["model"]}  # fmt: skip
-        cid = self.market.remember_content(
-            self.market.store.add(json.dumps(artifact, sort_keys=True).encode())
-        )
+        cid = self.market.store_content(json.dumps(artifact, sort_keys=True).encode())
         model, salt = bytes.fromhex(secret["model"]), bytes.fromhex(secret["salt"])
         fn = self.contract.functions.reveal(sub_id, model, salt, cid)
         with self._in_phase():
@@ -508,9 +506,7 @@ class Competition:
         secret = self.market.vault.get("testsets", self.address)
         document = {"format": "mlmarket.testset/1", "salt": secret["salt"],
                     "chunks": secret["chunks"], "rows": secret["rows"]}  # fmt: skip
-        cid = self.market.remember_content(
-            self.market.store.add(json.dumps(document, sort_keys=True).encode())
-        )
+        cid = self.market.store_content(json.dumps(document, sort_keys=True).encode())
         fn = self.contract.functions.revealTestSet(bytes.fromhex(secret["salt"]), cid)
         with self._in_phase():
             self.chain.transact(fn, sender=self.creator)
@@ -570,7 +566,7 @@ class Competition:
         per_call = models_per_call or int(self.metadata.get("models_per_call", 1))
         # What is already scored, from the events (one query, not a call per model and chunk).
         done = {(int(log["args"]["chunkIndex"]), int(log["args"]["id"]))
-                for log in scored.get_logs(from_block=0)}  # fmt: skip
+                for log in self.chain.logs(scored)}  # fmt: skip
         work = [(i, sid) for i in range(len(chunks)) for sid in models if (i, sid) not in done]
         batches = _by_chunk(work, per_call)
         sender = by or self.creator  # read once, not per batch
@@ -790,7 +786,7 @@ class Competition:
 
     def revealed_models(self) -> dict[int, bytes]:
         """Model bytes of every revealed submission, from the reveal events."""
-        logs = self.contract.events.SubmissionRevealed.get_logs(from_block=0)
+        logs = self.chain.logs(self.contract.events.SubmissionRevealed)
         return {int(log["args"]["id"]): bytes(log["args"]["modelBytes"]) for log in logs}
 
     # --- results ---------------------------------------------------------------------

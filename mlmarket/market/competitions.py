@@ -270,7 +270,7 @@ class CompetitionService:
             rows_per_chunk=testset.rows_per_chunk, salt=TRAINING_SALT,
         )  # fmt: skip
         threshold = _stake_threshold(stake_threshold, slash_bps, metric, testset, quantizer)
-        training_cid = "" if listing_id else self._store(training_csv)
+        training_cid = "" if listing_id else self.market.store_content(training_csv)
         metadata = {
             "format": "mlmarket.competition/1", "name": name, "description": description,
             "target": target, "features": list(X.columns), "task": quantizer.task,
@@ -280,14 +280,16 @@ class CompetitionService:
             "model_family": model_family, "metric": metric,
         }  # fmt: skip
         if public_set is not None:
-            metadata.update(public_test_cid=self._store(public_csv), public_rows=public_set.rows)
+            metadata.update(
+                public_test_cid=self.market.store_content(public_csv), public_rows=public_set.rows
+            )
         if slash_bps:
             metadata.update(stake_threshold=str(stake_threshold))
+        metadata_cid = self.market.store_content(json.dumps(metadata, sort_keys=True).encode())
         params = self._params(
             reward_units, bond_units, training_cid, listing_id, training, testset, quantizer,
-            payout_bps, durations, stake_units, max_submissions_per_address,
-            self._store(json.dumps(metadata, sort_keys=True).encode()), model_family, budget,
-            metric, rules, multiple_places, optimistic, now,
+            payout_bps, durations, stake_units, max_submissions_per_address, metadata_cid,
+            model_family, budget, metric, rules, multiple_places, optimistic, now,
         )  # fmt: skip
         extra = {"merger_deadline": merger, "slash_bps": slash_bps, "stake_threshold": threshold}
         if public_set is not None:
@@ -380,11 +382,6 @@ class CompetitionService:
             multiple_places=bool(multiple_places), challenge_window=optimistic[0],
             claim_bond=optimistic[1], challenge_bond=optimistic[2],
         )  # fmt: skip
-
-    def _store(self, data: bytes) -> str:
-        cid = self.market.store.add(data)
-        self.market.store.pin(cid)
-        return self.market.remember_content(cid)
 
 
 def _rules(

@@ -186,8 +186,8 @@ class DataMarketService:
             created=self.market.chain_time(),
         )
         sealed = seal(plaintext, dataset_id)
-        data_cid = self._store(sealed.envelope)
-        metadata_cid = self._store(metadata.to_json().encode())
+        data_cid = self.market.store_content(sealed.envelope)
+        metadata_cid = self.market.store_content(metadata.to_json().encode())
         fn = self.contract.functions.createListing(
             units,
             metadata_cid,
@@ -210,11 +210,6 @@ class DataMarketService:
         if units < 0:
             raise ConfigurationError(f"A price cannot be negative (got {price}).")
         return units
-
-    def _store(self, data: bytes) -> str:
-        cid = self.market.store.add(data)
-        self.market.store.pin(cid)
-        return self.market.remember_content(cid)
 
     def _event(self, receipt: Any, name: str) -> Any:
         from web3.logs import DISCARD

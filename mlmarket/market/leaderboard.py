@@ -46,7 +46,7 @@ def leaderboard_table(comp: Competition) -> pd.DataFrame:
     samples = p.training_samples if training else p.samples
     prizes = {
         int(log["args"]["id"]): from_units(log["args"]["amount"])
-        for log in comp.contract.events.PrizeAwarded.get_logs(from_block=0)
+        for log in comp.chain.logs(comp.contract.events.PrizeAwarded)
     }
     winner = int(call(fns.winner())[0]) if comp.phase == "finalized" else 0
     metric = metric_name(p.metric_name, training=training)
@@ -54,7 +54,7 @@ def leaderboard_table(comp: Competition) -> pd.DataFrame:
     labels = None
     work = {
         int(log["args"]["id"]): int(log["args"]["work"])
-        for log in comp.contract.events.SubmissionRevealed.get_logs(from_block=0)
+        for log in comp.chain.logs(comp.contract.events.SubmissionRevealed)
     }
     claimed = _claim_statuses(comp) if p.challenge_window else {}
     public_board = p.public_root != bytes(32)  # a voided public claim disqualifies

@@ -26,6 +26,7 @@ from mlmarket.market.sessions import latest_session, mark_latest, start_session_
 from mlmarket.market.tables import balances_table, competition_label, events_table
 from mlmarket.market.vault import Vault
 from mlmarket.storage import ContentStore, LocalStore
+from mlmarket.storage.cid import CID, format_cid
 from mlmarket.units import Amount, to_units
 
 LOCAL_TOKENS_PER_ACCOUNT = 1_000
@@ -89,9 +90,13 @@ class Market:
         """The chain clock's time as a UTC datetime (what metadata records as created)."""
         return datetime.fromtimestamp(self.chain.clock.now(), UTC)
 
+    def store_content(self, data: bytes) -> str:
+        """Add ``data`` to the content store (pinned), remember it; its CID as text."""
+        return self.remember_content(self.store.add(data, pin=True))
+
     def remember_content(self, cid: object) -> str:
         """Record that the market refers to ``cid`` (saved with the session)."""
-        text = str(cid)
+        text = format_cid(cid) if isinstance(cid, CID) else str(cid)
         if text not in self._content and self.chain.journal is not None:
             self.chain.journal.note("content", text)
         self._content.add(text)

@@ -238,7 +238,7 @@ def public_claims(comp: Competition) -> list[PublicClaim]:
     )
     if not logs:
         return []
-    lost = contract.events.PublicClaimForfeited.get_logs(from_block=0)
+    lost = comp.chain.logs(contract.events.PublicClaimForfeited)
     forfeited = {int(log["args"]["claimId"]) for log in lost}
     found = []
     for log in sorted(logs, key=lambda entry: int(entry["args"]["claimId"])):

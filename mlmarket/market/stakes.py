@@ -54,7 +54,7 @@ def require_stakes(comp: Competition) -> None:
 def stakers(comp: Competition) -> dict[int, str]:
     """Who paid each submission's stake (and is paid it back): the account that sent the
     commit (a team member, for a team's submission), by id."""
-    logs = comp.contract.events.SubmissionCommitted.get_logs(from_block=0)
+    logs = comp.chain.logs(comp.contract.events.SubmissionCommitted)
     w3 = comp.chain.w3
     return {int(log["args"]["id"]): str(w3.eth.get_transaction(log["transactionHash"])["from"])
             for log in logs}  # fmt: skip
@@ -73,7 +73,7 @@ def stakes_table(comp: Competition) -> pd.DataFrame:
     require_stakes(comp)
     p, fns, call = comp.params, comp.contract.functions, comp.chain.call
     paid = {int(log["args"]["id"]): int(log["args"]["amount"])
-            for log in comp.contract.events.StakeWithdrawn.get_logs(from_block=0)}  # fmt: skip
+            for log in comp.chain.logs(comp.contract.events.StakeWithdrawn)}  # fmt: skip
     chunks = int(call(fns.chunkCount()))
     tested = bool(call(fns.testSetRevealed()))
     who = stakers(comp)

@@ -121,14 +121,14 @@ class Roster:
         self.names: dict[str, str] = {}
         self.proposer: dict[str, str] = {}
         self.order: list[str] = []  # teams in proposal order
-        for log in events.TeamProposed.get_logs(from_block=0):
+        for log in comp.chain.logs(events.TeamProposed):
             team = to_checksum_address(log["args"]["team"])
             self.names[team] = str(log["args"]["name"])
             self.proposer[team] = to_checksum_address(log["args"]["proposer"])
             self.order.append(team)
         self.merged_into: dict[str, str] = {}
         self.formed_with: dict[str, tuple[list[str], int]] = {}
-        for log in events.TeamFormed.get_logs(from_block=0):
+        for log in comp.chain.logs(events.TeamFormed):
             team = to_checksum_address(log["args"]["team"])
             merged = [to_checksum_address(e) for e in log["args"]["merged"]]
             self.formed_with[team] = (merged, int(log["args"]["entries"]))
@@ -199,7 +199,7 @@ def entrant(comp: Competition, who: Who) -> str:
     """The entrant address ``who`` (an account, or a team) commits as: its team after every
     merger, or itself."""
     address = _address(comp, who)
-    return to_checksum_address(comp.chain.read(comp.contract, "entrantOf", address))
+    return str(comp.chain.read(comp.contract, "entrantOf", address))  # checksummed, as web3
 
 
 def team_name(comp: Competition, address: str, roster: Roster | None = None) -> str:
@@ -515,7 +515,7 @@ def _address(comp: Competition, who: Who) -> str:
     if isinstance(who, NamedAccount):
         return who.address
     try:
-        return to_checksum_address(comp.chain.address(who))
+        return comp.chain.address(who)  # checksummed
     except (KeyError, ValueError) as error:
         raise ConfigurationError(str(error).strip("'\"")) from None
 
@@ -561,7 +561,7 @@ def _members_of(comp: Competition, roster: Roster, entrant_address: str) -> list
 
 
 def _has_accepted(comp: Competition, team: str, member: str) -> bool:
-    logs = comp.contract.events.TeamAccepted.get_logs(from_block=0)
+    logs = comp.chain.logs(comp.contract.events.TeamAccepted)
     return any(
         to_checksum_address(log["args"]["team"]) == team
         and to_checksum_address(log["args"]["member"]) == member

@@ -13,7 +13,8 @@ After every timestep the runner checks two things and raises
 - **Obligations**: each competition holds exactly what it still owes
   (:meth:`Ledger.competition_obligations`), and the ``DataMarket`` exactly its escrow, owed
   revenue, bounty funds, pending stakes and contributors' share revenue
-  (:meth:`Ledger.data_market_obligations`, in units × ``ACC_PRECISION``, exact).
+  (:meth:`Ledger.data_market_obligations`, in units × ``ACC_PRECISION``, exact; checked
+  again whenever a transaction reached it or moved its tokens).
 """
 
 from __future__ import annotations
@@ -58,6 +59,12 @@ class Ledger:
         self._contracts: dict[str, Any] = {}
         self.tracked: dict[str, int] = {}  # lowercase address -> units, from Transfer events
         self._seen = 0
+        # Addresses (lowercase) a transaction since the last check was sent to, or that
+        # emitted an event, or sent or received tokens: the DataMarket's obligations can
+        # only change then (no other contract calls it).
+        self._touched: set[str] = set()
+        self._dm_checked = False
+        self._precision: int | None = None
 
     def start(self) -> dict[str, int]:
         """Every holder's balance now, by label (a run's start); the balances
@@ -66,6 +73,8 @@ class Ledger:
         found = self.balances(holders)
         self.tracked = {holders[label].lower(): units for label, units in found.items()}
         self._seen = len(self.market.chain.history)
+        self._touched.clear()
+        self._dm_checked = False
         return found
 
     def observe(self) -> dict[str, int]:
@@ -73,12 +82,17 @@ class Ledger:
         at :meth:`start`, plus the events of every transaction mined since. Exact as long
         as every balance change emits its event (:meth:`check` verifies it)."""
         history, token, tracked = self.market.chain.history, self.token.address, self.tracked
+        touched = self._touched
         for record in history[self._seen :]:
+            if record.to:
+                touched.add(record.to.lower())
             for log in record.logs:
+                touched.add(log.address.lower())
                 if log.address != token or len(log.topics) != 3 or log.topics[0] != TRANSFER:
                     continue
                 value = int.from_bytes(log.data, "big")
                 source, target = ("0x" + topic[12:].hex() for topic in log.topics[1:])
+                touched.update((source, target))
                 if source != ZERO:  # a mint has no source
                     tracked[source] = tracked.get(source, 0) - value
                 if target != ZERO:  # a burn no target
@@ -97,14 +111,17 @@ class Ledger:
             found.append(self._contracts[address])
         return found
 
-    def holders(self) -> dict[str, str]:
-        """Every address that can hold the market's tokens: label -> address."""
+    def holders(self, competitions: list[Any] | None = None) -> dict[str, str]:
+        """Every address that can hold the market's tokens: label -> address (each
+        competition's label is ``competition <index>``)."""
         found = dict(self.accounts)
         found["DataMarket"] = self.data.address
         found["CompetitionFactory"] = self.factory.address
         if int(self.claims.address, 16):
             found["ScoreClaims"] = self.claims.address
-        for index, comp in enumerate(self.competitions()):
+        if competitions is None:
+            competitions = self.competitions()
+        for index, comp in enumerate(competitions):
             found[f"competition {index}"] = comp.address
         found["sink"] = SINK
         return found
@@ -135,7 +152,9 @@ class Ledger:
         contributors' share revenue and credits (with each collection's undistributed
         remainder)."""
         read, dm = self.read, self.data
-        precision = int(read(dm, "ACC_PRECISION"))
+        if self._precision is None:  # a constant
+            self._precision = int(read(dm, "ACC_PRECISION"))
+        precision = self._precision
         accounts = list(self.accounts.values())
         purchases = [read(dm, "getPurchase", i) for i in range(1, read(dm, "purchaseCount") + 1)]
         escrow = sum(int(p[4]) for p in purchases if int(p[2]) == PURCHASE_PENDING)
@@ -162,7 +181,8 @@ class Ledger:
         """Raise :class:`SimulationInvariantError` unless tokens are conserved since
         ``start``, every balance is what the ``Transfer`` events say, and every contract
         holds what it owes."""
-        holders = self.holders()
+        competitions = self.competitions()
+        holders = self.holders(competitions)
         now = self.balances(holders)
         tracked = self.observe()
         known = {address.lower() for address in holders.values()}
@@ -181,13 +201,18 @@ class Ledger:
                     f"{label} ({address}) holds {now[label]} units, but the token's Transfer "
                     f"events give it {tracked.get(address.lower(), 0)}."
                 )
-        for index, comp in enumerate(self.competitions()):
-            held = int(self.read(self.token, "balanceOf", comp.address))
+        for index, comp in enumerate(competitions):
+            held = now[f"competition {index}"]
             owed = self.competition_obligations(comp)
             if held != owed:
                 raise SimulationInvariantError(
                     f"Competition {index} ({comp.address}) holds {held} units but owes {owed}."
                 )
+        due = not self._dm_checked or self.data.address.lower() in self._touched
+        self._touched.clear()
+        if not due:
+            return  # nothing reached the DataMarket since its last check
+        self._dm_checked = True
         held, owed = self.data_market_obligations()
         if held != owed:
             raise SimulationInvariantError(

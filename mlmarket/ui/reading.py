@@ -310,7 +310,7 @@ def burned(handle: Competition, outcome: str, logged: bool) -> Decimal:
     if outcome != "defaulted":
         return from_units(0)
     if logged:
-        logs = handle.contract.events.CompetitionFinalized.get_logs(from_block=0)
+        logs = handle.chain.logs(handle.contract.events.CompetitionFinalized)
         if logs:
             return from_units(logs[-1]["args"]["burned"])
     params = handle.params

@@ -415,3 +415,44 @@ def test_transactions_areBuiltAsWeb3BuildsThem(
     market.clock.advance_to(comp.deadline("submission"))
     comp.reveal()
     assert {"transfer", "commit", "reveal"} <= set(compared), compared  # struct args: web3
+
+
+# --- events ----------------------------------------------------------------------------------
+
+
+def test_everyEvent_readsAsWeb3sGetLogs_withTheSameTypes(
+    market: mm.Market, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``Chain.logs`` answers what ``event.get_logs(from_block=...)`` answers, for every
+    event of every contract; the events the session emitted are all decoded on the fast
+    path (web3's ``get_logs`` is never asked)."""
+    chain = market.chain
+    found = {}
+    for label, contract in contracts(market).items():
+        for entry in contract.abi:
+            if entry.get("type") != "event":
+                continue
+            event = contract.events[entry["name"]]
+            expected = [dict(e) | {"args": dict(e["args"])} for e in event.get_logs(from_block=0)]
+            for start in (0, chain.block_number):
+                web3_answer = event.get_logs(from_block=start)
+                ours = chain.logs(event, from_block=start)
+                assert ours == web3_answer, (label, entry["name"], start)
+                assert [shape(list(e.values())) for e in ours] == [
+                    shape(list(e.values())) for e in web3_answer
+                ]
+                assert [shape(list(e["args"].values())) for e in ours] == [
+                    shape(list(e["args"].values())) for e in web3_answer
+                ]
+            found[(label, entry["name"])] = len(expected)
+    emitted = {key for key, count in found.items() if count}
+    assert {("Competition[0]", "SubmissionRevealed"), ("DataMarket", "Purchased"),
+            ("MarketToken", "Transfer")} <= emitted  # fmt: skip
+    assert len(emitted) >= 20
+    # The fast path answers alone: web3's get_logs is not called for any of them.
+    monkeypatch.setattr(
+        type(market.token.contract.events.Transfer),
+        "get_logs",
+        lambda *a, **k: pytest.fail("Chain.logs went through web3's get_logs"),
+    )
+    assert chain.logs(market.token.contract.events.Transfer)

@@ -256,3 +256,22 @@ def test_aRefusedSend_raisesWeb3sError_andMinesNothing(revm: Chain) -> None:
     assert (revm.block_number, revm.balance("alice")) == (block, balance)
     tx_hash = revm.backend.send_raw(signed(revm), None)
     assert revm.backend.receipt(tx_hash)["status"] == 1 and revm.block_number == block + 1
+
+
+def test_theChainsOwnTransactions_needNoRecovery_othersAreRecovered(
+    revm: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chain tells the in-process node who signed what it sends (it has just signed
+    it); a raw transaction from elsewhere still has its sender recovered."""
+    from mlmarket.chain import revm_tx
+
+    recovered: list[str] = []
+    recover = revm_tx._recover
+    monkeypatch.setattr(
+        revm_tx, "_recover", lambda *a: recovered.append(recover(*a)) or recovered[-1]
+    )
+    probe = deploy(revm, "RevertProbe")
+    receipt = revm.transact(probe.functions.ping(1, b"\x01" * 32, "x"), sender="bob")
+    assert receipt["from"] == revm.address("bob") and recovered == []
+    send(revm, signed(revm, sender="carol"))
+    assert recovered == [revm.address("carol")]

@@ -11,11 +11,11 @@ import pytest
 from mlmarket import sim
 from mlmarket.crypto import WRAPPED_KEY_LENGTH
 from mlmarket.errors import ConfigurationError
+from mlmarket.sim import models as sim_models
 from mlmarket.sim.agents import Agent, Creator, Evaluator, Participant
 from mlmarket.sim.ledger import SimulationInvariantError
 from mlmarket.sim.runner import KEY_COLUMNS, Worker, play
 from mlmarket.sim.scenario import COMPETITION_SCHEDULE, Scenario, Step
-from mlmarket.sim import models as sim_models
 from mlmarket.sim.sweep import _chunks, grid
 
 RADCAD = ["simulation", "subset", "run", "timestep", "substep"]
@@ -164,28 +164,35 @@ def test_selfDealingCurator_poisonsTheCollection_unlessHonestAndInTime(
 
 
 class Leaker(Agent):
-    """Sends a token to an address no rule knows (or, ``donate``, into the competition)."""
+    """Sends a token to an address no rule knows, or donates it (``to``: ``"stray"``,
+    ``"competition"`` or ``"DataMarket"``) at the submission step."""
 
-    def __init__(self, name: str, donate: bool = False) -> None:
+    def __init__(self, name: str, to: str = "stray") -> None:
         super().__init__(name)
-        object.__setattr__(self, "donate", donate)
+        object.__setattr__(self, "to", to)
 
     def act(self, ctx, step):  # type: ignore[no-untyped-def]
         if step != "submit":
             return None
-        to = ctx.competition.address if self.donate else "0x" + "12" * 20
+        to = {"stray": "0x" + "12" * 20, "competition": ctx.competition.address,
+              "DataMarket": ctx.market.data.contract.address}[self.to]  # fmt: skip
         fn = ctx.market.token.contract.functions.transfer(to, 10**18)
         ctx.market.chain.transact(fn, sender=self.account)
         return "transfer"
 
 
 @pytest.mark.parametrize(
-    ("donate", "said"),
-    [(False, "appeared or vanished.*no rule pays.*0x1212121212"), (True, "holds")],
+    ("to", "said"),
+    [
+        ("stray", "appeared or vanished.*no rule pays.*0x1212121212"),
+        ("competition", "Competition 0 .* holds"),
+        # Checked again because a transfer reached it, though no transaction called it.
+        ("DataMarket", "The DataMarket holds"),
+    ],
 )
-def test_aTokenSentWhereNoRuleSendsIt_breaksTheRun(worker: Worker, donate: bool, said: str) -> None:
+def test_aTokenSentWhereNoRuleSendsIt_breaksTheRun(worker: Worker, to: str, said: str) -> None:
     scenario = Scenario(
-        "leak", agents=(Creator("alice"), Leaker("bob", donate=donate), Evaluator("erin")),
+        "leak", agents=(Creator("alice"), Leaker("bob", to=to), Evaluator("erin")),
         params={"reward": 10},
     )  # fmt: skip
     with pytest.raises(SimulationInvariantError, match=said):
@@ -262,6 +269,7 @@ def test_sweepInProcesses_equalsTheSameSweepInThisProcess() -> None:
 
 def test_sweepOnATwoWorkerDaskCluster_equalsTheSerialSweep() -> None:
     from dask import distributed  # a dev dependency (the mlmarket[sim] extra): never skipped
+
     params = {"entry_stake": [0, 1]}
     serial = sim.sweep("sybil_default", params, runs=1, seed=12, executor="serial")
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,

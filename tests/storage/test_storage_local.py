@@ -285,3 +285,24 @@ def test_roundtrip_property(tmp_path_factory, data: bytes, chunk: int, links: in
     assert store.get(cid) == data
     assert store.add(data, only_hash=True) == cid
     assert compute_cid(io.BytesIO(data), store.params) == cid
+
+
+def test_withoutFsync_blocksAreWrittenInTheCallersThread_withTheSameCids(tmp_path, monkeypatch):
+    """Threads pay off only while fsync waits for the disk: without it a store writes in
+    the caller's thread (no pool per write), and the CIDs do not depend on it."""
+    import threading
+
+    data = os.urandom(3 * 262144 + 17)
+    durable = LocalStore(tmp_path / "a")
+    assert (
+        durable.write_threads == 4
+        and LocalStore(tmp_path / "c", write_threads=2).write_threads == 2
+    )
+    fast = LocalStore(tmp_path / "b", fsync=False)
+    assert fast.write_threads == 0
+    started = []
+    monkeypatch.setattr(threading.Thread, "start", lambda self: started.append(self))
+    cid = fast.add(data)
+    assert started == [] and fast.get(cid) == data
+    monkeypatch.undo()
+    assert durable.add(data) == cid

@@ -63,15 +63,23 @@ def _is_address_arg(value: Any) -> bool:
 
 def _argument_check(abi_type: ABIType) -> Check | None:
     """A test that a value is an argument web3's normalizers pass on unchanged (an
-    ``int`` for an integer, ``bytes`` for bytes, a checksummed address...); None for
-    types the fast path leaves to web3 (tuples, fixed-point)."""
+    ``int`` for an integer, ``bytes`` for bytes, a checksummed address, a list or tuple
+    of such fields for a struct); None for types the fast path leaves to web3
+    (fixed-point numbers)."""
     if abi_type.is_array:
         item = _argument_check(abi_type.item_type)
         if item is None:
             return None
         return lambda value: type(value) in (list, tuple) and all(item(v) for v in value)
-    if isinstance(abi_type, TupleType):
-        return None
+    if isinstance(abi_type, TupleType):  # a struct: its fields in order, each as above
+        parts = [_argument_check(component) for component in abi_type.components]
+        if any(part is None for part in parts):
+            return None
+        return lambda value: (
+            type(value) in (list, tuple)
+            and len(value) == len(parts)
+            and all(part(v) for part, v in zip(parts, value, strict=True))  # type: ignore[misc]
+        )
     base = abi_type.base
     if base in ("uint", "int"):
         return lambda value: type(value) is int
@@ -125,8 +133,8 @@ class CallPlan:
     @classmethod
     def of(cls, abi: Any, contract_abi: Any) -> CallPlan | None:
         """The plan for the function ``abi`` of ``contract_abi``; None when the fast path
-        does not apply (not a function, overloaded, not in the contract's ABI, tuples or
-        fixed-point numbers among its inputs)."""
+        does not apply (not a function, overloaded, not in the contract's ABI, fixed-point
+        numbers among its inputs)."""
         if not isinstance(abi, dict) or abi.get("type") != "function":
             return None
         if not isinstance(contract_abi, list | tuple):

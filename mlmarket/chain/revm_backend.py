@@ -21,11 +21,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from eth_utils.toolz import compose
 from web3 import Web3
-from web3._utils.method_formatters import get_result_formatters
-from web3._utils.rpc_abi import RPC
-from web3.datastructures import AttributeDict
 from web3.types import TxReceipt
 
 from mlmarket.chain.backends import (
@@ -37,6 +33,7 @@ from mlmarket.chain.backends import (
     SimulatedRevert,
 )
 from mlmarket.chain.revm_engine import require_pyrevm
+from mlmarket.chain.revm_ledger import receipt_attrs
 from mlmarket.chain.revm_node import Genesis, RevmNode
 from mlmarket.chain.revm_tx import TxRejectedError
 from mlmarket.errors import ChainError
@@ -64,12 +61,6 @@ class RevmBackend(NodeControl):
             Genesis(CHAIN_ID, genesis_timestamp, nonce, funded, gas_limit=BLOCK_GAS_LIMIT)
         )
         super().__init__(Web3(self.node))
-        # What web3 does to the node's answer to eth_getTransactionReceipt: its result
-        # formatters, then the attrdict middleware.
-        self._receipt_format = compose(
-            AttributeDict.recursive,
-            get_result_formatters(RPC.eth_getTransactionReceipt, self.w3.eth),
-        )
         self._genesis = {
             "timestamp": genesis_timestamp,
             "addresses": list(addresses),
@@ -100,10 +91,10 @@ class RevmBackend(NodeControl):
         return self.node.engine.account(address.lower()).nonce  # no pool: latest = pending
 
     def receipt(self, tx_hash: bytes) -> TxReceipt:
-        record = self.node.rpc_eth_getTransactionReceipt(["0x" + tx_hash.hex()])
+        record = self.node.receipts.get(bytes(tx_hash))
         if record is None:
             return super().receipt(tx_hash)
-        return self._receipt_format(record)  # type: ignore[no-any-return]
+        return receipt_attrs(record)  # type: ignore[return-value]
 
     def simulate(self, tx: dict[str, Any], timestamp: int) -> None:
         # Straight to the node (no web3 formatting): the same eth_call, in the pending block.

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import rlp
 from eth_bloom import BloomFilter
-from eth_utils import keccak
+from eth_utils import keccak, to_checksum_address
+from hexbytes import HexBytes
+from web3.datastructures import AttributeDict
 
 from mlmarket.chain.revm_engine import ZERO_ADDRESS, LogEntry
 from mlmarket.chain.revm_tx import SignedTx
@@ -183,6 +186,53 @@ def receipt_json(receipt: ReceiptRecord) -> dict[str, object]:
         "to": _address(receipt.tx.to),
         "contractAddress": _address(receipt.contract_address),
     }
+
+
+def receipt_attrs(receipt: ReceiptRecord) -> AttributeDict:
+    """The receipt as web3's ``get_transaction_receipt`` returns it (its result formatters
+    applied to :func:`receipt_json`, then ``AttributeDict``), built directly: quantities
+    as ``int``, hashes and data as ``HexBytes``, addresses checksummed."""
+    logs = [
+        AttributeDict(
+            {
+                "address": _checksum(log.entry.address),
+                "topics": [HexBytes(topic) for topic in log.entry.topics],
+                "data": HexBytes(log.entry.data),
+                "blockHash": HexBytes(log.block_hash),
+                "blockNumber": log.block_number,
+                "blockTimestamp": hex(log.timestamp),
+                "transactionHash": HexBytes(log.tx_hash),
+                "transactionIndex": 0,
+                "logIndex": log.log_index,
+                "removed": False,
+            }
+        )
+        for log in receipt.logs
+    ]
+    return AttributeDict(
+        {
+            "type": 2,
+            "status": receipt.status,
+            "cumulativeGasUsed": receipt.gas_used,  # one transaction per block
+            "logs": logs,
+            "logsBloom": HexBytes(receipt.bloom.to_bytes(BLOOM_BYTES, "big")),
+            "transactionHash": HexBytes(receipt.tx.hash),
+            "transactionIndex": 0,
+            "blockHash": HexBytes(receipt.block_hash),
+            "blockNumber": receipt.block_number,
+            "blockTimestamp": hex(receipt.timestamp),
+            "gasUsed": receipt.gas_used,
+            "effectiveGasPrice": receipt.effective_gas_price,
+            "from": _checksum(receipt.tx.sender),
+            "to": _checksum(receipt.tx.to),
+            "contractAddress": _checksum(receipt.contract_address),
+        }
+    )
+
+
+@lru_cache(maxsize=1024)
+def _checksum(address: str | None) -> str | None:
+    return None if address is None else to_checksum_address(address)
 
 
 def transaction_json(receipt: ReceiptRecord) -> dict[str, object]:

@@ -392,8 +392,8 @@ def test_readByName_needsNoWeb3FunctionObject(
 def test_transactions_areBuiltAsWeb3BuildsThem(
     market: mm.Market, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The transactions of a lifecycle (token and competition calls; a struct argument, as
-    in createCompetition, is left to web3): the calldata equals ``build_transaction``'s."""
+    """The transactions of a lifecycle (token and competition calls, and the struct of
+    ``createCompetitionWithPermit``): the calldata equals ``build_transaction``'s."""
     compared: list[str] = []
     original = Chain._transaction_data
 
@@ -414,7 +414,7 @@ def test_transactions_areBuiltAsWeb3BuildsThem(
     comp.submit(make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y), by="bob")
     market.clock.advance_to(comp.deadline("submission"))
     comp.reveal()
-    assert {"transfer", "commit", "reveal"} <= set(compared), compared  # struct args: web3
+    assert {"transfer", "createCompetitionWithPermit", "commit", "reveal"} <= set(compared)
 
 
 # --- events ----------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from mlmarket.chain.revm_tx import (
     next_base_fee,
 )
 from mlmarket.contracts import bind_errors
+from mlmarket.errors import TransactionFailedError
 from tests.chain.conftest import deploy
 
 PRIORITY = 10**9
@@ -233,18 +234,29 @@ def test_withoutPyrevm_connectSaysHowToInstallIt(monkeypatch: pytest.MonkeyPatch
         connect("revm")
 
 
-def test_theChainsReceipt_isWhatWeb3Returns_typesIncluded(revm: Chain) -> None:
-    """On revm the chain reads the receipt from the node without JSON-RPC and formats it
-    with web3's own formatters: equal to ``get_transaction_receipt``, value by value."""
+def test_theChainsReceipts_areWhatWeb3Returns_typesIncluded(revm: Chain) -> None:
+    """On revm the chain builds each receipt from the node's record, as web3's formatters
+    would: equal to ``get_transaction_receipt``, with the same types all the way down, for
+    a deployment, calls with and without events, and a failed transaction."""
     probe = deploy(revm, "RevertProbe")
-    receipt = revm.transact(probe.functions.ping(3, b"\x01" * 32, "hello"), sender="bob")
-    expected = revm.w3.eth.get_transaction_receipt(receipt["transactionHash"])
-    assert receipt == expected and type(receipt) is type(expected)
-    for key, value in expected.items():
-        assert type(receipt[key]) is type(value), key
-    assert [type(v) for v in receipt["logs"][0].values()] == [
-        type(v) for v in expected["logs"][0].values()
-    ]
+    revm.transact(probe.functions.ping(3, b"\x01" * 32, "hello"), sender="bob")
+    revm.transact(probe.functions.spin(2), sender="carol")
+    with pytest.raises(TransactionFailedError):  # mined, failed: sent without the dry run
+        revm.transact(probe.functions.revertEmpty(), sender="dave", simulate=False)
+    assert [r.status for r in revm.history[-3:]] == [1, 1, 0]
+
+    def shape(value: Any) -> Any:
+        if isinstance(value, dict):
+            return (type(value).__name__, {k: shape(v) for k, v in value.items()})
+        if isinstance(value, list | tuple):
+            return (type(value).__name__, [shape(v) for v in value])
+        return (type(value).__name__, value)
+
+    for record in revm.history:
+        tx_hash = bytes.fromhex(record.tx_hash[2:])
+        ours, web3s = revm.backend.receipt(tx_hash), revm.w3.eth.get_transaction_receipt(tx_hash)
+        assert ours == web3s and shape(ours) == shape(web3s), record.action
+        assert list(ours) == list(web3s)  # the same keys in the same order
 
 
 def test_aRefusedSend_raisesWeb3sError_andMinesNothing(revm: Chain) -> None:

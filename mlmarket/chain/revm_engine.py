@@ -153,6 +153,7 @@ class RevmEngine:
         self._pyrevm = require_pyrevm()
         env = self._pyrevm.Env(cfg=self._pyrevm.CfgEnv(chain_id=chain_id))
         self._evm = self._pyrevm.EVM(env=env, gas_limit=block_gas_limit, spec_id=REVM_SPEC)
+        self._block: BlockContext | None = None  # the block environment last set
         self._known_code: set[bytes] = {KECCAK_EMPTY}
         # A mirror of the database (every write goes through _write_*), so that a
         # write can return what it overwrote.
@@ -195,16 +196,18 @@ class RevmEngine:
     def run(self, msg: Message, block: BlockContext, *, keep: bool) -> tuple[Outcome, StateDiff]:
         """Execute ``msg``; with ``keep`` also return the state it left (apply it with
         :meth:`apply`), else nothing of it remains (an ``eth_call``)."""
-        self._evm.set_block_env(
-            self._pyrevm.BlockEnv(
-                number=block.number,
-                coinbase=block.coinbase,
-                timestamp=block.timestamp,
-                prevrandao=block.prevrandao,
-                gas_limit=block.gas_limit,
-                excess_blob_gas=0,
+        if block != self._block:  # reads in one block share it: set it once
+            self._evm.set_block_env(
+                self._pyrevm.BlockEnv(
+                    number=block.number,
+                    coinbase=block.coinbase,
+                    timestamp=block.timestamp,
+                    prevrandao=block.prevrandao,
+                    gas_limit=block.gas_limit,
+                    excess_blob_gas=0,
+                )
             )
-        )
+            self._block = block
         checkpoint = self._evm.snapshot()
         try:
             outcome = self._execute(msg)

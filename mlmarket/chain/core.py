@@ -28,11 +28,11 @@ from mlmarket.chain.clock import Clock
 from mlmarket.chain.journal import SessionJournal
 from mlmarket.chain.plans import (
     FAST_CALL_BACKENDS,
-    MAX_PLANS,
     NAMED_BLOCKS,
     SLOW,
     CallPlan,
     EventPlan,
+    KeptById,
     checksummed,
 )
 from mlmarket.chain.reverts import ErrorRegistry, revert_data_of
@@ -116,12 +116,10 @@ class Chain:
         # fallback to the node on "nonce too low"); remote chains always ask the node.
         self._nonces: dict[str, int] = {}
         self.journal: SessionJournal | None = None
-        # Chain.call's plans, by the identity of (function ABI, contract ABI); each entry
-        # keeps both alive, so an id is never reused while its entry exists.
-        self._call_plans: dict[tuple[int, int], tuple[Any, Any, CallPlan | None]] = {}
-        self._read_plans: dict[tuple[int, str], tuple[Any, CallPlan | None]] = {}
-        self._contracts: dict[tuple[str, int], tuple[Any, Any]] = {}
-        self._event_plans: dict[int, tuple[Any, EventPlan | None]] = {}
+        # Call and event plans, by the identity of the ABIs they come from; web3
+        # contracts by address and ABI.
+        self._call_plans, self._read_plans, self._event_plans = KeptById(), KeptById(), KeptById()
+        self._contracts = KeptById()
 
     # --- descriptive -------------------------------------------------------------
 
@@ -178,17 +176,13 @@ class Chain:
         """The web3 contract at ``address`` with ``abi`` (its errors registered, so its
         reverts are named). Building one takes web3 milliseconds, so the same address and
         ABI object give back the same contract."""
-        checksum = self.w3.to_checksum_address(address)
-        key = (checksum, id(abi))
-        entry = self._contracts.get(key)
-        if entry is not None and entry[0] is abi:
-            return entry[1]
-        self.errors.register_abi(abi)
-        contract = self.w3.eth.contract(address=checksum, abi=abi)
-        if len(self._contracts) >= MAX_PLANS:
-            self._contracts.clear()
-        self._contracts[key] = (abi, contract)  # the entry keeps the ABI's id from reuse
-        return contract
+        checksum = checksummed(address)
+
+        def build() -> Any:
+            self.errors.register_abi(abi)
+            return self.w3.eth.contract(address=checksum, abi=abi)
+
+        return self._contracts.get((abi,), build, (checksum,))
 
     def deploy(
         self,
@@ -256,15 +250,25 @@ class Chain:
             return SLOW
         plan = self._call_plan(fn)
         args = fn.args or ()
-        if plan is None or not plan.accepts(args):
-            return SLOW
-        block = self.w3.eth.default_block
-        provider = self.w3.provider
-        if not (isinstance(block, str) and block in NAMED_BLOCKS):
-            return SLOW
-        if getattr(provider, "_is_batching", True):  # a batch collects requests: web3's job
+        block = self._fast_block()
+        if plan is None or block is None or not plan.accepts(args):
             return SLOW
         return self._eth_call(plan, fn.address, args, sender, block)
+
+    def _fast_provider(self) -> bool:
+        """Whether the fast paths may ask this provider directly: a backend whose answers
+        they reproduce, and no batch collecting requests (web3's job)."""
+        return self.backend.kind in FAST_CALL_BACKENDS and not getattr(
+            self.w3.provider, "_is_batching", True
+        )
+
+    def _fast_block(self) -> str | None:
+        """The block a fast call asks at (``w3.eth.default_block``), or None where web3's
+        path must answer (a provider the fast paths leave alone, a numbered block)."""
+        block = self.w3.eth.default_block
+        if not (isinstance(block, str) and block in NAMED_BLOCKS) or not self._fast_provider():
+            return None
+        return block
 
     def _eth_call(
         self, plan: CallPlan, to: str, args: Sequence[Any], sender: str, block: str
@@ -294,27 +298,10 @@ class Chain:
         object (milliseconds each) when the fast path applies — for code that reads
         hundreds of views, such as the mechanism lab's token checks.
         """
-        key = (id(contract.abi), name)
-        entry = self._read_plans.get(key)
-        if entry is None or entry[0] is not contract.abi:
-            matches = [
-                e for e in contract.abi if e.get("type") == "function" and e.get("name") == name
-            ]
-            try:
-                plan = CallPlan.of(matches[0], contract.abi) if len(matches) == 1 else None
-            except Exception:  # noqa: BLE001 - an ABI this cannot read is web3's to judge
-                plan = None
-            entry = (contract.abi, plan)
-            if len(self._read_plans) >= MAX_PLANS:
-                self._read_plans.clear()
-            self._read_plans[key] = entry
-        plan = entry[1]
-        block = self.w3.eth.default_block
-        if (
-            plan is not None and self.backend.kind in FAST_CALL_BACKENDS and plan.accepts(args)
-            and isinstance(block, str) and block in NAMED_BLOCKS
-            and not getattr(self.w3.provider, "_is_batching", True)
-        ):  # fmt: skip
+        abi = contract.abi
+        plan = self._read_plans.get((abi,), lambda: _read_plan(abi, name), (name,))
+        block = self._fast_block()
+        if plan is not None and block is not None and plan.accepts(args):
             sender = next(iter(self.accounts.values())).address
             result = self._eth_call(plan, contract.address, args, sender, block)
             if result is not SLOW:
@@ -327,22 +314,10 @@ class Chain:
         applies (milliseconds less per call: the market reads its state from events)."""
         abi = getattr(event, "abi", None)
         address = getattr(event, "address", None)
-        key = id(abi)
-        entry = self._event_plans.get(key)
-        if entry is None or entry[0] is not abi:
-            try:
-                plan = EventPlan.of(abi)
-            except Exception:  # noqa: BLE001 - an ABI this cannot read is web3's to judge
-                plan = None
-            entry = (abi, plan)
-            if len(self._event_plans) >= MAX_PLANS:
-                self._event_plans.clear()
-            self._event_plans[key] = entry
-        plan = entry[1]
+        plan = self._event_plans.get((abi,), lambda: _plan_or_none(EventPlan.of, abi))
         if (
-            plan is not None and address and self.backend.kind in FAST_CALL_BACKENDS
-            and isinstance(from_block, int) and from_block >= 0
-            and not getattr(self.w3.provider, "_is_batching", True)
+            plan is not None and address and isinstance(from_block, int) and from_block >= 0
+            and self._fast_provider()
         ):  # fmt: skip
             topic = "0x" + plan.topic.hex()
             try:
@@ -365,18 +340,9 @@ class Chain:
 
     def _call_plan(self, fn: ContractFunction) -> CallPlan | None:
         abi, contract_abi = fn.abi, fn.contract_abi
-        key = (id(abi), id(contract_abi))
-        entry = self._call_plans.get(key)
-        if entry is not None and entry[0] is abi and entry[1] is contract_abi:
-            return entry[2]
-        try:
-            plan = CallPlan.of(abi, contract_abi)
-        except Exception:  # noqa: BLE001 - an ABI this cannot read is web3's to judge
-            plan = None
-        if len(self._call_plans) >= MAX_PLANS:
-            self._call_plans.clear()
-        self._call_plans[key] = (abi, contract_abi, plan)
-        return plan
+        return self._call_plans.get(  # type: ignore[no-any-return]
+            (abi, contract_abi), lambda: _plan_or_none(CallPlan.of, abi, contract_abi)
+        )
 
     # --- transactions -------------------------------------------------------------
 
@@ -660,3 +626,17 @@ class Chain:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _plan_or_none(make: Callable[..., Any], *abis: Any) -> Any:
+    """``make(*abis)``, or None for an ABI it cannot read (web3's path judges it)."""
+    try:
+        return make(*abis)
+    except Exception:  # noqa: BLE001 - an ABI this cannot read is web3's to judge
+        return None
+
+
+def _read_plan(contract_abi: Any, name: str) -> CallPlan | None:
+    """The plan of the one function ``name`` of ``contract_abi`` (None: overloaded, absent)."""
+    matches = [e for e in contract_abi if e.get("type") == "function" and e.get("name") == name]
+    return _plan_or_none(CallPlan.of, matches[0], contract_abi) if len(matches) == 1 else None

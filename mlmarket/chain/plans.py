@@ -40,6 +40,35 @@ FAST_CALL_BACKENDS = frozenset({"revm", "eth-tester", "anvil"})
 NAMED_BLOCKS = frozenset({"latest", "pending", "safe", "finalized", "earliest"})
 SLOW = object()  # _fast_call's "take web3's path"
 MAX_PLANS = 4096
+
+
+class KeptById:
+    """Values worked out from objects (ABIs, frames), kept by those objects' identity.
+
+    Each entry holds its objects, so an ``id`` cannot be reused while its entry lives;
+    ``extra`` adds hashable parts to the key (a function's name, an address). Emptied
+    when ``size`` entries are kept.
+    """
+
+    def __init__(self, size: int = MAX_PLANS) -> None:
+        self._size = size
+        self._entries: dict[tuple[Any, ...], tuple[tuple[Any, ...], Any]] = {}
+
+    def get(self, owners: tuple[Any, ...], build: Callable[[], Any], extra: tuple = ()) -> Any:
+        key = (*map(id, owners), *extra)
+        entry = self._entries.get(key)
+        if entry is not None and all(a is b for a, b in zip(entry[0], owners, strict=True)):
+            return entry[1]
+        value = build()
+        if len(self._entries) >= self._size:
+            self._entries.clear()
+        self._entries[key] = (owners, value)
+        return value
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
 MAX_CACHED_VALUES = 1024  # per call plan: calldata by arguments, values by answer
 
 Check = Callable[[Any], bool]

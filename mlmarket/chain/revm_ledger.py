@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 
 import rlp
 from eth_bloom import BloomFilter
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
 from hexbytes import HexBytes
 from web3.datastructures import AttributeDict
 
+from mlmarket.chain.plans import checksummed
 from mlmarket.chain.revm_engine import ZERO_ADDRESS, LogEntry
 from mlmarket.chain.revm_tx import SignedTx
 
@@ -230,9 +230,8 @@ def receipt_attrs(receipt: ReceiptRecord) -> AttributeDict:
     )
 
 
-@lru_cache(maxsize=1024)
 def _checksum(address: str | None) -> str | None:
-    return None if address is None else to_checksum_address(address)
+    return None if address is None else checksummed(address)
 
 
 def transaction_json(receipt: ReceiptRecord) -> dict[str, object]:

@@ -56,14 +56,12 @@ class Ledger:
         self.claims = market.competitions.score_claims
         self._comp_abi = load_artifact("Competition").abi
         self.accounts = {name: a.address for name, a in market.chain.accounts.items()}
-        self._contracts: dict[str, Any] = {}
         self.tracked: dict[str, int] = {}  # lowercase address -> units, from Transfer events
         self._seen = 0
-        # Addresses (lowercase) a transaction since the last check was sent to, or that
-        # emitted an event, or sent or received tokens: the DataMarket's obligations can
-        # only change then (no other contract calls it).
-        self._touched: set[str] = set()
-        self._dm_checked = False
+        # Whether a transaction since the last check was sent to the DataMarket, or it
+        # emitted an event, or sent or received tokens: its obligations can only change
+        # then (no other contract calls it).
+        self._dm_due = True
         self._precision: int | None = None
 
     def start(self) -> dict[str, int]:
@@ -73,8 +71,7 @@ class Ledger:
         found = self.balances(holders)
         self.tracked = {holders[label].lower(): units for label, units in found.items()}
         self._seen = len(self.market.chain.history)
-        self._touched.clear()
-        self._dm_checked = False
+        self._dm_due = True
         return found
 
     def observe(self) -> dict[str, int]:
@@ -82,17 +79,16 @@ class Ledger:
         at :meth:`start`, plus the events of every transaction mined since. Exact as long
         as every balance change emits its event (:meth:`check` verifies it)."""
         history, token, tracked = self.market.chain.history, self.token.address, self.tracked
-        touched = self._touched
+        dm = self.data.address
         for record in history[self._seen :]:
-            if record.to:
-                touched.add(record.to.lower())
+            self._dm_due = self._dm_due or record.to == dm
             for log in record.logs:
-                touched.add(log.address.lower())
+                self._dm_due = self._dm_due or log.address == dm
                 if log.address != token or len(log.topics) != 3 or log.topics[0] != TRANSFER:
                     continue
                 value = int.from_bytes(log.data, "big")
                 source, target = ("0x" + topic[12:].hex() for topic in log.topics[1:])
-                touched.update((source, target))
+                self._dm_due = self._dm_due or dm.lower() in (source, target)
                 if source != ZERO:  # a mint has no source
                     tracked[source] = tracked.get(source, 0) - value
                 if target != ZERO:  # a burn no target
@@ -106,9 +102,7 @@ class Ledger:
         found = []
         for i in range(count):
             address = self.read(self.factory, "competitionAt", i)
-            if address not in self._contracts:  # building a web3 contract takes milliseconds
-                self._contracts[address] = self.market.chain.contract(address, self._comp_abi)
-            found.append(self._contracts[address])
+            found.append(self.market.chain.contract(address, self._comp_abi))  # kept by the chain
         return found
 
     def holders(self, competitions: list[Any] | None = None) -> dict[str, str]:
@@ -208,11 +202,9 @@ class Ledger:
                 raise SimulationInvariantError(
                     f"Competition {index} ({comp.address}) holds {held} units but owes {owed}."
                 )
-        due = not self._dm_checked or self.data.address.lower() in self._touched
-        self._touched.clear()
-        if not due:
+        if not self._dm_due:
             return  # nothing reached the DataMarket since its last check
-        self._dm_checked = True
+        self._dm_due = False
         held, owed = self.data_market_obligations()
         if held != owed:
             raise SimulationInvariantError(

@@ -31,6 +31,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
+from mlmarket.chain.plans import KeptById
 from mlmarket.errors import ConfigurationError
 
 __all__ = ["FIT_SECONDS", "MODELS", "clear_cache", "fingerprint", "fit_model", "junk_model"]
@@ -45,8 +46,7 @@ MODELS = {
 
 CACHE_SIZE = 512
 _CACHE: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-FINGERPRINTS_KEPT = 16
-_FINGERPRINTS: dict[int, tuple[pd.DataFrame, str]] = {}
+_FINGERPRINTS = KeptById(16)  # by frame object
 FIT_SECONDS = [0.0]
 """Seconds this process spent in scikit-learn fits (a one-element list, mutable)."""
 
@@ -58,17 +58,13 @@ def fingerprint(frame: pd.DataFrame) -> str:
     frame object is hashed once: the runs of a worker share its read-only split. A frame
     changed in place after its first fit would keep its old fingerprint: copy it instead.
     """
-    entry = _FINGERPRINTS.get(id(frame))
-    if entry is not None and entry[0] is frame:
-        return entry[1]
-    hashed = pd.util.hash_pandas_object(frame, index=True).to_numpy()
-    value = hashlib.blake2b(
-        hashed.tobytes() + str(list(frame.columns)).encode(), digest_size=12
-    ).hexdigest()
-    if len(_FINGERPRINTS) >= FINGERPRINTS_KEPT:
-        _FINGERPRINTS.clear()
-    _FINGERPRINTS[id(frame)] = (frame, value)  # the entry keeps the id from reuse
-    return value
+
+    def digest() -> str:
+        hashed = pd.util.hash_pandas_object(frame, index=True).to_numpy()
+        columns = str(list(frame.columns)).encode()
+        return hashlib.blake2b(hashed.tobytes() + columns, digest_size=12).hexdigest()
+
+    return str(_FINGERPRINTS.get((frame,), digest))
 
 
 def _cached(key: tuple[Any, ...], fit: Any) -> Any:

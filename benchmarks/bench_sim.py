@@ -17,8 +17,9 @@ Parts (``--skip`` any of them):
   in a sweep, where each run has its own seed), then the same runs again with it warm
   (fits are cached per model, data and seed: the replay fits nothing).
 * ``split``: the same, instrumented (``--split-runs``, cold then warm): time inside
-  ``Chain.transact`` and ``Chain.call`` (wrapped by monkeypatching the class), scikit-learn
-  fits (``mlmarket.sim.models.FIT_SECONDS``), the fit cache's lookups, the content store
+  ``Chain.transact``, ``Chain.send`` and ``Chain.call`` (wrapped by monkeypatching the
+  class), scikit-learn fits (``mlmarket.sim.models.FIT_SECONDS``), the fit cache's lookups
+  (and the row draw), the content store
   (``market.store.add``/``get``), the ledger checks (``Ledger.check``) and the rest
   (Python: market API, agents, the recorder's rows). Times are exclusive: a timed region
   inside another is counted once, in the inner one.
@@ -279,6 +280,8 @@ def instrumented(worker: runner.Worker, runs: int, seed: int) -> dict[str, Any]:
     ]  # fmt: skip
     if hasattr(Chain, "read"):  # views by name (the ledger's and the recorder's reads)
         patches.append((Chain, "read", "Chain.read"))
+    if hasattr(Chain, "send"):  # transactions by name (the market API's): with transact
+        patches.append((Chain, "send", "Chain.transact"))
     # The ledger keeps its reader (a bound ``Chain.read``, or an older fast reader) as an
     # attribute: the class patch does not reach it, so it is wrapped where it is kept.
     patches.append((worker.ledger, "read", "Chain.read"))
@@ -306,7 +309,7 @@ REST = ("market API", "recorder", "reset", "other")
 CHAIN = ("Chain.transact", "Chain.call", "Chain.read")
 
 SPLIT_ROWS = [
-    ("Chain.transact", "chain: `Chain.transact`"),
+    ("Chain.transact", "chain: `Chain.transact` and `Chain.send`"),
     ("Chain.call", "chain: `Chain.call`"),
     ("Chain.read", "chain: `Chain.read` (the ledger's and recorder's views)"),
     ("sklearn fits", "scikit-learn fits (`FIT_SECONDS`)"),

@@ -39,6 +39,10 @@ class SimulatedRevert(Exception):  # noqa: N818 - carries revert bytes, like a n
         self.data = data
 
 
+class DryRunHalted(ChainError):  # noqa: N818 - a dry run's outcome, like SimulatedRevert
+    """A dry run failed without a revert (out of gas, an invalid instruction)."""
+
+
 class Backend:
     """What the chain needs from a node beyond standard JSON-RPC."""
 
@@ -51,6 +55,10 @@ class Backend:
     (eth-tester: py-evm's execution is the cost, and a snapshot is the head's hash)."""
     direct_calls: bool = False
     """True where :meth:`call_bytes` answers (the in-process revm node)."""
+    refuses_failures: bool = False
+    """True where :meth:`send_raw` can mine a transaction only if it succeeds, raising what
+    :meth:`simulate` raises otherwise (revm: its node executes into a diff before applying
+    it), so a dry run need not execute it first."""
 
     def __init__(self, w3: Web3) -> None:
         self.w3 = w3
@@ -71,8 +79,17 @@ class Backend:
         in-process node may take its sender from here instead of recovering it from the
         signature. Nodes that verify every signature ignore it."""
 
-    def send_raw(self, raw: bytes, timestamp: int | None) -> bytes:
-        """Send a signed transaction, in a block stamped ``timestamp`` where supported."""
+    def send_raw(
+        self, raw: bytes, timestamp: int | None, *, only_if_succeeds: bool = False
+    ) -> bytes:
+        """Send a signed transaction, in a block stamped ``timestamp`` where supported.
+        ``only_if_succeeds`` (where :attr:`refuses_failures`): a failure is not mined and
+        raises as :meth:`simulate` would."""
+        if only_if_succeeds:
+            raise BackendNotSupportedError(
+                f"{type(self).__name__} cannot refuse a failing transaction while sending it: "
+                "simulate it first."
+            )
         return bytes(self.w3.eth.send_raw_transaction(raw))
 
     def nonce(self, address: str) -> int:
@@ -188,10 +205,12 @@ class EthTesterBackend(Backend):
         chain = self._pyevm.chain
         chain.header = chain.header.copy(timestamp=timestamp)
 
-    def send_raw(self, raw: bytes, timestamp: int | None) -> bytes:
+    def send_raw(
+        self, raw: bytes, timestamp: int | None, *, only_if_succeeds: bool = False
+    ) -> bytes:
         if timestamp is not None:
             self._stamp_next_block(timestamp)
-        tx_hash = super().send_raw(raw, timestamp)
+        tx_hash = super().send_raw(raw, timestamp, only_if_succeeds=only_if_succeeds)
         block = self.w3.eth.get_block("latest")
         self._journal.append({"timestamp": int(block["timestamp"]), "raw": "0x" + raw.hex()})
         return tx_hash
@@ -272,10 +291,12 @@ class NodeControl(Backend):
             raise ChainError(f"{self.node_name} refused {method}: {message}")
         return response.get("result")
 
-    def send_raw(self, raw: bytes, timestamp: int | None) -> bytes:
+    def send_raw(
+        self, raw: bytes, timestamp: int | None, *, only_if_succeeds: bool = False
+    ) -> bytes:
         if timestamp is not None:
             self._rpc("evm_setNextBlockTimestamp", [timestamp])
-        return super().send_raw(raw, timestamp)
+        return super().send_raw(raw, timestamp, only_if_succeeds=only_if_succeeds)
 
     def replay(self, tx: dict[str, Any], block_number: int, timestamp: int) -> None:
         # One transaction per block: the failed block's own state and time reproduce the
@@ -330,8 +351,10 @@ class AnvilBackend(NodeControl, RpcBackend):
         if genesis_timestamp is not None and int(self.w3.eth.block_number) == 0:
             self._blocks = []
 
-    def send_raw(self, raw: bytes, timestamp: int | None) -> bytes:
-        tx_hash = super().send_raw(raw, timestamp)
+    def send_raw(
+        self, raw: bytes, timestamp: int | None, *, only_if_succeeds: bool = False
+    ) -> bytes:
+        tx_hash = super().send_raw(raw, timestamp, only_if_succeeds=only_if_succeeds)
         if self._blocks is not None:
             when = timestamp
             if when is None:

@@ -17,13 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from eth_abi.exceptions import InsufficientDataBytes
 from web3.contract import Contract
 from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import Web3Exception
+from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from mlmarket.chain.accounts import Accounts, NamedAccount
-from mlmarket.chain.backends import STATE_FILE, Backend
+from mlmarket.chain.backends import STATE_FILE, Backend, DryRunHalted, SimulatedRevert
 from mlmarket.chain.clock import Clock
 from mlmarket.chain.journal import SessionJournal
 from mlmarket.chain.plans import (
@@ -338,6 +340,27 @@ class Chain:
                 pass
         return list(event.get_logs(from_block=from_block))
 
+    def receipt_events(self, event: Any, receipt: Any) -> list[Any]:
+        """What ``event().process_receipt(receipt, errors=DISCARD)`` returns (``event``: a
+        contract's ``contract.events.Name``): the receipt's logs that decode as ``event``,
+        from any address, decoded by the event's plan (web3's path where it has none)."""
+        abi = getattr(event, "abi", None)
+        plan = self._event_plans.get((abi,), lambda: _plan_or_none(EventPlan.of, abi))
+        if plan is None:
+            return list(event().process_receipt(receipt, errors=DISCARD))
+        found = []
+        for log in receipt["logs"]:
+            topics = log["topics"]
+            if not topics or bytes(topics[0]) != plan.topic:
+                continue  # web3: MismatchedABI, discarded
+            if len(topics) != 1 + len(plan.topic_inputs):
+                continue  # web3: LogTopicError, discarded
+            try:
+                found.append(plan.decode(self.w3.codec, log))
+            except (InsufficientDataBytes, TypeError):  # discarded by web3 too
+                continue
+        return found
+
     def _call_plan(self, fn: ContractFunction) -> CallPlan | None:
         abi, contract_abi = fn.abi, fn.contract_abi
         return self._call_plans.get(  # type: ignore[no-any-return]
@@ -370,20 +393,59 @@ class Chain:
         account = self.accounts.resolve(sender)
         latest_time, base_fee = self.backend.latest_block()
         tx = self._build(fn, account, value, gas, base_fee)
+        action = "deploy" if isinstance(fn, ContractConstructor) else fn.fn_name
+        return self._sign_and_send(tx, account, action, latest_time, simulate)
+
+    def send(
+        self,
+        contract: Any,
+        name: str,
+        *args: Any,
+        sender: NamedAccount | str,
+        value: int = 0,
+        gas: int | None = None,
+        simulate: bool = True,
+    ) -> TxReceipt:
+        """Function ``name`` of ``contract`` with positional ``args``, sent as
+        :meth:`transact` sends ``contract.functions[name](*args)`` — the same transaction,
+        receipt and errors — without building web3's function object on a local chain,
+        where the function's call plan encodes the arguments (a quarter of a millisecond
+        less per transaction)."""
+        abi = contract.abi
+        plan = self._read_plans.get((abi,), lambda: _read_plan(abi, name), (name,))
+        data = None
+        if plan is not None and value == 0 and self.is_local and plan.accepts(args):
+            try:
+                data = "0x" + (plan.selector + self.w3.codec.encode(plan.input_types, args)).hex()
+            except Exception:  # noqa: BLE001 - web3 names what is wrong with the arguments
+                data = None
+        if data is None:
+            fn = contract.functions[name](*args)
+            return self.transact(fn, sender=sender, value=value, gas=gas, simulate=simulate)
+        account = self.accounts.resolve(sender)
+        latest_time, base_fee = self.backend.latest_block()
+        params = self._params(account, value, base_fee)
+        params["gas"] = self._gas_limit(None, params, gas)  # a local chain never estimates
+        tx = {**params, "to": contract.address, "data": data}
+        return self._sign_and_send(tx, account, name, latest_time, simulate)
+
+    def _sign_and_send(
+        self, tx: dict, account: NamedAccount, action: str, latest_time: int, simulate: bool
+    ) -> TxReceipt:
         timestamp = self.clock.next_block_timestamp(latest_time) if self.is_local else None
         undo = None
+        refuse = False  # mined only if it succeeds: the node's one run is the dry run
         if timestamp is not None and simulate:
-            if self.backend.rolls_back_failures:  # execute once; a failure is taken back
+            if self.backend.refuses_failures:
+                refuse = True
+            elif self.backend.rolls_back_failures:  # execute once; a failure is taken back
                 undo = self.backend.snapshot()
             else:
                 self._simulate(tx, timestamp)
         try:
-            tx_hash, raw = self._send(account, tx, timestamp)
-        except Exception as exc:  # noqa: BLE001 - a stale cached nonce: ask the node once
-            if self._nonces.pop(account.address, None) is None or "nonce" not in str(exc).lower():
-                raise
-            tx["nonce"] = self._nonce(account.address)
-            tx_hash, raw = self._send(account, tx, timestamp)
+            tx_hash, raw = self._send_fresh(account, tx, timestamp, refuse)
+        except (SimulatedRevert, DryRunHalted) as exc:  # only if it succeeds: not mined
+            raise self._refusal(exc) from None
         if self.in_process:  # mined before send_raw returned
             receipt = self.backend.receipt(tx_hash)
         else:
@@ -393,7 +455,7 @@ class Chain:
             self._nonces.pop(account.address, None)
             self._simulate(tx, timestamp)  # the same call at the same time names the error
             raise TransactionFailedError("The transaction failed; it was taken back unmined.")
-        record = self._record(receipt, tx, account, fn, timestamp)
+        record = self._record(receipt, tx, account, action, timestamp)
         if self.journal is not None:  # mined, failed or not: it is part of the chain
             self.journal.block(record.block, record.timestamp, raw, self.clock.offset)
         if receipt["status"] != 1:
@@ -402,11 +464,27 @@ class Chain:
             listener(record)
         return receipt
 
-    def _send(self, account: NamedAccount, tx: dict, timestamp: int | None) -> tuple[bytes, bytes]:
-        signed = account.signer.sign_transaction(tx)
+    def _send_fresh(
+        self, account: NamedAccount, tx: dict, timestamp: int | None, refuse: bool
+    ) -> tuple[bytes, bytes]:
+        """:meth:`_send`, once more with the node's nonce if the cached one was stale."""
+        try:
+            return self._send(account, tx, timestamp, refuse)
+        except (SimulatedRevert, DryRunHalted):
+            raise
+        except Exception as exc:  # noqa: BLE001 - a stale cached nonce: ask the node once
+            if self._nonces.pop(account.address, None) is None or "nonce" not in str(exc).lower():
+                raise
+            tx["nonce"] = self._nonce(account.address)
+            return self._send(account, tx, timestamp, refuse)
+
+    def _send(
+        self, account: NamedAccount, tx: dict, timestamp: int | None, refuse: bool = False
+    ) -> tuple[bytes, bytes]:
+        signed = account.sign_transaction(tx)
         raw = bytes(signed.raw_transaction)
         self.backend.signed_by(bytes(signed.hash), account.address)
-        tx_hash = self.backend.send_raw(raw, timestamp)
+        tx_hash = self.backend.send_raw(raw, timestamp, only_if_succeeds=refuse)
         if self.is_local:  # mined (or failed) in its own block: the nonce is used
             self._nonces[account.address] = int(tx["nonce"]) + 1
         return tx_hash, raw
@@ -426,7 +504,15 @@ class Chain:
     def _build(
         self, fn: TxCall, account: NamedAccount, value: int, gas: int | None, base_fee: int
     ) -> dict:
-        params: dict[str, Any] = {
+        params = self._params(account, value, base_fee)
+        params["gas"] = self._gas_limit(fn, params, gas)
+        data = self._transaction_data(fn) if value == 0 else None
+        if data is not None:  # what build_transaction returns, without its ABI search
+            return {**params, "to": fn.address, "data": data}
+        return dict(fn.build_transaction(params))
+
+    def _params(self, account: NamedAccount, value: int, base_fee: int) -> dict[str, Any]:
+        return {
             "from": account.address,
             "value": value,
             "nonce": self._nonce(account.address),
@@ -435,11 +521,6 @@ class Chain:
             "maxFeePerGas": 2 * base_fee + PRIORITY_FEE,
             "type": 2,
         }
-        params["gas"] = self._gas_limit(fn, params, gas)
-        data = self._transaction_data(fn) if value == 0 else None
-        if data is not None:  # what build_transaction returns, without its ABI search
-            return {**params, "to": fn.address, "data": data}
-        return dict(fn.build_transaction(params))
 
     def _transaction_data(self, fn: TxCall) -> str | None:
         """The calldata of ``fn`` from its call plan (selector + arguments, encoded by the
@@ -458,7 +539,7 @@ class Chain:
         except Exception:  # noqa: BLE001 - web3 names what is wrong with the arguments
             return None
 
-    def _gas_limit(self, fn: TxCall, params: dict[str, Any], gas: int | None) -> int:
+    def _gas_limit(self, fn: TxCall | None, params: dict[str, Any], gas: int | None) -> int:
         if gas is not None:
             if not 21_000 <= gas <= TX_GAS_CAP:
                 raise GasLimitError(
@@ -469,6 +550,8 @@ class Chain:
             # Unused gas is refunded, so the cap costs nothing here, while an estimate
             # re-executes the call (~7x its cost on py-evm).
             return TX_GAS_CAP
+        if fn is None:
+            raise ConfigurationError("A remote chain estimates gas with the function object.")
         try:
             estimate = int(fn.estimate_gas({k: v for k, v in params.items() if k != "type"}))
         except Exception as exc:  # noqa: BLE001 - a revert during estimation names the reason
@@ -481,7 +564,7 @@ class Chain:
         return min(TX_GAS_CAP, int(estimate * GAS_ESTIMATE_MARGIN))
 
     def _record(
-        self, receipt: TxReceipt, tx: dict, account: NamedAccount, fn: TxCall, stamp: int | None
+        self, receipt: TxReceipt, tx: dict, account: NamedAccount, action: str, stamp: int | None
     ) -> TxRecord:
         # A local chain stamped the block itself; elsewhere the block says when it was mined.
         when = (
@@ -489,7 +572,6 @@ class Chain:
             if stamp is not None
             else self.w3.eth.get_block(receipt["blockNumber"])["timestamp"]
         )
-        action = "deploy" if isinstance(fn, ContractConstructor) else fn.fn_name
         record = TxRecord(
             tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
             sender=account.address,
@@ -516,13 +598,17 @@ class Chain:
         try:
             self.backend.simulate(call, timestamp)
         except Exception as exc:  # noqa: BLE001 - backends raise unrelated types for a revert
-            if revert_data_of(exc) is None:  # out of gas, or an invalid opcode
-                raise TransactionFailedError(
-                    "The transaction would fail without a revert reason (it ran out of gas "
-                    "or hit an invalid instruction), so it was not sent; raise the gas limit "
-                    "or split the work."
-                ) from None
-            raise self._as_revert(exc) from None
+            raise self._refusal(exc) from None
+
+    def _refusal(self, exc: Exception) -> Exception:
+        """What a failed dry run raises: the contract's named error, or why it failed."""
+        if revert_data_of(exc) is None:  # out of gas, or an invalid opcode
+            return TransactionFailedError(
+                "The transaction would fail without a revert reason (it ran out of gas "
+                "or hit an invalid instruction), so it was not sent; raise the gas limit "
+                "or split the work."
+            )
+        return self._as_revert(exc)
 
     def _failure(self, tx: dict, receipt: TxReceipt) -> Exception:
         """Recover why a mined transaction failed by replaying it as a call."""

@@ -29,14 +29,15 @@ from mlmarket.chain.backends import (
     ETH_PER_ACCOUNT,
     ETH_TESTER_CHAIN_ID,
     Backend,
+    DryRunHalted,
     NodeControl,
     SimulatedRevert,
 )
 from mlmarket.chain.revm_engine import require_pyrevm
 from mlmarket.chain.revm_ledger import receipt_attrs
-from mlmarket.chain.revm_node import Genesis, RevmNode
+from mlmarket.chain.revm_node import Genesis, RevmNode, TxNotMinedError
+from mlmarket.chain.revm_queries import RpcError, call_failure
 from mlmarket.chain.revm_tx import TxRejectedError
-from mlmarket.errors import ChainError
 
 CHAIN_ID = ETH_TESTER_CHAIN_ID
 """eth-tester's chain id: signed transactions and permits are byte-identical on both."""
@@ -79,13 +80,20 @@ class RevmBackend(NodeControl):
     def signed_by(self, tx_hash: bytes, sender: str) -> None:
         self.node.known_sender(tx_hash, sender)
 
-    def send_raw(self, raw: bytes, timestamp: int | None) -> bytes:
+    refuses_failures = True
+
+    def send_raw(
+        self, raw: bytes, timestamp: int | None, *, only_if_succeeds: bool = False
+    ) -> bytes:
         if timestamp is not None and timestamp != self.node.stamped_timestamp:
             self._rpc("evm_setNextBlockTimestamp", [timestamp])
         try:  # straight to the node: what eth_sendRawTransaction does, without JSON-RPC
-            return self.node.send_raw_transaction(raw)
+            return self.node.send_raw_transaction(raw, only_if_succeeds=only_if_succeeds)
         except TxRejectedError:  # refused before anything ran: web3 raises it as it would
             return Backend.send_raw(self, raw, None)
+        except TxNotMinedError as failed:  # as the dry run (simulate) would have failed
+            self._raise_call_error(call_failure(failed.outcome))
+            raise  # unreachable: _raise_call_error always raises
 
     def nonce(self, address: str) -> int:
         return self.node.engine.account(address.lower()).nonce  # no pool: latest = pending
@@ -104,11 +112,14 @@ class RevmBackend(NodeControl):
         call |= {"value": hex(int(tx.get("value", 0))), "gas": hex(int(tx["gas"]))}
         response = self.node.make_request("eth_call", [call, "pending"])  # type: ignore[arg-type]
         error = response.get("error")
-        if error is None:
-            return
-        if "data" in error:
-            raise SimulatedRevert(bytes.fromhex(str(error["data"])[2:]))
-        raise ChainError(f"{self.node_name} refused the call: {error['message']}")
+        if error is not None:
+            self._raise_call_error(RpcError(error["code"], error["message"], error.get("data")))
+
+    def _raise_call_error(self, error: RpcError) -> None:
+        """Raise a failed dry run: its revert bytes, or the node's words for a halt."""
+        if error.data is not None:
+            raise SimulatedRevert(bytes.fromhex(str(error.data)[2:]))
+        raise DryRunHalted(f"{self.node_name} refused the call: {error.message}")
 
     def session_state(self) -> dict[str, Any]:
         return {"genesis": dict(self._genesis), "journal": list(self.node.journal)}

@@ -63,8 +63,18 @@ from mlmarket.chain.revm_tx import (
     floor_gas,
     next_base_fee,
 )
+from mlmarket.errors import ChainError
 
 BLOCK_GAS_LIMIT = 30_000_000
+
+
+class TxNotMinedError(ChainError):
+    """A transaction sent with ``only_if_succeeds`` failed and was not mined; ``outcome``
+    holds why (its revert data, or the halt)."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__("the transaction failed and was not mined")
+        self.outcome = outcome
 
 
 @dataclass(frozen=True)
@@ -212,8 +222,15 @@ class RevmNode(QueryMethods, BaseProvider):
         Raw transactions from anywhere else, and journal replays, are recovered."""
         self._senders[tx_hash] = sender
 
-    def send_raw_transaction(self, raw: bytes, timestamp: int | None = None) -> bytes:
-        """Validate, execute, charge and mine ``raw`` in its own block; return its hash."""
+    def send_raw_transaction(
+        self, raw: bytes, timestamp: int | None = None, *, only_if_succeeds: bool = False
+    ) -> bytes:
+        """Validate, execute, charge and mine ``raw`` in its own block; return its hash.
+
+        ``only_if_succeeds``: a transaction that fails is not mined (no block, no fee, its
+        nonce unused) and raises :class:`TxNotMinedError` with the outcome, as a dry run
+        in the pending block would have failed, with one execution instead of two.
+        """
         if timestamp is not None:
             self._next_timestamp = timestamp
         tx = decode_raw(raw, self._senders)
@@ -231,6 +248,8 @@ class RevmNode(QueryMethods, BaseProvider):
         price = effective_gas_price(tx, base_fee)
         message = Message(tx.sender, tx.to, tx.data, tx.value, tx.gas, price)
         outcome, diff = self.engine.run(message, context, keep=True)
+        if only_if_succeeds and not outcome.success:  # nothing applied yet: drop the diff
+            raise TxNotMinedError(outcome)
         gas_used = max(outcome.gas_used, floor_gas(tx.data))
         self._settle(diff, tx, gas_used, price, base_fee)
         self._undo.append(self.engine.apply(diff))

@@ -264,7 +264,7 @@ class QueryMethods:
     def rpc_eth_call(self, params: list[Any]) -> str:
         outcome = self._simulate(dict(params[0]), params[1] if len(params) > 1 else None)
         if not outcome.success:
-            raise _failure(outcome)
+            raise call_failure(outcome)
         return "0x" + outcome.output.hex()
 
     def rpc_eth_estimateGas(self, params: list[Any]) -> str:
@@ -273,7 +273,7 @@ class QueryMethods:
         high = as_int(call.get("gas"), self.gas_limit)
         first = self._simulate(call, tag, high, "eth_estimateGas")
         if not first.success:
-            raise _failure(first)
+            raise call_failure(first)
         data = as_bytes(call.get("data", call.get("input")))
         needed = max(intrinsic_gas(data, is_create=not call.get("to")), floor_gas(data))
         low = max(needed, first.gas_used) - 1
@@ -315,7 +315,7 @@ class QueryMethods:
         return self.receipts[block.tx_hashes[0]].effective_gas_price - block.base_fee
 
 
-def _failure(outcome: Outcome) -> RpcError:
+def call_failure(outcome: Outcome) -> RpcError:
     """A failed call as anvil reports it: a revert with its data (code 3), or a halt."""
     if outcome.halt is not None:
         words = "out of gas" if outcome.halt.startswith("OutOfGas") else f"halted: {outcome.halt}"

@@ -74,14 +74,16 @@ class MarketToken:
     def transfer(
         self, to: NamedAccount | str, amount: Amount, *, sender: NamedAccount | str
     ) -> TxReceipt:
-        fn = self.contract.functions.transfer(self.chain.address(to), to_units(amount))
-        return self.chain.transact(fn, sender=sender)
+        return self.chain.send(
+            self.contract, "transfer", self.chain.address(to), to_units(amount), sender=sender
+        )
 
     def approve(
         self, spender: NamedAccount | str, amount: Amount, *, owner: NamedAccount | str
     ) -> TxReceipt:
-        fn = self.contract.functions.approve(self.chain.address(spender), to_units(amount))
-        return self.chain.transact(fn, sender=owner)
+        return self.chain.send(
+            self.contract, "approve", self.chain.address(spender), to_units(amount), sender=owner
+        )
 
     def permit(
         self,

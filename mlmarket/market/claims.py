@@ -21,7 +21,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pandas as pd
-from web3.logs import DISCARD
 
 from mlmarket.errors import ConfigurationError
 from mlmarket.market.competitions import CLAIM_SETTLE_MARGIN
@@ -199,11 +198,17 @@ def post_claim(
     contract = _require_optimistic(comp)
     account = comp.chain.accounts.resolve(by)
     _approve(comp, account, comp.params.claim_bond)
-    fn = contract.functions.postClaim(comp.address, sub_id, SumTree(sub_id, results).flat_leaves())
     with comp._in_phase():
-        receipt = comp.chain.transact(fn, sender=account)
-    return int(contract.events.ClaimPosted().process_receipt(receipt, errors=DISCARD)[0]["args"]
-               ["claimId"])  # fmt: skip
+        receipt = comp.chain.send(
+            contract,
+            "postClaim",
+            comp.address,
+            sub_id,
+            SumTree(sub_id, results).flat_leaves(),
+            sender=account,
+        )
+    posted = comp.chain.receipt_events(contract.events.ClaimPosted, receipt)
+    return int(posted[0]["args"]["claimId"])
 
 
 def claim_scores(
@@ -302,7 +307,7 @@ def _challenge_wrong(
         receipt = comp.chain.transact(
             contract.functions.challenge(claim_id, opening), sender=account
         )
-        voided = contract.events.ClaimVoided().process_receipt(receipt, errors=DISCARD)
+        voided = comp.chain.receipt_events(contract.events.ClaimVoided, receipt)
         reward = (
             from_units(voided[0]["args"]["reward"]) if voided else -from_units(p.challenge_bond)
         )
@@ -325,8 +330,8 @@ def settle_claims(comp: Competition, *, by: NamedAccount | str | None = None) ->
     for c in posted_claims(comp) if comp.params.challenge_window else []:
         if c.status != "open" or mined_at <= c.window_end:
             continue
-        receipt = comp.chain.transact(contract.functions.settle(c.claim), sender=sender)
-        final = contract.events.ClaimFinalized().process_receipt(receipt, errors=DISCARD)
+        receipt = comp.chain.send(contract, "settle", c.claim, sender=sender)
+        final = comp.chain.receipt_events(contract.events.ClaimFinalized, receipt)
         actions.append({"action": "settle", "claim": c.claim, "submission": c.submission,
                         "chunk": None, "result": "final" if final else "closed",
                         "tokens": from_units(c.args["bond"]), "board": "private"})  # fmt: skip
@@ -334,8 +339,8 @@ def settle_claims(comp: Competition, *, by: NamedAccount | str | None = None) ->
         for c in public_claims(comp):
             if c.status != "open":
                 continue
-            receipt = comp.chain.transact(contract.functions.settle(c.claim), sender=sender)
-            stood = contract.events.ClaimFinalized().process_receipt(receipt, errors=DISCARD)
+            receipt = comp.chain.send(contract, "settle", c.claim, sender=sender)
+            stood = comp.chain.receipt_events(contract.events.ClaimFinalized, receipt)
             actions.append({"action": "settle", "claim": c.claim, "submission": c.submission,
                             "chunk": None, "result": "stood" if stood else "forfeited",
                             "tokens": from_units(c.args["bond"]), "board": "public"})  # fmt: skip

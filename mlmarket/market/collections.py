@@ -156,7 +156,9 @@ class CollectionService:
         cut_bps = _basis_points(curator_cut)
         fund = to_units(bounty_fund)
         self._approve(account, fund)
-        fn = self.contract.functions.createCollection(
+        receipt = self.chain.send(
+            self.contract,
+            "createCollection",
             self.market.store_content(json.dumps(schema, sort_keys=True).encode()),
             cut_bps,
             window,
@@ -165,8 +167,8 @@ class CollectionService:
             to_units(bounty_per_row),
             bounty_cap,
             fund,
+            sender=account,
         )
-        receipt = self.chain.transact(fn, sender=account)
         return self.get(int(self.data._event(receipt, "CollectionCreated")["collectionId"]))
 
     def _schema(
@@ -249,8 +251,9 @@ class CollectionService:
         }
         batch_cid = self.market.store_content(json.dumps(document, sort_keys=True).encode())
         self._approve(account, to_units(col.stake))
-        fn = self.contract.functions.contribute(col.id, batch_cid, len(frame))
-        receipt = self.chain.transact(fn, sender=account)
+        receipt = self.chain.send(
+            self.contract, "contribute", col.id, batch_cid, len(frame), sender=account
+        )
         return self.batch(int(self.data._event(receipt, "BatchContributed")["batchId"]))
 
     def _conform(self, frame: pd.DataFrame, col: Collection) -> pd.DataFrame:
@@ -282,7 +285,7 @@ class CollectionService:
     def settle(self, batch: Batch | int, *, by: Any = "deployer") -> Batch:
         """Count a batch whose review window passed as accepted (anyone may do it)."""
         item = self.batch(batch)
-        self.chain.transact(self.contract.functions.settleBatch(item.id), sender=by)
+        self.chain.send(self.contract, "settleBatch", item.id, sender=by)
         return self.batch(item.id)
 
     def read_batch(self, batch: Batch | int) -> pd.DataFrame:
@@ -345,7 +348,7 @@ class CollectionService:
         """Pay out what ``contributor`` earned from a collection; returns the amount."""
         col_id = collection.id if isinstance(collection, Collection) else int(collection)
         amount = self.pending(col_id, contributor)
-        self.chain.transact(self.contract.functions.claim(col_id), sender=contributor)
+        self.chain.send(self.contract, "claim", col_id, sender=contributor)
         return amount
 
     # --- reading ---------------------------------------------------------------------

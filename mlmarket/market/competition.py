@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 from eth_abi import encode
 from eth_utils import keccak
-from web3.logs import DISCARD
 
 from mlmarket.contracts.errors import CompetitionNotInPhase
 from mlmarket.errors import CompetitionCommitmentError, ConfigurationError, DataValidationError
@@ -275,9 +274,10 @@ class Competition:
         stake = self.params.entry_stake
         if stake:
             self.market.token.approve(self.address, from_units(stake), owner=account)
-        fn = self.contract.functions.commit(self._commitment(entrant, model, salt))
         with self._in_phase():
-            receipt = self.chain.transact(fn, sender=account)
+            receipt = self.chain.send(
+                self.contract, "commit", self._commitment(entrant, model, salt), sender=account
+            )
         sub_id = int(self._event(receipt, "SubmissionCommitted")["id"])
         self.market.vault.put(
             "submissions",
@@ -337,7 +337,7 @@ class Competition:
         if (phase := self.phase) != "submission":
             raise self._phase_error("submission", phase)
         with self._in_phase():
-            self.chain.transact(self.contract.functions.selectFinals(ids), sender=by)
+            self.chain.send(self.contract, "selectFinals", ids, sender=by)
         return ids
 
     def entries_left(self, account: NamedAccount | str) -> int | None:
@@ -411,10 +411,21 @@ class Competition:
         count = int(self.chain.read(self.contract, "submissionCount"))
         mine = None if by is None else self.entrant(by)  # read once, not per submission
         entrants: dict[str, str] = {}
-        for key in self.market.vault.keys("submissions"):
+        vault = self.market.vault
+        for key in vault.keys("submissions"):
             if not key.startswith(self.address + "-"):
                 continue
             sub_id = int(key.rsplit("-", 1)[1])
+            if mine is not None:
+                # The entrant recorded at commit is the one the commitment binds (else
+                # _pending drops the secret): skip another entrant's before reading its
+                # submission; a merger since then is followed by entrant().
+                stored = vault.get("submissions", key).get("entrant")
+                if stored is not None and stored != mine:
+                    if stored not in entrants:
+                        entrants[stored] = self.entrant(stored)
+                    if entrants[stored] != mine:
+                        continue
             pending = self._pending(sub_id, count)
             if pending is None:
                 continue
@@ -462,9 +473,10 @@ class Competition:
                     "estimator": secret["estimator"], "model": secret["model"]}  # fmt: skip
         cid = self.market.store_content(json.dumps(artifact, sort_keys=True).encode())
         model, salt = bytes.fromhex(secret["model"]), bytes.fromhex(secret["salt"])
-        fn = self.contract.functions.reveal(sub_id, model, salt, cid)
         with self._in_phase():
-            self.chain.transact(fn, sender=by or secret["submitter"])
+            self.chain.send(
+                self.contract, "reveal", sub_id, model, salt, cid, sender=by or secret["submitter"]
+            )
 
     def claim(self, *, by: NamedAccount | str) -> Decimal:
         """Pay out ``by``'s prize (or the creator's remainder); returns the amount. A member
@@ -472,7 +484,7 @@ class Competition:
         address = self.chain.accounts.resolve(by).address
         amount = from_units(self.chain.read(self.contract, "claimable", address))
         with self._in_phase():
-            self.chain.transact(self.contract.functions.claim(), sender=by)
+            self.chain.send(self.contract, "claim", sender=by)
         return amount
 
     def claim_all(self) -> dict[str, Decimal]:
@@ -507,9 +519,14 @@ class Competition:
         document = {"format": "mlmarket.testset/1", "salt": secret["salt"],
                     "chunks": secret["chunks"], "rows": secret["rows"]}  # fmt: skip
         cid = self.market.store_content(json.dumps(document, sort_keys=True).encode())
-        fn = self.contract.functions.revealTestSet(bytes.fromhex(secret["salt"]), cid)
         with self._in_phase():
-            self.chain.transact(fn, sender=self.creator)
+            self.chain.send(
+                self.contract,
+                "revealTestSet",
+                bytes.fromhex(secret["salt"]),
+                cid,
+                sender=self.creator,
+            )
         return cid
 
     def finalize(self, *, by: NamedAccount | str | None = None) -> str:
@@ -522,7 +539,7 @@ class Competition:
         ):
             self.settle_claims(by=by)
         with self._in_phase():
-            self.chain.transact(self.contract.functions.finalize(), sender=by or self.creator)
+            self.chain.send(self.contract, "finalize", sender=by or self.creator)
         return self.outcome
 
     @property
@@ -574,12 +591,19 @@ class Competition:
         for batch in iterator:
             index = batch[0][0]
             ids = [sid for _, sid in batch]
-            fn = self.contract.functions.evaluate(
-                index, chunks[index], tree.proof(index), ids, [models[s] for s in ids]
-            )
             # Phase, proofs, model bytes and what is left were checked here: no dry run.
             with self._in_phase():
-                self.chain.transact(fn, sender=sender, simulate=False)
+                self.chain.send(
+                    self.contract,
+                    "evaluate",
+                    index,
+                    chunks[index],
+                    tree.proof(index),
+                    ids,
+                    [models[s] for s in ids],
+                    sender=sender,
+                    simulate=False,
+                )
         return len(batches)
 
     # --- optimistic evaluation ----------------------------------------------------------
@@ -818,9 +842,7 @@ class Competition:
         return ExportedModel.from_bytes(self.revealed_models()[int(winner_id)], self.quantizer)
 
     def _event(self, receipt: Any, name: str) -> Any:
-        return getattr(self.contract.events, name)().process_receipt(receipt, errors=DISCARD)[0][
-            "args"
-        ]
+        return self.chain.receipt_events(getattr(self.contract.events, name), receipt)[0]["args"]
 
     # --- teams (mlmarket.market.teams) -------------------------------------------------
 

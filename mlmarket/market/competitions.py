@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from eth_utils import keccak
 from sklearn.model_selection import train_test_split
-from web3.logs import DISCARD
 
 from mlmarket.errors import ConfigurationError, DataValidationError
 from mlmarket.market.competition import Competition
@@ -298,11 +297,17 @@ class CompetitionService:
         params = dataclasses.replace(params, **extra)
         escrow = from_units(reward_units + bond_units)
         value, deadline, v, r, s = self.market.token.permit(account, self.factory.address, escrow)
-        fn = self.factory.functions.createCompetitionWithPermit(
-            params.to_chain(param_names(self._abi)), deadline, v, r, s
+        receipt = self.chain.send(
+            self.factory,
+            "createCompetitionWithPermit",
+            params.to_chain(param_names(self._abi)),
+            deadline,
+            v,
+            r,
+            s,
+            sender=account,
         )
-        receipt = self.chain.transact(fn, sender=account)
-        created = self.factory.events.CompetitionCreated().process_receipt(receipt, errors=DISCARD)
+        created = self.chain.receipt_events(self.factory.events.CompetitionCreated, receipt)
         address = str(created[0]["args"]["competition"])
         self.market.vault.put(
             "testsets", address,

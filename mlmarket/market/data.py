@@ -188,7 +188,9 @@ class DataMarketService:
         sealed = seal(plaintext, dataset_id)
         data_cid = self.market.store_content(sealed.envelope)
         metadata_cid = self.market.store_content(metadata.to_json().encode())
-        fn = self.contract.functions.createListing(
+        receipt = self.chain.send(
+            self.contract,
+            "createListing",
             units,
             metadata_cid,
             data_cid,
@@ -197,8 +199,8 @@ class DataMarketService:
             delivery_window,
             sealed.commitment,
             collection or 0,
+            sender=owner,
         )
-        receipt = self.chain.transact(fn, sender=owner)
         listing_id = int(self._event(receipt, "ListingCreated")["listingId"])
         self.market.vault.put(
             "datakeys", str(listing_id), {"key": sealed.key.hex(), "dataset_id": dataset_id}
@@ -212,9 +214,7 @@ class DataMarketService:
         return units
 
     def _event(self, receipt: Any, name: str) -> Any:
-        from web3.logs import DISCARD
-
-        events = getattr(self.contract.events, name)().process_receipt(receipt, errors=DISCARD)
+        events = self.chain.receipt_events(getattr(self.contract.events, name), receipt)
         if not events:
             raise ConfigurationError(f"The transaction emitted no {name} event.")
         return events[0]["args"]
@@ -328,10 +328,17 @@ class DataMarketService:
         value, deadline, v, r, s = self.market.token.permit(
             account, self.contract.address, item.price
         )
-        fn = self.contract.functions.buyWithPermit(
-            item.id, public_key_of(account.key), deadline, v, r, s
+        receipt = self.chain.send(
+            self.contract,
+            "buyWithPermit",
+            item.id,
+            public_key_of(account.key),
+            deadline,
+            v,
+            r,
+            s,
+            sender=account,
         )
-        receipt = self.chain.transact(fn, sender=account)
         purchase_id = int(self._event(receipt, "Purchased")["purchaseId"])
         if self.auto_deliver and self.chain.is_local and self._can_deliver(item):
             return self.deliver(purchase_id)
@@ -399,7 +406,7 @@ class DataMarketService:
         public_key = bytes(self.chain.read(self.contract, "publicKeyOf", item.buyer))
         wrapped = wrap_key(bytes.fromhex(secret["key"]), public_key)
         owner = self.chain.accounts.resolve(listing.owner)
-        self.chain.transact(self.contract.functions.deliver(item.id, wrapped), sender=owner)
+        self.chain.send(self.contract, "deliver", item.id, wrapped, sender=owner)
         return self.purchase(item.id)
 
     def deliver_pending(self, owner: NamedAccount | str | None = None) -> list[Purchase]:
@@ -448,20 +455,19 @@ class DataMarketService:
     def refund(self, purchase: Purchase | int) -> Purchase:
         """Take back the payment of an undelivered purchase once its window has passed."""
         item = self.purchase(purchase)
-        self.chain.transact(self.contract.functions.refund(item.id), sender=item.buyer)
+        self.chain.send(self.contract, "refund", item.id, sender=item.buyer)
         return self.purchase(item.id)
 
     def complain(self, purchase: Purchase | int, reason: str) -> Purchase:
         """File the buyer's public complaint about a delivered purchase."""
         item = self.purchase(purchase)
-        self.chain.transact(self.contract.functions.complain(item.id, reason), sender=item.buyer)
+        self.chain.send(self.contract, "complain", item.id, reason, sender=item.buyer)
         return self.purchase(item.id)
 
     def set_active(self, listing: Listing | int, active: bool) -> Listing:
         """Start or stop new sales of a listing (pending purchases are unaffected)."""
         item = self.listing(listing)
-        fn = self.contract.functions.setListingActive(item.id, active)
-        self.chain.transact(fn, sender=item.owner)
+        self.chain.send(self.contract, "setListingActive", item.id, active, sender=item.owner)
         return self.listing(item.id)
 
     # --- revenue ------------------------------------------------------------------
@@ -474,5 +480,5 @@ class DataMarketService:
     def withdraw(self, who: NamedAccount | str) -> Decimal:
         """Pay out ``who``'s revenue; returns the amount."""
         amount = self.revenue(who)
-        self.chain.transact(self.contract.functions.withdraw(), sender=who)
+        self.chain.send(self.contract, "withdraw", sender=who)
         return amount

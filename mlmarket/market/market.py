@@ -477,12 +477,12 @@ def _deploy_services(chain: Chain, token: MarketToken, sender: NamedAccount) -> 
     implementation = deploy("Competition")
     factory = deploy("CompetitionFactory", implementation.address, sender.address)
     score_claims = deploy("ScoreClaims", factory.address)
-    chain.transact(factory.functions.setScoreClaims(score_claims.address), sender=sender)
+    chain.send(factory, "setScoreClaims", score_claims.address, sender=sender)
     evaluators = {}
     for name in ("LinearEvaluator", "MlpEvaluator", "TreeEvaluator"):
         evaluator = deploy(name)
         family = chain.read(evaluator, "family")
-        chain.transact(factory.functions.setEvaluator(family, evaluator.address), sender=sender)
+        chain.send(factory, "setEvaluator", family, evaluator.address, sender=sender)
         evaluators[name] = evaluator.address
     return {
         "DataMarket": data_market.address,

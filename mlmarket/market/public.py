@@ -28,7 +28,6 @@ from io import BytesIO
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pandas as pd
-from web3.logs import DISCARD
 
 from mlmarket.errors import CompetitionCommitmentError, ConfigurationError
 from mlmarket.market.phases import PHASES
@@ -204,11 +203,15 @@ def post_public_claim(
     results = [[int(v) for v in leaf] for leaf in results]
     check_public_claim(comp, sub_id, account, results)
     _approve(comp, account, comp.params.public_claim_bond)
-    fn = contract.functions.postPublicClaim(
-        comp.address, sub_id, SumTree(sub_id, results).flat_leaves()
+    receipt = comp.chain.send(
+        contract,
+        "postPublicClaim",
+        comp.address,
+        sub_id,
+        SumTree(sub_id, results).flat_leaves(),
+        sender=account,
     )
-    receipt = comp.chain.transact(fn, sender=account)
-    posted = contract.events.PublicClaimPosted().process_receipt(receipt, errors=DISCARD)
+    posted = comp.chain.receipt_events(contract.events.PublicClaimPosted, receipt)
     return int(posted[0]["args"]["claimId"])
 
 

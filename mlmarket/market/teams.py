@@ -238,8 +238,7 @@ def propose_team(
     roster = Roster(comp)
     addresses = [_address(comp, m) for m in members]
     bps = _check_proposal(comp, roster, name, addresses, shares, proposer=_address(comp, by))
-    fn = comp.contract.functions.proposeTeam(name, addresses, bps)
-    receipt = comp.chain.transact(fn, sender=by)
+    receipt = comp.chain.send(comp.contract, "proposeTeam", name, addresses, bps, sender=by)
     team = comp._event(receipt, "TeamProposed")["team"]
     return team_record(comp, team, Roster(comp))
 
@@ -266,7 +265,7 @@ def accept_team(comp: Competition, team: Team | str, *, by: Who) -> Team:
         )
     if record.accepted + 1 == len(record.members):  # this acceptance forms it: the merger rules
         _check_merger(comp, roster, list(record.addresses))
-    comp.chain.transact(comp.contract.functions.acceptTeam(address), sender=by)
+    comp.chain.send(comp.contract, "acceptTeam", address, sender=by)
     return team_record(comp, address, Roster(comp))
 
 
@@ -286,7 +285,7 @@ def form_team(
     )
     team = to_checksum_address(comp._event(receipt, "TeamProposed")["team"])
     for account in accounts:
-        comp.chain.transact(comp.contract.functions.acceptTeam(team), sender=account)
+        comp.chain.send(comp.contract, "acceptTeam", team, sender=account)
     return team_record(comp, team, Roster(comp))
 
 

@@ -63,6 +63,7 @@ class Ledger:
         # then (no other contract calls it).
         self._dm_due = True
         self._precision: int | None = None
+        self._params: dict[str, CompetitionParams] = {}  # by competition address, this run
 
     def start(self) -> dict[str, int]:
         """Every holder's balance now, by label (a run's start); the balances
@@ -72,6 +73,7 @@ class Ledger:
         self.tracked = {holders[label].lower(): units for label, units in found.items()}
         self._seen = len(self.market.chain.history)
         self._dm_due = True
+        self._params.clear()  # a revert may have put another competition at an address
         return found
 
     def observe(self) -> dict[str, int]:
@@ -130,7 +132,10 @@ class Ledger:
         performance stakes; after it, every account's unclaimed payout and every stake not
         yet withdrawn."""
         read = self.read
-        p = CompetitionParams.from_chain(read(comp, "params"), param_names(comp.abi))
+        p = self._params.get(comp.address)
+        if p is None:  # fixed at creation: read once a run
+            p = CompetitionParams.from_chain(read(comp, "params"), param_names(comp.abi))
+            self._params[comp.address] = p
         reward, stake, bond, slash = p.reward, p.entry_stake, p.creator_bond, p.slash_bps
         submissions = int(read(comp, "submissionCount"))
         if not read(comp, "finalized"):

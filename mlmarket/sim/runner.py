@@ -92,8 +92,8 @@ class Worker:
 
     def split(self, scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
         key = (scenario.data, scenario.target, scenario.test_size, scenario.split_seed)
-        if key not in self._splits:
-            self._splits[key] = scenario.split()
+        if key not in self._splits:  # consolidated: one block of floats to slice per run
+            self._splits[key] = tuple(part.copy() for part in scenario.split())  # type: ignore[assignment]
         return self._splits[key]
 
     def play(

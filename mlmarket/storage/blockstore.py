@@ -26,13 +26,22 @@ from multiformats import CID
 
 from mlmarket.errors import ContentNotFoundError, IntegrityError, StorageError
 from mlmarket.storage.cid import IDENTITY, format_cid, verify_block
+from mlmarket.storage.dagpb import decode_varint
 
 
 def multihash_of(cid: CID | bytes) -> bytes:
     """The multihash inside a CID (given as a CID or as binary CID bytes)."""
     if isinstance(cid, CID):
         return bytes(cid.digest)
-    return bytes(CID.decode(cid).digest)
+    if len(cid) == 34 and cid[0] == 0x12 and cid[1] == 0x20:  # CIDv0: a sha2-256 multihash
+        return bytes(cid)
+    # CIDv1 bytes, as the importer writes them: <version 1><codec><multihash>. Read here,
+    # not by multiformats' decoder, which costs 0.14 ms per block written.
+    version, pos = decode_varint(cid)
+    if version != 1:  # let multiformats name what is wrong
+        return bytes(CID.decode(cid).digest)
+    _codec, pos = decode_varint(cid, pos)
+    return bytes(cid[pos:])
 
 
 class BlockStore:

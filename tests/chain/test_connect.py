@@ -56,6 +56,22 @@ def test_sameNamesAreFundedOnEveryLocalBackend(require_anvil: None) -> None:
         assert set(anvil.w3.eth.accounts) == {a.address for a in named_accounts().values()}
 
 
+def test_namedAccountSigning_equalsEthAccountsLocalAccount() -> None:
+    """``NamedAccount.sign_transaction`` (the key parsed once) gives the bytes, hash and
+    signature eth-account's ``LocalAccount.sign_transaction`` gives, for each type."""
+    account = named_accounts()["alice"]
+    to = named_accounts()["bob"].address
+    base = {"chainId": 31337, "nonce": 7, "to": to, "value": 5, "data": b"\x01\x02", "gas": 90_000}
+    for tx in (
+        {**base, "gasPrice": 10**9},
+        {**base, "type": 1, "gasPrice": 10**9, "accessList": []},
+        {**base, "type": 2, "maxFeePerGas": 3 * 10**9, "maxPriorityFeePerGas": 10**9},
+    ):
+        ours, theirs = account.sign_transaction(dict(tx)), account.signer.sign_transaction(tx)
+        assert ours == theirs
+        assert Account.recover_transaction(ours.raw_transaction) == account.address
+
+
 def test_unknownAccountName_listsTheKnownOnes() -> None:
     with pytest.raises(KeyError, match="known accounts: deployer, alice"):
         named_accounts()["mallory"]

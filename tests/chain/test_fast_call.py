@@ -393,19 +393,37 @@ def test_transactions_areBuiltAsWeb3BuildsThem(
     market: mm.Market, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The transactions of a lifecycle (token and competition calls, and the struct of
-    ``createCompetitionWithPermit``): the calldata equals ``build_transaction``'s."""
+    ``createCompetitionWithPermit``), sent by name (``Chain.send``) or as web3 function
+    objects (``Chain.transact``): the calldata equals ``build_transaction``'s."""
     compared: list[str] = []
-    original = Chain._transaction_data
+    signed: list[dict] = []
+    original_send, original_data = Chain.send, Chain._transaction_data
+    original_sign = Chain._sign_and_send
 
-    def checked(self: Chain, fn: Any) -> str | None:
-        data = original(self, fn)
+    def expect(chain: Chain, fn: Any) -> str:
+        return fn.build_transaction({"from": first_account(chain), "gas": 1_000_000})["data"]
+
+    def checked_data(self: Chain, fn: Any) -> str | None:
+        data = original_data(self, fn)
         if data is not None:
-            expected = fn.build_transaction({"from": first_account(self), "gas": 1_000_000})
-            assert data == expected["data"], fn.fn_name
+            assert data == expect(self, fn), fn.fn_name
             compared.append(fn.fn_name)
         return data
 
-    monkeypatch.setattr(Chain, "_transaction_data", checked)
+    def checked_send(self: Chain, contract: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+        before = len(signed)
+        receipt = original_send(self, contract, name, *args, **kwargs)
+        assert signed[before]["data"] == expect(self, contract.functions[name](*args)), name
+        compared.append(name)
+        return receipt
+
+    def record(self: Chain, tx: dict, *args: Any) -> Any:
+        signed.append(tx)
+        return original_sign(self, tx, *args)
+
+    monkeypatch.setattr(Chain, "_transaction_data", checked_data)
+    monkeypatch.setattr(Chain, "send", checked_send)
+    monkeypatch.setattr(Chain, "_sign_and_send", record)
     market.token.transfer("bob", 1, sender="alice")
     comp = market.competitions.create(
         data=load_sample("breast_cancer"), target="diagnosis", creator="alice", reward=5
@@ -415,6 +433,27 @@ def test_transactions_areBuiltAsWeb3BuildsThem(
     market.clock.advance_to(comp.deadline("submission"))
     comp.reveal()
     assert {"transfer", "createCompetitionWithPermit", "commit", "reveal"} <= set(compared)
+
+
+def test_sendByName_needsNoWeb3FunctionObject_andFallsBackWhereThePlanDoesNot(
+    market: mm.Market, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from web3.exceptions import MismatchedABI
+
+    chain, token = market.chain, market.token.contract
+    bob = chain.address("bob")
+    before = chain.read(token, "balanceOf", bob)
+    with monkeypatch.context() as patched:
+        patched.setattr(token, "functions", None)  # the fallback would need it
+        receipt = chain.send(token, "transfer", bob, 5, sender="alice")
+    assert receipt["status"] == 1 and chain.history[-1].action == "transfer"
+    assert chain.read(token, "balanceOf", bob) == before + 5
+    block = chain.block_number
+    with pytest.raises(MismatchedABI, match="transfer"):  # web3's own words
+        chain.send(token, "transfer", bob, "five", sender="alice")
+    with pytest.raises(ce.ERC20InsufficientBalance):  # the contract's named error, as transact
+        chain.send(token, "transfer", bob, 10**40, sender="carol")
+    assert chain.block_number == block
 
 
 # --- events ----------------------------------------------------------------------------------
@@ -456,3 +495,43 @@ def test_everyEvent_readsAsWeb3sGetLogs_withTheSameTypes(
         lambda *a, **k: pytest.fail("Chain.logs went through web3's get_logs"),
     )
     assert chain.logs(market.token.contract.events.Transfer)
+
+
+def test_everyReceiptsEvents_decodeAsWeb3sProcessReceipt(
+    market: mm.Market, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``Chain.receipt_events`` answers what ``event().process_receipt(receipt,
+    errors=DISCARD)`` answers, for every event of every contract in every receipt of the
+    session (an event from another contract with the same signature included, as web3)."""
+    from web3.logs import DISCARD
+
+    chain = market.chain
+    receipts = [chain.w3.eth.get_transaction_receipt(r.tx_hash) for r in chain.history]
+    decoded = 0
+    for label, contract in contracts(market).items():
+        for entry in contract.abi:
+            if entry.get("type") != "event":
+                continue
+            event = contract.events[entry["name"]]
+            for receipt in receipts:
+                web3_answer = list(event().process_receipt(receipt, errors=DISCARD))
+                ours = chain.receipt_events(event, receipt)
+                assert ours == web3_answer, (label, entry["name"], receipt["transactionHash"])
+                assert [shape(list(e.values())) for e in ours] == [
+                    shape(list(e.values())) for e in web3_answer
+                ]
+                assert [shape(list(e["args"].values())) for e in ours] == [
+                    shape(list(e["args"].values())) for e in web3_answer
+                ]
+                decoded += len(ours)
+    assert decoded >= 50
+    # The plans answer alone: web3's process_receipt is not called.
+    transfer = market.token.contract.events.Transfer
+    paid = next(r for r in receipts if list(transfer().process_receipt(r, errors=DISCARD)))
+    expected = list(transfer().process_receipt(paid, errors=DISCARD))
+    monkeypatch.setattr(
+        type(transfer),
+        "process_receipt",
+        lambda *a, **k: pytest.fail("receipt_events went through web3's process_receipt"),
+    )
+    assert chain.receipt_events(transfer, paid) == expected

@@ -171,3 +171,13 @@ def test_aTransactionSentPastTheChain_doesNotStallTheCachedNonce(chain: Chain, p
     chain.backend.send_raw(bytes(raw), chain.clock.next_block_timestamp())
     chain.transact(probe.functions.spin(2), sender="alice")  # its cached nonce is stale
     assert chain.w3.eth.get_transaction_count(address) == start + 2
+
+
+def test_onlyIfSucceeds_isRevmsAlone_otherBackendsSimulateFirst(chain: Chain) -> None:
+    from mlmarket.errors import BackendNotSupportedError
+
+    assert chain.backend.refuses_failures == (chain.backend.kind == "revm")
+    if chain.backend.refuses_failures:
+        return  # test_revm_node: one run per transaction, a refused one leaves nothing
+    with pytest.raises(BackendNotSupportedError, match="simulate it first"):
+        chain.backend.send_raw(b"\x02", None, only_if_succeeds=True)

@@ -23,8 +23,10 @@ from mlmarket.chain.revm_tx import (
     next_base_fee,
 )
 from mlmarket.contracts import bind_errors
+from mlmarket.contracts.errors import RevertProbeDetailed
 from mlmarket.errors import TransactionFailedError
 from tests.chain.conftest import deploy
+from tests.chain.test_reverts import detailed_args
 
 PRIORITY = 10**9
 COLD_SLOAD, PUSH0, POP = 2_100, 2, 2
@@ -287,3 +289,58 @@ def test_theChainsOwnTransactions_needNoRecovery_othersAreRecovered(
     assert receipt["from"] == revm.address("bob") and recovered == []
     send(revm, signed(revm, sender="carol"))
     assert recovered == [revm.address("carol")]
+
+
+def test_aTransaction_runsOnce_itsDryRunIsTheNodesOwnRun(
+    revm: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On revm the node mines a transaction only if it succeeds, so ``transact`` does not
+    run it as a call first: one EVM run per transaction, sent or refused. A refused one
+    raises the contract's named error and leaves nothing: no block, fee, nonce, history,
+    journal entry or receipt."""
+    from mlmarket.chain.revm_engine import RevmEngine
+
+    probe = deploy(revm, "RevertProbe")
+    runs: list[bool] = []
+    run = RevmEngine.run
+    monkeypatch.setattr(
+        RevmEngine,
+        "run",
+        lambda self, *a, **k: runs.append(k.get("keep", False)) or run(self, *a, **k),
+    )
+    revm.transact(probe.functions.ping(3, b"\x01" * 32, "hello"), sender="bob")
+    assert runs == [True]  # the transaction itself, kept; no dry run
+
+    runs.clear()
+    state = (revm.block_number, revm.balance("alice"), revm.backend.nonce(revm.address("alice")))
+    sent, journal = len(revm.history), len(revm.backend.node.journal)
+    receipts = len(revm.backend.node.receipts)
+    with pytest.raises(RevertProbeDetailed, match="a note"):
+        revm.transact(probe.functions.revertDetailed(*detailed_args(revm)), sender="alice")
+    with pytest.raises(TransactionFailedError, match="ran out of gas"):
+        revm.transact(probe.functions.spin(50), sender="alice", gas=60_000)
+    assert runs == [True, True]  # one run each, nothing kept
+    assert state == (
+        revm.block_number,
+        revm.balance("alice"),
+        revm.backend.nonce(revm.address("alice")),
+    )
+    assert (len(revm.history), len(revm.backend.node.journal)) == (sent, journal)
+    assert len(revm.backend.node.receipts) == receipts
+    revm.transact(probe.functions.spin(2), sender="alice")  # the unused nonce is used next
+    assert revm.history[-1].status == 1
+
+
+def test_aStaleCachedNonce_thenARefusal_raisesTheNamedError(revm: Chain) -> None:
+    """The chain keeps each sender's next nonce; a transaction sent around it makes the
+    cached one stale. The chain asks the node and sends again; if that send is refused,
+    the contract's named error is raised as on the first try, and nothing is mined."""
+    probe = deploy(revm, "RevertProbe")
+    revm.transact(probe.functions.spin(1), sender="alice")  # the nonce is now cached
+    send(revm, signed(revm, sender="alice"))  # around the chain: the cache is stale
+    block = revm.block_number
+    with pytest.raises(RevertProbeDetailed, match="a note"):
+        revm.transact(probe.functions.revertDetailed(*detailed_args(revm)), sender="alice")
+    assert revm.block_number == block
+    revm.transact(probe.functions.spin(1), sender="alice")
+    assert revm.history[-1].status == 1

@@ -213,9 +213,14 @@ def test_mergers_withinTheCapAtOnce_overItRefusedUntilItFits(
     assert teams.loc[red.address, "merged_into"] == "Purple"
     assert teams.loc[purple.address, "commits"] == 3
     assert teams.loc[proposed.address, "accepted"] == "2/3"  # never formed
-    comp.submit(model(0.3).fit(X, y), by="dave")
+    last = comp.submit(model(0.3).fit(X, y), by="dave")
     board = comp.leaderboard()
     assert sorted(board["submitter"]) == ["Duo", "Purple", "Purple", "Purple", "Purple"]
+
+    # Reveals follow the mergers: Red's commits (made as Red) are now Purple's to reveal.
+    fresh.clock.advance_to(comp.deadline("submission"))
+    assert comp.reveal(by="dave") == [1, 2, 3, last.id]
+    assert comp.reveal(by="erin") == [4]  # frank's, made alone, now Duo's
 
 
 def test_merger_overTheCapPerEntrant_neverFits(fresh: mm.Market, cancer: pd.DataFrame) -> None:

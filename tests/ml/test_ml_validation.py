@@ -222,3 +222,45 @@ def test_theTargetIsCheckedFirst_andRawSkipsOnlyTheFeatures() -> None:
     assert validate_frame(frame.fillna({"y": 0.0}), target="y", raw=True) == "regression"
     with pytest.raises(FeatureValidationError, match="'note' holds text"):
         validate_frame(frame.fillna({"y": 0.0}), target="y")
+
+
+COLUMNS = {
+    "float": lambda n: pd.Series(np.linspace(-1.0, 1.0, n)),
+    "float32": lambda n: pd.Series(np.linspace(0, 1, n, dtype=np.float32)),
+    "int": lambda n: pd.Series(np.arange(n)),
+    "uint8": lambda n: pd.Series(np.arange(n, dtype=np.uint8)),
+    "bool": lambda n: pd.Series(np.arange(n) % 2 == 0),
+    "nan": lambda n: pd.Series([*np.ones(n - 1), np.nan]),
+    "inf": lambda n: pd.Series([-np.inf, *np.ones(n - 1)]),
+    "Int64": lambda n: pd.Series(np.arange(n), dtype="Int64"),
+    "Float64 with NA": lambda n: pd.Series([None, *np.ones(n - 1)], dtype="Float64"),
+    "object numbers": lambda n: pd.Series(list(range(n)), dtype=object),
+    "text": lambda n: pd.Series(["a"] * n),
+    "complex": lambda n: pd.Series(np.ones(n) * 1j),
+}
+
+
+@pytest.mark.parametrize("kinds", [
+    ("float", "int", "bool"), ("float", "nan"), ("inf", "int"), ("float32", "uint8"),
+    ("float", "Int64"), ("Float64 with NA",), ("object numbers", "float"), ("text",),
+    ("complex", "float"), ("float", "float", "nan"),
+])  # fmt: skip
+def test_theWholeFrameCheck_agreesWithTheColumnByColumnCheck(kinds: tuple[str, ...]) -> None:
+    """The one-pass check of a frame's features passes exactly the frames whose every
+    column the detailed check passes (it may hand a clean frame of other dtypes to it)."""
+    n = 6
+    frame = pd.DataFrame({f"c{i}": COLUMNS[kind](n) for i, kind in enumerate(kinds)})
+    frame["y"] = np.arange(n) % 2
+    frame["text target"] = "a"  # the target is never a feature
+    clean = all(validation._problem(frame[c]) == ("", "") for c in frame.columns[:-2])
+    fast = validation._all_finite_numbers(frame.drop(columns="y"), "text target")
+    assert fast <= clean  # the fast check never passes a frame the detailed one refuses
+    if all(kind in ("float", "float32", "int", "uint8", "bool") for kind in kinds):
+        assert fast
+    if clean:
+        assert validate_features(frame.drop(columns="y"), target="text target") == list(
+            frame.columns[:-2]
+        )
+    else:
+        with pytest.raises(FeatureValidationError):
+            validate_features(frame.drop(columns="y"), target="text target")

@@ -429,3 +429,28 @@ def test_subsetsShareTheirRandomDraws_soTheyDifferByTheirParamsAlone() -> None:
     )
     shares = final(curator).pivot(index="run", columns="honesty", values="poisoned_share")
     assert (shares[0.9] <= shares[0.5]).all()  # the same flips: more honesty never lets more in
+
+
+@pytest.mark.parametrize("fraction", [1.0, 0.8, 0.37])
+def test_trainingRows_areTheRowsDataFrameSampleDraws(fraction: float) -> None:
+    train, _test = sim.scenarios.get("honest").split()
+    for seed in (0, 3, 2**31):
+        X, y = sim_models.training_rows(train, "diagnosis", fraction, seed)
+        rows = train.sample(frac=fraction, random_state=seed) if fraction < 1 else train
+        pd.testing.assert_frame_equal(X, rows.drop(columns=["diagnosis"]), check_flags=False)
+        pd.testing.assert_series_equal(y, rows["diagnosis"])
+
+
+def test_aFit_equalsTheSameFitOnTheSampledFrame() -> None:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    train, _test = sim.scenarios.get("honest").split()
+    sim_models.clear_cache()
+    fitted = sim_models.fit_model("logistic", train, "diagnosis", 0.5, 0.8, seed=11)
+    rows = train.sample(frac=0.8, random_state=11)
+    direct = make_pipeline(StandardScaler(), LogisticRegression(C=0.5, max_iter=2_000))
+    direct.fit(rows.drop(columns=["diagnosis"]), rows["diagnosis"])
+    assert (fitted[-1].coef_ == direct[-1].coef_).all()
+    assert list(fitted.feature_names_in_) == list(direct.feature_names_in_)

@@ -122,3 +122,32 @@ def test_dagpb_and_unixfs_roundtrip(links, data, sizes):
     assert node.links == pb_links
     decoded = decode_unixfs(node.data or b"")
     assert (decoded.data, decoded.filesize, decoded.blocksizes) == (data, sum(sizes), sizes)
+
+
+@given(
+    st.sampled_from(["raw", "dag-pb", "dag-cbor", "json"]),
+    st.sampled_from(["sha2-256", "sha2-512", "blake2b-256", "identity"]),
+    st.binary(min_size=0, max_size=64),
+)
+def test_formatCid_andTheBlockPath_readCidsAsMultiformatsDoes(codec: str, hasher: str, data: bytes):
+    """The fast base32 text and the multihash read from CID bytes equal multiformats'."""
+    from multiformats import multihash
+
+    from mlmarket.storage.blockstore import multihash_of
+
+    digest = multihash.digest(data, hasher)
+    cid = CID("base32", 1, codec, digest)
+    assert format_cid(cid) == str(cid)
+    assert format_cid(bytes(cid)) == str(cid)
+    assert multihash_of(bytes(cid)) == bytes(CID.decode(bytes(cid)).digest) == bytes(digest)
+    if codec == "dag-pb" and hasher == "sha2-256":
+        v0 = CID("base58btc", 0, codec, digest)
+        assert format_cid(v0) == str(v0) and format_cid(v0).startswith("Qm")
+        assert multihash_of(bytes(v0)) == bytes(digest)
+
+
+def test_theBlockPath_ofBadCidBytes_raisesMultiformatsError():
+    from mlmarket.storage.blockstore import multihash_of
+
+    with pytest.raises(ValueError, match="reserved"):
+        multihash_of(b"\x02\x55\x12\x20" + bytes(32))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
+import weakref
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -77,6 +79,7 @@ class Market:
         self.random = Randomness(seed)
         self.token = MarketToken(chain, deployment.address("MarketToken"))
         self._content: set[str] = set()
+        self._home_cleanup: weakref.finalize | None = None  # a simulation's temporary home
         data_market = chain.contract(
             deployment.address("DataMarket"), load_artifact("DataMarket").abi
         )
@@ -152,7 +155,8 @@ class Market:
         stay random, so an encrypted data delivery differs between runs (its calldata gas by
         the zero bytes of the ciphertext). A seeded market keeps no journal (unless
         ``journal=True``), writes to its own temporary ``home`` unless given one (in memory
-        under ``/dev/shm`` where there is one, never ``~/.mlmarket``), and does not fsync.
+        under ``/dev/shm`` where there is one, never ``~/.mlmarket``; deleted by
+        :meth:`close`, or when the market is collected or Python exits), and does not fsync.
         Seeded salts are predictable: simulations only.
 
         Example:
@@ -170,7 +174,8 @@ class Market:
                 raise ConfigurationError(
                     "A seeded simulation starts afresh; resume= loads a saved session."
                 )
-            if options.get("home") is None:
+            temporary = options.get("home") is None
+            if temporary:
                 options["home"] = simulation_home()
             options.setdefault("fsync", False)
             options["seed"] = seed
@@ -195,7 +200,13 @@ class Market:
             )
         except BaseException:
             chain.close()
+            if seed is not None and temporary:
+                shutil.rmtree(home, ignore_errors=True)
             raise
+        if seed is not None and temporary:
+            # The simulation's own home (in memory under /dev/shm) goes with the market:
+            # at close(), when it is collected, or when the interpreter exits.
+            market._home_cleanup = weakref.finalize(market, shutil.rmtree, home, True)
         if chain.journal is not None:
             chain.journal.note("market", market._session_record())
         return market
@@ -446,7 +457,10 @@ class Market:
         self.chain.journal.note("market", self._session_record())
 
     def close(self) -> None:
+        """Close the chain; a seeded simulation's temporary home is deleted with it."""
         self.chain.close()
+        if self._home_cleanup is not None:
+            self._home_cleanup()
 
     def __enter__(self) -> Market:
         return self

@@ -73,9 +73,7 @@ class Worker:
         self._splits: dict[tuple[Any, ...], tuple[pd.DataFrame, pd.DataFrame]] = {}
 
     def close(self) -> None:
-        home = self.market.home
-        self.market.close()
-        shutil.rmtree(home, ignore_errors=True)
+        self.market.close()  # its temporary home goes with it
 
     def reset(self, seed: int) -> None:
         """Back to the freshly deployed market — an empty vault and content store (a

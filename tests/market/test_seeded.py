@@ -149,6 +149,34 @@ def test_seededMarket_hasItsOwnHome_neverTheUsersOne(runs: dict[str, mm.Market])
     assert market.vault.fsync is False
 
 
+def test_aSimulationsTemporaryHome_isDeleted_atClose_atCollection_andAtExit(
+    tmp_path: Path,
+) -> None:
+    import gc
+    import subprocess
+    import sys
+
+    market = mm.Market.local(seed=3)
+    market.store_content(b"kept until close")
+    home = market.home
+    assert home.is_dir()
+    market.close()
+    assert not home.exists()
+
+    dropped = mm.Market.local(seed=3).home  # never closed: collected
+    gc.collect()
+    assert not dropped.exists()
+
+    script = "import mlmarket as mm; m = mm.Market.local(seed=3); print(m.home)"
+    left = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True).stdout.strip()  # fmt: skip
+    assert "mlmarket-sim-" in left and not Path(left).exists()  # removed at exit
+
+    with mm.Market.local(seed=3, home=tmp_path / "mine") as given:  # a home of the caller's
+        given.store_content(b"stays")
+    assert (tmp_path / "mine").is_dir()
+
+
 def test_unseededMarkets_stayRandom(tmp_path: Path) -> None:
     with mm.Market.local(home=tmp_path / "a") as a, mm.Market.local(home=tmp_path / "b") as b:
         assert a.chain.identity != b.chain.identity

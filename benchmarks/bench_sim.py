@@ -1,7 +1,7 @@
 """Mechanism lab throughput: full competition lifecycles per minute, and where the time goes.
 
 Run: ``python benchmarks/bench_sim.py [--runs 20] [--split-runs 10] [--sweep-runs 40]
-[--jobs 2,cpu] [--eth-tester-runs 3] [--profile-runs 5] [--blas-threads N]
+[--repeat 1] [--jobs 2,cpu] [--eth-tester-runs 3] [--profile-runs 5] [--blas-threads N]
 [--skip part,...]`` (1-1.5 minutes with the defaults on 2 cores). One lifecycle is one
 run of the ``"honest"`` scenario with all five participants entering
 (``payout=(0.4, 0.3, 0.2, 0.1)``, ``participation_cost=0``; checked: every run ends with
@@ -26,7 +26,9 @@ Parts (``--skip`` any of them):
 * ``sweep``: ``mlmarket.sim.sweep(..., n_jobs=k)`` (joblib processes), wall clock with
   fresh worker processes (their start, imports and market build included), then again on
   the warm pool (new seeds: fits stay cold), for each k in ``--jobs`` (``cpu`` =
-  ``os.cpu_count()``; duplicates are measured once).
+  ``os.cpu_count()``; duplicates are measured once). ``--repeat N`` measures each
+  warm-pool sweep N times: the best rate is reported (and used for the goal), with the
+  median and the slowest, as ``timeit`` reports its best (a shared machine only slows a run).
 * ``eth-tester``: the serial measurement on the pure-Python py-evm backend
   (``--eth-tester-runs``, fits cold).
 * ``profile``: cProfile over ``--profile-runs`` revm lifecycles (fits cold): self time
@@ -46,6 +48,7 @@ import cProfile  # noqa: E402
 import hashlib  # noqa: E402
 import os  # noqa: E402
 import pstats  # noqa: E402
+import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 from collections import Counter, defaultdict  # noqa: E402
@@ -396,22 +399,40 @@ def part_sweep(args: argparse.Namespace) -> None:
             say("note: sweep plays n_jobs=1 in this process (no worker processes to start)")
         shutdown_pool()
         fresh = timed_sweep(args.sweep_runs, args.seed + 2, n)
-        warm = timed_sweep(args.sweep_runs, args.seed + 3, n)  # same pool, new seeds
+        # On the warm pool, each measured --repeat times with new seeds (fits stay cold):
+        # the best is the machine's speed, the median shows how much it wanders.
+        warms = [timed_sweep(args.sweep_runs, args.seed + 3 + 10 * i, n)
+                 for i in range(args.repeat)]  # fmt: skip
         # A research sweep: PARAM_SWEEP's values × runs, on the warm pool with new seeds.
         # The subsets of a run draw the same rows (common random numbers) and one process
         # plays them all, so each participant's model is fitted once per run, not per subset.
         values = len(grid(PARAM_SWEEP))
-        swept = timed_sweep(max(1, args.sweep_runs // values), args.seed + 4, n, PARAM_SWEEP)
+        per_value = max(1, args.sweep_runs // values)
+        swepts = [timed_sweep(per_value, args.seed + 4 + 10 * i, n, PARAM_SWEEP)
+                  for i in range(args.repeat)]  # fmt: skip
         shutdown_pool()
-        lifecycles = max(1, args.sweep_runs // values) * values
+        lifecycles = per_value * values
+        warm, swept = min(warms), min(swepts)
         RESULTS["sweep"].append(dict(n_jobs=n, fresh=fresh, warm=warm, runs=args.sweep_runs,
-                                     swept=swept, swept_runs=lifecycles))  # fmt: skip
+                                     swept=swept, swept_runs=lifecycles, warms=warms,
+                                     swepts=swepts))  # fmt: skip
         say(f"{args.sweep_runs} lifecycles, fresh processes (start + import + build) "
             f"{fresh:7.2f} s  {per_minute(args.sweep_runs, fresh):6.1f}/min")  # fmt: skip
         say(f"{args.sweep_runs} lifecycles, warm pool                            "
-            f"{warm:7.2f} s  {per_minute(args.sweep_runs, warm):6.1f}/min")  # fmt: skip
+            f"{warm:7.2f} s  {per_minute(args.sweep_runs, warm):6.1f}/min"
+            f"{spread(args.sweep_runs, warms)}")  # fmt: skip
         say(f"{lifecycles} lifecycles, warm pool, {values}-value sweep of bond (fits shared) "
-            f"{swept:7.2f} s  {per_minute(lifecycles, swept):6.1f}/min")  # fmt: skip
+            f"{swept:7.2f} s  {per_minute(lifecycles, swept):6.1f}/min"
+            f"{spread(lifecycles, swepts)}")  # fmt: skip
+
+
+def spread(runs: int, seconds: list[float]) -> str:
+    """`` (best of N; median M/min, slowest S/min)`` for repeated measurements."""
+    if len(seconds) < 2:
+        return ""
+    rates = sorted(per_minute(runs, s) for s in seconds)
+    return (f" (best of {len(rates)}; median {statistics.median(rates):.0f}/min, "
+            f"slowest {rates[0]:.0f}/min)")  # fmt: skip
 
 
 # --- eth-tester ---------------------------------------------------------------------------
@@ -601,6 +622,12 @@ def main() -> None:
     parser.add_argument("--split-runs", type=int, default=10, help="instrumented lifecycles")
     parser.add_argument("--sweep-runs", type=int, default=40, help="lifecycles per sweep")
     parser.add_argument("--jobs", default="2,cpu", help="n_jobs values ('cpu' = os.cpu_count())")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="measure each warm-pool sweep this many times (best and median)",
+    )
     parser.add_argument("--eth-tester-runs", type=int, default=3)
     parser.add_argument("--profile-runs", type=int, default=5)
     parser.add_argument("--top", type=int, default=15, help="functions listed by the profile")

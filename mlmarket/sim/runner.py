@@ -238,11 +238,11 @@ def measures(ctx: Context) -> dict[str, Any]:
     found: dict[str, Any] = {}
     comp = ctx.competition
     if comp is not None:
-        call = ctx.market.chain.call
-        found["entries"] = int(call(comp.contract.functions.submissionCount()))
-        found["outcome"] = comp.outcome
-        if comp.outcome in ("ranked", "defaulted") and "winner_quality" not in ctx.notes:
-            winner = int(call(comp.contract.functions.winner())[0])
+        read = ctx.market.chain.read
+        found["entries"] = int(read(comp.contract, "submissionCount"))
+        found["outcome"] = outcome = comp.outcome
+        if outcome in ("ranked", "defaulted") and "winner_quality" not in ctx.notes:
+            winner = int(read(comp.contract, "winner")[0])
             if winner:
                 model = comp.winning_model()
                 X, y = ctx.test.drop(columns=[ctx.target]), ctx.test[ctx.target].to_numpy()

@@ -62,14 +62,22 @@ def test_namedAccountSigning_equalsEthAccountsLocalAccount() -> None:
     account = named_accounts()["alice"]
     to = named_accounts()["bob"].address
     base = {"chainId": 31337, "nonce": 7, "to": to, "value": 5, "data": b"\x01\x02", "gas": 90_000}
+    dynamic = {**base, "type": 2, "maxFeePerGas": 3 * 10**9, "maxPriorityFeePerGas": 10**9}
+    access = [{"address": to, "storageKeys": ["0x" + "00" * 31 + "01"]}]
     for tx in (
         {**base, "gasPrice": 10**9},
         {**base, "type": 1, "gasPrice": 10**9, "accessList": []},
-        {**base, "type": 2, "maxFeePerGas": 3 * 10**9, "maxPriorityFeePerGas": 10**9},
+        dynamic,
+        {**dynamic, "data": bytes(range(256)) * 40, "value": 0, "nonce": 0},
+        {k: v for k, v in dynamic.items() if k != "to"},  # a deployment
+        {**dynamic, "accessList": access, "chainId": 1},
+        {**dynamic, "from": account.address},  # as the chain builds them
     ):
         ours, theirs = account.sign_transaction(dict(tx)), account.signer.sign_transaction(tx)
         assert ours == theirs
         assert Account.recover_transaction(ours.raw_transaction) == account.address
+    with pytest.raises(TypeError, match="from field must match"):  # eth-account's refusal
+        account.sign_transaction({**dynamic, "from": to})
 
 
 def test_unknownAccountName_listsTheKnownOnes() -> None:

@@ -17,7 +17,15 @@ from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
 from mlmarket.errors import ConfigurationError
-from mlmarket.storage.cid import CID, DAG_PB, RAW, SUPPORTED_HASHES, block_digest, hash_code
+from mlmarket.storage.cid import (
+    CID,
+    DAG_PB,
+    RAW,
+    SUPPORTED_HASHES,
+    block_digest,
+    hash_code,
+    parse_cid,
+)
 from mlmarket.storage.dagpb import UNIXFS_FILE, PBLink, encode_pbnode, encode_unixfs, encode_varint
 
 # boxo refuses chunks above 2 MiB less protobuf overhead; blocks above that size
@@ -146,9 +154,9 @@ class DagBuilder:
         self._done = True
         if self._buffer or self._leaves == 0:  # an empty input still gets one (empty) leaf
             self._add_leaf(memoryview(self._buffer))
-        root = self._close_levels()
-        cid = CID.decode(root.cid)
-        return cid.set(base="base32") if cid.version == 1 else cid
+        # parse_cid keeps the CIDs it decoded: content added again (a simulation's runs
+        # publish the same training data) skips multiformats' decoder (~0.15 ms).
+        return parse_cid(self._close_levels().cid)
 
     def _close_levels(self) -> _Link:
         level = 0

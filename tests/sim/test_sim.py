@@ -441,16 +441,45 @@ def test_trainingRows_areTheRowsDataFrameSampleDraws(fraction: float) -> None:
         pd.testing.assert_series_equal(y, rows["diagnosis"])
 
 
-def test_aFit_equalsTheSameFitOnTheSampledFrame() -> None:
+@pytest.mark.parametrize("kind", sorted(sim_models.MODELS))
+def test_aFit_equalsTheSameFitOnTheSampledFrame(kind: str) -> None:
+    """Fitted from the frame's values, a pipeline equals the one fitted on the frame in
+    every fitted attribute (feature names included), and predicts on frames alike."""
+    import warnings
+
+    import numpy as np
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    train, test = sim.scenarios.get("honest").split()
+    sim_models.clear_cache()
+    fitted = sim_models.fit_model(kind, train, "diagnosis", 0.5, 0.8, seed=11)
+    rows = train.sample(frac=0.8, random_state=11)
+    direct = make_pipeline(StandardScaler(), sim_models.MODELS[kind](0.5))
+    direct.fit(rows.drop(columns=["diagnosis"]), rows["diagnosis"])
+    for ours, theirs in zip(fitted, direct, strict=True):
+        learned = {k for k in vars(theirs) if k.endswith("_") and not k.startswith("_")}
+        assert learned == {k for k in vars(ours) if k.endswith("_") and not k.startswith("_")}
+        for name in learned:
+            np.testing.assert_array_equal(getattr(ours, name), getattr(theirs, name), name)
+    assert list(fitted.feature_names_in_) == list(direct.feature_names_in_)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # e.g. "X has feature names, but ... fitted without"
+        X = test.drop(columns=["diagnosis"])
+        np.testing.assert_array_equal(fitted.predict(X), direct.predict(X))
+    assert repr(fitted) == repr(direct)
+
+
+def test_aJunkModel_equalsTheSameFitOnShuffledLabels() -> None:
+    import numpy as np
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     train, _test = sim.scenarios.get("honest").split()
-    sim_models.clear_cache()
-    fitted = sim_models.fit_model("logistic", train, "diagnosis", 0.5, 0.8, seed=11)
-    rows = train.sample(frac=0.8, random_state=11)
-    direct = make_pipeline(StandardScaler(), LogisticRegression(C=0.5, max_iter=2_000))
-    direct.fit(rows.drop(columns=["diagnosis"]), rows["diagnosis"])
-    assert (fitted[-1].coef_ == direct[-1].coef_).all()
-    assert list(fitted.feature_names_in_) == list(direct.feature_names_in_)
+    junk = sim_models.junk_model(train, "diagnosis", seed=5)
+    y = np.random.default_rng(5).permutation(train["diagnosis"].to_numpy())
+    direct = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2_000))
+    direct.fit(train.drop(columns=["diagnosis"]), y)
+    np.testing.assert_array_equal(junk[-1].coef_, direct[-1].coef_)
+    assert list(junk.feature_names_in_) == list(direct.feature_names_in_)

@@ -386,7 +386,8 @@ class Chain:
         with the time the next block will have, and a revert raises before anything
         is sent (other nodes refuse it while estimating its gas). On eth-tester, where
         executing is the cost, the transaction runs once instead: a failure is reverted
-        to the state before it, with no block mined, and raised. ``simulate=False``
+        to the state before it, with no block mined, and raised. On revm it runs once
+        too: the in-process node mines it only if it succeeds. ``simulate=False``
         skips that run where the caller has checked the preconditions itself (the
         evaluation batches); a failure is then mined and raised as before.
         """

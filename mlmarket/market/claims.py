@@ -199,15 +199,18 @@ def post_claim(
     account = comp.chain.accounts.resolve(by)
     _approve(comp, account, comp.params.claim_bond)
     with comp._in_phase():
-        receipt = comp.chain.send(
-            contract,
-            "postClaim",
-            comp.address,
-            sub_id,
-            SumTree(sub_id, results).flat_leaves(),
-            sender=account,
-        )
-    posted = comp.chain.receipt_events(contract.events.ClaimPosted, receipt)
+        return post_results(comp, contract, "postClaim", "ClaimPosted", sub_id, results, account)
+
+
+def post_results(
+    comp: Competition, contract: Any, function: str, event: str, sub_id: int, results: Any,
+    account: NamedAccount,
+) -> int:  # fmt: skip
+    """Send ``function(competition, sub_id, leaves)`` (``postClaim``, ``postPublicClaim``)
+    with the Sum-tree leaves of ``results``; the claim id its ``event`` names."""
+    leaves = SumTree(sub_id, results).flat_leaves()
+    receipt = comp.chain.send(contract, function, comp.address, sub_id, leaves, sender=account)
+    posted = comp.chain.receipt_events(getattr(contract.events, event), receipt)
     return int(posted[0]["args"]["claimId"])
 
 

@@ -32,7 +32,7 @@ import pandas as pd
 from mlmarket.errors import CompetitionCommitmentError, ConfigurationError
 from mlmarket.market.phases import PHASES
 from mlmarket.ml import TRAINING_SALT, TestSet
-from mlmarket.ml.claims import SumTree, leaf_length, leaf_vectors
+from mlmarket.ml.claims import leaf_length, leaf_vectors
 
 if TYPE_CHECKING:
     from mlmarket.chain import NamedAccount
@@ -194,7 +194,7 @@ def post_public_claim(
     """Post submission ``sub_id``'s public claim of ``results`` (a leaf vector per public
     chunk; default: the true ones, from this session's copy of the model), locking the
     public-claim bond; returns the claim id. Refusals are raised before anything is sent."""
-    from mlmarket.market.claims import _approve
+    from mlmarket.market.claims import _approve, post_results
 
     account = comp.chain.accounts.resolve(by)
     contract = require_board(comp)
@@ -203,16 +203,9 @@ def post_public_claim(
     results = [[int(v) for v in leaf] for leaf in results]
     check_public_claim(comp, sub_id, account, results)
     _approve(comp, account, comp.params.public_claim_bond)
-    receipt = comp.chain.send(
-        contract,
-        "postPublicClaim",
-        comp.address,
-        sub_id,
-        SumTree(sub_id, results).flat_leaves(),
-        sender=account,
+    return post_results(
+        comp, contract, "postPublicClaim", "PublicClaimPosted", sub_id, results, account
     )
-    posted = comp.chain.receipt_events(contract.events.PublicClaimPosted, receipt)
-    return int(posted[0]["args"]["claimId"])
 
 
 # --- reading --------------------------------------------------------------------------

@@ -21,7 +21,6 @@ from eth_account import Account
 from eth_account.datastructures import SignedTransaction
 from eth_account.signers.local import LocalAccount
 from eth_account.typed_transactions import TypedTransaction
-from eth_keys.datatypes import PrivateKey
 from eth_utils import keccak, to_checksum_address
 from hexbytes import HexBytes
 
@@ -91,12 +90,6 @@ class NamedAccount:
         return bytes(self.signer.key)
 
     @cached_property
-    def private_key(self) -> PrivateKey:
-        """The key as eth-keys holds it, its public key worked out once: signing with it
-        skips the derivation ``LocalAccount.sign_transaction`` repeats for every call."""
-        return PrivateKey(self.key)
-
-    @cached_property
     def _ecdsa_key(self) -> coincurve.PrivateKey:
         return coincurve.PrivateKey(self.key)
 
@@ -110,7 +103,7 @@ class NamedAccount:
         and derives the public key again for every signature. Legacy ones go to it.
         """
         if "type" not in tx or tx.get("from", self.address) != self.address:
-            return Account.sign_transaction(tx, self.private_key)  # it says what is wrong
+            return self.signer.sign_transaction(tx)  # eth-account; it says what is wrong
         body = {key: value for key, value in tx.items() if key != "from"}
         unsigned = TypedTransaction.from_dict(body)
         signature = self._ecdsa_key.sign_recoverable(unsigned.hash(), hasher=None)

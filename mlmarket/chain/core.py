@@ -120,7 +120,7 @@ class Chain:
         self.journal: SessionJournal | None = None
         # Call and event plans, by the identity of the ABIs they come from; web3
         # contracts by address and ABI.
-        self._call_plans, self._read_plans, self._event_plans = KeptById(), KeptById(), KeptById()
+        self._call_plans, self._named_plans, self._event_plans = KeptById(), KeptById(), KeptById()
         self._contracts = KeptById()
 
     # --- descriptive -------------------------------------------------------------
@@ -301,7 +301,7 @@ class Chain:
         hundreds of views, such as the mechanism lab's token checks.
         """
         abi = contract.abi
-        plan = self._read_plans.get((abi,), lambda: _read_plan(abi, name), (name,))
+        plan = self._named_plans.get((abi,), lambda: _named_plan(abi, name), (name,))
         block = self._fast_block()
         if plan is not None and block is not None and plan.accepts(args):
             sender = next(iter(self.accounts.values())).address
@@ -412,22 +412,18 @@ class Chain:
         receipt and errors — without building web3's function object on a local chain,
         where the function's call plan encodes the arguments (a quarter of a millisecond
         less per transaction)."""
-        abi = contract.abi
-        plan = self._read_plans.get((abi,), lambda: _read_plan(abi, name), (name,))
         data = None
-        if plan is not None and value == 0 and self.is_local and plan.accepts(args):
-            try:
-                data = "0x" + (plan.selector + self.w3.codec.encode(plan.input_types, args)).hex()
-            except Exception:  # noqa: BLE001 - web3 names what is wrong with the arguments
-                data = None
+        if value == 0 and self.is_local:  # a remote chain estimates gas with web3's object
+            abi = contract.abi
+            plan = self._named_plans.get((abi,), lambda: _named_plan(abi, name), (name,))
+            data = self._calldata(plan, args)
         if data is None:
             fn = contract.functions[name](*args)
             return self.transact(fn, sender=sender, value=value, gas=gas, simulate=simulate)
         account = self.accounts.resolve(sender)
         latest_time, base_fee = self.backend.latest_block()
-        params = self._params(account, value, base_fee)
-        params["gas"] = self._gas_limit(None, params, gas)  # a local chain never estimates
-        tx = {**params, "to": contract.address, "data": data}
+        tx = {**self._params(None, account, value, gas, base_fee), "to": contract.address,
+              "data": data}  # fmt: skip
         return self._sign_and_send(tx, account, name, latest_time, simulate)
 
     def _sign_and_send(
@@ -505,15 +501,19 @@ class Chain:
     def _build(
         self, fn: TxCall, account: NamedAccount, value: int, gas: int | None, base_fee: int
     ) -> dict:
-        params = self._params(account, value, base_fee)
-        params["gas"] = self._gas_limit(fn, params, gas)
+        params = self._params(fn, account, value, gas, base_fee)
         data = self._transaction_data(fn) if value == 0 else None
         if data is not None:  # what build_transaction returns, without its ABI search
             return {**params, "to": fn.address, "data": data}
         return dict(fn.build_transaction(params))
 
-    def _params(self, account: NamedAccount, value: int, base_fee: int) -> dict[str, Any]:
-        return {
+    def _params(
+        self, fn: TxCall | None, account: NamedAccount, value: int, gas: int | None,
+        base_fee: int,
+    ) -> dict[str, Any]:  # fmt: skip
+        """A transaction's fields but ``to`` and ``data`` (``fn``: for a remote chain's gas
+        estimate; None on a local chain, which never estimates)."""
+        params: dict[str, Any] = {
             "from": account.address,
             "value": value,
             "nonce": self._nonce(account.address),
@@ -522,6 +522,8 @@ class Chain:
             "maxFeePerGas": 2 * base_fee + PRIORITY_FEE,
             "type": 2,
         }
+        params["gas"] = self._gas_limit(fn, params, gas)
+        return params
 
     def _transaction_data(self, fn: TxCall) -> str | None:
         """The calldata of ``fn`` from its call plan (selector + arguments, encoded by the
@@ -531,8 +533,11 @@ class Chain:
             return None
         if type(fn).build_transaction is not ContractFunction.build_transaction:
             return None
-        plan = self._call_plan(fn)
-        args = fn.args or ()
+        return self._calldata(self._call_plan(fn), fn.args or ())
+
+    def _calldata(self, plan: CallPlan | None, args: tuple[Any, ...]) -> str | None:
+        """Selector and ``args`` encoded by the web3 instance's codec, as hex; None where
+        web3 must encode them (no plan, arguments it would convert or refuse)."""
         if plan is None or not plan.accepts(args):
             return None
         try:
@@ -551,8 +556,7 @@ class Chain:
             # Unused gas is refunded, so the cap costs nothing here, while an estimate
             # re-executes the call (~7x its cost on py-evm).
             return TX_GAS_CAP
-        if fn is None:
-            raise ConfigurationError("A remote chain estimates gas with the function object.")
+        assert fn is not None, "only a local chain sends without web3's function object"
         try:
             estimate = int(fn.estimate_gas({k: v for k, v in params.items() if k != "type"}))
         except Exception as exc:  # noqa: BLE001 - a revert during estimation names the reason
@@ -723,7 +727,7 @@ def _plan_or_none(make: Callable[..., Any], *abis: Any) -> Any:
         return None
 
 
-def _read_plan(contract_abi: Any, name: str) -> CallPlan | None:
+def _named_plan(contract_abi: Any, name: str) -> CallPlan | None:
     """The plan of the one function ``name`` of ``contract_abi`` (None: overloaded, absent)."""
     matches = [e for e in contract_abi if e.get("type") == "function" and e.get("name") == name]
     return _plan_or_none(CallPlan.of, matches[0], contract_abi) if len(matches) == 1 else None

@@ -92,8 +92,7 @@ class RevmBackend(NodeControl):
         except TxRejectedError:  # refused before anything ran: web3 raises it as it would
             return Backend.send_raw(self, raw, None)
         except TxNotMinedError as failed:  # as the dry run (simulate) would have failed
-            self._raise_call_error(call_failure(failed.outcome))
-            raise  # unreachable: _raise_call_error always raises
+            raise self._call_error(call_failure(failed.outcome)) from None
 
     def nonce(self, address: str) -> int:
         return self.node.engine.account(address.lower()).nonce  # no pool: latest = pending
@@ -113,13 +112,13 @@ class RevmBackend(NodeControl):
         response = self.node.make_request("eth_call", [call, "pending"])  # type: ignore[arg-type]
         error = response.get("error")
         if error is not None:
-            self._raise_call_error(RpcError(error["code"], error["message"], error.get("data")))
+            raise self._call_error(RpcError(error["code"], error["message"], error.get("data")))
 
-    def _raise_call_error(self, error: RpcError) -> None:
-        """Raise a failed dry run: its revert bytes, or the node's words for a halt."""
+    def _call_error(self, error: RpcError) -> Exception:
+        """What a failed dry run raises: its revert bytes, or the node's words for a halt."""
         if error.data is not None:
-            raise SimulatedRevert(bytes.fromhex(str(error.data)[2:]))
-        raise DryRunHalted(f"{self.node_name} refused the call: {error.message}")
+            return SimulatedRevert(bytes.fromhex(str(error.data)[2:]))
+        return DryRunHalted(f"{self.node_name} refused the call: {error.message}")
 
     def session_state(self) -> dict[str, Any]:
         return {"genesis": dict(self._genesis), "journal": list(self.node.journal)}

@@ -411,6 +411,14 @@ class Competition:
         count = int(self.chain.read(self.contract, "submissionCount"))
         mine = None if by is None else self.entrant(by)  # read once, not per submission
         entrants: dict[str, str] = {}
+
+        def not_mine(address: str) -> bool:
+            """Whether ``address`` commits as another entrant than ``by`` now (mergers
+            followed), read once per address."""
+            if address not in entrants:
+                entrants[address] = self.entrant(address)
+            return entrants[address] != mine
+
         vault = self.market.vault
         for key in vault.keys("submissions"):
             if not key.startswith(self.address + "-"):
@@ -419,22 +427,16 @@ class Competition:
             if mine is not None:
                 # The entrant recorded at commit is the one the commitment binds (else
                 # _pending drops the secret): skip another entrant's before reading its
-                # submission; a merger since then is followed by entrant().
+                # submission from the chain.
                 stored = vault.get("submissions", key).get("entrant")
-                if stored is not None and stored != mine:
-                    if stored not in entrants:
-                        entrants[stored] = self.entrant(stored)
-                    if entrants[stored] != mine:
-                        continue
+                if stored is not None and not_mine(stored):
+                    continue
             pending = self._pending(sub_id, count)
             if pending is None:
                 continue
             secret, submitter = pending
-            if mine is not None:
-                if submitter not in entrants:
-                    entrants[submitter] = self.entrant(submitter)
-                if entrants[submitter] != mine:
-                    continue
+            if mine is not None and not_mine(submitter):
+                continue
             self._reveal(sub_id, secret, by)
             revealed.append(sub_id)
         return sorted(revealed)

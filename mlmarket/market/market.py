@@ -169,12 +169,12 @@ class Market:
                 f"Market.local() runs 'revm', 'eth-tester' or 'anvil', not {backend!r}; "
                 "for a remote node use Market.deploy(connect(url)) or Market.attach(url)."
             )
+        temporary = seed is not None and options.get("home") is None  # the market's own home
         if seed is not None:
             if resume:
                 raise ConfigurationError(
                     "A seeded simulation starts afresh; resume= loads a saved session."
                 )
-            temporary = options.get("home") is None
             if temporary:
                 options["home"] = simulation_home()
             options.setdefault("fsync", False)
@@ -200,10 +200,10 @@ class Market:
             )
         except BaseException:
             chain.close()
-            if seed is not None and temporary:
+            if temporary:
                 shutil.rmtree(home, ignore_errors=True)
             raise
-        if seed is not None and temporary:
+        if temporary:
             # The simulation's own home (in memory under /dev/shm) goes with the market:
             # at close(), when it is collected, or when the interpreter exits.
             market._home_cleanup = weakref.finalize(market, shutil.rmtree, home, True)

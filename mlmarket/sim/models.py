@@ -100,8 +100,8 @@ def fit_model(
         raise ConfigurationError(f"fraction must be in (0, 1], got {fraction}.")
 
     def fit() -> Any:
-        X, y = training_rows(train, target, fraction, seed)
-        return _fitted(make_pipeline(StandardScaler(), MODELS[kind](C)), X, y.to_numpy())
+        features, X, y, _index = _rows(train, target, fraction, seed)
+        return _fitted(make_pipeline(StandardScaler(), MODELS[kind](C)), features, X, y)
 
     return _cached((kind, C, fraction, seed, fingerprint(train), target), fit)
 
@@ -111,6 +111,17 @@ def training_rows(
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Features and target of the rows ``train.sample(frac=fraction, random_state=seed)``
     draws (all rows when ``fraction`` is 1), built from arrays taken once per frame."""
+    features, X, y, index = _rows(train, target, fraction, seed)
+    return (
+        pd.DataFrame(X, columns=features, index=index, copy=False),
+        pd.Series(y, index=index, name=target, copy=False),
+    )
+
+
+def _rows(
+    train: pd.DataFrame, target: str, fraction: float, seed: int
+) -> tuple[pd.Index, np.ndarray, np.ndarray, pd.Index]:
+    """:func:`training_rows` as arrays: feature names, X (column-major), y and the index."""
 
     def arrays() -> tuple[pd.Index, np.ndarray, np.ndarray]:
         features = train.columns.drop(target)
@@ -118,26 +129,22 @@ def training_rows(
         return features, np.asfortranarray(train[features].to_numpy()), train[target].to_numpy()
 
     features, X, y = _ARRAYS.get((train,), arrays, (target,))
-    n = len(train)
-    if fraction < 1:  # pandas' own draw: RandomState(seed).choice(n, round(frac * n))
-        rows = np.random.RandomState(seed).choice(n, size=round(fraction * n), replace=False)
-        X, y, index = np.asfortranarray(X[rows]), y[rows], train.index[rows]
-    else:
-        index = train.index
-    return (
-        pd.DataFrame(X, columns=features, index=index, copy=False),
-        pd.Series(y, index=index, name=target, copy=False),
-    )
+    if fraction >= 1:
+        return features, X, y, train.index
+    n = len(train)  # pandas' own draw: RandomState(seed).choice(n, round(frac * n))
+    rows = np.random.RandomState(seed).choice(n, size=round(fraction * n), replace=False)
+    return features, np.asfortranarray(X[rows]), y[rows], train.index[rows]
 
 
-def _fitted(pipeline: Pipeline, X: pd.DataFrame, y: np.ndarray) -> Pipeline:
-    """``pipeline.fit(X, y)`` as fitted on the frame ``X`` — the same numbers, bit for bit,
-    and the frame's column names as ``feature_names_in_`` — from its values: scikit-learn's
-    checks of a frame's columns cost up to a third of a small fit. With ``assume_finite``:
-    the rows are a worker's read-only split, checked when the creator published them."""
+def _fitted(pipeline: Pipeline, features: pd.Index, X: np.ndarray, y: np.ndarray) -> Pipeline:
+    """``pipeline.fit(X, y)`` as fitted on a frame of ``X`` with columns ``features`` — the
+    same numbers, bit for bit, and the column names as ``feature_names_in_`` — from the
+    values: scikit-learn's checks of a frame's columns cost up to a third of a small fit.
+    With ``assume_finite``: the rows are a worker's read-only split, checked when the
+    creator published them."""
     with sklearn.config_context(assume_finite=True):
-        pipeline.fit(X.to_numpy(), y)
-    pipeline[0].feature_names_in_ = np.asarray(X.columns, dtype=object)  # as a frame sets it
+        pipeline.fit(X, y)
+    pipeline[0].feature_names_in_ = np.asarray(features, dtype=object)  # as a frame sets it
     return pipeline
 
 
@@ -145,12 +152,12 @@ def junk_model(train: pd.DataFrame, target: str, seed: int) -> Any:
     """A logistic regression fitted on shuffled labels: a model worth nothing."""
 
     def fit() -> Any:
-        X, labels = training_rows(train, target, 1.0, seed)
-        y = np.random.default_rng(seed).permutation(labels.to_numpy())
+        features, X, labels, _index = _rows(train, target, 1.0, seed)
+        y = np.random.default_rng(seed).permutation(labels)
         model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2_000))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)  # noise has no optimum: expected
-            return _fitted(model, X, y)
+            return _fitted(model, features, X, y)
 
     return _cached(("junk", seed, fingerprint(train), target), fit)
 
